@@ -1,0 +1,41 @@
+# `make test` and `make book` work from a fresh clone: the venv and every pinned package are installed here.
+PYTHON   ?= python3
+VENV     := .venv
+BIN      := $(VENV)/bin
+STAMP    := $(VENV)/.installed
+SANITIZE := tests/nbval_sanitize.cfg
+NOTEBOOKS = $(wildcard book/*.ipynb tests/golden/*.ipynb)
+
+.PHONY: test unit notebooks book check-html clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet torch==2.13.0
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
+	touch $(STAMP)
+
+## test: unit tests, nbval on every stored notebook, the book build with -W, the headless-browser check
+test: unit notebooks book check-html
+
+unit: $(STAMP)
+	$(BIN)/python -m pytest tests
+
+notebooks: $(STAMP)
+ifneq ($(strip $(NOTEBOOKS)),)
+	$(BIN)/python -m pytest -p no:cacheprovider --nbval --nbval-current-env \
+	  --nbval-sanitize-with $(SANITIZE) $(NOTEBOOKS)
+else
+	@echo "no stored notebooks to check"
+endif
+
+## book: the HTML book in _build/html, from the stored outputs (no re-execution), offline
+book: $(STAMP)
+	$(BIN)/jupyter-book build . -W -n --keep-going
+
+check-html: book
+	$(BIN)/python tools/check_html.py _build/html
+
+clean:
+	rm -rf _build

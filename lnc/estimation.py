@@ -1,0 +1,55 @@
+"""Estimators of the noise transition matrix from a noisy-label classifier's posteriors.
+
+N examples, c classes. Input: ``noisy_probs[n, j] ≈ P(noisy = j | x_n)`` (N, c). Output: ``T_hat`` (c, c),
+row-stochastic, ``T_hat[i, j] ≈ P(noisy = j | clean = i)``.
+"""
+
+import numbers
+
+import numpy as np
+
+from ._checks import check_probabilities
+
+
+def estimate_T(noisy_probs, quantile=0.97):
+    """Anchor-point estimate of T (Patrini et al. 2017, eqs. 12–13); shape ``(c, c)``, float64.
+
+    For each class ``i`` pick an anchor ``x̄_i``, an example that is almost surely of clean class ``i``,
+    and read row ``i`` of T off its noisy posterior: ``T_hat[i, :] = noisy_probs[x̄_i, :]``, then divide
+    each row by its sum.
+
+    Parameters
+    ----------
+    noisy_probs : array_like or torch.Tensor
+        Shape ``(N, c)``: ``noisy_probs[n, j] ≈ P(noisy = j | x_n)``, e.g. the softmax outputs of a network
+        trained with plain cross-entropy on the noisy labels. Rows must sum to 1 (within 1e-3).
+        Not modified.
+    quantile : float in (0, 1) or None, default 0.97
+        ``None``: the anchor is the argmax, ``x̄_i = argmax_n noisy_probs[n, i]`` (eq. 12).
+        A float α: the anchor is the example with the largest ``noisy_probs[n, i]`` strictly below the
+        α-quantile of column ``i`` (numpy's ``method="higher"``), as in the official code's
+        ``filter_outlier=True`` (α = 0.97 there, the "97th percentile" of the paper). This skips the
+        top ~3% of over-confident outliers. If no score lies below the quantile (ties), the argmax is used.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``T_hat``, shape ``(c, c)``, ``T_hat[i, j] ≈ P(noisy = j | clean = i)``, rows summing to 1.
+
+    Notes
+    -----
+    Exact when ``noisy_probs = p(y|x) @ T`` and each class has an example with ``p(y = i | x) = 1``
+    (``quantile=None``; book chapter ``ch-estimation``). Unlike the official code, which zeroes a view of
+    its input, this never mutates ``noisy_probs``, so a later row never reads zeroed columns.
+    """
+    probs = check_probabilities(noisy_probs, name="noisy_probs")
+    if quantile is None:
+        anchors = probs.argmax(axis=0)
+    else:
+        if isinstance(quantile, bool) or not isinstance(quantile, numbers.Real) or not 0 < quantile < 1:
+            raise ValueError(f"quantile must be a float in (0, 1) or None, got {quantile!r}")
+        threshold = np.quantile(probs, quantile, axis=0, method="higher")       # (c,)
+        below = np.where(probs < threshold, probs, -np.inf)                     # a new array: no mutation
+        anchors = np.where(np.isfinite(below.max(axis=0)), below.argmax(axis=0), probs.argmax(axis=0))
+    T_hat = probs[anchors]
+    return T_hat / T_hat.sum(axis=1, keepdims=True)

@@ -1,0 +1,355 @@
+"""Loss corrections and the paper's baseline losses.
+
+N examples, c classes, ``T[i, j] = P(noisy = j | clean = i)`` (row-stochastic: rows clean, columns
+noisy). Every loss takes **logits** ``(N, c)`` and integer **noisy** targets ``(N,)``, never
+probabilities, and a ``reduction`` in ``{"mean", "sum", "none"}``.
+"""
+
+import functools
+import inspect
+import warnings
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ._checks import check_logits_targets, check_rate, check_reduction, check_transition_matrix, reduce_loss
+
+COND_WARNING_THRESHOLD = 100.0
+"""``backward_loss`` warns when the 2-norm condition number of T exceeds this: a corrected per-example
+loss is a combination of c log-losses with weights up to about ``cond(T)`` in size, so its variance grows
+with it (symmetric noise near rate (c-1)/c, pair flips near 0.5, an estimated T with small diagonal)."""
+
+SINGULAR_COND = 1.0 / np.finfo(np.float64).eps
+"""T counts as singular (``backward_loss`` raises) when ``cond(T)`` exceeds this, about 4.5e15."""
+
+
+# --------------------------------------------------------------------------------------------------
+# forward correction
+
+
+def forward_loss(logits, targets, T, reduction="mean"):
+    """Forward-corrected cross-entropy, ``-log (softmax(logits) @ T)[n, targets[n]]``.
+
+    Parameters
+    ----------
+    logits : torch.Tensor
+        Shape ``(N, c)``. Unnormalised scores, never probabilities.
+    targets : torch.Tensor
+        Shape ``(N,)``, integer dtype. **Noisy** labels in ``[0, c)``.
+    T : array_like or torch.Tensor
+        Shape ``(c, c)``, row-stochastic: ``T[i, j] = P(noisy = j | clean = i)``.
+    reduction : {"mean", "sum", "none"}, default "mean"
+
+    Returns
+    -------
+    torch.Tensor
+        A scalar, or shape ``(N,)`` when ``reduction="none"``. Always >= 0.
+
+    Raises
+    ------
+    ValueError
+        If T is not a row-stochastic ``(c, c)`` matrix, a target is a noisy class that T never produces
+        (a zero column of T, where the loss would be infinite), or the inputs have the wrong shape.
+
+    See Also
+    --------
+    ForwardCorrectedLoss : the module form, with T checked once.
+
+    Notes
+    -----
+    Computed in log space, ``-logsumexp_i(log_softmax(logits)[n, i] + log T[i, targets[n]])`` with
+    ``log 0 = -inf``: finite, with finite gradients, for ``|logits|`` up to 1e4 and for zeros in T.
+    The minimiser of the noisy forward-corrected risk is the clean posterior (Patrini et al. 2017,
+    Theorem 2; book chapter ``ch-forward``).
+    """
+    T = check_transition_matrix(T)
+    log_T = torch.as_tensor(_log(T), dtype=logits.dtype if isinstance(logits, torch.Tensor) else None)
+    return _forward_loss(logits, targets, log_T, check_reduction(reduction), _zero_columns(T))
+
+
+class ForwardCorrectedLoss(nn.Module):
+    """Module form of :func:`forward_loss`; T is checked once and stored (as ``log T``) in a buffer,
+    in the default dtype, so ``.to(device)`` moves it with the model."""
+
+    def __init__(self, T, reduction="mean"):
+        super().__init__()
+        T = check_transition_matrix(T)
+        self.register_buffer("log_T", torch.as_tensor(_log(T), dtype=torch.get_default_dtype()))
+        self.zero_columns = _zero_columns(T)
+        self.reduction = check_reduction(reduction)
+
+    def forward(self, logits, targets):
+        return _forward_loss(logits, targets, self.log_T, self.reduction, self.zero_columns)
+
+
+def _forward_loss(logits, targets, log_T, reduction, zero_columns):
+    check_logits_targets(logits, targets, num_classes=log_T.shape[0])
+    if zero_columns and torch.isin(targets, torch.tensor(zero_columns, dtype=targets.dtype, device=targets.device)).any():
+        raise ValueError(f"targets holds a noisy class in {list(zero_columns)}, which T never produces "
+                         "(a zero column of T): the forward-corrected loss would be infinite")
+    log_T = log_T.to(device=logits.device, dtype=logits.dtype)
+    joint = torch.log_softmax(logits, dim=1) + log_T.T[targets]  # [n, i] = log p(i|x_n) + log T[i, y~_n]
+    return reduce_loss(-torch.logsumexp(joint, dim=1), reduction)
+
+
+def _log(T):
+    with np.errstate(divide="ignore"):
+        return np.log(T)
+
+
+def _zero_columns(T):
+    return tuple(int(j) for j in np.flatnonzero(T.sum(axis=0) == 0))
+
+
+# --------------------------------------------------------------------------------------------------
+# backward correction
+
+
+def backward_loss(logits, targets, T, reduction="mean"):
+    """Backward-corrected cross-entropy, ``sum_j inv(T)[targets[n], j] * (-log softmax(logits)[n, j])``.
+
+    Parameters
+    ----------
+    logits : torch.Tensor
+        Shape ``(N, c)``. Unnormalised scores, never probabilities.
+    targets : torch.Tensor
+        Shape ``(N,)``, integer dtype. **Noisy** labels in ``[0, c)``.
+    T : array_like or torch.Tensor
+        Shape ``(c, c)``, row-stochastic and non-singular: ``T[i, j] = P(noisy = j | clean = i)``.
+    reduction : {"mean", "sum", "none"}, default "mean"
+
+    Returns
+    -------
+    torch.Tensor
+        A scalar, or shape ``(N,)`` when ``reduction="none"``. **May be negative**: rows of ``inv(T)``
+        sum to 1 but have negative entries, so a per-example value is unbounded below. That is the
+        theory (only its expectation over the noise equals the clean loss), not a bug.
+
+    Raises
+    ------
+    ValueError
+        If T is singular (``cond(T)`` above :data:`SINGULAR_COND`), not row-stochastic, or the inputs
+        have the wrong shape.
+
+    Warns
+    -----
+    UserWarning
+        When ``cond(T)`` exceeds :data:`COND_WARNING_THRESHOLD`.
+
+    See Also
+    --------
+    BackwardCorrectedLoss : the module form, with T inverted once.
+
+    Notes
+    -----
+    ``inv(T)`` is computed in float64 and cached per matrix. Unbiased: for every clean label ``y``,
+    ``sum_k T[y, k] * backward_loss(h, k) = cross_entropy(h, y)`` (Patrini et al. 2017, Theorem 1;
+    book chapter ``ch-backward``).
+    """
+    T_inv = torch.tensor(inverse_transition_matrix(T),
+                         dtype=logits.dtype if isinstance(logits, torch.Tensor) else None)
+    return _backward_loss(logits, targets, T_inv, check_reduction(reduction))
+
+
+class BackwardCorrectedLoss(nn.Module):
+    """Module form of :func:`backward_loss`; T is checked and inverted once and ``inv(T)`` stored in a
+    buffer, in the default dtype, so ``.to(device)`` moves it with the model."""
+
+    def __init__(self, T, reduction="mean"):
+        super().__init__()
+        T_inv = inverse_transition_matrix(T)
+        self.register_buffer("T_inv", torch.tensor(T_inv, dtype=torch.get_default_dtype()))
+        self.reduction = check_reduction(reduction)
+
+    def forward(self, logits, targets):
+        return _backward_loss(logits, targets, self.T_inv, self.reduction)
+
+
+def _backward_loss(logits, targets, T_inv, reduction):
+    check_logits_targets(logits, targets, num_classes=T_inv.shape[0])
+    T_inv = T_inv.to(device=logits.device, dtype=logits.dtype)
+    # row n of T_inv[targets] weighs the c log-losses of example n
+    per_example = -(T_inv[targets] * torch.log_softmax(logits, dim=1)).sum(dim=1)
+    return reduce_loss(per_example, reduction)
+
+
+def inverse_transition_matrix(T, *, name="T"):
+    """Return ``inv(T)`` (float64 numpy, read-only) for a row-stochastic, non-singular T.
+
+    Rows of ``inv(T)`` sum to 1 (because ``T @ 1 = 1``). Cached per matrix; raises ``ValueError`` on a
+    singular T and warns when ``cond(T) > COND_WARNING_THRESHOLD``.
+    """
+    T = check_transition_matrix(T, name=name)
+    T_inv, cond = _inverse(T.tobytes(), T.shape[0])
+    if cond > COND_WARNING_THRESHOLD:
+        warnings.warn(f"{name} is ill-conditioned (cond = {cond:.3g} > {COND_WARNING_THRESHOLD:g}): "
+                      "backward-corrected losses will have a large variance", UserWarning, stacklevel=3)
+    return T_inv
+
+
+@functools.lru_cache(maxsize=32)
+def _inverse(key, num_classes):
+    T = np.frombuffer(key, dtype=np.float64).reshape(num_classes, num_classes)
+    cond = float(np.linalg.cond(T))
+    if not np.isfinite(cond) or cond > SINGULAR_COND:
+        raise ValueError(f"T must be non-singular for backward correction, got cond(T) = {cond:.3g}")
+    T_inv = np.linalg.inv(T)
+    T_inv.setflags(write=False)
+    return T_inv, cond
+
+
+# --------------------------------------------------------------------------------------------------
+# baselines
+
+
+def unhinged_loss(logits, targets, reduction="mean"):
+    """Unhinged loss, ``(1/c) sum_k (1 - y_k f_k) = 1 - f[targets] / c`` with ``y`` the 0/1 one-hot target.
+
+    van Rooyen, Menon & Williamson, "Learning with symmetric label noise: the importance of being
+    unhinged", NeurIPS 2015, in the multi-class form of the paper's official code: the c one-vs-rest
+    terms use 0/1 (not ±1) targets, so only the score of the noisy class moves the loss.
+    It is linear and unbounded below in the score ``f = logits``: use it with a bounded head
+    (the official code puts BatchNorm after the last linear layer; ``lnc.models`` does the same).
+    """
+    score = _target_score(logits, targets)
+    return reduce_loss(1.0 - score / logits.shape[1], check_reduction(reduction))
+
+
+def sigmoid_loss(logits, targets, reduction="mean"):
+    """Sigmoid loss, ``(1/c) sum_k sigmoid(-y_k f_k) = (sigmoid(-f[targets]) + (c-1)/2) / c``.
+
+    The bounded sigmoid loss (e.g. Ghosh, Manwani & Sastry 2015, robust to symmetric noise), in the
+    0/1 one-hot, averaged-over-outputs form of the paper's official code (slope 1). Acts on the raw
+    score ``f = logits``, which the paper's models normalise with a BatchNorm head.
+    """
+    score = _target_score(logits, targets)
+    c = logits.shape[1]
+    return reduce_loss((torch.sigmoid(-score) + (c - 1) / 2) / c, check_reduction(reduction))
+
+
+def ramp_loss(logits, targets, reduction="mean"):
+    """Ramp loss, ``(1/c) sum_k min(1, max(0, 1 - y_k f_k)) = (clamp(1 - f[targets], 0, 1) + c - 1) / c``.
+
+    The bounded ramp loss (Collobert et al. 2006; Brooks 2011), in the 0/1 one-hot, averaged form of the
+    paper's official code (used there for MNIST and IMDB). Acts on the raw score ``f = logits``
+    (BatchNorm head).
+    """
+    score = _target_score(logits, targets)
+    c = logits.shape[1]
+    return reduce_loss((torch.clamp(1.0 - score, 0.0, 1.0) + (c - 1)) / c, check_reduction(reduction))
+
+
+def savage_loss(logits, targets, reduction="mean"):
+    """Savage loss on probabilities, ``(1/c) sum_k (1 + exp(2 y_k p_k))^-2`` with ``p = softmax(logits)``.
+
+    Masnadi-Shirazi & Vasconcelos, "On the design of loss functions for classification", NeurIPS 2008.
+    As in the paper's official code the margin is the softmax probability (so the loss is bounded) and
+    the target is 0/1 one-hot: ``((1 + exp(2 p[targets]))^-2 + (c-1)/4) / c``.
+    """
+    check_logits_targets(logits, targets)
+    p = torch.softmax(logits, dim=1).gather(1, targets[:, None].long()).squeeze(1)
+    c = logits.shape[1]
+    return reduce_loss(((1.0 + torch.exp(2.0 * p)) ** -2 + (c - 1) / 4) / c, check_reduction(reduction))
+
+
+def bootstrap_soft_loss(logits, targets, beta=0.95, reduction="mean"):
+    """Soft bootstrapping, ``-sum_k (beta * y_k + (1 - beta) * p_k) * log p_k`` with ``p = softmax(logits)``.
+
+    Reed et al., "Training deep neural networks on noisy labels with bootstrapping", ICLR 2015 workshop;
+    ``beta = 0.95`` as in the paper and its official code. The gradient flows through ``p`` in the
+    target too (an entropy regulariser), as in the official code. ``log p`` is ``log_softmax``, so no
+    clipping is needed.
+    """
+    beta = check_rate(beta, name="beta")
+    check_logits_targets(logits, targets)
+    log_p = torch.log_softmax(logits, dim=1)
+    mixed = (1.0 - beta) * log_p.exp()
+    mixed = mixed + beta * F.one_hot(targets.long(), logits.shape[1]).to(log_p.dtype)
+    return reduce_loss(-(mixed * log_p).sum(dim=1), check_reduction(reduction))
+
+
+def bootstrap_hard_loss(logits, targets, beta=0.8, reduction="mean"):
+    """Hard bootstrapping, ``-(beta * log p[targets] + (1 - beta) * log p[argmax p])``, ``p = softmax(logits)``.
+
+    Reed et al. (ICLR 2015 workshop), ``beta = 0.8`` as they recommend (the paper's official code has no
+    hard bootstrap). The predicted class ``argmax p`` carries no gradient.
+    """
+    beta = check_rate(beta, name="beta")
+    check_logits_targets(logits, targets)
+    log_p = torch.log_softmax(logits, dim=1)
+    predicted = log_p.detach().argmax(dim=1, keepdim=True)
+    per_example = -(beta * log_p.gather(1, targets[:, None].long()) + (1.0 - beta) * log_p.gather(1, predicted))
+    return reduce_loss(per_example.squeeze(1), check_reduction(reduction))
+
+
+def cross_entropy_loss(logits, targets, reduction="mean"):
+    """Plain cross-entropy ``-log softmax(logits)[targets]`` (``F.cross_entropy`` after the checks)."""
+    check_logits_targets(logits, targets)
+    return F.cross_entropy(logits, targets.long(), reduction=check_reduction(reduction))
+
+
+def _target_score(logits, targets):
+    check_logits_targets(logits, targets)
+    return logits.gather(1, targets[:, None].long()).squeeze(1)
+
+
+# --------------------------------------------------------------------------------------------------
+# by name
+
+_CORRECTED = {"forward": ForwardCorrectedLoss, "backward": BackwardCorrectedLoss}
+_FUNCTIONS = {
+    "ce": cross_entropy_loss,
+    "unhinged": unhinged_loss,
+    "sigmoid": sigmoid_loss,
+    "ramp": ramp_loss,
+    "savage": savage_loss,
+    "bootstrap_soft": bootstrap_soft_loss,
+    "bootstrap_hard": bootstrap_hard_loss,
+}
+LOSS_NAMES = tuple(_FUNCTIONS) + tuple(_CORRECTED)
+
+
+def make_loss(name, T=None, **kw):
+    """Return the loss ``name`` as an ``nn.Module`` called as ``loss(logits, targets)``.
+
+    Parameters
+    ----------
+    name : str
+        One of :data:`LOSS_NAMES`: ``"ce"``, ``"unhinged"``, ``"sigmoid"``, ``"ramp"``, ``"savage"``,
+        ``"bootstrap_soft"``, ``"bootstrap_hard"``, ``"forward"``, ``"backward"``.
+    T : array_like or torch.Tensor, optional
+        Shape ``(c, c)``, ``T[i, j] = P(noisy = j | clean = i)``. Required by ``"forward"`` and
+        ``"backward"``, refused by the others.
+    **kw
+        Options of that loss (``reduction``; ``beta`` for the bootstraps), checked now.
+    """
+    if name in _CORRECTED:
+        if T is None:
+            raise ValueError(f"make_loss({name!r}) needs T, the (c, c) transition matrix")
+        return _CORRECTED[name](T, **kw)
+    if name not in _FUNCTIONS:
+        raise ValueError(f"name must be one of {LOSS_NAMES}, got {name!r}")
+    if T is not None:
+        raise ValueError(f"T is used only by 'forward' and 'backward', not by {name!r}")
+    return FunctionLoss(_FUNCTIONS[name], **kw)
+
+
+class FunctionLoss(nn.Module):
+    """Module calling a loss function of this module with fixed options: ``fn(logits, targets, **kw)``."""
+
+    def __init__(self, fn, **kw):
+        super().__init__()
+        inspect.signature(fn).bind(None, None, **kw)  # TypeError on an unknown option, now
+        if "reduction" in kw:
+            check_reduction(kw["reduction"])
+        if "beta" in kw:
+            check_rate(kw["beta"], name="beta")
+        self.fn, self.kw = fn, kw
+
+    def forward(self, logits, targets):
+        return self.fn(logits, targets, **self.kw)
+
+    def extra_repr(self):
+        return ", ".join([self.fn.__name__] + [f"{k}={v!r}" for k, v in self.kw.items()])

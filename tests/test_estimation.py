@@ -1,0 +1,93 @@
+"""The anchor estimator: exact recovery from exact posteriors, the quantile rule, no mutation."""
+
+import numpy as np
+import pytest
+import torch
+
+import lnc
+from conftest import random_T
+
+
+def _exact_noisy_posteriors(T, n, rng):
+    """p(y~|x) = p(y|x) T for n random clean posteriors plus one anchor p(y = i|x) = 1 per class."""
+    c = T.shape[0]
+    clean = np.vstack([rng.dirichlet(np.ones(c), size=n), np.eye(c)])
+    return clean[rng.permutation(n + c)] @ T
+
+
+@pytest.mark.parametrize("c", [2, 3, 10, 50])
+def test_estimate_T_recovers_T_exactly_from_exact_posteriors_with_anchors(c, rng):
+    T = random_T(c, rng)          # T[i, i] > T[k, i]: the argmax of column i is class i's anchor
+    T_hat = lnc.estimate_T(_exact_noisy_posteriors(T, 2000, rng), quantile=None)
+    assert np.abs(T_hat - T).max() < 1e-6
+
+
+def test_estimate_T_never_mutates_its_input(rng):
+    probs = _exact_noisy_posteriors(random_T(5, rng), 500, rng)
+    before = probs.copy()
+    for quantile in (None, 0.97, 0.5):
+        lnc.estimate_T(probs, quantile=quantile)
+        assert probs.tobytes() == before.tobytes()
+    tensor = torch.from_numpy(probs.copy())
+    lnc.estimate_T(tensor)
+    assert tensor.numpy().tobytes() == before.tobytes()
+
+
+def _quantile_rule_by_loops(probs, quantile):
+    """The official code's filter, written out: sort each column, take the 'higher' quantile value, then the
+    example with the largest score strictly below it."""
+    n, c = probs.shape
+    T_hat = np.zeros((c, c))
+    for i in range(c):
+        column = probs[:, i]
+        threshold = np.sort(column)[int(np.ceil(quantile * (n - 1)))]
+        best = max((k for k in range(n) if column[k] < threshold), key=lambda k: column[k])
+        T_hat[i] = probs[best] / probs[best].sum()
+    return T_hat
+
+
+@pytest.mark.parametrize("quantile", [0.97, 0.9, 0.5])
+def test_estimate_T_quantile_rule_matches_a_loop(quantile, rng):
+    probs = rng.dirichlet(np.ones(4) * 0.5, size=301)
+    np.testing.assert_allclose(lnc.estimate_T(probs, quantile=quantile), _quantile_rule_by_loops(probs, quantile))
+
+
+def test_quantile_skips_overconfident_outliers_that_fool_the_argmax(rng):
+    """2% of examples per class are memorised one-hot outputs; 10% are near-anchors (p(y=i|x) >= 0.99).
+    The 97% quantile skips the outliers and lands on a near-anchor; the argmax picks an outlier."""
+    c, n = 4, 4000
+    T = random_T(c, rng)
+    blocks = []
+    for i in range(c):
+        mix = rng.dirichlet(np.ones(c), size=n // 10) * rng.uniform(0, 0.01, (n // 10, 1))
+        mix[:, i] += 1 - mix.sum(axis=1)
+        blocks += [mix @ T, np.tile(np.eye(c)[i], (n // 50, 1))]
+    probs = np.vstack(blocks + [rng.dirichlet(np.ones(c), size=n) @ T])
+    assert lnc.estimation_error(lnc.estimate_T(probs, quantile=0.97), T) < 0.02
+    assert lnc.estimation_error(lnc.estimate_T(probs, quantile=None), T) > 0.2
+
+
+def test_estimate_T_falls_back_to_the_argmax_when_nothing_is_below_the_quantile():
+    probs = np.array([[0.5, 0.5]] * 10)
+    np.testing.assert_allclose(lnc.estimate_T(probs, quantile=0.9), [[0.5, 0.5], [0.5, 0.5]])
+
+
+def test_estimate_T_rows_are_renormalised():
+    probs = np.array([[0.9995, 0.0], [0.0, 1.0004]])        # within the 1e-3 tolerance on row sums
+    np.testing.assert_allclose(lnc.estimate_T(probs, quantile=None).sum(axis=1), 1.0)
+
+
+@pytest.mark.parametrize("probs,kw,error,match", [
+    (np.ones(4) / 4, {}, ValueError, r"noisy_probs must have shape \(N, c\)"),
+    (np.ones((3, 1)), {}, ValueError, "noisy_probs must have shape"),
+    (np.array([[2.0, -1.0]]), {}, ValueError, "noisy_probs must be finite and non-negative"),
+    (np.array([[np.nan, 1.0]]), {}, ValueError, "must be finite"),
+    (np.array([[3.0, 1.0]]), {}, ValueError, "rows sum to 1 .pass softmax outputs, not logits"),
+    ("probs", {}, TypeError, "noisy_probs must be an array"),
+    (np.eye(2), {"quantile": 97}, ValueError, r"quantile must be a float in \(0, 1\) or None"),
+    (np.eye(2), {"quantile": 0.0}, ValueError, "quantile must be"),
+    (np.eye(2), {"quantile": True}, ValueError, "quantile must be"),
+])
+def test_estimate_T_rejects_bad_input(probs, kw, error, match):
+    with pytest.raises(error, match=match):
+        lnc.estimate_T(probs, **kw)

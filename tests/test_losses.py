@@ -1,0 +1,356 @@
+"""Losses against independent computations: exact expectations, probability-space formulas, gradcheck,
+and naive per-class formulas written with plain Python floats."""
+
+import math
+import warnings
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import lnc
+from lnc import losses
+from lnc.noise import pair_T, symmetric_T
+from conftest import random_T
+
+
+def _logits(n, c, seed, scale=3.0):
+    gen = torch.Generator().manual_seed(seed)
+    return scale * torch.randn(n, c, generator=gen, dtype=torch.float64)
+
+
+# ---------------------------------------------------------------- backward: Theorem 1
+
+
+@pytest.mark.parametrize("c", [2, 3, 10])
+def test_backward_loss_is_unbiased_for_every_clean_label(c, rng):
+    T = random_T(c, rng)
+    h = _logits(1, c, seed=c).expand(c, -1)                  # one example, every possible noisy label
+    per_noisy = losses.backward_loss(h, torch.arange(c), T, reduction="none")   # (c,)
+    for y in range(c):
+        expected = sum(T[y, k] * per_noisy[k].item() for k in range(c))       # E over y~ | y
+        clean = F.cross_entropy(h[:1], torch.tensor([y])).item()
+        assert abs(expected - clean) < 1e-5
+
+
+@pytest.mark.filterwarnings("ignore:T is ill-conditioned")
+@settings(max_examples=40, deadline=None)
+@given(c=st.integers(2, 8), seed=st.integers(0, 2**31 - 1))
+def test_backward_loss_expectation_equals_clean_cross_entropy_property(c, seed):
+    rng = np.random.default_rng(seed)
+    T = random_T(c, rng, diagonal=0.3)
+    h = torch.from_numpy(rng.normal(scale=4.0, size=(1, c)))
+    per_noisy = losses.backward_loss(h.expand(c, -1), torch.arange(c), T, reduction="none")
+    expected = torch.from_numpy(T) @ per_noisy
+    clean = F.cross_entropy(h.expand(c, -1), torch.arange(c), reduction="none")
+    torch.testing.assert_close(expected, clean, atol=1e-8, rtol=1e-8)
+
+
+def test_backward_loss_matches_closed_form_with_explicit_inverse(rng):
+    T = random_T(4, rng)
+    h, y = _logits(32, 4, seed=1), torch.from_numpy(rng.integers(0, 4, 32))
+    T_inv = np.linalg.inv(T)
+    expected = [sum(-T_inv[y[n], j] * math.log(math.exp(h[n, j]) / sum(math.exp(v) for v in h[n].tolist()))
+                    for j in range(4)) for n in range(32)]
+    torch.testing.assert_close(losses.backward_loss(h, y, T, reduction="none"),
+                               torch.tensor(expected, dtype=torch.float64))
+
+
+def test_backward_loss_goes_negative_for_some_examples():
+    """Documented behaviour: per-example values are unbounded below (rows of inv(T) have negative entries)."""
+    T = symmetric_T(3, 0.4)
+    h = torch.tensor([[-10.0, 10.0, -10.0]], dtype=torch.float64)   # confident and right
+    assert losses.backward_loss(h, torch.tensor([1]), T).item() < -1.0
+
+
+def test_backward_loss_warns_on_ill_conditioned_T():
+    T = symmetric_T(10, 0.899)                         # cond = 1 / |1 - 0.899 * 10 / 9| = 900
+    with pytest.warns(UserWarning, match="ill-conditioned"):
+        losses.backward_loss(_logits(4, 10, 0), torch.zeros(4, dtype=torch.long), T)
+
+
+def test_backward_loss_does_not_warn_on_well_conditioned_T():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        losses.backward_loss(_logits(4, 10, 0), torch.zeros(4, dtype=torch.long), symmetric_T(10, 0.6))
+
+
+def test_backward_loss_rejects_singular_T():
+    with pytest.raises(ValueError, match="non-singular"):
+        losses.backward_loss(_logits(2, 2, 0), torch.tensor([0, 1]), [[0.5, 0.5], [0.5, 0.5]])
+    with pytest.raises(ValueError, match="non-singular"):
+        losses.BackwardCorrectedLoss(lnc.mnist_asymmetric_T(0.5))
+
+
+def test_inverse_is_cached_and_read_only(rng):
+    T = random_T(5, rng)
+    losses._inverse.cache_clear()
+    first = losses.inverse_transition_matrix(T)
+    second = losses.inverse_transition_matrix(T.copy())
+    assert first is second and losses._inverse.cache_info().hits == 1
+    assert not first.flags.writeable
+    np.testing.assert_allclose(first.sum(axis=1), 1.0, atol=1e-12)   # rows of inv(T) sum to 1
+
+
+# ---------------------------------------------------------------- forward
+
+
+@pytest.mark.parametrize("c", [2, 3, 10])
+def test_forward_loss_matches_probability_space_formula(c, rng):
+    T = random_T(c, rng)
+    h, y = _logits(64, c, seed=c), torch.from_numpy(rng.integers(0, c, 64))
+    p_noisy = torch.softmax(h, dim=1) @ torch.from_numpy(T)         # (N, c): p(y~ = j | x)
+    expected = -torch.log(p_noisy[torch.arange(64), y])
+    torch.testing.assert_close(losses.forward_loss(h, y, T, reduction="none"), expected)
+
+
+@settings(max_examples=40, deadline=None)
+@given(c=st.integers(2, 8), seed=st.integers(0, 2**31 - 1))
+def test_forward_loss_matches_probability_space_formula_property(c, seed):
+    rng = np.random.default_rng(seed)
+    T = random_T(c, rng, diagonal=0.2)
+    h = torch.from_numpy(rng.normal(scale=5.0, size=(16, c)))
+    y = torch.from_numpy(rng.integers(0, c, 16))
+    expected = -torch.log((torch.softmax(h, dim=1) @ torch.from_numpy(T))[torch.arange(16), y])
+    torch.testing.assert_close(losses.forward_loss(h, y, T, reduction="none"), expected)
+
+
+def test_forward_and_backward_equal_cross_entropy_when_T_is_identity():
+    h, y = _logits(32, 5, seed=3), torch.arange(32) % 5
+    ce = F.cross_entropy(h, y, reduction="none")
+    torch.testing.assert_close(losses.forward_loss(h, y, np.eye(5), reduction="none"), ce)
+    torch.testing.assert_close(losses.backward_loss(h, y, np.eye(5), reduction="none"), ce)
+
+
+@pytest.mark.parametrize("loss_fn", [losses.forward_loss, losses.backward_loss])
+def test_corrected_losses_are_finite_with_finite_gradients_for_huge_logits(loss_fn):
+    T = np.array([[0.7, 0.3, 0.0], [0.0, 1.0, 0.0], [0.2, 0.0, 0.8]])   # zero entries, no zero column
+    h = torch.tensor([[1e4, -1e4, 0.0], [-1e4, 1e4, 1e4], [0.0, 0.0, -1e4], [-1e4, -1e4, 1e4]],
+                     requires_grad=True)
+    for y in range(3):
+        value = loss_fn(h, torch.full((4,), y), T)
+        (grad,) = torch.autograd.grad(value, h)
+        assert torch.isfinite(value) and torch.isfinite(grad).all()
+
+
+def test_forward_loss_is_exact_on_zero_entries_of_T():
+    """A clean class with T[i, y~] = 0 contributes nothing: only p(i = 0 | x) matters for y~ = 2 here."""
+    T = np.array([[0.5, 0.5, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]])
+    h = torch.tensor([[0.0, 0.0, math.log(2.0)]], dtype=torch.float64)   # p = (1/4, 1/4, 1/2)
+    assert abs(losses.forward_loss(h, torch.tensor([2]), T).item() - (-math.log(0.5))) < 1e-12
+    assert abs(losses.forward_loss(h, torch.tensor([0]), T).item() - (-math.log(0.125))) < 1e-12
+
+
+def test_forward_loss_rejects_targets_that_T_never_produces():
+    T = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.5, 0.5, 0.0]])   # column 2 is zero
+    with pytest.raises(ValueError, match="never produces"):
+        losses.forward_loss(_logits(2, 3, 0), torch.tensor([0, 2]), T)
+    assert torch.isfinite(losses.forward_loss(_logits(2, 3, 0), torch.tensor([0, 1]), T))
+
+
+@pytest.mark.parametrize("loss_fn", [losses.forward_loss, losses.backward_loss])
+def test_corrected_loss_gradients_pass_gradcheck(loss_fn, rng):
+    T = random_T(4, rng)
+    h = _logits(6, 4, seed=7).requires_grad_()
+    y = torch.tensor([0, 1, 2, 3, 1, 2])
+    assert torch.autograd.gradcheck(lambda z: loss_fn(z, y, T, reduction="none"), (h,))
+
+
+@pytest.mark.parametrize("name", ["forward", "backward"])
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_module_form_equals_function_form(name, reduction, rng):
+    T = random_T(4, rng)
+    h, y = _logits(8, 4, seed=2).float(), torch.arange(8) % 4
+    module = lnc.make_loss(name, T, reduction=reduction)
+    function = {"forward": lnc.forward_loss, "backward": lnc.backward_loss}[name]
+    torch.testing.assert_close(module(h, y), function(h, y, T, reduction=reduction))
+
+
+def test_reductions_are_mean_and_sum_of_per_example_values(rng):
+    T = random_T(3, rng)
+    h, y = _logits(10, 3, seed=4), torch.arange(10) % 3
+    for fn in (lnc.forward_loss, lnc.backward_loss, lnc.unhinged_loss, lnc.bootstrap_soft_loss):
+        per_example = fn(h, y, T, reduction="none") if fn in (lnc.forward_loss, lnc.backward_loss) \
+            else fn(h, y, reduction="none")
+        total = fn(h, y, T, reduction="sum") if fn in (lnc.forward_loss, lnc.backward_loss) \
+            else fn(h, y, reduction="sum")
+        assert per_example.shape == (10,)
+        assert abs(total.item() - sum(per_example.tolist())) < 1e-10
+
+
+def test_corrected_loss_module_moves_T_with_to_and_keeps_input_T_untouched(rng):
+    T = random_T(3, rng)
+    original = T.copy()
+    module = lnc.ForwardCorrectedLoss(T).to(torch.float64)
+    assert module.log_T.dtype == torch.float64 and "log_T" in dict(module.named_buffers())
+    module(_logits(4, 3, 0), torch.tensor([0, 1, 2, 0]))
+    np.testing.assert_array_equal(T, original)
+
+
+# ---------------------------------------------------------------- baselines vs naive formulas
+
+
+def _softmax(row):
+    m = max(row)
+    e = [math.exp(v - m) for v in row]
+    return [v / sum(e) for v in e]
+
+
+def _naive(name, row, y, beta=None):
+    """Per-example loss from the formula with one-hot y (0/1) and plain floats."""
+    c = len(row)
+    onehot = [1.0 if k == y else 0.0 for k in range(c)]
+    p = _softmax(row)
+    if name == "unhinged":
+        return sum(1 - onehot[k] * row[k] for k in range(c)) / c
+    if name == "sigmoid":
+        return sum(1 / (1 + math.exp(onehot[k] * row[k])) for k in range(c)) / c
+    if name == "ramp":
+        return sum(min(1.0, max(0.0, 1 - onehot[k] * row[k])) for k in range(c)) / c
+    if name == "savage":
+        return sum((1 + math.exp(2 * onehot[k] * p[k])) ** -2 for k in range(c)) / c
+    if name == "bootstrap_soft":
+        return -sum((beta * onehot[k] + (1 - beta) * p[k]) * math.log(p[k]) for k in range(c))
+    if name == "bootstrap_hard":
+        z = max(range(c), key=lambda k: p[k])
+        return -(beta * math.log(p[y]) + (1 - beta) * math.log(p[z]))
+    raise AssertionError(name)
+
+
+BASELINES = {
+    "unhinged": (lnc.unhinged_loss, {}),
+    "sigmoid": (lnc.sigmoid_loss, {}),
+    "ramp": (lnc.ramp_loss, {}),
+    "savage": (lnc.savage_loss, {}),
+    "bootstrap_soft": (lnc.bootstrap_soft_loss, {"beta": 0.95}),
+    "bootstrap_hard": (lnc.bootstrap_hard_loss, {"beta": 0.8}),
+}
+HAND_CASES = [([2.0, 0.0, -1.0], 0), ([2.0, 0.0, -1.0], 2), ([0.3, 0.5, 0.25], 1), ([-4.0, 1.5, 0.0, 0.7], 3)]
+
+
+@pytest.mark.parametrize("name", BASELINES)
+@pytest.mark.parametrize("row,y", HAND_CASES)
+def test_baseline_matches_naive_formula(name, row, y):
+    fn, kw = BASELINES[name]
+    value = fn(torch.tensor([row], dtype=torch.float64), torch.tensor([y]), **kw).item()
+    assert abs(value - _naive(name, row, y, **kw)) < 1e-12
+
+
+def test_baselines_hand_checked_values():
+    """Values worked out by hand for logits (2, 0, -1), target 0 (c = 3)."""
+    h, y = torch.tensor([[2.0, 0.0, -1.0]], dtype=torch.float64), torch.tensor([0])
+    assert abs(lnc.unhinged_loss(h, y).item() - (1 - 2 / 3)) < 1e-12
+    assert abs(lnc.ramp_loss(h, y).item() - 2 / 3) < 1e-12                   # (0 + 1 + 1) / 3
+    assert abs(lnc.sigmoid_loss(h, y).item() - (1 / (1 + math.e ** 2) + 1.0) / 3) < 1e-12
+    # the hard bootstrap's predicted class is the target here, so it equals cross-entropy
+    assert abs(lnc.bootstrap_hard_loss(h, y).item() - F.cross_entropy(h, y).item()) < 1e-12
+
+
+@pytest.mark.parametrize("name", ["unhinged", "sigmoid", "savage", "bootstrap_soft", "bootstrap_hard"])
+def test_baseline_gradients_pass_gradcheck(name):
+    fn, kw = BASELINES[name]
+    h = _logits(5, 4, seed=11).requires_grad_()
+    y = torch.tensor([0, 1, 2, 3, 0])
+    assert torch.autograd.gradcheck(lambda z: fn(z, y, reduction="none", **kw), (h,))
+
+
+def test_bootstrap_soft_gradient_flows_through_the_prediction_in_the_target():
+    """Reed et al.'s soft bootstrap differentiates the (1 - beta) p log p term too (an entropy term)."""
+    h = _logits(1, 3, seed=5).requires_grad_()
+    y = torch.tensor([0])
+    (g_soft,) = torch.autograd.grad(lnc.bootstrap_soft_loss(h, y, beta=0.0), h)
+    p = torch.softmax(h.detach(), dim=1)
+    entropy_grad = -(p * (torch.log(p) + 1)) + p * (p * (torch.log(p) + 1)).sum()   # d H(softmax(h)) / dh
+    torch.testing.assert_close(g_soft, entropy_grad)
+
+
+# ---------------------------------------------------------------- make_loss
+
+
+@pytest.mark.parametrize("name", lnc.losses.LOSS_NAMES)
+def test_make_loss_builds_every_named_loss(name, rng):
+    T = random_T(3, rng) if name in ("forward", "backward") else None
+    module = lnc.make_loss(name, T)
+    h, y = _logits(6, 3, seed=9), torch.arange(6) % 3
+    value = module(h, y)
+    assert isinstance(module, torch.nn.Module) and value.shape == () and torch.isfinite(value)
+
+
+def test_make_loss_ce_is_cross_entropy():
+    h, y = _logits(6, 3, seed=9), torch.arange(6) % 3
+    torch.testing.assert_close(lnc.make_loss("ce")(h, y), F.cross_entropy(h, y))
+
+
+def test_make_loss_passes_options():
+    h, y = _logits(6, 3, seed=9), torch.arange(6) % 3
+    torch.testing.assert_close(lnc.make_loss("bootstrap_soft", beta=0.5, reduction="sum")(h, y),
+                               lnc.bootstrap_soft_loss(h, y, beta=0.5, reduction="sum"))
+
+
+# ---------------------------------------------------------------- bad input
+
+GOOD_T = pair_T(3, {0: 1}, 0.3)
+H, Y = torch.zeros(2, 3), torch.tensor([0, 1])
+
+
+@pytest.mark.parametrize("fn", [lnc.forward_loss, lnc.backward_loss])
+@pytest.mark.parametrize("logits,targets,T,kw,error,match", [
+    (H.numpy(), Y, GOOD_T, {}, TypeError, "logits must be a floating-point torch.Tensor"),
+    (H.long(), Y, GOOD_T, {}, TypeError, "logits must be a floating-point"),
+    (H, Y.float(), GOOD_T, {}, TypeError, "targets must be an integer"),
+    (H, [0, 1], GOOD_T, {}, TypeError, "targets must be an integer"),
+    (torch.zeros(2, 4), Y, GOOD_T, {}, ValueError, r"logits must have shape \(N, c\) with c = 3"),
+    (torch.zeros(3), Y, GOOD_T, {}, ValueError, "logits must have shape"),
+    (H, torch.tensor([0, 1, 2]), GOOD_T, {}, ValueError, r"targets must have shape \(2,\)"),
+    (H, torch.tensor([0, 3]), GOOD_T, {}, ValueError, r"targets must lie in \[0, 3\), got 3"),
+    (H, torch.tensor([-1, 0]), GOOD_T, {}, ValueError, "targets must lie in"),
+    (torch.tensor([[0.0, float("nan"), 0.0]] * 2), Y, GOOD_T, {}, ValueError, "logits must be finite"),
+    (H, Y, GOOD_T.T, {}, ValueError, "T must be row-stochastic"),
+    (H, Y, GOOD_T[:2], {}, ValueError, "T must be a square"),
+    (H, Y, np.eye(1), {}, ValueError, "T must be a square"),
+    (H, Y, np.array([[1.5, -0.5, 0], [0, 1, 0], [0, 0, 1]]), {}, ValueError, "T must be finite and non-negative"),
+    (H, Y, np.full((3, 3), np.nan), {}, ValueError, "T must be finite"),
+    (H, Y, "identity", {}, TypeError, "T must be an array"),
+    (H, Y, GOOD_T, {"reduction": "avg"}, ValueError, "reduction must be one of"),
+])
+def test_corrected_losses_reject_bad_input(fn, logits, targets, T, kw, error, match):
+    with pytest.raises(error, match=match):
+        fn(logits, targets, T, **kw)
+
+
+@pytest.mark.parametrize("name", list(BASELINES))
+def test_baselines_reject_bad_input(name):
+    fn, _ = BASELINES[name]
+    with pytest.raises(ValueError, match="targets must lie in"):
+        fn(H, torch.tensor([0, 5]))
+    with pytest.raises(TypeError, match="logits must be"):
+        fn(H.numpy(), Y)
+    with pytest.raises(ValueError, match="reduction must be one of"):
+        fn(H, Y, reduction="batchmean")
+
+
+@pytest.mark.parametrize("fn", [lnc.bootstrap_soft_loss, lnc.bootstrap_hard_loss])
+@pytest.mark.parametrize("beta,error", [(1.5, ValueError), (-0.1, ValueError), (float("nan"), ValueError),
+                                        ("0.8", TypeError)])
+def test_bootstraps_reject_bad_beta(fn, beta, error):
+    with pytest.raises(error, match="beta must"):
+        fn(H, Y, beta=beta)
+
+
+@pytest.mark.parametrize("call,error,match", [
+    (lambda: lnc.make_loss("hinge"), ValueError, "name must be one of"),
+    (lambda: lnc.make_loss("forward"), ValueError, "needs T"),
+    (lambda: lnc.make_loss("backward"), ValueError, "needs T"),
+    (lambda: lnc.make_loss("ce", T=GOOD_T), ValueError, "T is used only by"),
+    (lambda: lnc.make_loss("unhinged", beta=0.5), TypeError, "beta"),
+    (lambda: lnc.make_loss("bootstrap_soft", beta=2.0), ValueError, "beta must lie in"),
+    (lambda: lnc.make_loss("ce", reduction="avg"), ValueError, "reduction must be one of"),
+    (lambda: lnc.make_loss("forward", GOOD_T, reduction="avg"), ValueError, "reduction must be one of"),
+    (lambda: lnc.make_loss("forward", GOOD_T.T), ValueError, "row-stochastic"),
+])
+def test_make_loss_rejects_bad_configuration(call, error, match):
+    with pytest.raises(error, match=match):
+        call()
