@@ -6,7 +6,7 @@ STAMP    := $(VENV)/.installed
 SANITIZE := tests/nbval_sanitize.cfg
 NOTEBOOKS = $(wildcard book/*.ipynb tests/golden/*.ipynb)
 
-.PHONY: test unit notebooks book check-html clean
+.PHONY: test unit notebooks book check-html chapters clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,14 @@ book: $(STAMP)
 
 check-html: book
 	$(BIN)/python tools/check_html.py _build/html
+
+## chapters: after editing book/*.py, rebuild each paired .ipynb and re-execute it top to bottom (needs LNC_DATA_DIR)
+chapters: $(STAMP)
+	for py in book/*.py; do \
+	  $(BIN)/jupytext --sync $$py && \
+	  $(BIN)/jupyter execute --inplace $${py%.py}.ipynb && \
+	  $(BIN)/jupytext --sync $${py%.py}.ipynb || exit 1; \
+	done
 
 clean:
 	rm -rf _build

@@ -70,13 +70,14 @@ def forward_loss(logits, targets, T, reduction="mean"):
 
 
 class ForwardCorrectedLoss(nn.Module):
-    """Module form of :func:`forward_loss`; T is checked once and stored (as ``log T``) in a buffer,
-    in the default dtype, so ``.to(device)`` moves it with the model."""
+    """Module form of :func:`forward_loss`; T is checked once and stored (as ``log T``) in a float64 buffer,
+    so ``.to(device)`` moves it with the model. It is cast to the logits' dtype per call unless the module was
+    moved to that dtype (``.to(device, torch.float32)``, free per call)."""
 
     def __init__(self, T, reduction="mean"):
         super().__init__()
         T = check_transition_matrix(T)
-        self.register_buffer("log_T", torch.as_tensor(_log(T), dtype=torch.get_default_dtype()))
+        self.register_buffer("log_T", torch.as_tensor(_log(T), dtype=torch.float64))
         self.zero_columns = _zero_columns(T)
         self.reduction = check_reduction(reduction)
 
@@ -154,13 +155,13 @@ def backward_loss(logits, targets, T, reduction="mean"):
 
 
 class BackwardCorrectedLoss(nn.Module):
-    """Module form of :func:`backward_loss`; T is checked and inverted once and ``inv(T)`` stored in a
-    buffer, in the default dtype, so ``.to(device)`` moves it with the model."""
+    """Module form of :func:`backward_loss`; T is checked and inverted once and ``inv(T)`` stored in a float64
+    buffer, so ``.to(device)`` moves it with the model (cast per call as in :class:`ForwardCorrectedLoss`)."""
 
     def __init__(self, T, reduction="mean"):
         super().__init__()
         T_inv = inverse_transition_matrix(T)
-        self.register_buffer("T_inv", torch.tensor(T_inv, dtype=torch.get_default_dtype()))
+        self.register_buffer("T_inv", torch.tensor(T_inv, dtype=torch.float64))
         self.reduction = check_reduction(reduction)
 
     def forward(self, logits, targets):

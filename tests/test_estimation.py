@@ -5,25 +5,19 @@ import pytest
 import torch
 
 import lnc
+from lnc.simulation import anchored_posteriors, peaked_posteriors, posteriors_with_outliers
 from conftest import random_T
-
-
-def _exact_noisy_posteriors(T, n, rng):
-    """p(y~|x) = p(y|x) T for n random clean posteriors plus one anchor p(y = i|x) = 1 per class."""
-    c = T.shape[0]
-    clean = np.vstack([rng.dirichlet(np.ones(c), size=n), np.eye(c)])
-    return clean[rng.permutation(n + c)] @ T
 
 
 @pytest.mark.parametrize("c", [2, 3, 10, 50])
 def test_estimate_T_recovers_T_exactly_from_exact_posteriors_with_anchors(c, rng):
     T = random_T(c, rng)          # T[i, i] > T[k, i]: the argmax of column i is class i's anchor
-    T_hat = lnc.estimate_T(_exact_noisy_posteriors(T, 2000, rng), quantile=None)
+    T_hat = lnc.estimate_T(anchored_posteriors(T, 2000, rng), quantile=None)
     assert np.abs(T_hat - T).max() < 1e-6
 
 
 def test_estimate_T_never_mutates_its_input(rng):
-    probs = _exact_noisy_posteriors(random_T(5, rng), 500, rng)
+    probs = anchored_posteriors(random_T(5, rng), 500, rng)
     before = probs.copy()
     for quantile in (None, 0.97, 0.5):
         lnc.estimate_T(probs, quantile=quantile)
@@ -55,16 +49,17 @@ def test_estimate_T_quantile_rule_matches_a_loop(quantile, rng):
 def test_quantile_skips_overconfident_outliers_that_fool_the_argmax(rng):
     """2% of examples per class are memorised one-hot outputs; 10% are near-anchors (p(y=i|x) >= 0.99).
     The 97% quantile skips the outliers and lands on a near-anchor; the argmax picks an outlier."""
-    c, n = 4, 4000
-    T = random_T(c, rng)
-    blocks = []
-    for i in range(c):
-        mix = rng.dirichlet(np.ones(c), size=n // 10) * rng.uniform(0, 0.01, (n // 10, 1))
-        mix[:, i] += 1 - mix.sum(axis=1)
-        blocks += [mix @ T, np.tile(np.eye(c)[i], (n // 50, 1))]
-    probs = np.vstack(blocks + [rng.dirichlet(np.ones(c), size=n) @ T])
+    T = random_T(4, rng)
+    probs = posteriors_with_outliers(T, 4000, rng)
     assert lnc.estimation_error(lnc.estimate_T(probs, quantile=0.97), T) < 0.02
     assert lnc.estimation_error(lnc.estimate_T(probs, quantile=None), T) > 0.2
+
+
+def test_peaked_posteriors_make_the_argmax_error_shrink_with_the_sample_size():
+    T = lnc.symmetric_T(5, 0.3)
+    errors = [lnc.estimation_error(lnc.estimate_T(peaked_posteriors(T, n, 5.0, seed=0), quantile=None), T)
+              for n in (100, 10_000)]
+    assert errors[1] < errors[0] / 5
 
 
 def test_estimate_T_falls_back_to_the_argmax_when_nothing_is_below_the_quantile():

@@ -1,0 +1,243 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# (ch-backward)=
+# # Backward Correction Is Unbiased
+#
+# We prove that the backward-corrected loss equals the clean loss in expectation over the label noise
+# (Theorem 1 of the paper): for a general $c$ symbolically, for $c = 2$ in closed form (where Natarajan et
+# al.'s binary correction falls out), then numerically with `lnc.backward_loss`. We end with its price: the
+# per-example values go negative and their variance grows with the condition number of $T$.
+#
+# | parameter | meaning | default |
+# |---|---|---|
+# | `num_classes` | number of classes $c$ of the numerical checks | `10` |
+# | `seed` | seed of every random draw | `0` |
+
+# %% tags=["parameters"]
+num_classes = 10
+seed = 0
+
+# %%
+import matplotlib.pyplot as plt
+import numpy as np
+import sympy as sp
+import torch
+import torch.nn.functional as F
+
+import lnc
+
+# %% [markdown]
+# ## Statement
+#
+# Write $\boldsymbol\ell(h) = \big(\ell(0, h), \dots, \ell(c-1, h)\big)^\top$ for the vector of the losses of
+# the logits $h$ under each possible label.
+#
+# ```{prf:definition} Backward correction
+# :label: def-backward
+#
+# For a non-singular $T$, the backward-corrected loss is $\overleftarrow{\boldsymbol\ell}(h) = T^{-1}
+# \boldsymbol\ell(h)$, that is $\overleftarrow{\ell}(\tilde y, h) = \sum_j (T^{-1})_{\tilde y j}\, \ell(j, h)$.
+# ```
+#
+# ```{prf:theorem} Backward correction is unbiased
+# :label: thm-backward-unbiased
+#
+# If $T$ is non-singular, with $T_{ij} = \mathbb{P}(\tilde y = j \mid y = i)$, then for every clean label $y$
+# and every $h$
+#
+# $$
+# \mathbb{E}_{\tilde y \mid y} \big[ \overleftarrow{\ell}(\tilde y, h) \big] = \ell(y, h),
+# $$ (eq-backward-unbiased)
+#
+# so the noisy risk of $\overleftarrow{\ell}$ equals the clean risk of $\ell$, and they have the same minimisers.
+# ```
+#
+# ```{prf:proof}
+# The distribution of $\tilde y$ given $y$ is row $y$ of $T$, so the expectation is
+# $\sum_k T_{yk} (T^{-1} \boldsymbol\ell)_k = (T T^{-1} \boldsymbol\ell)_y = \ell(y, h)$. Taking the expectation over
+# $(x, y)$ gives the equality of risks.
+# ```
+#
+# ## Symbolic checks
+#
+# For a general $c$, with $T$ and $\boldsymbol\ell$ as matrix symbols, $\mathbb{E}[\overleftarrow{\boldsymbol\ell}]
+# - \boldsymbol\ell = T (T^{-1} \boldsymbol\ell) - \boldsymbol\ell$ simplifies to zero:
+
+# %%
+c = sp.Symbol("c", integer=True, positive=True)
+T_c, ell_c = sp.MatrixSymbol("T", c, c), sp.MatrixSymbol("ell", c, 1)
+residual = T_c * (T_c.I * ell_c) - ell_c
+assert sp.simplify(residual) == sp.ZeroMatrix(c, 1)
+print(f"T (T^-1 ell) - ell = {sp.simplify(residual)} for a symbolic c x c matrix T")
+
+# %% [markdown]
+# That step trusts sympy's rule $T T^{-1} = I$. For $c = 3$ we let it invert an explicit $T$ whose rows sum to
+# one (six free entries) and expand everything:
+
+# %%
+t = sp.symbols("t0:3_0:2")
+T3 = sp.Matrix([[t[2 * i], t[2 * i + 1], 1 - t[2 * i] - t[2 * i + 1]] for i in range(3)])
+ell3 = sp.Matrix(sp.symbols("l0:3"))
+expected_backward = T3 * (T3.inv() * ell3)          # row y: sum_k T[y, k] * backward(k)
+assert sp.simplify(expected_backward - ell3) == sp.zeros(3, 1)
+assert sp.simplify(T3.inv() * sp.ones(3, 1) - sp.ones(3, 1)) == sp.zeros(3, 1)
+print("c = 3: E[backward loss | y] - loss(y) simplifies to 0 for each y; rows of T^-1 sum to 1")
+
+# %% [markdown]
+# The second assertion is a fact used below and in {ref}`ch-hessian`: $T \mathbf{1} = \mathbf{1}$ implies
+# $T^{-1} \mathbf{1} = \mathbf{1}$, so **every row of $T^{-1}$ sums to one**, although it has negative entries.
+#
+# ## The binary case
+#
+# For $c = 2$ write $\rho_- = \mathbb{P}(\tilde y = 1 \mid y = 0)$ and $\rho_+ = \mathbb{P}(\tilde y = 0 \mid y =
+# 1)$. The backward loss of the noisy label $1$ is Natarajan et al.'s (2013) unbiased estimator
+# $\big((1 - \rho_-)\, \ell(1, h) - \rho_+\, \ell(0, h)\big) / (1 - \rho_- - \rho_+)$:
+
+# %%
+rho_m, rho_p, l0, l1 = sp.symbols("rho_- rho_+ ell_0 ell_1")
+T2 = sp.Matrix([[1 - rho_m, rho_m], [rho_p, 1 - rho_p]])
+backward2 = sp.simplify(T2.inv() * sp.Matrix([l0, l1]))
+natarajan = sp.Matrix([((1 - rho_p) * l0 - rho_m * l1), ((1 - rho_m) * l1 - rho_p * l0)]) / (1 - rho_m - rho_p)
+assert sp.simplify(backward2 - natarajan) == sp.zeros(2, 1)
+backward2
+
+# %% [markdown]
+# ## Numerical check with `lnc.backward_loss`
+#
+# With the (asymmetric) CIFAR-10 pair-flip matrix and random logits, the exact expectation over $\tilde y$ of
+# `lnc.backward_loss` equals the cross-entropy of the clean label, for every clean label, in float64:
+
+# %%
+T = lnc.cifar10_asymmetric_T(0.4)
+gen = torch.Generator().manual_seed(seed)
+h = 3 * torch.randn(1, num_classes, dtype=torch.float64, generator=gen).expand(num_classes, -1)
+labels = torch.arange(num_classes)
+per_noisy = lnc.backward_loss(h, labels, T, reduction="none")      # backward(h, k) for every k
+expected = torch.from_numpy(T) @ per_noisy                          # row y: E over y~ given y
+gap = (expected - F.cross_entropy(h, labels, reduction="none")).abs().max().item()
+assert gap < 1e-10, gap
+print(f"max over y of |E[backward] - CE(y)| < 1e-10 (c = {num_classes})")
+
+# %% [markdown]
+# ## The price: negative values and variance
+#
+# Only the expectation is the clean loss. A single corrected value is a signed combination of $c$ log-losses
+# and can be **negative**, without bound: a confident, correct prediction is rewarded with a negative loss.
+
+# %%
+print(f"backward losses of these logits under each noisy label: min {per_noisy.min():.3f}, "
+      f"max {per_noisy.max():.3f}")
+confident = torch.tensor([[12.0] + [-12.0] * (num_classes - 1)], dtype=torch.float64)
+value = lnc.backward_loss(confident, torch.tensor([0]), lnc.symmetric_T(num_classes, 0.6)).item()
+assert value < 0
+print(f"confident and right, symmetric noise 0.6: backward loss {value:.2f}")
+
+# %% [markdown]
+# Its variance over the noise, $\mathrm{Var}_{\tilde y \mid y}\, \overleftarrow{\ell}(\tilde y, h) = \sum_k T_{yk}\,
+# \overleftarrow{\ell}(k, h)^2 - \ell(y, h)^2$, is computed exactly below for symmetric noise of growing rate
+# $N$; the condition number $\mathrm{cond}(T) = 1 / |1 - N c / (c-1)|$ blows up as $N \to (c-1)/c$.
+# `lnc.backward_loss` warns above `lnc.losses.COND_WARNING_THRESHOLD` (100).
+
+# %%
+rates = np.linspace(0.0, 0.85, 18)
+conds, stds = [], []
+for r in rates:
+    T_r = lnc.symmetric_T(num_classes, float(r))
+    values = lnc.backward_loss(h, labels, T_r, reduction="none").numpy()
+    variance = T_r[0] @ values**2 - F.cross_entropy(h[:1], labels[:1]).item() ** 2
+    conds.append(lnc.condition_number(T_r))
+    stds.append(np.sqrt(max(variance, 0.0)))
+slope = np.polyfit(np.log(conds[4:]), np.log(stds[4:]), 1)[0]
+assert 0.8 < slope < 1.2, slope
+print(f"std of the corrected loss grows like cond(T)^{slope:.2f}")
+
+# %% mystnb={"figure": {"caption": "noise std of the backward loss", "name": "fig-backward-variance"}}
+fig, ax = plt.subplots(figsize=(5, 3.5))
+ax.loglog(conds, stds, "o-", lw=2)
+ax.set_xlabel("cond(T), symmetric noise")
+ax.set_ylabel("std over the noise")
+fig.tight_layout()
+
+# %% [markdown]
+# ## Exercises
+#
+# ```{exercise}
+# :label: ex-binary-inverse
+#
+# For $c = 2$, write $T^{-1}$ in closed form and show that a backward-corrected loss can be negative.
+# ```
+#
+# ```{solution-start} ex-binary-inverse
+# :class: dropdown
+# ```
+
+# %%
+sp.simplify(T2.inv())
+
+# %% [markdown]
+# If $\rho_- + \rho_+ < 1$ the off-diagonal entries are negative, so the corrected loss of label 1,
+# $((1-\rho_-)\ell_1 - \rho_+ \ell_0)/(1 - \rho_- - \rho_+)$, is negative as soon as $\ell_1 < \rho_+ \ell_0 / (1 - \rho_-)$.
+#
+# ```{solution-end}
+# ```
+#
+# ```{exercise}
+# :label: ex-backward-ce-closed-form
+#
+# Show that for cross-entropy $\overleftarrow{\ell}(\tilde y, h) = -(T^{-1} h)_{\tilde y} + \log \sum_k e^{h_k}$, and
+# check it against `lnc.backward_loss`.
+# ```
+#
+# ```{solution-start} ex-backward-ce-closed-form
+# :class: dropdown
+# ```
+#
+# $\ell(j, h) = -h_j + \log\sum_k e^{h_k}$; multiply by row $\tilde y$ of $T^{-1}$ and use that it sums to one.
+
+# %%
+T_inv = torch.from_numpy(np.linalg.inv(T))
+closed_form = -(h[0] @ T_inv.T) + torch.logsumexp(h[0], dim=0)
+assert torch.allclose(closed_form, per_noisy, atol=1e-10)
+print("closed form = lnc.backward_loss for every noisy label")
+
+# %% [markdown]
+# ```{solution-end}
+# ```
+#
+# ```{exercise}
+# :label: ex-backward-mix-identity
+#
+# The paper suggests mixing $T$ with the identity, $T_\alpha = \alpha I + (1 - \alpha) T$, before inverting.
+# What does it do to $\mathrm{cond}(T)$ for symmetric noise of rate $0.85$ with $c = 10$, and what does it cost?
+# ```
+#
+# ```{solution-start} ex-backward-mix-identity
+# :class: dropdown
+# ```
+
+# %%
+T_sharp = lnc.symmetric_T(num_classes, 0.85)
+for alpha in [0.0, 0.2, 0.5]:
+    mixed = alpha * np.eye(num_classes) + (1 - alpha) * T_sharp
+    print(f"alpha = {alpha:.1f}: cond = {lnc.condition_number(mixed):6.2f}")
+
+# %% [markdown]
+# $T_\alpha$ is symmetric noise of rate $(1-\alpha) N$, so its condition number falls quickly; but it is the
+# wrong matrix, so the corrected loss is no longer unbiased: variance is traded for bias.
+#
+# ```{solution-end}
+# ```

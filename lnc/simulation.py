@@ -1,0 +1,47 @@
+"""Simulated posteriors for studying estimators of T (book chapter ``ch-estimation``).
+
+c classes; clean posteriors ``p(y|x)`` are drawn, and the exact noisy posteriors are ``p(y|x) @ T`` with
+``T[i, j] = P(noisy = j | clean = i)``. Each function returns an ``(N, c)`` float64 array; ``seed`` is an int,
+``None`` or a ``np.random.Generator``.
+"""
+
+import numpy as np
+
+from ._checks import check_transition_matrix, make_rng
+
+
+def anchored_posteriors(T, num_examples, seed):
+    """Exact noisy posteriors of ``num_examples`` Dirichlet(1) clean posteriors plus one anchor
+    (``p(y = i|x) = 1``) per class, in random order; shape ``(num_examples + c, c)``."""
+    T = check_transition_matrix(T)
+    rng = make_rng(seed)
+    c = T.shape[0]
+    clean = np.vstack([rng.dirichlet(np.ones(c), size=num_examples), np.eye(c)])
+    return clean[rng.permutation(len(clean))] @ T
+
+
+def posteriors_with_outliers(T, num_examples, seed, outlier_fraction=0.02, near_anchor_fraction=0.1):
+    """Per class, ``near_anchor_fraction * num_examples`` near-anchors (``p(y = i|x) >= 0.99``, exact noisy
+    posteriors) and ``outlier_fraction * num_examples`` memorised one-hot outputs ``e_i``; then
+    ``num_examples`` Dirichlet(1) examples. Models a network that is over-confident on a few examples."""
+    T = check_transition_matrix(T)
+    rng = make_rng(seed)
+    c = T.shape[0]
+    near, outliers = int(near_anchor_fraction * num_examples), int(outlier_fraction * num_examples)
+    parts = []
+    for i in range(c):
+        leak = rng.dirichlet(np.ones(c), size=near) * rng.uniform(0, 0.01, (near, 1))
+        leak[:, i] += 1 - leak.sum(axis=1)
+        parts += [leak @ T, np.tile(np.eye(c)[i], (outliers, 1))]
+    return np.vstack(parts + [rng.dirichlet(np.ones(c), size=num_examples) @ T])
+
+
+def peaked_posteriors(T, num_examples, peakedness, seed):
+    """Exact noisy posteriors of ``p(y|x) = lam e_y + (1 - lam) u``, ``y`` uniform, ``u ~ Dirichlet(1)``,
+    ``lam ~ Beta(peakedness, 1)``: a larger ``peakedness`` puts more examples close to an anchor."""
+    T = check_transition_matrix(T)
+    rng = make_rng(seed)
+    c = T.shape[0]
+    lam = rng.beta(peakedness, 1.0, size=(num_examples, 1))
+    clean = lam * np.eye(c)[rng.integers(0, c, num_examples)] + (1 - lam) * rng.dirichlet(np.ones(c), num_examples)
+    return clean @ T
