@@ -74,8 +74,8 @@ import lnc
 #
 # ## Symbolic checks
 #
-# For a general $c$, with $T$ and $\boldsymbol\ell$ as matrix symbols, $\mathbb{E}[\overleftarrow{\boldsymbol\ell}]
-# - \boldsymbol\ell = T (T^{-1} \boldsymbol\ell) - \boldsymbol\ell$ simplifies to zero:
+# For a general $c$, with $T$ and $\boldsymbol\ell$ as matrix symbols, the gap between the expected backward loss
+# and the loss, $T (T^{-1} \boldsymbol\ell) - \boldsymbol\ell$, simplifies to zero:
 
 # %%
 c = sp.Symbol("c", integer=True, positive=True)
