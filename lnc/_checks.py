@@ -39,17 +39,8 @@ def check_transition_matrix(T, *, name="T", atol=ROW_SUM_ATOL):
     T = as_float64_array(T, name=name)
     if T.ndim != 2 or T.shape[0] != T.shape[1] or T.shape[0] < 2:
         raise ValueError(f"{name} must be a square (c, c) matrix with c >= 2, got shape {T.shape}")
-    wrong = ~(np.isfinite(T) & (T >= 0))
-    if wrong.any():
-        raise ValueError(f"{name} must be finite and non-negative, got {T[wrong][0]:.3g}")
-    row_sums = T.sum(axis=1)
-    bad = np.flatnonzero(np.abs(row_sums - 1.0) > atol)
-    if bad.size:
-        raise ValueError(
-            f"{name} must be row-stochastic (rows clean, columns noisy); row {bad[0]} sums to "
-            f"{row_sums[bad[0]]:.6g}; transpose a column-stochastic matrix (see lnc.from_cleanlab)"
-        )
-    return T
+    return _check_rows_in_simplex(T, name, atol, "be row-stochastic (rows clean, columns noisy)",
+                                  "transpose a column-stochastic matrix (see lnc.from_cleanlab)")
 
 
 def check_probabilities(probs, *, name="probs", atol=PROBS_ROW_SUM_ATOL):
@@ -57,17 +48,20 @@ def check_probabilities(probs, *, name="probs", atol=PROBS_ROW_SUM_ATOL):
     probs = as_float64_array(probs, name=name)
     if probs.ndim != 2 or probs.shape[0] < 1 or probs.shape[1] < 2:
         raise ValueError(f"{name} must have shape (N, c) with N >= 1 and c >= 2, got {probs.shape}")
-    wrong = ~(np.isfinite(probs) & (probs >= 0))
+    return _check_rows_in_simplex(probs, name, atol, "hold probabilities whose rows sum to 1",
+                                  "pass softmax outputs, not logits")
+
+
+def _check_rows_in_simplex(x, name, atol, what, hint):
+    """Return the 2-D array ``x`` after checking finite, non-negative entries and row sums within ``atol`` of 1."""
+    wrong = ~(np.isfinite(x) & (x >= 0))
     if wrong.any():
-        raise ValueError(f"{name} must be finite and non-negative, got {probs[wrong][0]:.3g}")
-    row_sums = probs.sum(axis=1)
+        raise ValueError(f"{name} must be finite and non-negative, got {x[wrong][0]:.3g}")
+    row_sums = x.sum(axis=1)
     bad = np.flatnonzero(np.abs(row_sums - 1.0) > atol)
     if bad.size:
-        raise ValueError(
-            f"{name} must hold probabilities whose rows sum to 1 (pass softmax outputs, not logits); "
-            f"row {bad[0]} sums to {row_sums[bad[0]]:.6g}"
-        )
-    return probs
+        raise ValueError(f"{name} must {what}; row {bad[0]} sums to {row_sums[bad[0]]:.6g}; {hint}")
+    return x
 
 
 def check_labels(labels, num_classes, *, name="labels"):

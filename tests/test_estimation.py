@@ -77,7 +77,7 @@ def test_estimate_T_rows_are_renormalised():
     (np.ones((3, 1)), {}, ValueError, "noisy_probs must have shape"),
     (np.array([[2.0, -1.0]]), {}, ValueError, "noisy_probs must be finite and non-negative"),
     (np.array([[np.nan, 1.0]]), {}, ValueError, "must be finite"),
-    (np.array([[3.0, 1.0]]), {}, ValueError, "rows sum to 1 .pass softmax outputs, not logits"),
+    (np.array([[3.0, 1.0]]), {}, ValueError, "rows sum to 1; row 0 sums to 4; pass softmax outputs, not logits"),
     ("probs", {}, TypeError, "noisy_probs must be an array"),
     (np.eye(2), {"quantile": 97}, ValueError, r"quantile must be a float in \(0, 1\) or None"),
     (np.eye(2), {"quantile": 0.0}, ValueError, "quantile must be"),
