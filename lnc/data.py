@@ -1,22 +1,88 @@
 """Data sets from a local folder: ``$LNC_DATA_DIR``, else ``~/.cache/lnc``.
 
-Every file is checked against its sha256 before it is read; arrays are pickle-free (``.npz``).
-Labels follow the training-set order of the python (pickle) CIFAR release (torchvision's order).
+Every file is checked against its checksum before it is read (sha256; the MNIST-style ``.gz`` files on the
+decompressed bytes, since mirrors re-compress them). A missing file is downloaded only when asked
+(``download=True``) and where a URL is known. Decoded arrays are cached as pickle-free ``.npz`` under
+``$LNC_CACHE_DIR`` (else ``~/.cache/lnc/arrays``), so a second load is fast.
+
+Images are uint8: MNIST-like ``(N, 28, 28)``, CIFAR ``(N, 32, 32, 3)`` (HWC). Labels are int64 and, for
+CIFAR, in the order of the python (pickle) release (torchvision's order, the order of CIFAR-N).
 """
 
+import gzip
 import hashlib
+import io
 import os
+import pickle
+import re
+import shutil
+import tarfile
+import tempfile
+import urllib.request
+import zipfile
+from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import torch
 
+from ._checks import check_labels, check_num_classes, check_rate, make_rng
 from .noise import empirical_T
 
-CIFARN_FILES = {
-    "cifar10n": ("cifarn/cifar10n_labels.npz", "be0540029bef4278fb52f58861a17d2a78068f9b4329d6f126b354c01dfab2cf"),
-    "cifar100n": ("cifarn/cifar100n_labels.npz", "fa0fbf6a20eb8f0a2a28ae1bbb2f19a51af46b853d9cfd3ecff0b75537753526"),
+
+@dataclass(frozen=True)
+class Source:
+    """A file of a data set: ``path`` under :func:`data_dir`, its ``sha256`` and where to download it.
+
+    ``gunzip=True``: the checksum is of the decompressed bytes (MNIST mirrors differ in gzip headers only).
+    """
+
+    path: str
+    sha256: str
+    url: str | None = None
+    gunzip: bool = False
+
+
+def _idx_sources(folder, base_url, digests):
+    names = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
+    return {name: Source(f"{folder}/{name}.gz", digest, f"{base_url}/{name}.gz", gunzip=True)
+            for name, digest in zip(names, digests)}
+
+
+SOURCES = {
+    "mnist": _idx_sources("mnist", "https://ossci-datasets.s3.amazonaws.com/mnist", (
+        "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
+        "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",
+        "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
+        "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2")),
+    "fashion_mnist": _idx_sources("fashion-mnist", "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com", (
+        "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888",
+        "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9",
+        "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b",
+        "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34")),
+    "cifar10": {
+        "python": Source("cifar10/cifar-10-python.tar.gz",
+                         "6d958be074577803d12ecdefd02955f39262c83c16fe9348329d7fe0b5c001ce",
+                         "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"),
+        "jpeg": Source("cifar10/cifar10_jpeg.zip", "05dfe57eb9b6380288b7e3f74446a70efa936385a283159222f675799bab23d1"),
+        "labels": Source("cifar10/labels.npz", "7b5658df039dfd28954c0e15a04e0f1ad48e13f1a48346cb681c8e073936077c"),
+    },
+    "cifar100": {"python": Source("cifar100/cifar-100-python.tar.gz",
+                                  "85cd44d02ba6437773c5bbd22e183051d648de2e7d6b014e1ef29b855ba677a7",
+                                  "https://www.cs.toronto.edu/~kriz/cifar-100-python.tar.gz")},
+    "imdb": {
+        "labelled": Source("imdb/aclImdb_v1_labelled.tar.gz",
+                           "17240517279c85d5bb04c2d98f83111ece715e07c0f595e906e75efb42c90c58"),
+        "official": Source("imdb/aclImdb_v1.tar.gz", "c40f74a18d3b61f90feba1e17730e0d38e8b97c05fde7008942e91923d1658fe",
+                           "https://ai.stanford.edu/~amaas/data/sentiment/aclImdb_v1.tar.gz"),
+    },
+    "cifar10n": {"labels": Source("cifarn/cifar10n_labels.npz",
+                                  "be0540029bef4278fb52f58861a17d2a78068f9b4329d6f126b354c01dfab2cf")},
+    "cifar100n": {"labels": Source("cifarn/cifar100n_labels.npz",
+                                   "fa0fbf6a20eb8f0a2a28ae1bbb2f19a51af46b853d9cfd3ecff0b75537753526")},
 }
-"""Name → (path under :func:`data_dir`, sha256) of the pickle-free CIFAR-N label archives."""
+"""Data set → part → :class:`Source`. The IDX digests are of the decompressed files (published md5s match)."""
 
 CIFARN_LABEL_SETS = {
     "aggre": ("cifar10n", "clean_label", "aggre_label"),
@@ -29,26 +95,224 @@ CIFARN_LABEL_SETS = {
 }
 """CIFAR-N label set → (archive, clean key, noisy key). ``worst`` is stored as ``worse_label``."""
 
+MNIST_CLASSES = tuple(str(d) for d in range(10))
+FASHION_MNIST_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker",
+                         "Bag", "Ankle boot")
+CIFAR10_CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
+
+TOKEN_PATTERN = re.compile(r"[a-z0-9]+(?:'[a-z0-9]+)*")
+"""IMDB tokens: runs of lower-case letters and digits, with inner apostrophes kept (``don't``, ``90's``)."""
+PAD, OOV = 0, 1
+"""Token ids of padding and of out-of-vocabulary words; real words start at 2."""
+
+
+# ---------------------------------------------------------------- files: find, download, verify, cache
 
 def data_dir():
     """The data folder: ``$LNC_DATA_DIR`` if set, else ``~/.cache/lnc``."""
     return Path(os.environ.get("LNC_DATA_DIR") or Path.home() / ".cache" / "lnc")
 
 
-def verified_path(relative, sha256):
-    """Return ``data_dir() / relative`` after checking that it exists and has the given sha256."""
-    path = data_dir() / relative
+def cache_dir():
+    """Where decoded arrays are cached: ``$LNC_CACHE_DIR`` if set, else ``~/.cache/lnc/arrays``."""
+    return Path(os.environ.get("LNC_CACHE_DIR") or Path.home() / ".cache" / "lnc" / "arrays")
+
+
+def fetch(source, *, download=False):
+    """Return the local path of ``source`` (a :class:`Source`) after checking its checksum.
+
+    A missing file is downloaded from ``source.url`` into :func:`data_dir` when ``download=True``.
+
+    Raises
+    ------
+    FileNotFoundError
+        The file is missing (and not downloaded): the message says where it was looked for and how to get it.
+    ValueError
+        The checksum differs (a corrupt or different file; a failed download is removed).
+    """
+    path = data_dir() / source.path
     if not path.is_file():
-        raise FileNotFoundError(f"{relative} not found: looked for {path}. Set LNC_DATA_DIR to the folder that "
-                                f"holds it (the project's shared/data), or copy the file there.")
+        if not (download and source.url):
+            how = (f"pass download=True to fetch it from {source.url}" if source.url
+                   else "it cannot be downloaded: copy it from the project's shared/data")
+            raise FileNotFoundError(f"{source.path} not found: looked for {path}. Set LNC_DATA_DIR to the folder "
+                                    f"that holds it, or {how}.")
+        _download(source, path)
+    _verify(source, path)
+    return path
+
+
+def _download(source, path):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(dir=path.parent, delete=False) as tmp:
+        try:
+            with urllib.request.urlopen(source.url, timeout=60) as response:
+                shutil.copyfileobj(response, tmp)
+        except OSError as err:
+            Path(tmp.name).unlink()
+            raise FileNotFoundError(f"{source.path}: download from {source.url} failed ({err})") from err
+    try:
+        _verify(source, Path(tmp.name))
+    except ValueError:
+        Path(tmp.name).unlink()
+        raise
+    os.replace(tmp.name, path)
+
+
+def _verify(source, path):
     digest = hashlib.sha256()
-    with open(path, "rb") as f:
+    with (gzip.open if source.gunzip else open)(path, "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
             digest.update(block)
-    if digest.hexdigest() != sha256:
-        raise ValueError(f"{path} has sha256 {digest.hexdigest()}, expected {sha256}: the file is corrupt "
-                         "or another version; fetch it again")
-    return path
+    if digest.hexdigest() != source.sha256:
+        what = "decompressed content" if source.gunzip else "file"
+        raise ValueError(f"{path}: {what} has sha256 {digest.hexdigest()}, expected {source.sha256}: the file is "
+                         "corrupt or another version; fetch it again")
+
+
+def _cached(key, source, decode):
+    """``decode()`` (a dict of arrays) cached as ``<cache_dir>/<key>-<sha256[:12]>.npz`` (pickle-free)."""
+    path = cache_dir() / f"{key}-{source.sha256[:12]}.npz"
+    if path.is_file():
+        with np.load(path, allow_pickle=False) as arrays:
+            return dict(arrays)
+    arrays = decode()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".npz", delete=False) as tmp:
+        np.savez(tmp, **arrays)
+    os.replace(tmp.name, path)
+    return arrays
+
+
+# ---------------------------------------------------------------- in-memory data sets
+
+@dataclass(frozen=True, eq=False)
+class Dataset:
+    """A data set with its **clean** labels: ``x_train`` (N, ...), ``y_train`` (N,) int64, ``x_test``, ``y_test``.
+
+    ``meta`` holds extras (IMDB: ``vocabulary``, the word of each token id).
+    """
+
+    name: str
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    class_names: tuple
+    meta: dict = field(default_factory=dict)
+
+    @property
+    def num_classes(self):
+        return len(self.class_names)
+
+
+def load_mnist(*, download=False):
+    """MNIST (LeCun et al. 1998): 60,000 train / 10,000 test images (N, 28, 28) uint8, digits 0-9."""
+    return _load_idx("mnist", MNIST_CLASSES, download)
+
+
+def load_fashion_mnist(*, download=False):
+    """Fashion-MNIST (Xiao et al. 2017): laid out like MNIST, 10 clothing classes."""
+    return _load_idx("fashion_mnist", FASHION_MNIST_CLASSES, download)
+
+
+def _load_idx(name, class_names, download):
+    sources = SOURCES[name]
+    arrays = {key: _read_idx(fetch(source, download=download)) for key, source in sources.items()}
+    return Dataset(name, arrays["train-images-idx3-ubyte"], arrays["train-labels-idx1-ubyte"].astype(np.int64),
+                   arrays["t10k-images-idx3-ubyte"], arrays["t10k-labels-idx1-ubyte"].astype(np.int64), class_names)
+
+
+def _read_idx(path):
+    with gzip.open(path, "rb") as f:
+        raw = f.read()
+    ndim = raw[3]  # magic: 0x00 0x00 0x08 ndim
+    shape = tuple(int(s) for s in np.frombuffer(raw, ">u4", count=ndim, offset=4))
+    return np.frombuffer(raw, np.uint8, offset=4 + 4 * ndim).reshape(shape).copy()
+
+
+def load_cifar10(*, download=False):
+    """CIFAR-10 (Krizhevsky 2009): 50,000 train / 10,000 test images (N, 32, 32, 3) uint8, canonical order.
+
+    Reads the python release ``cifar10/cifar-10-python.tar.gz`` when present (canonical pixels; its pickles
+    are opened only after the archive's sha256 matched, and may hold nothing but numpy arrays), else the
+    JPEG copy ``cifar10/cifar10_jpeg.zip`` + ``labels.npz`` of the shared data (quality-75 re-encode, same
+    order). ``download=True`` fetches the python release when neither is present. Decoded arrays are cached.
+    """
+    parts = SOURCES["cifar10"]
+    has_python, has_jpeg = ((data_dir() / parts[k].path).is_file() for k in ("python", "jpeg"))
+    if not (has_python or has_jpeg or download):
+        raise FileNotFoundError(f"CIFAR-10 not found: looked for {data_dir() / parts['python'].path} and "
+                                f"{data_dir() / parts['jpeg'].path}. Set LNC_DATA_DIR to the folder that holds "
+                                f"either, or pass download=True to fetch {parts['python'].url}.")
+    if has_python or not has_jpeg:
+        source = parts["python"]
+        arrays = _cached("cifar10-python", source, lambda: _decode_cifar_python(fetch(source, download=download)))
+    else:
+        source = parts["jpeg"]
+        arrays = _cached("cifar10-jpeg", source, lambda: _decode_cifar_jpeg(fetch(source), fetch(parts["labels"])))
+    return Dataset("cifar10", arrays["x_train"], arrays["y_train"], arrays["x_test"], arrays["y_test"],
+                   CIFAR10_CLASSES)
+
+
+def _decode_cifar_jpeg(zip_path, labels_path):
+    from PIL import Image
+
+    out = {}
+    with zipfile.ZipFile(zip_path) as archive, np.load(labels_path, allow_pickle=False) as labels:
+        for split, n in (("train", 50_000), ("test", 10_000)):
+            out[f"x_{split}"] = np.stack([np.asarray(Image.open(io.BytesIO(archive.read(f"{split}/{i:05d}.jpg")))
+                                                     .convert("RGB")) for i in range(n)])
+            out[f"y_{split}"] = labels[f"{split}_labels"].astype(np.int64)
+    return out
+
+
+class _ArraysOnly(pickle.Unpickler):
+    """Unpickles the CIFAR batches (dicts of numpy arrays, lists, bytes); refuses every other class."""
+
+    ALLOWED = {("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct"),
+               ("numpy", "ndarray"), ("numpy", "dtype")}
+
+    def find_class(self, module, name):
+        if (module, name) not in self.ALLOWED:
+            raise pickle.UnpicklingError(f"refusing to unpickle {module}.{name}")
+        return super().find_class(module, name)
+
+
+def load_cifar100(*, download=False):
+    """CIFAR-100 (Krizhevsky 2009) from the python release ``cifar100/cifar-100-python.tar.gz``: 50,000 train /
+    10,000 test images (N, 32, 32, 3) uint8 with the 100 fine labels (coarse ones: ``lnc.noise.CIFAR100_COARSE``).
+
+    Not in the project's shared data: ``download=True`` fetches it (169 MB) where a network exists.
+    """
+    source = SOURCES["cifar100"]["python"]
+    arrays = _cached("cifar100-python", source, lambda: _decode_cifar_python(
+        fetch(source, download=download), ("train",), "test", b"fine_labels", b"fine_label_names"))
+    return Dataset("cifar100", arrays["x_train"], arrays["y_train"], arrays["x_test"], arrays["y_test"],
+                   tuple(str(name) for name in arrays["class_names"]))
+
+
+def _decode_cifar_python(tar_path, train_names=tuple(f"data_batch_{k}" for k in range(1, 6)), test_name="test_batch",
+                         label_key=b"labels", names_key=None):
+    """The arrays of a CIFAR python release, unpickled with :class:`_ArraysOnly` (call only on a verified file)."""
+    wanted = {*train_names, test_name, "meta", "batches.meta"}
+    batches = {}
+    with tarfile.open(tar_path, "r:gz") as archive:
+        for member in archive:
+            name = Path(member.name).name
+            if member.isfile() and name in wanted:
+                batches[name] = _ArraysOnly(archive.extractfile(member), encoding="bytes").load()
+
+    def stack(names):
+        x = np.concatenate([batches[n][b"data"] for n in names]).reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1)
+        y = np.concatenate([np.asarray(batches[n][label_key]) for n in names]).astype(np.int64)
+        return np.ascontiguousarray(x, dtype=np.uint8), y
+
+    out = dict(zip(("x_train", "y_train"), stack(train_names)))
+    out.update(zip(("x_test", "y_test"), stack([test_name])))
+    if names_key:
+        out["class_names"] = np.array([n.decode() for n in batches["meta"][names_key]])
+    return out
 
 
 def load_cifarn_labels(label_set):
@@ -56,12 +320,12 @@ def load_cifarn_labels(label_set):
 
     ``label_set``: one of :data:`CIFARN_LABEL_SETS` (``"aggre"``, ``"random1"``, ``"random2"``,
     ``"random3"``, ``"worst"``, ``"cifar100n"``, ``"cifar100n_coarse"``). Wei et al., ICLR 2022
-    (CC BY-NC 4.0).
+    (CC BY-NC 4.0). Indexed like the CIFAR training images of :func:`load_cifar10`.
     """
     if label_set not in CIFARN_LABEL_SETS:
         raise ValueError(f"label_set must be one of {tuple(CIFARN_LABEL_SETS)}, got {label_set!r}")
     archive, clean_key, noisy_key = CIFARN_LABEL_SETS[label_set]
-    with np.load(verified_path(*CIFARN_FILES[archive]), allow_pickle=False) as arrays:
+    with np.load(fetch(SOURCES[archive]["labels"]), allow_pickle=False) as arrays:
         return arrays[clean_key].astype(np.int64), arrays[noisy_key].astype(np.int64)
 
 
@@ -70,3 +334,207 @@ def cifarn_T(label_set):
     measured on all 50,000 training images; shape (10, 10), (100, 100) or (20, 20)."""
     clean, noisy = load_cifarn_labels(label_set)
     return empirical_T(clean, noisy, int(clean.max()) + 1)
+
+
+# ---------------------------------------------------------------- IMDB
+
+def tokenize(text):
+    """Lower-case ``text``, turn the ``<br />`` line breaks into spaces and return :data:`TOKEN_PATTERN`'s tokens."""
+    return TOKEN_PATTERN.findall(text.lower().replace("<br />", " "))
+
+
+def build_vocabulary(token_lists, num_words):
+    """The ``num_words - 2`` most frequent tokens (ties alphabetical), after the ids of padding and OOV.
+
+    Returns a tuple ``vocabulary`` with ``vocabulary[i]`` the word of token id ``i`` (``"<pad>"``, ``"<oov>"``, ...).
+    """
+    if isinstance(num_words, bool) or not isinstance(num_words, int) or num_words < 3:
+        raise ValueError(f"num_words must be an int >= 3, got {num_words!r}")
+    counts = Counter(token for tokens in token_lists for token in tokens)
+    ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[: num_words - 2]
+    return ("<pad>", "<oov>") + tuple(word for word, _ in ranked)
+
+
+def encode(token_lists, vocabulary, maxlen):
+    """Token ids ``(N, maxlen)`` int64, as Keras ``pad_sequences``: pre-padded with 0 and pre-truncated
+    (the **last** ``maxlen`` tokens are kept); words outside ``vocabulary`` map to id 1."""
+    if isinstance(maxlen, bool) or not isinstance(maxlen, int) or maxlen < 1:
+        raise ValueError(f"maxlen must be an int >= 1, got {maxlen!r}")
+    index = {word: i for i, word in enumerate(vocabulary) if i > OOV}
+    out = np.full((len(token_lists), maxlen), PAD, dtype=np.int64)
+    for row, tokens in zip(out, token_lists):
+        ids = [index.get(token, OOV) for token in tokens[-maxlen:]]
+        if ids:
+            row[-len(ids):] = ids
+    return out
+
+
+IMDB_MEMBER = re.compile(r"aclImdb/(train|test)/(pos|neg)/(\d+)_(\d+)\.txt")
+
+
+def load_imdb(*, num_words=5000, maxlen=400, download=False):
+    """IMDB reviews (Maas et al. 2011): 25,000 train / 25,000 test, label 1 = positive, as token ids.
+
+    ``x`` is ``(N, maxlen)`` int64 (see :func:`tokenize`, :func:`encode`): 0 = padding, 1 = out of
+    vocabulary, 2.. = the ``num_words - 2`` most frequent training-split tokens (the test split never
+    shapes the vocabulary). Reviews are ordered by (label, review id). ``meta["vocabulary"]`` maps ids to
+    words. Reads ``imdb/aclImdb_v1_labelled.tar.gz`` (shared data) or the official ``aclImdb_v1.tar.gz``.
+    """
+    parts = SOURCES["imdb"]
+    source = parts["labelled"] if (data_dir() / parts["labelled"].path).is_file() else parts["official"]
+    key = f"imdb-{num_words}-{maxlen}"
+    arrays = _cached(key, source, lambda: _decode_imdb(fetch(source, download=download), num_words, maxlen))
+    return Dataset("imdb", arrays["x_train"], arrays["y_train"], arrays["x_test"], arrays["y_test"],
+                   ("negative", "positive"), {"vocabulary": tuple(str(w) for w in arrays["vocabulary"])})
+
+
+def _decode_imdb(tar_path, num_words, maxlen):
+    reviews = {"train": [], "test": []}
+    with tarfile.open(tar_path, "r:gz") as archive:
+        for member in archive:
+            hit = IMDB_MEMBER.fullmatch(member.name)
+            if hit:
+                split, polarity, review_id, _ = hit.groups()
+                text = archive.extractfile(member).read().decode("utf-8")
+                reviews[split].append((int(polarity == "pos"), int(review_id), tokenize(text)))
+    for split in reviews:
+        reviews[split].sort(key=lambda r: r[:2])
+    vocabulary = build_vocabulary([r[2] for r in reviews["train"]], num_words)
+    out = {"vocabulary": np.array(vocabulary)}
+    for split, rows in reviews.items():
+        out[f"x_{split}"] = encode([r[2] for r in rows], vocabulary, maxlen)
+        out[f"y_{split}"] = np.array([r[0] for r in rows], dtype=np.int64)
+    return out
+
+
+# ---------------------------------------------------------------- noisy training / validation / test splits
+
+@dataclass(frozen=True, eq=False)
+class NoisySplits:
+    """Train / noisy-validation / clean-test arrays of one run.
+
+    ``y_train`` and ``y_val`` are **noisy**; ``y_test`` is clean. ``clean_train`` / ``clean_val`` are the
+    clean labels of the same examples, for analysis only (never for training or model selection).
+    ``T`` is the true transition matrix (``T[i, j] = P(noisy = j | clean = i)``) or ``None`` if unknown.
+    """
+
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_val: np.ndarray
+    y_val: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    clean_train: np.ndarray
+    clean_val: np.ndarray
+    num_classes: int
+    T: np.ndarray | None = None
+
+
+def noisy_splits(dataset, noisy_labels, *, seed, val_fraction=0.1, subset=None, T=None):
+    """Split ``dataset``'s training set, labelled with ``noisy_labels`` (N,), into train and noisy validation.
+
+    A seeded permutation of the N training examples is cut to its first ``subset`` (all when ``None``);
+    the first ``val_fraction`` of those are the noisy validation set, the rest the training set. The test set
+    is the clean one, whole. ``T`` (optional) is recorded as the true transition matrix.
+    """
+    if not isinstance(dataset, Dataset):
+        raise TypeError(f"dataset must be an lnc.data.Dataset, got {type(dataset).__name__}")
+    n = len(dataset.y_train)
+    noisy = check_labels(noisy_labels, dataset.num_classes, name="noisy_labels")
+    if noisy.shape != (n,):
+        raise ValueError(f"noisy_labels must have shape ({n},) like dataset.y_train, got {noisy.shape}")
+    check_rate(val_fraction, name="val_fraction", low=0.0, high=0.5)
+    if subset is not None and (isinstance(subset, bool) or not isinstance(subset, int) or not 2 <= subset <= n):
+        raise ValueError(f"subset must be None or an int in [2, {n}], got {subset!r}")
+    chosen = make_rng(seed).permutation(n)[:subset]
+    n_val = int(round(val_fraction * len(chosen)))
+    val, train = chosen[:n_val], chosen[n_val:]
+    return NoisySplits(dataset.x_train[train], noisy[train], dataset.x_train[val], noisy[val],
+                       dataset.x_test, dataset.y_test, dataset.y_train[train], dataset.y_train[val],
+                       check_num_classes(dataset.num_classes), T)
+
+
+# ---------------------------------------------------------------- image-folder releases (Clothing1M, WebVision)
+
+class ImageList(torch.utils.data.Dataset):
+    """Images read lazily from ``root / paths[i]`` with integer ``labels[i]``; ``transform`` maps a PIL RGB image."""
+
+    def __init__(self, root, paths, labels, transform=None):
+        self.root, self.paths, self.transform = Path(root), tuple(paths), transform
+        self.labels = np.asarray(labels, dtype=np.int64)
+
+    def __len__(self):
+        return len(self.paths)
+
+    def __getitem__(self, i):
+        from PIL import Image
+
+        with Image.open(self.root / self.paths[i]) as image:
+            image = image.convert("RGB")
+        return (self.transform(image) if self.transform else image), int(self.labels[i])
+
+
+CLOTHING1M_SPLITS = {"noisy_train": ("noisy_train_key_list.txt", "noisy_label_kv.txt"),
+                     "clean_train": ("clean_train_key_list.txt", "clean_label_kv.txt"),
+                     "clean_val": ("clean_val_key_list.txt", "clean_label_kv.txt"),
+                     "clean_test": ("clean_test_key_list.txt", "clean_label_kv.txt")}
+"""Clothing1M split → (key list, label file) of the official release (Xiao et al. 2015)."""
+
+
+def load_clothing1m(root, transform=None):
+    """Clothing1M laid out as its official release: ``{split: ImageList}`` for :data:`CLOTHING1M_SPLITS`.
+
+    ``root`` holds ``images/`` and the ``*_key_list.txt`` / ``*_label_kv.txt`` files (lines ``path label``),
+    14 classes. ``noisy_train`` carries the noisy web labels; the three clean splits the clean ones.
+    """
+    root = _release_root(root, "Clothing1M")
+    out = {}
+    for split, (keys_file, labels_file) in CLOTHING1M_SPLITS.items():
+        labels = dict(_read_list(root / labels_file, 14))
+        keys = (root / keys_file).read_text().split()
+        missing = [k for k in keys if k not in labels]
+        if missing:
+            raise ValueError(f"{root / keys_file}: {len(missing)} images have no label in {labels_file}, "
+                             f"e.g. {missing[0]}")
+        out[split] = ImageList(root, keys, [labels[k] for k in keys], transform)
+    return out
+
+
+def load_webvision(root, *, num_classes=50, sources=("google",), transform=None):
+    """mini-WebVision: the first ``num_classes`` classes of WebVision 1.0, laid out as its release.
+
+    ``root`` holds ``info/train_filelist_<source>.txt`` and ``info/val_filelist.txt`` (lines ``path label``),
+    the training images at the listed paths and the validation images under ``val_images_256/``. The
+    common "mini" protocol (Jiang et al. 2018) keeps the Google images of classes 0-49: the defaults.
+    Returns ``{"train": ImageList (noisy web labels), "val": ImageList (clean labels)}``.
+    """
+    root = _release_root(root, "WebVision")
+    check_num_classes(num_classes)
+    train = [item for s in sources for item in _read_list(root / "info" / f"train_filelist_{s}.txt", 1000)
+             if item[1] < num_classes]
+    val = [item for item in _read_list(root / "info" / "val_filelist.txt", 1000) if item[1] < num_classes]
+    return {"train": ImageList(root, [p for p, _ in train], [y for _, y in train], transform),
+            "val": ImageList(root / "val_images_256", [p for p, _ in val], [y for _, y in val], transform)}
+
+
+def _release_root(root, name):
+    root = Path(root)
+    if not root.is_dir():
+        raise FileNotFoundError(f"{name} root {root} is not a folder: download the official release (it cannot "
+                                "be fetched automatically) and pass the folder that holds it")
+    return root
+
+
+def _read_list(path, num_classes):
+    """``[(path, label)]`` from a ``path label`` text file, labels checked to lie in ``[0, num_classes)``."""
+    if not path.is_file():
+        raise FileNotFoundError(f"{path.name} not found: looked for {path}")
+    items = []
+    for lineno, line in enumerate(path.read_text().splitlines(), 1):
+        fields = line.split()
+        if not fields:
+            continue
+        if len(fields) != 2 or not fields[1].isdigit() or int(fields[1]) >= num_classes:
+            raise ValueError(f"{path}:{lineno}: expected 'path label' with label in [0, {num_classes}), got {line!r}")
+        items.append((fields[0], int(fields[1])))
+    return items

@@ -1,5 +1,12 @@
-"""Networks. Every model maps inputs to **logits** ``(N, c)``; losses apply the softmax themselves."""
+"""Networks. Every model maps inputs to **logits** ``(N, c)``; losses apply the softmax themselves.
 
+The paper's networks (official code, ``models.py`` / ``resnet.py`` after the 2018 ResNet fix) plus a
+pre-activation ResNet-34 for the CIFAR-N benchmark. ``bounded=True`` appends a ``BatchNorm1d`` to the
+output layer, as the official code does for the bounded losses (unhinged, sigmoid, ramp). Initialisation
+follows Keras' ``he_normal`` where the code sets it; BatchNorm and LSTM keep PyTorch's defaults.
+"""
+
+import torch
 from torch import nn
 
 ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh}
@@ -36,6 +43,162 @@ def small_convnet(in_channels=1, image_size=6, channels=2, num_classes=3, activa
         nn.Conv2d(in_channels, channels, 3, padding=1), _activation(activation)(), nn.MaxPool2d(2),
         nn.Flatten(), nn.Linear(channels * (image_size // 2) ** 2, num_classes),
     )
+
+
+def mnist_fc(num_classes=10, hidden=(128, 128), dropout=0.2, bounded=False):
+    """The paper's MNIST net: flatten 28×28 → Dense128-ReLU-Dropout0.2 → Dense128-ReLU-Dropout0.2 → Dense c.
+
+    Input ``(N, 28, 28)`` or ``(N, 1, 28, 28)`` floats; all weights ``he_normal``, biases 0.
+    """
+    body = mlp([784, *hidden, num_classes], dropout=dropout)
+    for layer in body:
+        if isinstance(layer, nn.Linear):
+            _he_normal(layer)
+    return nn.Sequential(nn.Flatten(), *body, *_bounded(num_classes, bounded))
+
+
+class SpatialDropout1d(nn.Module):
+    """Keras' ``SpatialDropout1D`` for ``(N, L, C)`` sequences: drops whole channels (the same ones at every step)."""
+
+    def __init__(self, p):
+        super().__init__()
+        self.dropout = nn.Dropout1d(p)
+
+    def forward(self, x):
+        return self.dropout(x.transpose(1, 2)).transpose(1, 2)
+
+
+def imdb_fc(num_words=5000, maxlen=400, embed_dim=50, dropout=0.8, num_classes=2, bounded=False):
+    """The paper's IMDB net: Embedding(num_words, 50) → SpatialDropout 0.8 → ReLU → flatten → Dense c.
+
+    Input ``(N, maxlen)`` token ids.
+    """
+    return nn.Sequential(nn.Embedding(num_words, embed_dim), SpatialDropout1d(dropout), nn.ReLU(), nn.Flatten(),
+                         nn.Linear(maxlen * embed_dim, num_classes), *_bounded(num_classes, bounded))
+
+
+class LSTMClassifier(nn.Module):
+    """Embedding → SpatialDropout → LSTM (last step) → Dense → Dropout 0.5 → ReLU → Dense c; input ``(N, L)`` ids.
+
+    PyTorch's LSTM has two bias vectors where Keras' has one (``4 * hidden`` more parameters).
+    """
+
+    def __init__(self, num_words, embed_dim, hidden, dense, dropout, num_classes, bounded):
+        super().__init__()
+        self.embed = nn.Sequential(nn.Embedding(num_words, embed_dim), SpatialDropout1d(dropout))
+        self.lstm = nn.LSTM(embed_dim, hidden, batch_first=True)
+        self.head = nn.Sequential(nn.Linear(hidden, dense), nn.Dropout(0.5), nn.ReLU(), nn.Linear(dense, num_classes),
+                                  *_bounded(num_classes, bounded))
+
+    def forward(self, tokens):
+        _, (h, _) = self.lstm(self.embed(tokens))
+        return self.head(h[-1])
+
+
+def imdb_lstm(num_words=5000, embed_dim=512, hidden=512, dense=512, dropout=0.8, num_classes=2, bounded=False):
+    """The paper's IMDB LSTM (Embedding 512, LSTM 512, Dense 512 by default): see :class:`LSTMClassifier`."""
+    return LSTMClassifier(num_words, embed_dim, hidden, dense, dropout, num_classes, bounded)
+
+
+class ResidualBlock(nn.Module):
+    """[BN-ReLU] → conv3×3 (stride) → BN → ReLU → conv3×3, plus the input (a 1×1 strided conv when the shape changes).
+
+    ``preact=False`` skips the first BN-ReLU (the very first block follows the stem's BN-ReLU).
+    """
+
+    def __init__(self, in_channels, out_channels, stride, preact):
+        super().__init__()
+        pre = [nn.BatchNorm2d(in_channels), nn.ReLU()] if preact else []
+        self.residual = nn.Sequential(*pre, _he_normal(nn.Conv2d(in_channels, out_channels, 3, stride, 1)),
+                                      nn.BatchNorm2d(out_channels), nn.ReLU(),
+                                      _he_normal(nn.Conv2d(out_channels, out_channels, 3, 1, 1)))
+        reshape = stride != 1 or in_channels != out_channels
+        self.shortcut = _he_normal(nn.Conv2d(in_channels, out_channels, 1, stride)) if reshape else nn.Identity()
+
+    def forward(self, x):
+        return self.residual(x) + self.shortcut(x)
+
+
+def cifar_resnet(n=5, num_classes=10, widths=(16, 32, 64), bounded=False):
+    """The paper's CIFAR ResNet of depth ``2 + 6n`` (official code after its 2018 fix; n = 5: ResNet-32).
+
+    conv3×3 16 → BN → ReLU; three stages of ``n`` :class:`ResidualBlock` with ``widths`` filters (stride 2
+    at the first block of stages 2 and 3); BN → ReLU → global average pool → Dense c. Input ``(N, 3, 32, 32)``.
+    Convolutions have biases, as in Keras; the paper's L2 applies to kernels only (see ``lnc.training``).
+    """
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ValueError(f"n must be an int >= 1 (depth 2 + 6n), got {n!r}")
+    layers = [_he_normal(nn.Conv2d(3, widths[0], 3, 1, 1)), nn.BatchNorm2d(widths[0]), nn.ReLU()]
+    in_channels = widths[0]
+    for stage, width in enumerate(widths):
+        for block in range(n):
+            stride = 2 if stage > 0 and block == 0 else 1
+            layers.append(ResidualBlock(in_channels, width, stride, preact=stage + block > 0))
+            in_channels = width
+    layers += [nn.BatchNorm2d(in_channels), nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(),
+               _he_normal(nn.Linear(in_channels, num_classes)), *_bounded(num_classes, bounded)]
+    return nn.Sequential(*layers)
+
+
+class PreActBlock(nn.Module):
+    """He et al. (2016) pre-activation block: BN-ReLU → conv3×3 → BN-ReLU → conv3×3, plus the shortcut
+    (a 1×1 strided conv of the pre-activated input when the shape changes). Convolutions without bias."""
+
+    def __init__(self, in_channels, out_channels, stride):
+        super().__init__()
+        self.pre = nn.Sequential(nn.BatchNorm2d(in_channels), nn.ReLU())
+        self.residual = nn.Sequential(nn.Conv2d(in_channels, out_channels, 3, stride, 1, bias=False),
+                                      nn.BatchNorm2d(out_channels), nn.ReLU(),
+                                      nn.Conv2d(out_channels, out_channels, 3, 1, 1, bias=False))
+        reshape = stride != 1 or in_channels != out_channels
+        self.shortcut = nn.Conv2d(in_channels, out_channels, 1, stride, bias=False) if reshape else None
+
+    def forward(self, x):
+        out = self.pre(x)
+        return self.residual(out) + (self.shortcut(out) if self.shortcut is not None else x)
+
+
+def preact_resnet34(num_classes=10, bounded=False):
+    """Pre-activation ResNet-34 in CIFAR form (3×3 stride-1 stem, no max-pool; stages of 3, 4, 6, 3 blocks
+    with 64/128/256/512 filters), final BN-ReLU → global average pool → Dense c. Input ``(N, 3, 32, 32)``."""
+    layers = [nn.Conv2d(3, 64, 3, 1, 1, bias=False)]
+    in_channels = 64
+    for stage, (blocks, width) in enumerate(zip((3, 4, 6, 3), (64, 128, 256, 512))):
+        for block in range(blocks):
+            layers.append(PreActBlock(in_channels, width, 2 if stage > 0 and block == 0 else 1))
+            in_channels = width
+    layers += [nn.BatchNorm2d(512), nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(512, num_classes),
+               *_bounded(num_classes, bounded)]
+    return nn.Sequential(*layers)
+
+
+MODELS = {"mnist_fc": mnist_fc, "imdb_fc": imdb_fc, "imdb_lstm": imdb_lstm, "cifar_resnet": cifar_resnet,
+          "preact_resnet34": preact_resnet34}
+"""Name → factory of the paper's networks (each takes ``num_classes`` and ``bounded``)."""
+
+
+def build_model(name, **kwargs):
+    """``MODELS[name](**kwargs)``, e.g. ``build_model("cifar_resnet", n=3, num_classes=10)``."""
+    if name not in MODELS:
+        raise ValueError(f"model must be one of {tuple(MODELS)}, got {name!r}")
+    return MODELS[name](**kwargs)
+
+
+def count_parameters(model):
+    """Number of trainable parameters of ``model``."""
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)
+
+
+def _bounded(num_classes, bounded):
+    return [nn.BatchNorm1d(num_classes)] if bounded else []
+
+
+def _he_normal(layer):
+    """Keras' ``he_normal`` on the weights (normal, std sqrt(2 / fan_in)), zero biases; returns ``layer``."""
+    nn.init.kaiming_normal_(layer.weight, nonlinearity="relu")
+    if layer.bias is not None:
+        nn.init.zeros_(layer.bias)
+    return layer
 
 
 def _activation(name):

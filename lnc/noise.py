@@ -105,6 +105,32 @@ def binary_asymmetric_T(rate, reverse_rate=0.05):
     return np.array([[1.0 - reverse_rate, reverse_rate], [rate, 1.0 - rate]])
 
 
+NOISE_KINDS = ("none", "symmetric", "asymmetric")
+ASYMMETRIC_T = {"mnist": mnist_asymmetric_T, "cifar10": cifar10_asymmetric_T,
+                "cifar100": cifar100_asymmetric_T, "imdb": binary_asymmetric_T}
+"""Data set → its asymmetric noise of the paper (Fashion-MNIST has none)."""
+DATASET_CLASSES = {"mnist": 10, "fashion_mnist": 10, "cifar10": 10, "cifar100": 100, "imdb": 2}
+
+
+def paper_T(dataset, noise, rate, **kwargs):
+    """The paper's synthetic T for ``dataset``: ``noise`` ``"none"`` (identity), ``"symmetric"``
+    (:func:`symmetric_T`) or ``"asymmetric"`` (:data:`ASYMMETRIC_T`; ``kwargs`` go to it, e.g. ``grouping``).
+
+    ``T[i, j] = P(noisy = j | clean = i)``, shape ``(c, c)``. ``rate`` is ignored for ``"none"``.
+    """
+    if dataset not in DATASET_CLASSES:
+        raise ValueError(f"dataset must be one of {tuple(DATASET_CLASSES)}, got {dataset!r}")
+    if noise not in NOISE_KINDS:
+        raise ValueError(f"noise must be one of {NOISE_KINDS}, got {noise!r}")
+    if noise == "none":
+        return np.eye(DATASET_CLASSES[dataset])
+    if noise == "symmetric":
+        return symmetric_T(DATASET_CLASSES[dataset], rate)
+    if dataset not in ASYMMETRIC_T:
+        raise ValueError(f"asymmetric noise is defined for {tuple(ASYMMETRIC_T)}, not {dataset!r}")
+    return ASYMMETRIC_T[dataset](rate, **kwargs)
+
+
 def corrupt_labels(labels, T, seed):
     """Noisy labels drawn per example from row ``T[labels[n]]``; shape ``(N,)``, int64.
 

@@ -1,0 +1,68 @@
+"""Result records of :func:`lnc.training.run_protocol`: JSON files, and tables of mean ± std over seeds."""
+
+import json
+import math
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+
+
+def record_name(record):
+    """File name of a record: ``<task>_<noise>[-<rate>]_<method>_seed<seed>.json``."""
+    rate = "" if record["rate"] is None else f"-{record['rate']:g}"
+    return f"{record['task']}_{record['noise']}{rate}_{record['method']}_seed{record['seed']}.json"
+
+
+def save_record(record, results_dir):
+    """Write ``record`` as indented JSON into ``results_dir`` (created if needed); returns the path."""
+    path = Path(results_dir) / record_name(record)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(record, indent=1, allow_nan=False) + "\n")
+    return path
+
+
+def load_records(results_dir, **where):
+    """All records in ``results_dir`` (sorted by file name) whose fields equal ``where``'s values."""
+    records = [json.loads(p.read_text()) for p in sorted(Path(results_dir).glob("*.json"))]
+    return [r for r in records if all(r.get(k) == v for k, v in where.items())]
+
+
+def setting(record):
+    """The noise setting of a record as a column label: ``"none"``, ``"symmetric 0.2"``, ``"aggre"``, ..."""
+    return record["noise"] if record["rate"] is None else f"{record['noise']} {record['rate']:g}"
+
+
+def summarize(records, value="test_accuracy"):
+    """``{(method, setting): (mean, std, n)}`` of ``value`` × 100 over seeds (std with ddof = 1; NaN if n = 1).
+
+    Failed runs (``value`` is ``None``) are left out of the mean and counted in neither.
+    """
+    groups = defaultdict(list)
+    for r in records:
+        if r.get(value) is not None:
+            groups[(r["method"], setting(r))].append(100.0 * r[value])
+    return {key: (float(np.mean(v)), float(np.std(v, ddof=1)) if len(v) > 1 else math.nan, len(v))
+            for key, v in groups.items()}
+
+
+def accuracy_table(records, methods=None, settings=None, digits=1):
+    """A text table: a row per method, a column per noise setting, cells ``mean ± std`` of the test accuracy (%).
+
+    ``methods`` / ``settings`` fix the order (default: as first seen). Missing cells print ``-``.
+    """
+    stats = summarize(records)
+    methods = methods or list(dict.fromkeys(m for m, _ in stats))
+    settings = settings or list(dict.fromkeys(s for _, s in stats))
+
+    def cell(key):
+        if key not in stats:
+            return "-"
+        mean, std, _ = stats[key]
+        return f"{mean:.{digits}f}" + ("" if math.isnan(std) else f" ± {std:.{digits}f}")
+
+    rows = [["method", *settings]] + [[m, *(cell((m, s)) for s in settings)] for m in methods]
+    widths = [max(len(row[k]) for row in rows) for k in range(len(rows[0]))]
+    lines = ["  ".join(text.ljust(w) if k == 0 else text.rjust(w) for k, (text, w) in enumerate(zip(row, widths)))
+             for row in rows]
+    return "\n".join([lines[0], "-" * len(lines[0]), *lines[1:]])
