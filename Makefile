@@ -4,12 +4,18 @@ VENV     := .venv
 BIN      := $(VENV)/bin
 STAMP    := $(VENV)/.installed
 SANITIZE := tests/nbval_sanitize.cfg
-# Chapters that read $LNC_DATA_DIR (CIFAR-N labels): nbval skips them, saying so, when it is unset.
-DATA_NOTEBOOKS := book/noise_models.ipynb book/estimation.ipynb
+# Experiment chapters are the chapters with a golden: tests/golden/<chapter>.ipynb is their papermill run with
+# the tiny parameters of tests/golden/<chapter>.yaml. nbval re-runs the golden (seconds), not the stored run
+# (up to hours). Theory chapters are nbval-checked themselves.
+GOLDENS     := $(wildcard tests/golden/*.ipynb)
+EXPERIMENTS := $(patsubst tests/golden/%,book/%,$(GOLDENS))
+THEORY      := $(filter-out $(EXPERIMENTS),$(wildcard book/*.ipynb))
+# Notebooks that read $LNC_DATA_DIR: nbval skips them, saying so, when it is unset.
+DATA_NOTEBOOKS := book/noise_models.ipynb book/estimation.ipynb $(GOLDENS)
+ALL_NOTEBOOKS = $(THEORY) $(GOLDENS)
 NOTEBOOKS = $(if $(LNC_DATA_DIR),$(ALL_NOTEBOOKS),$(filter-out $(DATA_NOTEBOOKS),$(ALL_NOTEBOOKS)))
-ALL_NOTEBOOKS = $(wildcard book/*.ipynb tests/golden/*.ipynb)
 
-.PHONY: test unit notebooks book check-html chapters clean
+.PHONY: test unit notebooks book check-html chapters goldens clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -41,13 +47,26 @@ book: $(STAMP)
 check-html: book
 	$(BIN)/python tools/check_html.py _build/html
 
-## chapters: after editing book/*.py, rebuild each paired .ipynb and re-execute it top to bottom (needs LNC_DATA_DIR)
+## chapters: after editing a theory chapter's book/*.py, rebuild its .ipynb and re-execute it (needs LNC_DATA_DIR)
 chapters: $(STAMP)
-	for py in book/*.py; do \
-	  $(BIN)/jupytext --sync $$py && \
-	  $(BIN)/jupyter execute --inplace $${py%.py}.ipynb && \
-	  $(BIN)/jupytext --sync $${py%.py}.ipynb || exit 1; \
+	for nb in $(THEORY); do \
+	  $(BIN)/jupytext --sync $${nb%.ipynb}.py && \
+	  $(BIN)/jupyter execute --inplace $$nb && \
+	  $(BIN)/jupytext --sync $$nb || exit 1; \
 	done
+
+## goldens: re-run every experiment chapter with its golden parameters into tests/golden/ (seconds each)
+goldens: $(STAMP)
+	for golden in $(GOLDENS); do \
+	  $(BIN)/jupytext --sync book/$$(basename $${golden%.ipynb}).py && \
+	  $(BIN)/papermill --cwd . book/$$(basename $$golden) $$golden -f $${golden%.ipynb}.yaml || exit 1; \
+	done
+
+## run-<chapter>: the stored run of an experiment chapter (its default parameters; minutes to hours on a CPU)
+run-%: $(STAMP)
+	$(BIN)/jupytext --sync book/$*.py
+	$(BIN)/papermill --cwd . book/$*.ipynb book/$*.ipynb
+	$(BIN)/jupytext --sync book/$*.ipynb
 
 clean:
 	rm -rf _build

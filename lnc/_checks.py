@@ -104,10 +104,11 @@ def check_reduction(reduction):
     return reduction
 
 
-def check_logits_targets(logits, targets, *, num_classes=None):
+def check_logits_targets(logits, targets, *, num_classes=None, finite=True):
     """Check ``logits`` (N, c) floating and finite, ``targets`` (N,) integer in ``[0, c)``.
 
-    ``num_classes=None`` takes c from ``logits``.
+    ``num_classes=None`` takes c from ``logits``. ``finite=False`` leaves the finiteness of ``logits`` to
+    :func:`check_finite_loss` on the result (one check of the output instead of one of every logit).
     """
     if not isinstance(logits, torch.Tensor) or not logits.is_floating_point():
         raise TypeError(f"logits must be a floating-point torch.Tensor, got {_describe(logits)}")
@@ -119,11 +120,21 @@ def check_logits_targets(logits, targets, *, num_classes=None):
         raise ValueError(f"logits must have shape (N, c) with c = {num_classes or 'c >= 2'}, got {tuple(logits.shape)}")
     if targets.shape != logits.shape[:1]:
         raise ValueError(f"targets must have shape ({logits.shape[0]},) to match logits, got {tuple(targets.shape)}")
-    if not torch.isfinite(logits).all():
+    if finite and not torch.isfinite(logits).all():
         raise ValueError("logits must be finite, got NaN or inf")
-    if targets.numel() and ((targets < 0) | (targets >= num_classes)).any():
-        bad = targets[(targets < 0) | (targets >= num_classes)][0].item()
-        raise ValueError(f"targets must lie in [0, {num_classes}), got {bad}")
+    if targets.numel():
+        low, high = torch.aminmax(targets)
+        if int(low) < 0 or int(high) >= num_classes:
+            bad = targets[(targets < 0) | (targets >= num_classes)][0].item()
+            raise ValueError(f"targets must lie in [0, {num_classes}), got {bad}")
+
+
+def check_finite_loss(loss):
+    """Return ``loss`` after checking it is finite; with finite logits the corrected losses always are, so a
+    NaN or inf here means NaN or inf logits."""
+    if not torch.isfinite(loss).all():
+        raise ValueError("logits must be finite, got NaN or inf (the loss came out non-finite)")
+    return loss
 
 
 def reduce_loss(per_example, reduction):

@@ -48,8 +48,43 @@ def estimate_T(noisy_probs, quantile=0.97):
     else:
         if isinstance(quantile, bool) or not isinstance(quantile, numbers.Real) or not 0 < quantile < 1:
             raise ValueError(f"quantile must be a float in (0, 1) or None, got {quantile!r}")
-        threshold = np.quantile(probs, quantile, axis=0, method="higher")       # (c,)
-        below = np.where(probs < threshold, probs, -np.inf)                     # a new array: no mutation
-        anchors = np.where(np.isfinite(below.max(axis=0)), below.argmax(axis=0), probs.argmax(axis=0))
+        anchors = _quantile_anchors(probs, quantile)
     T_hat = probs[anchors]
     return T_hat / T_hat.sum(axis=1, keepdims=True)
+
+
+def _quantile_anchors(probs, quantile):
+    """Per column ``i``: the first row with the largest ``probs[:, i]`` strictly below the column's α-quantile
+    (numpy ``method="higher"``), else the column's argmax; shape ``(c,)``.
+
+    Same result as ``np.quantile(probs, quantile, axis=0, method="higher")`` followed by a masked argmax, in
+    a fraction of the time: a strided sample gives each column a lower bound ``L`` under its quantile; only
+    the entries ``>= L`` (a few percent) are partitioned, and ``#{entries < L}`` places the quantile among
+    them exactly. A column where the bound fails, or where no candidate lies below the quantile, is done in full.
+    """
+    n, c = probs.shape
+    k = int(np.quantile(np.arange(n), quantile, method="higher"))  # the quantile is the k-th smallest (0-based)
+    sample = probs[:: max(1, n // 2048)]
+    bound = np.quantile(sample, max(0.0, k / max(n - 1, 1) - 0.02), axis=0, method="lower")  # (c,)
+    cols, rows = np.nonzero((probs >= bound).T)  # grouped by column, rows increasing within a column
+    values = probs[rows, cols]
+    counts = np.bincount(cols, minlength=c)
+    starts = np.cumsum(counts) - counts
+    anchors = np.empty(c, dtype=np.int64)
+    for i in range(c):
+        cand_rows, cand = rows[starts[i]:starts[i] + counts[i]], values[starts[i]:starts[i] + counts[i]]
+        rank = k - (n - len(cand))  # rank of the quantile among the candidates
+        if rank >= 0:
+            threshold = np.partition(cand, rank)[rank]
+            below = cand < threshold
+            if below.any():
+                anchors[i] = cand_rows[np.argmax(np.where(below, cand, -np.inf))]
+                continue
+        anchors[i] = _full_column_anchor(probs[:, i], quantile)
+    return anchors
+
+
+def _full_column_anchor(column, quantile):
+    threshold = np.quantile(column, quantile, method="higher")
+    below = column < threshold
+    return int(np.argmax(np.where(below, column, -np.inf))) if below.any() else int(np.argmax(column))

@@ -14,7 +14,14 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ._checks import check_logits_targets, check_rate, check_reduction, check_transition_matrix, reduce_loss
+from ._checks import (
+    check_finite_loss,
+    check_logits_targets,
+    check_rate,
+    check_reduction,
+    check_transition_matrix,
+    reduce_loss,
+)
 
 COND_WARNING_THRESHOLD = 100.0
 """``backward_loss`` warns when the 2-norm condition number of T exceeds this: a corrected per-example
@@ -82,17 +89,28 @@ class ForwardCorrectedLoss(nn.Module):
         self.reduction = check_reduction(reduction)
 
     def forward(self, logits, targets):
-        return _forward_loss(logits, targets, self.log_T, self.reduction, self.zero_columns)
+        log_T = _cast(self.log_T, logits, self.__dict__.setdefault("_casts", {}))
+        return _forward_loss(logits, targets, log_T, self.reduction, self.zero_columns)
 
 
 def _forward_loss(logits, targets, log_T, reduction, zero_columns):
-    check_logits_targets(logits, targets, num_classes=log_T.shape[0])
+    check_logits_targets(logits, targets, num_classes=log_T.shape[0], finite=False)
     if zero_columns and torch.isin(targets, torch.tensor(zero_columns, dtype=targets.dtype, device=targets.device)).any():
         raise ValueError(f"targets holds a noisy class in {list(zero_columns)}, which T never produces "
                          "(a zero column of T): the forward-corrected loss would be infinite")
-    log_T = log_T.to(device=logits.device, dtype=logits.dtype)
     joint = torch.log_softmax(logits, dim=1) + log_T.T[targets]  # [n, i] = log p(i|x_n) + log T[i, y~_n]
-    return reduce_loss(-torch.logsumexp(joint, dim=1), reduction)
+    return check_finite_loss(reduce_loss(-torch.logsumexp(joint, dim=1), reduction))
+
+
+def _cast(buffer, like, cache):
+    """``buffer`` on ``like``'s device and dtype, converted once per (device, dtype) and cached."""
+    if buffer.dtype == like.dtype and buffer.device == like.device:
+        return buffer
+    key = (like.device, like.dtype, buffer.data_ptr())
+    if key not in cache:
+        cache.clear()
+        cache[key] = buffer.to(device=like.device, dtype=like.dtype)
+    return cache[key]
 
 
 def _log(T):
@@ -165,15 +183,15 @@ class BackwardCorrectedLoss(nn.Module):
         self.reduction = check_reduction(reduction)
 
     def forward(self, logits, targets):
-        return _backward_loss(logits, targets, self.T_inv, self.reduction)
+        T_inv = _cast(self.T_inv, logits, self.__dict__.setdefault("_casts", {}))
+        return _backward_loss(logits, targets, T_inv, self.reduction)
 
 
 def _backward_loss(logits, targets, T_inv, reduction):
-    check_logits_targets(logits, targets, num_classes=T_inv.shape[0])
-    T_inv = T_inv.to(device=logits.device, dtype=logits.dtype)
-    # row n of T_inv[targets] weighs the c log-losses of example n
-    per_example = -(T_inv[targets] * torch.log_softmax(logits, dim=1)).sum(dim=1)
-    return reduce_loss(per_example, reduction)
+    check_logits_targets(logits, targets, num_classes=T_inv.shape[0], finite=False)
+    # cross-entropy against the "soft target" T_inv[targets[n]] (rows sum to 1, entries may be negative):
+    # -sum_j T_inv[y~_n, j] log softmax(h_n)_j, one fused kernel
+    return check_finite_loss(F.cross_entropy(logits, T_inv[targets], reduction=reduction))
 
 
 def inverse_transition_matrix(T, *, name="T"):

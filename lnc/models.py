@@ -3,7 +3,8 @@
 The paper's networks (official code, ``models.py`` / ``resnet.py`` after the 2018 ResNet fix) plus a
 pre-activation ResNet-34 for the CIFAR-N benchmark. ``bounded=True`` appends a ``BatchNorm1d`` to the
 output layer, as the official code does for the bounded losses (unhinged, sigmoid, ramp). Initialisation
-follows Keras' ``he_normal`` where the code sets it; BatchNorm and LSTM keep PyTorch's defaults.
+follows Keras: ``he_normal`` where the code sets it, else ``glorot_uniform`` for dense layers and
+uniform(±0.05) for embeddings; BatchNorm, the LSTM cell and the pre-activation ResNet-34 keep PyTorch's defaults.
 """
 
 import torch
@@ -73,8 +74,8 @@ def imdb_fc(num_words=5000, maxlen=400, embed_dim=50, dropout=0.8, num_classes=2
 
     Input ``(N, maxlen)`` token ids.
     """
-    return nn.Sequential(nn.Embedding(num_words, embed_dim), SpatialDropout1d(dropout), nn.ReLU(), nn.Flatten(),
-                         nn.Linear(maxlen * embed_dim, num_classes), *_bounded(num_classes, bounded))
+    return nn.Sequential(_keras_embedding(num_words, embed_dim), SpatialDropout1d(dropout), nn.ReLU(), nn.Flatten(),
+                         _glorot(nn.Linear(maxlen * embed_dim, num_classes)), *_bounded(num_classes, bounded))
 
 
 class LSTMClassifier(nn.Module):
@@ -85,10 +86,10 @@ class LSTMClassifier(nn.Module):
 
     def __init__(self, num_words, embed_dim, hidden, dense, dropout, num_classes, bounded):
         super().__init__()
-        self.embed = nn.Sequential(nn.Embedding(num_words, embed_dim), SpatialDropout1d(dropout))
+        self.embed = nn.Sequential(_keras_embedding(num_words, embed_dim), SpatialDropout1d(dropout))
         self.lstm = nn.LSTM(embed_dim, hidden, batch_first=True)
-        self.head = nn.Sequential(nn.Linear(hidden, dense), nn.Dropout(0.5), nn.ReLU(), nn.Linear(dense, num_classes),
-                                  *_bounded(num_classes, bounded))
+        self.head = nn.Sequential(_glorot(nn.Linear(hidden, dense)), nn.Dropout(0.5), nn.ReLU(),
+                                  _glorot(nn.Linear(dense, num_classes)), *_bounded(num_classes, bounded))
 
     def forward(self, tokens):
         _, (h, _) = self.lstm(self.embed(tokens))
@@ -191,6 +192,20 @@ def count_parameters(model):
 
 def _bounded(num_classes, bounded):
     return [nn.BatchNorm1d(num_classes)] if bounded else []
+
+
+def _keras_embedding(num_words, embed_dim):
+    """An embedding initialised as Keras' (uniform in [-0.05, 0.05]; PyTorch's N(0, 1) is 20 times larger)."""
+    embedding = nn.Embedding(num_words, embed_dim)
+    nn.init.uniform_(embedding.weight, -0.05, 0.05)
+    return embedding
+
+
+def _glorot(layer):
+    """Keras' default ``glorot_uniform`` on the weights, zero biases; returns ``layer``."""
+    nn.init.xavier_uniform_(layer.weight)
+    nn.init.zeros_(layer.bias)
+    return layer
 
 
 def _he_normal(layer):

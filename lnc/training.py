@@ -14,6 +14,8 @@ label noise all derive from it). Results are plain dicts, saved as JSON with eve
 
 import copy
 import dataclasses
+import inspect
+import json
 import math
 import numbers
 import platform
@@ -23,7 +25,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import torch
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from . import __version__, data
 from ._checks import check_transition_matrix
@@ -364,25 +366,16 @@ def run_protocol(task, *, noise="symmetric", rate=0.2, methods=("ce", "backward"
     """
     from .results import save_record
 
-    recipe = get_recipe(task, protocol)
-    methods = _check_methods(methods)
-    seeds = _check_seeds(seeds)
-    epochs = _check_epochs(recipe.epochs if epochs is None else epochs)
-    device = resolve_device(device)
-    dataset = _load(task)
-    noise_name, T_true = _noise(task, dataset, noise, rate, noise_kwargs or {})
-    if any(m in ("forward", "backward") for m in methods) and T_true is None:
-        raise ValueError("methods 'forward'/'backward' need the true T, which is unknown for this noise")
-    if "backward" in methods:
-        make_loss("backward", T_true)  # raises now, not after training, if T is singular
+    recipe, methods, seeds, epochs, device, dataset, noise_name, T_true = _validate(
+        task, noise, rate, methods, seeds, protocol, epochs, subset, device, noise_kwargs)
     records = []
     for seed in seeds:
         splits = _splits(task, dataset, noise, T_true, seed, subset)
         settings = {"task": task, "dataset": TASKS[task], "noise": noise_name,
                     "rate": rate if noise_name in ("symmetric", "asymmetric") else None, "seed": seed,
                     "protocol": protocol, "subset": subset, "n_train": len(splits.y_train), "n_val": len(splits.y_val),
-                    "n_test": len(splits.y_test), "recipe": dataclasses.asdict(recipe),
-                    "T_true": None if T_true is None else _listed(T_true),
+                    "n_test": len(splits.y_test), "recipe": json.loads(json.dumps(dataclasses.asdict(recipe))),
+                    "T_true": _listed(T_true),
                     "lnc_version": __version__, "torch_version": torch.__version__, "python": platform.python_version(),
                     "threads": torch.get_num_threads()}
         ce = None
@@ -392,7 +385,7 @@ def run_protocol(task, *, noise="symmetric", rate=0.2, methods=("ce", "backward"
                 model, ce = train(splits, "ce", recipe, seed=seed, device=device, progress=progress, epochs=epochs)
                 T_hat = _estimate(model, splits, recipe, device)
                 ce.update(T_hat=_listed(T_hat), cond_T_hat=round(float(condition_number(T_hat)), 4),
-                          estimation_error=None if T_true is None else round(float(estimation_error(T_hat, T_true)), 6))
+                          estimation_error=round(float(estimation_error(T_hat, T_true)), 6))
             if method == "ce":
                 record.update(ce, T=None)
             elif method.endswith("_est"):
@@ -407,6 +400,23 @@ def run_protocol(task, *, noise="symmetric", rate=0.2, methods=("ce", "backward"
             if results_dir is not None:
                 save_record(record, results_dir)
     return records
+
+
+def _validate(task, noise, rate, methods, seeds, protocol, epochs, subset, device, noise_kwargs):
+    """Check a configuration of :func:`run_protocol` without training; returns what it needs."""
+    recipe = get_recipe(task, protocol)
+    methods = _check_methods(methods)
+    seeds = _check_seeds(seeds)
+    epochs = _check_epochs(recipe.epochs if epochs is None else epochs)
+    device = resolve_device(device)
+    dataset = _load(task)
+    if subset is not None and (isinstance(subset, bool) or not isinstance(subset, int)
+                               or not 20 <= subset <= len(dataset.y_train)):
+        raise ValueError(f"subset must be None or an int in [20, {len(dataset.y_train)}], got {subset!r}")
+    noise_name, T_true = _noise(task, dataset, noise, rate, noise_kwargs or {})
+    if "backward" in methods:
+        make_loss("backward", T_true)  # raises now, not after training, if T is singular
+    return recipe, methods, seeds, epochs, device, dataset, noise_name, T_true
 
 
 def _check_methods(methods):
@@ -481,3 +491,35 @@ def _corrected(splits, method, T_hat, recipe, seed, device, progress, epochs):
     _, record = train(splits, loss, recipe, T=T_hat, seed=seed, device=device, progress=progress, epochs=epochs)
     record["method"] = method
     return record
+
+
+def run_grid(task, settings, *, seeds=(0,), workers=1, **kwargs):
+    """:func:`run_protocol` for each ``(noise, rate)`` in ``settings`` and each seed; records in that order.
+
+    ``workers > 1`` runs the (setting, seed) jobs in that many processes with one torch thread each (a run's
+    numbers can differ in the last digits from a run with another thread count; ``threads`` is recorded).
+    ``kwargs`` go to :func:`run_protocol` (``methods``, ``protocol``, ``epochs``, ``results_dir``, ...).
+    """
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise ValueError(f"workers must be an int >= 1, got {workers!r}")
+    settings = [tuple(s) for s in settings]
+    if not settings or any(len(s) != 2 for s in settings):
+        raise ValueError(f"settings must be a non-empty list of (noise, rate) pairs, got {settings!r}")
+    jobs = [dict(kwargs, task=task, noise=noise, rate=rate, seeds=(seed,))
+            for noise, rate in settings for seed in _check_seeds(seeds)]
+    for job in jobs:  # every configuration error surfaces now, before any training
+        arguments = inspect.signature(run_protocol).bind(**job)
+        arguments.apply_defaults()
+        _validate(*(arguments.arguments[k] for k in inspect.signature(_validate).parameters))
+    if workers == 1:
+        return [r for job in jobs for r in run_protocol(**job)]
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
+                             initializer=torch.set_num_threads, initargs=(1,)) as pool:
+        return [r for records in pool.map(_run_job, jobs) for r in records]
+
+
+def _run_job(job):
+    return run_protocol(**job)

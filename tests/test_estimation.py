@@ -86,3 +86,23 @@ def test_estimate_T_rows_are_renormalised():
 def test_estimate_T_rejects_bad_input(probs, kw, error, match):
     with pytest.raises(error, match=match):
         lnc.estimate_T(probs, **kw)
+
+
+def full_sort_reference(probs, quantile):
+    """The estimator written plainly: numpy's column quantile, then the masked argmax (argmax on ties)."""
+    threshold = np.quantile(probs, quantile, axis=0, method="higher")
+    below = np.where(probs < threshold, probs, -np.inf)
+    anchors = np.where(np.isfinite(below.max(axis=0)), below.argmax(axis=0), probs.argmax(axis=0))
+    return probs[anchors] / probs[anchors].sum(axis=1, keepdims=True)
+
+
+@pytest.mark.parametrize("trial", range(40))
+def test_fast_quantile_anchors_equal_the_full_sort(trial):
+    rng = np.random.default_rng(trial)
+    n, c = int(rng.integers(1, 5000)), int(rng.integers(2, 12))
+    probs = rng.dirichlet(np.full(c, rng.uniform(0.05, 3.0)), size=n)
+    if trial % 2:  # coarse values: many ties around the quantile
+        probs = np.round(probs, 1) + 1e-3
+        probs /= probs.sum(axis=1, keepdims=True)
+    quantile = [0.97, 0.5, 0.999, 0.01][trial % 4]
+    np.testing.assert_array_equal(lnc.estimate_T(probs, quantile=quantile), full_sort_reference(probs, quantile))
