@@ -231,10 +231,11 @@ def train(splits, method, recipe, *, T=None, seed=0, device="auto", progress=Non
             for group in optimizer.param_groups:
                 group["lr"] = recipe.lr * 0.1 ** sum(epoch >= m for m in recipe.milestones)
             train_loss = _epoch(model, optimizer, loss_fn, tensors, recipe, generator)
-            val_loss, val_accuracy = evaluate(model, tensors.x_val, tensors.y_val, loss_fn)
+            val_loss, val_accuracy = (evaluate(model, tensors.x_val, tensors.y_val, loss_fn)
+                                      if math.isfinite(train_loss) else (math.nan, math.nan))
             for key, value in zip(curves, (train_loss, val_loss, val_accuracy)):
                 curves[key].append(value)
-            if not math.isfinite(train_loss):
+            if not math.isfinite(train_loss):  # diverged (e.g. backward with an ill-conditioned T): stop
                 break
             if val_loss < best[0] or not len(tensors.y_val):  # no validation split: the last epoch
                 best = (val_loss, epoch + 1, copy.deepcopy(model.state_dict()))
@@ -258,7 +259,8 @@ def _check_epochs(epochs):
 def _build(recipe, num_classes, method, device):
     model = build_model(recipe.model, num_classes=num_classes, bounded=method in BOUNDED_LOSSES,
                         **recipe.model_kwargs).to(device)
-    return model.to(memory_format=torch.channels_last) if recipe.normalize and recipe.augment else model
+    convolutional = any(isinstance(m, torch.nn.Conv2d) for m in model.modules())
+    return model.to(memory_format=torch.channels_last) if convolutional else model  # inputs are NHWC in memory
 
 
 def _optimizer(model, recipe):
@@ -287,7 +289,13 @@ def _epoch(model, optimizer, loss_fn, tensors, recipe, generator):
         x = tensors.x_train[idx]
         if recipe.augment:
             x = augment_batch(x, recipe.augment, generator)
-        loss = loss_fn(model(x), tensors.y_train[idx])
+        logits = model(x)
+        try:
+            loss = loss_fn(logits, tensors.y_train[idx])
+        except ValueError:
+            if torch.isfinite(logits).all():
+                raise
+            return math.nan  # the weights diverged to inf / NaN
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
@@ -297,7 +305,7 @@ def _epoch(model, optimizer, loss_fn, tensors, recipe, generator):
 
 @torch.no_grad()
 def evaluate(model, x, y, loss_fn, batch_size=1024):
-    """``(mean loss, accuracy)`` of ``model`` (eval mode) on ``(x, y)``; the loss is ``None`` when ``loss_fn`` is."""
+    """``(mean loss, accuracy)`` of ``model`` (eval mode) on ``(x, y)``; the loss is NaN when ``loss_fn`` is ``None``."""
     model.eval()
     total, correct = 0.0, 0
     for start in range(0, len(y), batch_size):

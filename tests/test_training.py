@@ -176,3 +176,22 @@ def test_accuracy_table_prints_mean_and_sample_std():
     table = results.accuracy_table(records, settings=["none", "symmetric 0.2"]).splitlines()
     assert table[0].split() == ["method", "none", "symmetric", "0.2"]
     assert table[2].split() == ["ce", "-", "85.0", "±", "5.0"] and table[3].split() == ["forward", "95.0", "-"]
+
+
+def test_a_diverging_run_stops_and_keeps_its_best_epoch(toy_mnist, monkeypatch):
+    """Weights that blow up to NaN end the run (recorded as diverged) instead of raising."""
+    real_epoch = training._epoch
+    calls = []
+
+    def epoch_then_poison(model, *args):
+        calls.append(1)
+        if len(calls) == 2:
+            with torch.no_grad():
+                for p in model.parameters():
+                    p.fill_(float("nan"))
+        return real_epoch(model, *args)
+
+    monkeypatch.setattr(training, "_epoch", epoch_then_poison)
+    record = training.run_protocol("mnist", methods=("backward",), **{**FAST, "epochs": 4})[0]
+    assert record["diverged"] and record["best_epoch"] == 1 and len(calls) == 2
+    assert record["curves"]["train_loss"][1] is None and 0.0 <= record["test_accuracy"] <= 1.0
