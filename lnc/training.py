@@ -34,6 +34,7 @@ from .losses import LOSS_NAMES, make_loss
 from .metrics import condition_number, estimation_error
 from .models import build_model
 from .noise import NOISE_KINDS, corrupt_labels, paper_T
+from .results import save_record
 
 BOUNDED_LOSSES = ("unhinged", "sigmoid", "ramp")
 """Losses trained with the BatchNorm output head of the official code."""
@@ -372,8 +373,6 @@ def run_protocol(task, *, noise="symmetric", rate=0.2, methods=("ce", "backward"
     ValueError
         Every configuration error (unknown task/method/noise, wrong T, epochs <= 0, ...) before any training.
     """
-    from .results import save_record
-
     recipe, methods, seeds, epochs, device, dataset, noise_name, T_true = _validate(
         task, noise, rate, methods, seeds, protocol, epochs, subset, device, noise_kwargs)
     records = []
