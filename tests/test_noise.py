@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import lnc
-from lnc.noise import CIFAR10_PAIRS, CIFAR100_COARSE, MNIST_PAIRS
+from lnc.noise import CIFAR10_PAIRS, CIFAR100_COARSE, MNIST_PAIRS, paper_T
 from conftest import random_T
 
 N_SAMPLES = 100_000
@@ -168,3 +168,25 @@ def test_cleanlab_conversion_is_the_transpose_and_round_trips():
 def test_noise_functions_reject_bad_input(call, error, match):
     with pytest.raises(error, match=match):
         call()
+
+
+@pytest.mark.parametrize("dataset,noise,rate,expected", [
+    ("mnist", "none", 0.3, np.eye(10)),
+    ("imdb", "symmetric", 0.3, [[0.7, 0.3], [0.3, 0.7]]),
+    ("imdb", "asymmetric", 0.3, [[0.95, 0.05], [0.3, 0.7]]),
+    ("cifar10", "asymmetric", 0.3, lnc.cifar10_asymmetric_T(0.3)),
+    ("cifar100", "symmetric", 0.3, lnc.symmetric_T(100, 0.3)),
+])
+def test_paper_T_picks_the_papers_noise_per_dataset(dataset, noise, rate, expected):
+    np.testing.assert_allclose(paper_T(dataset, noise, rate), expected)
+
+
+def test_paper_T_passes_the_cifar100_grouping_and_refuses_unknown_settings():
+    np.testing.assert_array_equal(paper_T("cifar100", "asymmetric", 0.2, grouping="superclass"),
+                                  lnc.cifar100_asymmetric_T(0.2, grouping="superclass"))
+    with pytest.raises(ValueError, match="asymmetric noise is defined for"):
+        paper_T("fashion_mnist", "asymmetric", 0.2)
+    with pytest.raises(ValueError, match="dataset must be one of"):
+        paper_T("svhn", "symmetric", 0.2)
+    with pytest.raises(ValueError, match="noise must be one of"):
+        paper_T("mnist", "pairflip", 0.2)
