@@ -72,7 +72,7 @@ def forward_loss(logits, targets, T, reduction="mean"):
     Theorem 2; book chapter ``ch-forward``).
     """
     T = check_transition_matrix(T)
-    log_T = torch.as_tensor(_log(T), dtype=logits.dtype if isinstance(logits, torch.Tensor) else None)
+    log_T = _like_logits(_log(T), logits)
     return _forward_loss(logits, targets, log_T, check_reduction(reduction), _zero_columns(T))
 
 
@@ -85,11 +85,12 @@ class ForwardCorrectedLoss(nn.Module):
         super().__init__()
         T = check_transition_matrix(T)
         self.register_buffer("log_T", torch.as_tensor(_log(T), dtype=torch.float64))
+        self._casts = {}
         self.zero_columns = _zero_columns(T)
         self.reduction = check_reduction(reduction)
 
     def forward(self, logits, targets):
-        log_T = _cast(self.log_T, logits, self.__dict__.setdefault("_casts", {}))
+        log_T = _cast(self.log_T, logits, self._casts)
         return _forward_loss(logits, targets, log_T, self.reduction, self.zero_columns)
 
 
@@ -102,11 +103,19 @@ def _forward_loss(logits, targets, log_T, reduction, zero_columns):
     return check_finite_loss(reduce_loss(-torch.logsumexp(joint, dim=1), reduction))
 
 
+def _like_logits(array, logits):
+    """A copy of the float64 numpy ``array`` on the device and in the dtype of ``logits`` (if it is a tensor)."""
+    if not isinstance(logits, torch.Tensor):
+        return torch.tensor(array)  # the logits check raises the TypeError
+    return torch.tensor(array, dtype=logits.dtype, device=logits.device)
+
+
 def _cast(buffer, like, cache):
-    """``buffer`` on ``like``'s device and dtype, converted once per (device, dtype) and cached."""
+    """``buffer`` on ``like``'s device and dtype, converted once per (device, dtype) and cached; the key holds
+    the buffer's storage and version, so ``.to()`` or ``load_state_dict`` invalidate the copy."""
     if buffer.dtype == like.dtype and buffer.device == like.device:
         return buffer
-    key = (like.device, like.dtype, buffer.data_ptr())
+    key = (like.device, like.dtype, buffer.data_ptr(), buffer._version)
     if key not in cache:
         cache.clear()
         cache[key] = buffer.to(device=like.device, dtype=like.dtype)
@@ -167,8 +176,7 @@ def backward_loss(logits, targets, T, reduction="mean"):
     ``sum_k T[y, k] * backward_loss(h, k) = cross_entropy(h, y)`` (Patrini et al. 2017, Theorem 1;
     book chapter ``ch-backward``).
     """
-    T_inv = torch.tensor(inverse_transition_matrix(T),
-                         dtype=logits.dtype if isinstance(logits, torch.Tensor) else None)
+    T_inv = _like_logits(inverse_transition_matrix(T), logits)
     return _backward_loss(logits, targets, T_inv, check_reduction(reduction))
 
 
@@ -180,10 +188,11 @@ class BackwardCorrectedLoss(nn.Module):
         super().__init__()
         T_inv = inverse_transition_matrix(T)
         self.register_buffer("T_inv", torch.tensor(T_inv, dtype=torch.float64))
+        self._casts = {}
         self.reduction = check_reduction(reduction)
 
     def forward(self, logits, targets):
-        T_inv = _cast(self.T_inv, logits, self.__dict__.setdefault("_casts", {}))
+        T_inv = _cast(self.T_inv, logits, self._casts)
         return _backward_loss(logits, targets, T_inv, self.reduction)
 
 

@@ -354,3 +354,15 @@ def test_bootstraps_reject_bad_beta(fn, beta, error):
 def test_make_loss_rejects_bad_configuration(call, error, match):
     with pytest.raises(error, match=match):
         call()
+
+
+@pytest.mark.parametrize("module,function", [(lnc.ForwardCorrectedLoss, lnc.forward_loss),
+                                             (lnc.BackwardCorrectedLoss, lnc.backward_loss)])
+def test_module_follows_a_loaded_state_dict(module, function, rng):
+    """The module's cached float32 copy of its buffer must not outlive a new T loaded in place."""
+    T_old, T_new = random_T(4, rng), random_T(4, rng)
+    loss = module(T_old)
+    logits, targets = torch.randn(6, 4), torch.tensor([0, 1, 2, 3, 0, 1])
+    loss(logits, targets)
+    loss.load_state_dict(module(T_new).state_dict())
+    torch.testing.assert_close(loss(logits, targets), function(logits, targets, T_new))
