@@ -170,9 +170,12 @@ def _verify(source, path):
                          "corrupt or another version; fetch it again")
 
 
-def _cached(key, source, decode):
-    """``decode()`` (a dict of arrays) cached as ``<cache_dir>/<key>-<sha256[:12]>.npz`` (pickle-free)."""
-    path = cache_dir() / f"{key}-{source.sha256[:12]}.npz"
+def _cached(key, sources, decode):
+    """``decode()`` (a dict of arrays) cached as ``<cache_dir>/<key>-<digest>.npz`` (pickle-free), the digest
+    derived from the checksums of the ``sources`` it reads (a :class:`Source` or several)."""
+    sources = sources if isinstance(sources, (list, tuple)) else [sources]
+    digest = hashlib.sha256("".join(s.sha256 for s in sources).encode()).hexdigest()[:12]
+    path = cache_dir() / f"{key}-{digest}.npz"
     if path.is_file():
         with np.load(path, allow_pickle=False) as arrays:
             return dict(arrays)
@@ -218,7 +221,8 @@ def load_fashion_mnist(*, download=False):
 
 def _load_idx(name, class_names, download):
     sources = SOURCES[name]
-    arrays = {key: _read_idx(fetch(source, download=download)) for key, source in sources.items()}
+    arrays = _cached(name, list(sources.values()), lambda: {
+        key: _read_idx(fetch(source, download=download)) for key, source in sources.items()})
     return Dataset(name, arrays["train-images-idx3-ubyte"], arrays["train-labels-idx1-ubyte"].astype(np.int64),
                    arrays["t10k-images-idx3-ubyte"], arrays["t10k-labels-idx1-ubyte"].astype(np.int64), class_names)
 
@@ -250,7 +254,8 @@ def load_cifar10(*, download=False):
         arrays = _cached("cifar10-python", source, lambda: _decode_cifar_python(fetch(source, download=download)))
     else:
         source = parts["jpeg"]
-        arrays = _cached("cifar10-jpeg", source, lambda: _decode_cifar_jpeg(fetch(source), fetch(parts["labels"])))
+        arrays = _cached("cifar10-jpeg", [source, parts["labels"]],
+                         lambda: _decode_cifar_jpeg(fetch(source), fetch(parts["labels"])))
     return Dataset("cifar10", arrays["x_train"], arrays["y_train"], arrays["x_test"], arrays["y_test"],
                    CIFAR10_CLASSES)
 

@@ -14,6 +14,7 @@ label noise all derive from it). Results are plain dicts, saved as JSON with eve
 
 import copy
 import dataclasses
+import functools
 import inspect
 import json
 import math
@@ -442,7 +443,9 @@ def _check_seeds(seeds):
     return tuple(int(s) for s in seeds)
 
 
+@functools.lru_cache(maxsize=1)
 def _load(task):
+    """The data set of ``task``, kept in memory for the next run of the same task (a grid loads it once)."""
     loaders = {"mnist": data.load_mnist, "fashion_mnist": data.load_fashion_mnist, "imdb": data.load_imdb,
                "cifar10": data.load_cifar10, "cifar100": data.load_cifar100}
     return loaders[TASKS[task]]()
