@@ -1,0 +1,88 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# (ch-imdb)=
+# # IMDB: the embedding network under synthetic noise
+#
+# **Stored run: the paper's protocol for its IMDB network.** IMDB reviews (25,000 train, of which 2,500 are the
+# noisy validation split, seeded; 25,000 test), top-5,000 training-split vocabulary, reviews pre-padded or cut
+# to their last 400 tokens (`lnc.data.load_imdb`); the paper's network Embedding(5000, 50) → spatial dropout 0.8
+# → ReLU → Dense 2, Adagrad (lr 0.01), batch 128, **50 epochs**, 2 seeds, CPU (2 worker processes with one
+# thread each). The paper's LSTM costs ~33 min per epoch here (`shared/reference/cpu_speed.md`); it is
+# `dataset="imdb_lstm"`, at the reduced size of `lnc.training.CPU_RECIPES` under `protocol="cpu"`.
+#
+# Binary noise ($T_{ij} = P(\tilde y = j \mid y = i)$, 0 = negative, 1 = positive): symmetric flips with
+# probability $N$; asymmetric (`lnc.binary_asymmetric_T`, as the official code) flips positive → negative
+# with probability $N$ and negative → positive with 0.05. Symmetric $N = 0.6$ makes the wrong label the
+# majority; the estimator then fails by design (its anchors need $T_{ii} > T_{ki}$, {ref}`ch-estimation`).
+#
+# | parameter | meaning | stored run |
+# |---|---|---|
+# | `dataset` | `"imdb"` (the paper's dense net) or `"imdb_lstm"` | `"imdb"` |
+# | `noise`, `rates` | noise kinds and rates, as in {ref}`ch-mnist` | all three, `[0.2, 0.6]` |
+# | `methods` | losses of `lnc.training.METHODS` | CE and the four corrections |
+# | `seeds` | one run per seed | `[0, 1]` |
+# | `protocol` | `"paper"` or `"cpu"` (reduced LSTM) | `"paper"` |
+# | `epochs`, `subset` | overrides (`None` = the protocol's, all) | `None`, `None` |
+# | `device`, `workers` | `"auto"`, worker processes | `"auto"`, `2` |
+# | `results_dir` | where the JSON records go | `"results/imdb"` |
+
+# %% tags=["parameters"]
+dataset = "imdb"
+noise = ["none", "symmetric", "asymmetric"]
+rates = [0.2, 0.6]
+methods = ["ce", "backward", "forward", "backward_est", "forward_est"]
+seeds = [0, 1]
+protocol = "paper"
+epochs = None
+subset = None
+device = "auto"
+workers = 2
+results_dir = "results/imdb"
+
+# %%
+import torch
+
+from lnc.results import accuracy_table, estimation_table
+from lnc.training import get_recipe, resolve_device, run_grid
+
+recipe = get_recipe(dataset, protocol)
+settings = [("none", 0.0)] * ("none" in noise) + [(n, r) for n in noise if n != "none" for r in rates]
+print(f"{dataset}, protocol {protocol!r}: {recipe.model} {recipe.model_kwargs}, {epochs or recipe.epochs} epochs, "
+      f"{recipe.optimizer} lr {recipe.lr}, batch {recipe.batch_size}, subset {subset}, seeds {seeds}, "
+      f"device {resolve_device(device)}, torch {torch.__version__}, {workers} worker(s)")
+
+# %% [markdown]
+# ## Test accuracy
+#
+# Clean test accuracy (%), mean ± standard deviation over the seeds.
+
+# %%
+records = run_grid(dataset, settings, seeds=seeds, workers=workers, methods=methods, protocol=protocol,
+                   epochs=epochs, subset=subset, device=device, results_dir=results_dir)
+print(accuracy_table(records, methods=methods))
+
+# %% [markdown]
+# ## The estimated $\hat T$
+#
+# Relative $L_1$ error of $\hat T$ against the true $T$, condition number of $\hat T$ and the selected CE epoch.
+
+# %%
+print(estimation_table(records))
+for key in dict.fromkeys((r["noise"], r["rate"]) for r in records if r["method"] == "ce"):
+    run = next(r for r in records if r["method"] == "ce" and (r["noise"], r["rate"]) == key)
+    print(key[0], key[1] or "", "T =", run["T_true"], " T_hat (seed", run["seed"], ") =",
+          [[round(v, 3) for v in row] for row in run["T_hat"]])
