@@ -503,6 +503,16 @@ def _corrected(splits, method, T_hat, recipe, seed, device, progress, epochs):
     return record
 
 
+def noise_settings(noise, rates):
+    """The ``(noise, rate)`` settings of a chapter: ``("none", 0.0)`` if ``"none"`` is in ``noise``, then each
+    other kind (or CIFAR-N label set, with rate 0.0) at each rate of ``rates`` (synthetic kinds only)."""
+    if isinstance(noise, str) or isinstance(rates, (str, numbers.Number)):
+        raise TypeError(f"noise and rates must be lists, got {noise!r} and {rates!r}")
+    return ([("none", 0.0)] * ("none" in noise)
+            + [(kind, float(rate)) for kind in noise if kind in NOISE_KINDS[1:] for rate in rates]
+            + [(kind, 0.0) for kind in noise if kind not in NOISE_KINDS])
+
+
 def run_grid(task, settings, *, seeds=(0,), workers=1, **kwargs):
     """:func:`run_protocol` for each ``(noise, rate)`` in ``settings`` and each seed; records in that order.
 

@@ -105,6 +105,17 @@ def test_grid_checks_every_setting_before_training(toy_mnist, monkeypatch):
         training.run_grid("mnist", [("symmetric", 0.2)], workers=0)
 
 
+def test_noise_settings_expand_kinds_and_rates():
+    assert training.noise_settings(["none", "symmetric", "asymmetric"], [0.2, 0.6]) == [
+        ("none", 0.0), ("symmetric", 0.2), ("symmetric", 0.6), ("asymmetric", 0.2), ("asymmetric", 0.6)]
+    assert training.noise_settings(["aggre", "worst"], [0.2]) == [("aggre", 0.0), ("worst", 0.0)]
+    assert training.noise_settings(["symmetric"], []) == []
+    with pytest.raises(TypeError, match="must be lists"):
+        training.noise_settings("symmetric", [0.2])
+    with pytest.raises(TypeError, match="must be lists"):
+        training.noise_settings(["symmetric"], 0.2)
+
+
 def test_grid_runs_the_settings_in_order(toy_mnist):
     records = training.run_grid("mnist", [("none", 0.0), ("symmetric", 0.4)], seeds=(0, 1), methods=("ce",),
                                 epochs=1, device="cpu")

@@ -1,0 +1,137 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# (ch-cifarn)=
+# # CIFAR-10N and CIFAR-100N: real human noise, and how well $\hat T$ finds it
+#
+# **Stored run: a reduced CPU protocol, not the CIFAR-N benchmark's.** CIFAR-10 images with the human labels
+# of CIFAR-10N (Wei et al., ICLR 2022), a seeded subset of **10,000** training images (9,000 train / 1,000
+# noisy validation; the test set is the whole clean 10,000), **ResNet-8**, **15 epochs**, SGD (lr 0.1,
+# momentum 0.9, lr / 10 after epoch 10), shift + flip augmentation, one seed, CPU (2 worker processes with one
+# thread each). The benchmark's protocol (`protocol="paper"`: PreAct-ResNet-34, 100 epochs, weight decay
+# 5e-4, lr / 10 at epoch 60, crop + flip, the whole training set) takes a GPU:
+#
+# ```
+# papermill book/cifarn.ipynb out.ipynb -p protocol paper -p subset None -y "seeds: [0, 1, 2, 3, 4]" \
+#   -y "noise: [aggre, random1, random2, random3, worst]"
+# papermill book/cifarn.ipynb out.ipynb -p dataset cifar100n -p protocol paper -p subset None -y "noise: [cifar100n]"
+# ```
+#
+# Unlike the synthetic noise of the other chapters, the noise here was made by people, and its $T$ is known
+# exactly: $T_{ij}$ = the fraction of training images of clean class $i$ that received human label $j$
+# (`lnc.data.cifarn_T`). So the corrections can be run with the *true* human $T$, and the estimator's $\hat T$
+# can be compared with it — a comparison the CIFAR-N benchmark does not publish.
+#
+# | parameter | meaning | stored run |
+# |---|---|---|
+# | `dataset` | `"cifar10n"` or `"cifar100n"` (CIFAR-100 images: download only) | `"cifar10n"` |
+# | `noise` | label sets: `"aggre"`, `"random1"`, `"random2"`, `"random3"`, `"worst"` (or `"cifar100n"`) | aggre, random1, random2, worst |
+# | `methods` | losses of `lnc.training.METHODS` | CE and the four corrections |
+# | `seeds` | one run per seed (split, subset, initialisation, batch order; the labels are fixed) | `[0]` |
+# | `protocol` | `"paper"` (the CIFAR-N benchmark's settings) or `"cpu"` | `"cpu"` |
+# | `epochs`, `subset` | overrides (`None` = the protocol's, all) | `None`, `10000` |
+# | `device`, `workers` | `"auto"`, worker processes | `"auto"`, `2` |
+# | `results_dir` | where the JSON records go | `"results/cifarn"` |
+
+# %% tags=["parameters"]
+dataset = "cifar10n"
+noise = ["aggre", "random1", "random2", "worst"]
+methods = ["ce", "backward", "forward", "backward_est", "forward_est"]
+seeds = [0]
+protocol = "cpu"
+epochs = None
+subset = 10000
+device = "auto"
+workers = 2
+results_dir = "results/cifarn"
+
+# %%
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+
+from lnc import condition_number
+from lnc.data import CIFARN_LABEL_SETS, cifarn_T, load_cifarn_labels
+from lnc.plots import show_T
+from lnc.results import accuracy_table, estimation_table
+from lnc.training import get_recipe, noise_settings, resolve_device, run_grid
+
+recipe = get_recipe(dataset, protocol)
+print(f"{dataset}, protocol {protocol!r}: {recipe.model} {recipe.model_kwargs}, {epochs or recipe.epochs} epochs, "
+      f"{recipe.optimizer} lr {recipe.lr} (/10 at {list(recipe.milestones)}), batch {recipe.batch_size}, "
+      f"subset {subset}, seeds {seeds}, device {resolve_device(device)}, torch {torch.__version__}, "
+      f"{workers} worker(s)")
+
+# %% [markdown]
+# ## The human transition matrices
+#
+# Every label set, from its labels alone (all 50,000 training images): the fraction of wrong labels, the
+# smallest diagonal entry of $T$, the largest off-diagonal one, whether every column of $T$ has its maximum on
+# the diagonal (the estimator's assumption $T_{ii} > T_{ki}$, {ref}`ch-estimation`), and $\operatorname{cond}(T)$.
+
+# %%
+print(f"{'label set':18s}{'noisy':>7s}{'min T_ii':>10s}{'max T_ij':>10s}  anchors ok  cond(T)")
+for name in CIFARN_LABEL_SETS:
+    clean, noisy = load_cifarn_labels(name)
+    T = cifarn_T(name)
+    off = T - np.diag(np.diag(T))
+    print(f"{name:18s}{np.mean(clean != noisy):7.1%}{T.diagonal().min():10.3f}{off.max():10.3f}"
+          f"  {str(bool((T.argmax(axis=0) == np.arange(len(T))).all())):10s}{condition_number(T):9.2f}")
+fig, axes = plt.subplots(1, 4, figsize=(17, 3.9))
+for ax, name in zip(axes, ["aggre", "random1", "worst", "cifar100n"]):
+    fig.colorbar(show_T(ax, cifarn_T(name), f"true human $T$: {name}", vmax=0.5 if name == "cifar100n" else 1.0), ax=ax)
+plt.show()
+
+# %% [markdown]
+# ## Test accuracy
+#
+# Clean test accuracy (%), mean ± standard deviation over the seeds (one seed in the stored run: no ±).
+# "backward" / "forward" use the true human $T$, "backward_est" / "forward_est" the $\hat T$ of the CE run.
+
+# %%
+records = run_grid(dataset, noise_settings(noise, []), seeds=seeds, workers=workers, methods=methods,
+                   protocol=protocol, epochs=epochs, subset=subset, device=device, results_dir=results_dir)
+print(accuracy_table(records, methods=methods))
+
+# %% [markdown]
+# ## $\hat T$ against the true human $T$
+#
+# Per label set: the relative $L_1$ error $\sum_{ij} |\hat T_{ij} - T_{ij}| / \sum_{ij} T_{ij}$, the condition
+# number of $\hat T$ and the selected CE epoch; then the $L_1$ error of each row (clean class) of $\hat T$.
+
+# %%
+print(estimation_table(records))
+ce_runs = [r for r in records if r["method"] == "ce"]
+classes = range(len(ce_runs[0]["T_true"]))
+print("\nL1 error per clean class, seed", ce_runs[0]["seed"])
+print(f"{'label set':10s}" + "".join(f"{i:>6d}" for i in classes))
+for run in (r for r in ce_runs if r["seed"] == ce_runs[0]["seed"]):
+    rows = np.abs(np.array(run["T_hat"]) - np.array(run["T_true"])).sum(axis=1)
+    print(f"{run['noise']:10s}" + "".join(f"{e:6.2f}" for e in rows))
+
+# %% [markdown]
+# $T$, $\hat T$ and $\hat T - T$ for each label set (first seed).
+
+# %%
+shown = [r for r in ce_runs if r["seed"] == ce_runs[0]["seed"]]
+fig, axes = plt.subplots(len(shown), 3, figsize=(13, 3.9 * len(shown)), squeeze=False)
+for row, run in zip(axes, shown):
+    T, T_hat = np.array(run["T_true"]), np.array(run["T_hat"])
+    for ax, M, title, cmap, vmax in [(row[0], T, "true $T$", "viridis", 1.0), (row[1], T_hat, r"$\hat T$", "viridis", 1.0),
+                                     (row[2], T_hat - T, r"$\hat T - T$", "coolwarm", 0.5)]:
+        fig.colorbar(show_T(ax, M, f"{title}: {run['noise']}", vmax=vmax, cmap=cmap), ax=ax)
+plt.tight_layout()
+plt.show()
