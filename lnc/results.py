@@ -61,7 +61,35 @@ def accuracy_table(records, methods=None, settings=None, digits=1):
         mean, std, _ = stats[key]
         return f"{mean:.{digits}f}" + ("" if math.isnan(std) else f" ± {std:.{digits}f}")
 
-    rows = [["method", *settings]] + [[m, *(cell((m, s)) for s in settings)] for m in methods]
+    return _text_table([["method", *settings]] + [[m, *(cell((m, s)) for s in settings)] for m in methods])
+
+
+def comparison_table(records, published, methods=None, settings=None, digits=1):
+    """Our test accuracies beside published ones: per method a row ``<method>`` (ours, mean ± std over seeds)
+    and a row ``<method> (published)``; a column per noise setting.
+
+    ``published``: ``{method: {setting: (mean, std or None)}}`` in %, as :data:`lnc.published.CIFARN`.
+    ``methods`` / ``settings`` default to those of ``published``. Missing cells print ``-``.
+    """
+    ours = summarize(records)
+    methods = methods or list(published)
+    settings = settings or list(dict.fromkeys(s for values in published.values() for s in values))
+
+    def cell(mean, std):
+        return f"{mean:.{digits}f}" + ("" if std is None or math.isnan(std) else f" ± {std:.{digits}f}")
+
+    rows = [["method", *settings]]
+    for m in methods:
+        rows.append([m, *(cell(*ours[m, s][:2]) if (m, s) in ours else "-" for s in settings)])
+        if m in published:
+            rows.append([f"{m} (published)",
+                         *(cell(*published[m][s]) if s in published[m] else "-" for s in settings)])
+    return _text_table(rows)
+
+
+def _text_table(rows):
+    """Rows of strings as aligned text: the first column left-aligned, the others right-aligned, a rule under
+    the header row."""
     widths = [max(len(row[k]) for row in rows) for k in range(len(rows[0]))]
     lines = ["  ".join(text.ljust(w) if k == 0 else text.rjust(w) for k, (text, w) in enumerate(zip(row, widths)))
              for row in rows]
@@ -79,3 +107,19 @@ def estimation_table(records, digits=3):
                     f"cond(T_hat) {np.mean([r['cond_T_hat'] for r in runs]):8.2f}   "
                     f"best CE epoch {[r['best_epoch'] for r in runs]}")
     return "\n".join(rows)
+
+
+def run_summary(records):
+    """One text line per task of ``records``: protocol, model, epochs, training / validation size, seeds, noise
+    settings, trainings, and their summed wall time (CPU minutes when ``device`` is ``cpu``)."""
+    lines = []
+    for task in dict.fromkeys(r["task"] for r in records):
+        runs = [r for r in records if r["task"] == task and r.get("status", "ok") == "ok"]
+        first = runs[0]
+        minutes = sum(r["wall_time_s"] for r in runs) / 60
+        lines.append(f"{task}: protocol {first['protocol']!r}, {first['recipe']['model']} "
+                     f"{first['recipe']['model_kwargs']}, {sorted({r['epochs'] for r in runs})} epochs, "
+                     f"{first['n_train']} train / {first['n_val']} val, seeds {sorted({r['seed'] for r in runs})}, "
+                     f"{len({setting(r) for r in runs})} settings, {len(runs)} trainings, "
+                     f"{minutes:.0f} min on {sorted({r['device'] for r in runs})}")
+    return "\n".join(lines)

@@ -226,30 +226,49 @@ def train(splits, method, recipe, *, T=None, seed=0, device="auto", progress=Non
         generator = torch.Generator().manual_seed(seed)
         model = _build(recipe, splits.num_classes, method, device)
         optimizer = _optimizer(model, recipe)
-        curves = {"train_loss": [], "val_loss": [], "val_accuracy": []}
-        best = (math.inf, 0, copy.deepcopy(model.state_dict()))
-        bar = tqdm(range(epochs), desc=method, leave=False, disable=not _show_progress(progress))
-        for epoch in bar:
-            for group in optimizer.param_groups:
-                group["lr"] = recipe.lr * 0.1 ** sum(epoch >= m for m in recipe.milestones)
-            train_loss = _epoch(model, optimizer, loss_fn, tensors, recipe, generator)
-            val_loss, val_accuracy = (evaluate(model, tensors.x_val, tensors.y_val, loss_fn)
-                                      if math.isfinite(train_loss) else (math.nan, math.nan))
-            for key, value in zip(curves, (train_loss, val_loss, val_accuracy)):
-                curves[key].append(value)
-            if not math.isfinite(train_loss):  # diverged (e.g. backward with an ill-conditioned T): stop
-                break
-            if val_loss < best[0] or not len(tensors.y_val):  # no validation split: the last epoch
-                best = (val_loss, epoch + 1, copy.deepcopy(model.state_dict()))
-            bar.set_postfix(train=f"{train_loss:.3f}", val=f"{val_loss:.3f}")
-        model.load_state_dict(best[2])
+        fitted = fit(model, optimizer, loss_fn, lambda: _shuffled_batches(tensors, recipe, generator),
+                     lambda: _batches(tensors.x_val, tensors.y_val), lr=recipe.lr, milestones=recipe.milestones,
+                     epochs=epochs, has_val=len(tensors.y_val) > 0, progress=progress, desc=method)
         _, test_accuracy = evaluate(model, tensors.x_test, tensors.y_test, None)
-    record = {"method": method, "test_accuracy": test_accuracy, "best_epoch": best[1],
-              "best_val_loss": best[0] if math.isfinite(best[0]) else None,
-              "diverged": not math.isfinite(curves["train_loss"][-1]), "epochs": epochs,
-              "curves": {k: [round(v, 6) if math.isfinite(v) else None for v in vs] for k, vs in curves.items()},
+    record = {"method": method, "test_accuracy": test_accuracy, **fitted, "epochs": epochs,
               "wall_time_s": round(time.perf_counter() - start, 2), "device": str(device)}
     return model, record
+
+
+def fit(model, optimizer, loss_fn, train_batches, val_batches, *, lr, milestones, epochs, has_val=True,
+        progress=None, desc=None):
+    """The epoch loop of every training here; leaves ``model`` at its selected epoch, in eval mode.
+
+    ``train_batches()`` / ``val_batches()`` return a fresh iterable of ``(x, y)`` batches (noisy labels) for
+    one epoch. Each epoch sets the learning rate to ``lr · 0.1^(number of milestones <= epoch)`` (0-based
+    epochs), trains, and evaluates ``loss_fn`` on the validation batches; the epoch with the lowest validation
+    loss is kept (the last one when ``has_val`` is false). A non-finite training loss (diverged weights)
+    stops training at the best epoch so far.
+
+    Returns ``{"best_epoch" (1-based), "best_val_loss", "diverged", "curves"}``; ``curves`` holds per-epoch
+    ``train_loss``, ``val_loss`` and ``val_accuracy`` (``None`` where not finite).
+    """
+    curves = {"train_loss": [], "val_loss": [], "val_accuracy": []}
+    best = (math.inf, 0, copy.deepcopy(model.state_dict()))
+    bar = tqdm(range(epochs), desc=desc, leave=False, disable=not _show_progress(progress))
+    for epoch in bar:
+        for group in optimizer.param_groups:
+            group["lr"] = lr * 0.1 ** sum(epoch >= m for m in milestones)
+        train_loss = _epoch(model, optimizer, loss_fn, train_batches())
+        val_loss, val_accuracy = (evaluate_batches(model, val_batches(), loss_fn)
+                                  if math.isfinite(train_loss) else (math.nan, math.nan))
+        for key, value in zip(curves, (train_loss, val_loss, val_accuracy)):
+            curves[key].append(value)
+        if not math.isfinite(train_loss):  # diverged (e.g. backward with an ill-conditioned T): stop
+            break
+        if val_loss < best[0] or not has_val:
+            best = (val_loss, epoch + 1, copy.deepcopy(model.state_dict()))
+        bar.set_postfix(train=f"{train_loss:.3f}", val=f"{val_loss:.3f}")
+    model.load_state_dict(best[2])
+    model.eval()
+    return {"best_epoch": best[1], "best_val_loss": best[0] if math.isfinite(best[0]) else None,
+            "diverged": not math.isfinite(curves["train_loss"][-1]),
+            "curves": {k: [round(v, 6) if math.isfinite(v) else None for v in vs] for k, vs in curves.items()}}
 
 
 def _check_epochs(epochs):
@@ -280,20 +299,27 @@ def _optimizer(model, recipe):
     raise ValueError(f"recipe.optimizer must be 'adagrad' or 'sgd', got {recipe.optimizer!r}")
 
 
-def _epoch(model, optimizer, loss_fn, tensors, recipe, generator):
-    """One pass over the training split in a seeded random order; returns the mean training loss."""
-    model.train()
-    n = len(tensors.y_train)
-    order = torch.randperm(n, generator=generator).to(tensors.y_train.device)
-    total = torch.zeros((), device=tensors.y_train.device)
-    for start in range(0, n, recipe.batch_size):
+def _shuffled_batches(tensors, recipe, generator):
+    """The training split in a seeded random order, in batches of ``recipe.batch_size``, augmented if asked."""
+    order = torch.randperm(len(tensors.y_train), generator=generator).to(tensors.y_train.device)
+    for start in range(0, len(order), recipe.batch_size):
         idx = order[start:start + recipe.batch_size]
         x = tensors.x_train[idx]
-        if recipe.augment:
-            x = augment_batch(x, recipe.augment, generator)
+        yield (augment_batch(x, recipe.augment, generator) if recipe.augment else x), tensors.y_train[idx]
+
+
+def _batches(x, y, batch_size=1024):
+    return ((x[start:start + batch_size], y[start:start + batch_size]) for start in range(0, len(y), batch_size))
+
+
+def _epoch(model, optimizer, loss_fn, batches):
+    """One training pass over ``batches``; returns the mean training loss (NaN once the weights diverge)."""
+    model.train()
+    total, n = None, 0
+    for x, y in batches:
         logits = model(x)
         try:
-            loss = loss_fn(logits, tensors.y_train[idx])
+            loss = loss_fn(logits, y)
         except ValueError:
             if torch.isfinite(logits).all():
                 raise
@@ -301,22 +327,31 @@ def _epoch(model, optimizer, loss_fn, tensors, recipe, generator):
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
-        total += loss.detach() * len(idx)
+        total = loss.detach() * len(y) if total is None else total + loss.detach() * len(y)
+        n += len(y)
     return total.item() / n
 
 
 @torch.no_grad()
 def evaluate(model, x, y, loss_fn, batch_size=1024):
     """``(mean loss, accuracy)`` of ``model`` (eval mode) on ``(x, y)``; the loss is NaN when ``loss_fn`` is ``None``."""
+    return evaluate_batches(model, _batches(x, y, batch_size), loss_fn)
+
+
+@torch.no_grad()
+def evaluate_batches(model, batches, loss_fn):
+    """:func:`evaluate` over an iterable of ``(x, y)`` batches; ``(NaN, NaN)`` when there are none."""
     model.eval()
-    total, correct = 0.0, 0
-    for start in range(0, len(y), batch_size):
-        logits = model(x[start:start + batch_size]).float()
-        labels = y[start:start + batch_size]
+    total, correct, n = 0.0, 0, 0
+    for x, y in batches:
+        logits = model(x).float()
         if loss_fn is not None:
-            total += loss_fn(logits, labels).item() * len(labels)
-        correct += (logits.argmax(dim=1) == labels).sum().item()
-    return (total / len(y) if loss_fn is not None and len(y) else math.nan), correct / max(len(y), 1)
+            total += loss_fn(logits, y).item() * len(y)
+        correct += (logits.argmax(dim=1) == y).sum().item()
+        n += len(y)
+    if not n:
+        return math.nan, math.nan
+    return (total / n if loss_fn is not None else math.nan), correct / n
 
 
 @torch.no_grad()

@@ -177,18 +177,6 @@ def test_predict_proba_rows_are_distributions():
     torch.testing.assert_close(probs.sum(dim=1), torch.ones(2500, dtype=torch.float64))
 
 
-def test_accuracy_table_prints_mean_and_sample_std():
-    records = [{"method": "ce", "noise": "symmetric", "rate": 0.2, "test_accuracy": a} for a in (0.9, 0.8, 0.85)]
-    records += [{"method": "forward", "noise": "none", "rate": None, "test_accuracy": 0.95},
-                {"method": "forward", "noise": "none", "rate": None, "test_accuracy": None}]
-    stats = results.summarize(records)
-    assert stats[("ce", "symmetric 0.2")] == pytest.approx((85.0, 5.0, 3))
-    assert stats[("forward", "none")][2] == 1 and math.isnan(stats[("forward", "none")][1])
-    table = results.accuracy_table(records, settings=["none", "symmetric 0.2"]).splitlines()
-    assert table[0].split() == ["method", "none", "symmetric", "0.2"]
-    assert table[2].split() == ["ce", "-", "85.0", "±", "5.0"] and table[3].split() == ["forward", "95.0", "-"]
-
-
 def test_a_diverging_run_stops_and_keeps_its_best_epoch(toy_mnist, monkeypatch):
     """Weights that blow up to NaN end the run (recorded as diverged) instead of raising."""
     real_epoch = training._epoch
