@@ -38,7 +38,7 @@
 # | parameter | meaning | stored run |
 # |---|---|---|
 # | `dataset` | `"cifar10"` or `"cifar100"` | `"cifar10"` |
-# | `noise`, `rates` | noise kinds and rates, as in {ref}`ch-mnist` | symmetric and asymmetric, `[0.2, 0.6]` |
+# | `noise`, `rates` | noise kinds and rates, as in {ref}`ch-mnist` | symmetric and asymmetric, `[0.4]` |
 # | `grouping` | CIFAR-100 asymmetric groups: `"blocks"` (official code) or `"superclass"` | `"blocks"` |
 # | `methods` | losses of `lnc.training.METHODS` | CE and the four corrections |
 # | `seeds` | one run per seed | `[0]` |
@@ -50,7 +50,7 @@
 # %% tags=["parameters"]
 dataset = "cifar10"
 noise = ["symmetric", "asymmetric"]
-rates = [0.2, 0.6]
+rates = [0.4]
 grouping = "blocks"
 methods = ["ce", "backward", "forward", "backward_est", "forward_est"]
 seeds = [0]
