@@ -471,6 +471,11 @@ class ImageList(torch.utils.data.Dataset):
     def __len__(self):
         return len(self.paths)
 
+    def select(self, indices, transform=None):
+        """A new :class:`ImageList` of the images at ``indices`` (in that order), read with ``transform``."""
+        indices = np.asarray(indices, dtype=np.int64)
+        return ImageList(self.root, [self.paths[i] for i in indices], self.labels[indices], transform)
+
     def __getitem__(self, i):
         from PIL import Image
 

@@ -173,8 +173,81 @@ def preact_resnet34(num_classes=10, bounded=False):
     return nn.Sequential(*layers)
 
 
+class Bottleneck(nn.Module):
+    """ResNet v1.5 bottleneck: conv1×1 → BN-ReLU → conv3×3 (stride) → BN-ReLU → conv1×1 (4× width) → BN, plus
+    the input (``downsample`` = strided conv1×1 + BN when the shape changes), then ReLU. torchvision's names."""
+
+    def __init__(self, in_channels, width, stride):
+        super().__init__()
+        self.conv1, self.bn1 = nn.Conv2d(in_channels, width, 1, bias=False), nn.BatchNorm2d(width)
+        self.conv2, self.bn2 = nn.Conv2d(width, width, 3, stride, 1, bias=False), nn.BatchNorm2d(width)
+        self.conv3, self.bn3 = nn.Conv2d(width, 4 * width, 1, bias=False), nn.BatchNorm2d(4 * width)
+        self.relu = nn.ReLU(inplace=True)
+        reshape = stride != 1 or in_channels != 4 * width
+        self.downsample = (nn.Sequential(nn.Conv2d(in_channels, 4 * width, 1, stride, bias=False),
+                                         nn.BatchNorm2d(4 * width)) if reshape else None)
+
+    def forward(self, x):
+        out = self.relu(self.bn1(self.conv1(x)))
+        out = self.relu(self.bn2(self.conv2(out)))
+        out = self.bn3(self.conv3(out))
+        return self.relu(out + (x if self.downsample is None else self.downsample(x)))
+
+
+class ResNet50(nn.Module):
+    """ResNet-50 for ImageNet-size inputs ``(N, 3, 224, 224)``, parameter names as ``torchvision.models.resnet50``
+    so its ImageNet weights load with :func:`load_pretrained` (the paper's Clothing1M network)."""
+
+    def __init__(self, num_classes=1000, bounded=False):
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, 64, 7, 2, 3, bias=False)
+        self.bn1, self.relu, self.maxpool = nn.BatchNorm2d(64), nn.ReLU(inplace=True), nn.MaxPool2d(3, 2, 1)
+        in_channels = 64
+        for stage, (blocks, width) in enumerate(zip((3, 4, 6, 3), (64, 128, 256, 512))):
+            layer = []
+            for block in range(blocks):
+                layer.append(Bottleneck(in_channels, width, 2 if stage > 0 and block == 0 else 1))
+                in_channels = 4 * width
+            setattr(self, f"layer{stage + 1}", nn.Sequential(*layer))
+        self.avgpool = nn.AdaptiveAvgPool2d(1)
+        self.fc = nn.Linear(in_channels, num_classes)
+        self.head = nn.Sequential(*_bounded(num_classes, bounded))
+        for m in self.modules():  # torchvision's initialisation
+            if isinstance(m, nn.Conv2d):
+                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+
+    def forward(self, x):
+        x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
+        x = self.layer4(self.layer3(self.layer2(self.layer1(x))))
+        return self.head(self.fc(torch.flatten(self.avgpool(x), 1)))
+
+
+def resnet50(num_classes=1000, bounded=False):
+    """:class:`ResNet50` (25,557,032 parameters with 1000 classes)."""
+    return ResNet50(num_classes, bounded)
+
+
+def load_pretrained(model, path):
+    """Load the weights saved at ``path`` (a state dict, e.g. torchvision's ``resnet50-0676ba61.pth``) into
+    ``model``, all but its classifier ``fc``; returns ``model``.
+
+    Raises ``ValueError`` naming the keys when any other weight is missing, unexpected or of another shape.
+    """
+    state = {k: v for k, v in torch.load(path, map_location="cpu", weights_only=True).items()
+             if not k.startswith("fc.")}
+    own = model.state_dict()
+    wrong = [k for k, v in state.items() if k in own and own[k].shape != v.shape]
+    missing = [k for k in own if k not in state and not k.startswith("fc.")]
+    unexpected = [k for k in state if k not in own]
+    if wrong or missing or unexpected:
+        raise ValueError(f"{path}: weights do not fit {type(model).__name__}: shape mismatch {wrong[:3]}, "
+                         f"missing {missing[:3]}, unexpected {unexpected[:3]}")
+    model.load_state_dict(state, strict=False)
+    return model
+
+
 MODELS = {"mnist_fc": mnist_fc, "imdb_fc": imdb_fc, "imdb_lstm": imdb_lstm, "cifar_resnet": cifar_resnet,
-          "preact_resnet34": preact_resnet34}
+          "preact_resnet34": preact_resnet34, "resnet50": resnet50}
 """Name → factory of the paper's networks (each takes ``num_classes`` and ``bounded``)."""
 
 

@@ -354,12 +354,16 @@ def evaluate_batches(model, batches, loss_fn):
     return (total / n if loss_fn is not None else math.nan), correct / n
 
 
-@torch.no_grad()
 def predict_proba(model, x, batch_size=1024):
     """Softmax posteriors ``(N, c)`` (float64, CPU) of ``model`` in eval mode."""
+    return posteriors(model, (x[s:s + batch_size] for s in range(0, len(x), batch_size)))
+
+
+@torch.no_grad()
+def posteriors(model, batches):
+    """Softmax posteriors ``(N, c)`` (float64, CPU) of ``model`` in eval mode over an iterable of input batches."""
     model.eval()
-    return torch.cat([torch.softmax(model(x[s:s + batch_size]).double(), dim=1).cpu()
-                      for s in range(0, len(x), batch_size)])
+    return torch.cat([torch.softmax(model(x).double(), dim=1).cpu() for x in batches])
 
 
 def _show_progress(progress):
@@ -427,8 +431,7 @@ def run_protocol(task, *, noise="symmetric", rate=0.2, methods=("ce", "backward"
             if method in ("ce", "forward_est", "backward_est") and ce is None:
                 model, ce = train(splits, "ce", recipe, seed=seed, device=device, progress=progress, epochs=epochs)
                 T_hat = _estimate(model, splits, recipe, device)
-                ce.update(T_hat=_listed(T_hat), cond_T_hat=round(float(condition_number(T_hat)), 4),
-                          estimation_error=round(float(estimation_error(T_hat, T_true)), 6))
+                ce.update(estimate_fields(T_hat, T_true))
             if method == "ce":
                 record.update(ce, T=None)
             elif method.endswith("_est"):
@@ -522,6 +525,31 @@ def _estimate(model, splits, recipe, device):
     return estimate_T(predict_proba(model, torch.cat([tensors.x_train, tensors.x_val])), quantile=recipe.quantile)
 
 
+def estimate_fields(T_hat, T_true=None):
+    """The record fields of an estimate: ``T_hat`` (lists), ``cond_T_hat`` and ``estimation_error`` against
+    ``T_true`` (``None`` where infinite, e.g. a singular ``T̂``, or where ``T_true`` is unknown)."""
+    cond = condition_number(T_hat)
+    return {"T_hat": _listed(T_hat), "cond_T_hat": round(cond, 4) if math.isfinite(cond) else None,
+            "estimation_error": None if T_true is None else round(float(estimation_error(T_hat, T_true)), 6)}
+
+
+def unusable(loss, T_hat, labels):
+    """The failed-record fields of a correction ``loss`` that cannot use ``T_hat`` on the noisy ``labels``, else
+    ``None``: a singular ``T̂`` for the backward correction, or for the forward one a zero column ``j`` of ``T̂``
+    (``T̂`` never produces noisy class ``j``) while ``labels`` hold ``j``, which makes the loss infinite."""
+    try:
+        make_loss(loss, T_hat)
+    except ValueError as err:
+        return {"status": "failed", "error": str(err), "test_accuracy": None}
+    never = np.flatnonzero(~np.asarray(T_hat).any(axis=0))
+    present = sorted(set(never.tolist()) & set(np.unique(labels).tolist()))
+    if loss == "forward" and present:
+        return {"status": "failed", "test_accuracy": None,
+                "error": f"T_hat has zero columns {present} but the noisy labels hold these classes: the "
+                         "forward-corrected loss would be infinite"}
+    return None
+
+
 def _listed(T):
     """T as nested lists for JSON, rounded to 1e-10 (row sums stay within 1e-8 of 1)."""
     return np.round(T, 10).tolist()
@@ -529,10 +557,9 @@ def _listed(T):
 
 def _corrected(splits, method, T_hat, recipe, seed, device, progress, epochs):
     loss = method.removesuffix("_est")
-    try:
-        make_loss(loss, T_hat)
-    except ValueError as err:  # e.g. a singular T̂ for the backward correction
-        return {"method": method, "status": "failed", "error": str(err), "test_accuracy": None}
+    failed = unusable(loss, T_hat, np.concatenate([splits.y_train, splits.y_val]))
+    if failed:
+        return {"method": method, **failed}
     _, record = train(splits, loss, recipe, T=T_hat, seed=seed, device=device, progress=progress, epochs=epochs)
     record["method"] = method
     return record

@@ -97,3 +97,28 @@ def test_spatial_dropout_drops_whole_channels():
 def test_bad_configurations_are_refused(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+def test_resnet50_has_torchvisions_parameter_count_and_names():
+    model = models.resnet50()
+    assert models.count_parameters(model) == 25_557_032  # torchvision.models.resnet50, 1000 classes
+    names = list(model.state_dict())
+    assert names[:2] == ["conv1.weight", "bn1.weight"] and names[-2:] == ["fc.weight", "fc.bias"]
+    assert "layer4.2.bn3.running_var" in names and "layer1.0.downsample.1.weight" in names
+    assert models.resnet50(num_classes=14)(torch.randn(2, 3, 64, 64)).shape == (2, 14)
+
+
+def test_load_pretrained_keeps_a_fresh_classifier_and_refuses_other_weights(tmp_path):
+    torch.manual_seed(0)
+    source = models.resnet50()
+    torch.save(source.state_dict(), tmp_path / "imagenet.pth")
+    target = models.resnet50(num_classes=14)
+    fc = target.fc.weight.clone()
+    models.load_pretrained(target, tmp_path / "imagenet.pth")
+    for name, value in target.state_dict().items():
+        if not name.startswith("fc."):
+            assert torch.equal(value, source.state_dict()[name]), name
+    assert torch.equal(target.fc.weight, fc)
+    torch.save(models.cifar_resnet(n=1).state_dict(), tmp_path / "other.pth")
+    with pytest.raises(ValueError, match=r"other.pth: weights do not fit ResNet50: .*missing \['conv1.weight'"):
+        models.load_pretrained(target, tmp_path / "other.pth")

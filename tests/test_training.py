@@ -124,10 +124,12 @@ def test_grid_runs_the_settings_in_order(toy_mnist):
     assert records[0]["rate"] is None and records[2]["rate"] == 0.4
 
 
-def test_a_singular_estimate_fails_only_the_backward_correction(toy_mnist, monkeypatch):
+def test_a_singular_estimate_fails_only_the_backward_correction(toy_mnist, monkeypatch, tmp_path):
     monkeypatch.setattr(training, "estimate_T", lambda probs, quantile: np.full((10, 10), 0.1))
-    by = {r["method"]: r for r in training.run_protocol("mnist", methods=("backward_est", "forward_est"), **FAST)}
+    records = training.run_protocol("mnist", methods=("backward_est", "forward_est"), results_dir=tmp_path, **FAST)
+    by = {r["method"]: r for r in records}
     assert by["backward_est"]["status"] == "failed" and by["backward_est"]["test_accuracy"] is None
+    assert by["backward_est"]["cond_T_hat"] > 1e12 and len(list(tmp_path.glob("*.json"))) == 2
     assert "non-singular" in by["backward_est"]["error"] and by["forward_est"]["status"] == "ok"
 
 
