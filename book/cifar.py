@@ -129,3 +129,24 @@ for ax, M, name in [(axes[0], blocks, "blocks (official code)"), (axes[1], super
     show_T(ax, M[np.ix_(order, order)], f"CIFAR-100, N = {rate}: {name}", cmap="Greys")
     ax.set(xlabel="noisy label (sorted by superclass)", ylabel="clean label (sorted by superclass)")
 plt.show()
+
+# %% [markdown]
+# ```{exercise}
+# :label: ex-cifar-cat-dog
+#
+# The CIFAR-10 asymmetric noise swaps cat and dog with probability $N$. Show that $T$ is singular at
+# $N = 0.5$. The backward correction then cannot be built; the forward correction can. What can a network
+# trained with the forward-corrected loss learn about cats and dogs at $N = 0.5$, and what test accuracy on
+# these two classes would you expect? Check with
+# `papermill book/cifar.ipynb out.ipynb -y "noise: [asymmetric]" -y "rates: [0.5]" -y "methods: [ce, forward]"`.
+# ```
+#
+# ```{solution} ex-cifar-cat-dog
+# :class: dropdown
+#
+# At $N = 0.5$ rows 3 (cat) and 5 (dog) of $T$ both equal $(0.5, 0.5)$ on columns 3 and 5, so $T$ has two equal
+# rows and $\det T = 0$. The noisy posterior of the forward model depends on $p_{\text{cat}}$ and
+# $p_{\text{dog}}$ only through their sum, $(p^\top T)_3 = (p^\top T)_5 = (p_3 + p_5)/2$: every split of
+# the mass between cat and dog has the same loss, so the network learns "cat or dog" but nothing that separates
+# them, and its choice between the two is arbitrary: about 50% on these two classes, unaffected elsewhere.
+# ```

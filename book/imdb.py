@@ -111,3 +111,27 @@ if lstm_settings:
                             results_dir=results_dir)
     print(accuracy_table(lstm_records, methods=lstm_methods))
     print(estimation_table(lstm_records))
+
+# %% [markdown]
+# ```{exercise}
+# :label: ex-imdb-binary-backward
+#
+# For binary symmetric noise $T = \begin{pmatrix} 1-N & N \\ N & 1-N \end{pmatrix}$, write the backward-corrected
+# loss $\overleftarrow{\ell}(\tilde y, h)$ in terms of $\ell(\tilde y, h)$ and $\ell(1 - \tilde y, h)$. What
+# happens to its two coefficients as $N \to 0.5$, and what are they at $N = 0.6$? Why does the forward correction
+# with the true $T$ still learn at $N = 0.6$, while the estimated $\hat T$ cannot help there?
+# ```
+#
+# ```{solution} ex-imdb-binary-backward
+# :class: dropdown
+#
+# $T^{-1} = \frac{1}{1 - 2N}\begin{pmatrix} 1-N & -N \\ -N & 1-N \end{pmatrix}$, so
+# $\overleftarrow{\ell}(\tilde y, h) = \frac{(1-N)\,\ell(\tilde y, h) - N\,\ell(1-\tilde y, h)}{1 - 2N}$. Both
+# coefficients diverge as $N \to 0.5$ ($T$ becomes singular; `lnc.backward_loss` refuses $N = 0.5$ and warns
+# when $\operatorname{cond}(T) > 100$). At $N = 0.6$ they are $-2$ and $+3$: the loss now *rewards* the observed
+# label and penalises the other one, which is right on average since 60% of the labels are flipped. The
+# forward correction models $P(\tilde y \mid x) = P(y \mid x)^\top T$ with the true $T$, whose inverse exists,
+# so its minimiser is still the clean posterior. The estimator, however, takes as anchor of class $i$ the
+# input where the *noisy* posterior of $i$ is largest; at $N = 0.6$ those are inputs of the other class
+# ($T_{ii} = 0.4 < T_{ki} = 0.6$, {ref}`ch-estimation`), so $\hat T$ describes the wrong classes.
+# ```
