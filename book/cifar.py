@@ -64,20 +64,15 @@ results_dir = "results/cifar10"
 # %%
 import matplotlib.pyplot as plt
 import numpy as np
-import torch
 
 from lnc import cifar100_asymmetric_T
 from lnc.noise import CIFAR100_COARSE
-from lnc.plots import show_T
+from lnc.plots import show_estimate, show_T
 from lnc.results import accuracy_table, estimation_table
-from lnc.training import get_recipe, noise_settings, resolve_device, run_grid
+from lnc.training import describe_run, noise_settings, run_grid
 
-recipe = get_recipe(dataset, protocol)
 settings = noise_settings(noise, rates)
-print(f"{dataset}, protocol {protocol!r}: {recipe.model} {recipe.model_kwargs}, {epochs or recipe.epochs} epochs, "
-      f"{recipe.optimizer} lr {recipe.lr} (/10 at {list(recipe.milestones)}), batch {recipe.batch_size}, "
-      f"subset {subset}, seeds {seeds}, device {resolve_device(device)}, torch {torch.__version__}, "
-      f"{workers} worker(s)")
+print(describe_run(dataset, protocol, epochs=epochs, subset=subset, seeds=seeds, device=device, workers=workers))
 
 # %% [markdown]
 # ## Test accuracy
@@ -99,11 +94,8 @@ print(accuracy_table(records, methods=methods))
 # %%
 print(estimation_table(records))
 last = next(r for r in reversed(records) if r["method"] == "ce")
-T, T_hat = np.array(last["T_true"]), np.array(last["T_hat"])
 fig, axes = plt.subplots(1, 3, figsize=(13, 3.9))
-for ax, M, title, cmap, vmax in [(axes[0], T, "true $T$", "viridis", 1.0), (axes[1], T_hat, r"$\hat T$", "viridis", 1.0),
-                                 (axes[2], T_hat - T, r"$\hat T - T$", "coolwarm", 0.5)]:
-    fig.colorbar(show_T(ax, M, f"{title}, {last['noise']} {last['rate']:g}", vmax=vmax, cmap=cmap), ax=ax)
+show_estimate(fig, axes, np.array(last["T_true"]), np.array(last["T_hat"]), f"{last['noise']} {last['rate']:g}")
 plt.show()
 
 # %% [markdown]

@@ -61,19 +61,14 @@ results_dir = "results/cifarn"
 # %%
 import matplotlib.pyplot as plt
 import numpy as np
-import torch
 
 from lnc import condition_number, empirical_T, estimation_error
 from lnc.data import CIFARN_LABEL_SETS, cifarn_T, load_cifar10, load_cifar100, load_cifarn_labels, noisy_splits
-from lnc.plots import show_T
+from lnc.plots import show_estimate, show_T
 from lnc.results import accuracy_table, estimation_table
-from lnc.training import get_recipe, noise_settings, resolve_device, run_grid
+from lnc.training import describe_run, noise_settings, run_grid
 
-recipe = get_recipe(dataset, protocol)
-print(f"{dataset}, protocol {protocol!r}: {recipe.model} {recipe.model_kwargs}, {epochs or recipe.epochs} epochs, "
-      f"{recipe.optimizer} lr {recipe.lr} (/10 at {list(recipe.milestones)}), batch {recipe.batch_size}, "
-      f"subset {subset}, seeds {seeds}, device {resolve_device(device)}, torch {torch.__version__}, "
-      f"{workers} worker(s)")
+print(describe_run(dataset, protocol, epochs=epochs, subset=subset, seeds=seeds, device=device, workers=workers))
 
 # %% [markdown]
 # ## The human transition matrices
@@ -135,10 +130,7 @@ for run in shown:
 # %%
 fig, axes = plt.subplots(len(shown), 3, figsize=(13, 3.9 * len(shown)), squeeze=False)
 for row, run in zip(axes, shown):
-    T, T_hat = np.array(run["T_true"]), np.array(run["T_hat"])
-    for ax, M, title, cmap, vmax in [(row[0], T, "true $T$", "viridis", 1.0), (row[1], T_hat, r"$\hat T$", "viridis", 1.0),
-                                     (row[2], T_hat - T, r"$\hat T - T$", "coolwarm", 0.5)]:
-        fig.colorbar(show_T(ax, M, f"{title}: {run['noise']}", vmax=vmax, cmap=cmap), ax=ax)
+    show_estimate(fig, row, np.array(run["T_true"]), np.array(run["T_hat"]), run["noise"])
 plt.tight_layout()
 plt.show()
 

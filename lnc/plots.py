@@ -8,3 +8,11 @@ def show_T(ax, T, title, vmax=1.0, cmap="viridis"):
     ax.set_ylabel("clean label $i$")
     ax.text(0.5, 1.02, title, transform=ax.transAxes, ha="center", va="bottom")
     return image
+
+
+def show_estimate(fig, axes, T, T_hat, label):
+    """``T``, ``T̂`` and ``T̂ - T`` of one run on three ``axes`` of ``fig``, with colour bars."""
+    panels = [("true $T$", T, "viridis", 1.0), (r"$\hat T$", T_hat, "viridis", 1.0),
+              (r"$\hat T - T$", T_hat - T, "coolwarm", 0.5)]
+    for ax, (title, M, cmap, vmax) in zip(axes, panels):
+        fig.colorbar(show_T(ax, M, f"{title}: {label}", vmax=vmax, cmap=cmap), ax=ax)

@@ -117,6 +117,15 @@ def get_recipe(task, protocol="paper"):
     return RECIPES[protocol][task]
 
 
+def describe_run(task, protocol, *, epochs=None, subset=None, seeds=(0,), device="auto", workers=1):
+    """One line stating the protocol of a chapter's run: network, epochs, optimiser, schedule, data, device."""
+    recipe = get_recipe(task, protocol)
+    schedule = f" (/10 at {list(recipe.milestones)})" if recipe.milestones else ""
+    return (f"{task}, protocol {protocol!r}: {recipe.model} {recipe.model_kwargs}, {epochs or recipe.epochs} epochs, "
+            f"{recipe.optimizer} lr {recipe.lr}{schedule}, batch {recipe.batch_size}, subset {subset}, "
+            f"seeds {list(seeds)}, device {resolve_device(device)}, torch {torch.__version__}, {workers} worker(s)")
+
+
 def resolve_device(device="auto"):
     """``"auto"`` → CUDA when available, else CPU; otherwise ``torch.device(device)``."""
     if device == "auto":

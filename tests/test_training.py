@@ -105,6 +105,14 @@ def test_grid_checks_every_setting_before_training(toy_mnist, monkeypatch):
         training.run_grid("mnist", [("symmetric", 0.2)], workers=0)
 
 
+def test_describe_run_states_the_protocol():
+    line = training.describe_run("cifar10", "cpu", subset=10000, seeds=(0, 1), device="cpu", workers=2)
+    assert line.startswith("cifar10, protocol 'cpu': cifar_resnet {'n': 1}, 15 epochs, sgd lr 0.1 (/10 at [10]), ")
+    assert "batch 128, subset 10000, seeds [0, 1], device cpu, torch " in line and line.endswith("2 worker(s)")
+    assert "(/10" not in training.describe_run("mnist", "paper", device="cpu") and "40 epochs" in \
+        training.describe_run("mnist", "paper", device="cpu")
+
+
 def test_noise_settings_expand_kinds_and_rates():
     assert training.noise_settings(["none", "symmetric", "asymmetric"], [0.2, 0.6]) == [
         ("none", 0.0), ("symmetric", 0.2), ("symmetric", 0.6), ("asymmetric", 0.2), ("asymmetric", 0.6)]
