@@ -151,7 +151,7 @@ plt.show()
 #   sets, while the empirical $T$ of the run's own 9,000 labels is within 0.02 to 0.05 of the true one, so
 #   nearly all of the error is the estimator's, fed by a CE model of 63% accuracy. The worst rows are the
 #   animals (bird, cat, deer, dog: row errors 0.66 to 0.84 at aggre), which that model confuses most.
-#   Forward with $\hat T$ loses 0.9 to 4.6 points against CE.
+#   Forward with $\hat T$ loses 0.9 to 4.7 points against CE.
 # - **Backward with $\hat T$ collapses to chance** (9 to 13%): $\hat T^{-1}$ has entries down to $-2.4$, the
 #   corrected loss is unbounded below, and with SGD at lr 0.1 the training loss goes negative (epoch 2 at
 #   worst, 3 at random1, 9 at aggre) and keeps falling while the noisy-validation accuracy never passes 21%.
