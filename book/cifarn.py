@@ -15,7 +15,7 @@
 
 # %% [markdown]
 # (ch-cifarn)=
-# # CIFAR-10N and CIFAR-100N: real human noise, and how well $\hat T$ finds it
+# # CIFAR-10N and CIFAR-100N: real human noise, and the estimator against the true T
 #
 # **Stored run: a reduced CPU protocol, not the CIFAR-N benchmark's.** CIFAR-10 images with the human labels
 # of CIFAR-10N (Wei et al., ICLR 2022), a seeded subset of **10,000** training images (9,000 train / 1,000
