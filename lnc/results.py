@@ -55,13 +55,8 @@ def accuracy_table(records, methods=None, settings=None, digits=1):
     methods = methods or list(dict.fromkeys(m for m, _ in stats))
     settings = settings or list(dict.fromkeys(s for _, s in stats))
 
-    def cell(key):
-        if key not in stats:
-            return "-"
-        mean, std, _ = stats[key]
-        return f"{mean:.{digits}f}" + ("" if math.isnan(std) else f" ± {std:.{digits}f}")
-
-    return _text_table([["method", *settings]] + [[m, *(cell((m, s)) for s in settings)] for m in methods])
+    rows = [[m, *(_cell(*stats[m, s][:2], digits) if (m, s) in stats else "-" for s in settings)] for m in methods]
+    return _text_table([["method", *settings], *rows])
 
 
 def comparison_table(records, published, methods=None, settings=None, digits=1):
@@ -75,16 +70,18 @@ def comparison_table(records, published, methods=None, settings=None, digits=1):
     methods = methods or list(published)
     settings = settings or list(dict.fromkeys(s for values in published.values() for s in values))
 
-    def cell(mean, std):
-        return f"{mean:.{digits}f}" + ("" if std is None or math.isnan(std) else f" ± {std:.{digits}f}")
-
     rows = [["method", *settings]]
     for m in methods:
-        rows.append([m, *(cell(*ours[m, s][:2]) if (m, s) in ours else "-" for s in settings)])
+        rows.append([m, *(_cell(*ours[m, s][:2], digits) if (m, s) in ours else "-" for s in settings)])
         if m in published:
             rows.append([f"{m} (published)",
-                         *(cell(*published[m][s]) if s in published[m] else "-" for s in settings)])
+                         *(_cell(*published[m][s], digits) if s in published[m] else "-" for s in settings)])
     return _text_table(rows)
+
+
+def _cell(mean, std, digits):
+    """``mean ± std`` with ``digits`` decimals; the mean alone when ``std`` is ``None`` or NaN."""
+    return f"{mean:.{digits}f}" + ("" if std is None or math.isnan(std) else f" ± {std:.{digits}f}")
 
 
 def _text_table(rows):
@@ -98,15 +95,21 @@ def _text_table(rows):
 
 def estimation_table(records, digits=3):
     """A text table of the CE runs: per noise setting, the mean relative L1 error of ``T̂`` against the true T,
-    the mean ``cond(T̂)`` and the selected CE epochs (one per seed)."""
+    the mean ``cond(T̂)`` (``nan`` where no run has a value) and the selected CE epochs (one per seed)."""
     ce = [r for r in records if r["method"] == "ce"]
     rows = []
     for key in dict.fromkeys(setting(r) for r in ce):
         runs = [r for r in ce if setting(r) == key]
-        rows.append(f"{key:<16} error {np.mean([r['estimation_error'] for r in runs]):.{digits}f}   "
-                    f"cond(T_hat) {np.mean([r['cond_T_hat'] for r in runs]):8.2f}   "
+        error, cond = (_mean_of(runs, field) for field in ("estimation_error", "cond_T_hat"))
+        rows.append(f"{key:<16} error {error:.{digits}f}   cond(T_hat) {cond:8.2f}   "
                     f"best CE epoch {[r['best_epoch'] for r in runs]}")
     return "\n".join(rows)
+
+
+def _mean_of(records, field):
+    """Mean of ``field`` over the records that have a value (``None``: no true T, or an infinite cond); NaN if none."""
+    values = [r[field] for r in records if r.get(field) is not None]
+    return float(np.mean(values)) if values else math.nan
 
 
 def run_summary(records):

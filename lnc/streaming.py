@@ -106,14 +106,14 @@ def run_web_protocol(dataset, root, *, methods=STREAM_METHODS, recipe=WEB_RECIPE
     inputs = (x.to(device) for x, _ in _loader(parts["train_eval"], False, recipe, loader_workers, device))
     T_hat = estimate_T(posteriors(model, inputs), quantile=recipe.quantile)
     estimate = estimate_fields(T_hat)
+    noisy_labels = np.concatenate([parts["train"].labels, parts["val"].labels])
     records = []
     for method in methods:
         loss = method.removesuffix("_est")
         if method == "ce":
             record = {**settings, **ce, **estimate, "T": None}
         else:
-            labels = np.concatenate([parts["train"].labels, parts["val"].labels])
-            run = unusable(loss, T_hat, labels) or _train_stream(loss, T_hat, **train)[1]
+            run = unusable(loss, T_hat, noisy_labels) or _train_stream(loss, T_hat, **train)[1]
             record = {**settings, **run, **estimate, "method": method, "T": estimate["T_hat"]}
         record.setdefault("status", "ok")
         records.append(record)
