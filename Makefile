@@ -15,7 +15,7 @@ DATA_NOTEBOOKS := book/noise_models.ipynb book/estimation.ipynb $(GOLDENS)
 ALL_NOTEBOOKS = $(THEORY) $(GOLDENS)
 NOTEBOOKS = $(if $(LNC_DATA_DIR),$(ALL_NOTEBOOKS),$(filter-out $(DATA_NOTEBOOKS),$(ALL_NOTEBOOKS)))
 
-.PHONY: test unit notebooks book check-html chapters goldens clean
+.PHONY: test unit notebooks book check-html browser chapters goldens clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -44,8 +44,19 @@ endif
 book: $(STAMP)
 	$(BIN)/jupyter-book build . -W -n --keep-going
 
-check-html: book
+check-html: book browser
 	$(BIN)/python tools/check_html.py _build/html
+
+## browser: Debian's chromium for the HTML check, installed when missing and the user is root
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing Debian's chromium for the HTML check"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else \
+	    echo "make test needs Debian's chromium for the HTML check: run 'sudo apt-get install chromium'" >&2; \
+	    exit 1; \
+	  fi; }
 
 ## chapters: after editing a theory chapter's book/*.py, rebuild its .ipynb and re-execute it (needs LNC_DATA_DIR)
 chapters: $(STAMP)

@@ -6,6 +6,7 @@ was given. Nothing is clipped, renormalised, broadcast or modified.
 """
 
 import numbers
+from collections.abc import Iterable, Mapping
 
 import numpy as np
 import torch
@@ -20,15 +21,22 @@ REDUCTIONS = ("mean", "sum", "none")
 
 
 def as_float64_array(x, *, name):
-    """Return a numpy or torch array-like as a float64 numpy array (a copy when converting)."""
+    """Return a numpy or torch array-like of real numbers as a float64 numpy array (a copy when converting).
+
+    Refuses what a conversion would silently change: complex numbers (the imaginary part would be dropped)
+    and masked arrays (the mask would be ignored).
+    """
     if isinstance(x, torch.Tensor):
-        x = x.detach().cpu().numpy()
-    if isinstance(x, (str, bytes)) or x is None:
-        raise TypeError(f"{name} must be an array of numbers, got {type(x).__name__}")
+        x = x.detach().cpu().resolve_conj().numpy() if x.is_complex() else x.detach().cpu().numpy()
+    if isinstance(x, (str, bytes)) or x is None or isinstance(x, np.ma.MaskedArray):
+        raise TypeError(f"{name} must be an array of real numbers, got {type(x).__name__}")
     try:
-        return np.asarray(x, dtype=np.float64)
-    except (TypeError, ValueError) as err:
-        raise TypeError(f"{name} must be an array of numbers, got {type(x).__name__}") from err
+        array = np.asarray(x)
+    except (TypeError, ValueError) as err:  # ragged nested lists
+        raise TypeError(f"{name} must be an array of real numbers, got {type(x).__name__}") from err
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must be an array of real numbers, got dtype {array.dtype}")
+    return array.astype(np.float64, copy=array.dtype != np.float64)
 
 
 def check_transition_matrix(T, *, name="T", atol=ROW_SUM_ATOL):
@@ -68,11 +76,13 @@ def check_labels(labels, num_classes, *, name="labels"):
     """Return a 1-D int64 numpy array of labels in ``[0, num_classes)``."""
     if isinstance(labels, torch.Tensor):
         labels = labels.detach().cpu().numpy()
+    if isinstance(labels, (str, bytes)) or labels is None or isinstance(labels, np.ma.MaskedArray):
+        raise TypeError(f"{name} must be an integer array (N,), got {type(labels).__name__}")
     labels = np.asarray(labels)
-    if labels.dtype == bool or not np.issubdtype(labels.dtype, np.integer):
-        raise TypeError(f"{name} must be an integer array, got dtype {labels.dtype}")
     if labels.ndim != 1:
         raise ValueError(f"{name} must be 1-D (N,), got shape {labels.shape}")
+    if labels.dtype.kind not in "iu" and not (labels.size == 0 and labels.dtype == np.float64):
+        raise TypeError(f"{name} must be an integer array, got dtype {labels.dtype}")
     if labels.size and (labels.min() < 0 or labels.max() >= num_classes):
         bad = labels[(labels < 0) | (labels >= num_classes)][0]
         raise ValueError(f"{name} must lie in [0, {num_classes}), got {bad}")
@@ -81,11 +91,59 @@ def check_labels(labels, num_classes, *, name="labels"):
 
 def check_num_classes(num_classes, *, name="num_classes"):
     """Return ``num_classes`` as an int >= 2."""
-    if isinstance(num_classes, bool) or not isinstance(num_classes, numbers.Integral):
-        raise TypeError(f"{name} must be an int, got {type(num_classes).__name__}")
-    if num_classes < 2:
-        raise ValueError(f"{name} must be >= 2, got {num_classes}")
-    return int(num_classes)
+    return check_int(num_classes, name=name, low=2)
+
+
+def check_int(value, *, name, low=None, high=None):
+    """Return ``value`` as a Python int in ``[low, high]`` (either bound optional); bools are refused."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an int, got {_describe(value)}")
+    if (low is not None and value < low) or (high is not None and value > high):
+        bounds = f">= {low}" if high is None else f"<= {high}" if low is None else f"in [{low}, {high}]"
+        raise ValueError(f"{name} must be an int {bounds}, got {value}")
+    return int(value)
+
+
+def check_optional_int(value, *, name, low=None, high=None):
+    """``None``, or :func:`check_int`."""
+    return None if value is None else check_int(value, name=name, low=low, high=high)
+
+
+def check_seed(seed, *, name="seed"):
+    """Return a seed as an int >= 0 (the one seed rule of ``lnc``: no ``None``, no float, no str)."""
+    return check_int(seed, name=name, low=0)
+
+
+def check_choice(value, choices, *, name):
+    """Return ``value`` after checking it is one of ``choices`` (a str is expected; lists are refused)."""
+    if not isinstance(value, (str, type(None), numbers.Number)) or value not in choices:
+        kind = TypeError if not isinstance(value, (str, type(None), numbers.Number)) else ValueError
+        raise kind(f"{name} must be one of {tuple(choices)}, got {value!r}")
+    return value
+
+
+def check_sequence(values, *, name, item=None, nonempty=True):
+    """Return ``values`` as a tuple: any iterable but a str, bytes or mapping (a generator is read once, here).
+
+    ``item(value, name=...)`` checks and converts each element; ``nonempty`` refuses an empty sequence.
+    """
+    if isinstance(values, (str, bytes, Mapping)) or not isinstance(values, Iterable):
+        raise TypeError(f"{name} must be a sequence (list or tuple), got {_describe(values)}")
+    values = tuple(values)
+    if nonempty and not values:
+        raise ValueError(f"{name} must be a non-empty sequence, got an empty one")
+    if item is not None:
+        values = tuple(item(v, name=f"{name}[{k}]") for k, v in enumerate(values))
+    return values
+
+
+def check_mapping(value, *, name):
+    """Return a mapping as a dict (``None`` as ``{}``) whose keys are str."""
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping) or not all(isinstance(k, str) for k in value):
+        raise TypeError(f"{name} must be a dict with str keys or None, got {_describe(value)}")
+    return dict(value)
 
 
 def check_rate(rate, *, name="rate", low=0.0, high=1.0):
@@ -99,34 +157,40 @@ def check_rate(rate, *, name="rate", low=0.0, high=1.0):
 
 def check_reduction(reduction):
     """Return ``reduction`` after checking it is one of ``"mean"``, ``"sum"``, ``"none"``."""
-    if reduction not in REDUCTIONS:
-        raise ValueError(f"reduction must be one of {REDUCTIONS}, got {reduction!r}")
-    return reduction
+    return check_choice(reduction, REDUCTIONS, name="reduction")
 
 
-def check_logits_targets(logits, targets, *, num_classes=None, finite=True):
-    """Check ``logits`` (N, c) floating and finite, ``targets`` (N,) integer in ``[0, c)``.
+def check_logits_targets(logits, targets, *, num_classes=None, finite=True, reduction=None):
+    """Return ``targets`` as int64 after checking ``logits`` (N, c) floating, ``targets`` (N,) integer in ``[0, c)``.
 
-    ``num_classes=None`` takes c from ``logits``. ``finite=False`` leaves the finiteness of ``logits`` to
-    :func:`check_finite_loss` on the result (one check of the output instead of one of every logit).
+    Every integer dtype means class indices (a uint8 tensor would otherwise index as a boolean mask).
+    ``num_classes=None`` takes c from ``logits``. ``finite=False`` leaves the finiteness of ``logits`` to the
+    caller's check of the result (one check of the output instead of one of every logit).
+    ``reduction="mean"`` refuses an empty batch, whose mean is undefined.
     """
     if not isinstance(logits, torch.Tensor) or not logits.is_floating_point():
         raise TypeError(f"logits must be a floating-point torch.Tensor, got {_describe(logits)}")
-    if not isinstance(targets, torch.Tensor) or targets.is_floating_point() or targets.dtype == torch.bool:
+    if not isinstance(targets, torch.Tensor) or targets.is_floating_point() or targets.is_complex() \
+            or targets.dtype == torch.bool:
         raise TypeError(f"targets must be an integer torch.Tensor, got {_describe(targets)}")
-    if num_classes is None and logits.ndim == 2:
-        num_classes = logits.shape[1]
-    if logits.ndim != 2 or logits.shape[1] != num_classes or num_classes < 2:
-        raise ValueError(f"logits must have shape (N, c) with c = {num_classes or 'c >= 2'}, got {tuple(logits.shape)}")
+    if logits.ndim != 2 or logits.shape[1] < 2 or logits.shape[1] != (num_classes or logits.shape[1]):
+        expected = f"c = {num_classes}" if num_classes else "c >= 2 classes"
+        raise ValueError(f"logits must have shape (N, c) with {expected}, got {tuple(logits.shape)}")
+    num_classes = logits.shape[1]
     if targets.shape != logits.shape[:1]:
         raise ValueError(f"targets must have shape ({logits.shape[0]},) to match logits, got {tuple(targets.shape)}")
+    if reduction == "mean" and not targets.numel():
+        raise ValueError("logits must hold at least one example for reduction='mean', got shape "
+                         f"{tuple(logits.shape)} (the mean of no loss is undefined)")
     if finite and not torch.isfinite(logits).all():
         raise ValueError("logits must be finite, got NaN or inf")
+    targets = targets.long()
     if targets.numel():
         low, high = torch.aminmax(targets)
         if int(low) < 0 or int(high) >= num_classes:
             bad = targets[(targets < 0) | (targets >= num_classes)][0].item()
             raise ValueError(f"targets must lie in [0, {num_classes}), got {bad}")
+    return targets
 
 
 def check_finite_loss(loss):
@@ -147,14 +211,19 @@ def reduce_loss(per_example, reduction):
 
 
 def _describe(x):
+    """A short description of ``x`` for an error message: its type, and its value or dtype."""
     if isinstance(x, torch.Tensor):
         return f"torch.Tensor of dtype {x.dtype}"
-    return type(x).__name__
+    if isinstance(x, np.ndarray):
+        return f"numpy array of dtype {x.dtype} and shape {x.shape}"
+    text = repr(x)
+    return f"{type(x).__name__} {text if len(text) <= 40 else text[:37] + '...'}"
 
 
 def make_rng(seed, *, name="seed"):
     """Return ``np.random.default_rng(seed)`` for an int >= 0, ``None`` or a ``np.random.Generator``."""
-    if seed is not None and not isinstance(seed, np.random.Generator) and (
-            isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0):
-        raise TypeError(f"{name} must be a non-negative int, None or a np.random.Generator, got {seed!r}")
-    return np.random.default_rng(seed)
+    if seed is None or isinstance(seed, np.random.Generator):
+        return np.random.default_rng(seed)
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
+        raise TypeError(f"{name} must be a non-negative int, None or a np.random.Generator, got {_describe(seed)}")
+    return np.random.default_rng(check_seed(seed, name=name))

@@ -5,6 +5,7 @@ row-stochastic, ``T_hat[i, j] ≈ P(noisy = j | clean = i)``.
 """
 
 import numbers
+import warnings
 
 import numpy as np
 
@@ -29,7 +30,11 @@ def estimate_T(noisy_probs, quantile=0.97):
         A float α: the anchor is the example with the largest ``noisy_probs[n, i]`` strictly below the
         α-quantile of column ``i`` (numpy's ``method="higher"``), as in the official code's
         ``filter_outlier=True`` (α = 0.97 there, the "97th percentile" of the paper). This skips the
-        top ~3% of over-confident outliers. If no score lies below the quantile (ties), the argmax is used.
+        top ~3% of over-confident outliers. Valid when every class holds well over ``1 - α`` of the examples
+        (c up to about 15 balanced classes at α = 0.97) and the posteriors are not saturated: a column where a
+        class holds less than ``2 (1 - α)`` of the probability mass, or where more than ``1 - α`` of the
+        examples tie at the maximum (one-hot posteriors), takes the argmax instead, with a ``UserWarning``.
+        Use ``None`` for many classes (the official code does on CIFAR-100).
 
     Returns
     -------
@@ -48,14 +53,36 @@ def estimate_T(noisy_probs, quantile=0.97):
     else:
         if isinstance(quantile, bool) or not isinstance(quantile, numbers.Real) or not 0 < quantile < 1:
             raise ValueError(f"quantile must be a float in (0, 1) or None, got {quantile!r}")
-        anchors = _quantile_anchors(probs, quantile)
+        anchors = _argmax_where_the_rule_fails(probs, quantile, *_quantile_anchors(probs, quantile))
     T_hat = probs[anchors]
     return T_hat / T_hat.sum(axis=1, keepdims=True)
 
 
+def _argmax_where_the_rule_fails(probs, quantile, anchors, saturated, argmax):
+    """``anchors`` with the ``argmax`` in the columns where the quantile rule cannot find an anchor, with a warning.
+
+    The rule skips the top ``1 - quantile`` of each column as outliers. It fails (1) when a class holds fewer
+    than twice that share of the probability mass (the skipped "outliers" are then the class itself, and the
+    anchor an example of another class: CIFAR-100's 1% classes under the 97% rule), and (2) when more than that
+    share ties at the column's maximum (``saturated``: one-hot or float64-saturated posteriors), where the tied
+    examples are equally good anchors and the rule would skip all of them.
+    """
+    small = probs.sum(axis=0) < 2 * (1 - quantile) * len(probs)
+    failed = np.flatnonzero(small | saturated)
+    if failed.size:
+        warnings.warn(f"estimate_T: the {quantile:g}-quantile rule cannot pick an anchor in columns "
+                      f"{failed.tolist()} ({int(small.sum())} with less than {2 * (1 - quantile):.0%} of the mass, "
+                      f"{int(saturated.sum())} saturated at their maximum); used the argmax there "
+                      "(quantile=None does so everywhere)", UserWarning, stacklevel=3)
+        anchors = np.where(small | saturated, argmax, anchors)
+    return anchors
+
+
 def _quantile_anchors(probs, quantile):
     """Per column ``i``: the first row with the largest ``probs[:, i]`` strictly below the column's α-quantile
-    (numpy ``method="higher"``), else the column's argmax; shape ``(c,)``.
+    (numpy ``method="higher"``), else the column's argmax; shape ``(c,)``. Also returns ``saturated`` (c,) bool,
+    where the quantile equals the column's maximum (more than ``1 - α`` of the examples tie there), and each
+    column's argmax (c,).
 
     Same result as ``np.quantile(probs, quantile, axis=0, method="higher")`` followed by a masked argmax, in
     a fraction of the time: a strided sample gives each column a lower bound ``L`` under its quantile; only
@@ -70,7 +97,8 @@ def _quantile_anchors(probs, quantile):
     values = probs[rows, cols]
     counts = np.bincount(cols, minlength=c)
     starts = np.cumsum(counts) - counts
-    anchors = np.empty(c, dtype=np.int64)
+    anchors, argmax = np.empty(c, dtype=np.int64), np.empty(c, dtype=np.int64)
+    saturated = np.zeros(c, dtype=bool)
     for i in range(c):
         cand_rows, cand = rows[starts[i]:starts[i] + counts[i]], values[starts[i]:starts[i] + counts[i]]
         rank = k - (n - len(cand))  # rank of the quantile among the candidates
@@ -79,12 +107,16 @@ def _quantile_anchors(probs, quantile):
             below = cand < threshold
             if below.any():
                 anchors[i] = cand_rows[np.argmax(np.where(below, cand, -np.inf))]
+                top = np.argmax(cand)  # the candidates hold the column's maximum
+                argmax[i], saturated[i] = cand_rows[top], threshold == cand[top]
                 continue
-        anchors[i] = _full_column_anchor(probs[:, i], quantile)
-    return anchors
+        anchors[i], saturated[i], argmax[i] = _full_column_anchor(probs[:, i], quantile)
+    return anchors, saturated, argmax
 
 
 def _full_column_anchor(column, quantile):
     threshold = np.quantile(column, quantile, method="higher")
     below = column < threshold
-    return int(np.argmax(np.where(below, column, -np.inf))) if below.any() else int(np.argmax(column))
+    top = int(np.argmax(column))
+    anchor = int(np.argmax(np.where(below, column, -np.inf))) if below.any() else top
+    return anchor, bool(threshold == column[top]), top

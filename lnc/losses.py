@@ -7,6 +7,7 @@ probabilities, and a ``reduction`` in ``{"mean", "sum", "none"}``.
 
 import functools
 import inspect
+import math
 import warnings
 
 import numpy as np
@@ -15,6 +16,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ._checks import (
+    check_choice,
     check_finite_loss,
     check_logits_targets,
     check_rate,
@@ -22,14 +24,13 @@ from ._checks import (
     check_transition_matrix,
     reduce_loss,
 )
+from .metrics import condition_number
 
 COND_WARNING_THRESHOLD = 100.0
 """``backward_loss`` warns when the 2-norm condition number of T exceeds this: a corrected per-example
 loss is a combination of c log-losses with weights up to about ``cond(T)`` in size, so its variance grows
 with it (symmetric noise near rate (c-1)/c, pair flips near 0.5, an estimated T with small diagonal)."""
 
-SINGULAR_COND = 1.0 / np.finfo(np.float64).eps
-"""T counts as singular (``backward_loss`` raises) when ``cond(T)`` exceeds this, about 4.5e15."""
 
 
 # --------------------------------------------------------------------------------------------------
@@ -71,9 +72,8 @@ def forward_loss(logits, targets, T, reduction="mean"):
     The minimiser of the noisy forward-corrected risk is the clean posterior (Patrini et al. 2017,
     Theorem 2; book chapter ``ch-forward``).
     """
-    T = check_transition_matrix(T)
-    log_T = _like_logits(_log(T), logits)
-    return _forward_loss(logits, targets, log_T, check_reduction(reduction), _zero_columns(T))
+    log_T = torch.as_tensor(_log(check_transition_matrix(T)))
+    return _forward_loss(logits, targets, log_T, check_reduction(reduction))
 
 
 class ForwardCorrectedLoss(nn.Module):
@@ -86,28 +86,33 @@ class ForwardCorrectedLoss(nn.Module):
         T = check_transition_matrix(T)
         self.register_buffer("log_T", torch.as_tensor(_log(T), dtype=torch.float64))
         self._casts = {}
-        self.zero_columns = _zero_columns(T)
         self.reduction = check_reduction(reduction)
 
     def forward(self, logits, targets):
-        log_T = _cast(self.log_T, logits, self._casts)
-        return _forward_loss(logits, targets, log_T, self.reduction, self.zero_columns)
+        return _forward_loss(logits, targets, self.log_T, self.reduction, self._casts)
 
 
-def _forward_loss(logits, targets, log_T, reduction, zero_columns):
-    check_logits_targets(logits, targets, num_classes=log_T.shape[0], finite=False)
-    if zero_columns and torch.isin(targets, torch.tensor(zero_columns, dtype=targets.dtype, device=targets.device)).any():
-        raise ValueError(f"targets holds a noisy class in {list(zero_columns)}, which T never produces "
-                         "(a zero column of T): the forward-corrected loss would be infinite")
+def _forward_loss(logits, targets, log_T, reduction, casts=None):
+    """The forward kernel; ``log_T`` (c, c) is cast to the logits' device and dtype (cached in ``casts``)."""
+    targets = check_logits_targets(logits, targets, num_classes=log_T.shape[0], finite=False, reduction=reduction)
+    log_T = _cast(log_T, logits, {} if casts is None else casts)
     joint = torch.log_softmax(logits, dim=1) + log_T.T[targets]  # [n, i] = log p(i|x_n) + log T[i, y~_n]
-    return check_finite_loss(reduce_loss(-torch.logsumexp(joint, dim=1), reduction))
+    loss = reduce_loss(-torch.logsumexp(joint, dim=1), reduction)
+    if not torch.isfinite(loss).all():
+        _explain_non_finite(logits, targets, log_T)
+    return loss
 
 
-def _like_logits(array, logits):
-    """A copy of the float64 numpy ``array`` on the device and in the dtype of ``logits`` (if it is a tensor)."""
-    if not isinstance(logits, torch.Tensor):
-        return torch.tensor(array)  # the logits check raises the TypeError
-    return torch.tensor(array, dtype=logits.dtype, device=logits.device)
+def _explain_non_finite(logits, targets, log_T):
+    """Raise the ``ValueError`` that says why a forward-corrected loss is not finite."""
+    never = torch.isneginf(log_T).all(dim=0)  # noisy classes that T never produces (zero columns)
+    held = sorted(set(torch.nonzero(never).flatten().tolist()) & set(targets.unique().tolist()))
+    if not torch.isfinite(logits).all():
+        raise ValueError("logits must be finite, got NaN or inf")
+    if held:
+        raise ValueError(f"targets holds the noisy classes {held}, which T never produces (zero columns of T): "
+                         "the forward-corrected loss would be infinite")
+    raise ValueError(f"logits of dtype {logits.dtype} gave a non-finite forward-corrected loss; use float32")
 
 
 def _cast(buffer, like, cache):
@@ -125,10 +130,6 @@ def _cast(buffer, like, cache):
 def _log(T):
     with np.errstate(divide="ignore"):
         return np.log(T)
-
-
-def _zero_columns(T):
-    return tuple(int(j) for j in np.flatnonzero(T.sum(axis=0) == 0))
 
 
 # --------------------------------------------------------------------------------------------------
@@ -158,7 +159,7 @@ def backward_loss(logits, targets, T, reduction="mean"):
     Raises
     ------
     ValueError
-        If T is singular (``cond(T)`` above :data:`SINGULAR_COND`), not row-stochastic, or the inputs
+        If T is singular (``cond(T)`` above :data:`lnc.metrics.SINGULAR_COND`), not row-stochastic, or the inputs
         have the wrong shape.
 
     Warns
@@ -176,7 +177,7 @@ def backward_loss(logits, targets, T, reduction="mean"):
     ``sum_k T[y, k] * backward_loss(h, k) = cross_entropy(h, y)`` (Patrini et al. 2017, Theorem 1;
     book chapter ``ch-backward``).
     """
-    T_inv = _like_logits(inverse_transition_matrix(T), logits)
+    T_inv = torch.tensor(inverse_transition_matrix(T))
     return _backward_loss(logits, targets, T_inv, check_reduction(reduction))
 
 
@@ -192,15 +193,19 @@ class BackwardCorrectedLoss(nn.Module):
         self.reduction = check_reduction(reduction)
 
     def forward(self, logits, targets):
-        T_inv = _cast(self.T_inv, logits, self._casts)
-        return _backward_loss(logits, targets, T_inv, self.reduction)
+        return _backward_loss(logits, targets, self.T_inv, self.reduction, self._casts)
 
 
-def _backward_loss(logits, targets, T_inv, reduction):
-    check_logits_targets(logits, targets, num_classes=T_inv.shape[0], finite=False)
+def _backward_loss(logits, targets, T_inv, reduction, casts=None):
+    """The backward kernel; ``T_inv`` (c, c) is cast to the logits' device and dtype (cached in ``casts``)."""
+    targets = check_logits_targets(logits, targets, num_classes=T_inv.shape[0], finite=False, reduction=reduction)
+    cast = _cast(T_inv, logits, {} if casts is None else casts)
+    if logits.dtype == torch.float16 and not torch.isfinite(cast).all():
+        raise ValueError(f"T must have an inverse that float16 logits can hold: inv(T) has entries up to "
+                         f"{T_inv.abs().max().item():.3g}, beyond float16's 65504; use float32 logits")
     # cross-entropy against the "soft target" T_inv[targets[n]] (rows sum to 1, entries may be negative):
     # -sum_j T_inv[y~_n, j] log softmax(h_n)_j, one fused kernel
-    return check_finite_loss(F.cross_entropy(logits, T_inv[targets], reduction=reduction))
+    return check_finite_loss(F.cross_entropy(logits, cast[targets], reduction=reduction))
 
 
 def inverse_transition_matrix(T, *, name="T"):
@@ -220,8 +225,8 @@ def inverse_transition_matrix(T, *, name="T"):
 @functools.lru_cache(maxsize=32)
 def _inverse(key, num_classes):
     T = np.frombuffer(key, dtype=np.float64).reshape(num_classes, num_classes)
-    cond = float(np.linalg.cond(T))
-    if not np.isfinite(cond) or cond > SINGULAR_COND:
+    cond = condition_number(T)
+    if not math.isfinite(cond):
         raise ValueError(f"T must be non-singular for backward correction, got cond(T) = {cond:.3g}")
     T_inv = np.linalg.inv(T)
     T_inv.setflags(write=False)
@@ -241,8 +246,8 @@ def unhinged_loss(logits, targets, reduction="mean"):
     It is linear and unbounded below in the score ``f = logits``: use it with a bounded head
     (the official code puts BatchNorm after the last linear layer; ``lnc.models`` does the same).
     """
-    score = _target_score(logits, targets)
-    return reduce_loss(1.0 - score / logits.shape[1], check_reduction(reduction))
+    score = _target_score(logits, targets, reduction)
+    return reduce_loss(1.0 - score / logits.shape[1], reduction)
 
 
 def sigmoid_loss(logits, targets, reduction="mean"):
@@ -252,9 +257,9 @@ def sigmoid_loss(logits, targets, reduction="mean"):
     0/1 one-hot, averaged-over-outputs form of the paper's official code (slope 1). Acts on the raw
     score ``f = logits``, which the paper's models normalise with a BatchNorm head.
     """
-    score = _target_score(logits, targets)
+    score = _target_score(logits, targets, reduction)
     c = logits.shape[1]
-    return reduce_loss((torch.sigmoid(-score) + (c - 1) / 2) / c, check_reduction(reduction))
+    return reduce_loss((torch.sigmoid(-score) + (c - 1) / 2) / c, reduction)
 
 
 def ramp_loss(logits, targets, reduction="mean"):
@@ -264,9 +269,9 @@ def ramp_loss(logits, targets, reduction="mean"):
     paper's official code (used there for MNIST and IMDB). Acts on the raw score ``f = logits``
     (BatchNorm head).
     """
-    score = _target_score(logits, targets)
+    score = _target_score(logits, targets, reduction)
     c = logits.shape[1]
-    return reduce_loss((torch.clamp(1.0 - score, 0.0, 1.0) + (c - 1)) / c, check_reduction(reduction))
+    return reduce_loss((torch.clamp(1.0 - score, 0.0, 1.0) + (c - 1)) / c, reduction)
 
 
 def savage_loss(logits, targets, reduction="mean"):
@@ -276,10 +281,10 @@ def savage_loss(logits, targets, reduction="mean"):
     As in the paper's official code the margin is the softmax probability (so the loss is bounded) and
     the target is 0/1 one-hot: ``((1 + exp(2 p[targets]))^-2 + (c-1)/4) / c``.
     """
-    check_logits_targets(logits, targets)
-    p = torch.softmax(logits, dim=1).gather(1, targets[:, None].long()).squeeze(1)
+    targets = check_logits_targets(logits, targets, reduction=check_reduction(reduction))
+    p = torch.softmax(logits, dim=1).gather(1, targets[:, None]).squeeze(1)
     c = logits.shape[1]
-    return reduce_loss(((1.0 + torch.exp(2.0 * p)) ** -2 + (c - 1) / 4) / c, check_reduction(reduction))
+    return reduce_loss(((1.0 + torch.exp(2.0 * p)) ** -2 + (c - 1) / 4) / c, reduction)
 
 
 def bootstrap_soft_loss(logits, targets, beta=0.95, reduction="mean"):
@@ -291,11 +296,11 @@ def bootstrap_soft_loss(logits, targets, beta=0.95, reduction="mean"):
     clipping is needed.
     """
     beta = check_rate(beta, name="beta")
-    check_logits_targets(logits, targets)
+    targets = check_logits_targets(logits, targets, reduction=check_reduction(reduction))
     log_p = torch.log_softmax(logits, dim=1)
     mixed = (1.0 - beta) * log_p.exp()
-    mixed = mixed + beta * F.one_hot(targets.long(), logits.shape[1]).to(log_p.dtype)
-    return reduce_loss(-(mixed * log_p).sum(dim=1), check_reduction(reduction))
+    mixed = mixed + beta * F.one_hot(targets, logits.shape[1]).to(log_p.dtype)
+    return reduce_loss(-(mixed * log_p).sum(dim=1), reduction)
 
 
 def bootstrap_hard_loss(logits, targets, beta=0.8, reduction="mean"):
@@ -305,22 +310,23 @@ def bootstrap_hard_loss(logits, targets, beta=0.8, reduction="mean"):
     hard bootstrap). The predicted class ``argmax p`` carries no gradient.
     """
     beta = check_rate(beta, name="beta")
-    check_logits_targets(logits, targets)
+    targets = check_logits_targets(logits, targets, reduction=check_reduction(reduction))
     log_p = torch.log_softmax(logits, dim=1)
     predicted = log_p.detach().argmax(dim=1, keepdim=True)
-    per_example = -(beta * log_p.gather(1, targets[:, None].long()) + (1.0 - beta) * log_p.gather(1, predicted))
-    return reduce_loss(per_example.squeeze(1), check_reduction(reduction))
+    per_example = -(beta * log_p.gather(1, targets[:, None]) + (1.0 - beta) * log_p.gather(1, predicted))
+    return reduce_loss(per_example.squeeze(1), reduction)
 
 
 def cross_entropy_loss(logits, targets, reduction="mean"):
     """Plain cross-entropy ``-log softmax(logits)[targets]`` (``F.cross_entropy`` after the checks)."""
-    check_logits_targets(logits, targets)
-    return F.cross_entropy(logits, targets.long(), reduction=check_reduction(reduction))
+    targets = check_logits_targets(logits, targets, reduction=check_reduction(reduction))
+    return F.cross_entropy(logits, targets, reduction=reduction)
 
 
-def _target_score(logits, targets):
-    check_logits_targets(logits, targets)
-    return logits.gather(1, targets[:, None].long()).squeeze(1)
+def _target_score(logits, targets, reduction):
+    """``logits[n, targets[n]]``, shape (N,), after the checks (``reduction`` checked too)."""
+    targets = check_logits_targets(logits, targets, reduction=check_reduction(reduction))
+    return logits.gather(1, targets[:, None]).squeeze(1)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -353,12 +359,11 @@ def make_loss(name, T=None, **kw):
     **kw
         Options of that loss (``reduction``; ``beta`` for the bootstraps), checked now.
     """
+    check_choice(name, LOSS_NAMES, name="name")
     if name in _CORRECTED:
         if T is None:
             raise ValueError(f"make_loss({name!r}) needs T, the (c, c) transition matrix")
         return _CORRECTED[name](T, **kw)
-    if name not in _FUNCTIONS:
-        raise ValueError(f"name must be one of {LOSS_NAMES}, got {name!r}")
     if T is not None:
         raise ValueError(f"T is used only by 'forward' and 'backward', not by {name!r}")
     return FunctionLoss(_FUNCTIONS[name], **kw)
@@ -369,7 +374,10 @@ class FunctionLoss(nn.Module):
 
     def __init__(self, fn, **kw):
         super().__init__()
-        inspect.signature(fn).bind(None, None, **kw)  # TypeError on an unknown option, now
+        unknown = set(kw) - set(inspect.signature(fn).parameters) or {"logits", "targets"} & set(kw)
+        if unknown:
+            raise TypeError(f"{fn.__name__} has no option {sorted(unknown)[0]!r}; its options: "
+                            f"{[p for p in inspect.signature(fn).parameters if p not in ('logits', 'targets')]}")
         if "reduction" in kw:
             check_reduction(kw["reduction"])
         if "beta" in kw:

@@ -3,6 +3,8 @@
 ``T[i, j] = P(noisy = j | clean = i)`` (row-stochastic).
 """
 
+import math
+
 import numpy as np
 
 from ._checks import as_float64_array, check_labels, check_transition_matrix
@@ -38,6 +40,15 @@ def accuracy(logits_or_probs, labels):
     return float((scores.argmax(axis=1) == labels).mean())
 
 
+SINGULAR_COND = 1.0 / np.finfo(np.float64).eps
+"""A condition number above this (about 4.5e15) means a numerically singular matrix."""
+
+
 def condition_number(T):
-    """2-norm condition number ``cond(T) = s_max / s_min`` of a transition matrix (inf if singular)."""
-    return float(np.linalg.cond(check_transition_matrix(T)))
+    """2-norm condition number ``cond(T) = s_max / s_min`` of a transition matrix; ``inf`` if T is singular.
+
+    ``inf`` for every ``cond(T)`` above :data:`SINGULAR_COND`: for an exactly singular T, LAPACK returns ``inf``
+    on one CPU and about 1e17 on another, so the answer is made the same on every machine.
+    """
+    cond = float(np.linalg.cond(check_transition_matrix(T)))
+    return cond if cond <= SINGULAR_COND else math.inf

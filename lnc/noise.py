@@ -96,12 +96,17 @@ def cifar100_asymmetric_T(rate, grouping="blocks"):
 
 def binary_asymmetric_T(rate, reverse_rate=0.05):
     """Binary (IMDB) noise: positive(1)→negative(0) with probability ``rate``, negative→positive with
-    ``reverse_rate``: ``T = [[1 - reverse_rate, reverse_rate], [rate, 1 - rate]]``.
+    ``reverse_rate``: ``T = [[1 - reverse_rate, reverse_rate], [rate, 1 - rate]]``; the identity at ``rate = 0``.
 
-    Singular when ``rate + reverse_rate = 1``.
+    As in the official code (``noisify_binary_asymmetric``), ``rate = 0`` means no noise in either direction,
+    so the noise-free setting is the same for every kind of noise. The official code refuses ``rate >= 0.5``;
+    here any rate is allowed: above 0.5 a positive review is flipped more often than not, yet
+    ``det T = 1 - rate - reverse_rate`` stays non-zero, so T is invertible unless ``rate + reverse_rate = 1``.
     """
     rate = check_rate(rate)
     reverse_rate = check_rate(reverse_rate, name="reverse_rate")
+    if rate == 0.0:
+        return np.eye(2)
     return np.array([[1.0 - reverse_rate, reverse_rate], [rate, 1.0 - rate]])
 
 

@@ -1,30 +1,110 @@
-"""Result records of :func:`lnc.training.run_protocol`: JSON files, and tables of mean ± std over seeds."""
+"""Result records of :func:`lnc.training.run_protocol`: JSON files, and tables of mean ± std over seeds.
+
+A record is a dict of JSON data whose ``task``, ``noise``, ``rate``, ``method`` and ``seed`` name its file; the
+tables take a sequence of records and print test accuracies × 100 (%).
+"""
 
 import json
 import math
+import numbers
+import os
+import re
+import tempfile
 from collections import defaultdict
+from collections.abc import Mapping
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 
+from ._checks import check_int, check_rate, check_sequence
+
+NAME_PART = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+"""What ``task``, ``noise`` and ``method`` may hold (and no ``..``), so that a record's file stays in its folder."""
+
 
 def record_name(record):
-    """File name of a record: ``<task>_<noise>[-<rate>]_<method>_seed<seed>.json``."""
-    rate = "" if record["rate"] is None else f"-{record['rate']:g}"
-    return f"{record['task']}_{record['noise']}{rate}_{record['method']}_seed{record['seed']}.json"
+    """File name of a record: ``<task>_<noise>[-<rate>]_<method>_seed<seed>.json``.
+
+    Raises
+    ------
+    TypeError, ValueError
+        ``record`` is not a dict or lacks a field of the name; ``task``, ``noise`` or ``method`` is not a str of
+        letters, digits, ``_``, ``-`` and ``.`` (no path separator, no ``..``); ``rate`` is neither ``None`` nor
+        in [0, 1]; ``seed`` is not an int >= 0.
+    """
+    record = _check_record(record, name="record", fields=("task", "noise", "rate", "method", "seed"))
+    for field in ("task", "noise", "method"):
+        part = record[field]
+        if not isinstance(part, str):
+            raise TypeError(f"record[{field!r}] must be a str, got {type(part).__name__}")
+        if not NAME_PART.fullmatch(part) or ".." in part:
+            raise ValueError(f"record[{field!r}] must hold only letters, digits, '_', '-' and '.' (no path, no "
+                             f"'..'), got {part!r}")
+    rate = "" if record["rate"] is None else "-" + format(check_rate(record["rate"], name="record['rate']"), "g")
+    seed = check_int(record["seed"], name="record['seed']", low=0)
+    return f"{record['task']}_{record['noise']}{rate}_{record['method']}_seed{seed}.json"
+
+
+def check_results_dir(results_dir):
+    """Return ``results_dir`` as a Path once it is known to be writable (created if needed, a probe file written
+    and removed); ``None`` passes through. Call it before training, so that no run is lost to an unwritable folder.
+
+    Raises
+    ------
+    TypeError
+        ``results_dir`` is not a path.
+    ValueError
+        It cannot be created or written: it is a file, lies under a file, or lacks write permission.
+    """
+    return None if results_dir is None else _writable_dir(_as_path(results_dir, name="results_dir"))
 
 
 def save_record(record, results_dir):
-    """Write ``record`` as indented JSON into ``results_dir`` (created if needed); returns the path."""
-    path = Path(results_dir) / record_name(record)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(record, indent=1, allow_nan=False) + "\n")
+    """Write ``record`` as indented JSON into ``results_dir`` (created if needed); returns the path.
+
+    The file, named by :func:`record_name`, lies in ``results_dir``. It is written whole or not at all (a
+    temporary file, then renamed), and a record that is not JSON data fails before anything is written.
+
+    Raises
+    ------
+    TypeError, ValueError
+        A field of the name is wrong (see :func:`record_name`); a value is not JSON data or is a non-finite float
+        (the message names the field); ``results_dir`` cannot be written (see :func:`check_results_dir`).
+    """
+    name = record_name(record)
+    _check_json(record, name="record")
+    text = json.dumps(record, indent=1, allow_nan=False) + "\n"
+    path = _writable_dir(_as_path(results_dir, name="results_dir")) / name
+    part = path.with_name(f".{name}.{os.getpid()}.part")
+    part.write_text(text)
+    os.replace(part, path)
     return path
 
 
 def load_records(results_dir, **where):
-    """All records in ``results_dir`` (sorted by file name) whose fields equal ``where``'s values."""
-    records = [json.loads(p.read_text()) for p in sorted(Path(results_dir).glob("*.json"))]
+    """All records in ``results_dir`` (sorted by file name) whose fields equal ``where``'s values.
+
+    An existing folder without records gives ``[]``.
+
+    Raises
+    ------
+    FileNotFoundError, NotADirectoryError
+        ``results_dir`` does not exist, or is not a folder.
+    ValueError
+        A ``.json`` file does not hold a JSON object (a truncated write, say; the message names the file), or a
+        key of ``where`` is a field of no record (a misspelt field would otherwise select nothing).
+    """
+    folder = _as_path(results_dir, name="results_dir")
+    if not folder.is_dir():
+        kind, why = (NotADirectoryError, "not a folder") if folder.exists() else (FileNotFoundError, "no such path")
+        raise kind(f"results_dir must be an existing folder of records, got '{folder}' ({why})")
+    records = [_read_record(path) for path in sorted(folder.glob("*.json"))]
+    fields = _fields(records)
+    unknown = [key for key in where if key not in fields]
+    if records and unknown:
+        raise ValueError(f"load_records() keyword {unknown[0]!r} must be a field of the records in '{folder}', "
+                         f"one of {fields}")
     return [r for r in records if all(r.get(k) == v for k, v in where.items())]
 
 
@@ -36,12 +116,24 @@ def setting(record):
 def summarize(records, value="test_accuracy"):
     """``{(method, setting): (mean, std, n)}`` of ``value`` × 100 over seeds (std with ddof = 1; NaN if n = 1).
 
-    Failed runs (``value`` is ``None``) are left out of the mean and counted in neither.
+    Failed runs (``value`` is ``None``) are left out of the mean and counted in neither. No records give ``{}``.
+
+    Raises
+    ------
+    TypeError
+        ``records`` is not a sequence of dicts, ``value`` is not a str, or a record's ``value`` is not a number.
+    ValueError
+        A record lacks ``method``, ``noise`` or ``rate``, or no record has the field ``value``.
     """
+    records = _check_records(records)
+    if not isinstance(value, str):
+        raise TypeError(f"value must be a str (a field of the records), got {type(value).__name__}")
+    if records and not any(value in r for r in records):
+        raise ValueError(f"value must be a field of the records, one of {_fields(records)}, got {value!r}")
     groups = defaultdict(list)
-    for r in records:
+    for k, r in enumerate(records):
         if r.get(value) is not None:
-            groups[(r["method"], setting(r))].append(100.0 * r[value])
+            groups[(r["method"], setting(r))].append(100.0 * _check_number(r[value], name=f"records[{k}][{value!r}]"))
     return {key: (float(np.mean(v)), float(np.std(v, ddof=1)) if len(v) > 1 else math.nan, len(v))
             for key, v in groups.items()}
 
@@ -49,11 +141,16 @@ def summarize(records, value="test_accuracy"):
 def accuracy_table(records, methods=None, settings=None, digits=1):
     """A text table: a row per method, a column per noise setting, cells ``mean ± std`` of the test accuracy (%).
 
-    ``methods`` / ``settings`` fix the order (default: as first seen). Missing cells print ``-``.
+    ``methods`` / ``settings`` (str, each found in ``records``) fix the order (default: as first seen). Missing
+    cells print ``-``. ``digits``: the decimals, an int >= 0.
     """
+    records = _check_records(records)
+    digits = check_int(digits, name="digits", low=0)
     stats = summarize(records)
-    methods = methods or list(dict.fromkeys(m for m, _ in stats))
-    settings = settings or list(dict.fromkeys(s for _, s in stats))
+    methods = (_check_names(methods, "methods", {r["method"] for r in records})
+               or list(dict.fromkeys(m for m, _ in stats)))
+    settings = (_check_names(settings, "settings", {setting(r) for r in records})
+                or list(dict.fromkeys(s for _, s in stats)))
 
     rows = [[m, *(_cell(*stats[m, s][:2], digits) if (m, s) in stats else "-" for s in settings)] for m in methods]
     return _text_table([["method", *settings], *rows])
@@ -64,11 +161,17 @@ def comparison_table(records, published, methods=None, settings=None, digits=1):
     and a row ``<method> (published)``; a column per noise setting.
 
     ``published``: ``{method: {setting: (mean, std or None)}}`` in %, as :data:`lnc.published.CIFARN`.
-    ``methods`` / ``settings`` default to those of ``published``. Missing cells print ``-``.
+    ``methods`` / ``settings`` (str, each found in ``records`` or ``published``) default to those of
+    ``published``. Missing cells print ``-``. ``digits``: the decimals, an int >= 0.
     """
+    records = _check_records(records)
+    published = _check_published(published)
+    digits = check_int(digits, name="digits", low=0)
     ours = summarize(records)
-    methods = methods or list(published)
-    settings = settings or list(dict.fromkeys(s for values in published.values() for s in values))
+    published_settings = list(dict.fromkeys(s for values in published.values() for s in values))
+    methods = _check_names(methods, "methods", {r["method"] for r in records} | set(published)) or list(published)
+    settings = (_check_names(settings, "settings", {setting(r) for r in records} | set(published_settings))
+                or published_settings)
 
     rows = [["method", *settings]]
     for m in methods:
@@ -95,8 +198,20 @@ def _text_table(rows):
 
 def estimation_table(records, digits=3):
     """A text table of the CE runs: per noise setting, the mean relative L1 error of ``T̂`` against the true T,
-    the mean ``cond(T̂)`` (``nan`` where no run has a value) and the selected CE epochs (one per seed)."""
+    the mean ``cond(T̂)`` (``nan`` where no run has a value) and the selected CE epochs (one per seed).
+
+    Raises
+    ------
+    TypeError, ValueError
+        ``records`` is not a sequence of dicts with ``method``, ``noise`` and ``rate``, or holds no CE run
+        (``method == "ce"``); ``digits`` is not an int >= 0.
+    """
+    records = _check_records(records)
+    digits = check_int(digits, name="digits", low=0)
     ce = [r for r in records if r["method"] == "ce"]
+    if not ce:
+        raise ValueError("records must hold CE runs (method 'ce'), the ones that estimate T, got the methods "
+                         f"{list(dict.fromkeys(r['method'] for r in records))}")
     rows = []
     for key in dict.fromkeys(setting(r) for r in ce):
         runs = [r for r in ce if setting(r) == key]
@@ -114,15 +229,142 @@ def _mean_of(records, field):
 
 def run_summary(records):
     """One text line per task of ``records``: protocol, model, epochs, training / validation size, seeds, noise
-    settings, trainings, and their summed wall time (CPU minutes when ``device`` is ``cpu``)."""
-    lines = []
-    for task in dict.fromkeys(r["task"] for r in records):
-        runs = [r for r in records if r["task"] == task and r.get("status", "ok") == "ok"]
-        first = runs[0]
-        minutes = sum(r["wall_time_s"] for r in runs) / 60
-        lines.append(f"{task}: protocol {first['protocol']!r}, {first['recipe']['model']} "
-                     f"{first['recipe']['model_kwargs']}, {sorted({r['epochs'] for r in runs})} epochs, "
-                     f"{first['n_train']} train / {first['n_val']} val, seeds {sorted({r['seed'] for r in runs})}, "
-                     f"{len({setting(r) for r in runs})} settings, {len(runs)} trainings, "
-                     f"{minutes:.0f} min on {sorted({r['device'] for r in runs})}")
-    return "\n".join(lines)
+    settings, trainings, and their summed wall time (CPU minutes when ``device`` is ``cpu``). A task whose runs
+    all failed gets ``<task>: no successful run (<n> failed)``.
+
+    Raises
+    ------
+    TypeError, ValueError
+        ``records`` is not a non-empty sequence of dicts with a ``task``.
+    """
+    records = _check_records(records, fields=("task",), nonempty=True)
+    return "\n".join(_task_summary(task, [r for r in records if r["task"] == task])
+                     for task in dict.fromkeys(r["task"] for r in records))
+
+
+def _task_summary(task, runs):
+    """The line of :func:`run_summary` for ``runs``, the records of ``task``."""
+    ok = [r for r in runs if r.get("status", "ok") == "ok"]
+    if not ok:
+        return f"{task}: no successful run ({len(runs)} failed)"
+    first = ok[0]
+    minutes = sum(r["wall_time_s"] for r in ok) / 60
+    return (f"{task}: protocol {first['protocol']!r}, {first['recipe']['model']} "
+            f"{first['recipe']['model_kwargs']}, {sorted({r['epochs'] for r in ok})} epochs, "
+            f"{first['n_train']} train / {first['n_val']} val, seeds {sorted({r['seed'] for r in ok})}, "
+            f"{len({setting(r) for r in ok})} settings, {len(ok)} trainings, "
+            f"{minutes:.0f} min on {sorted({r['device'] for r in ok})}")
+
+
+def _as_path(path, *, name):
+    """Return ``path`` (a str or path-like) as a Path."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"{name} must be a path (str or pathlib.Path), got {type(path).__name__}")
+    return Path(path)
+
+
+def _writable_dir(path):
+    """Return the folder ``path`` after creating it if needed and writing and removing a probe file in it."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path, prefix=".write-probe-"):
+            pass
+    except OSError as err:
+        raise ValueError(f"results_dir must be a folder that can be written, got '{path}' "
+                         f"({err.strerror or err})") from err
+    return path
+
+
+def _read_record(path):
+    """The record in the JSON file ``path``."""
+    try:
+        record = json.loads(path.read_text())
+    except ValueError as err:  # invalid JSON or UTF-8: a truncated write or a foreign file
+        raise ValueError(f"'{path}' must hold a JSON record, got invalid JSON ({err}); delete it or run it again"
+                         ) from err
+    if not isinstance(record, dict):
+        raise ValueError(f"'{path}' must hold a JSON record (an object), got a JSON {type(record).__name__}")
+    return record
+
+
+def _check_json(value, *, name):
+    """Check that ``value`` is JSON data: dicts, lists, tuples, str, int, bool, ``None`` and finite floats."""
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError(f"{name} must be a finite number (JSON has no NaN or inf), got {value}")
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _check_json(item, name=f"{name}[{key!r}]")
+    elif isinstance(value, (list, tuple)):
+        for k, item in enumerate(value):
+            _check_json(item, name=f"{name}[{k}]")
+    elif not isinstance(value, (str, int, float, type(None))):
+        raise TypeError(f"{name} must be JSON data (dict, list, str, int, float, bool or None), "
+                        f"got {type(value).__name__}")
+
+
+def _fields(records):
+    """The fields of ``records``, in order of first appearance."""
+    return list(dict.fromkeys(field for r in records for field in r))
+
+
+def _check_records(records, *, fields=("method", "noise", "rate"), nonempty=False):
+    """Return ``records`` as a tuple of dicts that hold ``fields`` (a str or a single dict is refused)."""
+    return check_sequence(records, name="records", nonempty=nonempty, item=partial(_check_record, fields=fields))
+
+
+def _check_record(record, *, name, fields):
+    """Return ``record`` after checking it is a dict holding ``fields``."""
+    if not isinstance(record, Mapping):
+        raise TypeError(f"{name} must be a record (a dict), got {type(record).__name__}")
+    missing = [field for field in fields if field not in record]
+    if missing:
+        raise ValueError(f"{name} must have the field {missing[0]!r}, got the fields {list(record)}")
+    return record
+
+
+def _check_names(values, name, known):
+    """``None``, or ``values`` as a list of str after checking each is one of ``known``."""
+    if values is None:
+        return None
+    values = list(check_sequence(values, name=name, item=_check_str))
+    unknown = [v for v in values if v not in known]
+    if unknown:
+        raise ValueError(f"{name} must each be one of {sorted(known)}, got {unknown[0]!r}")
+    return values
+
+
+def _check_str(value, *, name):
+    """Return ``value`` after checking it is a str."""
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a str, got {type(value).__name__}")
+    return value
+
+
+def _check_number(value, *, name):
+    """Return ``value`` after checking it is a real number (not a bool)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
+    return value
+
+
+def _check_published(published):
+    """Return ``published`` after checking ``{method: {setting: (mean, std or None)}}``: str keys, finite numbers,
+    ``std >= 0``."""
+    if not isinstance(published, Mapping):
+        raise TypeError(f"published must be a dict {{method: {{setting: (mean, std or None)}}}}, "
+                        f"got {type(published).__name__}")
+    if not published:
+        raise ValueError("published must hold at least one method, got an empty dict")
+    for method, cells in published.items():
+        if not isinstance(method, str) or not isinstance(cells, Mapping):
+            raise TypeError(f"published[{method!r}] must be a dict {{setting: (mean, std or None)}} under a str "
+                            f"method, got {type(cells).__name__}")
+        for key, cell in cells.items():
+            name = f"published[{method!r}][{key!r}]"
+            if not isinstance(key, str) or not isinstance(cell, (tuple, list)) or len(cell) != 2:
+                raise TypeError(f"{name} must be a (mean, std or None) pair under a str setting, got {cell!r}")
+            mean = _check_number(cell[0], name=f"{name}[0]")
+            std = 0.0 if cell[1] is None else _check_number(cell[1], name=f"{name}[1]")
+            if not (math.isfinite(mean) and math.isfinite(std) and std >= 0):
+                raise ValueError(f"{name} must be a finite mean and a finite std >= 0 or None, got {cell!r}")
+    return published

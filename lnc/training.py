@@ -19,29 +19,44 @@ import inspect
 import json
 import math
 import numbers
+import os
 import platform
 import sys
+import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import torch
 from tqdm import tqdm
 
 from . import __version__, data
-from ._checks import check_transition_matrix
+from ._checks import (
+    _describe,
+    check_choice,
+    check_int,
+    check_mapping,
+    check_optional_int,
+    check_rate,
+    check_seed,
+    check_sequence,
+    check_transition_matrix,
+)
 from .estimation import estimate_T
 from .losses import LOSS_NAMES, make_loss
 from .metrics import condition_number, estimation_error
-from .models import build_model
+from .models import MODELS, build_model
 from .noise import NOISE_KINDS, corrupt_labels, paper_T
-from .results import save_record
+from .results import check_results_dir, save_record
 
 BOUNDED_LOSSES = ("unhinged", "sigmoid", "ramp")
 """Losses trained with the BatchNorm output head of the official code."""
 METHODS = LOSS_NAMES + ("forward_est", "backward_est")
 """Methods of :func:`run_protocol`: the losses of :data:`lnc.losses.LOSS_NAMES` (``forward``/``backward``
 with the true T) and the corrections with the estimated ``T̂``."""
+DEFAULT_METHODS = ("ce", "backward", "forward", "backward_est", "forward_est")
 
 
 @dataclass(frozen=True)
@@ -70,6 +85,37 @@ class Recipe:
     normalize: str | None = None
     quantile: float | None = 0.97
     model_kwargs: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        check_choice(self.model, MODELS, name="recipe.model")
+        check_int(self.epochs, name="recipe.epochs", low=1)
+        check_choice(self.optimizer, ("adagrad", "sgd"), name="recipe.optimizer")
+        for name in ("lr", "momentum", "weight_decay"):
+            _check_real(getattr(self, name), name=f"recipe.{name}", positive=name == "lr")
+        if not isinstance(self.decay_all, bool):
+            raise TypeError(f"recipe.decay_all must be a bool, got {self.decay_all!r}")
+        milestones = check_sequence(self.milestones, name="recipe.milestones", nonempty=False,
+                                    item=lambda m, name: check_int(m, name=name, low=0))
+        object.__setattr__(self, "milestones", milestones)
+        check_int(self.batch_size, name="recipe.batch_size", low=1)
+        check_choice(self.augment, AUGMENTATIONS, name="recipe.augment")
+        check_choice(self.normalize, NORMALIZATIONS, name="recipe.normalize")
+        if self.quantile is not None:
+            check_rate(self.quantile, name="recipe.quantile", low=1e-12, high=1 - 1e-12)
+        object.__setattr__(self, "model_kwargs", check_mapping(self.model_kwargs, name="recipe.model_kwargs"))
+
+
+AUGMENTATIONS = (None, "shift", "crop")
+NORMALIZATIONS = (None, "scale", "pixel_mean", "channel")
+
+
+def _check_real(value, *, name, positive=False):
+    """Return a finite real ``value`` >= 0 (> 0 when ``positive``) as a float."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {value!r}")
+    if not math.isfinite(value) or value < 0 or (positive and value == 0):
+        raise ValueError(f"{name} must be a finite number {'> 0' if positive else '>= 0'}, got {value!r}")
+    return float(value)
 
 
 TASKS = {"mnist": "mnist", "fashion_mnist": "fashion_mnist", "imdb": "imdb", "imdb_lstm": "imdb",
@@ -110,10 +156,8 @@ RECIPES = {"paper": PAPER_RECIPES, "cpu": CPU_RECIPES}
 
 def get_recipe(task, protocol="paper"):
     """The :class:`Recipe` of ``task`` (:data:`TASKS`) under ``protocol`` (``"paper"`` or ``"cpu"``)."""
-    if protocol not in RECIPES:
-        raise ValueError(f"protocol must be one of {tuple(RECIPES)}, got {protocol!r}")
-    if task not in TASKS:
-        raise ValueError(f"task must be one of {tuple(TASKS)}, got {task!r}")
+    check_choice(protocol, RECIPES, name="protocol")
+    check_choice(task, TASKS, name="task")
     return RECIPES[protocol][task]
 
 
@@ -127,15 +171,21 @@ def describe_run(task, protocol, *, epochs=None, subset=None, seeds=(0,), device
 
 
 def resolve_device(device="auto"):
-    """``"auto"`` → CUDA when available, else CPU; otherwise ``torch.device(device)``."""
-    if device == "auto":
+    """``"auto"`` → CUDA when available, else CPU; otherwise ``torch.device(device)`` (CPU or CUDA only)."""
+    if isinstance(device, str) and device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if not isinstance(device, (str, torch.device)):
+        raise TypeError(f"device must be 'auto', 'cpu' or 'cuda[:k]', got {device!r}")
     try:
         device = torch.device(device)
-    except (RuntimeError, TypeError) as err:
+    except RuntimeError as err:
         raise ValueError(f"device must be 'auto', 'cpu' or 'cuda[:k]', got {device!r}") from err
+    if device.type not in ("cpu", "cuda"):
+        raise ValueError(f"device must be 'auto', 'cpu' or 'cuda[:k]', got {str(device)!r}")
     if device.type == "cuda" and not torch.cuda.is_available():
         raise ValueError("device is 'cuda' but no CUDA device is available; use device='auto' or 'cpu'")
+    if device.type == "cuda" and (device.index or 0) >= torch.cuda.device_count():
+        raise ValueError(f"device {str(device)!r} does not exist: {torch.cuda.device_count()} CUDA device(s)")
     return device
 
 
@@ -223,11 +273,16 @@ def train(splits, method, recipe, *, T=None, seed=0, device="auto", progress=Non
         ``diverged``, ``curves`` (per-epoch ``train_loss``, ``val_loss``, ``val_accuracy`` on noisy labels),
         ``wall_time_s``, ``device``.
     """
-    epochs = _check_epochs(recipe.epochs if epochs is None else epochs)
-    if method not in LOSS_NAMES:
-        raise ValueError(f"method must be one of {LOSS_NAMES}, got {method!r}")
+    if not isinstance(splits, data.NoisySplits):
+        raise TypeError(f"splits must be an lnc.data.NoisySplits (see lnc.data.noisy_splits), got {_describe(splits)}")
+    if not isinstance(recipe, Recipe):
+        raise TypeError(f"recipe must be an lnc.training.Recipe, got {_describe(recipe)}")
+    check_choice(method, LOSS_NAMES, name="method")
+    seed = check_seed(seed)
+    epochs = check_int(recipe.epochs if epochs is None else epochs, name="epochs", low=1)
+    _check_progress(progress)
     device = resolve_device(device)
-    loss_fn = make_loss(method, T).to(device) if method in ("forward", "backward") else make_loss(method).to(device)
+    loss_fn = _loss(method, T, splits.num_classes).to(device)
     start = time.perf_counter()
     tensors = prepare(splits, recipe, device)
     with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
@@ -280,10 +335,24 @@ def fit(model, optimizer, loss_fn, train_batches, val_batches, *, lr, milestones
             "curves": {k: [round(v, 6) if math.isfinite(v) else None for v in vs] for k, vs in curves.items()}}
 
 
-def _check_epochs(epochs):
-    if isinstance(epochs, bool) or not isinstance(epochs, numbers.Integral) or epochs < 1:
-        raise ValueError(f"epochs must be an int >= 1, got {epochs!r}")
-    return int(epochs)
+def _loss(method, T, num_classes):
+    """The loss module of ``method``; T, required by the corrections and refused by the others, must be (c, c)."""
+    if method not in ("forward", "backward"):
+        if T is not None:
+            raise ValueError(f"T is used only by the 'forward' and 'backward' methods, not by {method!r}")
+        return make_loss(method)
+    if T is None:
+        raise ValueError(f"method {method!r} needs T, the ({num_classes}, {num_classes}) transition matrix")
+    T = check_transition_matrix(T)
+    if T.shape != (num_classes, num_classes):
+        raise ValueError(f"T must be ({num_classes}, {num_classes}) for {num_classes} classes, got {T.shape}")
+    return make_loss(method, T)
+
+
+def _check_progress(progress):
+    if progress is not None and not isinstance(progress, bool):
+        raise TypeError(f"progress must be None, True or False, got {progress!r}")
+    return progress
 
 
 def _build(recipe, num_classes, method, device):
@@ -303,9 +372,7 @@ def _optimizer(model, recipe):
                   {"params": [p for p in model.parameters() if id(p) not in ids], "weight_decay": 0.0}]
     if recipe.optimizer == "adagrad":
         return torch.optim.Adagrad(groups, lr=recipe.lr)
-    if recipe.optimizer == "sgd":
-        return torch.optim.SGD(groups, lr=recipe.lr, momentum=recipe.momentum)
-    raise ValueError(f"recipe.optimizer must be 'adagrad' or 'sgd', got {recipe.optimizer!r}")
+    return torch.optim.SGD(groups, lr=recipe.lr, momentum=recipe.momentum)
 
 
 def _shuffled_batches(tensors, recipe, generator):
@@ -381,9 +448,8 @@ def _show_progress(progress):
 
 # ---------------------------------------------------------------- the two-stage protocol
 
-def run_protocol(task, *, noise="symmetric", rate=0.2, methods=("ce", "backward", "forward", "backward_est",
-                 "forward_est"), seeds=(0,), protocol="paper", epochs=None, subset=None, device="auto",
-                 results_dir=None, progress=None, noise_kwargs=None):
+def run_protocol(task, *, noise="symmetric", rate=0.2, methods=DEFAULT_METHODS, seeds=(0,), protocol="paper",
+                 epochs=None, subset=None, device="auto", results_dir=None, progress=None, noise_kwargs=None):
     """The paper's protocol for ``task`` under one noise setting, for each seed and method; returns the records.
 
     Parameters
@@ -406,7 +472,8 @@ def run_protocol(task, *, noise="symmetric", rate=0.2, methods=("ce", "backward"
         Override the recipe's epochs; use a random ``subset`` of the training set (before the 10% validation cut).
     device : str
     results_dir : path, optional
-        Each record is saved there as JSON (:func:`lnc.results.save_record`).
+        Each record is saved there as JSON (:func:`lnc.results.save_record`); checked to be writable before any
+        training.
     noise_kwargs : dict, optional
         Passed to the asymmetric noise (``{"grouping": "superclass"}`` for CIFAR-100).
 
@@ -419,75 +486,96 @@ def run_protocol(task, *, noise="symmetric", rate=0.2, methods=("ce", "backward"
 
     Raises
     ------
-    ValueError
-        Every configuration error (unknown task/method/noise, wrong T, epochs <= 0, ...) before any training.
+    TypeError, ValueError
+        Every configuration error (unknown task/method/noise, wrong T, epochs <= 0, an unwritable
+        ``results_dir``, ...) before any training (see :func:`configure`).
     """
-    recipe, methods, seeds, epochs, device, dataset, noise_name, T_true = _validate(
-        task, noise, rate, methods, seeds, protocol, epochs, subset, device, noise_kwargs)
+    return _run(configure(task, noise=noise, rate=rate, methods=methods, seeds=seeds, protocol=protocol,
+                          epochs=epochs, subset=subset, device=device, results_dir=results_dir,
+                          progress=progress, noise_kwargs=noise_kwargs))
+
+
+@dataclass(frozen=True)
+class ProtocolConfig:
+    """A checked configuration of :func:`run_protocol`, made by :func:`configure` (picklable, for workers).
+
+    ``noise`` is the setting's name (``"custom"`` for a matrix), ``rate`` ``None`` where it does not apply,
+    ``T_true`` the (c, c) matrix the noise is drawn from, ``T[i, j] = P(noisy = j | clean = i)``.
+    """
+
+    task: str
+    noise: str
+    rate: float | None
+    methods: tuple
+    seeds: tuple
+    protocol: str
+    recipe: Recipe
+    epochs: int
+    subset: int | None
+    device: torch.device
+    results_dir: Path | None
+    progress: bool | None
+    T_true: np.ndarray
+
+
+def configure(task, *, noise="symmetric", rate=0.2, methods=DEFAULT_METHODS, seeds=(0,), protocol="paper",
+              epochs=None, subset=None, device="auto", results_dir=None, progress=None, noise_kwargs=None):
+    """Check the arguments of :func:`run_protocol` without training; return a :class:`ProtocolConfig`.
+
+    Loads the task's data set (kept in memory for the run) to check ``subset`` and CIFAR-N labels, and creates
+    ``results_dir`` if needed (:func:`lnc.results.check_results_dir`).
+    """
+    recipe = get_recipe(task, protocol)
+    methods = check_sequence(methods, name="methods", item=lambda m, name: check_choice(m, METHODS, name=name))
+    seeds = check_sequence(seeds, name="seeds", item=check_seed)
+    epochs = check_int(recipe.epochs if epochs is None else epochs, name="epochs", low=1)
+    rate = check_rate(rate)
+    noise_kwargs = check_mapping(noise_kwargs, name="noise_kwargs")
+    _check_progress(progress)
+    device = resolve_device(device)
+    dataset = _load(task)
+    subset = check_optional_int(subset, name="subset", low=20, high=len(dataset.y_train))
+    noise_name, T_true = _noise(task, dataset, noise, rate, noise_kwargs)
+    if "backward" in methods:
+        make_loss("backward", T_true)  # raises now, not after training, if T is singular
+    rate = rate if noise_name in ("symmetric", "asymmetric") else None
+    return ProtocolConfig(task, noise_name, rate, methods, seeds, protocol, recipe, epochs, subset, device,
+                          check_results_dir(results_dir), progress, T_true)
+
+
+def _run(config):
+    """:func:`run_protocol` on a checked :class:`ProtocolConfig`."""
+    task, recipe, T_true = config.task, config.recipe, config.T_true
     records = []
-    for seed in seeds:
-        splits = _splits(task, dataset, noise, T_true, seed, subset)
-        settings = {"task": task, "dataset": TASKS[task], "noise": noise_name,
-                    "rate": rate if noise_name in ("symmetric", "asymmetric") else None, "seed": seed,
-                    "protocol": protocol, "subset": subset, "n_train": len(splits.y_train), "n_val": len(splits.y_val),
-                    "n_test": len(splits.y_test), "recipe": json.loads(json.dumps(dataclasses.asdict(recipe))),
-                    "T_true": _listed(T_true),
+    for seed in config.seeds:
+        run = dict(seed=seed, device=config.device, progress=config.progress, epochs=config.epochs)
+        splits = _splits(task, _load(task), config.noise, T_true, seed, config.subset)
+        settings = {"task": task, "dataset": TASKS[task], "noise": config.noise, "rate": config.rate, "seed": seed,
+                    "protocol": config.protocol, "subset": config.subset, "n_train": len(splits.y_train),
+                    "n_val": len(splits.y_val), "n_test": len(splits.y_test),
+                    "recipe": json.loads(json.dumps(dataclasses.asdict(recipe))), "T_true": _listed(T_true),
                     "lnc_version": __version__, "torch_version": torch.__version__, "python": platform.python_version(),
                     "threads": torch.get_num_threads()}
         ce = None
-        for method in methods:
+        for method in config.methods:
             record = dict(settings)
             if method in ("ce", "forward_est", "backward_est") and ce is None:
-                model, ce = train(splits, "ce", recipe, seed=seed, device=device, progress=progress, epochs=epochs)
-                T_hat = _estimate(model, splits, recipe, device)
+                model, ce = train(splits, "ce", recipe, **run)
+                T_hat = _estimate(model, splits, recipe, config.device)
                 ce.update(estimate_fields(T_hat, T_true))
             if method == "ce":
                 record.update(ce, T=None)
             elif method.endswith("_est"):
-                record.update(_corrected(splits, method, T_hat, recipe, seed, device, progress, epochs),
+                record.update(_corrected(splits, method, T_hat, recipe, run),
                               T=ce["T_hat"], **{k: ce[k] for k in ("T_hat", "estimation_error", "cond_T_hat")})
             else:
                 T = T_true if method in ("forward", "backward") else None
-                record.update(train(splits, method, recipe, T=T, seed=seed, device=device, progress=progress,
-                                    epochs=epochs)[1], T=None if T is None else _listed(T))
+                record.update(train(splits, method, recipe, T=T, **run)[1], T=None if T is None else _listed(T))
             record.setdefault("status", "ok")
             records.append(record)
-            if results_dir is not None:
-                save_record(record, results_dir)
+            if config.results_dir is not None:
+                save_record(record, config.results_dir)
     return records
-
-
-def _validate(task, noise, rate, methods, seeds, protocol, epochs, subset, device, noise_kwargs):
-    """Check a configuration of :func:`run_protocol` without training; returns what it needs."""
-    recipe = get_recipe(task, protocol)
-    methods = _check_methods(methods)
-    seeds = _check_seeds(seeds)
-    epochs = _check_epochs(recipe.epochs if epochs is None else epochs)
-    device = resolve_device(device)
-    dataset = _load(task)
-    if subset is not None and (isinstance(subset, bool) or not isinstance(subset, int)
-                               or not 20 <= subset <= len(dataset.y_train)):
-        raise ValueError(f"subset must be None or an int in [20, {len(dataset.y_train)}], got {subset!r}")
-    noise_name, T_true = _noise(task, dataset, noise, rate, noise_kwargs or {})
-    if "backward" in methods:
-        make_loss("backward", T_true)  # raises now, not after training, if T is singular
-    return recipe, methods, seeds, epochs, device, dataset, noise_name, T_true
-
-
-def _check_methods(methods):
-    if isinstance(methods, str) or not methods:
-        raise ValueError(f"methods must be a non-empty sequence of names from {METHODS}, got {methods!r}")
-    unknown = [m for m in methods if m not in METHODS]
-    if unknown:
-        raise ValueError(f"methods must be names from {METHODS}, got {unknown[0]!r}")
-    return tuple(methods)
-
-
-def _check_seeds(seeds):
-    if isinstance(seeds, (str, int)) or not seeds or any(
-            isinstance(s, bool) or not isinstance(s, numbers.Integral) or s < 0 for s in seeds):
-        raise ValueError(f"seeds must be a non-empty sequence of ints >= 0, got {seeds!r}")
-    return tuple(int(s) for s in seeds)
 
 
 @functools.lru_cache(maxsize=1)
@@ -564,12 +652,12 @@ def _listed(T):
     return np.round(T, 10).tolist()
 
 
-def _corrected(splits, method, T_hat, recipe, seed, device, progress, epochs):
+def _corrected(splits, method, T_hat, recipe, run):
     loss = method.removesuffix("_est")
     failed = unusable(loss, T_hat, np.concatenate([splits.y_train, splits.y_val]))
     if failed:
         return {"method": method, **failed}
-    _, record = train(splits, loss, recipe, T=T_hat, seed=seed, device=device, progress=progress, epochs=epochs)
+    _, record = train(splits, loss, recipe, T=T_hat, **run)
     record["method"] = method
     return record
 
@@ -577,8 +665,11 @@ def _corrected(splits, method, T_hat, recipe, seed, device, progress, epochs):
 def noise_settings(noise, rates):
     """The ``(noise, rate)`` settings of a chapter: ``("none", 0.0)`` if ``"none"`` is in ``noise``, then each
     other kind (or CIFAR-N label set, with rate 0.0) at each rate of ``rates`` (synthetic kinds only)."""
-    if isinstance(noise, str) or isinstance(rates, (str, numbers.Number)):
-        raise TypeError(f"noise and rates must be lists, got {noise!r} and {rates!r}")
+    try:
+        noise = check_sequence(noise, name="noise", item=_check_name)
+        rates = check_sequence(rates, name="rates", item=check_rate, nonempty=False)
+    except TypeError as err:
+        raise TypeError(f'{err} (from papermill: -y "noise: [symmetric]" -y "rates: [0.2]")') from None
     return ([("none", 0.0)] * ("none" in noise)
             + [(kind, float(rate)) for kind in noise if kind in NOISE_KINDS[1:] for rate in rates]
             + [(kind, 0.0) for kind in noise if kind not in NOISE_KINDS])
@@ -588,29 +679,57 @@ def run_grid(task, settings, *, seeds=(0,), workers=1, **kwargs):
     """:func:`run_protocol` for each ``(noise, rate)`` in ``settings`` and each seed; records in that order.
 
     ``workers > 1`` runs the (setting, seed) jobs in that many processes with one torch thread each (a run's
-    numbers can differ in the last digits from a run with another thread count; ``threads`` is recorded).
-    ``kwargs`` go to :func:`run_protocol` (``methods``, ``protocol``, ``epochs``, ``results_dir``, ...).
+    numbers can differ in the last digits from a run with another thread count; ``threads`` is recorded); the
+    workers end with the process that started them. ``kwargs`` go to :func:`run_protocol` (``methods``,
+    ``protocol``, ``epochs``, ``results_dir``, ...). Every job is checked before any training.
     """
-    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
-        raise ValueError(f"workers must be an int >= 1, got {workers!r}")
-    settings = [tuple(s) for s in settings]
-    if not settings or any(len(s) != 2 for s in settings):
-        raise ValueError(f"settings must be a non-empty list of (noise, rate) pairs, got {settings!r}")
-    jobs = [dict(kwargs, task=task, noise=noise, rate=rate, seeds=(seed,))
-            for noise, rate in settings for seed in _check_seeds(seeds)]
-    for job in jobs:  # every configuration error surfaces now, before any training
-        arguments = inspect.signature(run_protocol).bind(**job)
-        arguments.apply_defaults()
-        _validate(*(arguments.arguments[k] for k in inspect.signature(_validate).parameters))
+    workers = check_int(workers, name="workers", low=1)
+    configs = check_grid(task, settings, seeds=seeds, **kwargs)
     if workers == 1:
-        return [r for job in jobs for r in run_protocol(**job)]
+        return [r for config in configs for r in _run(config)]
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
     with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
-                             initializer=torch.set_num_threads, initargs=(1,)) as pool:
-        return [r for records in pool.map(_run_job, jobs) for r in records]
+                             initializer=_worker_init, initargs=(1, os.getpid())) as pool:
+        return [r for records in pool.map(_run, configs) for r in records]
 
 
-def _run_job(job):
-    return run_protocol(**job)
+def check_grid(task, settings, *, seeds=(0,), **kwargs):
+    """Check every job of :func:`run_grid` in seconds, without training; returns their :class:`ProtocolConfig`.
+
+    A chapter calls it for each of its grids right after its parameters, so that a bad parameter fails before
+    hours of training, not after.
+    """
+    unknown = set(kwargs) - set(inspect.signature(configure).parameters) - {"task", "noise", "rate", "seeds"}
+    if unknown:
+        raise TypeError(f"run_grid has no option {sorted(unknown)[0]!r}; the options of run_protocol: "
+                        f"{[p for p in inspect.signature(configure).parameters if p not in ('task', 'noise', 'rate')]}")
+    settings = check_sequence(settings, name="settings", item=_check_pair)
+    seeds = check_sequence(seeds, name="seeds", item=check_seed)
+    return [configure(task, noise=noise, rate=rate, seeds=(seed,), **kwargs) for noise, rate in settings
+            for seed in seeds]
+
+
+def _check_pair(value, name):
+    if isinstance(value, (str, bytes)) or not isinstance(value, Sequence) or len(value) != 2:
+        raise TypeError(f"{name} must be a (noise, rate) pair, got {value!r}")
+    return tuple(value)
+
+
+def _check_name(value, name):
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a str, got {_describe(value)}")
+    return value
+
+
+def _worker_init(threads, parent):
+    """Set the worker's torch threads; end the worker when ``parent`` (the process that started it) ends."""
+    torch.set_num_threads(threads)
+
+    def watch():
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)  # the parent died (killed, or its kernel was interrupted): stop training for nobody
+
+    threading.Thread(target=watch, daemon=True).start()

@@ -366,3 +366,83 @@ def test_module_follows_a_loaded_state_dict(module, function, rng):
     loss(logits, targets)
     loss.load_state_dict(module(T_new).state_dict())
     torch.testing.assert_close(loss(logits, targets), function(logits, targets, T_new))
+
+
+def test_forward_module_zero_columns_follow_a_loaded_state_dict():
+    """Past bug: the zero columns were fixed at construction; after loading another T the module refused targets
+    that forward_loss accepts (or accepted ones it refuses, with the wrong message)."""
+    with_zero = np.array([[0.7, 0.3, 0.0], [0.0, 1.0, 0.0], [0.2, 0.3, 0.5]])  # column 2 only from class 2
+    no_zero, never = pair_T(3, {0: 1}, 0.3), np.array([[0.7, 0.3, 0.0], [0.0, 1.0, 0.0], [0.5, 0.5, 0.0]])
+    logits, targets = torch.randn(3, 3, generator=torch.Generator().manual_seed(0)), torch.tensor([0, 1, 2])
+    loss = lnc.ForwardCorrectedLoss(never)
+    loss.load_state_dict(lnc.ForwardCorrectedLoss(no_zero).state_dict())
+    torch.testing.assert_close(loss(logits, targets), lnc.forward_loss(logits, targets, no_zero))
+    loss = lnc.ForwardCorrectedLoss(with_zero)
+    loss.load_state_dict(lnc.ForwardCorrectedLoss(never).state_dict())
+    with pytest.raises(ValueError, match=r"targets holds the noisy classes \[2\], which T never produces"):
+        loss(logits, targets)
+
+
+ALL_LOSSES = {name: (lambda name: (lambda h, y, **kw: lnc.make_loss(name, GOOD_T if name in ("forward", "backward")
+                                                                   else None, **kw)(h, y)))(name)
+              for name in lnc.losses.LOSS_NAMES}
+
+
+@pytest.mark.parametrize("name", lnc.losses.LOSS_NAMES)
+@pytest.mark.parametrize("dtype", [torch.uint8, torch.int8, torch.int16, torch.int32])
+def test_every_integer_target_dtype_means_class_indices(name, dtype):
+    """Past bug: uint8 targets indexed T as a boolean mask when N == c (the loss of targets 0, 1, 2 was
+    computed for [1, 2, 1]); int8 / int16 raised IndexError."""
+    logits = torch.randn(3, 3, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
+    targets = torch.tensor([1, 2, 1])
+    expected = ALL_LOSSES[name](logits, targets, reduction="none")
+    torch.testing.assert_close(ALL_LOSSES[name](logits, targets.to(dtype), reduction="none"), expected)
+
+
+@pytest.mark.parametrize("name", lnc.losses.LOSS_NAMES)
+def test_an_empty_batch_has_no_mean_but_a_zero_sum(name):
+    """Past bug: reduction="mean" on an empty batch returned NaN (the baselines, "ce") or said "logits must be
+    finite" (the corrections)."""
+    logits, targets = torch.zeros(0, 3), torch.zeros(0, dtype=torch.long)
+    with pytest.raises(ValueError, match=r"logits must hold at least one example for reduction='mean'"):
+        ALL_LOSSES[name](logits, targets)
+    assert ALL_LOSSES[name](logits, targets, reduction="sum").item() == 0.0
+    assert ALL_LOSSES[name](logits, targets, reduction="none").shape == (0,)
+
+
+@pytest.mark.parametrize("name", lnc.losses.LOSS_NAMES)
+@pytest.mark.parametrize("logits", [H.numpy(), H.tolist(), None, torch.zeros(2, 3, dtype=torch.complex64)])
+def test_loss_modules_refuse_non_tensor_logits_with_a_type_error(name, logits):
+    """Past bug: the module forms cast T to the logits' dtype before checking them (AttributeError)."""
+    with pytest.raises(TypeError, match="logits must be a floating-point torch.Tensor"):
+        ALL_LOSSES[name](logits, Y)
+
+
+def test_one_column_logits_get_a_message_that_does_not_contradict_itself():
+    with pytest.raises(ValueError, match=r"logits must have shape \(N, c\) with c >= 2 classes, got \(5, 1\)"):
+        lnc.make_loss("ce")(torch.zeros(5, 1), torch.zeros(5, dtype=torch.long))
+
+
+def test_float16_backward_with_an_inverse_beyond_float16_names_T():
+    """Past bug: inv(T) overflowed float16 and the message blamed the logits."""
+    T = symmetric_T(2, 0.499997)  # cond(T) = 1.7e5: inv(T) has entries of about 8.3e4 > 65504
+    logits, targets = torch.zeros(2, 2, dtype=torch.float16), torch.tensor([0, 1])
+    with pytest.warns(UserWarning, match="ill-conditioned"), pytest.raises(ValueError, match="float16"):
+        lnc.backward_loss(logits, targets, T)
+
+
+def test_make_loss_names_must_be_strings():
+    """Past bug: a list where a name is expected gave "unhashable type"."""
+    with pytest.raises(TypeError, match=r"name must be one of .*, got \['ce'\]"):
+        lnc.make_loss(["ce"])
+    with pytest.raises(TypeError, match=r"cross_entropy_loss has no option 'beta'; its options: \['reduction'\]"):
+        lnc.make_loss("ce", beta=0.5)
+
+
+@pytest.mark.parametrize("T", [GOOD_T.astype(np.complex128), np.ma.masked_array(GOOD_T, mask=np.eye(3))])
+def test_complex_and_masked_matrices_are_refused(T):
+    """Past bug: a complex T lost its imaginary part and a masked T its mask, silently."""
+    with pytest.raises(TypeError, match="T must be an array of real numbers"):
+        lnc.forward_loss(H, Y, T)
+    with pytest.raises(TypeError, match="noisy_probs must be an array of real numbers"):
+        lnc.estimate_T(T)

@@ -142,7 +142,7 @@ def test_cleanlab_conversion_is_the_transpose_and_round_trips():
 
 
 @pytest.mark.parametrize("call,error,match", [
-    (lambda: lnc.symmetric_T(1, 0.2), ValueError, "num_classes must be >= 2"),
+    (lambda: lnc.symmetric_T(1, 0.2), ValueError, "num_classes must be an int >= 2"),
     (lambda: lnc.symmetric_T(2.0, 0.2), TypeError, "num_classes must be an int"),
     (lambda: lnc.symmetric_T(10, 1.2), ValueError, r"rate must lie in \[0.0, 1.0\]"),
     (lambda: lnc.symmetric_T(10, -0.1), ValueError, "rate must lie in"),

@@ -1,6 +1,7 @@
 """Result tables: mean ± std over seeds, T̂ quality, our numbers beside published ones, and run summaries."""
 
 import math
+import os
 import re
 from pathlib import Path
 
@@ -88,3 +89,192 @@ def test_published_values_are_percentages():
     for table in tables:
         for mean, std in table.values():
             assert 0 < mean < 100 and (std is None or 0 < std < 5)
+
+
+def _run(method, noise, **extra):
+    """A complete record of a successful run, as :func:`lnc.training.run_protocol` saves it; ``extra`` overrides."""
+    fields = dict(protocol="cpu", epochs=2, n_train=90, n_val=10, recipe={"model": "mnist_fc", "model_kwargs": {}},
+                  device="cpu", wall_time_s=60.0, status="ok", curves={"val_loss": [0.5, 0.4]})
+    return _record(method, noise, None, 0.8, **{**fields, **extra})
+
+
+def test_save_record_then_load_records_round_trips_and_filters(tmp_path):
+    saved = [_run(m, n) for m in ("ce", "forward") for n in ("aggre", "worst")]
+    paths = [results.save_record(r, tmp_path) for r in saved]
+    assert [p.parent for p in paths] == [tmp_path] * 4 and paths[0].name == "cifar10n_aggre_ce_seed0.json"
+    assert sorted(q.name for q in tmp_path.iterdir()) == sorted(p.name for p in paths)  # no temporary file left
+    assert results.load_records(tmp_path, method="forward") == [saved[2], saved[3]]
+    assert results.load_records(tmp_path, method="backward") == []
+
+
+def test_load_records_of_an_existing_empty_folder_is_empty(tmp_path):
+    assert results.load_records(tmp_path) == [] and results.load_records(tmp_path, method="ce") == []
+
+
+def test_load_records_refuses_a_missing_folder_and_a_file(tmp_path):
+    """Past bug: a misspelt folder, or a record file given as the folder, loaded as no records at all."""
+    with pytest.raises(FileNotFoundError, match="results_dir must be an existing folder.*no such path"):
+        results.load_records(tmp_path / "mnsit")
+    path = results.save_record(_run("ce", "aggre"), tmp_path)
+    with pytest.raises(NotADirectoryError, match="results_dir must be an existing folder.*not a folder"):
+        results.load_records(path)
+
+
+def test_load_records_refuses_a_where_key_that_no_record_has(tmp_path):
+    """Past bug: ``methd="ce"`` selected nothing and returned ``[]``."""
+    results.save_record(_run("ce", "aggre"), tmp_path)
+    with pytest.raises(ValueError, match=r"keyword 'methd' must be a field of the records.*'method'"):
+        results.load_records(tmp_path, methd="ce")
+
+
+def test_load_records_names_a_truncated_record_file(tmp_path):
+    """Past bug: a truncated JSON file raised a JSONDecodeError that did not say which file."""
+    path = results.save_record(_run("ce", "aggre"), tmp_path)
+    path.write_text(path.read_text()[:40])
+    with pytest.raises(ValueError, match=r"cifar10n_aggre_ce_seed0\.json' must hold a JSON record"):
+        results.load_records(tmp_path)
+
+
+@pytest.mark.parametrize("field, value", [("task", "../x"), ("task", "a/b"), ("noise", ".."), ("method", ""),
+                                          ("method", "ce\\x"), ("task", "{tmp_path}/abs")])
+def test_save_record_refuses_a_name_field_that_could_leave_results_dir(tmp_path, field, value):
+    """Past bug: ``task="../x"`` wrote the record outside ``results_dir``."""
+    results_dir = tmp_path / "results"
+    with pytest.raises(ValueError, match=rf"record\['{field}'\] must hold only letters"):
+        results.save_record({**_run("ce", "aggre"), field: value.format(tmp_path=tmp_path)}, results_dir)
+    assert sorted(p.name for p in tmp_path.rglob("*")) == []  # nothing written, not even the folder
+
+
+@pytest.mark.parametrize("field, value, error", [("seed", None, KeyError), ("seed", -1, ValueError),
+                                                 ("seed", 1.0, TypeError), ("rate", "0.2", TypeError),
+                                                 ("method", 3, TypeError)])
+def test_save_record_checks_the_fields_of_the_file_name(tmp_path, field, value, error):
+    """Past bug: a record without ``seed`` raised a bare ``KeyError: 'seed'``; a float seed made ``seed1.0``."""
+    record = {**_run("ce", "aggre"), field: value}
+    if error is KeyError:
+        del record[field]
+        error = ValueError
+    with pytest.raises(error, match=f"record.*{field}"):
+        results.save_record(record, tmp_path)
+
+
+def test_save_record_names_the_non_finite_field(tmp_path):
+    """Past bug: json raised a bare ``ValueError: Out of range float values are not JSON compliant``."""
+    record = _run("ce", "aggre", curves={"val_loss": [0.5, math.nan]})
+    with pytest.raises(ValueError, match=r"record\['curves'\]\['val_loss'\]\[1\] must be a finite number"):
+        results.save_record(record, tmp_path)
+    with pytest.raises(TypeError, match=r"record\['T'\] must be JSON data.*got set"):
+        results.save_record(_run("ce", "aggre", T={1, 2}), tmp_path)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_check_results_dir_creates_the_folder_and_passes_none(tmp_path):
+    assert results.check_results_dir(None) is None
+    assert results.check_results_dir(str(tmp_path / "a" / "b")) == tmp_path / "a" / "b"
+    assert (tmp_path / "a" / "b").is_dir() and list((tmp_path / "a" / "b").iterdir()) == []  # the probe is gone
+    with pytest.raises(TypeError, match="results_dir must be a path"):
+        results.check_results_dir(3)
+
+
+def test_check_results_dir_refuses_a_folder_under_a_file(tmp_path):
+    """Fails for root too: nobody can create a folder under a regular file."""
+    (tmp_path / "file").write_text("")
+    for results_dir in (tmp_path / "file", tmp_path / "file" / "results"):
+        with pytest.raises(ValueError, match="results_dir must be a folder that can be written"):
+            results.check_results_dir(results_dir)
+    with pytest.raises(ValueError, match="results_dir must be a folder that can be written"):
+        results.save_record(_run("ce", "aggre"), tmp_path / "file" / "results")
+
+
+@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="root writes into read-only folders")
+def test_check_results_dir_refuses_a_read_only_folder(tmp_path):
+    read_only = tmp_path / "read_only"
+    read_only.mkdir(mode=0o500)
+    try:
+        with pytest.raises(ValueError, match="results_dir must be a folder that can be written"):
+            results.check_results_dir(read_only)
+    finally:
+        read_only.chmod(0o700)
+
+
+def test_summarize_refuses_a_value_that_no_record_has():
+    """Past bug: ``summarize(records, value="test_acc")`` returned ``{}``."""
+    records = [_record("ce", "aggre", None, 0.8)]
+    with pytest.raises(ValueError, match=r"value must be a field of the records.*'test_accuracy'.*got 'test_acc'"):
+        results.summarize(records, value="test_acc")
+    with pytest.raises(TypeError, match=r"records\[0\]\['method'\] must be a real number"):
+        results.summarize(records, value="method")
+    assert results.summarize([]) == {}
+
+
+@pytest.mark.parametrize("records, error, match", [
+    (_record("ce", "aggre", None, 0.8), TypeError, "records must be a sequence"),
+    ("cifar10n_aggre_ce_seed0.json", TypeError, "records must be a sequence"),
+    ([["ce", "aggre"]], TypeError, r"records\[0\] must be a record \(a dict\), got list"),
+    ([{"method": "ce", "noise": "aggre"}], ValueError, r"records\[0\] must have the field 'rate'")])
+def test_tables_refuse_records_that_are_not_a_sequence_of_dicts(records, error, match):
+    """Past bug: a single record (a dict) or a str failed with ``AttributeError: 'str' object has no attribute``."""
+    for table in (results.summarize, results.accuracy_table, results.estimation_table):
+        with pytest.raises(error, match=match):
+            table(records)
+    with pytest.raises(error, match=match):
+        results.comparison_table(records, published.CIFARN)
+
+
+@pytest.mark.parametrize("digits, error", [(-1, ValueError), (1.5, TypeError), (True, TypeError)])
+def test_tables_refuse_digits_that_is_not_an_int_ge_0(digits, error):
+    """Past bug: ``digits=-1`` failed inside an f-string with ``Format specifier missing precision``."""
+    records = [_record("ce", "aggre", None, 0.8, estimation_error=0.1, cond_T_hat=2.0, best_epoch=1)]
+    for table in (results.accuracy_table, results.estimation_table,
+                  lambda r, digits: results.comparison_table(r, published.CIFARN, digits=digits)):
+        with pytest.raises(error, match="digits must be an int"):
+            table(records, digits=digits)
+
+
+def test_accuracy_table_refuses_methods_and_settings_that_are_not_names_in_records():
+    """Past bug: ``methods="ce"`` made a row per letter, and a misspelt method a row of ``-``."""
+    records = [_record("ce", "aggre", None, 0.8), _record("forward", "aggre", None, 0.9)]
+    with pytest.raises(TypeError, match="methods must be a sequence"):
+        results.accuracy_table(records, methods="ce")
+    with pytest.raises(TypeError, match=r"settings\[0\] must be a str, got float"):
+        results.accuracy_table(records, settings=[0.2])
+    with pytest.raises(ValueError, match=r"methods must each be one of \['ce', 'forward'\], got 'forwrd'"):
+        results.accuracy_table(records, methods=["ce", "forwrd"])
+    with pytest.raises(ValueError, match="settings must each be one of.*got 'agre'"):
+        results.comparison_table(records, published.CIFARN, settings=["agre"])
+
+
+@pytest.mark.parametrize("table, error, match", [
+    ({"ce": {"aggre": (87.77,)}}, TypeError, r"published\['ce'\]\['aggre'\] must be a \(mean, std or None\) pair"),
+    ({"ce": {"aggre": 87.77}}, TypeError, r"published\['ce'\]\['aggre'\] must be a \(mean, std or None\) pair"),
+    ({"ce": {"aggre": ("87.77", None)}}, TypeError, r"published\['ce'\]\['aggre'\]\[0\] must be a real number"),
+    ({"ce": {"aggre": (87.77, -0.4)}}, ValueError, r"published\['ce'\]\['aggre'\] must be a finite mean"),
+    ({"ce": {"aggre": (math.nan, None)}}, ValueError, r"published\['ce'\]\['aggre'\] must be a finite mean"),
+    (published.CLOTHING1M, TypeError, r"published\['ce \(1M noisy\)'\] must be a dict"),
+    ([("ce", {"aggre": (87.77, 0.38)})], TypeError, "published must be a dict"),
+    ({}, ValueError, "published must hold at least one method")])
+def test_comparison_table_refuses_a_malformed_published_table(table, error, match):
+    """Past bug: a cell that is not a ``(mean, std)`` pair failed with ``_cell() missing 'digits'``."""
+    with pytest.raises(error, match=match):
+        results.comparison_table([_record("ce", "aggre", None, 0.8)], table)
+
+
+def test_estimation_table_refuses_records_without_ce_runs():
+    """Past bug: records without a CE run gave an empty table."""
+    with pytest.raises(ValueError, match=r"records must hold CE runs.*got the methods \['forward'\]"):
+        results.estimation_table([_record("forward", "aggre", None, 0.8)])
+
+
+def test_run_summary_reports_a_task_whose_runs_all_failed():
+    """Past bug: a task with only failed runs raised ``IndexError: list index out of range``."""
+    failed = [{**_run("forward_est", n, task="mnist"), "status": "failed", "test_accuracy": None}
+              for n in ("aggre", "worst", "random1")]
+    assert results.run_summary([_run("ce", "aggre"), *failed]).splitlines() == [
+        "cifar10n: protocol 'cpu', mnist_fc {}, [2] epochs, 90 train / 10 val, seeds [0], 1 settings, 1 trainings, "
+        "1 min on ['cpu']", "mnist: no successful run (3 failed)"]
+
+
+def test_run_summary_refuses_no_records():
+    """Past bug: no records gave an empty summary."""
+    with pytest.raises(ValueError, match="records must be a non-empty sequence"):
+        results.run_summary([])

@@ -23,7 +23,7 @@ TAG = re.compile(r"<[^>]+>")
 def chromium(*args):
     exe = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
     if exe is None:
-        sys.exit("check_html: no chromium found (Debian: apt-get install chromium)")
+        sys.exit("check_html: no chromium found (`make browser` installs Debian's chromium)")
     with tempfile.TemporaryDirectory() as profile:
         return subprocess.run([exe, *FLAGS, f"--user-data-dir={profile}", *args],
                               capture_output=True, text=True, timeout=120, check=True).stdout
