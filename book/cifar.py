@@ -69,9 +69,11 @@ from lnc import cifar100_asymmetric_T
 from lnc.noise import CIFAR100_COARSE
 from lnc.plots import show_estimate, show_T
 from lnc.results import accuracy_table, estimation_table
-from lnc.training import describe_run, noise_settings, run_grid
+from lnc.training import check_grid, describe_run, noise_settings, run_grid
 
 settings = noise_settings(noise, rates)
+check_grid(dataset, settings, seeds=seeds, methods=methods, protocol=protocol, epochs=epochs, subset=subset,
+           device=device, results_dir=results_dir)  # every parameter, before any training
 print(describe_run(dataset, protocol, epochs=epochs, subset=subset, seeds=seeds, device=device, workers=workers))
 
 # %% [markdown]

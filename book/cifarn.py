@@ -66,8 +66,10 @@ from lnc import condition_number, empirical_T, estimation_error
 from lnc.data import CIFARN_LABEL_SETS, cifarn_T, load_cifar10, load_cifar100, load_cifarn_labels, noisy_splits
 from lnc.plots import show_estimate, show_T
 from lnc.results import accuracy_table, estimation_table
-from lnc.training import describe_run, noise_settings, run_grid
+from lnc.training import check_grid, describe_run, noise_settings, run_grid
 
+check_grid(dataset, noise_settings(noise, []), seeds=seeds, methods=methods, protocol=protocol, epochs=epochs,
+           subset=subset, device=device, results_dir=results_dir)  # every parameter, before any training
 print(describe_run(dataset, protocol, epochs=epochs, subset=subset, seeds=seeds, device=device, workers=workers))
 
 # %% [markdown]

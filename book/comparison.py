@@ -34,6 +34,8 @@ from lnc.results import comparison_table, load_records, run_summary, summarize
 
 root = Path(results_root) if results_root else Path(lnc.__file__).resolve().parents[1] / "results"
 records = {name: load_records(root / name) for name in ("mnist", "imdb", "cifar10", "cifarn")}
+if not any(records.values()):
+    raise ValueError(f"results_root must hold the chapters' record folders, found no record under {root}")
 for name, runs in records.items():
     print(run_summary(runs) if runs else f"{name}: no records under {root / name}")
 

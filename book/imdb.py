@@ -28,8 +28,12 @@
 #
 # Binary noise ($T_{ij} = P(\tilde y = j \mid y = i)$, 0 = negative, 1 = positive): symmetric flips with
 # probability $N$; asymmetric (`lnc.binary_asymmetric_T`, as the official code) flips positive → negative
-# with probability $N$ and negative → positive with 0.05. Symmetric $N = 0.6$ makes the wrong label the
-# majority; the estimator then fails by design (its anchors need $T_{ii} > T_{ki}$, {ref}`ch-estimation`).
+# with probability $N$ and negative → positive with 0.05, so $T = \begin{pmatrix} 0.95 & 0.05 \\ N & 1 - N
+# \end{pmatrix}$ for $N > 0$ and $T = I$ at $N = 0$. The official code refuses $N \geq 0.5$; we run it: above
+# one half a positive review is labelled negative more often than not, yet $\det T = 0.95 - N$ stays away from
+# zero for every $N < 0.95$, so $T$ remains invertible and both corrections are defined. Symmetric $N = 0.6$
+# makes the wrong label the majority; the estimator then fails by design (its anchors need $T_{ii} > T_{ki}$,
+# {ref}`ch-estimation`).
 #
 # | parameter | meaning | stored run |
 # |---|---|---|
@@ -64,10 +68,15 @@ lstm_epochs = None
 import torch
 
 from lnc.results import accuracy_table, estimation_table
-from lnc.training import get_recipe, resolve_device, run_grid
+from lnc.training import check_grid, get_recipe, noise_settings, resolve_device, run_grid
 
 recipe = get_recipe(dataset, protocol)
-settings = [("none", 0.0)] * ("none" in noise) + [(n, r) for n in noise if n != "none" for r in rates]
+settings = noise_settings(noise, rates)
+check_grid(dataset, settings, seeds=seeds, methods=methods, protocol=protocol, epochs=epochs, subset=subset,
+           device=device, results_dir=results_dir)  # every parameter of both grids, before any training
+if lstm_settings:
+    check_grid("imdb_lstm", lstm_settings, seeds=seeds[:1], methods=lstm_methods, protocol=protocol,
+               epochs=lstm_epochs, subset=lstm_subset, device=device, results_dir=results_dir)
 print(f"{dataset}, protocol {protocol!r}: {recipe.model} {recipe.model_kwargs}, {epochs or recipe.epochs} epochs, "
       f"{recipe.optimizer} lr {recipe.lr}, batch {recipe.batch_size}, subset {subset}, seeds {seeds}, "
       f"device {resolve_device(device)}, torch {torch.__version__}, {workers} worker(s)")

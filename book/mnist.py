@@ -64,10 +64,14 @@ import numpy as np
 import torch
 
 from lnc.results import accuracy_table, setting, summarize
-from lnc.training import get_recipe, resolve_device, run_grid
+from lnc.training import check_grid, get_recipe, noise_settings, resolve_device, run_grid
 
 recipe = get_recipe(dataset, protocol)
-settings = [("none", 0.0)] * ("none" in noise) + [(n, r) for n in noise if n != "none" for r in rates]
+settings = noise_settings(noise, rates)
+grid = dict(protocol=protocol, epochs=epochs, subset=subset, device=device, results_dir=results_dir)
+check_grid(dataset, settings, seeds=seeds, methods=methods, **grid)  # every parameter, before any training
+if curve_rates:
+    check_grid(dataset, noise_settings(["asymmetric"], curve_rates), seeds=curve_seeds, methods=["ce"], **grid)
 print(f"{dataset}, protocol {protocol!r}: {recipe.model}, {epochs or recipe.epochs} epochs, "
       f"{recipe.optimizer} lr {recipe.lr}, batch {recipe.batch_size}, subset {subset}, seeds {seeds}, "
       f"device {resolve_device(device)}, torch {torch.__version__}, {workers} worker(s)")

@@ -5,6 +5,7 @@ wrong content raises ``ValueError``, and every message names the argument, what 
 was given. Nothing is clipped, renormalised, broadcast or modified.
 """
 
+import math
 import numbers
 from collections.abc import Iterable, Mapping
 
@@ -27,7 +28,10 @@ def as_float64_array(x, *, name):
     and masked arrays (the mask would be ignored).
     """
     if isinstance(x, torch.Tensor):
-        x = x.detach().cpu().resolve_conj().numpy() if x.is_complex() else x.detach().cpu().numpy()
+        if x.is_complex():
+            raise TypeError(f"{name} must be an array of real numbers, got {describe(x)}")
+        x = x.detach().cpu()
+        x = (x.double() if x.dtype == torch.bfloat16 else x).numpy()  # numpy has no bfloat16; exact in float64
     if isinstance(x, (str, bytes)) or x is None or isinstance(x, np.ma.MaskedArray):
         raise TypeError(f"{name} must be an array of real numbers, got {type(x).__name__}")
     try:
@@ -35,7 +39,8 @@ def as_float64_array(x, *, name):
     except (TypeError, ValueError) as err:  # ragged nested lists
         raise TypeError(f"{name} must be an array of real numbers, got {type(x).__name__}") from err
     if array.dtype.kind not in "biuf":
-        raise TypeError(f"{name} must be an array of real numbers, got dtype {array.dtype}")
+        got = f"dtype {array.dtype}" if isinstance(x, np.ndarray) or array.dtype != object else describe(x)
+        raise TypeError(f"{name} must be an array of real numbers, got {got}")
     return array.astype(np.float64, copy=array.dtype != np.float64)
 
 
@@ -75,10 +80,18 @@ def _check_rows_in_simplex(x, name, atol, what, hint):
 def check_labels(labels, num_classes, *, name="labels"):
     """Return a 1-D int64 numpy array of labels in ``[0, num_classes)``."""
     if isinstance(labels, torch.Tensor):
+        if labels.is_floating_point() or labels.is_complex() or labels.dtype == torch.bool:
+            raise TypeError(f"{name} must be an integer array, got {describe(labels)}")
         labels = labels.detach().cpu().numpy()
     if isinstance(labels, (str, bytes)) or labels is None or isinstance(labels, np.ma.MaskedArray):
         raise TypeError(f"{name} must be an integer array (N,), got {type(labels).__name__}")
-    labels = np.asarray(labels)
+    try:
+        array = np.asarray(labels)
+    except (TypeError, ValueError) as err:  # ragged nested lists
+        raise TypeError(f"{name} must be an integer array (N,), got {describe(labels)}") from err
+    if array.dtype == object:  # a generator, a dict, a set, a list of non-numbers
+        raise TypeError(f"{name} must be an integer array (N,), got {describe(labels)}")
+    labels = array
     if labels.ndim != 1:
         raise ValueError(f"{name} must be 1-D (N,), got shape {labels.shape}")
     if labels.dtype.kind not in "iu" and not (labels.size == 0 and labels.dtype == np.float64):
@@ -97,7 +110,7 @@ def check_num_classes(num_classes, *, name="num_classes"):
 def check_int(value, *, name, low=None, high=None):
     """Return ``value`` as a Python int in ``[low, high]`` (either bound optional); bools are refused."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an int, got {_describe(value)}")
+        raise TypeError(f"{name} must be an int, got {describe(value)}")
     if (low is not None and value < low) or (high is not None and value > high):
         bounds = f">= {low}" if high is None else f"<= {high}" if low is None else f"in [{low}, {high}]"
         raise ValueError(f"{name} must be an int {bounds}, got {value}")
@@ -128,7 +141,7 @@ def check_sequence(values, *, name, item=None, nonempty=True):
     ``item(value, name=...)`` checks and converts each element; ``nonempty`` refuses an empty sequence.
     """
     if isinstance(values, (str, bytes, Mapping)) or not isinstance(values, Iterable):
-        raise TypeError(f"{name} must be a sequence (list or tuple), got {_describe(values)}")
+        raise TypeError(f"{name} must be a sequence (list or tuple), got {describe(values)}")
     values = tuple(values)
     if nonempty and not values:
         raise ValueError(f"{name} must be a non-empty sequence, got an empty one")
@@ -142,8 +155,17 @@ def check_mapping(value, *, name):
     if value is None:
         return {}
     if not isinstance(value, Mapping) or not all(isinstance(k, str) for k in value):
-        raise TypeError(f"{name} must be a dict with str keys or None, got {_describe(value)}")
+        raise TypeError(f"{name} must be a dict with str keys or None, got {describe(value)}")
     return dict(value)
+
+
+def check_real(value, *, name, positive=False):
+    """Return a finite real ``value`` >= 0 (> 0 when ``positive``) as a float."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {describe(value)}")
+    if not math.isfinite(value) or value < 0 or (positive and value == 0):
+        raise ValueError(f"{name} must be a finite number {'> 0' if positive else '>= 0'}, got {value!r}")
+    return float(value)
 
 
 def check_rate(rate, *, name="rate", low=0.0, high=1.0):
@@ -160,21 +182,23 @@ def check_reduction(reduction):
     return check_choice(reduction, REDUCTIONS, name="reduction")
 
 
-def check_logits_targets(logits, targets, *, num_classes=None, finite=True, reduction=None):
+def check_logits_targets(logits, targets, *, num_classes=None, finite=True, reduction=None, classes_of=None):
     """Return ``targets`` as int64 after checking ``logits`` (N, c) floating, ``targets`` (N,) integer in ``[0, c)``.
 
     Every integer dtype means class indices (a uint8 tensor would otherwise index as a boolean mask).
-    ``num_classes=None`` takes c from ``logits``. ``finite=False`` leaves the finiteness of ``logits`` to the
+    ``num_classes=None`` takes c from ``logits``; ``classes_of`` names where a given ``num_classes`` comes from
+    (``"T"``), so that a mismatch names both arguments. ``finite=False`` leaves the finiteness of ``logits`` to the
     caller's check of the result (one check of the output instead of one of every logit).
     ``reduction="mean"`` refuses an empty batch, whose mean is undefined.
     """
     if not isinstance(logits, torch.Tensor) or not logits.is_floating_point():
-        raise TypeError(f"logits must be a floating-point torch.Tensor, got {_describe(logits)}")
+        raise TypeError(f"logits must be a floating-point torch.Tensor, got {describe(logits)}")
     if not isinstance(targets, torch.Tensor) or targets.is_floating_point() or targets.is_complex() \
             or targets.dtype == torch.bool:
-        raise TypeError(f"targets must be an integer torch.Tensor, got {_describe(targets)}")
+        raise TypeError(f"targets must be an integer torch.Tensor, got {describe(targets)}")
     if logits.ndim != 2 or logits.shape[1] < 2 or logits.shape[1] != (num_classes or logits.shape[1]):
-        expected = f"c = {num_classes}" if num_classes else "c >= 2 classes"
+        expected = (f"c = {num_classes}" + (f" (the size of {classes_of})" if classes_of else "") if num_classes
+                    else "c >= 2 classes")
         raise ValueError(f"logits must have shape (N, c) with {expected}, got {tuple(logits.shape)}")
     num_classes = logits.shape[1]
     if targets.shape != logits.shape[:1]:
@@ -193,11 +217,26 @@ def check_logits_targets(logits, targets, *, num_classes=None, finite=True, redu
     return targets
 
 
-def check_finite_loss(loss):
-    """Return ``loss`` after checking it is finite; with finite logits the corrected losses always are, so a
-    NaN or inf here means NaN or inf logits."""
-    if not torch.isfinite(loss).all():
-        raise ValueError("logits must be finite, got NaN or inf (the loss came out non-finite)")
+def check_finite_loss(loss, logits=None):
+    """Return ``loss`` after checking it (and ``logits``, when given) is finite, with one host synchronisation.
+
+    A non-finite loss from finite logits means that the logits overflowed the dtype inside the loss (a row whose
+    spread ``max - min`` exceeds the dtype's range, so that a softmax probability is exactly 0): the message says
+    so, instead of blaming NaN or inf logits that are not there.
+    """
+    ok = torch.isfinite(loss).all()
+    if logits is not None:
+        ok = ok & torch.isfinite(logits).all()
+    if not ok:
+        if logits is None:
+            raise ValueError("logits must be finite, got NaN or inf (the loss came out non-finite)")
+        if not torch.isfinite(logits).all():
+            raise ValueError("logits must be finite, got NaN or inf")
+        wide = logits.detach().double()
+        spread = (wide.amax(dim=1) - wide.amin(dim=1)).max().item() if wide.numel() else 0.0
+        raise ValueError(f"logits must be small enough for a finite loss in {logits.dtype}, got |logits| up to "
+                         f"{wide.abs().max().item():.3g} and a row spread (max - min) up to {spread:.3g}: the loss "
+                         "overflowed; use float64 logits or smaller scores")
     return loss
 
 
@@ -210,7 +249,7 @@ def reduce_loss(per_example, reduction):
     return per_example
 
 
-def _describe(x):
+def describe(x):
     """A short description of ``x`` for an error message: its type, and its value or dtype."""
     if isinstance(x, torch.Tensor):
         return f"torch.Tensor of dtype {x.dtype}"
@@ -225,5 +264,5 @@ def make_rng(seed, *, name="seed"):
     if seed is None or isinstance(seed, np.random.Generator):
         return np.random.default_rng(seed)
     if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
-        raise TypeError(f"{name} must be a non-negative int, None or a np.random.Generator, got {_describe(seed)}")
+        raise TypeError(f"{name} must be a non-negative int, None or a np.random.Generator, got {describe(seed)}")
     return np.random.default_rng(check_seed(seed, name=name))

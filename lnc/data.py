@@ -2,13 +2,21 @@
 
 Every file is checked against its checksum before it is read (sha256; the MNIST-style ``.gz`` files on the
 decompressed bytes, since mirrors re-compress them). A missing file is downloaded only when asked
-(``download=True``) and where a URL is known. Decoded arrays are cached as pickle-free ``.npz`` under
-``$LNC_CACHE_DIR`` (else ``~/.cache/lnc/arrays``), so a second load is fast.
+(``download=True``) and where a URL is known. A damaged file (another checksum, or an archive that cannot be
+decompressed or read) raises ``ValueError`` naming the file, where it was found and how to get it again.
+
+Decoded arrays are cached as pickle-free ``.npz`` under ``$LNC_CACHE_DIR`` (else ``~/.cache/lnc/arrays``), so a
+second load is fast. A cache file is named after the checksums of its source files and stores the sha256 of its
+own name and arrays; one that cannot be read or fails that check is ignored with a ``UserWarning`` and decoded
+again from the source files. It is written to a temporary file renamed into place (concurrent loads are safe; no
+temporary file is left behind); where it cannot be written (a read-only folder, a folder in its place) the
+arrays are returned uncached, with a ``UserWarning``.
 
 Images are uint8: MNIST-like ``(N, 28, 28)``, CIFAR ``(N, 32, 32, 3)`` (HWC). Labels are int64 and, for
 CIFAR, in the order of the python (pickle) release (torchvision's order, the order of CIFAR-N).
 """
 
+import functools
 import gzip
 import hashlib
 import io
@@ -19,7 +27,9 @@ import shutil
 import tarfile
 import tempfile
 import urllib.request
+import warnings
 import zipfile
+import zlib
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,7 +37,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ._checks import check_labels, check_num_classes, check_rate, make_rng
+from ._checks import (check_choice, check_int, check_labels, check_num_classes, check_optional_int, check_rate,
+                      check_sequence, check_transition_matrix, make_rng)
 from .noise import empirical_T
 
 
@@ -104,6 +115,17 @@ TOKEN_PATTERN = re.compile(r"[a-z0-9]+(?:'[a-z0-9]+)*")
 """IMDB tokens: runs of lower-case letters and digits, with inner apostrophes kept (``don't``, ``90's``)."""
 PAD, OOV = 0, 1
 """Token ids of padding and of out-of-vocabulary words; real words start at 2."""
+SPECIAL_WORDS = ("<pad>", "<oov>")
+"""The words of :data:`PAD` and :data:`OOV`, first in every vocabulary."""
+
+WEBVISION_SOURCES = ("google", "flickr")
+"""The image sources of WebVision 1.0 (``info/train_filelist_<source>.txt``)."""
+
+DAMAGED_ERRORS = (EOFError, zlib.error, gzip.BadGzipFile, tarfile.TarError, zipfile.BadZipFile)
+"""What reading a truncated or altered archive raises (``gzip``, ``tarfile``, ``zipfile``, ``np.load``)."""
+
+CACHE_DIGEST = "__sha256__"
+"""The entry of a cached ``.npz`` holding the sha256 of its name and other entries (see :func:`_arrays_sha256`)."""
 
 
 # ---------------------------------------------------------------- files: find, download, verify, cache
@@ -125,11 +147,19 @@ def fetch(source, *, download=False):
 
     Raises
     ------
+    TypeError
+        ``source`` is not a :class:`Source` (e.g. a data set's name), or ``download`` is not a bool.
     FileNotFoundError
         The file is missing (and not downloaded): the message says where it was looked for and how to get it.
     ValueError
-        The checksum differs (a corrupt or different file; a failed download is removed).
+        The file is damaged: its checksum differs (a corrupt or different file) or, for a ``gunzip`` source, it
+        cannot be decompressed (truncated, altered). The message names the file, where it was found and how to
+        get it again. A failed download is removed.
     """
+    if not isinstance(source, Source):
+        raise TypeError(f"source must be an lnc.data.Source (e.g. lnc.data.SOURCES['mnist'][...]), "
+                        f"got {type(source).__name__} {source!r:.60}")
+    _check_bool(download, name="download")
     path = data_dir() / source.path
     if not path.is_file():
         if not (download and source.url):
@@ -138,8 +168,24 @@ def fetch(source, *, download=False):
             raise FileNotFoundError(f"{source.path} not found: looked for {path}. Set LNC_DATA_DIR to the folder "
                                     f"that holds it, or {how}.")
         _download(source, path)
-    _verify(source, path)
+    problem = _sha256_problem(source, path)
+    if problem:
+        raise ValueError(_damaged(source, path, problem))
     return path
+
+
+def _check_bool(value, *, name):
+    """Return ``value`` as a bool after checking it is one (a str such as ``"no"`` would otherwise count as true)."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, got {type(value).__name__} {value!r:.40}")
+    return bool(value)
+
+
+def _damaged(source, path, problem):
+    """The message of a damaged local copy ``path`` of ``source``: what is wrong, where, and how to replace it."""
+    how = (f"load again with download=True to fetch it from {source.url}" if source.url
+           else "copy it again from the project's shared/data")
+    return f"{source.path} is damaged: {problem}. Found at {path}: delete it and {how}."
 
 
 def _download(source, path):
@@ -151,40 +197,100 @@ def _download(source, path):
         except OSError as err:
             Path(tmp.name).unlink()
             raise FileNotFoundError(f"{source.path}: download from {source.url} failed ({err})") from err
-    try:
-        _verify(source, Path(tmp.name))
-    except ValueError:
+    problem = _sha256_problem(source, Path(tmp.name))
+    if problem:
         Path(tmp.name).unlink()
-        raise
+        raise ValueError(f"{source.path}: the download from {source.url} is corrupt or another version "
+                         f"({problem}); nothing was kept")
     os.replace(tmp.name, path)
 
 
-def _verify(source, path):
+def _sha256_problem(source, path):
+    """What is wrong with ``path`` as a copy of ``source`` (its sha256, or a gzip that cannot be decompressed),
+    or ``None``."""
     digest = hashlib.sha256()
-    with (gzip.open if source.gunzip else open)(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
+    try:
+        with (gzip.open if source.gunzip else open)(path, "rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                digest.update(block)
+    except DAMAGED_ERRORS as err:
+        return f"it cannot be decompressed ({type(err).__name__}: {err})"
     if digest.hexdigest() != source.sha256:
         what = "decompressed content" if source.gunzip else "file"
-        raise ValueError(f"{path}: {what} has sha256 {digest.hexdigest()}, expected {source.sha256}: the file is "
-                         "corrupt or another version; fetch it again")
+        return f"its {what} has sha256 {digest.hexdigest()}, expected {source.sha256} (corrupt or another version)"
+    return None
+
+
+def _read_verified(source, read, *, download=False):
+    """``read(path)`` of the path :func:`fetch` returns; an archive that fails to read raises as a damaged file."""
+    path = fetch(source, download=download)
+    try:
+        return read(path)
+    except DAMAGED_ERRORS as err:
+        raise ValueError(_damaged(source, path, f"it cannot be read although its sha256 matched "
+                                                f"({type(err).__name__}: {err})")) from err
 
 
 def _cached(key, sources, decode):
     """``decode()`` (a dict of arrays) cached as ``<cache_dir>/<key>-<digest>.npz`` (pickle-free), the digest
-    derived from the checksums of the ``sources`` it reads (a :class:`Source` or several)."""
+    derived from the checksums of the ``sources`` it reads (a :class:`Source` or several).
+
+    A cache file that cannot be read or fails its sha256 is decoded again; one that cannot be written is
+    skipped; both with a ``UserWarning`` (see the module's docstring).
+    """
     sources = sources if isinstance(sources, (list, tuple)) else [sources]
     digest = hashlib.sha256("".join(s.sha256 for s in sources).encode()).hexdigest()[:12]
     path = cache_dir() / f"{key}-{digest}.npz"
-    if path.is_file():
-        with np.load(path, allow_pickle=False) as arrays:
-            return dict(arrays)
-    arrays = decode()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".npz", delete=False) as tmp:
-        np.savez(tmp, **arrays)
-    os.replace(tmp.name, path)
+    arrays = _read_cache(path) if path.is_file() else None
+    if arrays is None:
+        arrays = decode()
+        _write_cache(path, arrays)
     return arrays
+
+
+def _read_cache(path):
+    """The arrays cached at ``path``, or ``None`` (with a warning) when it cannot be read or fails its sha256."""
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            arrays = dict(npz)
+    except Exception as err:  # whatever a damaged file raises: the cache is rebuilt from the verified sources
+        problem = f"it cannot be read ({type(err).__name__}: {err})"
+    else:
+        stored = arrays.pop(CACHE_DIGEST, None)
+        if stored is not None and str(stored) == _arrays_sha256(path.name, arrays):
+            return arrays
+        problem = "it holds no sha256" if stored is None else "its content does not match its sha256"
+    warnings.warn(f"ignoring the cached arrays {path}: {problem}; decoding the source files again", UserWarning,
+                  stacklevel=3)
+    return None
+
+
+def _write_cache(path, arrays):
+    """Save ``arrays`` and their sha256 to ``path`` through a temporary file renamed into place; where that
+    fails, warn and leave no temporary file behind."""
+    tmp = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path.parent, prefix=f"{path.name}.", suffix=".tmp", delete=False) as f:
+            tmp = Path(f.name)
+            np.savez(f, **arrays, **{CACHE_DIGEST: np.array(_arrays_sha256(path.name, arrays))})
+        os.replace(tmp, path)
+    except OSError as err:
+        warnings.warn(f"cannot cache the decoded arrays at {path} ({type(err).__name__}: {err}); going on "
+                      "without the cache", UserWarning, stacklevel=3)
+    finally:
+        if tmp is not None:
+            tmp.unlink(missing_ok=True)  # gone after a successful rename
+
+
+def _arrays_sha256(name, arrays):
+    """sha256 of a cache file's ``name`` and of its ``arrays`` (each one's key, dtype, shape and bytes)."""
+    digest = hashlib.sha256(name.encode())
+    for key in sorted(arrays):
+        array = np.ascontiguousarray(arrays[key])
+        digest.update(f"\0{key}\0{array.dtype.str}\0{array.shape}\0".encode())
+        digest.update(array.data)
+    return digest.hexdigest()
 
 
 # ---------------------------------------------------------------- in-memory data sets
@@ -220,9 +326,10 @@ def load_fashion_mnist(*, download=False):
 
 
 def _load_idx(name, class_names, download):
+    _check_bool(download, name="download")
     sources = SOURCES[name]
     arrays = _cached(name, list(sources.values()), lambda: {
-        key: _read_idx(fetch(source, download=download)) for key, source in sources.items()})
+        key: _read_verified(source, _read_idx, download=download) for key, source in sources.items()})
     return Dataset(name, arrays["train-images-idx3-ubyte"], arrays["train-labels-idx1-ubyte"].astype(np.int64),
                    arrays["t10k-images-idx3-ubyte"], arrays["t10k-labels-idx1-ubyte"].astype(np.int64), class_names)
 
@@ -243,6 +350,7 @@ def load_cifar10(*, download=False):
     JPEG copy ``cifar10/cifar10_jpeg.zip`` + ``labels.npz`` of the shared data (quality-75 re-encode, same
     order). ``download=True`` fetches the python release when neither is present. Decoded arrays are cached.
     """
+    _check_bool(download, name="download")
     parts = SOURCES["cifar10"]
     has_python, has_jpeg = ((data_dir() / parts[k].path).is_file() for k in ("python", "jpeg"))
     if not (has_python or has_jpeg or download):
@@ -251,25 +359,28 @@ def load_cifar10(*, download=False):
                                 f"either, or pass download=True to fetch {parts['python'].url}.")
     if has_python or not has_jpeg:
         source = parts["python"]
-        arrays = _cached("cifar10-python", source, lambda: _decode_cifar_python(fetch(source, download=download)))
+        arrays = _cached("cifar10-python", source,
+                         lambda: _read_verified(source, _decode_cifar_python, download=download))
     else:
         source = parts["jpeg"]
-        arrays = _cached("cifar10-jpeg", [source, parts["labels"]],
-                         lambda: _decode_cifar_jpeg(fetch(source), fetch(parts["labels"])))
+        arrays = _cached("cifar10-jpeg", [source, parts["labels"]], lambda: {
+            **_read_verified(source, _decode_cifar_jpeg), **_read_verified(parts["labels"], _read_cifar_labels)})
     return Dataset("cifar10", arrays["x_train"], arrays["y_train"], arrays["x_test"], arrays["y_test"],
                    CIFAR10_CLASSES)
 
 
-def _decode_cifar_jpeg(zip_path, labels_path):
+def _decode_cifar_jpeg(zip_path):
     from PIL import Image
 
-    out = {}
-    with zipfile.ZipFile(zip_path) as archive, np.load(labels_path, allow_pickle=False) as labels:
-        for split, n in (("train", 50_000), ("test", 10_000)):
-            out[f"x_{split}"] = np.stack([np.asarray(Image.open(io.BytesIO(archive.read(f"{split}/{i:05d}.jpg")))
-                                                     .convert("RGB")) for i in range(n)])
-            out[f"y_{split}"] = labels[f"{split}_labels"].astype(np.int64)
-    return out
+    with zipfile.ZipFile(zip_path) as archive:
+        return {f"x_{split}": np.stack([np.asarray(Image.open(io.BytesIO(archive.read(f"{split}/{i:05d}.jpg")))
+                                                   .convert("RGB")) for i in range(n)])
+                for split, n in (("train", 50_000), ("test", 10_000))}
+
+
+def _read_cifar_labels(labels_path):
+    with np.load(labels_path, allow_pickle=False) as labels:
+        return {f"y_{split}": labels[f"{split}_labels"].astype(np.int64) for split in ("train", "test")}
 
 
 class _ArraysOnly(pickle.Unpickler):
@@ -290,9 +401,11 @@ def load_cifar100(*, download=False):
 
     Not in the project's shared data: ``download=True`` fetches it (169 MB) where a network exists.
     """
+    _check_bool(download, name="download")
     source = SOURCES["cifar100"]["python"]
-    arrays = _cached("cifar100-python", source, lambda: _decode_cifar_python(
-        fetch(source, download=download), ("train",), "test", b"fine_labels", b"fine_label_names"))
+    decode = functools.partial(_decode_cifar_python, train_names=("train",), test_name="test",
+                               label_key=b"fine_labels", names_key=b"fine_label_names")
+    arrays = _cached("cifar100-python", source, lambda: _read_verified(source, decode, download=download))
     return Dataset("cifar100", arrays["x_train"], arrays["y_train"], arrays["x_test"], arrays["y_test"],
                    tuple(str(name) for name in arrays["class_names"]))
 
@@ -327,11 +440,13 @@ def load_cifarn_labels(label_set):
     ``"random3"``, ``"worst"``, ``"cifar100n"``, ``"cifar100n_coarse"``). Wei et al., ICLR 2022
     (CC BY-NC 4.0). Indexed like the CIFAR training images of :func:`load_cifar10`.
     """
-    if label_set not in CIFARN_LABEL_SETS:
-        raise ValueError(f"label_set must be one of {tuple(CIFARN_LABEL_SETS)}, got {label_set!r}")
-    archive, clean_key, noisy_key = CIFARN_LABEL_SETS[label_set]
-    with np.load(fetch(SOURCES[archive]["labels"]), allow_pickle=False) as arrays:
-        return arrays[clean_key].astype(np.int64), arrays[noisy_key].astype(np.int64)
+    archive, clean_key, noisy_key = CIFARN_LABEL_SETS[check_choice(label_set, CIFARN_LABEL_SETS, name="label_set")]
+
+    def read(path):
+        with np.load(path, allow_pickle=False) as arrays:
+            return arrays[clean_key].astype(np.int64), arrays[noisy_key].astype(np.int64)
+
+    return _read_verified(SOURCES[archive]["labels"], read)
 
 
 def cifarn_T(label_set):
@@ -345,26 +460,38 @@ def cifarn_T(label_set):
 
 def tokenize(text):
     """Lower-case ``text``, turn the ``<br />`` line breaks into spaces and return :data:`TOKEN_PATTERN`'s tokens."""
+    if not isinstance(text, str):
+        raise TypeError(f"text must be a str, got {type(text).__name__}")
     return TOKEN_PATTERN.findall(text.lower().replace("<br />", " "))
 
 
 def build_vocabulary(token_lists, num_words):
     """The ``num_words - 2`` most frequent tokens (ties alphabetical), after the ids of padding and OOV.
 
-    Returns a tuple ``vocabulary`` with ``vocabulary[i]`` the word of token id ``i`` (``"<pad>"``, ``"<oov>"``, ...).
+    ``token_lists`` is a non-empty sequence of token lists (lists of str, as :func:`tokenize` returns); an int
+    ``num_words >= 3``. Returns a tuple ``vocabulary`` with ``vocabulary[i]`` the word of token id ``i``
+    (``"<pad>"``, ``"<oov>"``, ...).
     """
-    if isinstance(num_words, bool) or not isinstance(num_words, int) or num_words < 3:
-        raise ValueError(f"num_words must be an int >= 3, got {num_words!r}")
+    num_words = check_int(num_words, name="num_words", low=3)
+    token_lists = check_sequence(token_lists, name="token_lists", item=_check_str_list)
     counts = Counter(token for tokens in token_lists for token in tokens)
     ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[: num_words - 2]
-    return ("<pad>", "<oov>") + tuple(word for word, _ in ranked)
+    return SPECIAL_WORDS + tuple(word for word, _ in ranked)
 
 
 def encode(token_lists, vocabulary, maxlen):
     """Token ids ``(N, maxlen)`` int64, as Keras ``pad_sequences``: pre-padded with 0 and pre-truncated
-    (the **last** ``maxlen`` tokens are kept); words outside ``vocabulary`` map to id 1."""
-    if isinstance(maxlen, bool) or not isinstance(maxlen, int) or maxlen < 1:
-        raise ValueError(f"maxlen must be an int >= 1, got {maxlen!r}")
+    (the **last** ``maxlen`` tokens are kept); words outside ``vocabulary`` map to id 1.
+
+    ``token_lists``: a sequence of N token lists (lists of str); ``vocabulary``: as :func:`build_vocabulary`
+    returns (starting with :data:`SPECIAL_WORDS`); ``maxlen``: an int >= 1.
+    """
+    maxlen = check_int(maxlen, name="maxlen", low=1)
+    token_lists = check_sequence(token_lists, name="token_lists", item=_check_str_list, nonempty=False)
+    vocabulary = _check_str_list(check_sequence(vocabulary, name="vocabulary"), name="vocabulary")
+    if vocabulary[:2] != SPECIAL_WORDS:
+        raise ValueError(f"vocabulary must start with {SPECIAL_WORDS} (as build_vocabulary returns), "
+                         f"got {vocabulary[:2]}")
     index = {word: i for i, word in enumerate(vocabulary) if i > OOV}
     out = np.full((len(token_lists), maxlen), PAD, dtype=np.int64)
     for row, tokens in zip(out, token_lists):
@@ -372,6 +499,13 @@ def encode(token_lists, vocabulary, maxlen):
         if ids:
             row[-len(ids):] = ids
     return out
+
+
+def _check_str_list(values, *, name):
+    """Return a list or tuple of str unchanged (a str in its place would be read as its characters)."""
+    if not isinstance(values, (list, tuple)) or not all(isinstance(v, str) for v in values):
+        raise TypeError(f"{name} must be a list of str, got {type(values).__name__} {values!r:.40}")
+    return values
 
 
 IMDB_MEMBER = re.compile(r"aclImdb/(train|test)/(pos|neg)/(\d+)_(\d+)\.txt")
@@ -385,10 +519,13 @@ def load_imdb(*, num_words=5000, maxlen=400, download=False):
     shapes the vocabulary). Reviews are ordered by (label, review id). ``meta["vocabulary"]`` maps ids to
     words. Reads ``imdb/aclImdb_v1_labelled.tar.gz`` (shared data) or the official ``aclImdb_v1.tar.gz``.
     """
+    num_words, maxlen = check_int(num_words, name="num_words", low=3), check_int(maxlen, name="maxlen", low=1)
+    _check_bool(download, name="download")
     parts = SOURCES["imdb"]
     source = parts["labelled"] if (data_dir() / parts["labelled"].path).is_file() else parts["official"]
-    key = f"imdb-{num_words}-{maxlen}"
-    arrays = _cached(key, source, lambda: _decode_imdb(fetch(source, download=download), num_words, maxlen))
+    key = f"imdb-{num_words}-{maxlen}"  # checked ints: "5000" or 5000.0 cannot share the cache of 5000
+    arrays = _cached(key, source, lambda: _read_verified(
+        source, functools.partial(_decode_imdb, num_words=num_words, maxlen=maxlen), download=download))
     return Dataset("imdb", arrays["x_train"], arrays["y_train"], arrays["x_test"], arrays["y_test"],
                    ("negative", "positive"), {"vocabulary": tuple(str(w) for w in arrays["vocabulary"])})
 
@@ -438,25 +575,36 @@ class NoisySplits:
 def noisy_splits(dataset, noisy_labels, *, seed, val_fraction=0.1, subset=None, T=None):
     """Split ``dataset``'s training set, labelled with ``noisy_labels`` (N,), into train and noisy validation.
 
-    A seeded permutation of the N training examples is cut to its first ``subset`` (all when ``None``);
-    the first ``val_fraction`` of those are the noisy validation set, the rest the training set. The test set
-    is the clean one, whole. ``T`` (optional) is recorded as the true transition matrix.
+    A seeded permutation of the N training examples is cut to its first ``subset`` (all when ``None``, else an
+    int in ``[2, N]``); the first ``val_fraction`` (in ``[0, 0.5]``; a positive one must leave at least one
+    example) of those are the noisy validation set, the rest the training set. The test set is the clean one,
+    whole. ``seed``: an int >= 0 or a ``np.random.Generator``. ``T`` (optional) is recorded as the true
+    transition matrix, ``T[i, j] = P(noisy = j | clean = i)``, shape ``(c, c)`` with c =
+    ``dataset.num_classes``; it is checked row-stochastic and stored as float64.
     """
     if not isinstance(dataset, Dataset):
         raise TypeError(f"dataset must be an lnc.data.Dataset, got {type(dataset).__name__}")
-    n = len(dataset.y_train)
-    noisy = check_labels(noisy_labels, dataset.num_classes, name="noisy_labels")
+    n, c = len(dataset.y_train), check_num_classes(dataset.num_classes, name="dataset.num_classes")
+    if len(dataset.x_train) != n:
+        raise ValueError(f"dataset.x_train must hold one example per label of dataset.y_train ({n}), "
+                         f"got {len(dataset.x_train)}")
+    noisy = check_labels(noisy_labels, c, name="noisy_labels")
     if noisy.shape != (n,):
         raise ValueError(f"noisy_labels must have shape ({n},) like dataset.y_train, got {noisy.shape}")
-    check_rate(val_fraction, name="val_fraction", low=0.0, high=0.5)
-    if subset is not None and (isinstance(subset, bool) or not isinstance(subset, int) or not 2 <= subset <= n):
-        raise ValueError(f"subset must be None or an int in [2, {n}], got {subset!r}")
+    val_fraction = check_rate(val_fraction, name="val_fraction", low=0.0, high=0.5)
+    subset = check_optional_int(subset, name="subset", low=2, high=n)
+    if T is not None:
+        T = check_transition_matrix(T)
+        if T.shape != (c, c):
+            raise ValueError(f"T must have shape ({c}, {c}) for the {c} classes of dataset, got {T.shape}")
     chosen = make_rng(seed).permutation(n)[:subset]
     n_val = int(round(val_fraction * len(chosen)))
+    if val_fraction and not n_val:
+        raise ValueError(f"val_fraction must leave at least one of the {len(chosen)} examples for validation "
+                         f"(or be 0), got {val_fraction}")
     val, train = chosen[:n_val], chosen[n_val:]
     return NoisySplits(dataset.x_train[train], noisy[train], dataset.x_train[val], noisy[val],
-                       dataset.x_test, dataset.y_test, dataset.y_train[train], dataset.y_train[val],
-                       check_num_classes(dataset.num_classes), T)
+                       dataset.x_test, dataset.y_test, dataset.y_train[train], dataset.y_train[val], c, T)
 
 
 # ---------------------------------------------------------------- image-folder releases (Clothing1M, WebVision)
@@ -516,10 +664,14 @@ def load_webvision(root, *, num_classes=50, sources=("google",), transform=None)
     ``root`` holds ``info/train_filelist_<source>.txt`` and ``info/val_filelist.txt`` (lines ``path label``),
     the training images at the listed paths and the validation images under ``val_images_256/``. The
     common "mini" protocol (Jiang et al. 2018) keeps the Google images of classes 0-49: the defaults.
-    Returns ``{"train": ImageList (noisy web labels), "val": ImageList (clean labels)}``.
+    ``num_classes`` is an int in ``[2, 1000]``; ``sources`` a non-empty tuple of distinct names from
+    :data:`WEBVISION_SOURCES`. Returns ``{"train": ImageList (noisy web labels), "val": ImageList (clean labels)}``.
     """
     root = _release_root(root, "WebVision")
-    check_num_classes(num_classes)
+    num_classes = check_int(num_classes, name="num_classes", low=2, high=1000)
+    sources = check_sequence(sources, name="sources", item=functools.partial(check_choice, choices=WEBVISION_SOURCES))
+    if len(set(sources)) < len(sources):
+        raise ValueError(f"sources must name each source once, got {sources}")
     train = [item for s in sources for item in _read_list(root / "info" / f"train_filelist_{s}.txt", 1000)
              if item[1] < num_classes]
     val = [item for item in _read_list(root / "info" / "val_filelist.txt", 1000) if item[1] < num_classes]
@@ -528,6 +680,8 @@ def load_webvision(root, *, num_classes=50, sources=("google",), transform=None)
 
 
 def _release_root(root, name):
+    if not isinstance(root, (str, os.PathLike)):
+        raise TypeError(f"root must be a path (str or os.PathLike) to the {name} folder, got {type(root).__name__}")
     root = Path(root)
     if not root.is_dir():
         raise FileNotFoundError(f"{name} root {root} is not a folder: download the official release (it cannot "

@@ -51,7 +51,9 @@ def estimate_T(noisy_probs, quantile=0.97):
     if quantile is None:
         anchors = probs.argmax(axis=0)
     else:
-        if isinstance(quantile, bool) or not isinstance(quantile, numbers.Real) or not 0 < quantile < 1:
+        if isinstance(quantile, bool) or not isinstance(quantile, numbers.Real):
+            raise TypeError(f"quantile must be a float in (0, 1) or None, got {type(quantile).__name__} {quantile!r}")
+        if not 0 < quantile < 1:  # also refuses NaN
             raise ValueError(f"quantile must be a float in (0, 1) or None, got {quantile!r}")
         anchors = _argmax_where_the_rule_fails(probs, quantile, *_quantile_anchors(probs, quantile))
     T_hat = probs[anchors]

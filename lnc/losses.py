@@ -2,7 +2,9 @@
 
 N examples, c classes, ``T[i, j] = P(noisy = j | clean = i)`` (row-stochastic: rows clean, columns
 noisy). Every loss takes **logits** ``(N, c)`` and integer **noisy** targets ``(N,)``, never
-probabilities, and a ``reduction`` in ``{"mean", "sum", "none"}``.
+probabilities, and a ``reduction`` in ``{"mean", "sum", "none"}``. Every loss raises ``ValueError`` for a NaN or
+±inf logit, and for finite logits whose loss overflows their dtype (a row spread beyond its range), rather than
+return a non-finite value.
 """
 
 import functools
@@ -59,7 +61,8 @@ def forward_loss(logits, targets, T, reduction="mean"):
     ------
     ValueError
         If T is not a row-stochastic ``(c, c)`` matrix, a target is a noisy class that T never produces
-        (a zero column of T, where the loss would be infinite), or the inputs have the wrong shape.
+        (a zero column of T, where the loss would be infinite), a logit is NaN or ±inf (-inf too, although the
+        loss would be finite), or the inputs have the wrong shape.
 
     See Also
     --------
@@ -94,17 +97,19 @@ class ForwardCorrectedLoss(nn.Module):
 
 def _forward_loss(logits, targets, log_T, reduction, casts=None):
     """The forward kernel; ``log_T`` (c, c) is cast to the logits' device and dtype (cached in ``casts``)."""
-    targets = check_logits_targets(logits, targets, num_classes=log_T.shape[0], finite=False, reduction=reduction)
+    targets = check_logits_targets(logits, targets, num_classes=log_T.shape[0], finite=False,
+                                   reduction=reduction, classes_of="T")
     log_T = _cast(log_T, logits, {} if casts is None else casts)
     joint = torch.log_softmax(logits, dim=1) + log_T.T[targets]  # [n, i] = log p(i|x_n) + log T[i, y~_n]
     loss = reduce_loss(-torch.logsumexp(joint, dim=1), reduction)
-    if not torch.isfinite(loss).all():
-        _explain_non_finite(logits, targets, log_T)
+    # one synchronisation for both: a -inf logit gives a finite loss, yet it is refused as every loss refuses it
+    if not (torch.isfinite(loss).all() & torch.isfinite(logits).all()):
+        _explain_non_finite(loss, logits, targets, log_T)
     return loss
 
 
-def _explain_non_finite(logits, targets, log_T):
-    """Raise the ``ValueError`` that says why a forward-corrected loss is not finite."""
+def _explain_non_finite(loss, logits, targets, log_T):
+    """Raise the ``ValueError`` that says why a forward-corrected loss (or its logits) is not finite."""
     never = torch.isneginf(log_T).all(dim=0)  # noisy classes that T never produces (zero columns)
     held = sorted(set(torch.nonzero(never).flatten().tolist()) & set(targets.unique().tolist()))
     if not torch.isfinite(logits).all():
@@ -112,7 +117,7 @@ def _explain_non_finite(logits, targets, log_T):
     if held:
         raise ValueError(f"targets holds the noisy classes {held}, which T never produces (zero columns of T): "
                          "the forward-corrected loss would be infinite")
-    raise ValueError(f"logits of dtype {logits.dtype} gave a non-finite forward-corrected loss; use float32")
+    check_finite_loss(loss, logits)  # finite logits overflowed the dtype inside the loss: says so
 
 
 def _cast(buffer, like, cache):
@@ -198,14 +203,15 @@ class BackwardCorrectedLoss(nn.Module):
 
 def _backward_loss(logits, targets, T_inv, reduction, casts=None):
     """The backward kernel; ``T_inv`` (c, c) is cast to the logits' device and dtype (cached in ``casts``)."""
-    targets = check_logits_targets(logits, targets, num_classes=T_inv.shape[0], finite=False, reduction=reduction)
+    targets = check_logits_targets(logits, targets, num_classes=T_inv.shape[0], finite=False,
+                                   reduction=reduction, classes_of="T")
     cast = _cast(T_inv, logits, {} if casts is None else casts)
     if logits.dtype == torch.float16 and not torch.isfinite(cast).all():
         raise ValueError(f"T must have an inverse that float16 logits can hold: inv(T) has entries up to "
                          f"{T_inv.abs().max().item():.3g}, beyond float16's 65504; use float32 logits")
     # cross-entropy against the "soft target" T_inv[targets[n]] (rows sum to 1, entries may be negative):
     # -sum_j T_inv[y~_n, j] log softmax(h_n)_j, one fused kernel
-    return check_finite_loss(F.cross_entropy(logits, cast[targets], reduction=reduction))
+    return check_finite_loss(F.cross_entropy(logits, cast[targets], reduction=reduction), logits)
 
 
 def inverse_transition_matrix(T, *, name="T"):
@@ -247,7 +253,7 @@ def unhinged_loss(logits, targets, reduction="mean"):
     (the official code puts BatchNorm after the last linear layer; ``lnc.models`` does the same).
     """
     score = _target_score(logits, targets, reduction)
-    return reduce_loss(1.0 - score / logits.shape[1], reduction)
+    return check_finite_loss(reduce_loss(1.0 - score / logits.shape[1], reduction), logits)
 
 
 def sigmoid_loss(logits, targets, reduction="mean"):
@@ -259,7 +265,7 @@ def sigmoid_loss(logits, targets, reduction="mean"):
     """
     score = _target_score(logits, targets, reduction)
     c = logits.shape[1]
-    return reduce_loss((torch.sigmoid(-score) + (c - 1) / 2) / c, reduction)
+    return check_finite_loss(reduce_loss((torch.sigmoid(-score) + (c - 1) / 2) / c, reduction), logits)
 
 
 def ramp_loss(logits, targets, reduction="mean"):
@@ -271,7 +277,7 @@ def ramp_loss(logits, targets, reduction="mean"):
     """
     score = _target_score(logits, targets, reduction)
     c = logits.shape[1]
-    return reduce_loss((torch.clamp(1.0 - score, 0.0, 1.0) + (c - 1)) / c, reduction)
+    return check_finite_loss(reduce_loss((torch.clamp(1.0 - score, 0.0, 1.0) + (c - 1)) / c, reduction), logits)
 
 
 def savage_loss(logits, targets, reduction="mean"):
@@ -281,10 +287,10 @@ def savage_loss(logits, targets, reduction="mean"):
     As in the paper's official code the margin is the softmax probability (so the loss is bounded) and
     the target is 0/1 one-hot: ``((1 + exp(2 p[targets]))^-2 + (c-1)/4) / c``.
     """
-    targets = check_logits_targets(logits, targets, reduction=check_reduction(reduction))
+    targets = check_logits_targets(logits, targets, finite=False, reduction=check_reduction(reduction))
     p = torch.softmax(logits, dim=1).gather(1, targets[:, None]).squeeze(1)
     c = logits.shape[1]
-    return reduce_loss(((1.0 + torch.exp(2.0 * p)) ** -2 + (c - 1) / 4) / c, reduction)
+    return check_finite_loss(reduce_loss(((1.0 + torch.exp(2.0 * p)) ** -2 + (c - 1) / 4) / c, reduction), logits)
 
 
 def bootstrap_soft_loss(logits, targets, beta=0.95, reduction="mean"):
@@ -296,11 +302,13 @@ def bootstrap_soft_loss(logits, targets, beta=0.95, reduction="mean"):
     clipping is needed.
     """
     beta = check_rate(beta, name="beta")
-    targets = check_logits_targets(logits, targets, reduction=check_reduction(reduction))
+    targets = check_logits_targets(logits, targets, finite=False, reduction=check_reduction(reduction))
     log_p = torch.log_softmax(logits, dim=1)
     mixed = (1.0 - beta) * log_p.exp()
     mixed = mixed + beta * F.one_hot(targets, logits.shape[1]).to(log_p.dtype)
-    return reduce_loss(-(mixed * log_p).sum(dim=1), reduction)
+    # a class of weight 0 adds 0, also where its log p is -inf (a row spread beyond the dtype's range): 0 * -inf is NaN
+    log_p = torch.where(torch.isneginf(log_p) & (mixed == 0), 0.0, log_p)
+    return check_finite_loss(reduce_loss(-(mixed * log_p).sum(dim=1), reduction), logits)
 
 
 def bootstrap_hard_loss(logits, targets, beta=0.8, reduction="mean"):
@@ -310,22 +318,22 @@ def bootstrap_hard_loss(logits, targets, beta=0.8, reduction="mean"):
     hard bootstrap). The predicted class ``argmax p`` carries no gradient.
     """
     beta = check_rate(beta, name="beta")
-    targets = check_logits_targets(logits, targets, reduction=check_reduction(reduction))
+    targets = check_logits_targets(logits, targets, finite=False, reduction=check_reduction(reduction))
     log_p = torch.log_softmax(logits, dim=1)
     predicted = log_p.detach().argmax(dim=1, keepdim=True)
     per_example = -(beta * log_p.gather(1, targets[:, None]) + (1.0 - beta) * log_p.gather(1, predicted))
-    return reduce_loss(per_example.squeeze(1), reduction)
+    return check_finite_loss(reduce_loss(per_example.squeeze(1), reduction), logits)
 
 
 def cross_entropy_loss(logits, targets, reduction="mean"):
     """Plain cross-entropy ``-log softmax(logits)[targets]`` (``F.cross_entropy`` after the checks)."""
-    targets = check_logits_targets(logits, targets, reduction=check_reduction(reduction))
-    return F.cross_entropy(logits, targets, reduction=reduction)
+    targets = check_logits_targets(logits, targets, finite=False, reduction=check_reduction(reduction))
+    return check_finite_loss(F.cross_entropy(logits, targets, reduction=reduction), logits)
 
 
 def _target_score(logits, targets, reduction):
     """``logits[n, targets[n]]``, shape (N,), after the checks (``reduction`` checked too)."""
-    targets = check_logits_targets(logits, targets, reduction=check_reduction(reduction))
+    targets = check_logits_targets(logits, targets, finite=False, reduction=check_reduction(reduction))
     return logits.gather(1, targets[:, None]).squeeze(1)
 
 
@@ -363,6 +371,9 @@ def make_loss(name, T=None, **kw):
     if name in _CORRECTED:
         if T is None:
             raise ValueError(f"make_loss({name!r}) needs T, the (c, c) transition matrix")
+        unknown = sorted(set(kw) - {"reduction"})
+        if unknown:
+            raise TypeError(f"{_CORRECTED[name].__name__} has no option {unknown[0]!r}; its options: ['reduction']")
         return _CORRECTED[name](T, **kw)
     if T is not None:
         raise ValueError(f"T is used only by 'forward' and 'backward', not by {name!r}")

@@ -7,8 +7,15 @@ follows Keras: ``he_normal`` where the code sets it, else ``glorot_uniform`` for
 uniform(±0.05) for embeddings; BatchNorm, the LSTM cell and the pre-activation ResNet-34 keep PyTorch's defaults.
 """
 
+import inspect
+import numbers
+import os
+
+import numpy as np
 import torch
 from torch import nn
+
+from ._checks import check_choice, check_int, check_num_classes, check_sequence, describe
 
 ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh}
 
@@ -19,11 +26,14 @@ def mlp(sizes, activation="relu", dropout=0.0):
     ``mlp([784, 128, 128, 10], dropout=0.2)`` is the paper's MNIST network. ``activation``: ``"relu"``
     (piecewise linear: the setting of Theorem 3) or ``"tanh"`` (smooth).
     """
-    if len(sizes) < 2 or any(not isinstance(s, int) or isinstance(s, bool) or s < 1 for s in sizes):
+    sizes = check_sequence(sizes, name="sizes", nonempty=False)
+    if any(isinstance(s, bool) or not isinstance(s, numbers.Integral) for s in sizes):
+        raise TypeError(f"sizes must list at least two positive ints, got {sizes!r}")
+    if len(sizes) < 2 or any(s < 1 for s in sizes):
         raise ValueError(f"sizes must list at least two positive ints, got {sizes!r}")
+    sizes = [int(s) for s in sizes]
     act = _activation(activation)
-    if not 0.0 <= dropout < 1.0:
-        raise ValueError(f"dropout must lie in [0, 1), got {dropout!r}")
+    dropout = _check_dropout(dropout)
     layers = []
     for k, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):
         layers.append(nn.Linear(fan_in, fan_out))
@@ -38,8 +48,14 @@ def small_convnet(in_channels=1, image_size=6, channels=2, num_classes=3, activa
     Input ``(N, in_channels, image_size, image_size)``, ``image_size`` even. Piecewise linear in each
     layer's weights with ``activation="relu"`` (max-pool is piecewise linear too); for book chapter ``ch-hessian``.
     """
+    in_channels = check_int(in_channels, name="in_channels", low=1)
+    if isinstance(image_size, bool) or not isinstance(image_size, numbers.Integral):
+        raise TypeError(f"image_size must be an even int >= 2, got {describe(image_size)}")
     if image_size < 2 or image_size % 2:
         raise ValueError(f"image_size must be an even int >= 2, got {image_size!r}")
+    image_size = int(image_size)
+    channels = check_int(channels, name="channels", low=1)
+    num_classes = check_num_classes(num_classes)
     return nn.Sequential(
         nn.Conv2d(in_channels, channels, 3, padding=1), _activation(activation)(), nn.MaxPool2d(2),
         nn.Flatten(), nn.Linear(channels * (image_size // 2) ** 2, num_classes),
@@ -51,6 +67,9 @@ def mnist_fc(num_classes=10, hidden=(128, 128), dropout=0.2, bounded=False):
 
     Input ``(N, 28, 28)`` or ``(N, 1, 28, 28)`` floats; all weights ``he_normal``, biases 0.
     """
+    num_classes, bounded = check_num_classes(num_classes), _check_bool(bounded, name="bounded")
+    hidden = check_sequence(hidden, name="hidden", nonempty=False,
+                            item=lambda h, name: check_int(h, name=name, low=1))
     body = mlp([784, *hidden, num_classes], dropout=dropout)
     for layer in body:
         if isinstance(layer, nn.Linear):
@@ -74,6 +93,10 @@ def imdb_fc(num_words=5000, maxlen=400, embed_dim=50, dropout=0.8, num_classes=2
 
     Input ``(N, maxlen)`` token ids.
     """
+    num_words, maxlen, embed_dim = (check_int(v, name=k, low=1) for k, v in
+                                    (("num_words", num_words), ("maxlen", maxlen), ("embed_dim", embed_dim)))
+    dropout, num_classes = _check_dropout(dropout), check_num_classes(num_classes)
+    bounded = _check_bool(bounded, name="bounded")
     return nn.Sequential(_keras_embedding(num_words, embed_dim), SpatialDropout1d(dropout), nn.ReLU(), nn.Flatten(),
                          _glorot(nn.Linear(maxlen * embed_dim, num_classes)), *_bounded(num_classes, bounded))
 
@@ -86,6 +109,10 @@ class LSTMClassifier(nn.Module):
 
     def __init__(self, num_words, embed_dim, hidden, dense, dropout, num_classes, bounded):
         super().__init__()
+        num_words, embed_dim, hidden, dense = (check_int(v, name=k, low=1) for k, v in (
+            ("num_words", num_words), ("embed_dim", embed_dim), ("hidden", hidden), ("dense", dense)))
+        dropout, num_classes = _check_dropout(dropout), check_num_classes(num_classes)
+        bounded = _check_bool(bounded, name="bounded")
         self.embed = nn.Sequential(_keras_embedding(num_words, embed_dim), SpatialDropout1d(dropout))
         self.lstm = nn.LSTM(embed_dim, hidden, batch_first=True)
         self.head = nn.Sequential(_glorot(nn.Linear(hidden, dense)), nn.Dropout(0.5), nn.ReLU(),
@@ -127,8 +154,12 @@ def cifar_resnet(n=5, num_classes=10, widths=(16, 32, 64), bounded=False):
     at the first block of stages 2 and 3); BN → ReLU → global average pool → Dense c. Input ``(N, 3, 32, 32)``.
     Convolutions have biases, as in Keras; the paper's L2 applies to kernels only (see ``lnc.training``).
     """
-    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+    if isinstance(n, bool) or not isinstance(n, numbers.Integral):
+        raise TypeError(f"n must be an int >= 1 (depth 2 + 6n), got {describe(n)}")
+    if n < 1:
         raise ValueError(f"n must be an int >= 1 (depth 2 + 6n), got {n!r}")
+    num_classes, bounded = check_num_classes(num_classes), _check_bool(bounded, name="bounded")
+    widths = check_sequence(widths, name="widths", item=lambda w, name: check_int(w, name=name, low=1))
     layers = [_he_normal(nn.Conv2d(3, widths[0], 3, 1, 1)), nn.BatchNorm2d(widths[0]), nn.ReLU()]
     in_channels = widths[0]
     for stage, width in enumerate(widths):
@@ -162,6 +193,7 @@ class PreActBlock(nn.Module):
 def preact_resnet34(num_classes=10, bounded=False):
     """Pre-activation ResNet-34 in CIFAR form (3×3 stride-1 stem, no max-pool; stages of 3, 4, 6, 3 blocks
     with 64/128/256/512 filters), final BN-ReLU → global average pool → Dense c. Input ``(N, 3, 32, 32)``."""
+    num_classes, bounded = check_num_classes(num_classes), _check_bool(bounded, name="bounded")
     layers = [nn.Conv2d(3, 64, 3, 1, 1, bias=False)]
     in_channels = 64
     for stage, (blocks, width) in enumerate(zip((3, 4, 6, 3), (64, 128, 256, 512))):
@@ -200,6 +232,7 @@ class ResNet50(nn.Module):
 
     def __init__(self, num_classes=1000, bounded=False):
         super().__init__()
+        num_classes, bounded = check_num_classes(num_classes), _check_bool(bounded, name="bounded")
         self.conv1 = nn.Conv2d(3, 64, 7, 2, 3, bias=False)
         self.bn1, self.relu, self.maxpool = nn.BatchNorm2d(64), nn.ReLU(inplace=True), nn.MaxPool2d(3, 2, 1)
         in_channels = 64
@@ -233,6 +266,9 @@ def load_pretrained(model, path):
 
     Raises ``ValueError`` naming the keys when any other weight is missing, unexpected or of another shape.
     """
+    _check_module(model)
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"path must be a path (str or pathlib.Path), got {describe(path)}")
     state = {k: v for k, v in torch.load(path, map_location="cpu", weights_only=True).items()
              if not k.startswith("fc.")}
     own = model.state_dict()
@@ -252,14 +288,21 @@ MODELS = {"mnist_fc": mnist_fc, "imdb_fc": imdb_fc, "imdb_lstm": imdb_lstm, "cif
 
 
 def build_model(name, **kwargs):
-    """``MODELS[name](**kwargs)``, e.g. ``build_model("cifar_resnet", n=3, num_classes=10)``."""
-    if name not in MODELS:
-        raise ValueError(f"model must be one of {tuple(MODELS)}, got {name!r}")
+    """``MODELS[name](**kwargs)``, e.g. ``build_model("cifar_resnet", n=3, num_classes=10)``.
+
+    Raises ``TypeError`` for an option that the factory does not take (the message lists its options).
+    """
+    check_choice(name, MODELS, name="model")
+    options = [p for p in inspect.signature(MODELS[name]).parameters]
+    unknown = sorted(set(kwargs) - set(options))
+    if unknown:
+        raise TypeError(f"model {name!r} has no option {unknown[0]!r}; its options: {options}")
     return MODELS[name](**kwargs)
 
 
 def count_parameters(model):
     """Number of trainable parameters of ``model``."""
+    _check_module(model)
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
 
 
@@ -290,6 +333,24 @@ def _he_normal(layer):
 
 
 def _activation(name):
-    if name not in ACTIVATIONS:
-        raise ValueError(f"activation must be one of {tuple(ACTIVATIONS)}, got {name!r}")
-    return ACTIVATIONS[name]
+    return ACTIVATIONS[check_choice(name, ACTIVATIONS, name="activation")]
+
+
+def _check_dropout(dropout):
+    """``dropout`` as a float in [0, 1)."""
+    if isinstance(dropout, bool) or not isinstance(dropout, numbers.Real):
+        raise TypeError(f"dropout must be a real number in [0, 1), got {describe(dropout)}")
+    if not 0.0 <= dropout < 1.0:  # also refuses NaN
+        raise ValueError(f"dropout must lie in [0, 1), got {dropout!r}")
+    return float(dropout)
+
+
+def _check_bool(value, *, name):
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be a bool, got {describe(value)}")
+    return bool(value)
+
+
+def _check_module(model):
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module, got {describe(model)}")

@@ -7,7 +7,8 @@ the global numpy RNG. cleanlab's ``noise_matrix`` is the transpose: see :func:`t
 
 import numpy as np
 
-from ._checks import as_float64_array, check_labels, check_num_classes, check_rate, check_transition_matrix, make_rng
+from ._checks import (as_float64_array, check_choice, check_labels, check_num_classes, check_rate,
+                      check_transition_matrix, make_rng)
 
 CIFAR100_COARSE = np.array([
     4, 1, 14, 8, 0, 6, 7, 7, 18, 3, 3, 14, 9, 18, 7, 11, 3, 9, 7, 11,
@@ -84,12 +85,10 @@ def cifar100_asymmetric_T(rate, grouping="blocks"):
     official code (fine labels are alphabetical, so these are not semantic groups); ``"superclass"`` uses
     the true CIFAR-100 superclasses (:data:`CIFAR100_COARSE`).
     """
-    if grouping == "blocks":
+    if check_choice(grouping, ("blocks", "superclass"), name="grouping") == "blocks":
         groups = np.arange(100).reshape(20, 5)
-    elif grouping == "superclass":
-        groups = np.array([np.flatnonzero(CIFAR100_COARSE == s) for s in range(20)])
     else:
-        raise ValueError(f"grouping must be 'blocks' or 'superclass', got {grouping!r}")
+        groups = np.array([np.flatnonzero(CIFAR100_COARSE == s) for s in range(20)])
     pairs = {int(g[k]): int(g[(k + 1) % 5]) for g in groups for k in range(5)}
     return pair_T(100, pairs, rate)
 
@@ -123,10 +122,8 @@ def paper_T(dataset, noise, rate, **kwargs):
 
     ``T[i, j] = P(noisy = j | clean = i)``, shape ``(c, c)``. ``rate`` is ignored for ``"none"``.
     """
-    if dataset not in DATASET_CLASSES:
-        raise ValueError(f"dataset must be one of {tuple(DATASET_CLASSES)}, got {dataset!r}")
-    if noise not in NOISE_KINDS:
-        raise ValueError(f"noise must be one of {NOISE_KINDS}, got {noise!r}")
+    check_choice(dataset, DATASET_CLASSES, name="dataset")
+    check_choice(noise, NOISE_KINDS, name="noise")
     if noise == "none":
         return np.eye(DATASET_CLASSES[dataset])
     if noise == "symmetric":
@@ -171,6 +168,9 @@ def empirical_T(clean, noisy, num_classes):
     noisy = check_labels(noisy, c, name="noisy")
     if clean.shape != noisy.shape:
         raise ValueError(f"clean and noisy must have the same shape, got {clean.shape} and {noisy.shape}")
+    if c > clean.shape[0]:  # before counting: c * c counts for a huge c would not fit in memory
+        raise ValueError(f"clean must hold every class to define every row of T; it has {clean.shape[0]} "
+                         f"examples for num_classes = {c}")
     counts = np.bincount(clean * c + noisy, minlength=c * c).reshape(c, c).astype(np.float64)
     totals = counts.sum(axis=1, keepdims=True)
     if (totals == 0).any():

@@ -5,15 +5,19 @@ c classes; clean posteriors ``p(y|x)`` are drawn, and the exact noisy posteriors
 ``None`` or a ``np.random.Generator``.
 """
 
+import math
+import numbers
+
 import numpy as np
 
-from ._checks import check_transition_matrix, make_rng
+from ._checks import check_int, check_rate, check_transition_matrix, describe, make_rng
 
 
 def anchored_posteriors(T, num_examples, seed):
     """Exact noisy posteriors of ``num_examples`` Dirichlet(1) clean posteriors plus one anchor
-    (``p(y = i|x) = 1``) per class, in random order; shape ``(num_examples + c, c)``."""
+    (``p(y = i|x) = 1``) per class, in random order; shape ``(num_examples + c, c)``. ``num_examples``: an int >= 0."""
     T = check_transition_matrix(T)
+    num_examples = check_int(num_examples, name="num_examples", low=0)
     rng = make_rng(seed)
     c = T.shape[0]
     clean = np.vstack([rng.dirichlet(np.ones(c), size=num_examples), np.eye(c)])
@@ -23,8 +27,12 @@ def anchored_posteriors(T, num_examples, seed):
 def posteriors_with_outliers(T, num_examples, seed, outlier_fraction=0.02, near_anchor_fraction=0.1):
     """Per class, ``near_anchor_fraction * num_examples`` near-anchors (``p(y = i|x) >= 0.99``, exact noisy
     posteriors) and ``outlier_fraction * num_examples`` memorised one-hot outputs ``e_i``; then
-    ``num_examples`` Dirichlet(1) examples. Models a network that is over-confident on a few examples."""
+    ``num_examples`` Dirichlet(1) examples. Models a network that is over-confident on a few examples.
+    ``num_examples``: an int >= 0; both fractions in [0, 1]."""
     T = check_transition_matrix(T)
+    num_examples = check_int(num_examples, name="num_examples", low=0)
+    outlier_fraction = check_rate(outlier_fraction, name="outlier_fraction")
+    near_anchor_fraction = check_rate(near_anchor_fraction, name="near_anchor_fraction")
     rng = make_rng(seed)
     c = T.shape[0]
     near, outliers = int(near_anchor_fraction * num_examples), int(outlier_fraction * num_examples)
@@ -38,8 +46,14 @@ def posteriors_with_outliers(T, num_examples, seed, outlier_fraction=0.02, near_
 
 def peaked_posteriors(T, num_examples, peakedness, seed):
     """Exact noisy posteriors of ``p(y|x) = lam e_y + (1 - lam) u``, ``y`` uniform, ``u ~ Dirichlet(1)``,
-    ``lam ~ Beta(peakedness, 1)``: a larger ``peakedness`` puts more examples close to an anchor."""
+    ``lam ~ Beta(peakedness, 1)``: a larger ``peakedness`` puts more examples close to an anchor.
+    ``num_examples``: an int >= 0; ``peakedness``: a finite real number > 0."""
     T = check_transition_matrix(T)
+    num_examples = check_int(num_examples, name="num_examples", low=0)
+    if isinstance(peakedness, bool) or not isinstance(peakedness, numbers.Real):
+        raise TypeError(f"peakedness must be a real number, got {describe(peakedness)}")
+    if not (math.isfinite(peakedness) and peakedness > 0):
+        raise ValueError(f"peakedness must be a finite number > 0, got {peakedness!r}")
     rng = make_rng(seed)
     c = T.shape[0]
     lam = rng.beta(peakedness, 1.0, size=(num_examples, 1))

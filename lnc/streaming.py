@@ -14,7 +14,6 @@ import argparse
 import dataclasses
 import json
 import platform
-import time
 
 import numpy as np
 import torch
@@ -23,9 +22,9 @@ from . import __version__, data
 from .estimation import estimate_T
 from .losses import make_loss
 from .models import build_model, load_pretrained
-from .results import save_record
-from .training import (Recipe, _check_epochs, _optimizer, estimate_fields, evaluate_batches, fit, posteriors,
-                       resolve_device, unusable)
+from ._checks import check_choice, check_int, check_seed, check_sequence
+from .results import check_results_dir, save_record
+from .training import Batches, Recipe, estimate_fields, posteriors, resolve_device, train_on, unusable
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
@@ -50,8 +49,8 @@ class ImageTransform:
     """
 
     def __init__(self, train, crop=224, resize=256):
-        if not 0 < crop <= resize:
-            raise ValueError(f"crop must lie in (0, resize = {resize}], got {crop!r}")
+        resize = check_int(resize, name="resize", low=1)
+        crop = check_int(crop, name="crop", low=1, high=resize)
         self.train, self.crop, self.resize = train, crop, resize
 
     def __call__(self, image):
@@ -78,14 +77,17 @@ def run_web_protocol(dataset, root, *, methods=STREAM_METHODS, recipe=WEB_RECIPE
     images of the noisy training list (seeded) are the noisy validation split. Returns one record per method,
     as :func:`lnc.training.run_protocol` (``noise = "web"``, no true T).
     """
-    if dataset not in WEB_DATASETS:
-        raise ValueError(f"dataset must be one of {tuple(WEB_DATASETS)}, got {dataset!r}")
-    unknown = [m for m in methods if m not in STREAM_METHODS]
-    if isinstance(methods, str) or not methods or unknown:
-        raise ValueError(f"methods must be a non-empty sequence of names from {STREAM_METHODS}, got {methods!r}")
+    check_choice(dataset, WEB_DATASETS, name="dataset")
+    methods = check_sequence(methods, name="methods", item=lambda m, name: check_choice(m, STREAM_METHODS, name=name))
+    if not isinstance(recipe, Recipe):
+        raise TypeError(f"recipe must be an lnc.training.Recipe, got {type(recipe).__name__}")
+    seed = check_seed(seed)
+    val_size = check_int(val_size, name="val_size", low=0)
+    ImageTransform(True, crop, resize)  # checks crop and resize
+    loader_workers = check_int(loader_workers, name="loader_workers", low=0)
     load, train_split, test_split, num_classes = WEB_DATASETS[dataset]
-    _check_epochs(recipe.epochs)
     device = resolve_device(device)
+    results_dir = check_results_dir(results_dir)
     splits = load(root)
     noisy, test = splits[train_split], splits[test_split]
     if not 0 <= val_size < len(noisy):
@@ -125,26 +127,20 @@ def run_web_protocol(dataset, root, *, methods=STREAM_METHODS, recipe=WEB_RECIPE
 def _train_stream(method, T, *, parts, recipe, pretrained, num_classes, seed, device, loader_workers, progress):
     """One fresh network trained with ``method`` (and ``T``) on the streamed parts; ``(model, record)``."""
     loss_fn = (make_loss(method) if T is None else make_loss(method, T)).to(device)
-    start = time.perf_counter()
-    with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
-        torch.manual_seed(seed)
+
+    def make_model():
         model = build_model(recipe.model, num_classes=num_classes, **recipe.model_kwargs)
         if pretrained is not None:
             load_pretrained(model, pretrained)
-        model = model.to(device)
-        optimizer = _optimizer(model, recipe)
-        generator = torch.Generator().manual_seed(seed)
+        return model.to(device)
 
-        def batches(name, shuffle):
-            return lambda: ((x.to(device), y.to(device))
-                            for x, y in _loader(parts[name], shuffle, recipe, loader_workers, device, generator))
+    def loader(name, shuffle):
+        return lambda generator=None: ((x.to(device), y.to(device)) for x, y in _loader(
+            parts[name], shuffle, recipe, loader_workers, device, generator))
 
-        fitted = fit(model, optimizer, loss_fn, batches("train", True), batches("val", False), lr=recipe.lr,
-                     milestones=recipe.milestones, epochs=recipe.epochs, has_val=len(parts["val"]) > 0,
-                     progress=progress, desc=method)
-        _, test_accuracy = evaluate_batches(model, batches("test", False)(), None)
-    return model, {"method": method, "test_accuracy": test_accuracy, **fitted, "epochs": recipe.epochs,
-                   "wall_time_s": round(time.perf_counter() - start, 2), "device": str(device)}
+    batches = Batches(loader("train", True), loader("val", False), loader("test", False), has_val=len(parts["val"]) > 0)
+    return train_on(lambda: batches, make_model, loss_fn, recipe, method=method, seed=seed, device=device,
+                    epochs=recipe.epochs, progress=progress)
 
 
 def _loader(images, shuffle, recipe, loader_workers, device, generator=None):
@@ -172,8 +168,11 @@ def main(argv=None):
                                    pretrained=args.pretrained, seed=args.seed, val_size=args.val_size,
                                    device=args.device, loader_workers=args.loader_workers,
                                    results_dir=args.results_dir):
-        print(f"{record['method']:13s} test accuracy {100 * record['test_accuracy']:.2f}%  "
-              f"(epoch {record['best_epoch']} of {record['epochs']})")
+        if record["status"] == "failed":
+            print(f"{record['method']:13s} failed: {record['error']}")
+        else:
+            print(f"{record['method']:13s} test accuracy {100 * record['test_accuracy']:.2f}%  "
+                  f"(epoch {record['best_epoch']} of {record['epochs']})")
 
 
 if __name__ == "__main__":

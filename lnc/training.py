@@ -18,13 +18,13 @@ import functools
 import inspect
 import json
 import math
-import numbers
 import os
 import platform
 import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,22 +34,23 @@ from tqdm import tqdm
 
 from . import __version__, data
 from ._checks import (
-    _describe,
     check_choice,
     check_int,
     check_mapping,
     check_optional_int,
     check_rate,
+    check_real,
     check_seed,
     check_sequence,
     check_transition_matrix,
+    describe,
 )
 from .estimation import estimate_T
 from .losses import LOSS_NAMES, make_loss
 from .metrics import condition_number, estimation_error
 from .models import MODELS, build_model
 from .noise import NOISE_KINDS, corrupt_labels, paper_T
-from .results import check_results_dir, save_record
+from .results import check_results_dir, record_name, save_record
 
 BOUNDED_LOSSES = ("unhinged", "sigmoid", "ramp")
 """Losses trained with the BatchNorm output head of the official code."""
@@ -91,7 +92,7 @@ class Recipe:
         check_int(self.epochs, name="recipe.epochs", low=1)
         check_choice(self.optimizer, ("adagrad", "sgd"), name="recipe.optimizer")
         for name in ("lr", "momentum", "weight_decay"):
-            _check_real(getattr(self, name), name=f"recipe.{name}", positive=name == "lr")
+            check_real(getattr(self, name), name=f"recipe.{name}", positive=name == "lr")
         if not isinstance(self.decay_all, bool):
             raise TypeError(f"recipe.decay_all must be a bool, got {self.decay_all!r}")
         milestones = check_sequence(self.milestones, name="recipe.milestones", nonempty=False,
@@ -107,15 +108,6 @@ class Recipe:
 
 AUGMENTATIONS = (None, "shift", "crop")
 NORMALIZATIONS = (None, "scale", "pixel_mean", "channel")
-
-
-def _check_real(value, *, name, positive=False):
-    """Return a finite real ``value`` >= 0 (> 0 when ``positive``) as a float."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a real number, got {value!r}")
-    if not math.isfinite(value) or value < 0 or (positive and value == 0):
-        raise ValueError(f"{name} must be a finite number {'> 0' if positive else '>= 0'}, got {value!r}")
-    return float(value)
 
 
 TASKS = {"mnist": "mnist", "fashion_mnist": "fashion_mnist", "imdb": "imdb", "imdb_lstm": "imdb",
@@ -274,29 +266,62 @@ def train(splits, method, recipe, *, T=None, seed=0, device="auto", progress=Non
         ``wall_time_s``, ``device``.
     """
     if not isinstance(splits, data.NoisySplits):
-        raise TypeError(f"splits must be an lnc.data.NoisySplits (see lnc.data.noisy_splits), got {_describe(splits)}")
+        raise TypeError(f"splits must be an lnc.data.NoisySplits (see lnc.data.noisy_splits), got {describe(splits)}")
     if not isinstance(recipe, Recipe):
-        raise TypeError(f"recipe must be an lnc.training.Recipe, got {_describe(recipe)}")
+        raise TypeError(f"recipe must be an lnc.training.Recipe, got {describe(recipe)}")
     check_choice(method, LOSS_NAMES, name="method")
     seed = check_seed(seed)
     epochs = check_int(recipe.epochs if epochs is None else epochs, name="epochs", low=1)
     _check_progress(progress)
     device = resolve_device(device)
     loss_fn = _loss(method, T, splits.num_classes).to(device)
+    return train_on(lambda: _in_memory(prepare(splits, recipe, device), recipe),
+                    lambda: _build(recipe, splits.num_classes, method, device), loss_fn, recipe, method=method,
+                    seed=seed, device=device, epochs=epochs, progress=progress)
+
+
+@dataclass(frozen=True)
+class Batches:
+    """Where one training's batches come from: ``train(generator)`` (shuffled with that ``torch.Generator``),
+    ``val()`` and ``test()`` each return a fresh iterable of ``(x, y)`` on the device (noisy training and
+    validation labels, clean test labels); ``has_val``: whether the validation split is non-empty."""
+
+    train: Callable
+    val: Callable
+    test: Callable
+    has_val: bool
+
+
+def train_on(make_batches, make_model, loss_fn, recipe, *, method, seed, device, epochs, progress=None):
+    """The one training of ``lnc``, for in-memory and streamed data alike; returns ``(model, record)``.
+
+    ``make_batches()`` gives the :class:`Batches` (called inside the timing: preparing the data is part of a
+    run's wall time); ``make_model()`` a fresh network on ``device``, built after ``torch.manual_seed(seed)``
+    (the global torch RNG is restored afterwards). :func:`fit` trains it with ``loss_fn`` under ``recipe``'s
+    optimiser and schedule, with model selection on the validation batches; the test batches are read once.
+    The record holds ``method``, ``test_accuracy``, :func:`fit`'s fields, ``epochs``, ``wall_time_s``, ``device``.
+    """
     start = time.perf_counter()
-    tensors = prepare(splits, recipe, device)
+    batches = make_batches()
     with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
         torch.manual_seed(seed)
         generator = torch.Generator().manual_seed(seed)
-        model = _build(recipe, splits.num_classes, method, device)
+        model = make_model()
         optimizer = _optimizer(model, recipe)
-        fitted = fit(model, optimizer, loss_fn, lambda: _shuffled_batches(tensors, recipe, generator),
-                     lambda: _batches(tensors.x_val, tensors.y_val), lr=recipe.lr, milestones=recipe.milestones,
-                     epochs=epochs, has_val=len(tensors.y_val) > 0, progress=progress, desc=method)
-        _, test_accuracy = evaluate(model, tensors.x_test, tensors.y_test, None)
+        fitted = fit(model, optimizer, loss_fn, lambda: batches.train(generator), batches.val, lr=recipe.lr,
+                     milestones=recipe.milestones, epochs=epochs, has_val=batches.has_val, progress=progress,
+                     desc=method)
+        _, test_accuracy = evaluate_batches(model, batches.test(), None)
     record = {"method": method, "test_accuracy": test_accuracy, **fitted, "epochs": epochs,
               "wall_time_s": round(time.perf_counter() - start, 2), "device": str(device)}
     return model, record
+
+
+def _in_memory(tensors, recipe):
+    """:class:`Batches` over :class:`Tensors`: shuffled (and augmented) training batches of ``recipe.batch_size``."""
+    return Batches(lambda generator: _shuffled_batches(tensors, recipe, generator),
+                   lambda: _batches(tensors.x_val, tensors.y_val), lambda: _batches(tensors.x_test, tensors.y_test),
+                   has_val=len(tensors.y_val) > 0)
 
 
 def fit(model, optimizer, loss_fn, train_batches, val_batches, *, lr, milestones, epochs, has_val=True,
@@ -550,12 +575,9 @@ def _run(config):
     for seed in config.seeds:
         run = dict(seed=seed, device=config.device, progress=config.progress, epochs=config.epochs)
         splits = _splits(task, _load(task), config.noise, T_true, seed, config.subset)
-        settings = {"task": task, "dataset": TASKS[task], "noise": config.noise, "rate": config.rate, "seed": seed,
-                    "protocol": config.protocol, "subset": config.subset, "n_train": len(splits.y_train),
-                    "n_val": len(splits.y_val), "n_test": len(splits.y_test),
-                    "recipe": json.loads(json.dumps(dataclasses.asdict(recipe))), "T_true": _listed(T_true),
-                    "lnc_version": __version__, "torch_version": torch.__version__, "python": platform.python_version(),
-                    "threads": torch.get_num_threads()}
+        settings = {**_settings(config, seed), "n_train": len(splits.y_train), "n_val": len(splits.y_val),
+                    "n_test": len(splits.y_test), "lnc_version": __version__, "torch_version": torch.__version__,
+                    "python": platform.python_version(), "threads": torch.get_num_threads()}
         ce = None
         for method in config.methods:
             record = dict(settings)
@@ -576,6 +598,13 @@ def _run(config):
             if config.results_dir is not None:
                 save_record(record, config.results_dir)
     return records
+
+
+def _settings(config, seed):
+    """The fields of a record that say which job it belongs to (:func:`stored_records` matches them)."""
+    return {"task": config.task, "dataset": TASKS[config.task], "noise": config.noise, "rate": config.rate,
+            "seed": seed, "protocol": config.protocol, "subset": config.subset,
+            "recipe": json.loads(json.dumps(dataclasses.asdict(config.recipe))), "T_true": _listed(config.T_true)}
 
 
 @functools.lru_cache(maxsize=1)
@@ -675,24 +704,66 @@ def noise_settings(noise, rates):
             + [(kind, 0.0) for kind in noise if kind not in NOISE_KINDS])
 
 
-def run_grid(task, settings, *, seeds=(0,), workers=1, **kwargs):
+def run_grid(task, settings, *, seeds=(0,), workers=1, executor=None, overwrite=False, **kwargs):
     """:func:`run_protocol` for each ``(noise, rate)`` in ``settings`` and each seed; records in that order.
 
-    ``workers > 1`` runs the (setting, seed) jobs in that many processes with one torch thread each (a run's
-    numbers can differ in the last digits from a run with another thread count; ``threads`` is recorded); the
-    workers end with the process that started them. ``kwargs`` go to :func:`run_protocol` (``methods``,
-    ``protocol``, ``epochs``, ``results_dir``, ...). Every job is checked before any training.
+    Each (setting, seed) is one job, seeded by its own settings, so the records do not depend on where it runs:
+
+    - ``executor``: any :class:`concurrent.futures.Executor` runs the jobs: a local process pool, Dask's
+      ``Client.get_executor()`` on a cluster, submitit's executor on Slurm (``results_dir`` must then be a folder
+      the workers share). ``None``: ``workers`` local processes, or this process when ``workers == 1``.
+    - ``workers > 1``: that many spawned processes with one torch thread each (numbers can differ in the last
+      digits from a run with another thread count; ``threads`` is recorded), ended with the process that
+      started them.
+    - Resumable: with ``results_dir``, a job whose complete records are already there with the same settings
+      (task, noise, rate, seed, protocol, recipe, epochs, subset, true T, every method) is loaded, not re-run,
+      so an interrupted grid continues where it stopped; ``overwrite=True`` re-runs every job.
+
+    ``kwargs`` go to :func:`run_protocol` (``methods``, ``protocol``, ``epochs``, ``results_dir``, ...). Every
+    job is checked before any training (:func:`check_grid`).
     """
     workers = check_int(workers, name="workers", low=1)
+    if executor is not None and not isinstance(executor, Executor):
+        raise TypeError(f"executor must be a concurrent.futures.Executor or None, got {describe(executor)}")
+    if executor is not None and workers != 1:
+        raise ValueError(f"workers must be 1 when an executor runs the jobs, got {workers}")
+    if not isinstance(overwrite, bool):
+        raise TypeError(f"overwrite must be True or False, got {describe(overwrite)}")
     configs = check_grid(task, settings, seeds=seeds, **kwargs)
-    if workers == 1:
-        return [r for config in configs for r in _run(config)]
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
+    stored = [None if overwrite else stored_records(config) for config in configs]
+    todo = [config for config, records in zip(configs, stored) if records is None]
+    if executor is None and workers > 1 and len(todo) > 1:
+        import multiprocessing
 
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
-                             initializer=_worker_init, initargs=(1, os.getpid())) as pool:
-        return [r for records in pool.map(_run, configs) for r in records]
+        with ProcessPoolExecutor(min(workers, len(todo)), mp_context=multiprocessing.get_context("spawn"),
+                                 initializer=_worker_init, initargs=(1, os.getpid())) as pool:
+            ran = list(pool.map(_run, todo))
+    elif executor is not None:
+        ran = [future.result() for future in [executor.submit(_run, config) for config in todo]]
+    else:
+        ran = [_run(config) for config in todo]
+    ran = iter(ran)
+    return [r for records in stored for r in (next(ran) if records is None else records)]
+
+
+def stored_records(config):
+    """The records of a one-seed job that its ``results_dir`` already holds, complete and with the same settings
+    (one per method, in ``config.methods`` order); ``None`` when any is missing or differs."""
+    if config.results_dir is None or len(config.seeds) != 1:
+        return None
+    expected = _settings(config, config.seeds[0])
+    identity = ("task", "noise", "rate", "seed", "protocol", "subset", "recipe", "T_true")
+    records = []
+    for method in config.methods:
+        path = config.results_dir / record_name({**expected, "method": method})
+        if not path.is_file():
+            return None
+        record = json.loads(path.read_text())
+        if any(record.get(key) != expected[key] for key in identity) or "status" not in record \
+                or record.get("epochs", config.epochs) != config.epochs:
+            return None
+        records.append(record)
+    return records
 
 
 def check_grid(task, settings, *, seeds=(0,), **kwargs):
@@ -701,10 +772,11 @@ def check_grid(task, settings, *, seeds=(0,), **kwargs):
     A chapter calls it for each of its grids right after its parameters, so that a bad parameter fails before
     hours of training, not after.
     """
-    unknown = set(kwargs) - set(inspect.signature(configure).parameters) - {"task", "noise", "rate", "seeds"}
+    options = [p for p in inspect.signature(configure).parameters if p not in ("task", "noise", "rate", "seeds")]
+    unknown = sorted(set(kwargs) - set(options))
     if unknown:
-        raise TypeError(f"run_grid has no option {sorted(unknown)[0]!r}; the options of run_protocol: "
-                        f"{[p for p in inspect.signature(configure).parameters if p not in ('task', 'noise', 'rate')]}")
+        raise TypeError(f"run_grid has no option {unknown[0]!r} (noise and rate come from settings); its options: "
+                        f"{options}")
     settings = check_sequence(settings, name="settings", item=_check_pair)
     seeds = check_sequence(seeds, name="seeds", item=check_seed)
     return [configure(task, noise=noise, rate=rate, seeds=(seed,), **kwargs) for noise, rate in settings
@@ -719,7 +791,7 @@ def _check_pair(value, name):
 
 def _check_name(value, name):
     if not isinstance(value, str):
-        raise TypeError(f"{name} must be a str, got {_describe(value)}")
+        raise TypeError(f"{name} must be a str, got {describe(value)}")
     return value
 
 

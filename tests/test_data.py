@@ -6,16 +6,28 @@ import hashlib
 import io
 import os
 import pickle
+import shutil
 import tarfile
 from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from PIL import Image
 
 from lnc import data
 
 needs_data = pytest.mark.skipif("LNC_DATA_DIR" not in os.environ, reason="LNC_DATA_DIR unset: no shared data")
+SHARED_DATA = Path(os.environ.get("LNC_DATA_DIR", "."))
+"""The shared data folder (read before a fixture points ``$LNC_DATA_DIR`` elsewhere)."""
+
+
+@pytest.fixture(autouse=True, scope="module")
+def temporary_cache(tmp_path_factory):
+    """Never the real cache: the tests of this module share one temporary cache folder (``folders``: an own one)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("LNC_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
+        yield
 
 
 @pytest.fixture
@@ -47,11 +59,63 @@ def test_missing_file_says_where_it_looked_and_how_to_get_it(folders):
         data.load_cifar10()
 
 
-def test_checksum_mismatch_is_refused(folders):
+def test_checksum_mismatch_is_refused_saying_where_and_how_to_get_the_file_again(folders):
     (folders / "cifarn").mkdir()
     np.savez(folders / "cifarn" / "cifar10n_labels.npz", clean_label=np.zeros(3), aggre_label=np.zeros(3))
-    with pytest.raises(ValueError, match="expected be0540029bef"):
+    with pytest.raises(ValueError, match=f"cifarn/cifar10n_labels.npz is damaged: .*expected be0540029bef.*Found at "
+                                         f"{folders}/cifarn/cifar10n_labels.npz: delete it and copy it again"):
         data.load_cifarn_labels("aggre")
+
+
+@needs_data
+@pytest.mark.parametrize("damage", ["truncate", "flip a byte"])
+def test_a_damaged_gzip_names_the_file_where_it_was_and_how_to_get_it_again(folders, damage):
+    """Past bug: EOFError / BadGzipFile naming no file."""
+    (folders / "mnist").mkdir()
+    for name in ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte",
+                 "t10k-labels-idx1-ubyte"):
+        shutil.copy(SHARED_DATA / "mnist" / f"{name}.gz", folders / "mnist")
+    path = folders / "mnist" / "train-labels-idx1-ubyte.gz"
+    raw = bytearray(path.read_bytes())
+    if damage == "truncate":
+        del raw[len(raw) // 2:]
+    else:
+        raw[len(raw) // 2] ^= 0xFF
+    path.write_bytes(raw)
+    with pytest.raises(ValueError, match=f"mnist/train-labels-idx1-ubyte.gz is damaged: .*Found at {path}: delete it "
+                                         "and load again with download=True to fetch it from https://"):
+        data.load_mnist()
+
+
+def test_a_verified_archive_that_fails_to_open_names_the_file_and_how_to_get_it_again(folders, monkeypatch, rng):
+    """An archive whose recorded sha256 is of a truncated copy passes the checksum but cannot be read."""
+    x = rng.integers(0, 256, (5, 32, 32, 3), dtype=np.uint8)
+    (folders / "cifar10").mkdir()
+    path = folders / "cifar10" / "cifar-10-python.tar.gz"
+    cifar_python_tarball(path, x, np.arange(5), x, np.arange(5))
+    path.write_bytes(path.read_bytes()[:200])
+    monkeypatch.setitem(data.SOURCES["cifar10"], "python",
+                        data.Source("cifar10/cifar-10-python.tar.gz", sha256(path.read_bytes())))
+    with pytest.raises(ValueError, match=f"cifar-10-python.tar.gz is damaged: it cannot be read although its sha256 "
+                                         f"matched .*Found at {path}: delete it and copy it again"):
+        data.load_cifar10()
+
+
+@pytest.mark.parametrize("call,error,match", [
+    (lambda: data.fetch("mnist"), TypeError, "source must be an lnc.data.Source .*got str 'mnist'"),
+    (lambda: data.fetch(data.SOURCES["mnist"]["t10k-labels-idx1-ubyte"], download="no"), TypeError,
+     "download must be True or False, got str 'no'"),
+    (lambda: data.load_mnist(download="no"), TypeError, "download must be True or False"),
+    (lambda: data.load_cifar10(download=1), TypeError, "download must be True or False"),
+    (lambda: data.load_cifarn_labels(["aggre"]), TypeError, "label_set must be one of"),
+    (lambda: data.load_imdb(num_words="5000"), TypeError, "num_words must be an int, got str"),
+    (lambda: data.load_imdb(maxlen=400.0), TypeError, "maxlen must be an int, got float"),
+])
+def test_loaders_refuse_wrong_types_before_reading_any_file(folders, call, error, match):
+    """Past bugs: fetch("mnist") gave AttributeError; download="no" downloaded; num_words="5000" could read the
+    cache of num_words=5000."""
+    with pytest.raises(error, match=match):
+        call()
 
 
 def test_download_from_a_url_is_verified_then_kept(folders, tmp_path):
@@ -141,6 +205,37 @@ def test_encode_pre_pads_and_keeps_the_last_tokens():
     vocab = ("<pad>", "<oov>", "good", "bad")
     out = data.encode([["good"], ["bad", "x", "good", "bad"]], vocab, maxlen=3)
     np.testing.assert_array_equal(out, [[0, 0, 2], [1, 2, 3]])
+
+
+def test_encode_reads_a_generator_of_token_lists_once():
+    token_lists = (tokens for tokens in [["good"], ["bad", "x"]])
+    np.testing.assert_array_equal(data.encode(token_lists, ("<pad>", "<oov>", "good", "bad"), maxlen=2),
+                                  [[0, 2], [3, 1]])
+
+
+VOCAB = ("<pad>", "<oov>", "good", "bad")
+
+
+@pytest.mark.parametrize("call,error,match", [
+    (lambda: data.build_vocabulary("good bad", 5), TypeError, "token_lists must be a sequence .*got str"),
+    (lambda: data.build_vocabulary(["good bad"], 5), TypeError, r"token_lists\[0\] must be a list of str, got str"),
+    (lambda: data.build_vocabulary([["good"], [1, 2]], 5), TypeError, r"token_lists\[1\] must be a list of str"),
+    (lambda: data.build_vocabulary([], 5), ValueError, "token_lists must be a non-empty sequence"),
+    (lambda: data.build_vocabulary([["good"]], 5.0), TypeError, "num_words must be an int, got float"),
+    (lambda: data.build_vocabulary([["good"]], 2), ValueError, "num_words must be an int >= 3, got 2"),
+    (lambda: data.encode("good bad", VOCAB, 3), TypeError, "token_lists must be a sequence .*got str"),
+    (lambda: data.encode(["good bad"], VOCAB, 3), TypeError, r"token_lists\[0\] must be a list of str, got str"),
+    (lambda: data.encode([["good", None]], VOCAB, 3), TypeError, r"token_lists\[0\] must be a list of str"),
+    (lambda: data.encode([["good"]], "<pad> <oov> good", 3), TypeError, "vocabulary must be a sequence"),
+    (lambda: data.encode([["good"]], ("good", "bad"), 3), ValueError, "vocabulary must start with"),
+    (lambda: data.encode([["good"]], VOCAB, "3"), TypeError, "maxlen must be an int, got str"),
+    (lambda: data.encode([["good"]], VOCAB, 0), ValueError, "maxlen must be an int >= 1, got 0"),
+    (lambda: data.tokenize(b"good"), TypeError, "text must be a str, got bytes"),
+])
+def test_imdb_text_functions_refuse_bad_input(call, error, match):
+    """Past bug: a str where token lists are expected was read as its characters."""
+    with pytest.raises(error, match=match):
+        call()
 
 
 def imdb_tarball(path, reviews):
@@ -243,17 +338,43 @@ def test_noisy_splits_are_disjoint_seeded_and_sized():
     assert not np.array_equal(data.noisy_splits(d, noisy, seed=4, subset=60).x_val, s.x_val)
 
 
-@pytest.mark.parametrize("kwargs,match", [
-    (dict(noisy_labels=np.zeros(99, dtype=int)), r"noisy_labels must have shape \(100,\)"),
-    (dict(noisy_labels=np.full(100, 4)), r"noisy_labels must lie in \[0, 4\)"),
-    (dict(subset=101), r"subset must be None or an int in \[2, 100\]"),
-    (dict(val_fraction=0.6), r"val_fraction must lie in \[0.0, 0.5\]"),
+def test_noisy_splits_store_T_checked_as_float64():
+    d = toy_dataset()
+    T = [[0.7, 0.3, 0, 0], [0, 0.8, 0.2, 0], [0, 0, 1, 0], [0.1, 0, 0, 0.9]]  # asymmetric
+    for given in (T, torch.tensor(T, dtype=torch.float64)):
+        stored = data.noisy_splits(d, d.y_train, seed=0, T=given).T
+        assert isinstance(stored, np.ndarray) and stored.dtype == np.float64
+        np.testing.assert_array_equal(stored, np.array(T))
+
+
+@pytest.mark.parametrize("kwargs,error,match", [
+    (dict(noisy_labels=np.zeros(99, dtype=int)), ValueError, r"noisy_labels must have shape \(100,\)"),
+    (dict(noisy_labels=np.full(100, 4)), ValueError, r"noisy_labels must lie in \[0, 4\)"),
+    (dict(subset=101), ValueError, r"subset must be an int in \[2, 100\]"),
+    (dict(subset="60"), TypeError, "subset must be an int, got str"),
+    (dict(val_fraction=0.6), ValueError, r"val_fraction must lie in \[0.0, 0.5\]"),
+    (dict(val_fraction=0.01, subset=20), ValueError, "val_fraction must leave at least one of the 20 examples"),
+    (dict(T="identity"), TypeError, "T must be an array of real numbers, got str"),
+    (dict(T=np.full((4, 4), np.nan)), ValueError, "T must be finite and non-negative, got nan"),
+    (dict(T=np.eye(3)), ValueError, r"T must have shape \(4, 4\) for the 4 classes of dataset, got \(3, 3\)"),
+    (dict(T=np.full((4, 4), 0.5)), ValueError, "T must be row-stochastic"),
+    (dict(T=np.eye(4) + 0j), TypeError, "T must be an array of real numbers, got dtype complex128"),
+    (dict(T=np.ma.masked_array(np.eye(4), mask=np.eye(4))), TypeError, "T must be an array of real numbers"),
 ])
-def test_noisy_splits_refuse_bad_input(kwargs, match):
+def test_noisy_splits_refuse_bad_input(kwargs, error, match):
+    """Past bugs: any T was stored (a str, NaN, the wrong size); a positive val_fraction could give no validation
+    example; a str subset raised ValueError."""
     d = toy_dataset()
     kwargs = {"noisy_labels": d.y_train, "seed": 0, **kwargs}
-    with pytest.raises(ValueError, match=match):
+    with pytest.raises(error, match=match):
         data.noisy_splits(d, kwargs.pop("noisy_labels"), **kwargs)
+
+
+def test_noisy_splits_refuse_a_dataset_with_fewer_images_than_labels():
+    d = toy_dataset()
+    short = data.Dataset("short", d.x_train[:90], d.y_train, d.x_test, d.y_test, d.class_names)
+    with pytest.raises(ValueError, match=r"dataset.x_train must hold one example per label .*\(100\), got 90"):
+        data.noisy_splits(short, d.y_train, seed=0)
 
 
 def write_image(path, color):
@@ -305,3 +426,20 @@ def test_mini_webvision_keeps_the_first_classes_of_the_google_images(tmp_path):
     image, label = splits["val"][0]
     assert image.size == (8, 6) and image.getpixel((0, 0))[2] > 200 and label == 1
     assert len(data.load_webvision(tmp_path, sources=("google", "flickr"))["train"]) == 2
+
+
+@pytest.mark.parametrize("kwargs,error,match", [
+    (dict(sources=()), ValueError, "sources must be a non-empty sequence"),
+    (dict(sources="google"), TypeError, "sources must be a sequence .*got str"),
+    (dict(sources=("google", "bing")), ValueError, r"sources\[1\] must be one of \('google', 'flickr'\), got 'bi"),
+    (dict(sources=("google", "google")), ValueError, "sources must name each source once"),
+    (dict(num_classes=1001), ValueError, r"num_classes must be an int in \[2, 1000\], got 1001"),
+    (dict(root=None), TypeError, "root must be a path .*got NoneType"),
+])
+def test_mini_webvision_refuses_bad_arguments(tmp_path, kwargs, error, match):
+    """Past bug: sources=() gave an empty training set, and a str was read as its characters."""
+    (tmp_path / "info").mkdir()
+    (tmp_path / "info" / "train_filelist_google.txt").write_text("google/q0001/a.jpg 0\n")
+    (tmp_path / "info" / "val_filelist.txt").write_text("v.jpg 1\n")
+    with pytest.raises(error, match=match):
+        data.load_webvision(kwargs.pop("root", tmp_path), **kwargs)

@@ -83,7 +83,7 @@ def test_estimate_T_rows_are_renormalised():
     ("probs", {}, TypeError, "noisy_probs must be an array"),
     (np.eye(2), {"quantile": 97}, ValueError, r"quantile must be a float in \(0, 1\) or None"),
     (np.eye(2), {"quantile": 0.0}, ValueError, "quantile must be"),
-    (np.eye(2), {"quantile": True}, ValueError, "quantile must be"),
+    (np.eye(2), {"quantile": True}, TypeError, "quantile must be"),
 ])
 def test_estimate_T_rejects_bad_input(probs, kw, error, match):
     with pytest.raises(error, match=match):

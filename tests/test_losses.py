@@ -446,3 +446,40 @@ def test_complex_and_masked_matrices_are_refused(T):
         lnc.forward_loss(H, Y, T)
     with pytest.raises(TypeError, match="noisy_probs must be an array of real numbers"):
         lnc.estimate_T(T)
+
+
+@pytest.mark.parametrize("make", [lambda T: (lambda h, y: lnc.forward_loss(h, y, T)), lnc.ForwardCorrectedLoss])
+def test_forward_loss_refuses_minus_inf_logits_like_every_loss(make):
+    """Past bug: a -inf logit gave a finite forward-corrected loss (the only loss that accepted it), although
+    every other loss refuses non-finite logits."""
+    logits = torch.tensor([[0.0, -math.inf, 0.0]] * 2)
+    with pytest.raises(ValueError, match="logits must be finite, got NaN or inf"):
+        make(GOOD_T)(logits, Y)
+
+
+@pytest.mark.parametrize("dtype", [torch.float16, torch.float32])
+def test_bootstrap_soft_loss_is_finite_when_a_class_other_than_the_target_has_probability_zero(dtype):
+    """Past bug: a row spread beyond the dtype's range made a probability exactly 0, and the entropy term
+    0 * log 0 = 0 * -inf gave a NaN loss (and NaN gradients) instead of the finite value of the definition."""
+    big = torch.finfo(dtype).max * 0.75
+    logits = torch.tensor([[big, -big, 0.0]], dtype=dtype, requires_grad=True)
+    loss = lnc.bootstrap_soft_loss(logits, torch.tensor([0]))
+    loss.backward()
+    assert loss.item() == 0.0 and torch.isfinite(logits.grad).all()
+
+
+@pytest.mark.parametrize("name", ["ce", "bootstrap_soft", "bootstrap_hard", "backward"])
+def test_a_loss_that_overflows_finite_logits_says_so_instead_of_returning_inf(name):
+    """Past bug: finite logits whose row spread exceeds the dtype's range gave an inf loss (cross-entropy, the
+    bootstraps) or a message that blamed NaN or inf logits that were not there (backward)."""
+    big = torch.finfo(torch.float32).max * 0.75
+    logits = torch.tensor([[big, -big, 0.0]])
+    loss = lnc.make_loss(name, T=GOOD_T if name == "backward" else None)
+    with pytest.raises(ValueError, match=r"logits must be small enough for a finite loss in torch.float32"):
+        loss(logits, torch.tensor([1]))
+
+
+def test_logits_of_another_size_than_T_name_T():
+    """Past bug: the message named only the logits when T had another number of classes."""
+    with pytest.raises(ValueError, match=r"c = 2 \(the size of T\), got \(2, 3\)"):
+        lnc.forward_loss(H, Y, np.eye(2))

@@ -81,6 +81,15 @@ def test_binary_asymmetric_T():
     np.testing.assert_array_equal(lnc.binary_asymmetric_T(0.2, reverse_rate=0.0), [[1.0, 0.0], [0.2, 0.8]])
 
 
+def test_binary_asymmetric_T_at_rate_0_is_the_identity_and_stays_invertible_above_one_half():
+    """Past bug: rate 0 gave [[0.95, 0.05], [0, 1]], noise in one direction, where the official code gives the
+    identity. Rates above 0.5 (the IMDB chapter runs 0.6) keep det T = 1 - rate - reverse_rate non-zero."""
+    np.testing.assert_array_equal(lnc.binary_asymmetric_T(0.0), np.eye(2))
+    for rate in (0.6, 0.9):
+        T = lnc.binary_asymmetric_T(rate)
+        assert abs(np.linalg.det(T) - (1 - rate - 0.05)) < 1e-12
+
+
 @pytest.mark.parametrize("T", [lnc.symmetric_T(10, 0.2), lnc.symmetric_T(10, 0.6), lnc.mnist_asymmetric_T(0.6),
                                lnc.cifar10_asymmetric_T(0.2), lnc.binary_asymmetric_T(0.4),
                                random_T(7, np.random.default_rng(3))],
@@ -190,3 +199,24 @@ def test_paper_T_passes_the_cifar100_grouping_and_refuses_unknown_settings():
         paper_T("svhn", "symmetric", 0.2)
     with pytest.raises(ValueError, match="noise must be one of"):
         paper_T("mnist", "pairflip", 0.2)
+
+
+@pytest.mark.parametrize("labels", [[[0, 1], [1]], (k for k in range(2)), {0: 1}])
+def test_ragged_or_lazy_labels_are_refused_naming_labels(labels):
+    """Past bug: ragged nested lists raised numpy's "inhomogeneous shape" ValueError, which named no argument, and a
+    generator or a dict was reported as a wrong shape ``()``."""
+    with pytest.raises(TypeError, match=r"labels must be an integer array \(N,\)"):
+        lnc.corrupt_labels(labels, lnc.pair_T(2, {0: 1}, 0.2), 0)
+
+
+def test_empirical_T_refuses_more_classes_than_examples_before_counting():
+    """Past bug: num_classes = 10**10 overflowed inside np.bincount (OverflowError) instead of saying that the
+    classes without examples leave rows of T undefined."""
+    with pytest.raises(ValueError, match="clean must hold every class .* 2 examples for num_classes = 10000000000"):
+        lnc.empirical_T([0, 1], [0, 1], 10 ** 10)
+
+
+def test_cifar100_grouping_must_be_a_name():
+    """Past bug: an array as grouping raised numpy's "truth value of an array is ambiguous"."""
+    with pytest.raises(TypeError, match="grouping must be one of"):
+        lnc.cifar100_asymmetric_T(0.2, grouping=np.array(["blocks", "superclass"]))

@@ -55,7 +55,7 @@ def test_train_transform_is_a_random_window_possibly_flipped():
         assert step in (1, -1) and red == [red[0] + step * k for k in range(20)]
         seen.add((min(red), step))
     assert len(seen) > 5 and {s for _, s in seen} == {1, -1}
-    with pytest.raises(ValueError, match="crop must lie in"):
+    with pytest.raises(ValueError, match=r"crop must be an int in \[1, 32\], got 40"):
         streaming.ImageTransform(True, crop=40, resize=32)
 
 
@@ -91,9 +91,11 @@ def test_an_unusable_estimate_fails_its_corrections_not_the_run(tmp_path, monkey
 
 @pytest.mark.parametrize("kwargs,match", [
     (dict(dataset="clothing2m"), "dataset must be one of"),
-    (dict(methods=("forward",)), "methods must be a non-empty sequence of names from"),
+    (dict(methods=("forward",)), r"methods\[0\] must be one of \('ce', 'backward_est', 'forward_est'\)"),
     (dict(val_size=42), r"val_size must lie in \[0, 42\)"),
-    (dict(recipe=dataclasses.replace(streaming.WEB_RECIPE, epochs=0)), "epochs must be an int >= 1"),
+    (dict(val_size=-1), r"val_size must be an int >= 0"),
+    (dict(seed=-1), r"seed must be an int >= 0"),
+    (dict(results_dir="/dev/null/out"), "results_dir"),
 ])
 def test_web_protocol_refuses_bad_configurations(tmp_path, kwargs, match):
     write_clothing1m(tmp_path)
@@ -102,12 +104,25 @@ def test_web_protocol_refuses_bad_configurations(tmp_path, kwargs, match):
         streaming.run_web_protocol(kwargs.pop("dataset", "clothing1m"), tmp_path, **kwargs)
 
 
+def test_a_recipe_with_zero_epochs_cannot_be_made():
+    with pytest.raises(ValueError, match="recipe.epochs must be an int >= 1"):
+        dataclasses.replace(streaming.WEB_RECIPE, epochs=0)
+
+
+def test_command_line_reports_a_failed_correction(monkeypatch, capsys):
+    """Past bug: a correction that could not use T_hat crashed the command line with TypeError (100 * None)."""
+    monkeypatch.setattr(streaming, "run_web_protocol", lambda dataset, root, **kwargs: [
+        {"method": "backward_est", "status": "failed", "test_accuracy": None, "error": "T must be non-singular"}])
+    streaming.main(["clothing1m", "--root", "/data/Clothing1M"])
+    assert "backward_est  failed: T must be non-singular" in capsys.readouterr().out
+
+
 def test_command_line_passes_its_options_on(monkeypatch, capsys):
     calls = []
 
     def fake(dataset, root, **kwargs):
         calls.append((dataset, root, kwargs))
-        return [{"method": "ce", "test_accuracy": 0.5, "best_epoch": 1, "epochs": 3}]
+        return [{"method": "ce", "status": "ok", "test_accuracy": 0.5, "best_epoch": 1, "epochs": 3}]
 
     monkeypatch.setattr(streaming, "run_web_protocol", fake)
     streaming.main(["webvision", "--root", "/data/WebVision", "--epochs", "3", "--methods", "ce"])

@@ -2,10 +2,10 @@
 raised before any training, augmentation, the Keras-style weight decay, result tables."""
 
 import json
-import math
 import os
 import signal
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -353,3 +353,57 @@ def test_a_diverging_run_stops_and_keeps_its_best_epoch(toy_mnist, monkeypatch):
     record = training.run_protocol("mnist", methods=("backward",), **{**FAST, "epochs": 4})[0]
     assert record["diverged"] and record["best_epoch"] == 1 and len(calls) == 2
     assert record["curves"]["train_loss"][1] is None and 0.0 <= record["test_accuracy"] <= 1.0
+
+
+def test_a_grid_resumes_from_its_stored_records(toy_mnist, monkeypatch, tmp_path):
+    """A job whose complete records are in results_dir with the same settings is loaded, not re-run."""
+    grid = dict(seeds=(0, 1), methods=("ce", "forward_est"), results_dir=tmp_path, epochs=2, device="cpu")
+    first = training.run_grid("mnist", [("symmetric", 0.2)], **grid)
+    ran = []
+    monkeypatch.setattr(training, "_run", lambda config: ran.append(config.seeds) or pytest.fail("re-ran a job"))
+    assert training.run_grid("mnist", [("symmetric", 0.2)], **grid) == first
+    path = tmp_path / results.record_name(first[3])  # seed 1, forward_est: another recipe, so that job re-runs
+    path.write_text(json.dumps({**first[3], "recipe": {**first[3]["recipe"], "lr": 0.5}}))
+    monkeypatch.setattr(training, "_run", lambda config: ran.append(config.seeds) or ["new"])
+    assert training.run_grid("mnist", [("symmetric", 0.2)], **grid) == first[:2] + ["new"]
+    assert ran == [(1,)]
+    assert training.run_grid("mnist", [("symmetric", 0.2)], overwrite=True, **grid) == ["new", "new"]
+    path.unlink()  # an incomplete job re-runs
+    assert training.run_grid("mnist", [("symmetric", 0.2)], **grid) == first[:2] + ["new"]
+
+
+def test_run_grid_checks_its_executor_options(toy_mnist):
+    with pytest.raises(TypeError, match="executor must be a concurrent.futures.Executor"):
+        training.run_grid("mnist", [("symmetric", 0.2)], executor="dask")
+    with pytest.raises(ValueError, match="workers must be 1 when an executor runs the jobs"):
+        training.run_grid("mnist", [("symmetric", 0.2)], executor=ThreadPoolExecutor(1), workers=2)
+    with pytest.raises(TypeError, match="overwrite must be True or False"):
+        training.run_grid("mnist", [("symmetric", 0.2)], overwrite="yes")
+    with pytest.raises(TypeError, match=r"run_grid has no option 'noise' \(noise and rate come from settings\)"):
+        training.run_grid("mnist", [("symmetric", 0.2)], noise="asymmetric")
+
+
+def _without_timing(records):
+    return [{k: v for k, v in r.items() if k != "wall_time_s"} for r in records]
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not os.environ.get("LNC_DATA_DIR"), reason="LNC_DATA_DIR unset: MNIST not available")
+def test_a_grid_on_a_dask_cluster_gives_the_records_of_a_serial_run(tmp_path):
+    """Dask's Client.get_executor() on a LocalCluster of 2 worker processes (one thread each, as Dask sets)."""
+    from distributed import Client, LocalCluster
+
+    grid = dict(seeds=(0, 1), methods=("ce", "forward", "forward_est"), epochs=1, subset=300, device="cpu")
+    settings = [("symmetric", 0.2), ("asymmetric", 0.3)]
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
+            Client(cluster) as client:
+        on_dask = training.run_grid("mnist", settings, executor=client.get_executor(),
+                                    results_dir=tmp_path / "dask", **grid)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        serial = training.run_grid("mnist", settings, results_dir=tmp_path / "serial", **grid)
+    finally:
+        torch.set_num_threads(threads)
+    assert len(on_dask) == 12 and _without_timing(on_dask) == _without_timing(serial)
+    assert sorted(p.name for p in (tmp_path / "dask").iterdir()) == sorted(p.name for p in (tmp_path / "serial").iterdir())
