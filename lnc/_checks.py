@@ -20,6 +20,10 @@ PROBS_ROW_SUM_ATOL = 1e-3
 
 REDUCTIONS = ("mean", "sum", "none")
 
+NUMPY_FLOATS = (torch.float16, torch.float32, torch.float64)
+LOGIT_DTYPES = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
+"""The floating dtypes that torch's losses compute in (not the float8 storage formats)."""
+
 
 def as_float64_array(x, *, name):
     """Return a numpy or torch array-like of real numbers as a float64 numpy array (a copy when converting).
@@ -28,10 +32,11 @@ def as_float64_array(x, *, name):
     and masked arrays (the mask would be ignored).
     """
     if isinstance(x, torch.Tensor):
-        if x.is_complex():
+        if x.is_complex() or x.is_quantized or x.layout != torch.strided or x.is_nested:
             raise TypeError(f"{name} must be an array of real numbers, got {describe(x)}")
         x = x.detach().cpu()
-        x = (x.double() if x.dtype == torch.bfloat16 else x).numpy()  # numpy has no bfloat16; exact in float64
+        # numpy has no bfloat16 or float8: those go through float64, which holds them exactly
+        x = (x.double() if x.is_floating_point() and x.dtype not in NUMPY_FLOATS else x).numpy()
     if isinstance(x, (str, bytes)) or x is None or isinstance(x, np.ma.MaskedArray):
         raise TypeError(f"{name} must be an array of real numbers, got {type(x).__name__}")
     try:
@@ -80,7 +85,8 @@ def _check_rows_in_simplex(x, name, atol, what, hint):
 def check_labels(labels, num_classes, *, name="labels"):
     """Return a 1-D int64 numpy array of labels in ``[0, num_classes)``."""
     if isinstance(labels, torch.Tensor):
-        if labels.is_floating_point() or labels.is_complex() or labels.dtype == torch.bool:
+        if labels.is_floating_point() or labels.is_complex() or labels.dtype == torch.bool or labels.is_quantized \
+                or labels.layout != torch.strided or labels.is_nested:
             raise TypeError(f"{name} must be an integer array, got {describe(labels)}")
         labels = labels.detach().cpu().numpy()
     if isinstance(labels, (str, bytes)) or labels is None or isinstance(labels, np.ma.MaskedArray):
@@ -191,10 +197,13 @@ def check_logits_targets(logits, targets, *, num_classes=None, finite=True, redu
     caller's check of the result (one check of the output instead of one of every logit).
     ``reduction="mean"`` refuses an empty batch, whose mean is undefined.
     """
-    if not isinstance(logits, torch.Tensor) or not logits.is_floating_point():
-        raise TypeError(f"logits must be a floating-point torch.Tensor, got {describe(logits)}")
+    if not isinstance(logits, torch.Tensor) or logits.dtype not in LOGIT_DTYPES or logits.layout != torch.strided \
+            or logits.is_nested:
+        raise TypeError(f"logits must be a floating-point torch.Tensor (dense; float16, bfloat16, float32 or float64), "
+                        f"got {describe(logits)}")
     if not isinstance(targets, torch.Tensor) or targets.is_floating_point() or targets.is_complex() \
-            or targets.dtype == torch.bool:
+            or targets.dtype == torch.bool or targets.is_quantized or targets.layout != torch.strided \
+            or targets.is_nested:
         raise TypeError(f"targets must be an integer torch.Tensor, got {describe(targets)}")
     if logits.ndim != 2 or logits.shape[1] < 2 or logits.shape[1] != (num_classes or logits.shape[1]):
         expected = (f"c = {num_classes}" + (f" (the size of {classes_of})" if classes_of else "") if num_classes
@@ -252,7 +261,7 @@ def reduce_loss(per_example, reduction):
 def describe(x):
     """A short description of ``x`` for an error message: its type, and its value or dtype."""
     if isinstance(x, torch.Tensor):
-        return f"torch.Tensor of dtype {x.dtype}"
+        return f"torch.Tensor of dtype {x.dtype}" + ("" if x.layout == torch.strided else f" and layout {x.layout}")
     if isinstance(x, np.ndarray):
         return f"numpy array of dtype {x.dtype} and shape {x.shape}"
     text = repr(x)

@@ -9,7 +9,7 @@ import torch
 from torch import nn
 from torch.func import functional_call, hessian
 
-from ._checks import check_int, check_sequence, describe
+from ._checks import LOGIT_DTYPES, check_int, check_sequence, describe
 
 
 def logit_hessian(loss, logits, target):
@@ -20,7 +20,7 @@ def logit_hessian(loss, logits, target):
     ``diag(p) - p p^T`` with ``p = softmax(h)``, whatever the target or T.
     """
     _check_loss(loss)
-    if not isinstance(logits, torch.Tensor) or not logits.is_floating_point():
+    if not isinstance(logits, torch.Tensor) or logits.dtype not in LOGIT_DTYPES or logits.layout != torch.strided:
         raise TypeError(f"logits must be a floating-point torch.Tensor of shape (c,), got {describe(logits)}")
     if logits.ndim != 1 or logits.shape[0] < 2:
         raise ValueError(f"logits must have shape (c,) with c >= 2, got {tuple(logits.shape)}")

@@ -110,6 +110,7 @@ def load_records(results_dir, **where):
 
 def setting(record):
     """The noise setting of a record as a column label: ``"none"``, ``"symmetric 0.2"``, ``"aggre"``, ..."""
+    record = _check_record(record, name="record", fields=("noise", "rate"))
     return record["noise"] if record["rate"] is None else f"{record['noise']} {record['rate']:g}"
 
 
@@ -208,7 +209,8 @@ def estimation_table(records, digits=3):
     """
     records = _check_records(records)
     digits = check_int(digits, name="digits", low=0)
-    ce = [r for r in records if r["method"] == "ce"]
+    ce = [_check_record(r, name=f"records[{k}]", fields=("best_epoch",)) for k, r in enumerate(records)
+          if r["method"] == "ce"]
     if not ce:
         raise ValueError("records must hold CE runs (method 'ce'), the ones that estimate T, got the methods "
                          f"{list(dict.fromkeys(r['method'] for r in records))}")
@@ -244,7 +246,8 @@ def run_summary(records):
 
 def _task_summary(task, runs):
     """The line of :func:`run_summary` for ``runs``, the records of ``task``."""
-    ok = [r for r in runs if r.get("status", "ok") == "ok"]
+    ok = [_check_record(r, name=f"the record of {task}", fields=SUMMARY_FIELDS) for r in runs
+          if r.get("status", "ok") == "ok"]
     if not ok:
         return f"{task}: no successful run ({len(runs)} failed)"
     first = ok[0]
@@ -254,6 +257,10 @@ def _task_summary(task, runs):
             f"{first['n_train']} train / {first['n_val']} val, seeds {sorted({r['seed'] for r in ok})}, "
             f"{len({setting(r) for r in ok})} settings, {len(ok)} trainings, "
             f"{minutes:.0f} min on {sorted({r['device'] for r in ok})}")
+
+
+SUMMARY_FIELDS = ("protocol", "recipe", "epochs", "n_train", "n_val", "seed", "noise", "rate", "wall_time_s", "device")
+"""The fields :func:`run_summary` reads from a successful record."""
 
 
 def _as_path(path, *, name):
@@ -319,6 +326,11 @@ def _check_record(record, *, name, fields):
     missing = [field for field in fields if field not in record]
     if missing:
         raise ValueError(f"{name} must have the field {missing[0]!r}, got the fields {list(record)}")
+    for field in set(fields) & {"task", "method", "noise"}:
+        if not isinstance(record[field], str):
+            raise TypeError(f"{name}[{field!r}] must be a str, got {type(record[field]).__name__}")
+    if "rate" in fields and record["rate"] is not None:
+        check_rate(_check_number(record["rate"], name=f"{name}['rate']"), name=f"{name}['rate']")
     return record
 
 
@@ -341,9 +353,11 @@ def _check_str(value, *, name):
 
 
 def _check_number(value, *, name):
-    """Return ``value`` after checking it is a real number (not a bool)."""
+    """Return ``value`` after checking it is a finite real number (not a bool)."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
+    if not math.isfinite(value):
+        raise ValueError(f"{name} must be finite, got {value}")
     return value
 
 
@@ -363,8 +377,7 @@ def _check_published(published):
             name = f"published[{method!r}][{key!r}]"
             if not isinstance(key, str) or not isinstance(cell, (tuple, list)) or len(cell) != 2:
                 raise TypeError(f"{name} must be a (mean, std or None) pair under a str setting, got {cell!r}")
-            mean = _check_number(cell[0], name=f"{name}[0]")
-            std = 0.0 if cell[1] is None else _check_number(cell[1], name=f"{name}[1]")
-            if not (math.isfinite(mean) and math.isfinite(std) and std >= 0):
-                raise ValueError(f"{name} must be a finite mean and a finite std >= 0 or None, got {cell!r}")
+            _check_number(cell[0], name=f"{name}[0]")
+            if cell[1] is not None and _check_number(cell[1], name=f"{name}[1]") < 0:
+                raise ValueError(f"{name}[1] must be a std >= 0 or None, got {cell[1]!r}")
     return published

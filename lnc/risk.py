@@ -4,7 +4,7 @@
 import numpy as np
 import torch
 
-from ._checks import as_float64_array, check_int, check_probabilities, describe
+from ._checks import LOGIT_DTYPES, as_float64_array, check_int, check_probabilities, describe
 
 
 def conditional_risk(loss, logits, label_probs):
@@ -26,7 +26,7 @@ def conditional_risk(loss, logits, label_probs):
         ``c >= 2``; ``label_probs`` is not a distribution over the c classes.
     """
     _check_loss(loss)
-    if not isinstance(logits, torch.Tensor) or not logits.is_floating_point():
+    if not isinstance(logits, torch.Tensor) or logits.dtype not in LOGIT_DTYPES or logits.layout != torch.strided:
         raise TypeError(f"logits must be a floating-point torch.Tensor of shape (c,), got {describe(logits)}")
     if logits.ndim != 1 or logits.shape[0] < 2:
         raise ValueError(f"logits must have shape (c,) with c >= 2, got {tuple(logits.shape)}")

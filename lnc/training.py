@@ -88,22 +88,26 @@ class Recipe:
     model_kwargs: dict = field(default_factory=dict)
 
     def __post_init__(self):
+        """Check every field; store numbers as Python ints and floats (a record is JSON)."""
         check_choice(self.model, MODELS, name="recipe.model")
-        check_int(self.epochs, name="recipe.epochs", low=1)
         check_choice(self.optimizer, ("adagrad", "sgd"), name="recipe.optimizer")
-        for name in ("lr", "momentum", "weight_decay"):
-            check_real(getattr(self, name), name=f"recipe.{name}", positive=name == "lr")
         if not isinstance(self.decay_all, bool):
             raise TypeError(f"recipe.decay_all must be a bool, got {self.decay_all!r}")
-        milestones = check_sequence(self.milestones, name="recipe.milestones", nonempty=False,
-                                    item=lambda m, name: check_int(m, name=name, low=0))
-        object.__setattr__(self, "milestones", milestones)
-        check_int(self.batch_size, name="recipe.batch_size", low=1)
         check_choice(self.augment, AUGMENTATIONS, name="recipe.augment")
         check_choice(self.normalize, NORMALIZATIONS, name="recipe.normalize")
-        if self.quantile is not None:
-            check_rate(self.quantile, name="recipe.quantile", low=1e-12, high=1 - 1e-12)
-        object.__setattr__(self, "model_kwargs", check_mapping(self.model_kwargs, name="recipe.model_kwargs"))
+        checked = {
+            "epochs": check_int(self.epochs, name="recipe.epochs", low=1),
+            "batch_size": check_int(self.batch_size, name="recipe.batch_size", low=1),
+            **{name: check_real(getattr(self, name), name=f"recipe.{name}", positive=name == "lr")
+               for name in ("lr", "momentum", "weight_decay")},
+            "milestones": check_sequence(self.milestones, name="recipe.milestones", nonempty=False,
+                                         item=lambda m, name: check_int(m, name=name, low=0)),
+            "quantile": None if self.quantile is None else check_rate(self.quantile, name="recipe.quantile",
+                                                                      low=1e-12, high=1 - 1e-12),
+            "model_kwargs": check_mapping(self.model_kwargs, name="recipe.model_kwargs"),
+        }
+        for name, value in checked.items():
+            object.__setattr__(self, name, value)
 
 
 AUGMENTATIONS = (None, "shift", "crop")
@@ -172,7 +176,7 @@ def resolve_device(device="auto"):
         device = torch.device(device)
     except RuntimeError as err:
         raise ValueError(f"device must be 'auto', 'cpu' or 'cuda[:k]', got {device!r}") from err
-    if device.type not in ("cpu", "cuda"):
+    if device.type not in ("cpu", "cuda") or (device.type == "cpu" and device.index not in (None, 0)):
         raise ValueError(f"device must be 'auto', 'cpu' or 'cuda[:k]', got {str(device)!r}")
     if device.type == "cuda" and not torch.cuda.is_available():
         raise ValueError("device is 'cuda' but no CUDA device is available; use device='auto' or 'cpu'")

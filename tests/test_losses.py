@@ -483,3 +483,13 @@ def test_logits_of_another_size_than_T_name_T():
     """Past bug: the message named only the logits when T had another number of classes."""
     with pytest.raises(ValueError, match=r"c = 2 \(the size of T\), got \(2, 3\)"):
         lnc.forward_loss(H, Y, np.eye(2))
+
+
+@pytest.mark.parametrize("logits", [H.to(torch.float8_e4m3fn), H.to_sparse()])
+@pytest.mark.parametrize("name", ["ce", "forward", "backward", "unhinged"])
+def test_float8_and_sparse_logits_are_refused_with_a_type_error(name, logits):
+    """Past bug: float8 or sparse logits passed the "floating point" check and failed inside log_softmax with
+    NotImplementedError."""
+    loss = lnc.make_loss(name, T=GOOD_T if name in ("forward", "backward") else None)
+    with pytest.raises(TypeError, match=r"logits must be a floating-point torch.Tensor \(dense; float16"):
+        loss(logits, Y)

@@ -46,3 +46,12 @@ def test_condition_number_of_symmetric_T_has_closed_form(c, rate):
 def test_metrics_reject_bad_input(call, error, match):
     with pytest.raises(error, match=match):
         call()
+
+
+def test_accuracy_takes_bfloat16_logits():
+    """Past bug: a bfloat16 tensor (a common autocast output) failed inside numpy with "Got unsupported
+    ScalarType BFloat16", a TypeError that named no argument."""
+    scores = torch.tensor([[0.1, 2.0], [3.0, -1.0]], dtype=torch.bfloat16)
+    assert lnc.accuracy(scores, [1, 1]) == 0.5
+    with pytest.raises(TypeError, match="labels must be an integer array"):
+        lnc.accuracy(scores, torch.tensor([1.0, 0.0], dtype=torch.bfloat16))

@@ -122,3 +122,24 @@ def test_load_pretrained_keeps_a_fresh_classifier_and_refuses_other_weights(tmp_
     torch.save(models.cifar_resnet(n=1).state_dict(), tmp_path / "other.pth")
     with pytest.raises(ValueError, match=r"other.pth: weights do not fit ResNet50: .*missing \['conv1.weight'"):
         models.load_pretrained(target, tmp_path / "other.pth")
+
+
+def test_numpy_ints_are_sizes_and_bad_options_name_their_argument():
+    """Past bug: ``mlp([np.int64(4), 3])`` and ``num_classes=np.int64(3)`` were refused as "not positive ints";
+    a bad ``num_classes`` was reported as a bad ``sizes``; ``bounded="no"`` gave a bounded network; a list as the
+    model name raised "unhashable type"; a str dropout raised a bare comparison TypeError."""
+    import numpy as np
+
+    assert models.mlp([np.int64(4), 3])(torch.zeros(2, 4)).shape == (2, 3)
+    assert models.build_model("mnist_fc", num_classes=np.int64(3), hidden=(4,))(torch.zeros(2, 784)).shape == (2, 3)
+    for call, error, match in [
+        (lambda: models.build_model("mnist_fc", num_classes=0), ValueError, "num_classes must be an int >= 2"),
+        (lambda: models.build_model("mnist_fc", bounded="no"), TypeError, "bounded must be a bool"),
+        (lambda: models.build_model(["mnist_fc"]), TypeError, "model must be one of"),
+        (lambda: models.build_model("mnist_fc", depth=3), TypeError, "model 'mnist_fc' has no option 'depth'"),
+        (lambda: models.mlp([4, 3], dropout="0.2"), TypeError, "dropout must be a real number"),
+        (lambda: models.cifar_resnet(n=1, widths=()), ValueError, "widths must be a non-empty sequence"),
+        (lambda: models.count_parameters(None), TypeError, "model must be a torch.nn.Module"),
+    ]:
+        with pytest.raises(error, match=match):
+            call()

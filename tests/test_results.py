@@ -248,8 +248,8 @@ def test_accuracy_table_refuses_methods_and_settings_that_are_not_names_in_recor
     ({"ce": {"aggre": (87.77,)}}, TypeError, r"published\['ce'\]\['aggre'\] must be a \(mean, std or None\) pair"),
     ({"ce": {"aggre": 87.77}}, TypeError, r"published\['ce'\]\['aggre'\] must be a \(mean, std or None\) pair"),
     ({"ce": {"aggre": ("87.77", None)}}, TypeError, r"published\['ce'\]\['aggre'\]\[0\] must be a real number"),
-    ({"ce": {"aggre": (87.77, -0.4)}}, ValueError, r"published\['ce'\]\['aggre'\] must be a finite mean"),
-    ({"ce": {"aggre": (math.nan, None)}}, ValueError, r"published\['ce'\]\['aggre'\] must be a finite mean"),
+    ({"ce": {"aggre": (87.77, -0.4)}}, ValueError, r"published\['ce'\]\['aggre'\]\[1\] must be a std >= 0 or None"),
+    ({"ce": {"aggre": (math.nan, None)}}, ValueError, r"published\['ce'\]\['aggre'\]\[0\] must be finite, got nan"),
     (published.CLOTHING1M, TypeError, r"published\['ce \(1M noisy\)'\] must be a dict"),
     ([("ce", {"aggre": (87.77, 0.38)})], TypeError, "published must be a dict"),
     ({}, ValueError, "published must hold at least one method")])

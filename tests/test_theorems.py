@@ -116,3 +116,43 @@ def test_mlp_and_convnet_shapes_and_parameter_counts():
 def test_model_and_risk_helpers_reject_bad_input(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+def test_risk_and_curvature_helpers_name_the_argument_they_refuse():
+    """Past bugs: a reduced ("mean") loss in minimise_conditional_risk failed in matmul (RuntimeError); label_probs
+    of another length than the logits raised a RuntimeError, and NaN ones gave a NaN risk; max_iter=-1 was
+    accepted; a masked label_probs lost its mask; logit_hessian of a per-example loss returned shape (1, c, c);
+    parameter_hessian of a per-example loss failed in reshape (RuntimeError); a missing block raised KeyError."""
+    ce, h = lnc.make_loss("ce", reduction="none"), torch.zeros(3, dtype=torch.float64)
+    net, x, y = mlp([2, 3]).double(), torch.zeros(4, 2, dtype=torch.float64), torch.tensor([0, 1, 2, 0])
+    assert logit_hessian(ce, h, 1).shape == (3, 3)
+    from lnc import curvature, risk
+    for call, error, match in [
+        (lambda: minimise_conditional_risk(lnc.make_loss("ce"), [0.5, 0.5]), ValueError,
+         r"loss must return per-example values of shape \(2,\)"),
+        (lambda: risk.conditional_risk(ce, h, [0.5, 0.5]), ValueError, r"label_probs must have shape \(3,\)"),
+        (lambda: risk.conditional_risk(ce, h, [np.nan, 0.5, 0.5]), ValueError, "label_probs must be finite"),
+        (lambda: minimise_conditional_risk(ce, [0.5, 0.5], max_iter=-1), ValueError, "max_iter must be an int >= 1"),
+        (lambda: minimise_conditional_risk(ce, np.ma.masked_array([0.5, 0.5])), TypeError, "label_probs must be"),
+        (lambda: full_hessian(net, ce, x, y), ValueError, r"loss must return a scalar"),
+        (lambda: full_hessian(net, lnc.make_loss("ce"), torch.zeros(4, 5, dtype=torch.float64), y), ValueError,
+         "inputs must fit model"),
+        (lambda: logit_hessian(ce, h, 3), ValueError, r"target must be an int in \[0, 2\]"),
+        (lambda: curvature.layer_blocks({}, {"0": ["0.weight"]}), ValueError, "blocks must hold every pair"),
+    ]:
+        with pytest.raises(error, match=match):
+            call()
+
+
+def test_simulations_check_their_options():
+    """Past bug: peakedness NaN or inf gave NaN posteriors silently; a float num_examples failed inside numpy
+    ("'float' object is not iterable"); near_anchor_fraction = 2 was accepted."""
+    from lnc import simulation
+    for call, error, match in [
+        (lambda: simulation.peaked_posteriors(T3, 5, float("nan"), 0), ValueError, "peakedness must be a finite"),
+        (lambda: simulation.anchored_posteriors(T3, 5.0, 0), TypeError, "num_examples must be an int"),
+        (lambda: simulation.posteriors_with_outliers(T3, 5, 0, near_anchor_fraction=2.0), ValueError,
+         r"near_anchor_fraction must lie in \[0.0, 1.0\]"),
+    ]:
+        with pytest.raises(error, match=match):
+            call()

@@ -1,6 +1,7 @@
 """The trainer and the two-stage protocol: a complete result record, determinism, configuration errors
 raised before any training, augmentation, the Keras-style weight decay, result tables."""
 
+import dataclasses
 import json
 import os
 import signal
@@ -101,6 +102,7 @@ def test_protocol_leaves_the_global_torch_rng_alone(toy_mnist):
     (dict(protocol="gpu"), ValueError, "protocol must be one of"),
     (dict(device="tpu"), ValueError, "device must be 'auto', 'cpu' or 'cuda"),
     (dict(device="meta"), ValueError, "device must be 'auto', 'cpu' or 'cuda\\[:k\\]', got 'meta'"),
+    (dict(device="cpu:1"), ValueError, "device must be 'auto', 'cpu' or 'cuda\\[:k\\]', got 'cpu:1'"),
     (dict(device=0), TypeError, "device must be 'auto', 'cpu' or 'cuda"),
     (dict(noise_kwargs="abc"), TypeError, "noise_kwargs must be a dict with str keys or None, got str 'abc'"),
     (dict(progress="yes"), TypeError, "progress must be None, True or False"),
@@ -194,6 +196,13 @@ def test_a_recipe_checks_its_fields(kwargs, error, match):
     with pytest.raises(error, match=match):
         training.Recipe(**{"model": "mnist_fc", "epochs": 1, **kwargs})
     assert training.Recipe("mnist_fc", 1, milestones=[3]).milestones == (3,)
+
+
+def test_a_recipe_stores_python_numbers_so_that_its_record_is_json():
+    """Past bug (found by the fuzz suite): Recipe(lr=np.float32(0.1)) kept a numpy float."""
+    recipe = training.Recipe("mnist_fc", np.int64(2), lr=np.float32(0.5), milestones=np.array([1]))
+    assert json.loads(json.dumps(dataclasses.asdict(recipe)))["lr"] == 0.5
+    assert type(recipe.epochs) is int and recipe.milestones == (1,) and type(recipe.milestones[0]) is int
 
 
 def _tiny_splits():
