@@ -15,7 +15,7 @@ DATA_NOTEBOOKS := book/noise_models.ipynb book/estimation.ipynb $(GOLDENS)
 ALL_NOTEBOOKS = $(THEORY) $(GOLDENS)
 NOTEBOOKS = $(if $(LNC_DATA_DIR),$(ALL_NOTEBOOKS),$(filter-out $(DATA_NOTEBOOKS),$(ALL_NOTEBOOKS)))
 
-.PHONY: test unit notebooks book check-html browser chapters goldens clean
+.PHONY: test lint unit notebooks book check-html browser chapters goldens clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,8 +25,13 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
 	touch $(STAMP)
 
-## test: unit tests, nbval on every stored notebook, the book build with -W, the headless-browser check
-test: unit notebooks book check-html
+## test: ruff, unit tests, nbval on every stored notebook, the book build with -W, the headless-browser check
+test: lint unit notebooks book check-html
+
+## lint: ruff's lint rules and formatting (pyproject.toml [tool.ruff]; `ruff format .` fixes the formatting)
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest tests

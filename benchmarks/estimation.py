@@ -8,9 +8,9 @@ see ``lnc.estimate_T``): the timing still includes the rule's quantiles, the che
 import warnings
 
 import numpy as np
+from _timing import best_time
 
 import lnc
-from _timing import best_time
 from lnc.estimation import _quantile_anchors
 
 
@@ -30,10 +30,12 @@ def main(n=50_000, c=100):
     base = best_time(lambda: full_sort(probs))
     print(f"estimate_T on {n} x {c} float64 posteriors")
     print(f"{'implementation':<34} {'ms':>7} {'ratio':>6}")
-    for name, fn in (("full sort (np.quantile)", lambda: full_sort(probs)),
-                     ("lnc.estimate_T, quantile 0.97", lambda: lnc.estimate_T(probs)),
-                     ("lnc.estimate_T, float32 input", lambda: lnc.estimate_T(probs.astype(np.float32))),
-                     ("lnc.estimate_T, argmax (None)", lambda: lnc.estimate_T(probs, quantile=None))):
+    for name, fn in (
+        ("full sort (np.quantile)", lambda: full_sort(probs)),
+        ("lnc.estimate_T, quantile 0.97", lambda: lnc.estimate_T(probs)),
+        ("lnc.estimate_T, float32 input", lambda: lnc.estimate_T(probs.astype(np.float32))),
+        ("lnc.estimate_T, argmax (None)", lambda: lnc.estimate_T(probs, quantile=None)),
+    ):
         t = best_time(fn)
         print(f"{name:<34} {1e3 * t:7.1f} {t / base:6.2f}")
 

@@ -7,15 +7,16 @@ Run: ``python benchmarks/losses.py``. Prints µs per step and the ratio to cross
 import numpy as np
 import torch
 import torch.nn.functional as F
+from _timing import best_time
 
 import lnc
-from _timing import best_time
 
 
 def step(loss_fn, logits, targets):
     def run():
         logits.grad = None
         loss_fn(logits, targets).backward()
+
     return run
 
 
@@ -29,10 +30,12 @@ def main(number=1000):
         targets = torch.randint(0, c, (batch,))
         base = best_time(step(F.cross_entropy, logits, targets), number=number)
         print(f"{batch:>5} {c:>4} {'F.cross_entropy':<22} {1e6 * base:8.1f} {1.0:12.2f}")
-        for name, loss_fn in (("ForwardCorrectedLoss", lnc.ForwardCorrectedLoss(T)),
-                              ("BackwardCorrectedLoss", lnc.BackwardCorrectedLoss(T)),
-                              ("forward_loss", lambda x, y: lnc.forward_loss(x, y, T)),
-                              ("backward_loss", lambda x, y: lnc.backward_loss(x, y, T))):
+        for name, loss_fn in (
+            ("ForwardCorrectedLoss", lnc.ForwardCorrectedLoss(T)),
+            ("BackwardCorrectedLoss", lnc.BackwardCorrectedLoss(T)),
+            ("forward_loss", lambda x, y: lnc.forward_loss(x, y, T)),
+            ("backward_loss", lambda x, y: lnc.backward_loss(x, y, T)),
+        ):
             t = best_time(step(loss_fn, logits, targets), number=number)
             print(f"{batch:>5} {c:>4} {name:<22} {1e6 * t:8.1f} {t / base:12.2f}")
 

@@ -6,17 +6,20 @@ import time
 
 import torch
 
-from lnc.training import run_protocol
+from lnc.experiments.protocol import run_protocol
 
 
 def main():
     start = time.perf_counter()
-    records = run_protocol("mnist", noise="asymmetric", rate=0.2, methods=("ce", "forward_est"), device="cpu",
-                           progress=False)
+    records = run_protocol(
+        "mnist", noise="asymmetric", rate=0.2, methods=("ce", "forward_est"), device="cpu", progress=False
+    )
     total = time.perf_counter() - start
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, device {records[0]['device']}")
     for r in records:
-        print(f"{r['method']:<12} {r['epochs']} epochs  {r['wall_time_s']:6.1f} s  test accuracy {r['test_accuracy']:.4f}")
+        print(
+            f"{r['method']:<12} {r['epochs']} epochs  {r['wall_time_s']:6.1f} s  test accuracy {r['test_accuracy']:.4f}"
+        )
     print(f"{'total':<12} (load, noise, CE, estimate T_hat, forward_est) {total:6.1f} s")
 
 

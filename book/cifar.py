@@ -32,7 +32,7 @@
 #
 # The CIFAR-10 asymmetric noise of the paper flips truck → automobile, bird → airplane, cat ↔ dog and
 # deer → horse with probability $N$ (`lnc.cifar10_asymmetric_T`). CIFAR-100 (its images are not in this
-# repository's data folder; `lnc.data.load_cifar100(download=True)` fetches them where a network exists) flips
+# repository's data folder; `lnc.experiments.datasets.load_cifar100(download=True)` fetches them where a network exists) flips
 # each class to the next one within groups of five, {ref}`shown below <cifar100-grouping>`.
 #
 # | parameter | meaning | stored run |
@@ -40,7 +40,7 @@
 # | `dataset` | `"cifar10"` or `"cifar100"` | `"cifar10"` |
 # | `noise`, `rates` | noise kinds and rates, as in {ref}`ch-mnist` | symmetric and asymmetric, `[0.4]` |
 # | `grouping` | CIFAR-100 asymmetric groups: `"blocks"` (official code) or `"superclass"` | `"blocks"` |
-# | `methods` | losses of `lnc.training.METHODS` | CE and the four corrections |
+# | `methods` | losses of `lnc.experiments.protocol.METHODS` | CE and the four corrections |
 # | `seeds` | one run per seed | `[0]` |
 # | `protocol` | `"paper"` (ResNet-32/44, 120/150 epochs) or `"cpu"` (ResNet-8, 15 epochs) | `"cpu"` |
 # | `epochs`, `subset` | overrides (`None` = the protocol's, all) | `None`, `10000` |
@@ -67,9 +67,9 @@ import numpy as np
 
 from lnc import cifar100_asymmetric_T
 from lnc.noise import CIFAR100_COARSE
-from lnc.plots import show_estimate, show_T
-from lnc.results import accuracy_table, estimation_table
-from lnc.training import check_grid, describe_run, noise_settings, run_grid
+from lnc.book.plots import show_estimate, show_T
+from lnc.experiments.results import accuracy_table, estimation_table
+from lnc.experiments.protocol import check_grid, describe_run, noise_settings, run_grid
 
 settings = noise_settings(noise, rates)
 check_grid(dataset, settings, seeds=seeds, methods=methods, protocol=protocol, epochs=epochs, subset=subset,

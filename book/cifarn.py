@@ -32,14 +32,14 @@
 #
 # Unlike the synthetic noise of the other chapters, the noise here was made by people, and its $T$ is known
 # exactly: $T_{ij}$ = the fraction of training images of clean class $i$ that received human label $j$
-# (`lnc.data.cifarn_T`). So the corrections can be run with the *true* human $T$, and the estimator's $\hat T$
+# (`lnc.experiments.datasets.cifarn_T`). So the corrections can be run with the *true* human $T$, and the estimator's $\hat T$
 # can be compared with it — a comparison the CIFAR-N benchmark does not publish.
 #
 # | parameter | meaning | stored run |
 # |---|---|---|
 # | `dataset` | `"cifar10n"` or `"cifar100n"` (CIFAR-100 images: download only) | `"cifar10n"` |
 # | `noise` | label sets: `"aggre"`, `"random1"`, `"random2"`, `"random3"`, `"worst"` (or `"cifar100n"`) | aggre, random1, worst |
-# | `methods` | losses of `lnc.training.METHODS` | CE and the four corrections |
+# | `methods` | losses of `lnc.experiments.protocol.METHODS` | CE and the four corrections |
 # | `seeds` | one run per seed (split, subset, initialisation, batch order; the labels are fixed) | `[0]` |
 # | `protocol` | `"paper"` (the CIFAR-N benchmark's settings) or `"cpu"` | `"cpu"` |
 # | `epochs`, `subset` | overrides (`None` = the protocol's, all) | `None`, `10000` |
@@ -63,10 +63,11 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from lnc import condition_number, empirical_T, estimation_error
-from lnc.data import CIFARN_LABEL_SETS, cifarn_T, load_cifar10, load_cifar100, load_cifarn_labels, noisy_splits
-from lnc.plots import show_estimate, show_T
-from lnc.results import accuracy_table, estimation_table
-from lnc.training import check_grid, describe_run, noise_settings, run_grid
+from lnc.experiments.datasets import (CIFARN_LABEL_SETS, cifarn_T, load_cifar10, load_cifar100,
+                                      load_cifarn_labels, noisy_splits)
+from lnc.book.plots import show_estimate, show_T
+from lnc.experiments.results import accuracy_table, estimation_table
+from lnc.experiments.protocol import check_grid, describe_run, noise_settings, run_grid
 
 check_grid(dataset, noise_settings(noise, []), seeds=seeds, methods=methods, protocol=protocol, epochs=epochs,
            subset=subset, device=device, results_dir=results_dir)  # every parameter, before any training
@@ -170,7 +171,7 @@ plt.show()
 # The human $T$ of CIFAR-100N is in the first table above: 40.2% wrong labels, a smallest diagonal entry of
 # 0.126 and $\operatorname{cond}(T) = 11.2$, yet every column still keeps its maximum on the diagonal. Its
 # $\hat T$ needs a CE model trained on the CIFAR-100 images, which are not in this repository's data folder
-# (only the CIFAR-N labels are). Where a network exists, `lnc.data.load_cifar100(download=True)` fetches the
+# (only the CIFAR-N labels are). Where a network exists, `lnc.experiments.datasets.load_cifar100(download=True)` fetches the
 # python release (checksum-verified), and the same chapter runs it:
 # `papermill book/cifarn.ipynb out.ipynb -p dataset cifar100n -y "noise: [cifar100n]"` (reduced, CPU) or with
 # `-p protocol paper -p subset None` (the benchmark's protocol, GPU).
@@ -179,7 +180,7 @@ plt.show()
 # ```{exercise}
 # :label: ex-cifarn-confusions
 #
-# Use `lnc.data.cifarn_T` and the class names of `lnc.data.load_cifar10()` to list the three largest
+# Use `lnc.experiments.datasets.cifarn_T` and the class names of `lnc.experiments.datasets.load_cifar10()` to list the three largest
 # off-diagonal entries of the human $T$ of `aggre` and of `worst`. Are the human confusions symmetric? By how
 # much does the smallest column margin $\min_j \big(T_{jj} - \max_{k \ne j} T_{kj}\big)$ shrink from `aggre`
 # to `worst`, and what does that margin mean for the estimator?

@@ -18,7 +18,7 @@
 # # Our numbers against the published ones
 #
 # This chapter trains nothing: it reads the JSON records that the experiment chapters saved under `results/`
-# and sets them beside the published numbers of `lnc.published`. Every number keeps its protocol next to it,
+# and sets them beside the published numbers of `lnc.experiments.published`. Every number keeps its protocol next to it,
 # because most gaps below are gaps of protocol (model size, epochs, training-set size, model selection), not of
 # method. Re-running a chapter with other parameters rewrites its records; re-execute this chapter after it.
 
@@ -29,8 +29,8 @@ results_root = None  # a folder of the chapters' record folders; None = this rep
 from pathlib import Path
 
 import lnc
-from lnc import published
-from lnc.results import comparison_table, load_records, run_summary, summarize
+from lnc.experiments import published
+from lnc.experiments.results import comparison_table, load_records, run_summary, summarize
 
 root = Path(results_root) if results_root else Path(lnc.__file__).resolve().parents[1] / "results"
 records = {name: load_records(root / name) for name in ("mnist", "imdb", "cifar10", "cifarn")}
@@ -83,7 +83,7 @@ for runs in records.values():
 # %% [markdown]
 # ## CIFAR-10N: our runs beside the CIFAR-N benchmark
 #
-# Published: `lnc.published.CIFARN` (Wei et al., ICLR 2022): ResNet-34, 100 epochs, all 50,000 images, mean ±
+# Published: `lnc.experiments.published.CIFARN` (Wei et al., ICLR 2022): ResNet-34, 100 epochs, all 50,000 images, mean ±
 # std over 5 seeds, and **the best test accuracy over epochs**, i.e. the model is selected on the test set.
 # Ours: the stored run of {ref}`ch-cifarn` (ResNet-8, 15 epochs, 9,000 training images, one seed, the epoch
 # with the lowest *noisy-validation* loss; the test set is read once). "forward" / "backward" use the true
@@ -128,7 +128,7 @@ for key in label_sets:
 # %% [markdown]
 # ## Clothing1M and mini-WebVision: published, not run here
 #
-# The published numbers (`lnc.published`): Clothing1M from the paper's own table (ResNet-50 from ImageNet
+# The published numbers (`lnc.experiments.published`): Clothing1M from the paper's own table (ResNet-50 from ImageNet
 # weights, 1M noisy web images, 14 classes); mini-WebVision (first 50 classes of WebVision 1.0) from later
 # papers that ran the forward correction with Inception-ResNet-v2.
 
@@ -145,25 +145,25 @@ for name, (mean, _) in published.MINI_WEBVISION["forward_est"].items():
 #
 # - **Data.** Clothing1M (Xiao et al., 2015) is released on request by its authors; WebVision 1.0 is a
 #   download of over 100 GB. Neither is in this repository's data folder, and this machine has no internet.
-#   `lnc.data.load_clothing1m` / `load_webvision` read the official folder layouts wherever they exist.
+#   `lnc.experiments.web.load_clothing1m` / `load_webvision` read the official folder layouts wherever they exist.
 # - **Compute.** One ResNet-50 training step costs about 12 GFLOP per 224 × 224 image (forward and backward):
 #   one epoch over Clothing1M's 1M images is about $1.2 \times 10^{16}$ FLOP, more than a day on the 2-core
 #   CPU of the stored runs, and the protocol needs three trainings (CE, then backward and forward with $\hat T$).
-# - **Weights.** The paper starts from ImageNet weights, which cannot be downloaded here; `lnc.models.resnet50`
+# - **Weights.** The paper starts from ImageNet weights, which cannot be downloaded here; `lnc.experiments.models.resnet50`
 #   has torchvision's parameter names, so torchvision's file (`resnet50-0676ba61.pth`) loads as it is.
 #
-# Where the data exist, on a GPU, `lnc.streaming` runs the same two-stage protocol (CE → $\hat T$ from the CE
+# Where the data exist, on a GPU, `lnc.experiments.web` runs the same two-stage protocol (CE → $\hat T$ from the CE
 # posteriors on the training images → backward / forward with $\hat T$; model selection on a 10,000-image
 # hold-out of the *noisy* training list; SGD lr 0.002, momentum 0.9, weight decay 1e-3, batch 64, 10 epochs,
 # lr / 10 after epoch 5: our settings, since the paper gives no Clothing1M schedule):
 #
 # ```
-# python -m lnc.streaming clothing1m --root /data/Clothing1M --pretrained resnet50-0676ba61.pth \
+# python -m lnc.experiments.web clothing1m --root /data/Clothing1M --pretrained resnet50-0676ba61.pth \
 #   --device cuda --results-dir results/clothing1m
-# python -m lnc.streaming webvision --root /data/WebVision --device cuda --results-dir results/webvision
+# python -m lnc.experiments.web webvision --root /data/WebVision --device cuda --results-dir results/webvision
 # ```
 #
 # Two differences from the published rows remain and must be stated with any result: the paper's best
 # Clothing1M number (80.38) fine-tunes the forward-corrected model on the 50k clean images, a step
-# `lnc.streaming` does not take; and the mini-WebVision rows use Inception-ResNet-v2, not a ResNet-50, so only
+# `lnc.experiments.web` does not take; and the mini-WebVision rows use Inception-ResNet-v2, not a ResNet-50, so only
 # the gain of the correction over CE is comparable, not the accuracy itself.

@@ -40,8 +40,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import lnc
-from lnc.data import cifarn_T
-from lnc.simulation import anchored_posteriors, peaked_posteriors, posteriors_with_outliers
+from lnc.experiments.datasets import cifarn_T
+from lnc.book.simulation import (anchored_posteriors, peaked_posteriors,
+                                 posteriors_with_outliers)
 
 # %% [markdown]
 # ## The anchor-point estimator
@@ -91,7 +92,7 @@ for name, T in {"mnist asymmetric 0.4": lnc.mnist_asymmetric_T(0.4),
         assert error < 1e-9
 
 # %% [markdown]
-# With the column condition, recovery is exact (`lnc.simulation.anchored_posteriors` draws the exact posteriors).
+# With the column condition, recovery is exact (`lnc.book.simulation.anchored_posteriors` draws the exact posteriors).
 # The condition holds for the real CIFAR-10N and CIFAR-100N noise too: on CIFAR-100N three *rows* have an
 # off-diagonal entry above the diagonal ({ref}`ch-noise`), but every *column* keeps its maximum on the diagonal,
 # and the columns are what the argmax reads.
@@ -101,7 +102,7 @@ for name, T in {"mnist asymmetric 0.4": lnc.mnist_asymmetric_T(0.4),
 # A network trained on noisy labels can memorise: on a few examples it outputs a one-hot $\hat p(\tilde y \mid x)$
 # whatever $T$ says. The argmax of {eq}`eq-anchor-estimator` picks such an outlier, whose row is $e_i$. The official
 # code instead takes, for each class, the example with the largest score **strictly below the 97% quantile** of
-# that column (`quantile=0.97`). Below (`lnc.simulation.posteriors_with_outliers`), 2% of the examples of each
+# that column (`quantile=0.97`). Below (`lnc.book.simulation.posteriors_with_outliers`), 2% of the examples of each
 # class are one-hot outliers and 10% are near-anchors with $\mathbb{P}(y = i \mid x) \ge 0.99$:
 
 # %%
@@ -116,7 +117,7 @@ for q, e in errors.items():
 # ## Error against sample size and peakedness
 #
 # Without outliers the quantile rule has a price: it never uses the most confident examples. We simulate clean
-# posteriors (`lnc.simulation.peaked_posteriors`) $\mathbb{P}(y \mid x) = \lambda e_y + (1 - \lambda) u$ with $u$ uniform on the simplex and
+# posteriors (`lnc.book.simulation.peaked_posteriors`) $\mathbb{P}(y \mid x) = \lambda e_y + (1 - \lambda) u$ with $u$ uniform on the simplex and
 # $\lambda \sim \mathrm{Beta}(a, 1)$: a larger $a$ gives more peaked examples. With exact noisy posteriors,
 # the argmax error falls to zero as $N$ grows; the 97% rule stops at the peakedness of the 97% quantile.
 

@@ -36,7 +36,7 @@ import sympy as sp
 import torch
 
 import lnc
-from lnc.risk import minimise_conditional_risk
+from lnc.book.risk import minimise_conditional_risk
 
 # %% [markdown]
 # ## Statement
@@ -94,7 +94,7 @@ curvature
 #
 # We draw a clean posterior $p$ and an asymmetric $T$, form $\tilde p = T^\top p$, and minimise the
 # conditional risk $\sum_j \tilde p_j\, \overrightarrow{\ell}(j, h)$ over the logits $h$ with L-BFGS
-# (`lnc.risk.minimise_conditional_risk`), where $\overrightarrow{\ell}$ is `lnc.forward_loss`. For contrast we minimise the uncorrected cross-entropy on the
+# (`lnc.book.risk.minimise_conditional_risk`), where $\overrightarrow{\ell}$ is `lnc.forward_loss`. For contrast we minimise the uncorrected cross-entropy on the
 # noisy labels, and the backward-corrected risk (`lnc.backward_loss`).
 
 # %%

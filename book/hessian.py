@@ -19,7 +19,7 @@
 #
 # The paper's abstract says that "when ReLU is the only non-linearity, the loss curvature is immune to
 # class-dependent label noise" (Theorem 3). This chapter computes exact Hessians in float64 with
-# `torch.func.hessian` (`lnc.curvature.layer_hessian`, `lnc.curvature.full_hessian`) on small networks from `lnc.models` and states precisely what holds.
+# `torch.func.hessian` (`lnc.book.curvature.layer_hessian`, `lnc.book.curvature.full_hessian`) on small networks from `lnc.experiments.models` and states precisely what holds.
 # The short answer: the curvature w.r.t. the **logits**, and each **layer's own block** of the Hessian w.r.t. the
 # weights of a ReLU network, do not depend on the label or on $T$; the **cross-layer blocks do**. For any
 # network, the **expected** Hessian under the noise equals the clean one.
@@ -38,8 +38,8 @@ import numpy as np
 import torch
 
 import lnc
-from lnc.curvature import full_hessian, layer_hessian, logit_hessian
-from lnc.models import mlp, small_convnet
+from lnc.book.curvature import full_hessian, layer_hessian, logit_hessian
+from lnc.experiments.models import mlp, small_convnet
 
 torch.set_default_dtype(torch.float64)
 
@@ -121,7 +121,7 @@ print(f"{int((noisy != clean).sum())} of {num_examples} labels flipped")
 # %% [markdown]
 # ## (a) The Hessian w.r.t. the logits
 #
-# For every label and three different $T$ (including the identity), `lnc.curvature.logit_hessian` of the backward
+# For every label and three different $T$ (including the identity), `lnc.book.curvature.logit_hessian` of the backward
 # loss equals $\mathrm{diag}(\hat p) - \hat p \hat p^\top$:
 
 # %%

@@ -19,7 +19,7 @@
 #
 # **Stored run: the paper's protocol for its IMDB network.** IMDB reviews (25,000 train, of which 2,500 are the
 # noisy validation split, seeded; 25,000 test), top-5,000 training-split vocabulary, reviews pre-padded or cut
-# to their last 400 tokens (`lnc.data.load_imdb`); the paper's network Embedding(5000, 50) → spatial dropout 0.8
+# to their last 400 tokens (`lnc.experiments.text.load_imdb`); the paper's network Embedding(5000, 50) → spatial dropout 0.8
 # → ReLU → Dense 2, Adagrad (lr 0.01), batch 128, **50 epochs**, 2 seeds, CPU (2 worker processes with one
 # thread each). The paper's LSTM (512/512/512) costs ~33 min per epoch here (`shared/reference/cpu_speed.md`),
 # about 27 h per training: the last section runs it **reduced** (`protocol="cpu"`: embedding 64, LSTM 64,
@@ -40,7 +40,7 @@
 # | `dataset` | `"imdb"` (the paper's dense net) or `"imdb_lstm"` | `"imdb"` |
 # | `lstm_settings`, `lstm_methods`, `lstm_subset`, `lstm_epochs` | the LSTM section (`[]` skips it) | sym/asym 0.2; CE, forward T / T̂; 5,000; `None` |
 # | `noise`, `rates` | noise kinds and rates, as in {ref}`ch-mnist` | all three, `[0.2, 0.6]` |
-# | `methods` | losses of `lnc.training.METHODS` | CE and the four corrections |
+# | `methods` | losses of `lnc.experiments.protocol.METHODS` | CE and the four corrections |
 # | `seeds` | one run per seed | `[0, 1]` |
 # | `protocol` | `"paper"` or `"cpu"` (the same dense net, a reduced LSTM) | `"cpu"` |
 # | `epochs`, `subset` | overrides (`None` = the protocol's, all) | `None`, `None` |
@@ -67,8 +67,10 @@ lstm_epochs = None
 # %%
 import torch
 
-from lnc.results import accuracy_table, estimation_table
-from lnc.training import check_grid, get_recipe, noise_settings, resolve_device, run_grid
+from lnc.experiments.results import accuracy_table, estimation_table
+from lnc.experiments.loop import resolve_device
+from lnc.experiments.protocol import check_grid, noise_settings, run_grid
+from lnc.experiments.recipes import get_recipe
 
 recipe = get_recipe(dataset, protocol)
 settings = noise_settings(noise, rates)

@@ -31,10 +31,10 @@
 #
 # | parameter | meaning | stored run |
 # |---|---|---|
-# | `dataset` | task of `lnc.training.TASKS` | `"mnist"` |
+# | `dataset` | task of `lnc.experiments.recipes.TASKS` | `"mnist"` |
 # | `noise` | noise kinds: `"none"`, `"symmetric"`, `"asymmetric"` (2→7, 3→8, 5↔6, 7→1) | all three |
 # | `rates` | noise rates $N$ of the symmetric and asymmetric settings | `[0.2, 0.6]` |
-# | `methods` | losses of `lnc.training.METHODS` | all ten |
+# | `methods` | losses of `lnc.experiments.protocol.METHODS` | all ten |
 # | `seeds` | one run per seed (noise draw, split, initialisation, batch order) | `[0, 1, 2]` |
 # | `protocol` | `"paper"` (the paper's settings) or `"cpu"` (the same for MNIST) | `"paper"` |
 # | `epochs`, `subset` | overrides: epochs, training examples used (`None` = the protocol's, all) | `None`, `None` |
@@ -63,8 +63,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from lnc.results import accuracy_table, setting, summarize
-from lnc.training import check_grid, get_recipe, noise_settings, resolve_device, run_grid
+from lnc.experiments.results import accuracy_table, setting, summarize
+from lnc.experiments.loop import resolve_device
+from lnc.experiments.protocol import check_grid, noise_settings, run_grid
+from lnc.experiments.recipes import get_recipe
 
 recipe = get_recipe(dataset, protocol)
 settings = noise_settings(noise, rates)

@@ -37,8 +37,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import lnc
-from lnc.data import cifarn_T, load_cifarn_labels
-from lnc.plots import show_T
+from lnc.experiments.datasets import cifarn_T, load_cifarn_labels
+from lnc.book.plots import show_T
 
 # %% [markdown]
 # ## Notation
@@ -127,7 +127,7 @@ print(f"blocks: {same_group:.0%} of the flips stay inside the true superclass")
 # CIFAR-N (Wei et al., ICLR 2022) re-labelled the CIFAR training images by Amazon Mechanical Turk workers:
 # *aggregate* (majority of three), *random 1–3* (one worker each) and *worst* (a wrong answer whenever one
 # exists); CIFAR-100N has one noisy fine label per image. Every image also has its clean label, so the **true**
-# $T$ is measured on all 50,000 images (`lnc.data.cifarn_T`). The labels come from `$LNC_DATA_DIR/cifarn`
+# $T$ is measured on all 50,000 images (`lnc.experiments.datasets.cifarn_T`). The labels come from `$LNC_DATA_DIR/cifarn`
 # (CC BY-NC 4.0).
 
 # %%

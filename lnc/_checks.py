@@ -57,8 +57,13 @@ def check_transition_matrix(T, *, name="T", atol=ROW_SUM_ATOL):
     T = as_float64_array(T, name=name)
     if T.ndim != 2 or T.shape[0] != T.shape[1] or T.shape[0] < 2:
         raise ValueError(f"{name} must be a square (c, c) matrix with c >= 2, got shape {T.shape}")
-    return _check_rows_in_simplex(T, name, atol, "be row-stochastic (rows clean, columns noisy)",
-                                  "transpose a column-stochastic matrix (see lnc.from_cleanlab)")
+    return _check_rows_in_simplex(
+        T,
+        name,
+        atol,
+        "be row-stochastic (rows clean, columns noisy)",
+        "transpose a column-stochastic matrix (see lnc.from_cleanlab)",
+    )
 
 
 def check_probabilities(probs, *, name="probs", atol=PROBS_ROW_SUM_ATOL):
@@ -66,8 +71,9 @@ def check_probabilities(probs, *, name="probs", atol=PROBS_ROW_SUM_ATOL):
     probs = as_float64_array(probs, name=name)
     if probs.ndim != 2 or probs.shape[0] < 1 or probs.shape[1] < 2:
         raise ValueError(f"{name} must have shape (N, c) with N >= 1 and c >= 2, got {probs.shape}")
-    return _check_rows_in_simplex(probs, name, atol, "hold probabilities whose rows sum to 1",
-                                  "pass softmax outputs, not logits")
+    return _check_rows_in_simplex(
+        probs, name, atol, "hold probabilities whose rows sum to 1", "pass softmax outputs, not logits"
+    )
 
 
 def _check_rows_in_simplex(x, name, atol, what, hint):
@@ -85,8 +91,14 @@ def _check_rows_in_simplex(x, name, atol, what, hint):
 def check_labels(labels, num_classes, *, name="labels"):
     """Return a 1-D int64 numpy array of labels in ``[0, num_classes)``."""
     if isinstance(labels, torch.Tensor):
-        if labels.is_floating_point() or labels.is_complex() or labels.dtype == torch.bool or labels.is_quantized \
-                or labels.layout != torch.strided or labels.is_nested:
+        if (
+            labels.is_floating_point()
+            or labels.is_complex()
+            or labels.dtype == torch.bool
+            or labels.is_quantized
+            or labels.layout != torch.strided
+            or labels.is_nested
+        ):
             raise TypeError(f"{name} must be an integer array, got {describe(labels)}")
         labels = labels.detach().cpu().numpy()
     if isinstance(labels, (str, bytes)) or labels is None or isinstance(labels, np.ma.MaskedArray):
@@ -106,6 +118,13 @@ def check_labels(labels, num_classes, *, name="labels"):
         bad = labels[(labels < 0) | (labels >= num_classes)][0]
         raise ValueError(f"{name} must lie in [0, {num_classes}), got {bad}")
     return labels.astype(np.int64, copy=False)
+
+
+def check_bool(value, *, name):
+    """Return ``value`` as a bool after checking it is one (a str such as ``"no"`` would otherwise count as true)."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, got {type(value).__name__} {value!r:.40}")
+    return bool(value)
 
 
 def check_num_classes(num_classes, *, name="num_classes"):
@@ -197,24 +216,41 @@ def check_logits_targets(logits, targets, *, num_classes=None, finite=True, redu
     caller's check of the result (one check of the output instead of one of every logit).
     ``reduction="mean"`` refuses an empty batch, whose mean is undefined.
     """
-    if not isinstance(logits, torch.Tensor) or logits.dtype not in LOGIT_DTYPES or logits.layout != torch.strided \
-            or logits.is_nested:
-        raise TypeError(f"logits must be a floating-point torch.Tensor (dense; float16, bfloat16, float32 or float64), "
-                        f"got {describe(logits)}")
-    if not isinstance(targets, torch.Tensor) or targets.is_floating_point() or targets.is_complex() \
-            or targets.dtype == torch.bool or targets.is_quantized or targets.layout != torch.strided \
-            or targets.is_nested:
+    if (
+        not isinstance(logits, torch.Tensor)
+        or logits.dtype not in LOGIT_DTYPES
+        or logits.layout != torch.strided
+        or logits.is_nested
+    ):
+        raise TypeError(
+            f"logits must be a floating-point torch.Tensor (dense; float16, bfloat16, float32 or float64), "
+            f"got {describe(logits)}"
+        )
+    if (
+        not isinstance(targets, torch.Tensor)
+        or targets.is_floating_point()
+        or targets.is_complex()
+        or targets.dtype == torch.bool
+        or targets.is_quantized
+        or targets.layout != torch.strided
+        or targets.is_nested
+    ):
         raise TypeError(f"targets must be an integer torch.Tensor, got {describe(targets)}")
     if logits.ndim != 2 or logits.shape[1] < 2 or logits.shape[1] != (num_classes or logits.shape[1]):
-        expected = (f"c = {num_classes}" + (f" (the size of {classes_of})" if classes_of else "") if num_classes
-                    else "c >= 2 classes")
+        expected = (
+            f"c = {num_classes}" + (f" (the size of {classes_of})" if classes_of else "")
+            if num_classes
+            else "c >= 2 classes"
+        )
         raise ValueError(f"logits must have shape (N, c) with {expected}, got {tuple(logits.shape)}")
     num_classes = logits.shape[1]
     if targets.shape != logits.shape[:1]:
         raise ValueError(f"targets must have shape ({logits.shape[0]},) to match logits, got {tuple(targets.shape)}")
     if reduction == "mean" and not targets.numel():
-        raise ValueError("logits must hold at least one example for reduction='mean', got shape "
-                         f"{tuple(logits.shape)} (the mean of no loss is undefined)")
+        raise ValueError(
+            "logits must hold at least one example for reduction='mean', got shape "
+            f"{tuple(logits.shape)} (the mean of no loss is undefined)"
+        )
     if finite and not torch.isfinite(logits).all():
         raise ValueError("logits must be finite, got NaN or inf")
     targets = targets.long()
@@ -243,9 +279,11 @@ def check_finite_loss(loss, logits=None):
             raise ValueError("logits must be finite, got NaN or inf")
         wide = logits.detach().double()
         spread = (wide.amax(dim=1) - wide.amin(dim=1)).max().item() if wide.numel() else 0.0
-        raise ValueError(f"logits must be small enough for a finite loss in {logits.dtype}, got |logits| up to "
-                         f"{wide.abs().max().item():.3g} and a row spread (max - min) up to {spread:.3g}: the loss "
-                         "overflowed; use float64 logits or smaller scores")
+        raise ValueError(
+            f"logits must be small enough for a finite loss in {logits.dtype}, got |logits| up to "
+            f"{wide.abs().max().item():.3g} and a row spread (max - min) up to {spread:.3g}: the loss "
+            "overflowed; use float64 logits or smaller scores"
+        )
     return loss
 
 

@@ -72,10 +72,14 @@ def _argmax_where_the_rule_fails(probs, quantile, anchors, saturated, argmax):
     small = probs.sum(axis=0) < 2 * (1 - quantile) * len(probs)
     failed = np.flatnonzero(small | saturated)
     if failed.size:
-        warnings.warn(f"estimate_T: the {quantile:g}-quantile rule cannot pick an anchor in columns "
-                      f"{failed.tolist()} ({int(small.sum())} with less than {2 * (1 - quantile):.0%} of the mass, "
-                      f"{int(saturated.sum())} saturated at their maximum); used the argmax there "
-                      "(quantile=None does so everywhere)", UserWarning, stacklevel=3)
+        warnings.warn(
+            f"estimate_T: the {quantile:g}-quantile rule cannot pick an anchor in columns "
+            f"{failed.tolist()} ({int(small.sum())} with less than {2 * (1 - quantile):.0%} of the mass, "
+            f"{int(saturated.sum())} saturated at their maximum); used the argmax there "
+            "(quantile=None does so everywhere)",
+            UserWarning,
+            stacklevel=3,
+        )
         anchors = np.where(small | saturated, argmax, anchors)
     return anchors
 
@@ -102,7 +106,7 @@ def _quantile_anchors(probs, quantile):
     anchors, argmax = np.empty(c, dtype=np.int64), np.empty(c, dtype=np.int64)
     saturated = np.zeros(c, dtype=bool)
     for i in range(c):
-        cand_rows, cand = rows[starts[i]:starts[i] + counts[i]], values[starts[i]:starts[i] + counts[i]]
+        cand_rows, cand = rows[starts[i] : starts[i] + counts[i]], values[starts[i] : starts[i] + counts[i]]
         rank = k - (n - len(cand))  # rank of the quantile among the candidates
         if rank >= 0:
             threshold = np.partition(cand, rank)[rank]

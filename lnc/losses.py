@@ -34,7 +34,6 @@ loss is a combination of c log-losses with weights up to about ``cond(T)`` in si
 with it (symmetric noise near rate (c-1)/c, pair flips near 0.5, an estimated T with small diagonal)."""
 
 
-
 # --------------------------------------------------------------------------------------------------
 # forward correction
 
@@ -97,8 +96,9 @@ class ForwardCorrectedLoss(nn.Module):
 
 def _forward_loss(logits, targets, log_T, reduction, casts=None):
     """The forward kernel; ``log_T`` (c, c) is cast to the logits' device and dtype (cached in ``casts``)."""
-    targets = check_logits_targets(logits, targets, num_classes=log_T.shape[0], finite=False,
-                                   reduction=reduction, classes_of="T")
+    targets = check_logits_targets(
+        logits, targets, num_classes=log_T.shape[0], finite=False, reduction=reduction, classes_of="T"
+    )
     log_T = _cast(log_T, logits, {} if casts is None else casts)
     joint = torch.log_softmax(logits, dim=1) + log_T.T[targets]  # [n, i] = log p(i|x_n) + log T[i, y~_n]
     loss = reduce_loss(-torch.logsumexp(joint, dim=1), reduction)
@@ -115,8 +115,10 @@ def _explain_non_finite(loss, logits, targets, log_T):
     if not torch.isfinite(logits).all():
         raise ValueError("logits must be finite, got NaN or inf")
     if held:
-        raise ValueError(f"targets holds the noisy classes {held}, which T never produces (zero columns of T): "
-                         "the forward-corrected loss would be infinite")
+        raise ValueError(
+            f"targets holds the noisy classes {held}, which T never produces (zero columns of T): "
+            "the forward-corrected loss would be infinite"
+        )
     check_finite_loss(loss, logits)  # finite logits overflowed the dtype inside the loss: says so
 
 
@@ -203,12 +205,15 @@ class BackwardCorrectedLoss(nn.Module):
 
 def _backward_loss(logits, targets, T_inv, reduction, casts=None):
     """The backward kernel; ``T_inv`` (c, c) is cast to the logits' device and dtype (cached in ``casts``)."""
-    targets = check_logits_targets(logits, targets, num_classes=T_inv.shape[0], finite=False,
-                                   reduction=reduction, classes_of="T")
+    targets = check_logits_targets(
+        logits, targets, num_classes=T_inv.shape[0], finite=False, reduction=reduction, classes_of="T"
+    )
     cast = _cast(T_inv, logits, {} if casts is None else casts)
     if logits.dtype == torch.float16 and not torch.isfinite(cast).all():
-        raise ValueError(f"T must have an inverse that float16 logits can hold: inv(T) has entries up to "
-                         f"{T_inv.abs().max().item():.3g}, beyond float16's 65504; use float32 logits")
+        raise ValueError(
+            f"T must have an inverse that float16 logits can hold: inv(T) has entries up to "
+            f"{T_inv.abs().max().item():.3g}, beyond float16's 65504; use float32 logits"
+        )
     # cross-entropy against the "soft target" T_inv[targets[n]] (rows sum to 1, entries may be negative):
     # -sum_j T_inv[y~_n, j] log softmax(h_n)_j, one fused kernel
     return check_finite_loss(F.cross_entropy(logits, cast[targets], reduction=reduction), logits)
@@ -223,8 +228,12 @@ def inverse_transition_matrix(T, *, name="T"):
     T = check_transition_matrix(T, name=name)
     T_inv, cond = _inverse(T.tobytes(), T.shape[0])
     if cond > COND_WARNING_THRESHOLD:
-        warnings.warn(f"{name} is ill-conditioned (cond = {cond:.3g} > {COND_WARNING_THRESHOLD:g}): "
-                      "backward-corrected losses will have a large variance", UserWarning, stacklevel=3)
+        warnings.warn(
+            f"{name} is ill-conditioned (cond = {cond:.3g} > {COND_WARNING_THRESHOLD:g}): "
+            "backward-corrected losses will have a large variance",
+            UserWarning,
+            stacklevel=3,
+        )
     return T_inv
 
 
@@ -250,7 +259,7 @@ def unhinged_loss(logits, targets, reduction="mean"):
     unhinged", NeurIPS 2015, in the multi-class form of the paper's official code: the c one-vs-rest
     terms use 0/1 (not ±1) targets, so only the score of the noisy class moves the loss.
     It is linear and unbounded below in the score ``f = logits``: use it with a bounded head
-    (the official code puts BatchNorm after the last linear layer; ``lnc.models`` does the same).
+    (the official code puts BatchNorm after the last linear layer; ``lnc.experiments.models`` does the same).
     """
     score = _target_score(logits, targets, reduction)
     return check_finite_loss(reduce_loss(1.0 - score / logits.shape[1], reduction), logits)
@@ -340,7 +349,9 @@ def _target_score(logits, targets, reduction):
 # --------------------------------------------------------------------------------------------------
 # by name
 
-_CORRECTED = {"forward": ForwardCorrectedLoss, "backward": BackwardCorrectedLoss}
+CORRECTIONS = {"forward": ForwardCorrectedLoss, "backward": BackwardCorrectedLoss}
+"""The loss corrections by name: a module class built as ``cls(T, reduction=...)``. A new correction is one entry
+here (with its tests); the protocol then runs it with the true T (``<name>``) and with ``T̂`` (``<name>_est``)."""
 _FUNCTIONS = {
     "ce": cross_entropy_loss,
     "unhinged": unhinged_loss,
@@ -350,7 +361,7 @@ _FUNCTIONS = {
     "bootstrap_soft": bootstrap_soft_loss,
     "bootstrap_hard": bootstrap_hard_loss,
 }
-LOSS_NAMES = tuple(_FUNCTIONS) + tuple(_CORRECTED)
+LOSS_NAMES = tuple(_FUNCTIONS) + tuple(CORRECTIONS)
 
 
 def make_loss(name, T=None, **kw):
@@ -368,13 +379,13 @@ def make_loss(name, T=None, **kw):
         Options of that loss (``reduction``; ``beta`` for the bootstraps), checked now.
     """
     check_choice(name, LOSS_NAMES, name="name")
-    if name in _CORRECTED:
+    if name in CORRECTIONS:
         if T is None:
             raise ValueError(f"make_loss({name!r}) needs T, the (c, c) transition matrix")
         unknown = sorted(set(kw) - {"reduction"})
         if unknown:
-            raise TypeError(f"{_CORRECTED[name].__name__} has no option {unknown[0]!r}; its options: ['reduction']")
-        return _CORRECTED[name](T, **kw)
+            raise TypeError(f"{CORRECTIONS[name].__name__} has no option {unknown[0]!r}; its options: ['reduction']")
+        return CORRECTIONS[name](T, **kw)
     if T is not None:
         raise ValueError(f"T is used only by 'forward' and 'backward', not by {name!r}")
     return FunctionLoss(_FUNCTIONS[name], **kw)
@@ -387,8 +398,10 @@ class FunctionLoss(nn.Module):
         super().__init__()
         unknown = set(kw) - set(inspect.signature(fn).parameters) or {"logits", "targets"} & set(kw)
         if unknown:
-            raise TypeError(f"{fn.__name__} has no option {sorted(unknown)[0]!r}; its options: "
-                            f"{[p for p in inspect.signature(fn).parameters if p not in ('logits', 'targets')]}")
+            raise TypeError(
+                f"{fn.__name__} has no option {sorted(unknown)[0]!r}; its options: "
+                f"{[p for p in inspect.signature(fn).parameters if p not in ('logits', 'targets')]}"
+            )
         if "reduction" in kw:
             check_reduction(kw["reduction"])
         if "beta" in kw:

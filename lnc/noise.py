@@ -7,16 +7,120 @@ the global numpy RNG. cleanlab's ``noise_matrix`` is the transpose: see :func:`t
 
 import numpy as np
 
-from ._checks import (as_float64_array, check_choice, check_labels, check_num_classes, check_rate,
-                      check_transition_matrix, make_rng)
+from ._checks import (
+    as_float64_array,
+    check_choice,
+    check_labels,
+    check_num_classes,
+    check_rate,
+    check_transition_matrix,
+    make_rng,
+)
 
-CIFAR100_COARSE = np.array([
-    4, 1, 14, 8, 0, 6, 7, 7, 18, 3, 3, 14, 9, 18, 7, 11, 3, 9, 7, 11,
-    6, 11, 5, 10, 7, 6, 13, 15, 3, 15, 0, 11, 1, 10, 12, 14, 16, 9, 11, 5,
-    5, 19, 8, 8, 15, 13, 14, 17, 18, 10, 16, 4, 17, 4, 2, 0, 17, 4, 18, 17,
-    10, 3, 2, 12, 12, 16, 12, 1, 9, 19, 2, 10, 0, 1, 16, 12, 9, 13, 15, 13,
-    16, 19, 2, 4, 6, 19, 5, 5, 8, 19, 18, 1, 2, 15, 6, 0, 17, 8, 14, 13,
-])
+CIFAR100_COARSE = np.array(
+    [
+        4,
+        1,
+        14,
+        8,
+        0,
+        6,
+        7,
+        7,
+        18,
+        3,
+        3,
+        14,
+        9,
+        18,
+        7,
+        11,
+        3,
+        9,
+        7,
+        11,
+        6,
+        11,
+        5,
+        10,
+        7,
+        6,
+        13,
+        15,
+        3,
+        15,
+        0,
+        11,
+        1,
+        10,
+        12,
+        14,
+        16,
+        9,
+        11,
+        5,
+        5,
+        19,
+        8,
+        8,
+        15,
+        13,
+        14,
+        17,
+        18,
+        10,
+        16,
+        4,
+        17,
+        4,
+        2,
+        0,
+        17,
+        4,
+        18,
+        17,
+        10,
+        3,
+        2,
+        12,
+        12,
+        16,
+        12,
+        1,
+        9,
+        19,
+        2,
+        10,
+        0,
+        1,
+        16,
+        12,
+        9,
+        13,
+        15,
+        13,
+        16,
+        19,
+        2,
+        4,
+        6,
+        19,
+        5,
+        5,
+        8,
+        19,
+        18,
+        1,
+        2,
+        15,
+        6,
+        0,
+        17,
+        8,
+        14,
+        13,
+    ]
+)
 """``CIFAR100_COARSE[fine]`` = the CIFAR-100 superclass (coarse label, 0..19) of fine label ``fine``;
 checked against the ``clean_coarse_label`` of all 50,000 CIFAR-100 training images."""
 CIFAR100_COARSE.setflags(write=False)
@@ -109,30 +213,6 @@ def binary_asymmetric_T(rate, reverse_rate=0.05):
     return np.array([[1.0 - reverse_rate, reverse_rate], [rate, 1.0 - rate]])
 
 
-NOISE_KINDS = ("none", "symmetric", "asymmetric")
-ASYMMETRIC_T = {"mnist": mnist_asymmetric_T, "cifar10": cifar10_asymmetric_T,
-                "cifar100": cifar100_asymmetric_T, "imdb": binary_asymmetric_T}
-"""Data set → its asymmetric noise of the paper (Fashion-MNIST has none)."""
-DATASET_CLASSES = {"mnist": 10, "fashion_mnist": 10, "cifar10": 10, "cifar100": 100, "imdb": 2}
-
-
-def paper_T(dataset, noise, rate, **kwargs):
-    """The paper's synthetic T for ``dataset``: ``noise`` ``"none"`` (identity), ``"symmetric"``
-    (:func:`symmetric_T`) or ``"asymmetric"`` (:data:`ASYMMETRIC_T`; ``kwargs`` go to it, e.g. ``grouping``).
-
-    ``T[i, j] = P(noisy = j | clean = i)``, shape ``(c, c)``. ``rate`` is ignored for ``"none"``.
-    """
-    check_choice(dataset, DATASET_CLASSES, name="dataset")
-    check_choice(noise, NOISE_KINDS, name="noise")
-    if noise == "none":
-        return np.eye(DATASET_CLASSES[dataset])
-    if noise == "symmetric":
-        return symmetric_T(DATASET_CLASSES[dataset], rate)
-    if dataset not in ASYMMETRIC_T:
-        raise ValueError(f"asymmetric noise is defined for {tuple(ASYMMETRIC_T)}, not {dataset!r}")
-    return ASYMMETRIC_T[dataset](rate, **kwargs)
-
-
 def corrupt_labels(labels, T, seed):
     """Noisy labels drawn per example from row ``T[labels[n]]``; shape ``(N,)``, int64.
 
@@ -169,13 +249,17 @@ def empirical_T(clean, noisy, num_classes):
     if clean.shape != noisy.shape:
         raise ValueError(f"clean and noisy must have the same shape, got {clean.shape} and {noisy.shape}")
     if c > clean.shape[0]:  # before counting: c * c counts for a huge c would not fit in memory
-        raise ValueError(f"clean must hold every class to define every row of T; it has {clean.shape[0]} "
-                         f"examples for num_classes = {c}")
+        raise ValueError(
+            f"clean must hold every class to define every row of T; it has {clean.shape[0]} "
+            f"examples for num_classes = {c}"
+        )
     counts = np.bincount(clean * c + noisy, minlength=c * c).reshape(c, c).astype(np.float64)
     totals = counts.sum(axis=1, keepdims=True)
     if (totals == 0).any():
-        raise ValueError(f"clean must hold every class to define every row of T; class "
-                         f"{np.flatnonzero(totals[:, 0] == 0)[0]} has no example")
+        raise ValueError(
+            f"clean must hold every class to define every row of T; class "
+            f"{np.flatnonzero(totals[:, 0] == 0)[0]} has no example"
+        )
     return counts / totals
 
 

@@ -3,11 +3,31 @@
 import lnc
 
 DESIGN_NAMES = {
-    "forward_loss", "backward_loss", "ForwardCorrectedLoss", "BackwardCorrectedLoss", "unhinged_loss",
-    "sigmoid_loss", "ramp_loss", "savage_loss", "bootstrap_soft_loss", "bootstrap_hard_loss", "make_loss",
-    "symmetric_T", "pair_T", "mnist_asymmetric_T", "cifar10_asymmetric_T", "cifar100_asymmetric_T",
-    "binary_asymmetric_T", "corrupt_labels", "empirical_T", "to_cleanlab", "from_cleanlab",
-    "estimate_T", "estimation_error", "accuracy", "condition_number",
+    "forward_loss",
+    "backward_loss",
+    "ForwardCorrectedLoss",
+    "BackwardCorrectedLoss",
+    "unhinged_loss",
+    "sigmoid_loss",
+    "ramp_loss",
+    "savage_loss",
+    "bootstrap_soft_loss",
+    "bootstrap_hard_loss",
+    "make_loss",
+    "symmetric_T",
+    "pair_T",
+    "mnist_asymmetric_T",
+    "cifar10_asymmetric_T",
+    "cifar100_asymmetric_T",
+    "binary_asymmetric_T",
+    "corrupt_labels",
+    "empirical_T",
+    "to_cleanlab",
+    "from_cleanlab",
+    "estimate_T",
+    "estimation_error",
+    "accuracy",
+    "condition_number",
 }
 
 

@@ -1,5 +1,5 @@
-"""The decoded-array cache of ``lnc.data``: verified on every load, rebuilt when damaged, skipped (never fatal)
-where it cannot be written, safe for concurrent loads, and never leaving a temporary file behind."""
+"""The decoded-array cache of ``lnc.experiments.datasets``: verified on every load, rebuilt when damaged, skipped
+(never fatal) where it cannot be written, safe for concurrent loads, and never leaving a temporary file behind."""
 
 import gzip
 import hashlib
@@ -11,7 +11,7 @@ import warnings
 import numpy as np
 import pytest
 
-from lnc import data
+from lnc.experiments import datasets
 
 needs_data = pytest.mark.skipif("LNC_DATA_DIR" not in os.environ, reason="LNC_DATA_DIR unset: no shared data")
 
@@ -36,11 +36,11 @@ def tiny_mnist(cache, monkeypatch, tmp_path, rng):
     for name, array in arrays.items():
         raw = bytes([0, 0, 8, array.ndim]) + np.array(array.shape, ">u4").tobytes() + array.tobytes()
         (tmp_path / "data" / "mnist" / f"{name}.gz").write_bytes(gzip.compress(raw, mtime=0))
-        sources[name] = data.Source(f"mnist/{name}.gz", hashlib.sha256(raw).hexdigest(), gunzip=True)
-    monkeypatch.setitem(data.SOURCES, "mnist", sources)
+        sources[name] = datasets.Source(f"mnist/{name}.gz", hashlib.sha256(raw).hexdigest(), gunzip=True)
+    monkeypatch.setitem(datasets.SOURCES, "mnist", sources)
     decoded = []
-    read_idx = data._read_idx
-    monkeypatch.setattr(data, "_read_idx", lambda path: decoded.append(path) or read_idx(path))
+    read_idx = datasets._read_idx
+    monkeypatch.setattr(datasets, "_read_idx", lambda path: decoded.append(path) or read_idx(path))
     return arrays, decoded
 
 
@@ -54,7 +54,7 @@ def assert_is_tiny_mnist(dataset, arrays):
 def load_without_warnings():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        return data.load_mnist()
+        return datasets.load_mnist()
 
 
 def only_cache_file(cache):
@@ -72,21 +72,23 @@ def test_a_second_load_reads_the_cache(tiny_mnist, cache):
     only_cache_file(cache)
 
 
-@pytest.mark.parametrize("tamper,problem", [("drop the sha256", "it holds no sha256"),
-                                            ("keep the sha256", "its content does not match its sha256")])
+@pytest.mark.parametrize(
+    "tamper,problem",
+    [("drop the sha256", "it holds no sha256"), ("keep the sha256", "its content does not match its sha256")],
+)
 def test_a_cache_file_with_wrong_content_is_rebuilt_with_a_warning(tiny_mnist, cache, tamper, problem):
     """Past bug: a well-formed .npz with the labels shifted by one came back as the data set."""
     arrays, decoded = tiny_mnist
-    data.load_mnist()
+    datasets.load_mnist()
     path = only_cache_file(cache)
     with np.load(path) as npz:
         wrong = dict(npz)
     wrong[IDX_NAMES[1]] = wrong[IDX_NAMES[1]] + 1
     if tamper == "drop the sha256":
-        wrong.pop(data.CACHE_DIGEST, None)
+        wrong.pop(datasets.CACHE_DIGEST, None)
     np.savez(path, **wrong)
     with pytest.warns(UserWarning, match=f"ignoring the cached arrays {re.escape(str(path))}: {problem}"):
-        assert_is_tiny_mnist(data.load_mnist(), arrays)
+        assert_is_tiny_mnist(datasets.load_mnist(), arrays)
     assert len(decoded) == 8
     assert_is_tiny_mnist(load_without_warnings(), arrays)  # rebuilt and verified
     assert len(decoded) == 8
@@ -95,23 +97,23 @@ def test_a_cache_file_with_wrong_content_is_rebuilt_with_a_warning(tiny_mnist, c
 def test_a_truncated_cache_file_is_rebuilt_with_a_warning(tiny_mnist, cache):
     """Past bug: a truncated .npz raised BadZipFile."""
     arrays, _ = tiny_mnist
-    data.load_mnist()
+    datasets.load_mnist()
     path = only_cache_file(cache)
     path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
     with pytest.warns(UserWarning, match=f"{re.escape(str(path))}: it cannot be read"):
-        assert_is_tiny_mnist(data.load_mnist(), arrays)
+        assert_is_tiny_mnist(datasets.load_mnist(), arrays)
     assert_is_tiny_mnist(load_without_warnings(), arrays)
 
 
 def test_a_folder_in_place_of_the_cache_file_is_skipped_and_leaves_no_temporary_file(tiny_mnist, cache):
     """Past bug: IsADirectoryError, and the temporary .npz (55 MB for MNIST) was left behind."""
     arrays, _ = tiny_mnist
-    data.load_mnist()
+    datasets.load_mnist()
     path = only_cache_file(cache)
     path.unlink()
     (path / "something").mkdir(parents=True)
     with pytest.warns(UserWarning, match=f"cannot cache the decoded arrays at {re.escape(str(path))}"):
-        assert_is_tiny_mnist(data.load_mnist(), arrays)
+        assert_is_tiny_mnist(datasets.load_mnist(), arrays)
     assert list(cache.iterdir()) == [path]
 
 
@@ -119,7 +121,7 @@ def test_a_file_in_place_of_the_cache_folder_is_skipped(tiny_mnist, cache):
     arrays, _ = tiny_mnist
     cache.write_text("not a folder")
     with pytest.warns(UserWarning, match="cannot cache the decoded arrays"):
-        assert_is_tiny_mnist(data.load_mnist(), arrays)
+        assert_is_tiny_mnist(datasets.load_mnist(), arrays)
     assert cache.read_text() == "not a folder"
 
 
@@ -131,10 +133,10 @@ def test_a_read_only_cache_folder_is_read_but_never_written(tiny_mnist, cache):
     cache.chmod(0o500)
     try:
         with pytest.warns(UserWarning, match="cannot cache the decoded arrays"):
-            assert_is_tiny_mnist(data.load_mnist(), arrays)
+            assert_is_tiny_mnist(datasets.load_mnist(), arrays)
         assert not list(cache.iterdir())
         cache.chmod(0o700)
-        data.load_mnist()
+        datasets.load_mnist()
         cache.chmod(0o500)
         assert_is_tiny_mnist(load_without_warnings(), arrays)  # a valid cache file is still read
         assert len(decoded) == 8
@@ -153,7 +155,7 @@ def load_mnist_in_step(barrier, digests):
     """(In a spawned process.) Load MNIST when the sibling process is ready too; put the sha256 of its arrays."""
     warnings.simplefilter("error")  # a cache warning fails the process
     barrier.wait(timeout=120)
-    digests.put(dataset_sha256(data.load_mnist()))
+    digests.put(dataset_sha256(datasets.load_mnist()))
 
 
 @needs_data
@@ -170,5 +172,5 @@ def test_two_processes_filling_the_cache_at_once_get_the_same_arrays(cache, monk
     first, second = digests.get(timeout=10), digests.get(timeout=10)
     assert first == second
     only_cache_file(cache)  # one file, no temporary left
-    monkeypatch.setattr(data, "_read_idx", lambda path: pytest.fail("decoded again: the cache did not verify"))
+    monkeypatch.setattr(datasets, "_read_idx", lambda path: pytest.fail("decoded again: the cache did not verify"))
     assert dataset_sha256(load_without_warnings()) == first

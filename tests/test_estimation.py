@@ -3,16 +3,20 @@
 import numpy as np
 import pytest
 import torch
+from conftest import random_T
 
 import lnc
 from lnc import estimation
-from lnc.simulation import anchored_posteriors, peaked_posteriors, posteriors_with_outliers
-from conftest import random_T
+from lnc.book.simulation import (
+    anchored_posteriors,
+    peaked_posteriors,
+    posteriors_with_outliers,
+)
 
 
 @pytest.mark.parametrize("c", [2, 3, 10, 50])
 def test_estimate_T_recovers_T_exactly_from_exact_posteriors_with_anchors(c, rng):
-    T = random_T(c, rng)          # T[i, i] > T[k, i]: the argmax of column i is class i's anchor
+    T = random_T(c, rng)  # T[i, i] > T[k, i]: the argmax of column i is class i's anchor
     T_hat = lnc.estimate_T(anchored_posteriors(T, 2000, rng), quantile=None)
     assert np.abs(T_hat - T).max() < 1e-6
 
@@ -58,8 +62,10 @@ def test_quantile_skips_overconfident_outliers_that_fool_the_argmax(rng):
 
 def test_peaked_posteriors_make_the_argmax_error_shrink_with_the_sample_size():
     T = lnc.symmetric_T(5, 0.3)
-    errors = [lnc.estimation_error(lnc.estimate_T(peaked_posteriors(T, n, 5.0, seed=0), quantile=None), T)
-              for n in (100, 10_000)]
+    errors = [
+        lnc.estimation_error(lnc.estimate_T(peaked_posteriors(T, n, 5.0, seed=0), quantile=None), T)
+        for n in (100, 10_000)
+    ]
     assert errors[1] < errors[0] / 5
 
 
@@ -70,21 +76,24 @@ def test_estimate_T_falls_back_to_the_argmax_when_nothing_is_below_the_quantile(
 
 
 def test_estimate_T_rows_are_renormalised():
-    probs = np.array([[0.9995, 0.0], [0.0, 1.0004]])        # within the 1e-3 tolerance on row sums
+    probs = np.array([[0.9995, 0.0], [0.0, 1.0004]])  # within the 1e-3 tolerance on row sums
     np.testing.assert_allclose(lnc.estimate_T(probs, quantile=None).sum(axis=1), 1.0)
 
 
-@pytest.mark.parametrize("probs,kw,error,match", [
-    (np.ones(4) / 4, {}, ValueError, r"noisy_probs must have shape \(N, c\)"),
-    (np.ones((3, 1)), {}, ValueError, "noisy_probs must have shape"),
-    (np.array([[2.0, -1.0]]), {}, ValueError, "noisy_probs must be finite and non-negative"),
-    (np.array([[np.nan, 1.0]]), {}, ValueError, "must be finite"),
-    (np.array([[3.0, 1.0]]), {}, ValueError, "rows sum to 1; row 0 sums to 4; pass softmax outputs, not logits"),
-    ("probs", {}, TypeError, "noisy_probs must be an array"),
-    (np.eye(2), {"quantile": 97}, ValueError, r"quantile must be a float in \(0, 1\) or None"),
-    (np.eye(2), {"quantile": 0.0}, ValueError, "quantile must be"),
-    (np.eye(2), {"quantile": True}, TypeError, "quantile must be"),
-])
+@pytest.mark.parametrize(
+    "probs,kw,error,match",
+    [
+        (np.ones(4) / 4, {}, ValueError, r"noisy_probs must have shape \(N, c\)"),
+        (np.ones((3, 1)), {}, ValueError, "noisy_probs must have shape"),
+        (np.array([[2.0, -1.0]]), {}, ValueError, "noisy_probs must be finite and non-negative"),
+        (np.array([[np.nan, 1.0]]), {}, ValueError, "must be finite"),
+        (np.array([[3.0, 1.0]]), {}, ValueError, "rows sum to 1; row 0 sums to 4; pass softmax outputs, not logits"),
+        ("probs", {}, TypeError, "noisy_probs must be an array"),
+        (np.eye(2), {"quantile": 97}, ValueError, r"quantile must be a float in \(0, 1\) or None"),
+        (np.eye(2), {"quantile": 0.0}, ValueError, "quantile must be"),
+        (np.eye(2), {"quantile": True}, TypeError, "quantile must be"),
+    ],
+)
 def test_estimate_T_rejects_bad_input(probs, kw, error, match):
     with pytest.raises(error, match=match):
         lnc.estimate_T(probs, **kw)

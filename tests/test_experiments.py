@@ -43,15 +43,30 @@ def test_stored_chapter_run_used_its_own_defaults():
 @needs_data
 def test_mnist_chapter_runs_under_papermill_and_writes_its_records(tmp_path):
     params = yaml.safe_load((ROOT / "tests" / "golden" / "mnist.yaml").read_text())
-    params.update(seeds=[0], noise=["symmetric"], methods=["ce", "forward_est"], curve_rates=[0.4],
-                  results_dir=str(tmp_path / "results"))
-    papermill.execute_notebook(str(ROOT / "book" / "mnist.ipynb"), str(tmp_path / "out.ipynb"), parameters=params,
-                               cwd=str(ROOT), progress_bar=False)
+    params.update(
+        seeds=[0],
+        noise=["symmetric"],
+        methods=["ce", "forward_est"],
+        curve_rates=[0.4],
+        results_dir=str(tmp_path / "results"),
+    )
+    papermill.execute_notebook(
+        str(ROOT / "book" / "mnist.ipynb"),
+        str(tmp_path / "out.ipynb"),
+        parameters=params,
+        cwd=str(ROOT),
+        progress_bar=False,
+    )
     records = [json.loads(p.read_text()) for p in sorted((tmp_path / "results").glob("*.json"))]
     assert sorted((r["noise"], r["rate"], r["method"]) for r in records) == [
-        ("asymmetric", 0.4, "backward"), ("asymmetric", 0.4, "backward_est"), ("asymmetric", 0.4, "ce"),
-        ("asymmetric", 0.4, "forward"), ("asymmetric", 0.4, "forward_est"),
-        ("symmetric", 0.4, "ce"), ("symmetric", 0.4, "forward_est")]
+        ("asymmetric", 0.4, "backward"),
+        ("asymmetric", 0.4, "backward_est"),
+        ("asymmetric", 0.4, "ce"),
+        ("asymmetric", 0.4, "forward"),
+        ("asymmetric", 0.4, "forward_est"),
+        ("symmetric", 0.4, "ce"),
+        ("symmetric", 0.4, "forward_est"),
+    ]
     for r in records:
         assert r["status"] == "ok" and r["epochs"] == 2 and r["subset"] == 3000 and r["n_val"] == 300
         assert 0.3 < r["test_accuracy"] <= 1.0 and len(r.get("T_hat") or r["T_true"]) == 10

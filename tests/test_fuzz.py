@@ -26,11 +26,16 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import lnc
-from lnc import curvature, models, results, risk, simulation, training
-from lnc.published import CIFARN
+from lnc.book import curvature, risk, simulation
+from lnc.experiments import loop, models, protocol, recipes, results
+from lnc.experiments.published import CIFARN
 
-SETTINGS = dict(deadline=None, derandomize=True, database=None,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much])
+SETTINGS = dict(
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much],
+)
 
 
 def fuzz(max_examples):
@@ -41,13 +46,18 @@ def fuzz(max_examples):
 ignore_fragile_warnings = pytest.mark.filterwarnings("ignore:T is ill-conditioned", "ignore:estimate_T:UserWarning")
 
 BASELINES = ("unhinged", "sigmoid", "ramp", "savage", "bootstrap_soft", "bootstrap_hard", "ce")
-FUNCTIONS = {"unhinged": lnc.unhinged_loss, "sigmoid": lnc.sigmoid_loss, "ramp": lnc.ramp_loss,
-             "savage": lnc.savage_loss, "bootstrap_soft": lnc.bootstrap_soft_loss,
-             "bootstrap_hard": lnc.bootstrap_hard_loss}
+FUNCTIONS = {
+    "unhinged": lnc.unhinged_loss,
+    "sigmoid": lnc.sigmoid_loss,
+    "ramp": lnc.ramp_loss,
+    "savage": lnc.savage_loss,
+    "bootstrap_soft": lnc.bootstrap_soft_loss,
+    "bootstrap_hard": lnc.bootstrap_hard_loss,
+}
 FLOAT_TORCH = (torch.float64, torch.float32, torch.float16, torch.bfloat16)
 INT_NUMPY = (np.uint8, np.int8, np.int16, np.int32, np.int64, np.uint16, np.uint32, np.uint64)
 INT_TORCH = (torch.uint8, torch.int8, torch.int16, torch.int32, torch.int64)
-EPS = {torch.float64: 2.0 ** -52, torch.float32: 2.0 ** -23, torch.float16: 2.0 ** -10, torch.bfloat16: 2.0 ** -7}
+EPS = {torch.float64: 2.0**-52, torch.float32: 2.0**-23, torch.float16: 2.0**-10, torch.bfloat16: 2.0**-7}
 mpmath.mp.dps = 50
 
 
@@ -66,8 +76,10 @@ def assert_rejects(call, *names):
 
 def snapshot(*values):
     """Copies of the array-like ``values`` (to check afterwards that nothing was mutated)."""
-    return [v.clone() if isinstance(v, torch.Tensor) else np.array(v, copy=True) if isinstance(v, np.ndarray)
-            else repr(v) for v in values]
+    return [
+        v.clone() if isinstance(v, torch.Tensor) else np.array(v, copy=True) if isinstance(v, np.ndarray) else repr(v)
+        for v in values
+    ]
 
 
 def assert_unchanged(before, *values):
@@ -90,18 +102,41 @@ def _masked():
 
 # any value that is no array of real numbers
 JUNK = st.one_of(
-    st.none(), st.text(max_size=3), st.binary(max_size=2), st.builds(dict), st.builds(_generator),
-    st.sets(st.integers(0, 3), max_size=2), st.builds(object), st.complex_numbers(max_magnitude=5),
-    st.just([[0.5, 0.5], [0.5]]), st.builds(_masked), st.builds(lambda: np.array(["a", "b"])),
+    st.none(),
+    st.text(max_size=3),
+    st.binary(max_size=2),
+    st.builds(dict),
+    st.builds(_generator),
+    st.sets(st.integers(0, 3), max_size=2),
+    st.builds(object),
+    st.complex_numbers(max_magnitude=5),
+    st.just([[0.5, 0.5], [0.5]]),
+    st.builds(_masked),
+    st.builds(lambda: np.array(["a", "b"])),
     st.builds(lambda: np.array([None, 1.0], dtype=object)),
     st.builds(lambda: torch.zeros(2, 2, dtype=torch.complex64)),
 )
 NON_FINITE = st.sampled_from([math.nan, math.inf, -math.inf])
-BAD_INT_OPTION = st.one_of(st.none(), st.booleans(), st.floats(-1e3, 1e3), NON_FINITE, st.text(max_size=3),
-                           st.builds(lambda: np.array(3)), st.builds(lambda: torch.tensor(3)), st.builds(list))
-BAD_REAL_OPTION = st.one_of(st.none(), st.booleans(), st.text(max_size=3), st.builds(lambda: np.array([0.5])),
-                            st.builds(lambda: torch.tensor(0.5)), st.builds(list), st.builds(dict),
-                            st.complex_numbers(max_magnitude=1))
+BAD_INT_OPTION = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.floats(-1e3, 1e3),
+    NON_FINITE,
+    st.text(max_size=3),
+    st.builds(lambda: np.array(3)),
+    st.builds(lambda: torch.tensor(3)),
+    st.builds(list),
+)
+BAD_REAL_OPTION = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.text(max_size=3),
+    st.builds(lambda: np.array([0.5])),
+    st.builds(lambda: torch.tensor(0.5)),
+    st.builds(list),
+    st.builds(dict),
+    st.complex_numbers(max_magnitude=1),
+)
 
 
 @st.composite
@@ -113,7 +148,7 @@ def transition_matrices(draw, c=None, min_c=2, max_c=6, well_conditioned=False):
     c = draw(st.integers(min_c, max_c)) if c is None else c
     raw = draw(hnp.arrays(np.float64, (c, c), elements=st.floats(0.0, 1.0 if well_conditioned else 1e3)))
     boost = draw(st.floats(1.0, 4.0)) * c * (c if well_conditioned else 1.0 / c)
-    raw[0, 1] += 0.25                                      # asymmetric even when hypothesis draws zeros
+    raw[0, 1] += 0.25  # asymmetric even when hypothesis draws zeros
     T = raw + boost * np.eye(c)
     return T / T.sum(axis=1, keepdims=True)
 
@@ -160,15 +195,25 @@ def bad_matrices(draw, c):
         shape = draw(st.sampled_from([(), (c,), (c, c + 1), (c + 1, c), (1, 1), (0, 0), (c, c, 1), (2, c, c)]))
         return np.full(shape, 1.0 / max(shape[-1] if shape else 1, 1))
     if kind == "dtype":
-        return draw(st.sampled_from([T.astype(np.complex128), T.astype(np.complex64), T.astype(object),
-                                     T.astype(str), torch.from_numpy(T).to(torch.complex64),
-                                     torch.from_numpy(T).to_sparse()]))
+        return draw(
+            st.sampled_from(
+                [
+                    T.astype(np.complex128),
+                    T.astype(np.complex64),
+                    T.astype(object),
+                    T.astype(str),
+                    torch.from_numpy(T).to(torch.complex64),
+                    torch.from_numpy(T).to_sparse(),
+                ]
+            )
+        )
     if kind == "value":
         bad = T.copy()
         bad[draw(st.integers(0, c - 1)), draw(st.integers(0, c - 1))] = draw(
-            st.one_of(NON_FINITE, st.floats(-1e300, -1e-300), st.sampled_from([1e308, 2.0, 1.5])))
+            st.one_of(NON_FINITE, st.floats(-1e300, -1e-300), st.sampled_from([1e308, 2.0, 1.5]))
+        )
         return bad
-    if kind == "columns":                     # column-stochastic: the transpose of an asymmetric T
+    if kind == "columns":  # column-stochastic: the transpose of an asymmetric T
         assume(np.abs(T.T.sum(axis=1) - 1).max() > 1e-5)
         return T.T.copy()
     if kind == "scaled":
@@ -240,7 +285,7 @@ def baseline_reference(name, row, y, beta):
     if name == "bootstrap_hard":
         beta = mpmath.mpf(beta)
         return float(-(beta * log_p[y] + (1 - beta) * max(log_p)))
-    return float(-log_p[y])                                                     # ce
+    return float(-log_p[y])  # ce
 
 
 def tolerance(dtype, scale, c):
@@ -270,51 +315,99 @@ def test_bad_input_to_corrected_losses_is_refused_naming_the_argument(data):
         return module(logits, targets)
 
     special = "singular" if form in ("backward", "Backward") else "zero_column"
-    which = data.draw(st.sampled_from(["logits", "targets", "T", "reduction", "nonfinite", "empty", "mismatch",
-                                       special]), label="which")
+    which = data.draw(
+        st.sampled_from(["logits", "targets", "T", "reduction", "nonfinite", "empty", "mismatch", special]),
+        label="which",
+    )
     if which == "logits":
-        bad = data.draw(st.one_of(
-            JUNK, st.builds(lambda: logits.numpy()), st.builds(lambda: logits.tolist()),
-            st.sampled_from([torch.zeros(n, c, dtype=d) for d in (torch.int64, torch.int32, torch.uint8, torch.bool,
-                                                                   torch.complex64, torch.complex128,
-                                                                   torch.float8_e4m3fn, torch.float8_e5m2)]),
-            st.builds(lambda: logits.to_sparse()),
-            st.sampled_from([torch.tensor(0.0), torch.zeros(c), torch.zeros(n, c, 1), torch.zeros(n, 1),
-                             torch.zeros(n, 0), torch.zeros(1, n, c)])), label="logits")
+        bad = data.draw(
+            st.one_of(
+                JUNK,
+                st.builds(lambda: logits.numpy()),
+                st.builds(lambda: logits.tolist()),
+                st.sampled_from(
+                    [
+                        torch.zeros(n, c, dtype=d)
+                        for d in (
+                            torch.int64,
+                            torch.int32,
+                            torch.uint8,
+                            torch.bool,
+                            torch.complex64,
+                            torch.complex128,
+                            torch.float8_e4m3fn,
+                            torch.float8_e5m2,
+                        )
+                    ]
+                ),
+                st.builds(lambda: logits.to_sparse()),
+                st.sampled_from(
+                    [
+                        torch.tensor(0.0),
+                        torch.zeros(c),
+                        torch.zeros(n, c, 1),
+                        torch.zeros(n, 1),
+                        torch.zeros(n, 0),
+                        torch.zeros(1, n, c),
+                    ]
+                ),
+            ),
+            label="logits",
+        )
         assert_rejects(lambda: call(logits=bad), "logits")
     elif which == "targets":
-        bad = data.draw(st.one_of(
-            JUNK, st.builds(lambda: targets.numpy()), st.builds(lambda: targets.tolist()),
-            st.sampled_from([targets.double(), targets.float(), targets.bool(), targets.to(torch.complex64),
-                             targets[:, None], targets[None], torch.tensor(0), torch.arange(n + 1) % c]),
-            st.builds(lambda v: torch.full((n,), v), st.sampled_from([-1, c, c + 7, -2 ** 62, 2 ** 62]))),
-            label="targets")
+        bad = data.draw(
+            st.one_of(
+                JUNK,
+                st.builds(lambda: targets.numpy()),
+                st.builds(lambda: targets.tolist()),
+                st.sampled_from(
+                    [
+                        targets.double(),
+                        targets.float(),
+                        targets.bool(),
+                        targets.to(torch.complex64),
+                        targets[:, None],
+                        targets[None],
+                        torch.tensor(0),
+                        torch.arange(n + 1) % c,
+                    ]
+                ),
+                st.builds(lambda v: torch.full((n,), v), st.sampled_from([-1, c, c + 7, -(2**62), 2**62])),
+            ),
+            label="targets",
+        )
         assert_rejects(lambda: call(targets=bad), "targets")
     elif which == "T":
         bad = data.draw(bad_matrices(c), label="T")
         assert_rejects(lambda: call(T=bad), "T")
     elif which == "reduction":
-        bad = data.draw(st.one_of(JUNK, st.text(max_size=5).filter(lambda s: s not in ("mean", "sum", "none")),
-                                  st.sampled_from(["MEAN", "Sum", " none", "avg", ["mean"], ("sum",)])),
-                        label="reduction")
+        bad = data.draw(
+            st.one_of(
+                JUNK,
+                st.text(max_size=5).filter(lambda s: s not in ("mean", "sum", "none")),
+                st.sampled_from(["MEAN", "Sum", " none", "avg", ["mean"], ("sum",)]),
+            ),
+            label="reduction",
+        )
         assert_rejects(lambda: call(reduction=bad), "reduction")
-    elif which == "nonfinite":                               # every non-finite value in every float dtype
+    elif which == "nonfinite":  # every non-finite value in every float dtype
         where = data.draw(st.integers(0, n - 1)), data.draw(st.integers(0, c - 1))
         for value in (math.nan, math.inf, -math.inf):
             bad = logits.clone()
             bad[where] = value
             for dtype in FLOAT_TORCH:
                 assert_rejects(lambda: call(logits=bad.to(dtype)), "logits")
-    elif which == "empty":                                   # the mean of no loss is undefined
+    elif which == "empty":  # the mean of no loss is undefined
         assert_rejects(lambda: call(logits=torch.zeros(0, c), targets=torch.zeros(0, dtype=torch.long)), "logits")
-    elif which == "mismatch":                                # T of another size than the logits: never broadcast
+    elif which == "mismatch":  # T of another size than the logits: never broadcast
         other = data.draw(transition_matrices(c=c + 1, well_conditioned=True))
         assert_rejects(lambda: call(T=other), "T")
-    elif which == "zero_column":                             # a noisy class that T never produces
+    elif which == "zero_column":  # a noisy class that T never produces
         zero = np.eye(c)
-        zero[0] = np.eye(c)[1]                               # nothing flips to 0: column 0 is zero
+        zero[0] = np.eye(c)[1]  # nothing flips to 0: column 0 is zero
         assert_rejects(lambda: call(targets=torch.zeros(n, dtype=torch.long), T=zero), "targets")
-    else:                                                    # rank one: every row the same
+    else:  # rank one: every row the same
         size = data.draw(st.sampled_from([2, 4, 8]))
         flat = np.full((size, size), 1.0 / size)
         assert_rejects(lambda: call(logits=torch.zeros(n, size, dtype=torch.float64), T=flat), "T")
@@ -324,8 +417,9 @@ def test_bad_input_to_corrected_losses_is_refused_naming_the_argument(data):
 @fuzz(80)
 @given(data=st.data())
 def test_valid_forward_loss_equals_the_probability_space_formula(data):
-    logits = data.draw(logits_arrays(bound=data.draw(st.sampled_from([1.0, 30.0, 1e4])), half_bound=30.0),
-                       label="logits")
+    logits = data.draw(
+        logits_arrays(bound=data.draw(st.sampled_from([1.0, 30.0, 1e4])), half_bound=30.0), label="logits"
+    )
     n, c = logits.shape
     T = data.draw(st.one_of(transition_matrices(c=c), pair_matrices(c=c, max_rate=0.99)), label="T")
     T_in = as_kind(T, data.draw(T_KINDS, label="kind"))
@@ -351,30 +445,32 @@ def test_valid_forward_loss_equals_the_probability_space_formula(data):
 def test_valid_backward_loss_is_unbiased_and_matches_the_inverse(data):
     """E_{y~|y}[backward(h, y~)] = CE(h, y) for every clean y (float64), and the closed form with inv(T) (every
     float dtype)."""
-    logits = data.draw(logits_arrays(bound=data.draw(st.sampled_from([1.0, 30.0, 1e4])), half_bound=30.0),
-                       label="logits")
+    logits = data.draw(
+        logits_arrays(bound=data.draw(st.sampled_from([1.0, 30.0, 1e4])), half_bound=30.0), label="logits"
+    )
     n, c = logits.shape
-    T = data.draw(st.one_of(transition_matrices(c=c, well_conditioned=True), pair_matrices(c=c, max_rate=0.4)),
-                  label="T")
+    T = data.draw(
+        st.one_of(transition_matrices(c=c, well_conditioned=True), pair_matrices(c=c, max_rate=0.4)), label="T"
+    )
     T_in = as_kind(T, data.draw(T_KINDS, label="kind"))
     T64 = as_float64(T_in)
     before = snapshot(logits, T_in)
-    every = torch.arange(c).repeat(n)                                # every noisy label for every example
+    every = torch.arange(c).repeat(n)  # every noisy label for every example
     rows = logits.repeat_interleave(c, dim=0)
     per_noisy = lnc.backward_loss(rows, every, T_in, reduction="none")
     assert per_noisy.shape == (n * c,) and per_noisy.dtype == logits.dtype
     assert torch.isfinite(per_noisy).all()
     per_noisy = per_noisy.double().numpy().reshape(n, c)
 
-    ce = np.array([[float(-v) for v in mp_log_softmax(row)] for row in logits.double().tolist()])   # (n, c)
+    ce = np.array([[float(-v) for v in mp_log_softmax(row)] for row in logits.double().tolist()])  # (n, c)
     T_inv = np.linalg.inv(T64)
-    closed = ce @ T_inv.T                                            # [m, k] = sum_j inv(T)[k, j] * ce[m, j]
-    cond = float(np.abs(T_inv).sum(axis=1).max())                   # inf-norm of inv(T): the amplification
+    closed = ce @ T_inv.T  # [m, k] = sum_j inv(T)[k, j] * ce[m, j]
+    cond = float(np.abs(T_inv).sum(axis=1).max())  # inf-norm of inv(T): the amplification
     scale = float(logits.double().abs().max())
     tol = tolerance(logits.dtype, scale, c) * (1 + cond) * (1 + np.abs(ce).max())
     np.testing.assert_allclose(per_noisy, closed, rtol=0, atol=tol)
     if logits.dtype == torch.float64:
-        np.testing.assert_allclose(per_noisy @ T64.T, ce, rtol=0, atol=tol * (1 + cond))   # unbiased
+        np.testing.assert_allclose(per_noisy @ T64.T, ce, rtol=0, atol=tol * (1 + cond))  # unbiased
     module = lnc.BackwardCorrectedLoss(T_in)(rows, every)
     assert abs(module.double().item() - per_noisy.mean()) <= tol * (1 + cond)
     assert_unchanged(before, logits, T_in)
@@ -394,29 +490,68 @@ def test_bad_input_to_baseline_losses_is_refused_naming_the_argument(data):
             return lnc.make_loss(name, **kw)(logits, targets)
         return FUNCTIONS[name](logits, targets, **kw)
 
-    which = data.draw(st.sampled_from(["logits", "targets", "reduction", "nonfinite", "empty"]
-                                      + ["beta"] * name.startswith("bootstrap")
-                                      + ["overflow"] * (name not in ("sigmoid", "ramp", "savage"))))  # bounded
+    which = data.draw(
+        st.sampled_from(
+            ["logits", "targets", "reduction", "nonfinite", "empty"]
+            + ["beta"] * name.startswith("bootstrap")
+            + ["overflow"] * (name not in ("sigmoid", "ramp", "savage"))
+        )
+    )  # bounded
     if which == "logits":
-        bad = data.draw(st.one_of(JUNK, st.builds(lambda: logits.numpy()), st.builds(lambda: logits.tolist()),
-                                  st.sampled_from([logits.long(), logits.bool(), logits.to(torch.complex64),
-                                                   logits.to(torch.float8_e5m2), logits.to_sparse(),
-                                                   logits[0], logits[..., None], logits[:, :1], torch.tensor(1.0)])))
+        bad = data.draw(
+            st.one_of(
+                JUNK,
+                st.builds(lambda: logits.numpy()),
+                st.builds(lambda: logits.tolist()),
+                st.sampled_from(
+                    [
+                        logits.long(),
+                        logits.bool(),
+                        logits.to(torch.complex64),
+                        logits.to(torch.float8_e5m2),
+                        logits.to_sparse(),
+                        logits[0],
+                        logits[..., None],
+                        logits[:, :1],
+                        torch.tensor(1.0),
+                    ]
+                ),
+            )
+        )
         assert_rejects(lambda: call(logits=bad), "logits")
     elif which == "targets":
-        bad = data.draw(st.one_of(JUNK, st.builds(lambda: targets.numpy()),
-                                  st.sampled_from([targets.float(), targets.bool(), targets[:, None],
-                                                   torch.arange(n + 1) % c, torch.full((n,), c),
-                                                   torch.full((n,), -1), torch.full((n,), 2 ** 40)])))
+        bad = data.draw(
+            st.one_of(
+                JUNK,
+                st.builds(lambda: targets.numpy()),
+                st.sampled_from(
+                    [
+                        targets.float(),
+                        targets.bool(),
+                        targets[:, None],
+                        torch.arange(n + 1) % c,
+                        torch.full((n,), c),
+                        torch.full((n,), -1),
+                        torch.full((n,), 2**40),
+                    ]
+                ),
+            )
+        )
         assert_rejects(lambda: call(targets=bad), "targets")
     elif which == "reduction":
         bad = data.draw(st.one_of(JUNK, st.sampled_from(["MEAN", "avg", "", ["sum"]])))
         assert_rejects(lambda: call(reduction=bad), "reduction")
     elif which == "beta":
-        bad = data.draw(st.one_of(BAD_REAL_OPTION, NON_FINITE, st.floats(1.0, 1e300, exclude_min=True),
-                                  st.floats(-1e300, 0.0, exclude_max=True)))
+        bad = data.draw(
+            st.one_of(
+                BAD_REAL_OPTION,
+                NON_FINITE,
+                st.floats(1.0, 1e300, exclude_min=True),
+                st.floats(-1e300, 0.0, exclude_max=True),
+            )
+        )
         assert_rejects(lambda: call(beta=bad), "beta")
-    elif which == "nonfinite":                               # every non-finite value in every float dtype
+    elif which == "nonfinite":  # every non-finite value in every float dtype
         where = data.draw(st.integers(0, n - 1)), data.draw(st.integers(0, c - 1))
         for value in (math.nan, math.inf, -math.inf):
             bad = logits.clone()
@@ -425,16 +560,18 @@ def test_bad_input_to_baseline_losses_is_refused_naming_the_argument(data):
                 assert_rejects(lambda: call(logits=bad.to(dtype)), "logits")
     elif which == "empty":
         assert_rejects(lambda: call(logits=torch.zeros(0, c), targets=torch.zeros(0, dtype=torch.long)), "logits")
-    else:          # finite logits whose spread overflows the dtype: the loss would be inf or NaN
+    else:  # finite logits whose spread overflows the dtype: the loss would be inf or NaN
         dtype = data.draw(st.sampled_from([torch.float16, torch.float32]))
-        big = torch.finfo(dtype).max * 0.75                              # a row spread of 1.5 times the max
+        big = torch.finfo(dtype).max * 0.75  # a row spread of 1.5 times the max
         wide = torch.zeros(n, c, dtype=dtype)
         wide[:, 0], wide[:, 1] = big, -big
-        wide_targets = torch.ones(n, dtype=torch.long)                     # the class of probability 0
+        wide_targets = torch.ones(n, dtype=torch.long)  # the class of probability 0
         kw = {"reduction": "sum"} if name == "unhinged" else {}
-        if name == "unhinged":                                             # the sum of n * big / c overflows
-            wide, wide_targets = torch.full((4 * c, c), -float(torch.finfo(dtype).max), dtype=dtype), \
-                torch.zeros(4 * c, dtype=torch.long)
+        if name == "unhinged":  # the sum of n * big / c overflows
+            wide, wide_targets = (
+                torch.full((4 * c, c), -float(torch.finfo(dtype).max), dtype=dtype),
+                torch.zeros(4 * c, dtype=torch.long),
+            )
         assert_rejects(lambda: call(logits=wide, targets=wide_targets, **kw), "logits")
 
 
@@ -445,8 +582,11 @@ def test_valid_baseline_losses_match_their_definitions(data):
     logits = data.draw(logits_arrays(bound=data.draw(st.sampled_from([1.0, 30.0, 1e3]))), label="logits")
     n, c = logits.shape
     targets = targets_for(data.draw, n, c)
-    beta = data.draw(st.one_of(st.floats(0.0, 1.0), st.sampled_from([np.float32(0.5), 0, 1])), label="beta") \
-        if name.startswith("bootstrap") else None
+    beta = (
+        data.draw(st.one_of(st.floats(0.0, 1.0), st.sampled_from([np.float32(0.5), 0, 1])), label="beta")
+        if name.startswith("bootstrap")
+        else None
+    )
     kw = {} if beta is None else {"beta": beta}
     before = snapshot(logits, targets)
     if name == "ce":
@@ -455,8 +595,12 @@ def test_valid_baseline_losses_match_their_definitions(data):
         per_example = FUNCTIONS[name](logits, targets, reduction="none", **kw)
     total = lnc.make_loss(name, reduction="sum", **kw)(logits, targets)
 
-    expected = np.array([baseline_reference(name, row, y, float(beta or 0))
-                         for row, y in zip(logits.double().tolist(), targets.tolist())])
+    expected = np.array(
+        [
+            baseline_reference(name, row, y, float(beta or 0))
+            for row, y in zip(logits.double().tolist(), targets.tolist())
+        ]
+    )
     got = per_example.double().numpy()
     assert per_example.shape == (n,) and per_example.dtype == logits.dtype and np.isfinite(got).all()
     scale = float(logits.double().abs().max())
@@ -467,17 +611,23 @@ def test_valid_baseline_losses_match_their_definitions(data):
 
 
 @fuzz(60)
-@given(name=st.one_of(JUNK, st.text(max_size=8), st.sampled_from(["CE", "forward ", "Backward", "mse"]),
-                      st.integers(), st.floats()),
-       T=st.one_of(st.none(), st.just(np.eye(3))))
+@given(
+    name=st.one_of(
+        JUNK, st.text(max_size=8), st.sampled_from(["CE", "forward ", "Backward", "mse"]), st.integers(), st.floats()
+    ),
+    T=st.one_of(st.none(), st.just(np.eye(3))),
+)
 def test_bad_loss_names_are_refused_naming_the_argument(name, T):
     assume(not (isinstance(name, str) and name in lnc.losses.LOSS_NAMES))
     assert_rejects(lambda: lnc.make_loss(name, T=T), "name")
 
 
 @fuzz(40)
-@given(name=st.sampled_from(lnc.losses.LOSS_NAMES), option=st.sampled_from(["beta", "foo", "logits", "T_hat"]),
-       with_T=st.booleans())
+@given(
+    name=st.sampled_from(lnc.losses.LOSS_NAMES),
+    option=st.sampled_from(["beta", "foo", "logits", "T_hat"]),
+    with_T=st.booleans(),
+)
 def test_bad_loss_configurations_are_refused_naming_the_argument(name, option, with_T):
     T = lnc.pair_T(3, {0: 1}, 0.3)
     if name in ("forward", "backward"):
@@ -500,25 +650,53 @@ def test_bad_loss_configurations_are_refused_naming_the_argument(name, option, w
 @given(data=st.data())
 def test_bad_input_to_transition_matrix_builders_is_refused_naming_the_argument(data):
     which = data.draw(st.sampled_from(["num_classes", "rate", "pairs", "grouping", "reverse_rate"]))
-    bad_rate = st.one_of(BAD_REAL_OPTION, NON_FINITE, st.floats(1.0, 1e308, exclude_min=True),
-                         st.floats(-1e308, 0.0, exclude_max=True))
+    bad_rate = st.one_of(
+        BAD_REAL_OPTION, NON_FINITE, st.floats(1.0, 1e308, exclude_min=True), st.floats(-1e308, 0.0, exclude_max=True)
+    )
     if which == "num_classes":
-        bad = data.draw(st.one_of(BAD_INT_OPTION, st.integers(-10 ** 20, 1), st.sampled_from([np.int64(1), 2.0])))
+        bad = data.draw(st.one_of(BAD_INT_OPTION, st.integers(-(10**20), 1), st.sampled_from([np.int64(1), 2.0])))
         make = data.draw(st.sampled_from([lambda c: lnc.symmetric_T(c, 0.2), lambda c: lnc.pair_T(c, {0: 1}, 0.2)]))
         assert_rejects(lambda: make(bad), "num_classes")
     elif which == "rate":
         bad = data.draw(bad_rate)
-        make = data.draw(st.sampled_from([lambda r: lnc.symmetric_T(4, r), lambda r: lnc.pair_T(4, {0: 1}, r),
-                                          lnc.mnist_asymmetric_T, lnc.cifar10_asymmetric_T,
-                                          lnc.cifar100_asymmetric_T, lnc.binary_asymmetric_T]))
+        make = data.draw(
+            st.sampled_from(
+                [
+                    lambda r: lnc.symmetric_T(4, r),
+                    lambda r: lnc.pair_T(4, {0: 1}, r),
+                    lnc.mnist_asymmetric_T,
+                    lnc.cifar10_asymmetric_T,
+                    lnc.cifar100_asymmetric_T,
+                    lnc.binary_asymmetric_T,
+                ]
+            )
+        )
         assert_rejects(lambda: make(bad), "rate")
     elif which == "pairs":
-        bad = data.draw(st.one_of(
-            JUNK.filter(lambda v: not isinstance(v, dict)), st.builds(lambda: [(0, 1)]),
-            st.dictionaries(st.one_of(st.integers(-5, 8), st.text(max_size=1), st.floats(0, 3), st.booleans()),
-                            st.one_of(st.integers(-5, 8), st.none(), st.floats(0, 3)), min_size=1, max_size=3)
-            .filter(lambda d: not all(isinstance(k, int) and not isinstance(k, bool) and 0 <= k < 4
-                                      and isinstance(v, int) and 0 <= v < 4 and k != v for k, v in d.items()))))
+        bad = data.draw(
+            st.one_of(
+                JUNK.filter(lambda v: not isinstance(v, dict)),
+                st.builds(lambda: [(0, 1)]),
+                st.dictionaries(
+                    st.one_of(st.integers(-5, 8), st.text(max_size=1), st.floats(0, 3), st.booleans()),
+                    st.one_of(st.integers(-5, 8), st.none(), st.floats(0, 3)),
+                    min_size=1,
+                    max_size=3,
+                ).filter(
+                    lambda d: (
+                        not all(
+                            isinstance(k, int)
+                            and not isinstance(k, bool)
+                            and 0 <= k < 4
+                            and isinstance(v, int)
+                            and 0 <= v < 4
+                            and k != v
+                            for k, v in d.items()
+                        )
+                    )
+                ),
+            )
+        )
         assert_rejects(lambda: lnc.pair_T(4, bad, 0.2), "pairs")
     elif which == "grouping":
         bad = data.draw(st.one_of(JUNK, st.sampled_from(["Blocks", "coarse", "", ["blocks"]])))
@@ -546,8 +724,12 @@ def test_valid_transition_matrix_builders_give_their_formula(data):
     for s, d in pairs.items():
         expected[s, s], expected[s, d] = 1 - r, r
     np.testing.assert_array_equal(P, expected)
-    for make, size in ((lnc.mnist_asymmetric_T, 10), (lnc.cifar10_asymmetric_T, 10), (lnc.binary_asymmetric_T, 2),
-                       (lambda q: lnc.cifar100_asymmetric_T(q, grouping=grouping), 100)):
+    for make, size in (
+        (lnc.mnist_asymmetric_T, 10),
+        (lnc.cifar10_asymmetric_T, 10),
+        (lnc.binary_asymmetric_T, 2),
+        (lambda q: lnc.cifar100_asymmetric_T(q, grouping=grouping), 100),
+    ):
         M = make(rate)
         assert M.shape == (size, size) and (M >= 0).all()
         assert np.abs(M.sum(axis=1) - 1).max() < 1e-12
@@ -564,31 +746,54 @@ def test_bad_input_to_label_functions_is_refused_naming_the_argument(data):
     T = data.draw(transition_matrices(c=c))
     labels = np.arange(6) % c
     bad_labels = st.one_of(
-        JUNK, st.sampled_from([labels.astype(np.float64), labels.astype(bool), labels.astype(np.complex64),
-                               labels.astype(np.float16), labels[None], labels[:, None], np.int64(1), np.array(1),
-                               torch.from_numpy(labels).double(), torch.from_numpy(labels).bool(),
-                               torch.from_numpy(labels).bfloat16(), [0.5, 1.0], [[0, 1], [1, 0]], (0, 1.5)]),
-        st.builds(lambda v: np.array([0, v]), st.sampled_from([-1, c, 10 ** 9, -2 ** 63])),
-        st.builds(lambda: np.array([2 ** 64 - 1], dtype=np.uint64)))
+        JUNK,
+        st.sampled_from(
+            [
+                labels.astype(np.float64),
+                labels.astype(bool),
+                labels.astype(np.complex64),
+                labels.astype(np.float16),
+                labels[None],
+                labels[:, None],
+                np.int64(1),
+                np.array(1),
+                torch.from_numpy(labels).double(),
+                torch.from_numpy(labels).bool(),
+                torch.from_numpy(labels).bfloat16(),
+                [0.5, 1.0],
+                [[0, 1], [1, 0]],
+                (0, 1.5),
+            ]
+        ),
+        st.builds(lambda v: np.array([0, v]), st.sampled_from([-1, c, 10**9, -(2**63)])),
+        st.builds(lambda: np.array([2**64 - 1], dtype=np.uint64)),
+    )
     which = data.draw(st.sampled_from(["labels", "T", "seed", "clean", "noisy", "num_classes", "shapes"]))
     if which == "labels":
         assert_rejects(lambda: lnc.corrupt_labels(data.draw(bad_labels), T, 0), "labels")
     elif which == "T":
         assert_rejects(lambda: lnc.corrupt_labels(labels, data.draw(bad_matrices(c)), 0), "T")
     elif which == "seed":
-        bad = data.draw(st.one_of(st.integers(-10 ** 30, -1), st.floats(), st.text(max_size=2), st.booleans(),
-                                  st.sampled_from([np.float64(1), np.random.RandomState(0), [1], (1,), {}]),
-                                  st.builds(lambda: torch.Generator())))
+        bad = data.draw(
+            st.one_of(
+                st.integers(-(10**30), -1),
+                st.floats(),
+                st.text(max_size=2),
+                st.booleans(),
+                st.sampled_from([np.float64(1), np.random.RandomState(0), [1], (1,), {}]),
+                st.builds(lambda: torch.Generator()),
+            )
+        )
         assert_rejects(lambda: lnc.corrupt_labels(labels, T, bad), "seed")
     elif which == "clean":
         assert_rejects(lambda: lnc.empirical_T(data.draw(bad_labels), labels, c), "clean")
     elif which == "noisy":
         assert_rejects(lambda: lnc.empirical_T(labels, data.draw(bad_labels), c), "noisy")
     elif which == "num_classes":
-        bad = data.draw(st.one_of(BAD_INT_OPTION, st.integers(-5, 1), st.just(2 ** 70), st.just(10 ** 6)))
+        bad = data.draw(st.one_of(BAD_INT_OPTION, st.integers(-5, 1), st.just(2**70), st.just(10**6)))
         assert_rejects(lambda: lnc.empirical_T(labels, labels, bad), "num_classes", "clean")
-    else:                                       # different lengths, or a class without examples: never broadcast
-        short = labels[:data.draw(st.integers(0, 5))]
+    else:  # different lengths, or a class without examples: never broadcast
+        short = labels[: data.draw(st.integers(0, 5))]
         assert_rejects(lambda: lnc.empirical_T(labels, short, c), "clean", "noisy")
 
 
@@ -598,12 +803,16 @@ def test_valid_corrupt_labels_is_seeded_in_range_and_follows_T(data):
     T = data.draw(st.one_of(transition_matrices(), pair_matrices()), label="T")
     c = T.shape[0]
     n = data.draw(st.integers(0, 60))
-    seed = data.draw(st.one_of(st.integers(0, 2 ** 63), st.sampled_from([np.int64(7), np.uint8(3)])))
+    seed = data.draw(st.one_of(st.integers(0, 2**63), st.sampled_from([np.int64(7), np.uint8(3)])))
     clean = np.array(data.draw(st.lists(st.integers(0, c - 1), min_size=n, max_size=n)), dtype=np.int64)
     kind = data.draw(st.sampled_from(["numpy", "torch", "list", "tuple"]))
     dtype = data.draw(st.sampled_from(INT_NUMPY if kind == "numpy" else INT_TORCH))
-    labels = {"numpy": lambda: clean.astype(dtype), "torch": lambda: torch.from_numpy(clean).to(dtype),
-              "list": clean.tolist, "tuple": lambda: tuple(clean.tolist())}[kind]()
+    labels = {
+        "numpy": lambda: clean.astype(dtype),
+        "torch": lambda: torch.from_numpy(clean).to(dtype),
+        "list": clean.tolist,
+        "tuple": lambda: tuple(clean.tolist()),
+    }[kind]()
     T_in = as_kind(T, data.draw(T_KINDS))
     before = snapshot(labels, T_in)
 
@@ -611,8 +820,8 @@ def test_valid_corrupt_labels_is_seeded_in_range_and_follows_T(data):
     assert noisy.shape == (n,) and noisy.dtype == np.int64
     assert ((noisy >= 0) & (noisy < c)).all()
     T64 = as_float64(T_in)
-    assert (T64[clean, noisy] > 0).all() if n else True            # a zero entry of T is never drawn
-    np.testing.assert_array_equal(noisy, lnc.corrupt_labels(clean, T, seed))                     # same seed
+    assert (T64[clean, noisy] > 0).all() if n else True  # a zero entry of T is never drawn
+    np.testing.assert_array_equal(noisy, lnc.corrupt_labels(clean, T, seed))  # same seed
     np.testing.assert_array_equal(noisy, lnc.corrupt_labels(clean, T, np.random.default_rng(int(seed))))
     identity = np.eye(c, dtype=data.draw(st.sampled_from(INT_NUMPY + (np.float32, np.float64))))
     np.testing.assert_array_equal(lnc.corrupt_labels(clean, identity, seed), clean)
@@ -633,9 +842,14 @@ def test_bad_input_to_cleanlab_conversions_is_refused_naming_the_argument(data):
     c = data.draw(st.integers(2, 5))
     bad = data.draw(bad_matrices(c))
     assert_rejects(lambda: lnc.to_cleanlab(bad), "T")
-    if not (isinstance(bad, np.ndarray) and bad.shape == (c, c) and bad.dtype.kind == "f"
-            and np.isfinite(bad).all() and (bad >= 0).all()
-            and np.abs(bad.sum(axis=0) - 1).max() <= 1e-6):      # column-stochastic is what from_cleanlab takes
+    if not (
+        isinstance(bad, np.ndarray)
+        and bad.shape == (c, c)
+        and bad.dtype.kind == "f"
+        and np.isfinite(bad).all()
+        and (bad >= 0).all()
+        and np.abs(bad.sum(axis=0) - 1).max() <= 1e-6
+    ):  # column-stochastic is what from_cleanlab takes
         assert_rejects(lambda: lnc.from_cleanlab(bad), "noise_matrix")
 
 
@@ -651,20 +865,37 @@ def test_bad_input_to_estimate_T_is_refused_naming_the_argument(data):
     if which == "shape":
         bad = np.full(data.draw(st.sampled_from([(), (c,), (0, c), (6, 1), (6, 0), (2, 6, c), (1, 1)])), 0.5)
     elif which == "dtype":
-        bad = data.draw(st.sampled_from([probs.astype(np.complex128), probs.astype(object), probs.astype(str),
-                                         torch.from_numpy(probs).to(torch.complex64), np.ma.masked_array(probs)]))
+        bad = data.draw(
+            st.sampled_from(
+                [
+                    probs.astype(np.complex128),
+                    probs.astype(object),
+                    probs.astype(str),
+                    torch.from_numpy(probs).to(torch.complex64),
+                    np.ma.masked_array(probs),
+                ]
+            )
+        )
     elif which == "value":
         bad = probs.copy()
         bad[data.draw(st.integers(0, 5)), data.draw(st.integers(0, c - 1))] = data.draw(
-            st.one_of(NON_FINITE, st.floats(-1e300, -1e-300)))
+            st.one_of(NON_FINITE, st.floats(-1e300, -1e-300))
+        )
     elif which == "logits":
         bad = data.draw(hnp.arrays(np.float64, (6, c), elements=st.floats(-10, 10)))
         assume(np.abs(bad.sum(axis=1) - 1).max() > 1e-3 or (bad < 0).any())
     elif which == "junk":
         bad = data.draw(JUNK)
     else:
-        quantile = data.draw(st.one_of(BAD_REAL_OPTION.filter(lambda v: v is not None), NON_FINITE,
-                                       st.floats(1.0, 1e300), st.floats(-1e300, 0.0), st.integers(1, 100)))
+        quantile = data.draw(
+            st.one_of(
+                BAD_REAL_OPTION.filter(lambda v: v is not None),
+                NON_FINITE,
+                st.floats(1.0, 1e300),
+                st.floats(-1e300, 0.0),
+                st.integers(1, 100),
+            )
+        )
         assert_rejects(lambda: lnc.estimate_T(probs, quantile=quantile), "quantile")
         return
     assert_rejects(lambda: lnc.estimate_T(bad), "noisy_probs")
@@ -675,8 +906,8 @@ def test_bad_input_to_estimate_T_is_refused_naming_the_argument(data):
 @given(data=st.data())
 def test_valid_estimate_T_is_row_stochastic_and_exact_with_anchors(data):
     c = data.draw(st.integers(2, 6))
-    T = data.draw(transition_matrices(c=c, well_conditioned=True))   # T[i, i] > T[k, i]: the anchors are the argmax
-    seed = data.draw(st.integers(0, 2 ** 32))
+    T = data.draw(transition_matrices(c=c, well_conditioned=True))  # T[i, i] > T[k, i]: the anchors are the argmax
+    seed = data.draw(st.integers(0, 2**32))
     n = data.draw(st.integers(0, 300))
     probs = simulation.anchored_posteriors(T, n, seed)
     kind = data.draw(st.sampled_from(["numpy", "torch", "float32"]))
@@ -690,7 +921,7 @@ def test_valid_estimate_T_is_row_stochastic_and_exact_with_anchors(data):
     T_hat = lnc.estimate_T(probs_in, quantile=quantile)
     assert T_hat.shape == (c, c) and np.isfinite(T_hat).all() and (T_hat >= 0).all()
     assert np.abs(T_hat.sum(axis=1) - 1).max() < 1e-12
-    for i in range(c):                                     # every row of T_hat is a row of probs, normalised
+    for i in range(c):  # every row of T_hat is a row of probs, normalised
         row = T_hat[i]
         assert np.abs(probs / probs.sum(axis=1, keepdims=True) - row).max(axis=1).min() < 1e-6
     assert_unchanged(before, probs_in)
@@ -716,15 +947,42 @@ def test_bad_input_to_metrics_is_refused_naming_the_argument(data):
     elif which == "cond":
         assert_rejects(lambda: lnc.condition_number(data.draw(bad_matrices(c))), "T")
     elif which == "scores":
-        bad = data.draw(st.one_of(JUNK, st.sampled_from([np.zeros(()), np.zeros(c), np.zeros((0, c)), np.zeros((4, 1)),
-                                                         np.zeros((4, c, 1)), scores.astype(np.complex64),
-                                                         torch.zeros(4, c, dtype=torch.complex64)])))
+        bad = data.draw(
+            st.one_of(
+                JUNK,
+                st.sampled_from(
+                    [
+                        np.zeros(()),
+                        np.zeros(c),
+                        np.zeros((0, c)),
+                        np.zeros((4, 1)),
+                        np.zeros((4, c, 1)),
+                        scores.astype(np.complex64),
+                        torch.zeros(4, c, dtype=torch.complex64),
+                    ]
+                ),
+            )
+        )
         assert_rejects(lambda: lnc.accuracy(bad, labels), "logits_or_probs")
     elif which == "labels":
-        bad = data.draw(st.one_of(JUNK, st.sampled_from([labels[:3], np.append(labels, 0), labels[None],
-                                                         labels.astype(float), labels.astype(bool), labels - c,
-                                                         labels + c, torch.from_numpy(labels).float(),
-                                                         torch.from_numpy(labels).bfloat16()])))
+        bad = data.draw(
+            st.one_of(
+                JUNK,
+                st.sampled_from(
+                    [
+                        labels[:3],
+                        np.append(labels, 0),
+                        labels[None],
+                        labels.astype(float),
+                        labels.astype(bool),
+                        labels - c,
+                        labels + c,
+                        torch.from_numpy(labels).float(),
+                        torch.from_numpy(labels).bfloat16(),
+                    ]
+                ),
+            )
+        )
         assert_rejects(lambda: lnc.accuracy(scores, bad), "labels")
     else:
         bad = scores.copy()
@@ -737,8 +995,7 @@ def test_bad_input_to_metrics_is_refused_naming_the_argument(data):
 @given(data=st.data())
 def test_valid_metrics_match_a_loop(data):
     c = data.draw(st.integers(2, 6))
-    T, T_hat = data.draw(transition_matrices(c=c)), data.draw(st.one_of(transition_matrices(c=c),
-                                                                         pair_matrices(c=c)))
+    T, T_hat = data.draw(transition_matrices(c=c)), data.draw(st.one_of(transition_matrices(c=c), pair_matrices(c=c)))
     T_in, T_hat_in = as_kind(T, data.draw(T_KINDS)), as_kind(T_hat, data.draw(T_KINDS))
     before = snapshot(T_in, T_hat_in)
     error = lnc.estimation_error(T_hat_in, T_in)
@@ -749,32 +1006,36 @@ def test_valid_metrics_match_a_loop(data):
     assert abs(error - lnc.estimation_error(T_in, T_hat_in)) < 1e-5 and 0 <= error <= 2 + 1e-5
     assert lnc.estimation_error(T_in, T_in) == 0.0
 
-    cond = lnc.condition_number(T_in)                      # against the eigenvalues of T^T T (another routine)
+    cond = lnc.condition_number(T_in)  # against the eigenvalues of T^T T (another routine)
     eig = np.linalg.eigvalsh(b.T @ b)
     if eig[0] > 1e-8 * eig[-1]:
         assert abs(cond - math.sqrt(eig[-1] / eig[0])) <= 1e-5 * cond
     assert cond >= 1.0 - 1e-12
     size = data.draw(st.sampled_from([2, 4, 8]))
-    assert lnc.condition_number(np.full((size, size), 1.0 / size)) == math.inf   # rank one: inf on every CPU
+    assert lnc.condition_number(np.full((size, size), 1.0 / size)) == math.inf  # rank one: inf on every CPU
 
     n = data.draw(st.integers(1, 30))
     scores = data.draw(hnp.arrays(np.float64, (n, c), elements=st.floats(-1e300, 1e300)))
     labels = np.array(data.draw(st.lists(st.integers(0, c - 1), min_size=n, max_size=n)))
-    kind = data.draw(st.sampled_from(["numpy", "int", "float32", "torch", "half", "bfloat16", "float8", "grad",
-                                      "list"]))
-    scores_in = {"numpy": lambda: scores, "int": lambda: np.clip(scores, -100, 100).astype(np.int64),
-                 "float32": lambda: np.clip(scores, -1e38, 1e38).astype(np.float32),
-                 "torch": lambda: torch.from_numpy(scores),
-                 "half": lambda: torch.from_numpy(scores.clip(-6e4, 6e4)).half(),
-                 "bfloat16": lambda: torch.from_numpy(scores.clip(-1e38, 1e38)).bfloat16(),
-                 "float8": lambda: torch.from_numpy(scores.clip(-400, 400)).to(torch.float8_e4m3fn),
-                 "grad": lambda: torch.tensor(scores, requires_grad=True), "list": scores.tolist}[kind]()
-    labels_in = data.draw(st.sampled_from([labels, torch.from_numpy(labels), labels.tolist(),
-                                           labels.astype(np.uint8)]))
+    kind = data.draw(
+        st.sampled_from(["numpy", "int", "float32", "torch", "half", "bfloat16", "float8", "grad", "list"])
+    )
+    scores_in = {
+        "numpy": lambda: scores,
+        "int": lambda: np.clip(scores, -100, 100).astype(np.int64),
+        "float32": lambda: np.clip(scores, -1e38, 1e38).astype(np.float32),
+        "torch": lambda: torch.from_numpy(scores),
+        "half": lambda: torch.from_numpy(scores.clip(-6e4, 6e4)).half(),
+        "bfloat16": lambda: torch.from_numpy(scores.clip(-1e38, 1e38)).bfloat16(),
+        "float8": lambda: torch.from_numpy(scores.clip(-400, 400)).to(torch.float8_e4m3fn),
+        "grad": lambda: torch.tensor(scores, requires_grad=True),
+        "list": scores.tolist,
+    }[kind]()
+    labels_in = data.draw(st.sampled_from([labels, torch.from_numpy(labels), labels.tolist(), labels.astype(np.uint8)]))
     before += snapshot(scores_in, labels_in)
     seen = scores_in.detach().double().numpy() if isinstance(scores_in, torch.Tensor) else np.asarray(scores_in, float)
     hits = 0
-    for k in range(n):                                     # the first maximum, as argmax
+    for k in range(n):  # the first maximum, as argmax
         row = seen[k].tolist()
         hits += row.index(max(row)) == labels[k]
     assert lnc.accuracy(scores_in, labels_in) == hits / n
@@ -794,27 +1055,54 @@ def test_bad_input_to_risk_is_refused_naming_the_argument(data):
     minimise = data.draw(st.booleans())
     if which == "loss":
         bad = data.draw(st.one_of(JUNK, st.integers(), st.sampled_from(["ce", np.eye(c)])))
-        call = (lambda: risk.minimise_conditional_risk(bad, probs)) if minimise else \
-            (lambda: risk.conditional_risk(bad, h, probs))
+        call = (
+            (lambda: risk.minimise_conditional_risk(bad, probs))
+            if minimise
+            else (lambda: risk.conditional_risk(bad, h, probs))
+        )
         assert_rejects(call, "loss")
     elif which == "logits":
-        bad = data.draw(st.one_of(JUNK, st.sampled_from([h.numpy(), h.tolist(), h.long(), torch.tensor(0.0),
-                                                         h[None], h[:1], torch.zeros(c, 1)])))
+        bad = data.draw(
+            st.one_of(
+                JUNK,
+                st.sampled_from(
+                    [h.numpy(), h.tolist(), h.long(), torch.tensor(0.0), h[None], h[:1], torch.zeros(c, 1)]
+                ),
+            )
+        )
         assert_rejects(lambda: risk.conditional_risk(ce, bad, probs), "logits")
     elif which == "label_probs":
-        bad = data.draw(st.one_of(
-            JUNK, st.sampled_from([probs[None], probs[:1], np.append(probs, 0.0), np.float64(1.0), probs * 2,
-                                   -probs, probs.astype(np.complex64), [0.5, "a"], np.ma.masked_array(probs)]),
-            st.builds(lambda v: np.where(np.arange(c) == 0, v, probs), NON_FINITE)))
-        if minimise:                           # c + 1 classes are fine when no logits fix c
+        bad = data.draw(
+            st.one_of(
+                JUNK,
+                st.sampled_from(
+                    [
+                        probs[None],
+                        probs[:1],
+                        np.append(probs, 0.0),
+                        np.float64(1.0),
+                        probs * 2,
+                        -probs,
+                        probs.astype(np.complex64),
+                        [0.5, "a"],
+                        np.ma.masked_array(probs),
+                    ]
+                ),
+                st.builds(lambda v: np.where(np.arange(c) == 0, v, probs), NON_FINITE),
+            )
+        )
+        if minimise:  # c + 1 classes are fine when no logits fix c
             assume(not (isinstance(bad, np.ndarray) and bad.shape == (c + 1,)))
             assert_rejects(lambda: risk.minimise_conditional_risk(ce, bad), "label_probs")
         else:
             assert_rejects(lambda: risk.conditional_risk(ce, h, bad), "label_probs")
-    elif which == "mean_loss":                 # a loss reduced to a scalar has no value per label
+    elif which == "mean_loss":  # a loss reduced to a scalar has no value per label
         mean = lnc.make_loss(data.draw(st.sampled_from(BASELINES)))
-        call = (lambda: risk.minimise_conditional_risk(mean, probs)) if minimise else \
-            (lambda: risk.conditional_risk(mean, h, probs))
+        call = (
+            (lambda: risk.minimise_conditional_risk(mean, probs))
+            if minimise
+            else (lambda: risk.conditional_risk(mean, h, probs))
+        )
         assert_rejects(call, "loss")
     else:
         bad = data.draw(st.one_of(BAD_INT_OPTION, st.integers(-10, 0)))
@@ -849,26 +1137,40 @@ def test_valid_conditional_risk_matches_a_loop_and_ce_is_minimised_by_the_label_
 def test_bad_input_to_simulations_is_refused_naming_the_argument(data):
     T = lnc.pair_T(3, {0: 1, 1: 2}, 0.3)
     make = data.draw(st.sampled_from(["anchored", "outliers", "peaked"]))
-    call = {"anchored": lambda T=T, n=5, seed=0, **kw: simulation.anchored_posteriors(T, n, seed),
-            "outliers": lambda T=T, n=5, seed=0, **kw: simulation.posteriors_with_outliers(T, n, seed, **kw),
-            "peaked": lambda T=T, n=5, seed=0, peakedness=2.0: simulation.peaked_posteriors(T, n, peakedness, seed)}
+    call = {
+        "anchored": lambda T=T, n=5, seed=0, **kw: simulation.anchored_posteriors(T, n, seed),
+        "outliers": lambda T=T, n=5, seed=0, **kw: simulation.posteriors_with_outliers(T, n, seed, **kw),
+        "peaked": lambda T=T, n=5, seed=0, peakedness=2.0: simulation.peaked_posteriors(T, n, peakedness, seed),
+    }
     which = data.draw(st.sampled_from(["T", "num_examples", "seed"] + ["option"] * (make != "anchored")))
     if which == "T":
         assert_rejects(lambda: call[make](T=data.draw(bad_matrices(3))), "T")
     elif which == "num_examples":
-        bad = data.draw(st.one_of(BAD_INT_OPTION, st.integers(-10 ** 20, -1)))
+        bad = data.draw(st.one_of(BAD_INT_OPTION, st.integers(-(10**20), -1)))
         assert_rejects(lambda: call[make](n=bad), "num_examples")
     elif which == "seed":
-        bad = data.draw(st.one_of(st.integers(-10 ** 20, -1), st.floats(), st.text(max_size=2),
-                                  st.sampled_from([np.random.RandomState(0), [0]])))
+        bad = data.draw(
+            st.one_of(
+                st.integers(-(10**20), -1),
+                st.floats(),
+                st.text(max_size=2),
+                st.sampled_from([np.random.RandomState(0), [0]]),
+            )
+        )
         assert_rejects(lambda: call[make](seed=bad), "seed")
     elif make == "peaked":
         bad = data.draw(st.one_of(BAD_REAL_OPTION, NON_FINITE, st.floats(-1e300, 0.0)))
         assert_rejects(lambda: call[make](peakedness=bad), "peakedness")
     else:
         option = data.draw(st.sampled_from(["outlier_fraction", "near_anchor_fraction"]))
-        bad = data.draw(st.one_of(BAD_REAL_OPTION, NON_FINITE, st.floats(1.0, 1e300, exclude_min=True),
-                                  st.floats(-1e300, 0.0, exclude_max=True)))
+        bad = data.draw(
+            st.one_of(
+                BAD_REAL_OPTION,
+                NON_FINITE,
+                st.floats(1.0, 1e300, exclude_min=True),
+                st.floats(-1e300, 0.0, exclude_max=True),
+            )
+        )
         assert_rejects(lambda: call[make](**{option: bad}), option)
 
 
@@ -878,7 +1180,7 @@ def test_valid_simulations_are_seeded_noisy_posteriors(data):
     T = data.draw(st.one_of(transition_matrices(), pair_matrices(c=data.draw(st.integers(2, 6)))))
     c = T.shape[0]
     n = data.draw(st.integers(0, 50))
-    seed = data.draw(st.integers(0, 2 ** 32))
+    seed = data.draw(st.integers(0, 2**32))
     make = data.draw(st.sampled_from(["anchored", "outliers", "peaked"]))
     fraction = data.draw(st.floats(0.0, 1.0))
     peakedness = data.draw(st.floats(1e-3, 1e3))
@@ -889,14 +1191,15 @@ def test_valid_simulations_are_seeded_noisy_posteriors(data):
         if make == "anchored":
             return simulation.anchored_posteriors(T_in, n, s)
         if make == "outliers":
-            return simulation.posteriors_with_outliers(T_in, n, s, outlier_fraction=fraction,
-                                                       near_anchor_fraction=1 - fraction)
+            return simulation.posteriors_with_outliers(
+                T_in, n, s, outlier_fraction=fraction, near_anchor_fraction=1 - fraction
+            )
         return simulation.peaked_posteriors(T_in, n, peakedness, s)
 
     probs = draw(seed)
     rows = {"anchored": n + c, "outliers": c * (int((1 - fraction) * n) + int(fraction * n)) + n, "peaked": n}[make]
     assert probs.shape == (rows, c) and np.isfinite(probs).all() and (probs >= 0).all()
-    if rows:                                               # T's rows sum to 1 within 1e-6 (float32)
+    if rows:  # T's rows sum to 1 within 1e-6 (float32)
         assert np.abs(probs.sum(axis=1) - 1).max() < 2e-6
     np.testing.assert_array_equal(probs, draw(seed))
     np.testing.assert_array_equal(probs, draw(np.random.default_rng(seed)))
@@ -913,29 +1216,46 @@ def test_bad_input_to_curvature_is_refused_naming_the_argument(data):
     h = torch.zeros(3, dtype=torch.float64)
     net = models.mlp([2, 3]).double()
     x, y = torch.zeros(4, 2, dtype=torch.float64), torch.tensor([0, 1, 2, 0])
-    which = data.draw(st.sampled_from(["loss", "logits", "target", "model", "inputs", "vector_loss", "blocks",
-                                       "layers"]))
+    which = data.draw(
+        st.sampled_from(["loss", "logits", "target", "model", "inputs", "vector_loss", "blocks", "layers"])
+    )
     if which == "loss":
         bad = data.draw(st.one_of(JUNK, st.integers()))
-        call = data.draw(st.sampled_from([lambda: curvature.logit_hessian(bad, h, 0),
-                                          lambda: curvature.full_hessian(net, bad, x, y)]))
+        call = data.draw(
+            st.sampled_from(
+                [lambda: curvature.logit_hessian(bad, h, 0), lambda: curvature.full_hessian(net, bad, x, y)]
+            )
+        )
         assert_rejects(call, "loss")
     elif which == "logits":
         bad = data.draw(st.one_of(JUNK, st.sampled_from([h.numpy(), h.long(), h[None], torch.tensor(0.0), h[:1]])))
         assert_rejects(lambda: curvature.logit_hessian(ce, bad, 0), "logits")
     elif which == "target":
-        bad = data.draw(st.one_of(BAD_INT_OPTION, st.integers(-10 ** 20, -1), st.integers(3, 10 ** 20),
-                                  st.sampled_from([torch.tensor(0.0), torch.tensor([0]), np.float64(1)])))
+        bad = data.draw(
+            st.one_of(
+                BAD_INT_OPTION,
+                st.integers(-(10**20), -1),
+                st.integers(3, 10**20),
+                st.sampled_from([torch.tensor(0.0), torch.tensor([0]), np.float64(1)]),
+            )
+        )
         assert_rejects(lambda: curvature.logit_hessian(ce, h, bad), "target")
     elif which == "model":
         bad = data.draw(st.one_of(JUNK, st.builds(lambda: net.state_dict()), st.just(lnc.make_loss)))
-        call = data.draw(st.sampled_from([curvature.full_hessian, curvature.layer_hessian,
-                                          curvature.parameter_hessian]))
+        call = data.draw(
+            st.sampled_from([curvature.full_hessian, curvature.layer_hessian, curvature.parameter_hessian])
+        )
         assert_rejects(lambda: call(bad, ce, x, y), "model")
         assert_rejects(lambda: curvature.layers_of(bad), "model")
     elif which == "inputs":
-        bad = data.draw(st.one_of(JUNK, st.sampled_from([x.numpy(), torch.zeros(4, 3, dtype=torch.float64),
-                                                         torch.zeros(4, 2, 1, dtype=torch.float64)])))
+        bad = data.draw(
+            st.one_of(
+                JUNK,
+                st.sampled_from(
+                    [x.numpy(), torch.zeros(4, 3, dtype=torch.float64), torch.zeros(4, 2, 1, dtype=torch.float64)]
+                ),
+            )
+        )
         assert_rejects(lambda: curvature.full_hessian(net, ce, bad, y), "inputs")
     elif which == "vector_loss":
         none = lnc.make_loss(data.draw(st.sampled_from(BASELINES)), reduction="none")
@@ -945,8 +1265,12 @@ def test_bad_input_to_curvature_is_refused_naming_the_argument(data):
         assert_rejects(lambda: curvature.layer_blocks(bad, {"0": ["0.weight"]}), "blocks")
     else:
         blocks = curvature.parameter_hessian(net, ce, x, y)
-        bad = data.draw(st.one_of(JUNK.filter(lambda v: not isinstance(v, dict)),
-                                  st.sampled_from([{"0": "0.weight"}, {"0": None}, {"0": ["1.weight"]}])))
+        bad = data.draw(
+            st.one_of(
+                JUNK.filter(lambda v: not isinstance(v, dict)),
+                st.sampled_from([{"0": "0.weight"}, {"0": None}, {"0": ["1.weight"]}]),
+            )
+        )
         assert_rejects(lambda: curvature.layer_blocks(blocks, bad), "layers", "blocks")
 
 
@@ -957,8 +1281,13 @@ def test_valid_logit_hessian_is_the_softmax_covariance_and_full_hessian_is_symme
     h = torch.from_numpy(data.draw(hnp.arrays(np.float64, c, elements=st.floats(-30, 30))))
     T = data.draw(transition_matrices(c=c, well_conditioned=True))
     name = data.draw(st.sampled_from(["ce", "backward"]))
-    target = data.draw(st.one_of(st.integers(0, c - 1), st.builds(np.int64, st.integers(0, c - 1)),
-                                 st.builds(torch.tensor, st.integers(0, c - 1))))
+    target = data.draw(
+        st.one_of(
+            st.integers(0, c - 1),
+            st.builds(np.int64, st.integers(0, c - 1)),
+            st.builds(torch.tensor, st.integers(0, c - 1)),
+        )
+    )
     reduction = data.draw(st.sampled_from(["mean", "sum", "none"]))
     loss = lnc.make_loss(name, T=T if name == "backward" else None, reduction=reduction)
     before = snapshot(h)
@@ -985,10 +1314,23 @@ def test_valid_logit_hessian_is_the_softmax_covariance_and_full_hessian_is_symme
 
 MODEL_OPTIONS = {
     "mnist_fc": {"num_classes": "class", "hidden": "sizes", "dropout": "dropout", "bounded": "bool"},
-    "imdb_fc": {"num_words": "positive", "maxlen": "positive", "embed_dim": "positive", "dropout": "dropout",
-                "num_classes": "class", "bounded": "bool"},
-    "imdb_lstm": {"num_words": "positive", "embed_dim": "positive", "hidden": "positive", "dense": "positive",
-                  "dropout": "dropout", "num_classes": "class", "bounded": "bool"},
+    "imdb_fc": {
+        "num_words": "positive",
+        "maxlen": "positive",
+        "embed_dim": "positive",
+        "dropout": "dropout",
+        "num_classes": "class",
+        "bounded": "bool",
+    },
+    "imdb_lstm": {
+        "num_words": "positive",
+        "embed_dim": "positive",
+        "hidden": "positive",
+        "dense": "positive",
+        "dropout": "dropout",
+        "num_classes": "class",
+        "bounded": "bool",
+    },
     "cifar_resnet": {"n": "positive", "num_classes": "class", "widths": "sizes", "bounded": "bool"},
     "preact_resnet34": {"num_classes": "class", "bounded": "bool"},
     "resnet50": {"num_classes": "class", "bounded": "bool"},
@@ -1010,20 +1352,34 @@ def test_bad_model_configurations_are_refused_naming_the_argument(data):
         assert_rejects(lambda: models.build_model(name, **{option: 1}), option)
         return
     kind = MODEL_OPTIONS[name][which]
-    bad = data.draw({
-        "class": st.one_of(BAD_INT_OPTION, st.integers(-10 ** 20, 1)),
-        "positive": st.one_of(BAD_INT_OPTION, st.integers(-10 ** 20, 0)),
-        "sizes": st.one_of(st.none(), st.text(max_size=3), st.integers(), st.builds(dict),
-                           st.lists(st.one_of(st.integers(-5, 0), st.floats(0.5, 3), st.none(), st.booleans()),
-                                    min_size=1, max_size=3)),
-        "dropout": st.one_of(BAD_REAL_OPTION, NON_FINITE, st.floats(1.0, 1e300), st.floats(-1e300, 0.0,
-                                                                                            exclude_max=True)),
-        "bool": st.one_of(st.none(), st.integers(), st.text(max_size=3), st.floats(), st.builds(list)),
-    }[kind])
+    bad = data.draw(
+        {
+            "class": st.one_of(BAD_INT_OPTION, st.integers(-(10**20), 1)),
+            "positive": st.one_of(BAD_INT_OPTION, st.integers(-(10**20), 0)),
+            "sizes": st.one_of(
+                st.none(),
+                st.text(max_size=3),
+                st.integers(),
+                st.builds(dict),
+                st.lists(
+                    st.one_of(st.integers(-5, 0), st.floats(0.5, 3), st.none(), st.booleans()), min_size=1, max_size=3
+                ),
+            ),
+            "dropout": st.one_of(
+                BAD_REAL_OPTION, NON_FINITE, st.floats(1.0, 1e300), st.floats(-1e300, 0.0, exclude_max=True)
+            ),
+            "bool": st.one_of(st.none(), st.integers(), st.text(max_size=3), st.floats(), st.builds(list)),
+        }[kind]
+    )
     if kind == "sizes" and which == "hidden" and isinstance(bad, list):
-        assume(bad)                                    # an empty hidden list is a valid (linear) network
-    kwargs = {"n": 1, "widths": (2, 2, 2)} if name == "cifar_resnet" else \
-        {"num_words": 5, "embed_dim": 2, "hidden": 2, "dense": 2} if name == "imdb_lstm" else {}
+        assume(bad)  # an empty hidden list is a valid (linear) network
+    kwargs = (
+        {"n": 1, "widths": (2, 2, 2)}
+        if name == "cifar_resnet"
+        else {"num_words": 5, "embed_dim": 2, "hidden": 2, "dense": 2}
+        if name == "imdb_lstm"
+        else {}
+    )
     kwargs[which] = bad
     assert_rejects(lambda: models.build_model(name, **kwargs), which)
 
@@ -1038,27 +1394,40 @@ def test_valid_small_models_map_inputs_to_logits(data):
     n = data.draw(st.integers(2, 3))
     if name == "mnist_fc":
         hidden = data.draw(st.lists(st.integers(1, 4), max_size=2))
-        net, x = models.build_model(name, num_classes=c, hidden=hidden, dropout=dropout, bounded=bounded), \
-            torch.zeros(n, 28, 28)
+        net, x = (
+            models.build_model(name, num_classes=c, hidden=hidden, dropout=dropout, bounded=bounded),
+            torch.zeros(n, 28, 28),
+        )
     elif name == "imdb_fc":
-        net, x = models.build_model(name, num_words=7, maxlen=5, embed_dim=3, dropout=dropout, num_classes=c,
-                                    bounded=bounded), torch.zeros(n, 5, dtype=torch.long)
+        net, x = (
+            models.build_model(
+                name, num_words=7, maxlen=5, embed_dim=3, dropout=dropout, num_classes=c, bounded=bounded
+            ),
+            torch.zeros(n, 5, dtype=torch.long),
+        )
     elif name == "imdb_lstm":
-        net, x = models.build_model(name, num_words=7, embed_dim=3, hidden=2, dense=2, dropout=dropout,
-                                    num_classes=c, bounded=bounded), torch.zeros(n, 4, dtype=torch.long)
+        net, x = (
+            models.build_model(
+                name, num_words=7, embed_dim=3, hidden=2, dense=2, dropout=dropout, num_classes=c, bounded=bounded
+            ),
+            torch.zeros(n, 4, dtype=torch.long),
+        )
     elif name == "cifar_resnet":
         widths = tuple(data.draw(st.lists(st.integers(1, 3), min_size=1, max_size=3)))
-        net, x = models.build_model(name, n=1, num_classes=c, widths=widths, bounded=bounded), \
-            torch.zeros(n, 3, 8, 8)
+        net, x = models.build_model(name, n=1, num_classes=c, widths=widths, bounded=bounded), torch.zeros(n, 3, 8, 8)
     elif name == "mlp":
         sizes = data.draw(st.lists(st.integers(1, 4), min_size=2, max_size=4))
-        net, x = models.mlp(np.array(sizes), activation=data.draw(st.sampled_from(["relu", "tanh"])),
-                            dropout=dropout), torch.zeros(n, sizes[0])
+        net, x = (
+            models.mlp(np.array(sizes), activation=data.draw(st.sampled_from(["relu", "tanh"])), dropout=dropout),
+            torch.zeros(n, sizes[0]),
+        )
         c = sizes[-1]
     else:
         size = data.draw(st.sampled_from([2, 4, 6]))
-        net, x = models.small_convnet(in_channels=2, image_size=size, channels=2, num_classes=c), \
-            torch.zeros(n, 2, size, size)
+        net, x = (
+            models.small_convnet(in_channels=2, image_size=size, channels=2, num_classes=c),
+            torch.zeros(n, 2, size, size),
+        )
     out = net.eval()(x)
     assert out.shape == (n, int(c)) and torch.isfinite(out).all()
     assert models.count_parameters(net) == sum(p.numel() for p in net.parameters())
@@ -1075,76 +1444,136 @@ NOISE_KINDS = ("none", "symmetric", "asymmetric")
 def test_bad_training_options_are_refused_naming_the_argument(data):
     which = data.draw(st.sampled_from(["noise", "rates", "task", "protocol", "device", "recipe"]))
     if which == "noise":
-        bad = data.draw(st.one_of(JUNK.filter(lambda v: not isinstance(v, (set, np.ndarray))), st.integers(),
-                                  st.just([]), st.lists(st.one_of(st.none(), st.integers(), st.floats()),
-                                                        min_size=1, max_size=2)))
+        bad = data.draw(
+            st.one_of(
+                JUNK.filter(lambda v: not isinstance(v, (set, np.ndarray))),
+                st.integers(),
+                st.just([]),
+                st.lists(st.one_of(st.none(), st.integers(), st.floats()), min_size=1, max_size=2),
+            )
+        )
         assume(not (isinstance(bad, (list, tuple, set, dict)) and bad and all(isinstance(v, str) for v in bad)))
-        assert_rejects(lambda: training.noise_settings(bad, [0.2]), "noise")
+        assert_rejects(lambda: protocol.noise_settings(bad, [0.2]), "noise")
     elif which == "rates":
-        bad = data.draw(st.one_of(st.none(), st.floats(), st.text(max_size=2), st.integers(),
-                                  st.lists(st.one_of(NON_FINITE, st.floats(1.0, 1e300, exclude_min=True),
-                                                     st.floats(-1e300, 0.0, exclude_max=True), st.text(max_size=1),
-                                                     st.none(), st.booleans()), min_size=1, max_size=2)))
-        assert_rejects(lambda: training.noise_settings(["symmetric"], bad), "rates")
+        bad = data.draw(
+            st.one_of(
+                st.none(),
+                st.floats(),
+                st.text(max_size=2),
+                st.integers(),
+                st.lists(
+                    st.one_of(
+                        NON_FINITE,
+                        st.floats(1.0, 1e300, exclude_min=True),
+                        st.floats(-1e300, 0.0, exclude_max=True),
+                        st.text(max_size=1),
+                        st.none(),
+                        st.booleans(),
+                    ),
+                    min_size=1,
+                    max_size=2,
+                ),
+            )
+        )
+        assert_rejects(lambda: protocol.noise_settings(["symmetric"], bad), "rates")
     elif which == "task":
         bad = data.draw(st.one_of(JUNK, st.text(max_size=5), st.sampled_from(["MNIST", "cifar", ["mnist"]])))
-        assume(bad not in training.TASKS if isinstance(bad, str) else True)
-        assert_rejects(lambda: training.get_recipe(bad), "task")
+        assume(bad not in recipes.TASKS if isinstance(bad, str) else True)
+        assert_rejects(lambda: recipes.get_recipe(bad), "task")
     elif which == "protocol":
         bad = data.draw(st.one_of(JUNK, st.sampled_from(["Paper", "gpu", "fast ", ["cpu"]])))
-        assert_rejects(lambda: training.get_recipe("mnist", protocol=bad), "protocol")
+        assert_rejects(lambda: recipes.get_recipe("mnist", protocol=bad), "protocol")
     elif which == "device":
-        bad = data.draw(st.one_of(JUNK, st.integers(), st.floats(), st.text(max_size=6),
-                                  st.sampled_from(["gpu", "AUTO", "meta", "cuda:x", "cpu:-1", "mps", "",
-                                                   torch.device("meta"), b"cpu"])))
+        bad = data.draw(
+            st.one_of(
+                JUNK,
+                st.integers(),
+                st.floats(),
+                st.text(max_size=6),
+                st.sampled_from(["gpu", "AUTO", "meta", "cuda:x", "cpu:-1", "mps", "", torch.device("meta"), b"cpu"]),
+            )
+        )
         assume(bad not in ("auto", "cpu", "cuda", "cuda:0") if isinstance(bad, str) else True)
         assume(not (isinstance(bad, str) and re.fullmatch(r"cpu(:\d+)?|cuda(:\d+)?", bad)))
-        assert_rejects(lambda: training.resolve_device(bad), "device")
+        assert_rejects(lambda: loop.resolve_device(bad), "device")
     else:
-        field = data.draw(st.sampled_from(["model", "epochs", "optimizer", "lr", "momentum", "weight_decay",
-                                           "decay_all", "milestones", "batch_size", "augment", "normalize",
-                                           "quantile", "model_kwargs"]))
-        bad = data.draw({
-            "model": st.one_of(JUNK, st.sampled_from(["vgg", ["mnist_fc"]])),
-            "epochs": st.one_of(BAD_INT_OPTION, st.integers(-10, 0)),
-            "optimizer": st.one_of(JUNK, st.sampled_from(["adam", "SGD"])),
-            "lr": st.one_of(BAD_REAL_OPTION, NON_FINITE, st.floats(-1e300, 0.0)),
-            "momentum": st.one_of(BAD_REAL_OPTION, NON_FINITE, st.floats(-1e300, 0.0, exclude_max=True)),
-            "weight_decay": st.one_of(BAD_REAL_OPTION, NON_FINITE, st.floats(-1e300, 0.0, exclude_max=True)),
-            "decay_all": st.one_of(st.none(), st.integers(), st.text(max_size=2)),
-            "milestones": st.one_of(st.none(), st.integers(), st.text(max_size=2),
-                                    st.lists(st.one_of(st.integers(-5, -1), st.floats(), st.none()), min_size=1,
-                                             max_size=2)),
-            "batch_size": st.one_of(BAD_INT_OPTION, st.integers(-10, 0)),
-            "augment": st.one_of(st.sampled_from(["flip", "Shift", ["crop"], 1])),
-            "normalize": st.one_of(st.sampled_from(["mean", "Scale", ["scale"], 1.0])),
-            "quantile": st.one_of(BAD_REAL_OPTION.filter(lambda v: v is not None), NON_FINITE, st.floats(1.0, 10.0),
-                                  st.floats(-10.0, 0.0)),
-            "model_kwargs": st.one_of(st.text(max_size=2), st.integers(), st.builds(list),
-                                      st.dictionaries(st.integers(), st.integers(), min_size=1, max_size=2)),
-        }[field])
+        field = data.draw(
+            st.sampled_from(
+                [
+                    "model",
+                    "epochs",
+                    "optimizer",
+                    "lr",
+                    "momentum",
+                    "weight_decay",
+                    "decay_all",
+                    "milestones",
+                    "batch_size",
+                    "augment",
+                    "normalize",
+                    "quantile",
+                    "model_kwargs",
+                ]
+            )
+        )
+        bad = data.draw(
+            {
+                "model": st.one_of(JUNK, st.sampled_from(["vgg", ["mnist_fc"]])),
+                "epochs": st.one_of(BAD_INT_OPTION, st.integers(-10, 0)),
+                "optimizer": st.one_of(JUNK, st.sampled_from(["adam", "SGD"])),
+                "lr": st.one_of(BAD_REAL_OPTION, NON_FINITE, st.floats(-1e300, 0.0)),
+                "momentum": st.one_of(BAD_REAL_OPTION, NON_FINITE, st.floats(-1e300, 0.0, exclude_max=True)),
+                "weight_decay": st.one_of(BAD_REAL_OPTION, NON_FINITE, st.floats(-1e300, 0.0, exclude_max=True)),
+                "decay_all": st.one_of(st.none(), st.integers(), st.text(max_size=2)),
+                "milestones": st.one_of(
+                    st.none(),
+                    st.integers(),
+                    st.text(max_size=2),
+                    st.lists(st.one_of(st.integers(-5, -1), st.floats(), st.none()), min_size=1, max_size=2),
+                ),
+                "batch_size": st.one_of(BAD_INT_OPTION, st.integers(-10, 0)),
+                "augment": st.one_of(st.sampled_from(["flip", "Shift", ["crop"], 1])),
+                "normalize": st.one_of(st.sampled_from(["mean", "Scale", ["scale"], 1.0])),
+                "quantile": st.one_of(
+                    BAD_REAL_OPTION.filter(lambda v: v is not None),
+                    NON_FINITE,
+                    st.floats(1.0, 10.0),
+                    st.floats(-10.0, 0.0),
+                ),
+                "model_kwargs": st.one_of(
+                    st.text(max_size=2),
+                    st.integers(),
+                    st.builds(list),
+                    st.dictionaries(st.integers(), st.integers(), min_size=1, max_size=2),
+                ),
+            }[field]
+        )
         kwargs = {"model": "mnist_fc", "epochs": 1, field: bad}
-        assert_rejects(lambda: training.Recipe(**kwargs), f"recipe.{field}")
+        assert_rejects(lambda: recipes.Recipe(**kwargs), f"recipe.{field}")
 
 
 @fuzz(60)
-@given(noise=st.lists(st.sampled_from(NOISE_KINDS + ("aggre", "worst")), min_size=1, max_size=4),
-       rates=st.lists(st.one_of(st.floats(0.0, 1.0), st.sampled_from([0, 1, np.float32(0.5)])), max_size=3),
-       noise_container=st.sampled_from([list, tuple, iter]),
-       rates_container=st.sampled_from([list, tuple, iter, lambda v: np.array(v, dtype=np.float64)]),
-       task=st.sampled_from(list(training.TASKS)), protocol=st.sampled_from(["paper", "cpu"]))
-def test_valid_training_options_give_the_expected_settings_and_recipes(noise, rates, noise_container,
-                                                                       rates_container, task, protocol):
-    settings_ = training.noise_settings(noise_container(list(noise)), rates_container(list(rates)))
+@given(
+    noise=st.lists(st.sampled_from(NOISE_KINDS + ("aggre", "worst")), min_size=1, max_size=4),
+    rates=st.lists(st.one_of(st.floats(0.0, 1.0), st.sampled_from([0, 1, np.float32(0.5)])), max_size=3),
+    noise_container=st.sampled_from([list, tuple, iter]),
+    rates_container=st.sampled_from([list, tuple, iter, lambda v: np.array(v, dtype=np.float64)]),
+    task=st.sampled_from(list(recipes.TASKS)),
+    protocol_name=st.sampled_from(["paper", "cpu"]),
+)
+def test_valid_training_options_give_the_expected_settings_and_recipes(
+    noise, rates, noise_container, rates_container, task, protocol_name
+):
+    settings_ = protocol.noise_settings(noise_container(list(noise)), rates_container(list(rates)))
     expected = [("none", 0.0)] if "none" in noise else []
     expected += [(kind, float(rate)) for kind in noise if kind in NOISE_KINDS[1:] for rate in rates]
     expected += [(kind, 0.0) for kind in noise if kind not in NOISE_KINDS]
     assert settings_ == expected
-    recipe = training.get_recipe(task, protocol=protocol)
-    assert isinstance(recipe, training.Recipe) and recipe.model in models.MODELS and recipe.epochs >= 1
-    assert training.resolve_device("cpu") == torch.device("cpu")
-    assert training.resolve_device(torch.device("cpu")) == torch.device("cpu")
-    assert training.resolve_device("auto").type in ("cpu", "cuda")
+    recipe = recipes.get_recipe(task, protocol=protocol_name)
+    assert isinstance(recipe, recipes.Recipe) and recipe.model in models.MODELS and recipe.epochs >= 1
+    assert loop.resolve_device("cpu") == torch.device("cpu")
+    assert loop.resolve_device(torch.device("cpu")) == torch.device("cpu")
+    assert loop.resolve_device("auto").type in ("cpu", "cuda")
 
 
 # ================================================================================================== results
@@ -1152,51 +1581,108 @@ def test_valid_training_options_give_the_expected_settings_and_recipes(noise, ra
 
 def _records(draw, n):
     methods = draw(st.lists(st.sampled_from(["ce", "forward", "backward", "forward_est"]), min_size=n, max_size=n))
-    return [dict(task="mnist", noise=draw(st.sampled_from(["symmetric", "asymmetric"])),
-                 rate=draw(st.sampled_from([0.2, 0.6])), method=m, seed=k,
-                 test_accuracy=draw(st.one_of(st.floats(0.0, 1.0), st.none())),
-                 estimation_error=draw(st.floats(0.0, 2.0)), cond_T_hat=draw(st.one_of(st.floats(1.0, 1e3), st.none())),
-                 best_epoch=draw(st.integers(0, 40)))
-            for k, m in enumerate(methods)]
+    return [
+        dict(
+            task="mnist",
+            noise=draw(st.sampled_from(["symmetric", "asymmetric"])),
+            rate=draw(st.sampled_from([0.2, 0.6])),
+            method=m,
+            seed=k,
+            test_accuracy=draw(st.one_of(st.floats(0.0, 1.0), st.none())),
+            estimation_error=draw(st.floats(0.0, 2.0)),
+            cond_T_hat=draw(st.one_of(st.floats(1.0, 1e3), st.none())),
+            best_epoch=draw(st.integers(0, 40)),
+        )
+        for k, m in enumerate(methods)
+    ]
 
 
 @fuzz(100)
 @given(data=st.data())
 def test_bad_input_to_result_tables_is_refused_naming_the_argument(data):
     records = _records(data.draw, data.draw(st.integers(1, 4)))
-    which = data.draw(st.sampled_from(["records", "record", "value", "digits", "methods", "settings", "published",
-                                       "no_ce", "run_summary"]))
-    table = data.draw(st.sampled_from([results.summarize, results.accuracy_table, results.estimation_table,
-                                       lambda r: results.comparison_table(r, CIFARN)]))
+    which = data.draw(
+        st.sampled_from(
+            ["records", "record", "value", "digits", "methods", "settings", "published", "no_ce", "run_summary"]
+        )
+    )
+    table = data.draw(
+        st.sampled_from(
+            [
+                results.summarize,
+                results.accuracy_table,
+                results.estimation_table,
+                lambda r: results.comparison_table(r, CIFARN),
+            ]
+        )
+    )
     if which == "records":
-        bad = data.draw(st.one_of(st.none(), st.text(max_size=3), st.integers(), st.builds(lambda: records[0]),
-                                  st.floats()))
+        bad = data.draw(
+            st.one_of(st.none(), st.text(max_size=3), st.integers(), st.builds(lambda: records[0]), st.floats())
+        )
         assert_rejects(lambda: table(bad), "records")
     elif which == "record":
         field = data.draw(st.sampled_from(["method", "noise", "rate"]))
-        bad = data.draw(st.one_of(st.none(), st.integers(), st.text(max_size=2), st.builds(list),
-                                  st.builds(lambda: {k: v for k, v in records[0].items() if k != field})))
+        bad = data.draw(
+            st.one_of(
+                st.none(),
+                st.integers(),
+                st.text(max_size=2),
+                st.builds(list),
+                st.builds(lambda: {k: v for k, v in records[0].items() if k != field}),
+            )
+        )
         assert_rejects(lambda: table([*records, bad]), "records")
     elif which == "value":
-        bad = data.draw(st.one_of(st.none(), st.integers(), st.text(max_size=4).filter(lambda s: s not in records[0]),
-                                  st.builds(list)))
+        bad = data.draw(
+            st.one_of(
+                st.none(), st.integers(), st.text(max_size=4).filter(lambda s: s not in records[0]), st.builds(list)
+            )
+        )
         assert_rejects(lambda: results.summarize(records, value=bad), "value")
     elif which == "digits":
-        bad = data.draw(st.one_of(BAD_INT_OPTION, st.integers(-10 ** 6, -1)))
-        call = data.draw(st.sampled_from([results.accuracy_table, results.estimation_table,
-                                          lambda r, digits: results.comparison_table(r, CIFARN, digits=digits)]))
+        bad = data.draw(st.one_of(BAD_INT_OPTION, st.integers(-(10**6), -1)))
+        call = data.draw(
+            st.sampled_from(
+                [
+                    results.accuracy_table,
+                    results.estimation_table,
+                    lambda r, digits: results.comparison_table(r, CIFARN, digits=digits),
+                ]
+            )
+        )
         assert_rejects(lambda: call(records, digits=bad), "digits")
     elif which in ("methods", "settings"):
-        bad = data.draw(st.one_of(st.text(max_size=3), st.integers(), st.just([]),
-                                  st.lists(st.one_of(st.integers(), st.none(), st.sampled_from(["x", "CE"])),
-                                           min_size=1, max_size=2)))
+        bad = data.draw(
+            st.one_of(
+                st.text(max_size=3),
+                st.integers(),
+                st.just([]),
+                st.lists(st.one_of(st.integers(), st.none(), st.sampled_from(["x", "CE"])), min_size=1, max_size=2),
+            )
+        )
         assert_rejects(lambda: results.accuracy_table(records, **{which: bad}), which)
     elif which == "published":
-        bad = data.draw(st.one_of(
-            st.none(), st.builds(list), st.builds(dict), st.text(max_size=2),
-            st.sampled_from([{"ce": {"aggre": (1.0,)}}, {"ce": {"aggre": (math.nan, None)}}, {"ce": [1.0]},
-                             {"ce": {"aggre": (1.0, -1.0)}}, {"ce": {"aggre": ("1", None)}}, {1: {}},
-                             {"ce": {"aggre": (math.inf, 0.1)}}, {"ce": {2: (1.0, None)}}])))
+        bad = data.draw(
+            st.one_of(
+                st.none(),
+                st.builds(list),
+                st.builds(dict),
+                st.text(max_size=2),
+                st.sampled_from(
+                    [
+                        {"ce": {"aggre": (1.0,)}},
+                        {"ce": {"aggre": (math.nan, None)}},
+                        {"ce": [1.0]},
+                        {"ce": {"aggre": (1.0, -1.0)}},
+                        {"ce": {"aggre": ("1", None)}},
+                        {1: {}},
+                        {"ce": {"aggre": (math.inf, 0.1)}},
+                        {"ce": {2: (1.0, None)}},
+                    ]
+                ),
+            )
+        )
         assert_rejects(lambda: results.comparison_table(records, bad), "published")
     elif which == "no_ce":
         assert_rejects(lambda: results.estimation_table([dict(r, method="forward") for r in records]), "records")
@@ -1237,15 +1723,21 @@ def test_valid_result_tables_match_a_loop(data):
 # ================================================================================================== known, not fixed
 
 
-@pytest.mark.parametrize("call,name", [
-    (lambda: results.summarize([dict(method="ce", noise="symmetric", rate="0.2", test_accuracy=0.5)]), "records"),
-    (lambda: results.summarize([dict(method=["ce"], noise="symmetric", rate=0.2, test_accuracy=0.5)]), "records"),
-    (lambda: results.summarize([dict(method="ce", noise="symmetric", rate=0.2, test_accuracy=math.nan)]),
-     "records"),
-    (lambda: results.estimation_table([dict(method="ce", noise="symmetric", rate=0.2)]), "records"),
-    (lambda: results.run_summary([dict(task="mnist")]), "record"),
-    (lambda: results.setting({}), "record"),
-], ids=["str-rate", "list-method", "nan-accuracy", "no-best-epoch", "no-wall-time", "setting-no-field"])
+@pytest.mark.parametrize(
+    "call,name",
+    [
+        (lambda: results.summarize([dict(method="ce", noise="symmetric", rate="0.2", test_accuracy=0.5)]), "records"),
+        (lambda: results.summarize([dict(method=["ce"], noise="symmetric", rate=0.2, test_accuracy=0.5)]), "records"),
+        (
+            lambda: results.summarize([dict(method="ce", noise="symmetric", rate=0.2, test_accuracy=math.nan)]),
+            "records",
+        ),
+        (lambda: results.estimation_table([dict(method="ce", noise="symmetric", rate=0.2)]), "records"),
+        (lambda: results.run_summary([dict(task="mnist")]), "record"),
+        (lambda: results.setting({}), "record"),
+    ],
+    ids=["str-rate", "list-method", "nan-accuracy", "no-best-epoch", "no-wall-time", "setting-no-field"],
+)
 def test_result_tables_name_a_malformed_record(call, name):
     """Past bug, found by this fuzz: each call raised KeyError, a format error, "unhashable type", or averaged a
     NaN accuracy silently."""
@@ -1254,11 +1746,33 @@ def test_result_tables_name_a_malformed_record(call, name):
 
 # ================================================================================================== coverage
 
-FUZZED = {"BackwardCorrectedLoss", "ForwardCorrectedLoss", "accuracy", "backward_loss", "binary_asymmetric_T",
-          "bootstrap_hard_loss", "bootstrap_soft_loss", "cifar100_asymmetric_T", "cifar10_asymmetric_T",
-          "condition_number", "corrupt_labels", "empirical_T", "estimate_T", "estimation_error", "forward_loss",
-          "from_cleanlab", "make_loss", "mnist_asymmetric_T", "pair_T", "ramp_loss", "savage_loss", "sigmoid_loss",
-          "symmetric_T", "to_cleanlab", "unhinged_loss"}
+FUZZED = {
+    "BackwardCorrectedLoss",
+    "ForwardCorrectedLoss",
+    "accuracy",
+    "backward_loss",
+    "binary_asymmetric_T",
+    "bootstrap_hard_loss",
+    "bootstrap_soft_loss",
+    "cifar100_asymmetric_T",
+    "cifar10_asymmetric_T",
+    "condition_number",
+    "corrupt_labels",
+    "empirical_T",
+    "estimate_T",
+    "estimation_error",
+    "forward_loss",
+    "from_cleanlab",
+    "make_loss",
+    "mnist_asymmetric_T",
+    "pair_T",
+    "ramp_loss",
+    "savage_loss",
+    "sigmoid_loss",
+    "symmetric_T",
+    "to_cleanlab",
+    "unhinged_loss",
+}
 
 
 def test_every_public_name_is_fuzzed():

@@ -8,13 +8,13 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from conftest import random_T
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import lnc
 from lnc import losses
 from lnc.noise import pair_T, symmetric_T
-from conftest import random_T
 
 
 def _logits(n, c, seed, scale=3.0):
@@ -28,10 +28,10 @@ def _logits(n, c, seed, scale=3.0):
 @pytest.mark.parametrize("c", [2, 3, 10])
 def test_backward_loss_is_unbiased_for_every_clean_label(c, rng):
     T = random_T(c, rng)
-    h = _logits(1, c, seed=c).expand(c, -1)                  # one example, every possible noisy label
-    per_noisy = losses.backward_loss(h, torch.arange(c), T, reduction="none")   # (c,)
+    h = _logits(1, c, seed=c).expand(c, -1)  # one example, every possible noisy label
+    per_noisy = losses.backward_loss(h, torch.arange(c), T, reduction="none")  # (c,)
     for y in range(c):
-        expected = sum(T[y, k] * per_noisy[k].item() for k in range(c))       # E over y~ | y
+        expected = sum(T[y, k] * per_noisy[k].item() for k in range(c))  # E over y~ | y
         clean = F.cross_entropy(h[:1], torch.tensor([y])).item()
         assert abs(expected - clean) < 1e-5
 
@@ -53,21 +53,24 @@ def test_backward_loss_matches_closed_form_with_explicit_inverse(rng):
     T = random_T(4, rng)
     h, y = _logits(32, 4, seed=1), torch.from_numpy(rng.integers(0, 4, 32))
     T_inv = np.linalg.inv(T)
-    expected = [sum(-T_inv[y[n], j] * math.log(math.exp(h[n, j]) / sum(math.exp(v) for v in h[n].tolist()))
-                    for j in range(4)) for n in range(32)]
-    torch.testing.assert_close(losses.backward_loss(h, y, T, reduction="none"),
-                               torch.tensor(expected, dtype=torch.float64))
+    expected = [
+        sum(-T_inv[y[n], j] * math.log(math.exp(h[n, j]) / sum(math.exp(v) for v in h[n].tolist())) for j in range(4))
+        for n in range(32)
+    ]
+    torch.testing.assert_close(
+        losses.backward_loss(h, y, T, reduction="none"), torch.tensor(expected, dtype=torch.float64)
+    )
 
 
 def test_backward_loss_goes_negative_for_some_examples():
     """Documented behaviour: per-example values are unbounded below (rows of inv(T) have negative entries)."""
     T = symmetric_T(3, 0.4)
-    h = torch.tensor([[-10.0, 10.0, -10.0]], dtype=torch.float64)   # confident and right
+    h = torch.tensor([[-10.0, 10.0, -10.0]], dtype=torch.float64)  # confident and right
     assert losses.backward_loss(h, torch.tensor([1]), T).item() < -1.0
 
 
 def test_backward_loss_warns_on_ill_conditioned_T():
-    T = symmetric_T(10, 0.899)                         # cond = 1 / |1 - 0.899 * 10 / 9| = 900
+    T = symmetric_T(10, 0.899)  # cond = 1 / |1 - 0.899 * 10 / 9| = 900
     with pytest.warns(UserWarning, match="ill-conditioned"):
         losses.backward_loss(_logits(4, 10, 0), torch.zeros(4, dtype=torch.long), T)
 
@@ -92,7 +95,7 @@ def test_inverse_is_cached_and_read_only(rng):
     second = losses.inverse_transition_matrix(T.copy())
     assert first is second and losses._inverse.cache_info().hits == 1
     assert not first.flags.writeable
-    np.testing.assert_allclose(first.sum(axis=1), 1.0, atol=1e-12)   # rows of inv(T) sum to 1
+    np.testing.assert_allclose(first.sum(axis=1), 1.0, atol=1e-12)  # rows of inv(T) sum to 1
 
 
 # ---------------------------------------------------------------- forward
@@ -102,7 +105,7 @@ def test_inverse_is_cached_and_read_only(rng):
 def test_forward_loss_matches_probability_space_formula(c, rng):
     T = random_T(c, rng)
     h, y = _logits(64, c, seed=c), torch.from_numpy(rng.integers(0, c, 64))
-    p_noisy = torch.softmax(h, dim=1) @ torch.from_numpy(T)         # (N, c): p(y~ = j | x)
+    p_noisy = torch.softmax(h, dim=1) @ torch.from_numpy(T)  # (N, c): p(y~ = j | x)
     expected = -torch.log(p_noisy[torch.arange(64), y])
     torch.testing.assert_close(losses.forward_loss(h, y, T, reduction="none"), expected)
 
@@ -127,9 +130,8 @@ def test_forward_and_backward_equal_cross_entropy_when_T_is_identity():
 
 @pytest.mark.parametrize("loss_fn", [losses.forward_loss, losses.backward_loss])
 def test_corrected_losses_are_finite_with_finite_gradients_for_huge_logits(loss_fn):
-    T = np.array([[0.7, 0.3, 0.0], [0.0, 1.0, 0.0], [0.2, 0.0, 0.8]])   # zero entries, no zero column
-    h = torch.tensor([[1e4, -1e4, 0.0], [-1e4, 1e4, 1e4], [0.0, 0.0, -1e4], [-1e4, -1e4, 1e4]],
-                     requires_grad=True)
+    T = np.array([[0.7, 0.3, 0.0], [0.0, 1.0, 0.0], [0.2, 0.0, 0.8]])  # zero entries, no zero column
+    h = torch.tensor([[1e4, -1e4, 0.0], [-1e4, 1e4, 1e4], [0.0, 0.0, -1e4], [-1e4, -1e4, 1e4]], requires_grad=True)
     for y in range(3):
         value = loss_fn(h, torch.full((4,), y), T)
         (grad,) = torch.autograd.grad(value, h)
@@ -139,13 +141,13 @@ def test_corrected_losses_are_finite_with_finite_gradients_for_huge_logits(loss_
 def test_forward_loss_is_exact_on_zero_entries_of_T():
     """A clean class with T[i, y~] = 0 contributes nothing: only p(i = 0 | x) matters for y~ = 2 here."""
     T = np.array([[0.5, 0.5, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]])
-    h = torch.tensor([[0.0, 0.0, math.log(2.0)]], dtype=torch.float64)   # p = (1/4, 1/4, 1/2)
+    h = torch.tensor([[0.0, 0.0, math.log(2.0)]], dtype=torch.float64)  # p = (1/4, 1/4, 1/2)
     assert abs(losses.forward_loss(h, torch.tensor([2]), T).item() - (-math.log(0.5))) < 1e-12
     assert abs(losses.forward_loss(h, torch.tensor([0]), T).item() - (-math.log(0.125))) < 1e-12
 
 
 def test_forward_loss_rejects_targets_that_T_never_produces():
-    T = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.5, 0.5, 0.0]])   # column 2 is zero
+    T = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.5, 0.5, 0.0]])  # column 2 is zero
     with pytest.raises(ValueError, match="never produces"):
         losses.forward_loss(_logits(2, 3, 0), torch.tensor([0, 2]), T)
     assert torch.isfinite(losses.forward_loss(_logits(2, 3, 0), torch.tensor([0, 1]), T))
@@ -173,10 +175,12 @@ def test_reductions_are_mean_and_sum_of_per_example_values(rng):
     T = random_T(3, rng)
     h, y = _logits(10, 3, seed=4), torch.arange(10) % 3
     for fn in (lnc.forward_loss, lnc.backward_loss, lnc.unhinged_loss, lnc.bootstrap_soft_loss):
-        per_example = fn(h, y, T, reduction="none") if fn in (lnc.forward_loss, lnc.backward_loss) \
-            else fn(h, y, reduction="none")
-        total = fn(h, y, T, reduction="sum") if fn in (lnc.forward_loss, lnc.backward_loss) \
-            else fn(h, y, reduction="sum")
+        per_example = (
+            fn(h, y, T, reduction="none") if fn in (lnc.forward_loss, lnc.backward_loss) else fn(h, y, reduction="none")
+        )
+        total = (
+            fn(h, y, T, reduction="sum") if fn in (lnc.forward_loss, lnc.backward_loss) else fn(h, y, reduction="sum")
+        )
         assert per_example.shape == (10,)
         assert abs(total.item() - sum(per_example.tolist())) < 1e-10
 
@@ -243,8 +247,8 @@ def test_baselines_hand_checked_values():
     """Values worked out by hand for logits (2, 0, -1), target 0 (c = 3)."""
     h, y = torch.tensor([[2.0, 0.0, -1.0]], dtype=torch.float64), torch.tensor([0])
     assert abs(lnc.unhinged_loss(h, y).item() - (1 - 2 / 3)) < 1e-12
-    assert abs(lnc.ramp_loss(h, y).item() - 2 / 3) < 1e-12                   # (0 + 1 + 1) / 3
-    assert abs(lnc.sigmoid_loss(h, y).item() - (1 / (1 + math.e ** 2) + 1.0) / 3) < 1e-12
+    assert abs(lnc.ramp_loss(h, y).item() - 2 / 3) < 1e-12  # (0 + 1 + 1) / 3
+    assert abs(lnc.sigmoid_loss(h, y).item() - (1 / (1 + math.e**2) + 1.0) / 3) < 1e-12
     # the hard bootstrap's predicted class is the target here, so it equals cross-entropy
     assert abs(lnc.bootstrap_hard_loss(h, y).item() - F.cross_entropy(h, y).item()) < 1e-12
 
@@ -263,7 +267,7 @@ def test_bootstrap_soft_gradient_flows_through_the_prediction_in_the_target():
     y = torch.tensor([0])
     (g_soft,) = torch.autograd.grad(lnc.bootstrap_soft_loss(h, y, beta=0.0), h)
     p = torch.softmax(h.detach(), dim=1)
-    entropy_grad = -(p * (torch.log(p) + 1)) + p * (p * (torch.log(p) + 1)).sum()   # d H(softmax(h)) / dh
+    entropy_grad = -(p * (torch.log(p) + 1)) + p * (p * (torch.log(p) + 1)).sum()  # d H(softmax(h)) / dh
     torch.testing.assert_close(g_soft, entropy_grad)
 
 
@@ -286,8 +290,10 @@ def test_make_loss_ce_is_cross_entropy():
 
 def test_make_loss_passes_options():
     h, y = _logits(6, 3, seed=9), torch.arange(6) % 3
-    torch.testing.assert_close(lnc.make_loss("bootstrap_soft", beta=0.5, reduction="sum")(h, y),
-                               lnc.bootstrap_soft_loss(h, y, beta=0.5, reduction="sum"))
+    torch.testing.assert_close(
+        lnc.make_loss("bootstrap_soft", beta=0.5, reduction="sum")(h, y),
+        lnc.bootstrap_soft_loss(h, y, beta=0.5, reduction="sum"),
+    )
 
 
 # ---------------------------------------------------------------- bad input
@@ -297,25 +303,28 @@ H, Y = torch.zeros(2, 3), torch.tensor([0, 1])
 
 
 @pytest.mark.parametrize("fn", [lnc.forward_loss, lnc.backward_loss])
-@pytest.mark.parametrize("logits,targets,T,kw,error,match", [
-    (H.numpy(), Y, GOOD_T, {}, TypeError, "logits must be a floating-point torch.Tensor"),
-    (H.long(), Y, GOOD_T, {}, TypeError, "logits must be a floating-point"),
-    (H, Y.float(), GOOD_T, {}, TypeError, "targets must be an integer"),
-    (H, [0, 1], GOOD_T, {}, TypeError, "targets must be an integer"),
-    (torch.zeros(2, 4), Y, GOOD_T, {}, ValueError, r"logits must have shape \(N, c\) with c = 3"),
-    (torch.zeros(3), Y, GOOD_T, {}, ValueError, "logits must have shape"),
-    (H, torch.tensor([0, 1, 2]), GOOD_T, {}, ValueError, r"targets must have shape \(2,\)"),
-    (H, torch.tensor([0, 3]), GOOD_T, {}, ValueError, r"targets must lie in \[0, 3\), got 3"),
-    (H, torch.tensor([-1, 0]), GOOD_T, {}, ValueError, "targets must lie in"),
-    (torch.tensor([[0.0, float("nan"), 0.0]] * 2), Y, GOOD_T, {}, ValueError, "logits must be finite"),
-    (H, Y, GOOD_T.T, {}, ValueError, "T must be row-stochastic"),
-    (H, Y, GOOD_T[:2], {}, ValueError, "T must be a square"),
-    (H, Y, np.eye(1), {}, ValueError, "T must be a square"),
-    (H, Y, np.array([[1.5, -0.5, 0], [0, 1, 0], [0, 0, 1]]), {}, ValueError, "T must be finite and non-negative"),
-    (H, Y, np.full((3, 3), np.nan), {}, ValueError, "T must be finite"),
-    (H, Y, "identity", {}, TypeError, "T must be an array"),
-    (H, Y, GOOD_T, {"reduction": "avg"}, ValueError, "reduction must be one of"),
-])
+@pytest.mark.parametrize(
+    "logits,targets,T,kw,error,match",
+    [
+        (H.numpy(), Y, GOOD_T, {}, TypeError, "logits must be a floating-point torch.Tensor"),
+        (H.long(), Y, GOOD_T, {}, TypeError, "logits must be a floating-point"),
+        (H, Y.float(), GOOD_T, {}, TypeError, "targets must be an integer"),
+        (H, [0, 1], GOOD_T, {}, TypeError, "targets must be an integer"),
+        (torch.zeros(2, 4), Y, GOOD_T, {}, ValueError, r"logits must have shape \(N, c\) with c = 3"),
+        (torch.zeros(3), Y, GOOD_T, {}, ValueError, "logits must have shape"),
+        (H, torch.tensor([0, 1, 2]), GOOD_T, {}, ValueError, r"targets must have shape \(2,\)"),
+        (H, torch.tensor([0, 3]), GOOD_T, {}, ValueError, r"targets must lie in \[0, 3\), got 3"),
+        (H, torch.tensor([-1, 0]), GOOD_T, {}, ValueError, "targets must lie in"),
+        (torch.tensor([[0.0, float("nan"), 0.0]] * 2), Y, GOOD_T, {}, ValueError, "logits must be finite"),
+        (H, Y, GOOD_T.T, {}, ValueError, "T must be row-stochastic"),
+        (H, Y, GOOD_T[:2], {}, ValueError, "T must be a square"),
+        (H, Y, np.eye(1), {}, ValueError, "T must be a square"),
+        (H, Y, np.array([[1.5, -0.5, 0], [0, 1, 0], [0, 0, 1]]), {}, ValueError, "T must be finite and non-negative"),
+        (H, Y, np.full((3, 3), np.nan), {}, ValueError, "T must be finite"),
+        (H, Y, "identity", {}, TypeError, "T must be an array"),
+        (H, Y, GOOD_T, {"reduction": "avg"}, ValueError, "reduction must be one of"),
+    ],
+)
 def test_corrected_losses_reject_bad_input(fn, logits, targets, T, kw, error, match):
     with pytest.raises(error, match=match):
         fn(logits, targets, T, **kw)
@@ -333,31 +342,36 @@ def test_baselines_reject_bad_input(name):
 
 
 @pytest.mark.parametrize("fn", [lnc.bootstrap_soft_loss, lnc.bootstrap_hard_loss])
-@pytest.mark.parametrize("beta,error", [(1.5, ValueError), (-0.1, ValueError), (float("nan"), ValueError),
-                                        ("0.8", TypeError)])
+@pytest.mark.parametrize(
+    "beta,error", [(1.5, ValueError), (-0.1, ValueError), (float("nan"), ValueError), ("0.8", TypeError)]
+)
 def test_bootstraps_reject_bad_beta(fn, beta, error):
     with pytest.raises(error, match="beta must"):
         fn(H, Y, beta=beta)
 
 
-@pytest.mark.parametrize("call,error,match", [
-    (lambda: lnc.make_loss("hinge"), ValueError, "name must be one of"),
-    (lambda: lnc.make_loss("forward"), ValueError, "needs T"),
-    (lambda: lnc.make_loss("backward"), ValueError, "needs T"),
-    (lambda: lnc.make_loss("ce", T=GOOD_T), ValueError, "T is used only by"),
-    (lambda: lnc.make_loss("unhinged", beta=0.5), TypeError, "beta"),
-    (lambda: lnc.make_loss("bootstrap_soft", beta=2.0), ValueError, "beta must lie in"),
-    (lambda: lnc.make_loss("ce", reduction="avg"), ValueError, "reduction must be one of"),
-    (lambda: lnc.make_loss("forward", GOOD_T, reduction="avg"), ValueError, "reduction must be one of"),
-    (lambda: lnc.make_loss("forward", GOOD_T.T), ValueError, "row-stochastic"),
-])
+@pytest.mark.parametrize(
+    "call,error,match",
+    [
+        (lambda: lnc.make_loss("hinge"), ValueError, "name must be one of"),
+        (lambda: lnc.make_loss("forward"), ValueError, "needs T"),
+        (lambda: lnc.make_loss("backward"), ValueError, "needs T"),
+        (lambda: lnc.make_loss("ce", T=GOOD_T), ValueError, "T is used only by"),
+        (lambda: lnc.make_loss("unhinged", beta=0.5), TypeError, "beta"),
+        (lambda: lnc.make_loss("bootstrap_soft", beta=2.0), ValueError, "beta must lie in"),
+        (lambda: lnc.make_loss("ce", reduction="avg"), ValueError, "reduction must be one of"),
+        (lambda: lnc.make_loss("forward", GOOD_T, reduction="avg"), ValueError, "reduction must be one of"),
+        (lambda: lnc.make_loss("forward", GOOD_T.T), ValueError, "row-stochastic"),
+    ],
+)
 def test_make_loss_rejects_bad_configuration(call, error, match):
     with pytest.raises(error, match=match):
         call()
 
 
-@pytest.mark.parametrize("module,function", [(lnc.ForwardCorrectedLoss, lnc.forward_loss),
-                                             (lnc.BackwardCorrectedLoss, lnc.backward_loss)])
+@pytest.mark.parametrize(
+    "module,function", [(lnc.ForwardCorrectedLoss, lnc.forward_loss), (lnc.BackwardCorrectedLoss, lnc.backward_loss)]
+)
 def test_module_follows_a_loaded_state_dict(module, function, rng):
     """The module's cached float32 copy of its buffer must not outlive a new T loaded in place."""
     T_old, T_new = random_T(4, rng), random_T(4, rng)
@@ -383,9 +397,14 @@ def test_forward_module_zero_columns_follow_a_loaded_state_dict():
         loss(logits, targets)
 
 
-ALL_LOSSES = {name: (lambda name: (lambda h, y, **kw: lnc.make_loss(name, GOOD_T if name in ("forward", "backward")
-                                                                   else None, **kw)(h, y)))(name)
-              for name in lnc.losses.LOSS_NAMES}
+ALL_LOSSES = {
+    name: (
+        lambda name: (
+            lambda h, y, **kw: lnc.make_loss(name, GOOD_T if name in ("forward", "backward") else None, **kw)(h, y)
+        )
+    )(name)
+    for name in lnc.losses.LOSS_NAMES
+}
 
 
 @pytest.mark.parametrize("name", lnc.losses.LOSS_NAMES)
@@ -448,7 +467,7 @@ def test_complex_and_masked_matrices_are_refused(T):
         lnc.estimate_T(T)
 
 
-@pytest.mark.parametrize("make", [lambda T: (lambda h, y: lnc.forward_loss(h, y, T)), lnc.ForwardCorrectedLoss])
+@pytest.mark.parametrize("make", [lambda T: lambda h, y: lnc.forward_loss(h, y, T), lnc.ForwardCorrectedLoss])
 def test_forward_loss_refuses_minus_inf_logits_like_every_loss(make):
     """Past bug: a -inf logit gave a finite forward-corrected loss (the only loss that accepted it), although
     every other loss refuses non-finite logits."""

@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 import torch
+from conftest import random_T
 
 import lnc
-from conftest import random_T
 
 
 def test_estimation_error_matches_a_loop(rng):
@@ -34,15 +34,18 @@ def test_condition_number_of_symmetric_T_has_closed_form(c, rate):
     assert lnc.condition_number(lnc.symmetric_T(c, rate)) == pytest.approx(max(1, other) / min(1, other))
 
 
-@pytest.mark.parametrize("call,error,match", [
-    (lambda: lnc.estimation_error(np.eye(3), np.eye(2)), ValueError, "T_hat must have the shape of T"),
-    (lambda: lnc.estimation_error(np.ones((2, 2)), np.eye(2)), ValueError, "T_hat must be row-stochastic"),
-    (lambda: lnc.accuracy(np.zeros((3, 2)), [0, 1]), ValueError, r"labels must have shape \(3,\)"),
-    (lambda: lnc.accuracy(np.zeros(3), [0, 1, 1]), ValueError, r"logits_or_probs must have shape \(N, c\)"),
-    (lambda: lnc.accuracy(np.zeros((2, 2)), [0, 2]), ValueError, r"labels must lie in \[0, 2\)"),
-    (lambda: lnc.accuracy(np.full((2, 2), np.nan), [0, 1]), ValueError, "must be finite"),
-    (lambda: lnc.condition_number(np.eye(3) * 2), ValueError, "row-stochastic"),
-])
+@pytest.mark.parametrize(
+    "call,error,match",
+    [
+        (lambda: lnc.estimation_error(np.eye(3), np.eye(2)), ValueError, "T_hat must have the shape of T"),
+        (lambda: lnc.estimation_error(np.ones((2, 2)), np.eye(2)), ValueError, "T_hat must be row-stochastic"),
+        (lambda: lnc.accuracy(np.zeros((3, 2)), [0, 1]), ValueError, r"labels must have shape \(3,\)"),
+        (lambda: lnc.accuracy(np.zeros(3), [0, 1, 1]), ValueError, r"logits_or_probs must have shape \(N, c\)"),
+        (lambda: lnc.accuracy(np.zeros((2, 2)), [0, 2]), ValueError, r"labels must lie in \[0, 2\)"),
+        (lambda: lnc.accuracy(np.full((2, 2), np.nan), [0, 1]), ValueError, "must be finite"),
+        (lambda: lnc.condition_number(np.eye(3) * 2), ValueError, "row-stochastic"),
+    ],
+)
 def test_metrics_reject_bad_input(call, error, match):
     with pytest.raises(error, match=match):
         call()

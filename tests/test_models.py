@@ -4,7 +4,7 @@ import pytest
 import torch
 from torch import nn
 
-from lnc import models
+from lnc.experiments import models
 
 
 def linear(fan_in, fan_out):
@@ -35,26 +35,37 @@ def resnet_count(n, c, widths=(16, 32, 64)):
 def preact34_count(c):
     total = conv(3, 64, 3, bias=False)
     fan_in = 64
-    for stage, (blocks, width) in enumerate(zip((3, 4, 6, 3), (64, 128, 256, 512))):
-        for block in range(blocks):
+    for blocks, width in zip((3, 4, 6, 3), (64, 128, 256, 512)):
+        for _ in range(blocks):
             shortcut = conv(fan_in, width, 1, bias=False) if fan_in != width else 0
             total += bn(fan_in) + conv(fan_in, width, 3, False) + bn(width) + conv(width, width, 3, False) + shortcut
             fan_in = width
     return total + bn(512) + linear(512, c)
 
 
-@pytest.mark.parametrize("name,kwargs,x,count", [
-    ("mnist_fc", {}, torch.rand(3, 28, 28), linear(784, 128) + linear(128, 128) + linear(128, 10)),
-    ("imdb_fc", {}, torch.randint(0, 5000, (3, 400)), 5000 * 50 + linear(400 * 50, 2)),
-    ("imdb_lstm", {}, torch.randint(0, 5000, (3, 20)),
-     5000 * 512 + 4 * (512 * 512 + 512 * 512 + 2 * 512) + linear(512, 512) + linear(512, 2)),
-    ("imdb_lstm", dict(embed_dim=8, hidden=6, dense=5), torch.randint(0, 5000, (3, 20)),
-     5000 * 8 + 4 * (8 * 6 + 6 * 6 + 2 * 6) + linear(6, 5) + linear(5, 2)),
-    ("cifar_resnet", dict(n=1), torch.rand(3, 3, 32, 32), resnet_count(1, 10)),
-    ("cifar_resnet", dict(n=5), torch.rand(2, 3, 32, 32), resnet_count(5, 10)),
-    ("cifar_resnet", dict(n=7, num_classes=100), torch.rand(2, 3, 32, 32), resnet_count(7, 100)),
-    ("preact_resnet34", {}, torch.rand(2, 3, 32, 32), preact34_count(10)),
-])
+@pytest.mark.parametrize(
+    "name,kwargs,x,count",
+    [
+        ("mnist_fc", {}, torch.rand(3, 28, 28), linear(784, 128) + linear(128, 128) + linear(128, 10)),
+        ("imdb_fc", {}, torch.randint(0, 5000, (3, 400)), 5000 * 50 + linear(400 * 50, 2)),
+        (
+            "imdb_lstm",
+            {},
+            torch.randint(0, 5000, (3, 20)),
+            5000 * 512 + 4 * (512 * 512 + 512 * 512 + 2 * 512) + linear(512, 512) + linear(512, 2),
+        ),
+        (
+            "imdb_lstm",
+            dict(embed_dim=8, hidden=6, dense=5),
+            torch.randint(0, 5000, (3, 20)),
+            5000 * 8 + 4 * (8 * 6 + 6 * 6 + 2 * 6) + linear(6, 5) + linear(5, 2),
+        ),
+        ("cifar_resnet", dict(n=1), torch.rand(3, 3, 32, 32), resnet_count(1, 10)),
+        ("cifar_resnet", dict(n=5), torch.rand(2, 3, 32, 32), resnet_count(5, 10)),
+        ("cifar_resnet", dict(n=7, num_classes=100), torch.rand(2, 3, 32, 32), resnet_count(7, 100)),
+        ("preact_resnet34", {}, torch.rand(2, 3, 32, 32), preact34_count(10)),
+    ],
+)
 def test_output_shape_and_parameter_count(name, kwargs, x, count):
     net = models.build_model(name, **kwargs).eval()
     assert net(x).shape == (len(x), kwargs.get("num_classes", 2 if name.startswith("imdb") else 10))
@@ -90,10 +101,13 @@ def test_spatial_dropout_drops_whole_channels():
     assert torch.equal(layer.eval()(torch.ones(4, 7, 16)), torch.ones(4, 7, 16))
 
 
-@pytest.mark.parametrize("call,match", [
-    (lambda: models.build_model("vgg"), "model must be one of"),
-    (lambda: models.cifar_resnet(n=0), r"n must be an int >= 1"),
-])
+@pytest.mark.parametrize(
+    "call,match",
+    [
+        (lambda: models.build_model("vgg"), "model must be one of"),
+        (lambda: models.cifar_resnet(n=0), r"n must be an int >= 1"),
+    ],
+)
 def test_bad_configurations_are_refused(call, match):
     with pytest.raises(ValueError, match=match):
         call()

@@ -5,10 +5,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import random_T
 
 import lnc
-from lnc.noise import CIFAR10_PAIRS, CIFAR100_COARSE, MNIST_PAIRS, paper_T
-from conftest import random_T
+from lnc.experiments.recipes import paper_T
+from lnc.noise import CIFAR10_PAIRS, CIFAR100_COARSE, MNIST_PAIRS
 
 N_SAMPLES = 100_000
 
@@ -27,8 +28,9 @@ def test_pair_T_sets_only_the_listed_rows():
     np.testing.assert_array_equal(T, expected)
 
 
-@pytest.mark.parametrize("make,pairs", [(lnc.mnist_asymmetric_T, MNIST_PAIRS),
-                                        (lnc.cifar10_asymmetric_T, CIFAR10_PAIRS)])
+@pytest.mark.parametrize(
+    "make,pairs", [(lnc.mnist_asymmetric_T, MNIST_PAIRS), (lnc.cifar10_asymmetric_T, CIFAR10_PAIRS)]
+)
 def test_ten_class_asymmetric_T_match_the_papers_flips(make, pairs):
     T = make(0.4)
     for i in range(10):
@@ -46,20 +48,21 @@ def test_named_flips_are_the_papers():
     assert CIFAR10_PAIRS == {9: 1, 2: 0, 3: 5, 5: 3, 4: 7}
 
 
-@pytest.mark.parametrize("grouping,group_of", [("blocks", lambda k: k // 5),
-                                               ("superclass", lambda k: CIFAR100_COARSE[k])])
+@pytest.mark.parametrize(
+    "grouping,group_of", [("blocks", lambda k: k // 5), ("superclass", lambda k: CIFAR100_COARSE[k])]
+)
 def test_cifar100_asymmetric_T_cycles_within_groups_of_five(grouping, group_of):
     T = lnc.cifar100_asymmetric_T(0.3, grouping=grouping)
     targets = np.array([np.flatnonzero((T[i] > 0) & (np.arange(100) != i))[0] for i in range(100)])
     np.testing.assert_array_equal(np.diag(T), 0.7)
-    assert sorted(targets) == list(range(100))                    # a permutation: each class receives once
+    assert sorted(targets) == list(range(100))  # a permutation: each class receives once
     for i in range(100):
         assert T[i, targets[i]] == 0.3 and group_of(targets[i]) == group_of(i)
         cycle, k = [i], targets[i]
         while k != i:
             cycle.append(k)
             k = targets[k]
-        assert len(cycle) == 5                                    # one cycle through the whole group
+        assert len(cycle) == 5  # one cycle through the whole group
 
 
 def test_cifar100_groupings_differ():
@@ -90,10 +93,18 @@ def test_binary_asymmetric_T_at_rate_0_is_the_identity_and_stays_invertible_abov
         assert abs(np.linalg.det(T) - (1 - rate - 0.05)) < 1e-12
 
 
-@pytest.mark.parametrize("T", [lnc.symmetric_T(10, 0.2), lnc.symmetric_T(10, 0.6), lnc.mnist_asymmetric_T(0.6),
-                               lnc.cifar10_asymmetric_T(0.2), lnc.binary_asymmetric_T(0.4),
-                               random_T(7, np.random.default_rng(3))],
-                         ids=["sym0.2", "sym0.6", "mnist0.6", "cifar10-0.2", "binary", "random"])
+@pytest.mark.parametrize(
+    "T",
+    [
+        lnc.symmetric_T(10, 0.2),
+        lnc.symmetric_T(10, 0.6),
+        lnc.mnist_asymmetric_T(0.6),
+        lnc.cifar10_asymmetric_T(0.2),
+        lnc.binary_asymmetric_T(0.4),
+        random_T(7, np.random.default_rng(3)),
+    ],
+    ids=["sym0.2", "sym0.6", "mnist0.6", "cifar10-0.2", "binary", "random"],
+)
 def test_corrupt_labels_realises_the_nominal_T_on_100k_samples(T):
     rng = np.random.default_rng(0)
     c = T.shape[0]
@@ -150,49 +161,61 @@ def test_cleanlab_conversion_is_the_transpose_and_round_trips():
     np.testing.assert_array_equal(lnc.from_cleanlab(M), T)
 
 
-@pytest.mark.parametrize("call,error,match", [
-    (lambda: lnc.symmetric_T(1, 0.2), ValueError, "num_classes must be an int >= 2"),
-    (lambda: lnc.symmetric_T(2.0, 0.2), TypeError, "num_classes must be an int"),
-    (lambda: lnc.symmetric_T(10, 1.2), ValueError, r"rate must lie in \[0.0, 1.0\]"),
-    (lambda: lnc.symmetric_T(10, -0.1), ValueError, "rate must lie in"),
-    (lambda: lnc.symmetric_T(10, float("nan")), ValueError, "rate must lie in"),
-    (lambda: lnc.symmetric_T(10, "0.2"), TypeError, "rate must be a real number"),
-    (lambda: lnc.pair_T(4, [(0, 1)], 0.2), TypeError, "pairs must be a dict"),
-    (lambda: lnc.pair_T(4, {0: 4}, 0.2), ValueError, r"pairs must map classes in \[0, 4\), got value 4"),
-    (lambda: lnc.pair_T(4, {-1: 2}, 0.2), ValueError, "got key -1"),
-    (lambda: lnc.pair_T(4, {1: 1}, 0.2), ValueError, "to another class"),
-    (lambda: lnc.mnist_asymmetric_T(1.5), ValueError, "rate must lie in"),
-    (lambda: lnc.cifar100_asymmetric_T(0.2, grouping="coarse"), ValueError, "grouping must be"),
-    (lambda: lnc.binary_asymmetric_T(0.2, reverse_rate=2), ValueError, "reverse_rate must lie in"),
-    (lambda: lnc.corrupt_labels([0, 1, 5], lnc.symmetric_T(3, 0.2), 0), ValueError, r"labels must lie in \[0, 3\)"),
-    (lambda: lnc.corrupt_labels([0.0, 1.0], lnc.symmetric_T(3, 0.2), 0), TypeError, "labels must be an integer"),
-    (lambda: lnc.corrupt_labels([[0, 1]], lnc.symmetric_T(3, 0.2), 0), ValueError, r"labels must be 1-D"),
-    (lambda: lnc.corrupt_labels([0, 1], lnc.symmetric_T(3, 0.2).T * 2, 0), ValueError, "row-stochastic"),
-    (lambda: lnc.corrupt_labels([0, 1], lnc.symmetric_T(3, 0.2), "seed"), TypeError, "seed must be a non-negative int"),
-    (lambda: lnc.empirical_T([0, 1], [0], 2), ValueError, "clean and noisy must have the same shape"),
-    (lambda: lnc.empirical_T([0, 0], [0, 1], 2), ValueError, "class 1 has no example"),
-    (lambda: lnc.empirical_T([0, 2], [0, 1], 2), ValueError, r"clean must lie in \[0, 2\)"),
-    (lambda: lnc.from_cleanlab(lnc.pair_T(3, {0: 1}, 0.3)), ValueError, "columns must sum to 1"),
-])
+@pytest.mark.parametrize(
+    "call,error,match",
+    [
+        (lambda: lnc.symmetric_T(1, 0.2), ValueError, "num_classes must be an int >= 2"),
+        (lambda: lnc.symmetric_T(2.0, 0.2), TypeError, "num_classes must be an int"),
+        (lambda: lnc.symmetric_T(10, 1.2), ValueError, r"rate must lie in \[0.0, 1.0\]"),
+        (lambda: lnc.symmetric_T(10, -0.1), ValueError, "rate must lie in"),
+        (lambda: lnc.symmetric_T(10, float("nan")), ValueError, "rate must lie in"),
+        (lambda: lnc.symmetric_T(10, "0.2"), TypeError, "rate must be a real number"),
+        (lambda: lnc.pair_T(4, [(0, 1)], 0.2), TypeError, "pairs must be a dict"),
+        (lambda: lnc.pair_T(4, {0: 4}, 0.2), ValueError, r"pairs must map classes in \[0, 4\), got value 4"),
+        (lambda: lnc.pair_T(4, {-1: 2}, 0.2), ValueError, "got key -1"),
+        (lambda: lnc.pair_T(4, {1: 1}, 0.2), ValueError, "to another class"),
+        (lambda: lnc.mnist_asymmetric_T(1.5), ValueError, "rate must lie in"),
+        (lambda: lnc.cifar100_asymmetric_T(0.2, grouping="coarse"), ValueError, "grouping must be"),
+        (lambda: lnc.binary_asymmetric_T(0.2, reverse_rate=2), ValueError, "reverse_rate must lie in"),
+        (lambda: lnc.corrupt_labels([0, 1, 5], lnc.symmetric_T(3, 0.2), 0), ValueError, r"labels must lie in \[0, 3\)"),
+        (lambda: lnc.corrupt_labels([0.0, 1.0], lnc.symmetric_T(3, 0.2), 0), TypeError, "labels must be an integer"),
+        (lambda: lnc.corrupt_labels([[0, 1]], lnc.symmetric_T(3, 0.2), 0), ValueError, r"labels must be 1-D"),
+        (lambda: lnc.corrupt_labels([0, 1], lnc.symmetric_T(3, 0.2).T * 2, 0), ValueError, "row-stochastic"),
+        (
+            lambda: lnc.corrupt_labels([0, 1], lnc.symmetric_T(3, 0.2), "seed"),
+            TypeError,
+            "seed must be a non-negative int",
+        ),
+        (lambda: lnc.empirical_T([0, 1], [0], 2), ValueError, "clean and noisy must have the same shape"),
+        (lambda: lnc.empirical_T([0, 0], [0, 1], 2), ValueError, "class 1 has no example"),
+        (lambda: lnc.empirical_T([0, 2], [0, 1], 2), ValueError, r"clean must lie in \[0, 2\)"),
+        (lambda: lnc.from_cleanlab(lnc.pair_T(3, {0: 1}, 0.3)), ValueError, "columns must sum to 1"),
+    ],
+)
 def test_noise_functions_reject_bad_input(call, error, match):
     with pytest.raises(error, match=match):
         call()
 
 
-@pytest.mark.parametrize("dataset,noise,rate,expected", [
-    ("mnist", "none", 0.3, np.eye(10)),
-    ("imdb", "symmetric", 0.3, [[0.7, 0.3], [0.3, 0.7]]),
-    ("imdb", "asymmetric", 0.3, [[0.95, 0.05], [0.3, 0.7]]),
-    ("cifar10", "asymmetric", 0.3, lnc.cifar10_asymmetric_T(0.3)),
-    ("cifar100", "symmetric", 0.3, lnc.symmetric_T(100, 0.3)),
-])
+@pytest.mark.parametrize(
+    "dataset,noise,rate,expected",
+    [
+        ("mnist", "none", 0.3, np.eye(10)),
+        ("imdb", "symmetric", 0.3, [[0.7, 0.3], [0.3, 0.7]]),
+        ("imdb", "asymmetric", 0.3, [[0.95, 0.05], [0.3, 0.7]]),
+        ("cifar10", "asymmetric", 0.3, lnc.cifar10_asymmetric_T(0.3)),
+        ("cifar100", "symmetric", 0.3, lnc.symmetric_T(100, 0.3)),
+    ],
+)
 def test_paper_T_picks_the_papers_noise_per_dataset(dataset, noise, rate, expected):
     np.testing.assert_allclose(paper_T(dataset, noise, rate), expected)
 
 
 def test_paper_T_passes_the_cifar100_grouping_and_refuses_unknown_settings():
-    np.testing.assert_array_equal(paper_T("cifar100", "asymmetric", 0.2, grouping="superclass"),
-                                  lnc.cifar100_asymmetric_T(0.2, grouping="superclass"))
+    np.testing.assert_array_equal(
+        paper_T("cifar100", "asymmetric", 0.2, grouping="superclass"),
+        lnc.cifar100_asymmetric_T(0.2, grouping="superclass"),
+    )
     with pytest.raises(ValueError, match="asymmetric noise is defined for"):
         paper_T("fashion_mnist", "asymmetric", 0.2)
     with pytest.raises(ValueError, match="dataset must be one of"):
@@ -213,7 +236,7 @@ def test_empirical_T_refuses_more_classes_than_examples_before_counting():
     """Past bug: num_classes = 10**10 overflowed inside np.bincount (OverflowError) instead of saying that the
     classes without examples leave rows of T undefined."""
     with pytest.raises(ValueError, match="clean must hold every class .* 2 examples for num_classes = 10000000000"):
-        lnc.empirical_T([0, 1], [0, 1], 10 ** 10)
+        lnc.empirical_T([0, 1], [0, 1], 10**10)
 
 
 def test_cifar100_grouping_must_be_a_name():

@@ -17,8 +17,9 @@ def test_stored_outputs_are_from_a_clean_top_to_bottom_run(nb_path):
     nb = nbformat.read(nb_path, as_version=4)
     counts = [cell.execution_count for cell in nb.cells if cell.cell_type == "code"]
     assert counts == list(range(1, len(counts) + 1)), f"{nb_path.name}: re-run top to bottom and save ({counts})"
-    errors = [out for cell in nb.cells if cell.cell_type == "code" for out in cell.outputs
-              if out.output_type == "error"]
+    errors = [
+        out for cell in nb.cells if cell.cell_type == "code" for out in cell.outputs if out.output_type == "error"
+    ]
     assert not errors, f"{nb_path.name} stores an error output"
 
 
@@ -26,8 +27,9 @@ def test_stored_outputs_are_from_a_clean_top_to_bottom_run(nb_path):
 def test_chapter_is_in_sync_with_its_percent_script(nb_path):
     pair = nb_path.with_suffix(".py")
     assert pair.exists(), f"{nb_path.name} has no py:percent pair (jupytext --set-formats ipynb,py:percent)"
-    assert jupytext.writes(jupytext.read(nb_path), fmt="py:percent") == pair.read_text(), \
+    assert jupytext.writes(jupytext.read(nb_path), fmt="py:percent") == pair.read_text(), (
         f"{nb_path.name} and {pair.name} differ: run jupytext --sync {pair}"
+    )
 
 
 @pytest.mark.parametrize("nb_path", CHAPTERS, ids=lambda p: p.stem)

@@ -6,7 +6,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from lnc import plots, symmetric_T  # noqa: E402
+from lnc import symmetric_T  # noqa: E402
+from lnc.book import plots  # noqa: E402
 
 
 def test_show_estimate_draws_t_t_hat_and_their_difference():
@@ -18,6 +19,9 @@ def test_show_estimate_draws_t_t_hat_and_their_difference():
         np.testing.assert_array_equal(image.get_array(), expected)
     assert drawn[2].get_clim() == (-0.5, 0.5) and drawn[0].get_clim() == (0.0, 1.0)
     assert [ax.texts[0].get_text() for ax in axes] == [
-        "true $T$: symmetric 0.3", r"$\hat T$: symmetric 0.3", r"$\hat T - T$: symmetric 0.3"]
+        "true $T$: symmetric 0.3",
+        r"$\hat T$: symmetric 0.3",
+        r"$\hat T - T$: symmetric 0.3",
+    ]
     assert axes[0].get_ylabel() == "clean label $i$" and axes[0].get_xlabel() == "noisy label $j$"
     plt.close(fig)

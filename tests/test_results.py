@@ -7,20 +7,29 @@ from pathlib import Path
 
 import pytest
 
-from lnc import published, results
+from lnc.experiments import published, results
 
 PAPER_TABLES = Path(__file__).resolve().parents[2] / "shared" / "reference" / "paper_tables.md"
 
 
 def _record(method, noise, rate, accuracy, seed=0, **extra):
-    return {"task": "cifar10n", "method": method, "noise": noise, "rate": rate, "test_accuracy": accuracy,
-            "seed": seed, **extra}
+    return {
+        "task": "cifar10n",
+        "method": method,
+        "noise": noise,
+        "rate": rate,
+        "test_accuracy": accuracy,
+        "seed": seed,
+        **extra,
+    }
 
 
 def test_accuracy_table_prints_mean_and_sample_std():
     records = [{"method": "ce", "noise": "symmetric", "rate": 0.2, "test_accuracy": a} for a in (0.9, 0.8, 0.85)]
-    records += [{"method": "forward", "noise": "none", "rate": None, "test_accuracy": 0.95},
-                {"method": "forward", "noise": "none", "rate": None, "test_accuracy": None}]
+    records += [
+        {"method": "forward", "noise": "none", "rate": None, "test_accuracy": 0.95},
+        {"method": "forward", "noise": "none", "rate": None, "test_accuracy": None},
+    ]
     stats = results.summarize(records)
     assert stats[("ce", "symmetric 0.2")] == pytest.approx((85.0, 5.0, 3))
     assert stats[("forward", "none")][2] == 1 and math.isnan(stats[("forward", "none")][1])
@@ -30,11 +39,23 @@ def test_accuracy_table_prints_mean_and_sample_std():
 
 
 def test_estimation_table_averages_the_ce_runs_per_setting():
-    records = [_record("ce", "aggre", None, 0.8, seed=s, estimation_error=e, cond_T_hat=c, best_epoch=b)
-               for s, e, c, b in [(0, 0.1, 2.0, 3), (1, 0.3, 4.0, 5)]]
+    records = [
+        _record("ce", "aggre", None, 0.8, seed=s, estimation_error=e, cond_T_hat=c, best_epoch=b)
+        for s, e, c, b in [(0, 0.1, 2.0, 3), (1, 0.3, 4.0, 5)]
+    ]
     records.append(_record("forward_est", "aggre", None, 0.9, estimation_error=9.0, cond_T_hat=9.0, best_epoch=1))
     assert results.estimation_table(records).split() == [
-        "aggre", "error", "0.200", "cond(T_hat)", "3.00", "best", "CE", "epoch", "[3,", "5]"]
+        "aggre",
+        "error",
+        "0.200",
+        "cond(T_hat)",
+        "3.00",
+        "best",
+        "CE",
+        "epoch",
+        "[3,",
+        "5]",
+    ]
 
 
 def test_comparison_table_puts_published_rows_under_ours():
@@ -46,13 +67,21 @@ def test_comparison_table_puts_published_rows_under_ours():
 
 
 def test_run_summary_counts_trainings_and_sums_their_time():
-    common = {"protocol": "cpu", "recipe": {"model": "cifar_resnet", "model_kwargs": {"n": 1}}, "epochs": 15,
-              "n_train": 9000, "n_val": 1000, "device": "cpu", "wall_time_s": 90.0}
+    common = {
+        "protocol": "cpu",
+        "recipe": {"model": "cifar_resnet", "model_kwargs": {"n": 1}},
+        "epochs": 15,
+        "n_train": 9000,
+        "n_val": 1000,
+        "device": "cpu",
+        "wall_time_s": 90.0,
+    }
     records = [_record(m, n, None, 0.8, **common) for m in ("ce", "forward") for n in ("aggre", "worst")]
     records.append(_record("backward_est", "worst", None, None, status="failed", **common))
     assert results.run_summary(records) == (
         "cifar10n: protocol 'cpu', cifar_resnet {'n': 1}, [15] epochs, 9000 train / 1000 val, seeds [0], "
-        "2 settings, 4 trainings, 6 min on ['cpu']")
+        "2 settings, 4 trainings, 6 min on ['cpu']"
+    )
 
 
 @pytest.mark.skipif(not PAPER_TABLES.exists(), reason="shared/reference/paper_tables.md not beside the repository")
@@ -79,8 +108,13 @@ def test_published_clothing1m_numbers_match_the_reference_table():
         cells = [c.strip().strip("*") for c in line.strip().strip("|").split("|")]
         if len(cells) == 6 and cells[0].isdigit():
             rows[int(cells[0])] = float(cells[5])
-    keys = {4: "ce (1M noisy)", 5: "backward_est (1M noisy)", 6: "forward_est (1M noisy)", 7: "ce (50k clean)",
-            8: "forward_est (1M noisy), then ce fine-tuned on 50k clean"}
+    keys = {
+        4: "ce (1M noisy)",
+        5: "backward_est (1M noisy)",
+        6: "forward_est (1M noisy)",
+        7: "ce (50k clean)",
+        8: "forward_est (1M noisy), then ce fine-tuned on 50k clean",
+    }
     assert {keys[k]: (rows[k], None) for k in keys} == published.CLOTHING1M
 
 
@@ -92,9 +126,18 @@ def test_published_values_are_percentages():
 
 
 def _run(method, noise, **extra):
-    """A complete record of a successful run, as :func:`lnc.training.run_protocol` saves it; ``extra`` overrides."""
-    fields = dict(protocol="cpu", epochs=2, n_train=90, n_val=10, recipe={"model": "mnist_fc", "model_kwargs": {}},
-                  device="cpu", wall_time_s=60.0, status="ok", curves={"val_loss": [0.5, 0.4]})
+    """A complete record of a successful run, as :func:`protocol.run_protocol` saves it; ``extra`` overrides."""
+    fields = dict(
+        protocol="cpu",
+        epochs=2,
+        n_train=90,
+        n_val=10,
+        recipe={"model": "mnist_fc", "model_kwargs": {}},
+        device="cpu",
+        wall_time_s=60.0,
+        status="ok",
+        curves={"val_loss": [0.5, 0.4]},
+    )
     return _record(method, noise, None, 0.8, **{**fields, **extra})
 
 
@@ -135,8 +178,17 @@ def test_load_records_names_a_truncated_record_file(tmp_path):
         results.load_records(tmp_path)
 
 
-@pytest.mark.parametrize("field, value", [("task", "../x"), ("task", "a/b"), ("noise", ".."), ("method", ""),
-                                          ("method", "ce\\x"), ("task", "{tmp_path}/abs")])
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("task", "../x"),
+        ("task", "a/b"),
+        ("noise", ".."),
+        ("method", ""),
+        ("method", "ce\\x"),
+        ("task", "{tmp_path}/abs"),
+    ],
+)
 def test_save_record_refuses_a_name_field_that_could_leave_results_dir(tmp_path, field, value):
     """Past bug: ``task="../x"`` wrote the record outside ``results_dir``."""
     results_dir = tmp_path / "results"
@@ -145,9 +197,16 @@ def test_save_record_refuses_a_name_field_that_could_leave_results_dir(tmp_path,
     assert sorted(p.name for p in tmp_path.rglob("*")) == []  # nothing written, not even the folder
 
 
-@pytest.mark.parametrize("field, value, error", [("seed", None, KeyError), ("seed", -1, ValueError),
-                                                 ("seed", 1.0, TypeError), ("rate", "0.2", TypeError),
-                                                 ("method", 3, TypeError)])
+@pytest.mark.parametrize(
+    "field, value, error",
+    [
+        ("seed", None, KeyError),
+        ("seed", -1, ValueError),
+        ("seed", 1.0, TypeError),
+        ("rate", "0.2", TypeError),
+        ("method", 3, TypeError),
+    ],
+)
 def test_save_record_checks_the_fields_of_the_file_name(tmp_path, field, value, error):
     """Past bug: a record without ``seed`` raised a bare ``KeyError: 'seed'``; a float seed made ``seed1.0``."""
     record = {**_run("ce", "aggre"), field: value}
@@ -207,11 +266,15 @@ def test_summarize_refuses_a_value_that_no_record_has():
     assert results.summarize([]) == {}
 
 
-@pytest.mark.parametrize("records, error, match", [
-    (_record("ce", "aggre", None, 0.8), TypeError, "records must be a sequence"),
-    ("cifar10n_aggre_ce_seed0.json", TypeError, "records must be a sequence"),
-    ([["ce", "aggre"]], TypeError, r"records\[0\] must be a record \(a dict\), got list"),
-    ([{"method": "ce", "noise": "aggre"}], ValueError, r"records\[0\] must have the field 'rate'")])
+@pytest.mark.parametrize(
+    "records, error, match",
+    [
+        (_record("ce", "aggre", None, 0.8), TypeError, "records must be a sequence"),
+        ("cifar10n_aggre_ce_seed0.json", TypeError, "records must be a sequence"),
+        ([["ce", "aggre"]], TypeError, r"records\[0\] must be a record \(a dict\), got list"),
+        ([{"method": "ce", "noise": "aggre"}], ValueError, r"records\[0\] must have the field 'rate'"),
+    ],
+)
 def test_tables_refuse_records_that_are_not_a_sequence_of_dicts(records, error, match):
     """Past bug: a single record (a dict) or a str failed with ``AttributeError: 'str' object has no attribute``."""
     for table in (results.summarize, results.accuracy_table, results.estimation_table):
@@ -225,8 +288,11 @@ def test_tables_refuse_records_that_are_not_a_sequence_of_dicts(records, error, 
 def test_tables_refuse_digits_that_is_not_an_int_ge_0(digits, error):
     """Past bug: ``digits=-1`` failed inside an f-string with ``Format specifier missing precision``."""
     records = [_record("ce", "aggre", None, 0.8, estimation_error=0.1, cond_T_hat=2.0, best_epoch=1)]
-    for table in (results.accuracy_table, results.estimation_table,
-                  lambda r, digits: results.comparison_table(r, published.CIFARN, digits=digits)):
+    for table in (
+        results.accuracy_table,
+        results.estimation_table,
+        lambda r, digits: results.comparison_table(r, published.CIFARN, digits=digits),
+    ):
         with pytest.raises(error, match="digits must be an int"):
             table(records, digits=digits)
 
@@ -244,15 +310,19 @@ def test_accuracy_table_refuses_methods_and_settings_that_are_not_names_in_recor
         results.comparison_table(records, published.CIFARN, settings=["agre"])
 
 
-@pytest.mark.parametrize("table, error, match", [
-    ({"ce": {"aggre": (87.77,)}}, TypeError, r"published\['ce'\]\['aggre'\] must be a \(mean, std or None\) pair"),
-    ({"ce": {"aggre": 87.77}}, TypeError, r"published\['ce'\]\['aggre'\] must be a \(mean, std or None\) pair"),
-    ({"ce": {"aggre": ("87.77", None)}}, TypeError, r"published\['ce'\]\['aggre'\]\[0\] must be a real number"),
-    ({"ce": {"aggre": (87.77, -0.4)}}, ValueError, r"published\['ce'\]\['aggre'\]\[1\] must be a std >= 0 or None"),
-    ({"ce": {"aggre": (math.nan, None)}}, ValueError, r"published\['ce'\]\['aggre'\]\[0\] must be finite, got nan"),
-    (published.CLOTHING1M, TypeError, r"published\['ce \(1M noisy\)'\] must be a dict"),
-    ([("ce", {"aggre": (87.77, 0.38)})], TypeError, "published must be a dict"),
-    ({}, ValueError, "published must hold at least one method")])
+@pytest.mark.parametrize(
+    "table, error, match",
+    [
+        ({"ce": {"aggre": (87.77,)}}, TypeError, r"published\['ce'\]\['aggre'\] must be a \(mean, std or None\) pair"),
+        ({"ce": {"aggre": 87.77}}, TypeError, r"published\['ce'\]\['aggre'\] must be a \(mean, std or None\) pair"),
+        ({"ce": {"aggre": ("87.77", None)}}, TypeError, r"published\['ce'\]\['aggre'\]\[0\] must be a real number"),
+        ({"ce": {"aggre": (87.77, -0.4)}}, ValueError, r"published\['ce'\]\['aggre'\]\[1\] must be a std >= 0 or None"),
+        ({"ce": {"aggre": (math.nan, None)}}, ValueError, r"published\['ce'\]\['aggre'\]\[0\] must be finite, got nan"),
+        (published.CLOTHING1M, TypeError, r"published\['ce \(1M noisy\)'\] must be a dict"),
+        ([("ce", {"aggre": (87.77, 0.38)})], TypeError, "published must be a dict"),
+        ({}, ValueError, "published must hold at least one method"),
+    ],
+)
 def test_comparison_table_refuses_a_malformed_published_table(table, error, match):
     """Past bug: a cell that is not a ``(mean, std)`` pair failed with ``_cell() missing 'digits'``."""
     with pytest.raises(error, match=match):
@@ -267,11 +337,15 @@ def test_estimation_table_refuses_records_without_ce_runs():
 
 def test_run_summary_reports_a_task_whose_runs_all_failed():
     """Past bug: a task with only failed runs raised ``IndexError: list index out of range``."""
-    failed = [{**_run("forward_est", n, task="mnist"), "status": "failed", "test_accuracy": None}
-              for n in ("aggre", "worst", "random1")]
+    failed = [
+        {**_run("forward_est", n, task="mnist"), "status": "failed", "test_accuracy": None}
+        for n in ("aggre", "worst", "random1")
+    ]
     assert results.run_summary([_run("ce", "aggre"), *failed]).splitlines() == [
         "cifar10n: protocol 'cpu', mnist_fc {}, [2] epochs, 90 train / 10 val, seeds [0], 1 settings, 1 trainings, "
-        "1 min on ['cpu']", "mnist: no successful run (3 failed)"]
+        "1 min on ['cpu']",
+        "mnist: no successful run (3 failed)",
+    ]
 
 
 def test_run_summary_refuses_no_records():

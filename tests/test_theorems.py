@@ -1,15 +1,15 @@
-"""The book's theorem claims, on the helpers of lnc.curvature, lnc.risk and lnc.models, so that a wrong lnc
-change fails here and not only in a chapter."""
+"""The book's theorem claims, on the helpers of lnc.book.curvature, lnc.book.risk and lnc.experiments.models, so
+that a wrong lnc change fails here and not only in a chapter."""
 
 import numpy as np
 import pytest
 import torch
+from conftest import random_T
 
 import lnc
-from lnc.curvature import full_hessian, layer_hessian, logit_hessian
-from lnc.models import mlp, small_convnet
-from lnc.risk import minimise_conditional_risk
-from conftest import random_T
+from lnc.book.curvature import full_hessian, layer_hessian, logit_hessian
+from lnc.book.risk import minimise_conditional_risk
+from lnc.experiments.models import mlp, small_convnet
 
 T3 = np.array([[0.7, 0.2, 0.1], [0.1, 0.8, 0.1], [0.3, 0.1, 0.6]])
 
@@ -72,7 +72,7 @@ def test_full_hessian_matches_finite_differences_of_the_gradient():
     def flat_grad():
         return torch.cat([g.reshape(-1) for g in torch.autograd.grad(loss(net(x), y), params)])
 
-    eps, k = 1e-6, 7                                      # column k: perturb the k-th parameter
+    eps, k = 1e-6, 7  # column k: perturb the k-th parameter
     flat = torch.nn.utils.parameters_to_vector(params).detach()
     columns = []
     for sign in (1, -1):
@@ -105,14 +105,17 @@ def test_mlp_and_convnet_shapes_and_parameter_counts():
     assert conv(torch.zeros(4, 1, 6, 6)).shape == (4, 3)
 
 
-@pytest.mark.parametrize("call,match", [
-    (lambda: mlp([4]), "sizes must list at least two"),
-    (lambda: mlp([4, 0, 3]), "sizes must list"),
-    (lambda: mlp([4, 3], activation="gelu"), "activation must be one of"),
-    (lambda: mlp([4, 5, 3], dropout=1.0), r"dropout must lie in \[0, 1\)"),
-    (lambda: small_convnet(image_size=5), "image_size must be an even int"),
-    (lambda: minimise_conditional_risk(lnc.make_loss("ce", reduction="none"), [0.5, 0.6]), "label_probs must hold"),
-])
+@pytest.mark.parametrize(
+    "call,match",
+    [
+        (lambda: mlp([4]), "sizes must list at least two"),
+        (lambda: mlp([4, 0, 3]), "sizes must list"),
+        (lambda: mlp([4, 3], activation="gelu"), "activation must be one of"),
+        (lambda: mlp([4, 5, 3], dropout=1.0), r"dropout must lie in \[0, 1\)"),
+        (lambda: small_convnet(image_size=5), "image_size must be an even int"),
+        (lambda: minimise_conditional_risk(lnc.make_loss("ce", reduction="none"), [0.5, 0.6]), "label_probs must hold"),
+    ],
+)
 def test_model_and_risk_helpers_reject_bad_input(call, match):
     with pytest.raises(ValueError, match=match):
         call()
@@ -126,17 +129,24 @@ def test_risk_and_curvature_helpers_name_the_argument_they_refuse():
     ce, h = lnc.make_loss("ce", reduction="none"), torch.zeros(3, dtype=torch.float64)
     net, x, y = mlp([2, 3]).double(), torch.zeros(4, 2, dtype=torch.float64), torch.tensor([0, 1, 2, 0])
     assert logit_hessian(ce, h, 1).shape == (3, 3)
-    from lnc import curvature, risk
+    from lnc.book import curvature, risk
+
     for call, error, match in [
-        (lambda: minimise_conditional_risk(lnc.make_loss("ce"), [0.5, 0.5]), ValueError,
-         r"loss must return per-example values of shape \(2,\)"),
+        (
+            lambda: minimise_conditional_risk(lnc.make_loss("ce"), [0.5, 0.5]),
+            ValueError,
+            r"loss must return per-example values of shape \(2,\)",
+        ),
         (lambda: risk.conditional_risk(ce, h, [0.5, 0.5]), ValueError, r"label_probs must have shape \(3,\)"),
         (lambda: risk.conditional_risk(ce, h, [np.nan, 0.5, 0.5]), ValueError, "label_probs must be finite"),
         (lambda: minimise_conditional_risk(ce, [0.5, 0.5], max_iter=-1), ValueError, "max_iter must be an int >= 1"),
         (lambda: minimise_conditional_risk(ce, np.ma.masked_array([0.5, 0.5])), TypeError, "label_probs must be"),
         (lambda: full_hessian(net, ce, x, y), ValueError, r"loss must return a scalar"),
-        (lambda: full_hessian(net, lnc.make_loss("ce"), torch.zeros(4, 5, dtype=torch.float64), y), ValueError,
-         "inputs must fit model"),
+        (
+            lambda: full_hessian(net, lnc.make_loss("ce"), torch.zeros(4, 5, dtype=torch.float64), y),
+            ValueError,
+            "inputs must fit model",
+        ),
         (lambda: logit_hessian(ce, h, 3), ValueError, r"target must be an int in \[0, 2\]"),
         (lambda: curvature.layer_blocks({}, {"0": ["0.weight"]}), ValueError, "blocks must hold every pair"),
     ]:
@@ -147,12 +157,16 @@ def test_risk_and_curvature_helpers_name_the_argument_they_refuse():
 def test_simulations_check_their_options():
     """Past bug: peakedness NaN or inf gave NaN posteriors silently; a float num_examples failed inside numpy
     ("'float' object is not iterable"); near_anchor_fraction = 2 was accepted."""
-    from lnc import simulation
+    from lnc.book import simulation
+
     for call, error, match in [
         (lambda: simulation.peaked_posteriors(T3, 5, float("nan"), 0), ValueError, "peakedness must be a finite"),
         (lambda: simulation.anchored_posteriors(T3, 5.0, 0), TypeError, "num_examples must be an int"),
-        (lambda: simulation.posteriors_with_outliers(T3, 5, 0, near_anchor_fraction=2.0), ValueError,
-         r"near_anchor_fraction must lie in \[0.0, 1.0\]"),
+        (
+            lambda: simulation.posteriors_with_outliers(T3, 5, 0, near_anchor_fraction=2.0),
+            ValueError,
+            r"near_anchor_fraction must lie in \[0.0, 1.0\]",
+        ),
     ]:
         with pytest.raises(error, match=match):
             call()

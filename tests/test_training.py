@@ -14,7 +14,7 @@ import pytest
 import torch
 
 import lnc
-from lnc import data, results, training
+from lnc.experiments import datasets, loop, protocol, recipes, results
 
 
 @pytest.fixture
@@ -25,12 +25,12 @@ def toy_mnist(monkeypatch):
     def images(labels):
         x = rng.integers(0, 60, (len(labels), 28, 28), dtype=np.uint8)
         for k, y in enumerate(labels):
-            x[k, 2 * y:2 * y + 4, 4:24] = 250
+            x[k, 2 * y : 2 * y + 4, 4:24] = 250
         return x
 
     y_train, y_test = rng.integers(0, 10, 600), rng.integers(0, 10, 200)
-    toy = data.Dataset("mnist", images(y_train), y_train, images(y_test), y_test, data.MNIST_CLASSES)
-    monkeypatch.setattr(training, "_load", lambda task: toy)
+    toy = datasets.Dataset("mnist", images(y_train), y_train, images(y_test), y_test, datasets.MNIST_CLASSES)
+    monkeypatch.setattr(protocol, "_load", lambda task: toy)
     return toy
 
 
@@ -39,7 +39,7 @@ FAST = dict(noise="asymmetric", rate=0.3, epochs=2, device="cpu")
 
 def test_protocol_returns_complete_records_and_saves_them(toy_mnist, tmp_path):
     methods = ("ce", "backward", "forward", "backward_est", "forward_est", "unhinged")
-    records = training.run_protocol("mnist", methods=methods, results_dir=tmp_path, **FAST)
+    records = protocol.run_protocol("mnist", methods=methods, results_dir=tmp_path, **FAST)
     assert [r["method"] for r in records] == list(methods)
     for r in records:
         assert r["status"] == "ok" and 0.0 <= r["test_accuracy"] <= 1.0 and 1 <= r["best_epoch"] <= 2
@@ -52,12 +52,12 @@ def test_protocol_returns_complete_records_and_saves_them(toy_mnist, tmp_path):
     assert T_hat.shape == (10, 10) and np.allclose(T_hat.sum(axis=1), 1.0)
     assert by["forward_est"]["T_hat"] == by["ce"]["T_hat"] == by["backward_est"]["T"]  # one CE stage, reused
     np.testing.assert_allclose(by["forward"]["T"], lnc_asymmetric(0.3))
-    assert by["ce"]["estimation_error"] == pytest.approx(
-        np.abs(T_hat - lnc_asymmetric(0.3)).sum() / 10, abs=1e-6)
+    assert by["ce"]["estimation_error"] == pytest.approx(np.abs(T_hat - lnc_asymmetric(0.3)).sum() / 10, abs=1e-6)
 
 
 def lnc_asymmetric(rate):
     from lnc import mnist_asymmetric_T
+
     return mnist_asymmetric_T(rate)
 
 
@@ -65,9 +65,9 @@ def test_two_identical_runs_give_identical_numbers(toy_mnist):
     def strip(records):
         return [{k: v for k, v in r.items() if k != "wall_time_s"} for r in records]
 
-    first = training.run_protocol("mnist", methods=("ce", "forward_est"), seeds=(1,), **FAST)
-    assert strip(first) == strip(training.run_protocol("mnist", methods=("ce", "forward_est"), seeds=(1,), **FAST))
-    other = training.run_protocol("mnist", methods=("ce",), seeds=(2,), **FAST)
+    first = protocol.run_protocol("mnist", methods=("ce", "forward_est"), seeds=(1,), **FAST)
+    assert strip(first) == strip(protocol.run_protocol("mnist", methods=("ce", "forward_est"), seeds=(1,), **FAST))
+    other = protocol.run_protocol("mnist", methods=("ce",), seeds=(2,), **FAST)
     assert other[0]["curves"] != first[0]["curves"]
 
 
@@ -75,132 +75,150 @@ def test_protocol_leaves_the_global_torch_rng_alone(toy_mnist):
     torch.manual_seed(123)
     expected = torch.rand(3)
     torch.manual_seed(123)
-    training.run_protocol("mnist", methods=("ce",), **FAST)
+    protocol.run_protocol("mnist", methods=("ce",), **FAST)
     assert torch.equal(torch.rand(3), expected)
 
 
-@pytest.mark.parametrize("kwargs,error,match", [
-    (dict(task="svhn"), ValueError, "task must be one of"),
-    (dict(task=["mnist"]), TypeError, "task must be one of"),
-    (dict(methods=("ce", "mae")), ValueError, r"methods\[1\] must be one of"),
-    (dict(methods="ce"), TypeError, r"methods must be a sequence \(list or tuple\), got str 'ce'"),
-    (dict(methods=()), ValueError, "methods must be a non-empty sequence"),
-    (dict(noise="pairflip"), ValueError, "noise must be one of"),
-    (dict(noise=np.eye(3)), ValueError, r"noise must be a \(10, 10\) matrix"),
-    (dict(noise=np.ones((10, 10))), ValueError, "noise must be row-stochastic"),
-    (dict(noise="aggre"), ValueError, "noise 'aggre' is a CIFAR-N label set of task 'cifar10n'"),
-    (dict(rate=1.5), ValueError, r"rate must lie in \[0.0, 1.0\]"),
-    (dict(rate=0.5, methods=("backward",)), ValueError, "T must be non-singular"),
-    (dict(epochs=0), ValueError, "epochs must be an int >= 1"),
-    (dict(epochs=2.0), TypeError, "epochs must be an int, got float"),
-    (dict(seeds=(0, -1)), ValueError, r"seeds\[1\] must be an int >= 0, got -1"),
-    (dict(seeds=(0, "1")), TypeError, r"seeds\[1\] must be an int, got str '1'"),
-    (dict(seeds=(1.5,)), TypeError, r"seeds\[0\] must be an int, got float"),
-    (dict(seeds=(None,)), TypeError, r"seeds\[0\] must be an int, got NoneType"),
-    (dict(seeds=3), TypeError, "seeds must be a sequence"),
-    (dict(subset=5), ValueError, r"subset must be an int in \[20, 600\], got 5"),
-    (dict(protocol="gpu"), ValueError, "protocol must be one of"),
-    (dict(device="tpu"), ValueError, "device must be 'auto', 'cpu' or 'cuda"),
-    (dict(device="meta"), ValueError, "device must be 'auto', 'cpu' or 'cuda\\[:k\\]', got 'meta'"),
-    (dict(device="cpu:1"), ValueError, "device must be 'auto', 'cpu' or 'cuda\\[:k\\]', got 'cpu:1'"),
-    (dict(device=0), TypeError, "device must be 'auto', 'cpu' or 'cuda"),
-    (dict(noise_kwargs="abc"), TypeError, "noise_kwargs must be a dict with str keys or None, got str 'abc'"),
-    (dict(progress="yes"), TypeError, "progress must be None, True or False"),
-])
+@pytest.mark.parametrize(
+    "kwargs,error,match",
+    [
+        (dict(task="svhn"), ValueError, "task must be one of"),
+        (dict(task=["mnist"]), TypeError, "task must be one of"),
+        (dict(methods=("ce", "mae")), ValueError, r"methods\[1\] must be one of"),
+        (dict(methods="ce"), TypeError, r"methods must be a sequence \(list or tuple\), got str 'ce'"),
+        (dict(methods=()), ValueError, "methods must be a non-empty sequence"),
+        (dict(noise="pairflip"), ValueError, "noise must be one of"),
+        (dict(noise=np.eye(3)), ValueError, r"noise must be a \(10, 10\) matrix"),
+        (dict(noise=np.ones((10, 10))), ValueError, "noise must be row-stochastic"),
+        (dict(noise="aggre"), ValueError, "noise 'aggre' is a CIFAR-N label set of task 'cifar10n'"),
+        (dict(rate=1.5), ValueError, r"rate must lie in \[0.0, 1.0\]"),
+        (dict(rate=0.5, methods=("backward",)), ValueError, "T must be non-singular"),
+        (dict(epochs=0), ValueError, "epochs must be an int >= 1"),
+        (dict(epochs=2.0), TypeError, "epochs must be an int, got float"),
+        (dict(seeds=(0, -1)), ValueError, r"seeds\[1\] must be an int >= 0, got -1"),
+        (dict(seeds=(0, "1")), TypeError, r"seeds\[1\] must be an int, got str '1'"),
+        (dict(seeds=(1.5,)), TypeError, r"seeds\[0\] must be an int, got float"),
+        (dict(seeds=(None,)), TypeError, r"seeds\[0\] must be an int, got NoneType"),
+        (dict(seeds=3), TypeError, "seeds must be a sequence"),
+        (dict(subset=5), ValueError, r"subset must be an int in \[20, 600\], got 5"),
+        (dict(protocol="gpu"), ValueError, "protocol must be one of"),
+        (dict(device="tpu"), ValueError, "device must be 'auto', 'cpu' or 'cuda"),
+        (dict(device="meta"), ValueError, "device must be 'auto', 'cpu' or 'cuda\\[:k\\]', got 'meta'"),
+        (dict(device="cpu:1"), ValueError, "device must be 'auto', 'cpu' or 'cuda\\[:k\\]', got 'cpu:1'"),
+        (dict(device=0), TypeError, "device must be 'auto', 'cpu' or 'cuda"),
+        (dict(noise_kwargs="abc"), TypeError, "noise_kwargs must be a dict with str keys or None, got str 'abc'"),
+        (dict(progress="yes"), TypeError, "progress must be None, True or False"),
+    ],
+)
 def test_bad_configurations_fail_before_training(toy_mnist, monkeypatch, kwargs, error, match):
-    monkeypatch.setattr(training, "train", lambda *a, **k: pytest.fail("training started"))
+    monkeypatch.setattr(protocol, "train", lambda *a, **k: pytest.fail("training started"))
     kwargs = {"task": "mnist", **FAST, **kwargs}
     with pytest.raises(error, match=match):
-        training.run_protocol(kwargs.pop("task"), **kwargs)
+        protocol.run_protocol(kwargs.pop("task"), **kwargs)
 
 
 def test_an_unusable_results_dir_fails_before_training(toy_mnist, monkeypatch, tmp_path):
     """Past bug: a results_dir under a file failed when the first record was saved, after its training."""
-    monkeypatch.setattr(training, "train", lambda *a, **k: pytest.fail("training started"))
+    monkeypatch.setattr(protocol, "train", lambda *a, **k: pytest.fail("training started"))
     (tmp_path / "file").write_text("")
     with pytest.raises((ValueError, OSError), match="results_dir"):
-        training.run_protocol("mnist", results_dir=tmp_path / "file" / "out", **FAST)
+        protocol.run_protocol("mnist", results_dir=tmp_path / "file" / "out", **FAST)
 
 
 @pytest.mark.parametrize("seeds", [np.array([0, 1]), (s for s in (0, 1)), range(2)])
 def test_seeds_may_be_any_iterable_of_ints_even_a_generator(toy_mnist, seeds):
     """Past bug: a generator was used up by the validation and run_protocol returned [] without training;
     a numpy array raised "truth value ... ambiguous"."""
-    records = training.run_protocol("mnist", methods=(m for m in ("ce",)), seeds=seeds, **FAST)
+    records = protocol.run_protocol("mnist", methods=(m for m in ("ce",)), seeds=seeds, **FAST)
     assert [(r["method"], r["seed"]) for r in records] == [("ce", 0), ("ce", 1)]
 
 
 def test_grid_checks_every_setting_before_training(toy_mnist, monkeypatch):
-    monkeypatch.setattr(training, "train", lambda *a, **k: pytest.fail("training started"))
+    monkeypatch.setattr(protocol, "train", lambda *a, **k: pytest.fail("training started"))
     with pytest.raises(ValueError, match="T must be non-singular"):
-        training.run_grid("mnist", [("symmetric", 0.2), ("asymmetric", 0.5)], methods=("backward",), epochs=1)
+        protocol.run_grid("mnist", [("symmetric", 0.2), ("asymmetric", 0.5)], methods=("backward",), epochs=1)
     with pytest.raises(ValueError, match="workers must be an int >= 1"):
-        training.run_grid("mnist", [("symmetric", 0.2)], workers=0)
+        protocol.run_grid("mnist", [("symmetric", 0.2)], workers=0)
 
 
 def test_describe_run_states_the_protocol():
-    line = training.describe_run("cifar10", "cpu", subset=10000, seeds=(0, 1), device="cpu", workers=2)
+    line = protocol.describe_run("cifar10", "cpu", subset=10000, seeds=(0, 1), device="cpu", workers=2)
     assert line.startswith("cifar10, protocol 'cpu': cifar_resnet {'n': 1}, 15 epochs, sgd lr 0.1 (/10 at [10]), ")
     assert "batch 128, subset 10000, seeds [0, 1], device cpu, torch " in line and line.endswith("2 worker(s)")
-    assert "(/10" not in training.describe_run("mnist", "paper", device="cpu") and "40 epochs" in \
-        training.describe_run("mnist", "paper", device="cpu")
+    assert "(/10" not in protocol.describe_run("mnist", "paper", device="cpu") and "40 epochs" in protocol.describe_run(
+        "mnist", "paper", device="cpu"
+    )
 
 
 def test_noise_settings_expand_kinds_and_rates():
-    assert training.noise_settings(["none", "symmetric", "asymmetric"], [0.2, 0.6]) == [
-        ("none", 0.0), ("symmetric", 0.2), ("symmetric", 0.6), ("asymmetric", 0.2), ("asymmetric", 0.6)]
-    assert training.noise_settings(["aggre", "worst"], [0.2]) == [("aggre", 0.0), ("worst", 0.0)]
-    assert training.noise_settings(["symmetric"], []) == []
+    assert protocol.noise_settings(["none", "symmetric", "asymmetric"], [0.2, 0.6]) == [
+        ("none", 0.0),
+        ("symmetric", 0.2),
+        ("symmetric", 0.6),
+        ("asymmetric", 0.2),
+        ("asymmetric", 0.6),
+    ]
+    assert protocol.noise_settings(["aggre", "worst"], [0.2]) == [("aggre", 0.0), ("worst", 0.0)]
+    assert protocol.noise_settings(["symmetric"], []) == []
     with pytest.raises(TypeError, match=r"noise must be a sequence .* \(from papermill: -y \"noise: \[symmetric\]\""):
-        training.noise_settings("symmetric", [0.2])
+        protocol.noise_settings("symmetric", [0.2])
     with pytest.raises(TypeError, match="rates must be a sequence"):
-        training.noise_settings(["symmetric"], 0.2)
+        protocol.noise_settings(["symmetric"], 0.2)
     with pytest.raises(ValueError, match=r"rates\[0\] must lie in \[0.0, 1.0\], got 1.5"):
-        training.noise_settings(["asymmetric"], [1.5])
+        protocol.noise_settings(["asymmetric"], [1.5])
 
 
 def test_check_grid_fails_in_seconds_on_a_bad_parameter_of_a_later_grid(toy_mnist, monkeypatch):
     """Past bug: a chapter's second grid (MNIST's curve rates, IMDB's LSTM methods) failed only after the first
     grid had trained for an hour; chapters now check every grid before training."""
-    monkeypatch.setattr(training, "train", lambda *a, **k: pytest.fail("training started"))
-    assert len(training.check_grid("mnist", [("asymmetric", 0.1), ("asymmetric", 0.2)], seeds=[0, 1],
-                                   methods=["ce"], epochs=1)) == 4
+    monkeypatch.setattr(protocol, "train", lambda *a, **k: pytest.fail("training started"))
+    assert (
+        len(
+            protocol.check_grid(
+                "mnist", [("asymmetric", 0.1), ("asymmetric", 0.2)], seeds=[0, 1], methods=["ce"], epochs=1
+            )
+        )
+        == 4
+    )
     with pytest.raises(ValueError, match=r"rate must lie in \[0.0, 1.0\], got 1.5"):
-        training.check_grid("mnist", [("asymmetric", 1.5)], methods=["ce"])
+        protocol.check_grid("mnist", [("asymmetric", 1.5)], methods=["ce"])
     with pytest.raises(ValueError, match=r"methods\[0\] must be one of"):
-        training.check_grid("mnist", [("symmetric", 0.2)], methods=["bogus"])
+        protocol.check_grid("mnist", [("symmetric", 0.2)], methods=["bogus"])
     with pytest.raises(TypeError, match="run_grid has no option 'methds'"):
-        training.check_grid("mnist", [("symmetric", 0.2)], methds=["ce"])
+        protocol.check_grid("mnist", [("symmetric", 0.2)], methds=["ce"])
     with pytest.raises(TypeError, match=r"settings\[0\] must be a \(noise, rate\) pair"):
-        training.check_grid("mnist", ["symmetric"])
+        protocol.check_grid("mnist", ["symmetric"])
 
 
-@pytest.mark.parametrize("kwargs,error,match", [
-    (dict(normalize="bogus"), ValueError, r"recipe.normalize must be one of \(None, 'scale'"),
-    (dict(augment="flip"), ValueError, "recipe.augment must be one of"),
-    (dict(model="resnet"), ValueError, "recipe.model must be one of"),
-    (dict(epochs=0), ValueError, "recipe.epochs must be an int >= 1"),
-    (dict(batch_size=0), ValueError, "recipe.batch_size must be an int >= 1"),
-    (dict(optimizer="adam"), ValueError, "recipe.optimizer must be one of"),
-    (dict(lr=0.0), ValueError, "recipe.lr must be a finite number > 0"),
-    (dict(lr="0.1"), TypeError, "recipe.lr must be a real number"),
-    (dict(weight_decay=-1e-4), ValueError, "recipe.weight_decay must be a finite number >= 0"),
-    (dict(milestones=5), TypeError, "recipe.milestones must be a sequence"),
-    (dict(milestones=(5, -1)), ValueError, r"recipe.milestones\[1\] must be an int >= 0"),
-    (dict(quantile=1.0), ValueError, "recipe.quantile must lie in"),
-    (dict(model_kwargs=[("n", 1)]), TypeError, "recipe.model_kwargs must be a dict"),
-    (dict(decay_all=1), TypeError, "recipe.decay_all must be a bool"),
-])
+@pytest.mark.parametrize(
+    "kwargs,error,match",
+    [
+        (dict(normalize="bogus"), ValueError, r"recipe.normalize must be one of \(None, 'scale'"),
+        (dict(augment="flip"), ValueError, "recipe.augment must be one of"),
+        (dict(model="resnet"), ValueError, "recipe.model must be one of"),
+        (dict(epochs=0), ValueError, "recipe.epochs must be an int >= 1"),
+        (dict(batch_size=0), ValueError, "recipe.batch_size must be an int >= 1"),
+        (dict(optimizer="adam"), ValueError, "recipe.optimizer must be one of"),
+        (dict(lr=0.0), ValueError, "recipe.lr must be a finite number > 0"),
+        (dict(lr="0.1"), TypeError, "recipe.lr must be a real number"),
+        (dict(weight_decay=-1e-4), ValueError, "recipe.weight_decay must be a finite number >= 0"),
+        (dict(milestones=5), TypeError, "recipe.milestones must be a sequence"),
+        (dict(milestones=(5, -1)), ValueError, r"recipe.milestones\[1\] must be an int >= 0"),
+        (dict(quantile=1.0), ValueError, "recipe.quantile must lie in"),
+        (dict(model_kwargs=[("n", 1)]), TypeError, "recipe.model_kwargs must be a dict"),
+        (dict(decay_all=1), TypeError, "recipe.decay_all must be a bool"),
+    ],
+)
 def test_a_recipe_checks_its_fields(kwargs, error, match):
     """Past bug: Recipe(normalize="bogus") was trained as "scale"."""
     with pytest.raises(error, match=match):
-        training.Recipe(**{"model": "mnist_fc", "epochs": 1, **kwargs})
-    assert training.Recipe("mnist_fc", 1, milestones=[3]).milestones == (3,)
+        recipes.Recipe(**{"model": "mnist_fc", "epochs": 1, **kwargs})
+    assert recipes.Recipe("mnist_fc", 1, milestones=[3]).milestones == (3,)
 
 
 def test_a_recipe_stores_python_numbers_so_that_its_record_is_json():
     """Past bug (found by the fuzz suite): Recipe(lr=np.float32(0.1)) kept a numpy float."""
-    recipe = training.Recipe("mnist_fc", np.int64(2), lr=np.float32(0.5), milestones=np.array([1]))
+    recipe = recipes.Recipe("mnist_fc", np.int64(2), lr=np.float32(0.5), milestones=np.array([1]))
     assert json.loads(json.dumps(dataclasses.asdict(recipe)))["lr"] == 0.5
     assert type(recipe.epochs) is int and recipe.milestones == (1,) and type(recipe.milestones[0]) is int
 
@@ -208,32 +226,39 @@ def test_a_recipe_stores_python_numbers_so_that_its_record_is_json():
 def _tiny_splits():
     gen = np.random.default_rng(0)
     x, y = gen.integers(0, 255, (30, 28, 28), dtype=np.uint8), np.arange(30) % 10
-    d = data.Dataset("toy", x[:20], y[:20], x[20:], y[20:], data.MNIST_CLASSES)
-    return data.noisy_splits(d, d.y_train, seed=0)
+    d = datasets.Dataset("toy", x[:20], y[:20], x[20:], y[20:], datasets.MNIST_CLASSES)
+    return datasets.noisy_splits(d, d.y_train, seed=0)
 
 
-@pytest.mark.parametrize("kwargs,error,match", [
-    (dict(splits="data"), TypeError, "splits must be an lnc.data.NoisySplits"),
-    (dict(recipe={"model": "mnist_fc"}), TypeError, "recipe must be an lnc.training.Recipe"),
-    (dict(method="mae"), ValueError, "method must be one of"),
-    (dict(method=["ce"]), TypeError, "method must be one of"),
-    (dict(seed="0"), TypeError, "seed must be an int, got str '0'"),
-    (dict(seed=1.5), TypeError, "seed must be an int, got float"),
-    (dict(seed=None), TypeError, "seed must be an int, got NoneType"),
-    (dict(seed=-1), ValueError, "seed must be an int >= 0"),
-    (dict(method="forward", T=lnc.symmetric_T(3, 0.2)), ValueError, r"T must be \(10, 10\) for 10 classes"),
-    (dict(method="forward"), ValueError, "method 'forward' needs T"),
-    (dict(method="ce", T=np.eye(10)), ValueError, "T is used only by the 'forward' and 'backward' methods"),
-    (dict(device="meta"), ValueError, "device must be 'auto', 'cpu' or 'cuda"),
-    (dict(epochs=0), ValueError, "epochs must be an int >= 1"),
-])
+@pytest.mark.parametrize(
+    "kwargs,error,match",
+    [
+        (dict(splits="data"), TypeError, "splits must be an lnc.experiments.datasets.NoisySplits"),
+        (dict(recipe={"model": "mnist_fc"}), TypeError, "recipe must be an lnc.experiments.recipes.Recipe"),
+        (dict(method="mae"), ValueError, "method must be one of"),
+        (dict(method=["ce"]), TypeError, "method must be one of"),
+        (dict(seed="0"), TypeError, "seed must be an int, got str '0'"),
+        (dict(seed=1.5), TypeError, "seed must be an int, got float"),
+        (dict(seed=None), TypeError, "seed must be an int, got NoneType"),
+        (dict(seed=-1), ValueError, "seed must be an int >= 0"),
+        (dict(method="forward", T=lnc.symmetric_T(3, 0.2)), ValueError, r"T must be \(10, 10\) for 10 classes"),
+        (dict(method="forward"), ValueError, "method 'forward' needs T"),
+        (dict(method="ce", T=np.eye(10)), ValueError, "T is used only by the 'forward' and 'backward' methods"),
+        (dict(device="meta"), ValueError, "device must be 'auto', 'cpu' or 'cuda"),
+        (dict(epochs=0), ValueError, "epochs must be an int >= 1"),
+    ],
+)
 def test_train_checks_its_arguments_before_training(kwargs, error, match):
     """Past bug: each of these failed late (AttributeError, torch's RuntimeError, a message about logits at the
     first batch, or after training had started for device="meta")."""
-    arguments = {"splits": _tiny_splits(), "method": "ce", "recipe": training.Recipe("mnist_fc", 1,
-                                                                                      normalize="scale"), **kwargs}
+    arguments = {
+        "splits": _tiny_splits(),
+        "method": "ce",
+        "recipe": recipes.Recipe("mnist_fc", 1, normalize="scale"),
+        **kwargs,
+    }
     with pytest.raises(error, match=match):
-        training.train(arguments.pop("splits"), arguments.pop("method"), arguments.pop("recipe"), **arguments)
+        protocol.train(arguments.pop("splits"), arguments.pop("method"), arguments.pop("recipe"), **arguments)
 
 
 def _busy_pool(folder, initializer, initargs):
@@ -241,8 +266,9 @@ def _busy_pool(folder, initializer, initargs):
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn"), initializer=initializer,
-                             initargs=(*initargs, os.getpid())) as pool:
+    with ProcessPoolExecutor(
+        2, mp_context=multiprocessing.get_context("spawn"), initializer=initializer, initargs=(*initargs, os.getpid())
+    ) as pool:
         list(pool.map(_write_pid_and_sleep, [folder] * 2))
 
 
@@ -256,7 +282,8 @@ def test_grid_workers_end_with_their_parent(tmp_path):
     import multiprocessing
 
     parent = multiprocessing.get_context("spawn").Process(
-        target=_busy_pool, args=(str(tmp_path), training._worker_init, (1,)))
+        target=_busy_pool, args=(str(tmp_path), protocol._worker_init, (1,))
+    )
     parent.start()
     deadline = time.monotonic() + 60
     while len(list(tmp_path.iterdir())) < 2 and time.monotonic() < deadline:
@@ -283,16 +310,16 @@ def _alive(pid):
 
 
 def test_grid_runs_the_settings_in_order(toy_mnist):
-    records = training.run_grid("mnist", [("none", 0.0), ("symmetric", 0.4)], seeds=(0, 1), methods=("ce",),
-                                epochs=1, device="cpu")
-    assert [(r["noise"], r["seed"]) for r in records] == [("none", 0), ("none", 1), ("symmetric", 0),
-                                                          ("symmetric", 1)]
+    records = protocol.run_grid(
+        "mnist", [("none", 0.0), ("symmetric", 0.4)], seeds=(0, 1), methods=("ce",), epochs=1, device="cpu"
+    )
+    assert [(r["noise"], r["seed"]) for r in records] == [("none", 0), ("none", 1), ("symmetric", 0), ("symmetric", 1)]
     assert records[0]["rate"] is None and records[2]["rate"] == 0.4
 
 
 def test_a_singular_estimate_fails_only_the_backward_correction(toy_mnist, monkeypatch, tmp_path):
-    monkeypatch.setattr(training, "estimate_T", lambda probs, quantile: np.full((10, 10), 0.1))
-    records = training.run_protocol("mnist", methods=("backward_est", "forward_est"), results_dir=tmp_path, **FAST)
+    monkeypatch.setattr(protocol, "estimate_T", lambda probs, quantile: np.full((10, 10), 0.1))
+    records = protocol.run_protocol("mnist", methods=("backward_est", "forward_est"), results_dir=tmp_path, **FAST)
     by = {r["method"]: r for r in records}
     assert by["backward_est"]["status"] == "failed" and by["backward_est"]["test_accuracy"] is None
     assert by["backward_est"]["cond_T_hat"] is None and len(list(tmp_path.glob("*.json"))) == 2
@@ -302,37 +329,48 @@ def test_a_singular_estimate_fails_only_the_backward_correction(toy_mnist, monke
 @pytest.mark.parametrize("kind,pad", [("shift", 3), ("crop", 4)])
 def test_augmentation_is_a_translated_possibly_flipped_window(kind, pad):
     x = torch.rand(6, 3, 32, 32)
-    out = training.augment_batch(x, kind, torch.Generator().manual_seed(0))
+    out = loop.augment_batch(x, kind, torch.Generator().manual_seed(0))
     mode = "replicate" if kind == "shift" else "constant"
     padded = torch.nn.functional.pad(x, (pad,) * 4, mode=mode)
     for b in range(6):
-        windows = [view[:, dy:dy + 32, dx:dx + 32] for view in (padded[b], padded[b].flip(-1))
-                   for dy in range(2 * pad + 1) for dx in range(2 * pad + 1)]
+        windows = [
+            view[:, dy : dy + 32, dx : dx + 32]
+            for view in (padded[b], padded[b].flip(-1))
+            for dy in range(2 * pad + 1)
+            for dx in range(2 * pad + 1)
+        ]
         assert any(torch.equal(out[b], w) for w in windows)
 
 
 def test_keras_l2_decays_kernels_only():
-    recipe = training.get_recipe("cifar10")
-    model = training._build(recipe, 10, "ce", torch.device("cpu"))
-    decayed, free = training._optimizer(model, recipe).param_groups
+    recipe = recipes.get_recipe("cifar10")
+    model = loop.build_network(recipe, 10, "ce", torch.device("cpu"))
+    decayed, free = loop._optimizer(model, recipe).param_groups
     assert decayed["weight_decay"] == 2e-4 and free["weight_decay"] == 0.0  # Keras l2(1e-4): gradient 2e-4 w
     assert all(p.ndim in (2, 4) for p in decayed["params"]) and all(p.ndim == 1 for p in free["params"])
     assert len(decayed["params"]) + len(free["params"]) == len(list(model.parameters()))
 
 
 def test_learning_rate_schedule_follows_the_official_code():
-    recipe = training.get_recipe("cifar10")
+    recipe = recipes.get_recipe("cifar10")
     lrs = [recipe.lr * 0.1 ** sum(e >= m for m in recipe.milestones) for e in (0, 40, 41, 80, 81, 119)]
     assert lrs == pytest.approx([0.1, 0.1, 0.01, 0.01, 0.001, 0.001])  # Keras: 0.1 while epoch <= 40, ...
 
 
 def test_prepare_normalises_with_training_statistics_only():
     rng = np.random.default_rng(0)
-    splits = data.NoisySplits(rng.integers(0, 256, (8, 32, 32, 3), dtype=np.uint8), np.zeros(8, dtype=np.int64),
-                              rng.integers(0, 256, (2, 32, 32, 3), dtype=np.uint8), np.zeros(2, dtype=np.int64),
-                              np.full((3, 32, 32, 3), 255, dtype=np.uint8), np.zeros(3, dtype=np.int64),
-                              np.zeros(8, dtype=np.int64), np.zeros(2, dtype=np.int64), 10)
-    t = training.prepare(splits, training.get_recipe("cifar10"), torch.device("cpu"))
+    splits = datasets.NoisySplits(
+        rng.integers(0, 256, (8, 32, 32, 3), dtype=np.uint8),
+        np.zeros(8, dtype=np.int64),
+        rng.integers(0, 256, (2, 32, 32, 3), dtype=np.uint8),
+        np.zeros(2, dtype=np.int64),
+        np.full((3, 32, 32, 3), 255, dtype=np.uint8),
+        np.zeros(3, dtype=np.int64),
+        np.zeros(8, dtype=np.int64),
+        np.zeros(2, dtype=np.int64),
+        10,
+    )
+    t = loop.prepare(splits, recipes.get_recipe("cifar10"), torch.device("cpu"))
     assert t.x_train.shape == (8, 3, 32, 32)
     assert t.x_train.mean(dim=0).abs().max() < 1e-6  # per-pixel mean of the training split removed
     mean = torch.as_tensor(splits.x_train, dtype=torch.float32).div(255).mean(dim=0).permute(2, 0, 1)
@@ -340,14 +378,14 @@ def test_prepare_normalises_with_training_statistics_only():
 
 
 def test_predict_proba_rows_are_distributions():
-    probs = training.predict_proba(torch.nn.Linear(4, 3), torch.randn(2500, 4))
+    probs = loop.predict_proba(torch.nn.Linear(4, 3), torch.randn(2500, 4))
     assert probs.shape == (2500, 3) and probs.dtype == torch.float64
     torch.testing.assert_close(probs.sum(dim=1), torch.ones(2500, dtype=torch.float64))
 
 
 def test_a_diverging_run_stops_and_keeps_its_best_epoch(toy_mnist, monkeypatch):
     """Weights that blow up to NaN end the run (recorded as diverged) instead of raising."""
-    real_epoch = training._epoch
+    real_epoch = loop._epoch
     calls = []
 
     def epoch_then_poison(model, *args):
@@ -358,8 +396,8 @@ def test_a_diverging_run_stops_and_keeps_its_best_epoch(toy_mnist, monkeypatch):
                     p.fill_(float("nan"))
         return real_epoch(model, *args)
 
-    monkeypatch.setattr(training, "_epoch", epoch_then_poison)
-    record = training.run_protocol("mnist", methods=("backward",), **{**FAST, "epochs": 4})[0]
+    monkeypatch.setattr(loop, "_epoch", epoch_then_poison)
+    record = protocol.run_protocol("mnist", methods=("backward",), **{**FAST, "epochs": 4})[0]
     assert record["diverged"] and record["best_epoch"] == 1 and len(calls) == 2
     assert record["curves"]["train_loss"][1] is None and 0.0 <= record["test_accuracy"] <= 1.0
 
@@ -367,29 +405,29 @@ def test_a_diverging_run_stops_and_keeps_its_best_epoch(toy_mnist, monkeypatch):
 def test_a_grid_resumes_from_its_stored_records(toy_mnist, monkeypatch, tmp_path):
     """A job whose complete records are in results_dir with the same settings is loaded, not re-run."""
     grid = dict(seeds=(0, 1), methods=("ce", "forward_est"), results_dir=tmp_path, epochs=2, device="cpu")
-    first = training.run_grid("mnist", [("symmetric", 0.2)], **grid)
+    first = protocol.run_grid("mnist", [("symmetric", 0.2)], **grid)
     ran = []
-    monkeypatch.setattr(training, "_run", lambda config: ran.append(config.seeds) or pytest.fail("re-ran a job"))
-    assert training.run_grid("mnist", [("symmetric", 0.2)], **grid) == first
+    monkeypatch.setattr(protocol, "_run", lambda config: ran.append(config.seeds) or pytest.fail("re-ran a job"))
+    assert protocol.run_grid("mnist", [("symmetric", 0.2)], **grid) == first
     path = tmp_path / results.record_name(first[3])  # seed 1, forward_est: another recipe, so that job re-runs
     path.write_text(json.dumps({**first[3], "recipe": {**first[3]["recipe"], "lr": 0.5}}))
-    monkeypatch.setattr(training, "_run", lambda config: ran.append(config.seeds) or ["new"])
-    assert training.run_grid("mnist", [("symmetric", 0.2)], **grid) == first[:2] + ["new"]
+    monkeypatch.setattr(protocol, "_run", lambda config: ran.append(config.seeds) or ["new"])
+    assert protocol.run_grid("mnist", [("symmetric", 0.2)], **grid) == first[:2] + ["new"]
     assert ran == [(1,)]
-    assert training.run_grid("mnist", [("symmetric", 0.2)], overwrite=True, **grid) == ["new", "new"]
+    assert protocol.run_grid("mnist", [("symmetric", 0.2)], overwrite=True, **grid) == ["new", "new"]
     path.unlink()  # an incomplete job re-runs
-    assert training.run_grid("mnist", [("symmetric", 0.2)], **grid) == first[:2] + ["new"]
+    assert protocol.run_grid("mnist", [("symmetric", 0.2)], **grid) == first[:2] + ["new"]
 
 
 def test_run_grid_checks_its_executor_options(toy_mnist):
     with pytest.raises(TypeError, match="executor must be a concurrent.futures.Executor"):
-        training.run_grid("mnist", [("symmetric", 0.2)], executor="dask")
+        protocol.run_grid("mnist", [("symmetric", 0.2)], executor="dask")
     with pytest.raises(ValueError, match="workers must be 1 when an executor runs the jobs"):
-        training.run_grid("mnist", [("symmetric", 0.2)], executor=ThreadPoolExecutor(1), workers=2)
+        protocol.run_grid("mnist", [("symmetric", 0.2)], executor=ThreadPoolExecutor(1), workers=2)
     with pytest.raises(TypeError, match="overwrite must be True or False"):
-        training.run_grid("mnist", [("symmetric", 0.2)], overwrite="yes")
+        protocol.run_grid("mnist", [("symmetric", 0.2)], overwrite="yes")
     with pytest.raises(TypeError, match=r"run_grid has no option 'noise' \(noise and rate come from settings\)"):
-        training.run_grid("mnist", [("symmetric", 0.2)], noise="asymmetric")
+        protocol.run_grid("mnist", [("symmetric", 0.2)], noise="asymmetric")
 
 
 def _without_timing(records):
@@ -404,15 +442,20 @@ def test_a_grid_on_a_dask_cluster_gives_the_records_of_a_serial_run(tmp_path):
 
     grid = dict(seeds=(0, 1), methods=("ce", "forward", "forward_est"), epochs=1, subset=300, device="cpu")
     settings = [("symmetric", 0.2), ("asymmetric", 0.3)]
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
-            Client(cluster) as client:
-        on_dask = training.run_grid("mnist", settings, executor=client.get_executor(),
-                                    results_dir=tmp_path / "dask", **grid)
+    with (
+        LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster,
+        Client(cluster) as client,
+    ):
+        on_dask = protocol.run_grid(
+            "mnist", settings, executor=client.get_executor(), results_dir=tmp_path / "dask", **grid
+        )
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        serial = training.run_grid("mnist", settings, results_dir=tmp_path / "serial", **grid)
+        serial = protocol.run_grid("mnist", settings, results_dir=tmp_path / "serial", **grid)
     finally:
         torch.set_num_threads(threads)
     assert len(on_dask) == 12 and _without_timing(on_dask) == _without_timing(serial)
-    assert sorted(p.name for p in (tmp_path / "dask").iterdir()) == sorted(p.name for p in (tmp_path / "serial").iterdir())
+    assert sorted(p.name for p in (tmp_path / "dask").iterdir()) == sorted(
+        p.name for p in (tmp_path / "serial").iterdir()
+    )

@@ -12,9 +12,18 @@ import sys
 import tempfile
 from pathlib import Path
 
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--virtual-time-budget=10000", "--window-size=1280,1400"]
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--virtual-time-budget=10000",
+    "--window-size=1280,1400",
+]
 CODE = re.compile(r"<(pre|code|script|style|mjx-container|textarea)\b.*?</\1>", re.S | re.I)
 RAW_MATH = re.compile(r"\\\(|\\\[|\$[^$\s][^$]*\$")
 TAG = re.compile(r"<[^>]+>")
@@ -25,8 +34,9 @@ def chromium(*args):
     if exe is None:
         sys.exit("check_html: no chromium found (`make browser` installs Debian's chromium)")
     with tempfile.TemporaryDirectory() as profile:
-        return subprocess.run([exe, *FLAGS, f"--user-data-dir={profile}", *args],
-                              capture_output=True, text=True, timeout=120, check=True).stdout
+        return subprocess.run(
+            [exe, *FLAGS, f"--user-data-dir={profile}", *args], capture_output=True, text=True, timeout=120, check=True
+        ).stdout
 
 
 def problems(dom):
@@ -35,7 +45,7 @@ def problems(dom):
     if "Traceback (most recent call last)" in dom:
         found.append("a Python traceback")
     for match in RAW_MATH.finditer(text):
-        found.append(f"raw math {text[match.start():match.start() + 40]!r}")
+        found.append(f"raw math {text[match.start() : match.start() + 40]!r}")
     return found
 
 

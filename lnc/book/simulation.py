@@ -10,7 +10,7 @@ import numbers
 
 import numpy as np
 
-from ._checks import check_int, check_rate, check_transition_matrix, describe, make_rng
+from .._checks import check_int, check_rate, check_transition_matrix, describe, make_rng
 
 
 def anchored_posteriors(T, num_examples, seed):

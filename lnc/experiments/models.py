@@ -15,7 +15,13 @@ import numpy as np
 import torch
 from torch import nn
 
-from ._checks import check_choice, check_int, check_num_classes, check_sequence, describe
+from .._checks import (
+    check_choice,
+    check_int,
+    check_num_classes,
+    check_sequence,
+    describe,
+)
 
 ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh}
 
@@ -57,8 +63,11 @@ def small_convnet(in_channels=1, image_size=6, channels=2, num_classes=3, activa
     channels = check_int(channels, name="channels", low=1)
     num_classes = check_num_classes(num_classes)
     return nn.Sequential(
-        nn.Conv2d(in_channels, channels, 3, padding=1), _activation(activation)(), nn.MaxPool2d(2),
-        nn.Flatten(), nn.Linear(channels * (image_size // 2) ** 2, num_classes),
+        nn.Conv2d(in_channels, channels, 3, padding=1),
+        _activation(activation)(),
+        nn.MaxPool2d(2),
+        nn.Flatten(),
+        nn.Linear(channels * (image_size // 2) ** 2, num_classes),
     )
 
 
@@ -67,9 +76,8 @@ def mnist_fc(num_classes=10, hidden=(128, 128), dropout=0.2, bounded=False):
 
     Input ``(N, 28, 28)`` or ``(N, 1, 28, 28)`` floats; all weights ``he_normal``, biases 0.
     """
-    num_classes, bounded = check_num_classes(num_classes), _check_bool(bounded, name="bounded")
-    hidden = check_sequence(hidden, name="hidden", nonempty=False,
-                            item=lambda h, name: check_int(h, name=name, low=1))
+    num_classes, bounded = check_num_classes(num_classes), check_bool(bounded, name="bounded")
+    hidden = check_sequence(hidden, name="hidden", nonempty=False, item=lambda h, name: check_int(h, name=name, low=1))
     body = mlp([784, *hidden, num_classes], dropout=dropout)
     for layer in body:
         if isinstance(layer, nn.Linear):
@@ -93,12 +101,19 @@ def imdb_fc(num_words=5000, maxlen=400, embed_dim=50, dropout=0.8, num_classes=2
 
     Input ``(N, maxlen)`` token ids.
     """
-    num_words, maxlen, embed_dim = (check_int(v, name=k, low=1) for k, v in
-                                    (("num_words", num_words), ("maxlen", maxlen), ("embed_dim", embed_dim)))
+    num_words, maxlen, embed_dim = (
+        check_int(v, name=k, low=1) for k, v in (("num_words", num_words), ("maxlen", maxlen), ("embed_dim", embed_dim))
+    )
     dropout, num_classes = _check_dropout(dropout), check_num_classes(num_classes)
-    bounded = _check_bool(bounded, name="bounded")
-    return nn.Sequential(_keras_embedding(num_words, embed_dim), SpatialDropout1d(dropout), nn.ReLU(), nn.Flatten(),
-                         _glorot(nn.Linear(maxlen * embed_dim, num_classes)), *_bounded(num_classes, bounded))
+    bounded = check_bool(bounded, name="bounded")
+    return nn.Sequential(
+        _keras_embedding(num_words, embed_dim),
+        SpatialDropout1d(dropout),
+        nn.ReLU(),
+        nn.Flatten(),
+        _glorot(nn.Linear(maxlen * embed_dim, num_classes)),
+        *_bounded(num_classes, bounded),
+    )
 
 
 class LSTMClassifier(nn.Module):
@@ -109,14 +124,21 @@ class LSTMClassifier(nn.Module):
 
     def __init__(self, num_words, embed_dim, hidden, dense, dropout, num_classes, bounded):
         super().__init__()
-        num_words, embed_dim, hidden, dense = (check_int(v, name=k, low=1) for k, v in (
-            ("num_words", num_words), ("embed_dim", embed_dim), ("hidden", hidden), ("dense", dense)))
+        num_words, embed_dim, hidden, dense = (
+            check_int(v, name=k, low=1)
+            for k, v in (("num_words", num_words), ("embed_dim", embed_dim), ("hidden", hidden), ("dense", dense))
+        )
         dropout, num_classes = _check_dropout(dropout), check_num_classes(num_classes)
-        bounded = _check_bool(bounded, name="bounded")
+        bounded = check_bool(bounded, name="bounded")
         self.embed = nn.Sequential(_keras_embedding(num_words, embed_dim), SpatialDropout1d(dropout))
         self.lstm = nn.LSTM(embed_dim, hidden, batch_first=True)
-        self.head = nn.Sequential(_glorot(nn.Linear(hidden, dense)), nn.Dropout(0.5), nn.ReLU(),
-                                  _glorot(nn.Linear(dense, num_classes)), *_bounded(num_classes, bounded))
+        self.head = nn.Sequential(
+            _glorot(nn.Linear(hidden, dense)),
+            nn.Dropout(0.5),
+            nn.ReLU(),
+            _glorot(nn.Linear(dense, num_classes)),
+            *_bounded(num_classes, bounded),
+        )
 
     def forward(self, tokens):
         _, (h, _) = self.lstm(self.embed(tokens))
@@ -137,9 +159,13 @@ class ResidualBlock(nn.Module):
     def __init__(self, in_channels, out_channels, stride, preact):
         super().__init__()
         pre = [nn.BatchNorm2d(in_channels), nn.ReLU()] if preact else []
-        self.residual = nn.Sequential(*pre, _he_normal(nn.Conv2d(in_channels, out_channels, 3, stride, 1)),
-                                      nn.BatchNorm2d(out_channels), nn.ReLU(),
-                                      _he_normal(nn.Conv2d(out_channels, out_channels, 3, 1, 1)))
+        self.residual = nn.Sequential(
+            *pre,
+            _he_normal(nn.Conv2d(in_channels, out_channels, 3, stride, 1)),
+            nn.BatchNorm2d(out_channels),
+            nn.ReLU(),
+            _he_normal(nn.Conv2d(out_channels, out_channels, 3, 1, 1)),
+        )
         reshape = stride != 1 or in_channels != out_channels
         self.shortcut = _he_normal(nn.Conv2d(in_channels, out_channels, 1, stride)) if reshape else nn.Identity()
 
@@ -152,13 +178,13 @@ def cifar_resnet(n=5, num_classes=10, widths=(16, 32, 64), bounded=False):
 
     conv3×3 16 → BN → ReLU; three stages of ``n`` :class:`ResidualBlock` with ``widths`` filters (stride 2
     at the first block of stages 2 and 3); BN → ReLU → global average pool → Dense c. Input ``(N, 3, 32, 32)``.
-    Convolutions have biases, as in Keras; the paper's L2 applies to kernels only (see ``lnc.training``).
+    Convolutions have biases, as in Keras; the paper's L2 applies to kernels only (see ``lnc.experiments.protocol``).
     """
     if isinstance(n, bool) or not isinstance(n, numbers.Integral):
         raise TypeError(f"n must be an int >= 1 (depth 2 + 6n), got {describe(n)}")
     if n < 1:
         raise ValueError(f"n must be an int >= 1 (depth 2 + 6n), got {n!r}")
-    num_classes, bounded = check_num_classes(num_classes), _check_bool(bounded, name="bounded")
+    num_classes, bounded = check_num_classes(num_classes), check_bool(bounded, name="bounded")
     widths = check_sequence(widths, name="widths", item=lambda w, name: check_int(w, name=name, low=1))
     layers = [_he_normal(nn.Conv2d(3, widths[0], 3, 1, 1)), nn.BatchNorm2d(widths[0]), nn.ReLU()]
     in_channels = widths[0]
@@ -167,8 +193,14 @@ def cifar_resnet(n=5, num_classes=10, widths=(16, 32, 64), bounded=False):
             stride = 2 if stage > 0 and block == 0 else 1
             layers.append(ResidualBlock(in_channels, width, stride, preact=stage + block > 0))
             in_channels = width
-    layers += [nn.BatchNorm2d(in_channels), nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(),
-               _he_normal(nn.Linear(in_channels, num_classes)), *_bounded(num_classes, bounded)]
+    layers += [
+        nn.BatchNorm2d(in_channels),
+        nn.ReLU(),
+        nn.AdaptiveAvgPool2d(1),
+        nn.Flatten(),
+        _he_normal(nn.Linear(in_channels, num_classes)),
+        *_bounded(num_classes, bounded),
+    ]
     return nn.Sequential(*layers)
 
 
@@ -179,9 +211,12 @@ class PreActBlock(nn.Module):
     def __init__(self, in_channels, out_channels, stride):
         super().__init__()
         self.pre = nn.Sequential(nn.BatchNorm2d(in_channels), nn.ReLU())
-        self.residual = nn.Sequential(nn.Conv2d(in_channels, out_channels, 3, stride, 1, bias=False),
-                                      nn.BatchNorm2d(out_channels), nn.ReLU(),
-                                      nn.Conv2d(out_channels, out_channels, 3, 1, 1, bias=False))
+        self.residual = nn.Sequential(
+            nn.Conv2d(in_channels, out_channels, 3, stride, 1, bias=False),
+            nn.BatchNorm2d(out_channels),
+            nn.ReLU(),
+            nn.Conv2d(out_channels, out_channels, 3, 1, 1, bias=False),
+        )
         reshape = stride != 1 or in_channels != out_channels
         self.shortcut = nn.Conv2d(in_channels, out_channels, 1, stride, bias=False) if reshape else None
 
@@ -193,15 +228,21 @@ class PreActBlock(nn.Module):
 def preact_resnet34(num_classes=10, bounded=False):
     """Pre-activation ResNet-34 in CIFAR form (3×3 stride-1 stem, no max-pool; stages of 3, 4, 6, 3 blocks
     with 64/128/256/512 filters), final BN-ReLU → global average pool → Dense c. Input ``(N, 3, 32, 32)``."""
-    num_classes, bounded = check_num_classes(num_classes), _check_bool(bounded, name="bounded")
+    num_classes, bounded = check_num_classes(num_classes), check_bool(bounded, name="bounded")
     layers = [nn.Conv2d(3, 64, 3, 1, 1, bias=False)]
     in_channels = 64
     for stage, (blocks, width) in enumerate(zip((3, 4, 6, 3), (64, 128, 256, 512))):
         for block in range(blocks):
             layers.append(PreActBlock(in_channels, width, 2 if stage > 0 and block == 0 else 1))
             in_channels = width
-    layers += [nn.BatchNorm2d(512), nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(512, num_classes),
-               *_bounded(num_classes, bounded)]
+    layers += [
+        nn.BatchNorm2d(512),
+        nn.ReLU(),
+        nn.AdaptiveAvgPool2d(1),
+        nn.Flatten(),
+        nn.Linear(512, num_classes),
+        *_bounded(num_classes, bounded),
+    ]
     return nn.Sequential(*layers)
 
 
@@ -216,8 +257,11 @@ class Bottleneck(nn.Module):
         self.conv3, self.bn3 = nn.Conv2d(width, 4 * width, 1, bias=False), nn.BatchNorm2d(4 * width)
         self.relu = nn.ReLU(inplace=True)
         reshape = stride != 1 or in_channels != 4 * width
-        self.downsample = (nn.Sequential(nn.Conv2d(in_channels, 4 * width, 1, stride, bias=False),
-                                         nn.BatchNorm2d(4 * width)) if reshape else None)
+        self.downsample = (
+            nn.Sequential(nn.Conv2d(in_channels, 4 * width, 1, stride, bias=False), nn.BatchNorm2d(4 * width))
+            if reshape
+            else None
+        )
 
     def forward(self, x):
         out = self.relu(self.bn1(self.conv1(x)))
@@ -232,7 +276,7 @@ class ResNet50(nn.Module):
 
     def __init__(self, num_classes=1000, bounded=False):
         super().__init__()
-        num_classes, bounded = check_num_classes(num_classes), _check_bool(bounded, name="bounded")
+        num_classes, bounded = check_num_classes(num_classes), check_bool(bounded, name="bounded")
         self.conv1 = nn.Conv2d(3, 64, 7, 2, 3, bias=False)
         self.bn1, self.relu, self.maxpool = nn.BatchNorm2d(64), nn.ReLU(inplace=True), nn.MaxPool2d(3, 2, 1)
         in_channels = 64
@@ -269,21 +313,30 @@ def load_pretrained(model, path):
     _check_module(model)
     if not isinstance(path, (str, os.PathLike)):
         raise TypeError(f"path must be a path (str or pathlib.Path), got {describe(path)}")
-    state = {k: v for k, v in torch.load(path, map_location="cpu", weights_only=True).items()
-             if not k.startswith("fc.")}
+    state = {
+        k: v for k, v in torch.load(path, map_location="cpu", weights_only=True).items() if not k.startswith("fc.")
+    }
     own = model.state_dict()
     wrong = [k for k, v in state.items() if k in own and own[k].shape != v.shape]
     missing = [k for k in own if k not in state and not k.startswith("fc.")]
     unexpected = [k for k in state if k not in own]
     if wrong or missing or unexpected:
-        raise ValueError(f"{path}: weights do not fit {type(model).__name__}: shape mismatch {wrong[:3]}, "
-                         f"missing {missing[:3]}, unexpected {unexpected[:3]}")
+        raise ValueError(
+            f"{path}: weights do not fit {type(model).__name__}: shape mismatch {wrong[:3]}, "
+            f"missing {missing[:3]}, unexpected {unexpected[:3]}"
+        )
     model.load_state_dict(state, strict=False)
     return model
 
 
-MODELS = {"mnist_fc": mnist_fc, "imdb_fc": imdb_fc, "imdb_lstm": imdb_lstm, "cifar_resnet": cifar_resnet,
-          "preact_resnet34": preact_resnet34, "resnet50": resnet50}
+MODELS = {
+    "mnist_fc": mnist_fc,
+    "imdb_fc": imdb_fc,
+    "imdb_lstm": imdb_lstm,
+    "cifar_resnet": cifar_resnet,
+    "preact_resnet34": preact_resnet34,
+    "resnet50": resnet50,
+}
 """Name → factory of the paper's networks (each takes ``num_classes`` and ``bounded``)."""
 
 
@@ -345,7 +398,7 @@ def _check_dropout(dropout):
     return float(dropout)
 
 
-def _check_bool(value, *, name):
+def check_bool(value, *, name):
     if not isinstance(value, (bool, np.bool_)):
         raise TypeError(f"{name} must be a bool, got {describe(value)}")
     return bool(value)

@@ -9,7 +9,7 @@ import torch
 from torch import nn
 from torch.func import functional_call, hessian
 
-from ._checks import LOGIT_DTYPES, check_int, check_sequence, describe
+from .._checks import LOGIT_DTYPES, check_int, check_sequence, describe
 
 
 def logit_hessian(loss, logits, target):

@@ -1,4 +1,4 @@
-"""Result records of :func:`lnc.training.run_protocol`: JSON files, and tables of mean ± std over seeds.
+"""Result records of :func:`lnc.experiments.protocol.run_protocol`: JSON files, and tables of mean ± std over seeds.
 
 A record is a dict of JSON data whose ``task``, ``noise``, ``rate``, ``method`` and ``seed`` name its file; the
 tables take a sequence of records and print test accuracies × 100 (%).
@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ._checks import check_int, check_rate, check_sequence
+from .._checks import check_int, check_rate, check_sequence
 
 NAME_PART = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 """What ``task``, ``noise`` and ``method`` may hold (and no ``..``), so that a record's file stays in its folder."""
@@ -39,8 +39,9 @@ def record_name(record):
         if not isinstance(part, str):
             raise TypeError(f"record[{field!r}] must be a str, got {type(part).__name__}")
         if not NAME_PART.fullmatch(part) or ".." in part:
-            raise ValueError(f"record[{field!r}] must hold only letters, digits, '_', '-' and '.' (no path, no "
-                             f"'..'), got {part!r}")
+            raise ValueError(
+                f"record[{field!r}] must hold only letters, digits, '_', '-' and '.' (no path, no '..'), got {part!r}"
+            )
     rate = "" if record["rate"] is None else "-" + format(check_rate(record["rate"], name="record['rate']"), "g")
     seed = check_int(record["seed"], name="record['seed']", low=0)
     return f"{record['task']}_{record['noise']}{rate}_{record['method']}_seed{seed}.json"
@@ -103,8 +104,9 @@ def load_records(results_dir, **where):
     fields = _fields(records)
     unknown = [key for key in where if key not in fields]
     if records and unknown:
-        raise ValueError(f"load_records() keyword {unknown[0]!r} must be a field of the records in '{folder}', "
-                         f"one of {fields}")
+        raise ValueError(
+            f"load_records() keyword {unknown[0]!r} must be a field of the records in '{folder}', one of {fields}"
+        )
     return [r for r in records if all(r.get(k) == v for k, v in where.items())]
 
 
@@ -135,8 +137,10 @@ def summarize(records, value="test_accuracy"):
     for k, r in enumerate(records):
         if r.get(value) is not None:
             groups[(r["method"], setting(r))].append(100.0 * _check_number(r[value], name=f"records[{k}][{value!r}]"))
-    return {key: (float(np.mean(v)), float(np.std(v, ddof=1)) if len(v) > 1 else math.nan, len(v))
-            for key, v in groups.items()}
+    return {
+        key: (float(np.mean(v)), float(np.std(v, ddof=1)) if len(v) > 1 else math.nan, len(v))
+        for key, v in groups.items()
+    }
 
 
 def accuracy_table(records, methods=None, settings=None, digits=1):
@@ -148,10 +152,12 @@ def accuracy_table(records, methods=None, settings=None, digits=1):
     records = _check_records(records)
     digits = check_int(digits, name="digits", low=0)
     stats = summarize(records)
-    methods = (_check_names(methods, "methods", {r["method"] for r in records})
-               or list(dict.fromkeys(m for m, _ in stats)))
-    settings = (_check_names(settings, "settings", {setting(r) for r in records})
-                or list(dict.fromkeys(s for _, s in stats)))
+    methods = _check_names(methods, "methods", {r["method"] for r in records}) or list(
+        dict.fromkeys(m for m, _ in stats)
+    )
+    settings = _check_names(settings, "settings", {setting(r) for r in records}) or list(
+        dict.fromkeys(s for _, s in stats)
+    )
 
     rows = [[m, *(_cell(*stats[m, s][:2], digits) if (m, s) in stats else "-" for s in settings)] for m in methods]
     return _text_table([["method", *settings], *rows])
@@ -161,7 +167,7 @@ def comparison_table(records, published, methods=None, settings=None, digits=1):
     """Our test accuracies beside published ones: per method a row ``<method>`` (ours, mean ± std over seeds)
     and a row ``<method> (published)``; a column per noise setting.
 
-    ``published``: ``{method: {setting: (mean, std or None)}}`` in %, as :data:`lnc.published.CIFARN`.
+    ``published``: ``{method: {setting: (mean, std or None)}}`` in %, as :data:`lnc.experiments.published.CIFARN`.
     ``methods`` / ``settings`` (str, each found in ``records`` or ``published``) default to those of
     ``published``. Missing cells print ``-``. ``digits``: the decimals, an int >= 0.
     """
@@ -171,15 +177,18 @@ def comparison_table(records, published, methods=None, settings=None, digits=1):
     ours = summarize(records)
     published_settings = list(dict.fromkeys(s for values in published.values() for s in values))
     methods = _check_names(methods, "methods", {r["method"] for r in records} | set(published)) or list(published)
-    settings = (_check_names(settings, "settings", {setting(r) for r in records} | set(published_settings))
-                or published_settings)
+    settings = (
+        _check_names(settings, "settings", {setting(r) for r in records} | set(published_settings))
+        or published_settings
+    )
 
     rows = [["method", *settings]]
     for m in methods:
         rows.append([m, *(_cell(*ours[m, s][:2], digits) if (m, s) in ours else "-" for s in settings)])
         if m in published:
-            rows.append([f"{m} (published)",
-                         *(_cell(*published[m][s], digits) if s in published[m] else "-" for s in settings)])
+            rows.append(
+                [f"{m} (published)", *(_cell(*published[m][s], digits) if s in published[m] else "-" for s in settings)]
+            )
     return _text_table(rows)
 
 
@@ -192,8 +201,10 @@ def _text_table(rows):
     """Rows of strings as aligned text: the first column left-aligned, the others right-aligned, a rule under
     the header row."""
     widths = [max(len(row[k]) for row in rows) for k in range(len(rows[0]))]
-    lines = ["  ".join(text.ljust(w) if k == 0 else text.rjust(w) for k, (text, w) in enumerate(zip(row, widths)))
-             for row in rows]
+    lines = [
+        "  ".join(text.ljust(w) if k == 0 else text.rjust(w) for k, (text, w) in enumerate(zip(row, widths)))
+        for row in rows
+    ]
     return "\n".join([lines[0], "-" * len(lines[0]), *lines[1:]])
 
 
@@ -209,17 +220,24 @@ def estimation_table(records, digits=3):
     """
     records = _check_records(records)
     digits = check_int(digits, name="digits", low=0)
-    ce = [_check_record(r, name=f"records[{k}]", fields=("best_epoch",)) for k, r in enumerate(records)
-          if r["method"] == "ce"]
+    ce = [
+        _check_record(r, name=f"records[{k}]", fields=("best_epoch",))
+        for k, r in enumerate(records)
+        if r["method"] == "ce"
+    ]
     if not ce:
-        raise ValueError("records must hold CE runs (method 'ce'), the ones that estimate T, got the methods "
-                         f"{list(dict.fromkeys(r['method'] for r in records))}")
+        raise ValueError(
+            "records must hold CE runs (method 'ce'), the ones that estimate T, got the methods "
+            f"{list(dict.fromkeys(r['method'] for r in records))}"
+        )
     rows = []
     for key in dict.fromkeys(setting(r) for r in ce):
         runs = [r for r in ce if setting(r) == key]
         error, cond = (_mean_of(runs, field) for field in ("estimation_error", "cond_T_hat"))
-        rows.append(f"{key:<16} error {error:.{digits}f}   cond(T_hat) {cond:8.2f}   "
-                    f"best CE epoch {[r['best_epoch'] for r in runs]}")
+        rows.append(
+            f"{key:<16} error {error:.{digits}f}   cond(T_hat) {cond:8.2f}   "
+            f"best CE epoch {[r['best_epoch'] for r in runs]}"
+        )
     return "\n".join(rows)
 
 
@@ -240,23 +258,30 @@ def run_summary(records):
         ``records`` is not a non-empty sequence of dicts with a ``task``.
     """
     records = _check_records(records, fields=("task",), nonempty=True)
-    return "\n".join(_task_summary(task, [r for r in records if r["task"] == task])
-                     for task in dict.fromkeys(r["task"] for r in records))
+    return "\n".join(
+        _task_summary(task, [r for r in records if r["task"] == task])
+        for task in dict.fromkeys(r["task"] for r in records)
+    )
 
 
 def _task_summary(task, runs):
     """The line of :func:`run_summary` for ``runs``, the records of ``task``."""
-    ok = [_check_record(r, name=f"the record of {task}", fields=SUMMARY_FIELDS) for r in runs
-          if r.get("status", "ok") == "ok"]
+    ok = [
+        _check_record(r, name=f"the record of {task}", fields=SUMMARY_FIELDS)
+        for r in runs
+        if r.get("status", "ok") == "ok"
+    ]
     if not ok:
         return f"{task}: no successful run ({len(runs)} failed)"
     first = ok[0]
     minutes = sum(r["wall_time_s"] for r in ok) / 60
-    return (f"{task}: protocol {first['protocol']!r}, {first['recipe']['model']} "
-            f"{first['recipe']['model_kwargs']}, {sorted({r['epochs'] for r in ok})} epochs, "
-            f"{first['n_train']} train / {first['n_val']} val, seeds {sorted({r['seed'] for r in ok})}, "
-            f"{len({setting(r) for r in ok})} settings, {len(ok)} trainings, "
-            f"{minutes:.0f} min on {sorted({r['device'] for r in ok})}")
+    return (
+        f"{task}: protocol {first['protocol']!r}, {first['recipe']['model']} "
+        f"{first['recipe']['model_kwargs']}, {sorted({r['epochs'] for r in ok})} epochs, "
+        f"{first['n_train']} train / {first['n_val']} val, seeds {sorted({r['seed'] for r in ok})}, "
+        f"{len({setting(r) for r in ok})} settings, {len(ok)} trainings, "
+        f"{minutes:.0f} min on {sorted({r['device'] for r in ok})}"
+    )
 
 
 SUMMARY_FIELDS = ("protocol", "recipe", "epochs", "n_train", "n_val", "seed", "noise", "rate", "wall_time_s", "device")
@@ -277,8 +302,9 @@ def _writable_dir(path):
         with tempfile.NamedTemporaryFile(dir=path, prefix=".write-probe-"):
             pass
     except OSError as err:
-        raise ValueError(f"results_dir must be a folder that can be written, got '{path}' "
-                         f"({err.strerror or err})") from err
+        raise ValueError(
+            f"results_dir must be a folder that can be written, got '{path}' ({err.strerror or err})"
+        ) from err
     return path
 
 
@@ -287,8 +313,9 @@ def _read_record(path):
     try:
         record = json.loads(path.read_text())
     except ValueError as err:  # invalid JSON or UTF-8: a truncated write or a foreign file
-        raise ValueError(f"'{path}' must hold a JSON record, got invalid JSON ({err}); delete it or run it again"
-                         ) from err
+        raise ValueError(
+            f"'{path}' must hold a JSON record, got invalid JSON ({err}); delete it or run it again"
+        ) from err
     if not isinstance(record, dict):
         raise ValueError(f"'{path}' must hold a JSON record (an object), got a JSON {type(record).__name__}")
     return record
@@ -305,8 +332,9 @@ def _check_json(value, *, name):
         for k, item in enumerate(value):
             _check_json(item, name=f"{name}[{k}]")
     elif not isinstance(value, (str, int, float, type(None))):
-        raise TypeError(f"{name} must be JSON data (dict, list, str, int, float, bool or None), "
-                        f"got {type(value).__name__}")
+        raise TypeError(
+            f"{name} must be JSON data (dict, list, str, int, float, bool or None), got {type(value).__name__}"
+        )
 
 
 def _fields(records):
@@ -365,14 +393,17 @@ def _check_published(published):
     """Return ``published`` after checking ``{method: {setting: (mean, std or None)}}``: str keys, finite numbers,
     ``std >= 0``."""
     if not isinstance(published, Mapping):
-        raise TypeError(f"published must be a dict {{method: {{setting: (mean, std or None)}}}}, "
-                        f"got {type(published).__name__}")
+        raise TypeError(
+            f"published must be a dict {{method: {{setting: (mean, std or None)}}}}, got {type(published).__name__}"
+        )
     if not published:
         raise ValueError("published must hold at least one method, got an empty dict")
     for method, cells in published.items():
         if not isinstance(method, str) or not isinstance(cells, Mapping):
-            raise TypeError(f"published[{method!r}] must be a dict {{setting: (mean, std or None)}} under a str "
-                            f"method, got {type(cells).__name__}")
+            raise TypeError(
+                f"published[{method!r}] must be a dict {{setting: (mean, std or None)}} under a str "
+                f"method, got {type(cells).__name__}"
+            )
         for key, cell in cells.items():
             name = f"published[{method!r}][{key!r}]"
             if not isinstance(key, str) or not isinstance(cell, (tuple, list)) or len(cell) != 2:

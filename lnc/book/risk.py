@@ -1,10 +1,15 @@
 """Conditional risks: the expected loss of one prediction under a distribution of labels (book chapter
 ``ch-forward``). c classes; a loss is ``loss(logits, targets)`` with ``reduction="none"``."""
 
-import numpy as np
 import torch
 
-from ._checks import LOGIT_DTYPES, as_float64_array, check_int, check_probabilities, describe
+from .._checks import (
+    LOGIT_DTYPES,
+    as_float64_array,
+    check_int,
+    check_probabilities,
+    describe,
+)
 
 
 def conditional_risk(loss, logits, label_probs):

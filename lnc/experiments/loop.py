@@ -1,0 +1,305 @@
+"""The epoch loop of every training here (:func:`train_on`, :func:`fit`), for in-memory and streamed batches:
+model-ready tensors, augmentation, the optimiser of a recipe, evaluation, posteriors.
+
+Model selection uses the run's own loss on the **noisy** validation batches; the test batches are read once.
+"""
+
+import copy
+import math
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+from tqdm import tqdm
+
+from .models import build_model
+
+BOUNDED_LOSSES = ("unhinged", "sigmoid", "ramp")
+"""Losses trained with the BatchNorm output head of the official code."""
+
+
+def resolve_device(device="auto"):
+    """``"auto"`` → CUDA when available, else CPU; otherwise ``torch.device(device)`` (CPU or CUDA only)."""
+    if isinstance(device, str) and device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if not isinstance(device, (str, torch.device)):
+        raise TypeError(f"device must be 'auto', 'cpu' or 'cuda[:k]', got {device!r}")
+    try:
+        device = torch.device(device)
+    except RuntimeError as err:
+        raise ValueError(f"device must be 'auto', 'cpu' or 'cuda[:k]', got {device!r}") from err
+    if device.type not in ("cpu", "cuda") or (device.type == "cpu" and device.index not in (None, 0)):
+        raise ValueError(f"device must be 'auto', 'cpu' or 'cuda[:k]', got {str(device)!r}")
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError("device is 'cuda' but no CUDA device is available; use device='auto' or 'cpu'")
+    if device.type == "cuda" and (device.index or 0) >= torch.cuda.device_count():
+        raise ValueError(f"device {str(device)!r} does not exist: {torch.cuda.device_count()} CUDA device(s)")
+    return device
+
+
+@dataclass(frozen=True, eq=False)
+class Tensors:
+    """Model-ready tensors of one run: ``x_*`` (float images or token ids), ``y_*`` int64 (train/val noisy)."""
+
+    x_train: torch.Tensor
+    y_train: torch.Tensor
+    x_val: torch.Tensor
+    y_val: torch.Tensor
+    x_test: torch.Tensor
+    y_test: torch.Tensor
+
+
+def prepare(splits, recipe, device):
+    """Turn :class:`lnc.experiments.datasets.NoisySplits` into :class:`Tensors` on ``device`` (images NCHW
+    float32, normalised with statistics of the training split only)."""
+    xs = [splits.x_train, splits.x_val, splits.x_test]
+    if recipe.normalize is None:
+        xs = [torch.as_tensor(x, dtype=torch.long) for x in xs]
+    else:
+        xs = [torch.as_tensor(x, dtype=torch.float32).div_(255.0) for x in xs]
+        if xs[0].ndim == 4:  # NHWC images -> NCHW, channels_last in memory (faster convolutions on CPU)
+            xs = [x.permute(0, 3, 1, 2) for x in xs]
+        if recipe.normalize == "pixel_mean":
+            mean = xs[0].mean(dim=0, keepdim=True)
+            xs = [x - mean for x in xs]
+        elif recipe.normalize == "channel":
+            dims = (0, 2, 3)
+            mean, std = xs[0].mean(dim=dims, keepdim=True), xs[0].std(dim=dims, keepdim=True)
+            xs = [(x - mean) / std for x in xs]
+    ys = [torch.as_tensor(y, dtype=torch.long) for y in (splits.y_train, splits.y_val, splits.y_test)]
+    xs = [x.to(device) for x in xs]
+    return Tensors(xs[0], ys[0].to(device), xs[1], ys[1].to(device), xs[2], ys[2].to(device))
+
+
+def augment_batch(x, kind, generator):
+    """Random translation + horizontal flip of an image batch ``(B, C, H, W)`` (see :class:`Recipe`)."""
+    b, _, h, w = x.shape
+    pad = max(1, round(0.1 * h)) if kind == "shift" else 4
+    mode = "replicate" if kind == "shift" else "constant"
+    padded = torch.nn.functional.pad(x, (pad, pad, pad, pad), mode=mode)
+    dy, dx = (torch.randint(0, 2 * pad + 1, (2, b), generator=generator)).to(x.device)
+    rows = (dy[:, None] + torch.arange(h, device=x.device))[:, None, :, None]  # (B, 1, H, 1)
+    cols = (dx[:, None] + torch.arange(w, device=x.device))[:, None, None, :]  # (B, 1, 1, W)
+    flip = torch.rand(b, generator=generator).to(x.device) < 0.5
+    cols = torch.where(flip[:, None, None, None], cols.flip(-1), cols)
+    batch = torch.arange(b, device=x.device)[:, None, None, None]
+    channel = torch.arange(x.shape[1], device=x.device)[None, :, None, None]
+    return padded[batch, channel, rows, cols]
+
+
+@dataclass(frozen=True)
+class Batches:
+    """Where one training's batches come from: ``train(generator)`` (shuffled with that ``torch.Generator``),
+    ``val()`` and ``test()`` each return a fresh iterable of ``(x, y)`` on the device (noisy training and
+    validation labels, clean test labels); ``has_val``: whether the validation split is non-empty."""
+
+    train: Callable
+    val: Callable
+    test: Callable
+    has_val: bool
+
+
+def train_on(make_batches, make_model, loss_fn, recipe, *, method, seed, device, epochs, progress=None):
+    """The one training of ``lnc``, for in-memory and streamed data alike; returns ``(model, record)``.
+
+    ``make_batches()`` gives the :class:`Batches` (called inside the timing: preparing the data is part of a
+    run's wall time); ``make_model()`` a fresh network on ``device``, built after ``torch.manual_seed(seed)``
+    (the global torch RNG is restored afterwards). :func:`fit` trains it with ``loss_fn`` under ``recipe``'s
+    optimiser and schedule, with model selection on the validation batches; the test batches are read once.
+    The record holds ``method``, ``test_accuracy``, :func:`fit`'s fields, ``epochs``, ``wall_time_s``, ``device``.
+    """
+    start = time.perf_counter()
+    batches = make_batches()
+    with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
+        torch.manual_seed(seed)
+        generator = torch.Generator().manual_seed(seed)
+        model = make_model()
+        optimizer = _optimizer(model, recipe)
+        fitted = fit(
+            model,
+            optimizer,
+            loss_fn,
+            lambda: batches.train(generator),
+            batches.val,
+            lr=recipe.lr,
+            milestones=recipe.milestones,
+            epochs=epochs,
+            has_val=batches.has_val,
+            progress=progress,
+            desc=method,
+        )
+        _, test_accuracy = evaluate_batches(model, batches.test(), None)
+    record = {
+        "method": method,
+        "test_accuracy": test_accuracy,
+        **fitted,
+        "epochs": epochs,
+        "wall_time_s": round(time.perf_counter() - start, 2),
+        "device": str(device),
+    }
+    return model, record
+
+
+def in_memory_batches(tensors, recipe):
+    """:class:`Batches` over :class:`Tensors`: shuffled (and augmented) training batches of ``recipe.batch_size``."""
+    return Batches(
+        lambda generator: _shuffled_batches(tensors, recipe, generator),
+        lambda: _batches(tensors.x_val, tensors.y_val),
+        lambda: _batches(tensors.x_test, tensors.y_test),
+        has_val=len(tensors.y_val) > 0,
+    )
+
+
+def fit(
+    model,
+    optimizer,
+    loss_fn,
+    train_batches,
+    val_batches,
+    *,
+    lr,
+    milestones,
+    epochs,
+    has_val=True,
+    progress=None,
+    desc=None,
+):
+    """The epoch loop of every training here; leaves ``model`` at its selected epoch, in eval mode.
+
+    ``train_batches()`` / ``val_batches()`` return a fresh iterable of ``(x, y)`` batches (noisy labels) for
+    one epoch. Each epoch sets the learning rate to ``lr · 0.1^(number of milestones <= epoch)`` (0-based
+    epochs), trains, and evaluates ``loss_fn`` on the validation batches; the epoch with the lowest validation
+    loss is kept (the last one when ``has_val`` is false). A non-finite training loss (diverged weights)
+    stops training at the best epoch so far.
+
+    Returns ``{"best_epoch" (1-based), "best_val_loss", "diverged", "curves"}``; ``curves`` holds per-epoch
+    ``train_loss``, ``val_loss`` and ``val_accuracy`` (``None`` where not finite).
+    """
+    curves = {"train_loss": [], "val_loss": [], "val_accuracy": []}
+    best = (math.inf, 0, copy.deepcopy(model.state_dict()))
+    bar = tqdm(range(epochs), desc=desc, leave=False, disable=not _show_progress(progress))
+    for epoch in bar:
+        for group in optimizer.param_groups:
+            group["lr"] = lr * 0.1 ** sum(epoch >= m for m in milestones)
+        train_loss = _epoch(model, optimizer, loss_fn, train_batches())
+        val_loss, val_accuracy = (
+            evaluate_batches(model, val_batches(), loss_fn) if math.isfinite(train_loss) else (math.nan, math.nan)
+        )
+        for key, value in zip(curves, (train_loss, val_loss, val_accuracy)):
+            curves[key].append(value)
+        if not math.isfinite(train_loss):  # diverged (e.g. backward with an ill-conditioned T): stop
+            break
+        if val_loss < best[0] or not has_val:
+            best = (val_loss, epoch + 1, copy.deepcopy(model.state_dict()))
+        bar.set_postfix(train=f"{train_loss:.3f}", val=f"{val_loss:.3f}")
+    model.load_state_dict(best[2])
+    model.eval()
+    return {
+        "best_epoch": best[1],
+        "best_val_loss": best[0] if math.isfinite(best[0]) else None,
+        "diverged": not math.isfinite(curves["train_loss"][-1]),
+        "curves": {k: [round(v, 6) if math.isfinite(v) else None for v in vs] for k, vs in curves.items()},
+    }
+
+
+def check_progress(progress):
+    if progress is not None and not isinstance(progress, bool):
+        raise TypeError(f"progress must be None, True or False, got {progress!r}")
+    return progress
+
+
+def build_network(recipe, num_classes, method, device):
+    model = build_model(
+        recipe.model, num_classes=num_classes, bounded=method in BOUNDED_LOSSES, **recipe.model_kwargs
+    ).to(device)
+    convolutional = any(isinstance(m, torch.nn.Conv2d) for m in model.modules())
+    return model.to(memory_format=torch.channels_last) if convolutional else model  # inputs are NHWC in memory
+
+
+def _optimizer(model, recipe):
+    if recipe.decay_all:
+        groups = [{"params": list(model.parameters()), "weight_decay": recipe.weight_decay}]
+    else:  # Keras-style L2: conv / linear kernels only (not biases, not BatchNorm)
+        kernels = [p for m in model.modules() if isinstance(m, (torch.nn.Conv2d, torch.nn.Linear)) for p in [m.weight]]
+        ids = {id(p) for p in kernels}
+        groups = [
+            {"params": kernels, "weight_decay": recipe.weight_decay},
+            {"params": [p for p in model.parameters() if id(p) not in ids], "weight_decay": 0.0},
+        ]
+    if recipe.optimizer == "adagrad":
+        return torch.optim.Adagrad(groups, lr=recipe.lr)
+    return torch.optim.SGD(groups, lr=recipe.lr, momentum=recipe.momentum)
+
+
+def _shuffled_batches(tensors, recipe, generator):
+    """The training split in a seeded random order, in batches of ``recipe.batch_size``, augmented if asked."""
+    order = torch.randperm(len(tensors.y_train), generator=generator).to(tensors.y_train.device)
+    for start in range(0, len(order), recipe.batch_size):
+        idx = order[start : start + recipe.batch_size]
+        x = tensors.x_train[idx]
+        yield (augment_batch(x, recipe.augment, generator) if recipe.augment else x), tensors.y_train[idx]
+
+
+def _batches(x, y, batch_size=1024):
+    return ((x[start : start + batch_size], y[start : start + batch_size]) for start in range(0, len(y), batch_size))
+
+
+def _epoch(model, optimizer, loss_fn, batches):
+    """One training pass over ``batches``; returns the mean training loss (NaN once the weights diverge)."""
+    model.train()
+    total, n = None, 0
+    for x, y in batches:
+        logits = model(x)
+        try:
+            loss = loss_fn(logits, y)
+        except ValueError:
+            if torch.isfinite(logits).all():
+                raise
+            return math.nan  # the weights diverged to inf / NaN
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        total = loss.detach() * len(y) if total is None else total + loss.detach() * len(y)
+        n += len(y)
+    return total.item() / n
+
+
+@torch.no_grad()
+def evaluate(model, x, y, loss_fn, batch_size=1024):
+    """``(mean loss, accuracy)`` of ``model`` (eval mode) on ``(x, y)``; the loss is NaN when ``loss_fn`` is
+    ``None``."""
+    return evaluate_batches(model, _batches(x, y, batch_size), loss_fn)
+
+
+@torch.no_grad()
+def evaluate_batches(model, batches, loss_fn):
+    """:func:`evaluate` over an iterable of ``(x, y)`` batches; ``(NaN, NaN)`` when there are none."""
+    model.eval()
+    total, correct, n = 0.0, 0, 0
+    for x, y in batches:
+        logits = model(x).float()
+        if loss_fn is not None:
+            total += loss_fn(logits, y).item() * len(y)
+        correct += (logits.argmax(dim=1) == y).sum().item()
+        n += len(y)
+    if not n:
+        return math.nan, math.nan
+    return (total / n if loss_fn is not None else math.nan), correct / n
+
+
+def predict_proba(model, x, batch_size=1024):
+    """Softmax posteriors ``(N, c)`` (float64, CPU) of ``model`` in eval mode."""
+    return posteriors(model, (x[s : s + batch_size] for s in range(0, len(x), batch_size)))
+
+
+@torch.no_grad()
+def posteriors(model, batches):
+    """Softmax posteriors ``(N, c)`` (float64, CPU) of ``model`` in eval mode over an iterable of input batches."""
+    model.eval()
+    return torch.cat([torch.softmax(model(x).double(), dim=1).cpu() for x in batches])
+
+
+def _show_progress(progress):
+    return sys.stderr.isatty() if progress is None else bool(progress)

@@ -1,0 +1,579 @@
+"""The paper's two-stage protocol (:func:`run_protocol`), one training of it (:func:`train`), and grids of
+runs (:func:`run_grid`) on any executor, resumable from their records.
+
+Protocol (Patrini et al. 2017, official code): train with cross-entropy on the noisy training split and keep
+the epoch with the lowest noisy-validation loss; estimate ``T̂`` (``T[i, j] = P(noisy = j | clean = i)``) from
+that model's posteriors on the training inputs (training + validation split, as the code does); train a
+fresh network with the forward/backward loss corrected by ``T̂`` (methods ``forward_est``, ``backward_est``)
+or by the true T (``forward``, ``backward``); report the clean test accuracy of the selected epoch. Model
+selection always uses the run's own (corrected) loss on the **noisy** validation split; the test set is
+evaluated once per run.
+
+A run is deterministic on CPU for a given seed (model initialisation, dropout, batch order, augmentation and
+label noise all derive from it). Results are plain dicts, saved as JSON with every setting of the run.
+"""
+
+import dataclasses
+import functools
+import inspect
+import json
+import math
+import os
+import platform
+import threading
+import time
+from collections.abc import Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .. import __version__
+from .._checks import (
+    check_choice,
+    check_int,
+    check_mapping,
+    check_optional_int,
+    check_rate,
+    check_seed,
+    check_sequence,
+    check_transition_matrix,
+    describe,
+)
+from ..estimation import estimate_T
+from ..losses import CORRECTIONS, LOSS_NAMES, make_loss
+from ..metrics import condition_number, estimation_error
+from ..noise import corrupt_labels
+from . import datasets
+from .loop import (
+    build_network,
+    check_progress,
+    in_memory_batches,
+    predict_proba,
+    prepare,
+    resolve_device,
+    train_on,
+)
+from .recipes import NOISE_KINDS, TASKS, Recipe, get_recipe, paper_T
+from .results import check_results_dir, record_name, save_record
+from .text import load_imdb
+
+ESTIMATED = {f"{name}_est": name for name in CORRECTIONS}
+"""Method ``<correction>_est`` → its correction of :data:`lnc.losses.CORRECTIONS`, used with the ``T̂`` of the CE run."""
+METHODS = LOSS_NAMES + tuple(ESTIMATED)
+"""Methods of :func:`run_protocol`: the losses of :data:`lnc.losses.LOSS_NAMES` (``forward``/``backward``
+with the true T) and the corrections with the estimated ``T̂``."""
+
+
+DEFAULT_METHODS = ("ce", "backward", "forward", "backward_est", "forward_est")
+
+
+def describe_run(task, protocol, *, epochs=None, subset=None, seeds=(0,), device="auto", workers=1):
+    """One line stating the protocol of a chapter's run: network, epochs, optimiser, schedule, data, device."""
+    recipe = get_recipe(task, protocol)
+    schedule = f" (/10 at {list(recipe.milestones)})" if recipe.milestones else ""
+    return (
+        f"{task}, protocol {protocol!r}: {recipe.model} {recipe.model_kwargs}, {epochs or recipe.epochs} epochs, "
+        f"{recipe.optimizer} lr {recipe.lr}{schedule}, batch {recipe.batch_size}, subset {subset}, "
+        f"seeds {list(seeds)}, device {resolve_device(device)}, torch {torch.__version__}, {workers} worker(s)"
+    )
+
+
+def train(splits, method, recipe, *, T=None, seed=0, device="auto", progress=None, epochs=None):
+    """Train a fresh network with loss ``method`` on ``splits``; return ``(model, record)``.
+
+    Parameters
+    ----------
+    splits : lnc.experiments.datasets.NoisySplits
+        Noisy train / noisy validation / clean test.
+    method : str
+        A loss of :data:`lnc.losses.LOSS_NAMES`; ``"forward"``/``"backward"`` need ``T``.
+    recipe : Recipe
+    T : array_like, optional
+        ``(c, c)``, ``T[i, j] = P(noisy = j | clean = i)``: the matrix the correction uses (true or estimated).
+    seed : int
+        Seeds model initialisation, dropout, batch order and augmentation.
+    device : str
+        ``"auto"``, ``"cpu"`` or ``"cuda"``.
+    progress : bool, optional
+        tqdm bar over epochs; ``None`` = only when stderr is a terminal.
+    epochs : int, optional
+        Overrides ``recipe.epochs``.
+
+    Returns
+    -------
+    model : torch.nn.Module
+        The network at the selected epoch (lowest noisy-validation loss), in eval mode.
+    record : dict
+        ``test_accuracy`` (clean, of the selected epoch), ``best_epoch`` (1-based), ``best_val_loss``,
+        ``diverged``, ``curves`` (per-epoch ``train_loss``, ``val_loss``, ``val_accuracy`` on noisy labels),
+        ``wall_time_s``, ``device``.
+    """
+    if not isinstance(splits, datasets.NoisySplits):
+        raise TypeError(
+            f"splits must be an lnc.experiments.datasets.NoisySplits (see its noisy_splits), got {describe(splits)}"
+        )
+    if not isinstance(recipe, Recipe):
+        raise TypeError(f"recipe must be an lnc.experiments.recipes.Recipe, got {describe(recipe)}")
+    check_choice(method, LOSS_NAMES, name="method")
+    seed = check_seed(seed)
+    epochs = check_int(recipe.epochs if epochs is None else epochs, name="epochs", low=1)
+    check_progress(progress)
+    device = resolve_device(device)
+    loss_fn = _loss(method, T, splits.num_classes).to(device)
+    return train_on(
+        lambda: in_memory_batches(prepare(splits, recipe, device), recipe),
+        lambda: build_network(recipe, splits.num_classes, method, device),
+        loss_fn,
+        recipe,
+        method=method,
+        seed=seed,
+        device=device,
+        epochs=epochs,
+        progress=progress,
+    )
+
+
+def _loss(method, T, num_classes):
+    """The loss module of ``method``; T, required by the corrections and refused by the others, must be (c, c)."""
+    if method not in CORRECTIONS:
+        if T is not None:
+            raise ValueError(f"T is used only by the 'forward' and 'backward' methods, not by {method!r}")
+        return make_loss(method)
+    if T is None:
+        raise ValueError(f"method {method!r} needs T, the ({num_classes}, {num_classes}) transition matrix")
+    T = check_transition_matrix(T)
+    if T.shape != (num_classes, num_classes):
+        raise ValueError(f"T must be ({num_classes}, {num_classes}) for {num_classes} classes, got {T.shape}")
+    return make_loss(method, T)
+
+
+def run_protocol(
+    task,
+    *,
+    noise="symmetric",
+    rate=0.2,
+    methods=DEFAULT_METHODS,
+    seeds=(0,),
+    protocol="paper",
+    epochs=None,
+    subset=None,
+    device="auto",
+    results_dir=None,
+    progress=None,
+    noise_kwargs=None,
+):
+    """The paper's protocol for ``task`` under one noise setting, for each seed and method; returns the records.
+
+    Parameters
+    ----------
+    task : str
+        One of :data:`TASKS`.
+    noise : str or array_like
+        ``"none"``, ``"symmetric"``, ``"asymmetric"`` (:func:`lnc.experiments.recipes.paper_T` with ``rate``), a
+        CIFAR-N label set for ``cifar10n``/``cifar100n`` (``"aggre"``, ``"random1"``, ..., ``"worst"``,
+        ``"cifar100n"``; human labels, true T = :func:`lnc.experiments.datasets.cifarn_T`), or a ``(c, c)`` matrix T
+        to sample the noise from.
+    rate : float
+        Noise rate of the synthetic noise.
+    methods : sequence of str
+        Of :data:`METHODS`. ``*_est`` use ``T̂`` estimated from the CE run of the same seed (run once, reused).
+    seeds : sequence of int
+        One run per seed: noise draw, split, initialisation and batch order derive from it.
+    protocol : {"paper", "cpu"}
+        :data:`PAPER_RECIPES` or :data:`CPU_RECIPES`.
+    epochs, subset : int, optional
+        Override the recipe's epochs; use a random ``subset`` of the training set (before the 10% validation cut).
+    device : str
+    results_dir : path, optional
+        Each record is saved there as JSON (:func:`lnc.experiments.results.save_record`); checked to be writable
+        before any training.
+    noise_kwargs : dict, optional
+        Passed to the asymmetric noise (``{"grouping": "superclass"}`` for CIFAR-100).
+
+    Returns
+    -------
+    list of dict
+        One record per (seed, method): the settings, ``test_accuracy``, ``best_epoch``, ``curves``, ``T`` used by
+        the loss, ``T_true``, ``T_hat`` with its ``estimation_error`` and condition number, timing and versions.
+        A correction whose ``T̂`` is singular gets ``status = "failed"`` and ``test_accuracy = None``.
+
+    Raises
+    ------
+    TypeError, ValueError
+        Every configuration error (unknown task/method/noise, wrong T, epochs <= 0, an unwritable
+        ``results_dir``, ...) before any training (see :func:`configure`).
+    """
+    return _run(
+        configure(
+            task,
+            noise=noise,
+            rate=rate,
+            methods=methods,
+            seeds=seeds,
+            protocol=protocol,
+            epochs=epochs,
+            subset=subset,
+            device=device,
+            results_dir=results_dir,
+            progress=progress,
+            noise_kwargs=noise_kwargs,
+        )
+    )
+
+
+@dataclass(frozen=True)
+class ProtocolConfig:
+    """A checked configuration of :func:`run_protocol`, made by :func:`configure` (picklable, for workers).
+
+    ``noise`` is the setting's name (``"custom"`` for a matrix), ``rate`` ``None`` where it does not apply,
+    ``T_true`` the (c, c) matrix the noise is drawn from, ``T[i, j] = P(noisy = j | clean = i)``.
+    """
+
+    task: str
+    noise: str
+    rate: float | None
+    methods: tuple
+    seeds: tuple
+    protocol: str
+    recipe: Recipe
+    epochs: int
+    subset: int | None
+    device: torch.device
+    results_dir: Path | None
+    progress: bool | None
+    T_true: np.ndarray
+
+
+def configure(
+    task,
+    *,
+    noise="symmetric",
+    rate=0.2,
+    methods=DEFAULT_METHODS,
+    seeds=(0,),
+    protocol="paper",
+    epochs=None,
+    subset=None,
+    device="auto",
+    results_dir=None,
+    progress=None,
+    noise_kwargs=None,
+):
+    """Check the arguments of :func:`run_protocol` without training; return a :class:`ProtocolConfig`.
+
+    Loads the task's data set (kept in memory for the run) to check ``subset`` and CIFAR-N labels, and creates
+    ``results_dir`` if needed (:func:`lnc.experiments.results.check_results_dir`).
+    """
+    recipe = get_recipe(task, protocol)
+    methods = check_sequence(methods, name="methods", item=lambda m, name: check_choice(m, METHODS, name=name))
+    seeds = check_sequence(seeds, name="seeds", item=check_seed)
+    epochs = check_int(recipe.epochs if epochs is None else epochs, name="epochs", low=1)
+    rate = check_rate(rate)
+    noise_kwargs = check_mapping(noise_kwargs, name="noise_kwargs")
+    check_progress(progress)
+    device = resolve_device(device)
+    dataset = _load(task)
+    subset = check_optional_int(subset, name="subset", low=20, high=len(dataset.y_train))
+    noise_name, T_true = _noise(task, dataset, noise, rate, noise_kwargs)
+    for name in sorted(set(methods) & set(CORRECTIONS)):
+        make_loss(name, T_true)  # raises now, not after training (e.g. a singular T for the backward correction)
+    rate = rate if noise_name in ("symmetric", "asymmetric") else None
+    return ProtocolConfig(
+        task,
+        noise_name,
+        rate,
+        methods,
+        seeds,
+        protocol,
+        recipe,
+        epochs,
+        subset,
+        device,
+        check_results_dir(results_dir),
+        progress,
+        T_true,
+    )
+
+
+def _run(config):
+    """:func:`run_protocol` on a checked :class:`ProtocolConfig`."""
+    task, recipe, T_true = config.task, config.recipe, config.T_true
+    records = []
+    for seed in config.seeds:
+        run = dict(seed=seed, device=config.device, progress=config.progress, epochs=config.epochs)
+        splits = _splits(task, _load(task), config.noise, T_true, seed, config.subset)
+        settings = {
+            **_settings(config, seed),
+            "n_train": len(splits.y_train),
+            "n_val": len(splits.y_val),
+            "n_test": len(splits.y_test),
+            "lnc_version": __version__,
+            "torch_version": torch.__version__,
+            "python": platform.python_version(),
+            "threads": torch.get_num_threads(),
+        }
+        ce = None
+        for method in config.methods:
+            record = dict(settings)
+            if (method == "ce" or method in ESTIMATED) and ce is None:
+                model, ce = train(splits, "ce", recipe, **run)
+                T_hat = _estimate(model, splits, recipe, config.device)
+                ce.update(estimate_fields(T_hat, T_true))
+            if method == "ce":
+                record.update(ce, T=None)
+            elif method in ESTIMATED:
+                record.update(
+                    _corrected(splits, method, T_hat, recipe, run),
+                    T=ce["T_hat"],
+                    **{k: ce[k] for k in ("T_hat", "estimation_error", "cond_T_hat")},
+                )
+            else:
+                T = T_true if method in CORRECTIONS else None
+                record.update(train(splits, method, recipe, T=T, **run)[1], T=None if T is None else _listed(T))
+            record.setdefault("status", "ok")
+            records.append(record)
+            if config.results_dir is not None:
+                save_record(record, config.results_dir)
+    return records
+
+
+def _settings(config, seed):
+    """The fields of a record that say which job it belongs to (:func:`stored_records` matches them)."""
+    return {
+        "task": config.task,
+        "dataset": TASKS[config.task],
+        "noise": config.noise,
+        "rate": config.rate,
+        "seed": seed,
+        "protocol": config.protocol,
+        "subset": config.subset,
+        "recipe": json.loads(json.dumps(dataclasses.asdict(config.recipe))),
+        "T_true": _listed(config.T_true),
+    }
+
+
+@functools.lru_cache(maxsize=1)
+def _load(task):
+    """The data set of ``task``, kept in memory for the next run of the same task (a grid loads it once)."""
+    loaders = {
+        "mnist": datasets.load_mnist,
+        "fashion_mnist": datasets.load_fashion_mnist,
+        "imdb": load_imdb,
+        "cifar10": datasets.load_cifar10,
+        "cifar100": datasets.load_cifar100,
+    }
+    return loaders[TASKS[task]]()
+
+
+def _noise(task, dataset, noise, rate, noise_kwargs):
+    """``(name, T_true)`` of a noise specification (see :func:`run_protocol`)."""
+    c = dataset.num_classes
+    if isinstance(noise, str) and noise in datasets.CIFARN_LABEL_SETS:
+        expected = "cifar100n" if noise == "cifar100n" else "cifar10n"
+        if task != expected:
+            raise ValueError(f"noise {noise!r} is a CIFAR-N label set of task {expected!r}, not of {task!r}")
+        return noise, datasets.cifarn_T(noise)
+    if task in ("cifar10n", "cifar100n"):
+        raise ValueError(f"task {task!r} takes a CIFAR-N label set as noise, got {noise!r}")
+    if isinstance(noise, str):
+        if noise not in NOISE_KINDS:
+            raise ValueError(
+                f"noise must be one of {NOISE_KINDS}, a CIFAR-N label set or a (c, c) matrix, got {noise!r}"
+            )
+        return noise, paper_T(TASKS[task], noise, rate, **noise_kwargs)
+    T = check_transition_matrix(noise, name="noise")
+    if T.shape != (c, c):
+        raise ValueError(f"noise must be a ({c}, {c}) matrix for {task}, got shape {T.shape}")
+    return "custom", T
+
+
+def _splits(task, dataset, noise, T_true, seed, subset):
+    if task in ("cifar10n", "cifar100n"):
+        clean, noisy = datasets.load_cifarn_labels(noise)
+        if not np.array_equal(clean, dataset.y_train):
+            raise ValueError(f"the clean labels of {noise!r} do not match the {dataset.name} training labels")
+    else:
+        noisy = corrupt_labels(dataset.y_train, T_true, seed)
+    return datasets.noisy_splits(dataset, noisy, seed=seed, subset=subset, T=T_true)
+
+
+def _estimate(model, splits, recipe, device):
+    """``T̂`` from the CE model's posteriors on the training + validation inputs (as the official code)."""
+    tensors = prepare(splits, recipe, device)
+    return estimate_T(predict_proba(model, torch.cat([tensors.x_train, tensors.x_val])), quantile=recipe.quantile)
+
+
+def estimate_fields(T_hat, T_true=None):
+    """The record fields of an estimate: ``T_hat`` (lists), ``cond_T_hat`` and ``estimation_error`` against
+    ``T_true`` (``None`` where infinite, e.g. a singular ``T̂``, or where ``T_true`` is unknown)."""
+    cond = condition_number(T_hat)
+    return {
+        "T_hat": _listed(T_hat),
+        "cond_T_hat": round(cond, 4) if math.isfinite(cond) else None,
+        "estimation_error": None if T_true is None else round(float(estimation_error(T_hat, T_true)), 6),
+    }
+
+
+def unusable(loss, T_hat, labels):
+    """The failed-record fields of a correction ``loss`` that cannot use ``T_hat`` on the noisy ``labels``, else
+    ``None``: a singular ``T̂`` for the backward correction, or for the forward one a zero column ``j`` of ``T̂``
+    (``T̂`` never produces noisy class ``j``) while ``labels`` hold ``j``, which makes the loss infinite."""
+    try:
+        make_loss(loss, T_hat)
+    except ValueError as err:
+        return {"status": "failed", "error": str(err), "test_accuracy": None}
+    never = np.flatnonzero(~np.asarray(T_hat).any(axis=0))
+    present = sorted(set(never.tolist()) & set(np.unique(labels).tolist()))
+    if loss == "forward" and present:
+        return {
+            "status": "failed",
+            "test_accuracy": None,
+            "error": f"T_hat has zero columns {present} but the noisy labels hold these classes: the "
+            "forward-corrected loss would be infinite",
+        }
+    return None
+
+
+def _listed(T):
+    """T as nested lists for JSON, rounded to 1e-10 (row sums stay within 1e-8 of 1)."""
+    return np.round(T, 10).tolist()
+
+
+def _corrected(splits, method, T_hat, recipe, run):
+    loss = ESTIMATED[method]
+    failed = unusable(loss, T_hat, np.concatenate([splits.y_train, splits.y_val]))
+    if failed:
+        return {"method": method, **failed}
+    _, record = train(splits, loss, recipe, T=T_hat, **run)
+    record["method"] = method
+    return record
+
+
+def noise_settings(noise, rates):
+    """The ``(noise, rate)`` settings of a chapter: ``("none", 0.0)`` if ``"none"`` is in ``noise``, then each
+    other kind (or CIFAR-N label set, with rate 0.0) at each rate of ``rates`` (synthetic kinds only)."""
+    try:
+        noise = check_sequence(noise, name="noise", item=_check_name)
+        rates = check_sequence(rates, name="rates", item=check_rate, nonempty=False)
+    except TypeError as err:
+        raise TypeError(f'{err} (from papermill: -y "noise: [symmetric]" -y "rates: [0.2]")') from None
+    return (
+        [("none", 0.0)] * ("none" in noise)
+        + [(kind, float(rate)) for kind in noise if kind in NOISE_KINDS[1:] for rate in rates]
+        + [(kind, 0.0) for kind in noise if kind not in NOISE_KINDS]
+    )
+
+
+def run_grid(task, settings, *, seeds=(0,), workers=1, executor=None, overwrite=False, **kwargs):
+    """:func:`run_protocol` for each ``(noise, rate)`` in ``settings`` and each seed; records in that order.
+
+    Each (setting, seed) is one job, seeded by its own settings, so the records do not depend on where it runs:
+
+    - ``executor``: any :class:`concurrent.futures.Executor` runs the jobs: a local process pool, Dask's
+      ``Client.get_executor()`` on a cluster, submitit's executor on Slurm (``results_dir`` must then be a folder
+      the workers share). ``None``: ``workers`` local processes, or this process when ``workers == 1``.
+    - ``workers > 1``: that many spawned processes with one torch thread each (numbers can differ in the last
+      digits from a run with another thread count; ``threads`` is recorded), ended with the process that
+      started them.
+    - Resumable: with ``results_dir``, a job whose complete records are already there with the same settings
+      (task, noise, rate, seed, protocol, recipe, epochs, subset, true T, every method) is loaded, not re-run,
+      so an interrupted grid continues where it stopped; ``overwrite=True`` re-runs every job.
+
+    ``kwargs`` go to :func:`run_protocol` (``methods``, ``protocol``, ``epochs``, ``results_dir``, ...). Every
+    job is checked before any training (:func:`check_grid`).
+    """
+    workers = check_int(workers, name="workers", low=1)
+    if executor is not None and not isinstance(executor, Executor):
+        raise TypeError(f"executor must be a concurrent.futures.Executor or None, got {describe(executor)}")
+    if executor is not None and workers != 1:
+        raise ValueError(f"workers must be 1 when an executor runs the jobs, got {workers}")
+    if not isinstance(overwrite, bool):
+        raise TypeError(f"overwrite must be True or False, got {describe(overwrite)}")
+    configs = check_grid(task, settings, seeds=seeds, **kwargs)
+    stored = [None if overwrite else stored_records(config) for config in configs]
+    todo = [config for config, records in zip(configs, stored) if records is None]
+    if executor is None and workers > 1 and len(todo) > 1:
+        import multiprocessing
+
+        with ProcessPoolExecutor(
+            min(workers, len(todo)),
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_worker_init,
+            initargs=(1, os.getpid()),
+        ) as pool:
+            ran = list(pool.map(_run, todo))
+    elif executor is not None:
+        ran = [future.result() for future in [executor.submit(_run, config) for config in todo]]
+    else:
+        ran = [_run(config) for config in todo]
+    ran = iter(ran)
+    return [r for records in stored for r in (next(ran) if records is None else records)]
+
+
+def stored_records(config):
+    """The records of a one-seed job that its ``results_dir`` already holds, complete and with the same settings
+    (one per method, in ``config.methods`` order); ``None`` when any is missing or differs."""
+    if config.results_dir is None or len(config.seeds) != 1:
+        return None
+    expected = _settings(config, config.seeds[0])
+    identity = ("task", "noise", "rate", "seed", "protocol", "subset", "recipe", "T_true")
+    records = []
+    for method in config.methods:
+        path = config.results_dir / record_name({**expected, "method": method})
+        if not path.is_file():
+            return None
+        record = json.loads(path.read_text())
+        if (
+            any(record.get(key) != expected[key] for key in identity)
+            or "status" not in record
+            or record.get("epochs", config.epochs) != config.epochs
+        ):
+            return None
+        records.append(record)
+    return records
+
+
+def check_grid(task, settings, *, seeds=(0,), **kwargs):
+    """Check every job of :func:`run_grid` in seconds, without training; returns their :class:`ProtocolConfig`.
+
+    A chapter calls it for each of its grids right after its parameters, so that a bad parameter fails before
+    hours of training, not after.
+    """
+    options = [p for p in inspect.signature(configure).parameters if p not in ("task", "noise", "rate", "seeds")]
+    unknown = sorted(set(kwargs) - set(options))
+    if unknown:
+        raise TypeError(
+            f"run_grid has no option {unknown[0]!r} (noise and rate come from settings); its options: {options}"
+        )
+    settings = check_sequence(settings, name="settings", item=_check_pair)
+    seeds = check_sequence(seeds, name="seeds", item=check_seed)
+    return [
+        configure(task, noise=noise, rate=rate, seeds=(seed,), **kwargs) for noise, rate in settings for seed in seeds
+    ]
+
+
+def _check_pair(value, name):
+    if isinstance(value, (str, bytes)) or not isinstance(value, Sequence) or len(value) != 2:
+        raise TypeError(f"{name} must be a (noise, rate) pair, got {value!r}")
+    return tuple(value)
+
+
+def _check_name(value, name):
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a str, got {describe(value)}")
+    return value
+
+
+def _worker_init(threads, parent):
+    """Set the worker's torch threads; end the worker when ``parent`` (the process that started it) ends."""
+    torch.set_num_threads(threads)
+
+    def watch():
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)  # the parent died (killed, or its kernel was interrupted): stop training for nobody
+
+    threading.Thread(target=watch, daemon=True).start()

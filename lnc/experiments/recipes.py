@@ -1,0 +1,190 @@
+"""How each task is trained (:class:`Recipe`: network, optimiser, schedule, preprocessing, estimator) under
+the paper's settings and the reduced CPU ones, and the paper's synthetic noise of each data set.
+
+``T[i, j] = P(noisy = j | clean = i)`` (row-stochastic).
+"""
+
+import dataclasses
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .._checks import (
+    check_choice,
+    check_int,
+    check_mapping,
+    check_rate,
+    check_real,
+    check_sequence,
+)
+from ..noise import (
+    binary_asymmetric_T,
+    cifar10_asymmetric_T,
+    cifar100_asymmetric_T,
+    mnist_asymmetric_T,
+    symmetric_T,
+)
+from .models import MODELS
+
+NOISE_KINDS = ("none", "symmetric", "asymmetric")
+
+
+ASYMMETRIC_T = {
+    "mnist": mnist_asymmetric_T,
+    "cifar10": cifar10_asymmetric_T,
+    "cifar100": cifar100_asymmetric_T,
+    "imdb": binary_asymmetric_T,
+}
+"""Data set → its asymmetric noise of the paper (Fashion-MNIST has none)."""
+
+
+DATASET_CLASSES = {"mnist": 10, "fashion_mnist": 10, "cifar10": 10, "cifar100": 100, "imdb": 2}
+
+
+def paper_T(dataset, noise, rate, **kwargs):
+    """The paper's synthetic T for ``dataset``: ``noise`` ``"none"`` (identity), ``"symmetric"``
+    (:func:`symmetric_T`) or ``"asymmetric"`` (:data:`ASYMMETRIC_T`; ``kwargs`` go to it, e.g. ``grouping``).
+
+    ``T[i, j] = P(noisy = j | clean = i)``, shape ``(c, c)``. ``rate`` is ignored for ``"none"``.
+    """
+    check_choice(dataset, DATASET_CLASSES, name="dataset")
+    check_choice(noise, NOISE_KINDS, name="noise")
+    if noise == "none":
+        return np.eye(DATASET_CLASSES[dataset])
+    if noise == "symmetric":
+        return symmetric_T(DATASET_CLASSES[dataset], rate)
+    if dataset not in ASYMMETRIC_T:
+        raise ValueError(f"asymmetric noise is defined for {tuple(ASYMMETRIC_T)}, not {dataset!r}")
+    return ASYMMETRIC_T[dataset](rate, **kwargs)
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """How one task is trained: network, optimiser, schedule, preprocessing, estimator.
+
+    ``weight_decay`` is PyTorch's (gradient ``+ wd * w``); with ``decay_all=False`` it applies to conv/linear
+    kernels only, as a Keras ``l2(λ)`` regulariser does with ``wd = 2λ``. The learning rate is divided by 10
+    at each epoch (0-based) in ``milestones``. ``augment``: ``None``, ``"shift"`` (random shifts up to 10% with
+    edge replication + horizontal flips: Keras' generator of the code) or ``"crop"`` (4-pixel zero padding,
+    random 32×32 crop + flips). ``normalize``: ``"scale"`` (x / 255), ``"pixel_mean"`` (x / 255 minus the
+    training split's per-pixel mean) or ``"channel"`` (per-channel mean/std of the training split).
+    ``quantile`` is the estimator's (``None`` = plain argmax, as the code does on CIFAR-100).
+    """
+
+    model: str
+    epochs: int
+    optimizer: str = "adagrad"
+    lr: float = 0.01
+    momentum: float = 0.0
+    weight_decay: float = 0.0
+    decay_all: bool = False
+    milestones: tuple = ()
+    batch_size: int = 128
+    augment: str | None = None
+    normalize: str | None = None
+    quantile: float | None = 0.97
+    model_kwargs: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        """Check every field; store numbers as Python ints and floats (a record is JSON)."""
+        check_choice(self.model, MODELS, name="recipe.model")
+        check_choice(self.optimizer, ("adagrad", "sgd"), name="recipe.optimizer")
+        if not isinstance(self.decay_all, bool):
+            raise TypeError(f"recipe.decay_all must be a bool, got {self.decay_all!r}")
+        check_choice(self.augment, AUGMENTATIONS, name="recipe.augment")
+        check_choice(self.normalize, NORMALIZATIONS, name="recipe.normalize")
+        checked = {
+            "epochs": check_int(self.epochs, name="recipe.epochs", low=1),
+            "batch_size": check_int(self.batch_size, name="recipe.batch_size", low=1),
+            **{
+                name: check_real(getattr(self, name), name=f"recipe.{name}", positive=name == "lr")
+                for name in ("lr", "momentum", "weight_decay")
+            },
+            "milestones": check_sequence(
+                self.milestones,
+                name="recipe.milestones",
+                nonempty=False,
+                item=lambda m, name: check_int(m, name=name, low=0),
+            ),
+            "quantile": None
+            if self.quantile is None
+            else check_rate(self.quantile, name="recipe.quantile", low=1e-12, high=1 - 1e-12),
+            "model_kwargs": check_mapping(self.model_kwargs, name="recipe.model_kwargs"),
+        }
+        for name, value in checked.items():
+            object.__setattr__(self, name, value)
+
+
+AUGMENTATIONS = (None, "shift", "crop")
+
+
+NORMALIZATIONS = (None, "scale", "pixel_mean", "channel")
+
+
+TASKS = {
+    "mnist": "mnist",
+    "fashion_mnist": "fashion_mnist",
+    "imdb": "imdb",
+    "imdb_lstm": "imdb",
+    "cifar10": "cifar10",
+    "cifar100": "cifar100",
+    "cifar10n": "cifar10",
+    "cifar100n": "cifar100",
+}
+"""Task → data set. ``imdb_lstm`` is IMDB with the LSTM; ``cifar10n``/``cifar100n`` use the human labels."""
+
+
+_CIFAR_SGD = dict(optimizer="sgd", lr=0.1, momentum=0.9, augment="shift", normalize="pixel_mean")
+
+
+PAPER_RECIPES = {
+    "mnist": Recipe("mnist_fc", 40, normalize="scale"),
+    "fashion_mnist": Recipe("mnist_fc", 40, normalize="scale"),
+    "imdb": Recipe("imdb_fc", 50),
+    "imdb_lstm": Recipe("imdb_lstm", 50, lr=0.001),
+    "cifar10": Recipe("cifar_resnet", 120, weight_decay=2e-4, milestones=(41, 81), model_kwargs={"n": 5}, **_CIFAR_SGD),
+    "cifar100": Recipe(
+        "cifar_resnet", 150, weight_decay=2e-3, milestones=(81, 121), quantile=None, model_kwargs={"n": 7}, **_CIFAR_SGD
+    ),
+    "cifar10n": Recipe(
+        "preact_resnet34",
+        100,
+        optimizer="sgd",
+        lr=0.1,
+        momentum=0.9,
+        weight_decay=5e-4,
+        decay_all=True,
+        milestones=(60,),
+        augment="crop",
+        normalize="channel",
+    ),
+}
+"""The paper's settings (official code): MNIST/IMDB Adagrad (Keras default lr 0.01; LSTM 0.001), 40/50 epochs;
+CIFAR-10 ResNet-32, CIFAR-100 ResNet-44, SGD 0.1 momentum 0.9, L2 1e-4 / 1e-3 on kernels, lr / 10 after
+epochs 40 and 80 (120 and 150 epochs; CIFAR-100: 80 and 120). CIFAR-N: the benchmark of Wei et al. (2022),
+ResNet-34 for 100 epochs, SGD 0.1, weight decay 5e-4, lr / 10 at epoch 60 (their code)."""
+PAPER_RECIPES["cifar100n"] = PAPER_RECIPES["cifar10n"]
+
+
+CPU_RECIPES = {
+    **{task: PAPER_RECIPES[task] for task in ("mnist", "fashion_mnist", "imdb")},
+    "imdb_lstm": dataclasses.replace(
+        PAPER_RECIPES["imdb_lstm"], epochs=10, lr=0.01, model_kwargs={"embed_dim": 64, "hidden": 64, "dense": 64}
+    ),
+    "cifar10": dataclasses.replace(PAPER_RECIPES["cifar10"], epochs=15, milestones=(10,), model_kwargs={"n": 1}),
+    "cifar100": dataclasses.replace(PAPER_RECIPES["cifar100"], epochs=15, milestones=(10,), model_kwargs={"n": 1}),
+    "cifar10n": dataclasses.replace(PAPER_RECIPES["cifar10"], epochs=15, milestones=(10,), model_kwargs={"n": 1}),
+}
+"""The reduced settings of the book's stored CPU runs: MNIST and IMDB-FC as in the paper; the IMDB LSTM at
+64/64/64 for 10 epochs (Adagrad 0.01); CIFAR with ResNet-8 (n = 1) for 15 epochs (lr / 10 after epoch 10)."""
+CPU_RECIPES["cifar100n"] = CPU_RECIPES["cifar100"]
+
+
+RECIPES = {"paper": PAPER_RECIPES, "cpu": CPU_RECIPES}
+
+
+def get_recipe(task, protocol="paper"):
+    """The :class:`Recipe` of ``task`` (:data:`TASKS`) under ``protocol`` (``"paper"`` or ``"cpu"``)."""
+    check_choice(protocol, RECIPES, name="protocol")
+    check_choice(task, TASKS, name="task")
+    return RECIPES[protocol][task]
