@@ -3,7 +3,7 @@
 Convention everywhere: ``T[i, j] = P(noisy = j | clean = i)`` (row-stochastic); losses take logits.
 """
 
-from .estimation import estimate_T
+from .estimation import ESTIMATORS, estimate_T
 from .losses import (
     BackwardCorrectedLoss,
     ForwardCorrectedLoss,
@@ -34,6 +34,7 @@ from .noise import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "ESTIMATORS",
     "BackwardCorrectedLoss",
     "ForwardCorrectedLoss",
     "accuracy",

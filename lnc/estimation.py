@@ -4,27 +4,67 @@ N examples, c classes. Input: ``noisy_probs[n, j] ≈ P(noisy = j | x_n)`` (N, c
 row-stochastic, ``T_hat[i, j] ≈ P(noisy = j | clean = i)``.
 """
 
+import inspect
 import numbers
 import warnings
 
 import numpy as np
 
-from ._checks import check_probabilities
+from ._checks import check_choice, check_labels, check_probabilities
 
 
-def estimate_T(noisy_probs, quantile=0.97):
+def estimate_T(noisy_probs, noisy_labels=None, *, method="anchor", **options):
+    """Estimate the transition matrix with the estimator ``method`` of :data:`ESTIMATORS`; shape ``(c, c)``.
+
+    Parameters
+    ----------
+    noisy_probs : array_like or torch.Tensor
+        Shape ``(N, c)``: ``noisy_probs[n, j] ≈ P(noisy = j | x_n)``, e.g. the softmax outputs of a network
+        trained with plain cross-entropy on the noisy labels. Rows must sum to 1 (within 1e-3). Not modified.
+    noisy_labels : array_like, optional
+        Shape ``(N,)``, the noisy labels of the same examples, for the estimators that use them.
+    method : str, default "anchor"
+        A name of :data:`ESTIMATORS`.
+    **options
+        Options of that estimator (``quantile`` for ``"anchor"``).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``T_hat``, float64, ``T_hat[i, j] ≈ P(noisy = j | clean = i)``, rows summing to 1.
+    """
+    check_choice(method, ESTIMATORS, name="method")
+    probs = check_probabilities(noisy_probs, name="noisy_probs")
+    if noisy_labels is not None:
+        noisy_labels = check_labels(noisy_labels, probs.shape[1], name="noisy_labels")
+        if len(noisy_labels) != len(probs):
+            raise ValueError(
+                f"noisy_labels must have shape ({len(probs)},) to match noisy_probs, got {noisy_labels.shape}"
+            )
+    estimator = ESTIMATORS[method]
+    known = [p for p in inspect.signature(estimator).parameters][2:]
+    unknown = sorted(set(options) - set(known))
+    if unknown:
+        raise TypeError(f"estimator {method!r} has no option {unknown[0]!r}; its options: {known}")
+    return estimator(probs, noisy_labels, **options)
+
+
+def anchor(noisy_probs, noisy_labels=None, *, quantile=0.97):
     """Anchor-point estimate of T (Patrini et al. 2017, eqs. 12–13); shape ``(c, c)``, float64.
 
     For each class ``i`` pick an anchor ``x̄_i``, an example that is almost surely of clean class ``i``,
     and read row ``i`` of T off its noisy posterior: ``T_hat[i, :] = noisy_probs[x̄_i, :]``, then divide
     each row by its sum.
 
+    Assumption: **anchor points**, an example of each clean class ``i`` with ``p(y = i | x) ≈ 1``, and a column
+    maximum of T on the diagonal (``T[i, i] > T[k, i]``). The noisy labels are not used.
+
     Parameters
     ----------
-    noisy_probs : array_like or torch.Tensor
-        Shape ``(N, c)``: ``noisy_probs[n, j] ≈ P(noisy = j | x_n)``, e.g. the softmax outputs of a network
-        trained with plain cross-entropy on the noisy labels. Rows must sum to 1 (within 1e-3).
-        Not modified.
+    noisy_probs : numpy.ndarray
+        Shape ``(N, c)``, float64, checked by :func:`estimate_T` (which calls this as ``method="anchor"``).
+    noisy_labels : None
+        Not used.
     quantile : float in (0, 1) or None, default 0.97
         ``None``: the anchor is the argmax, ``x̄_i = argmax_n noisy_probs[n, i]`` (eq. 12).
         A float α: the anchor is the example with the largest ``noisy_probs[n, i]`` strictly below the
@@ -47,7 +87,7 @@ def estimate_T(noisy_probs, quantile=0.97):
     (``quantile=None``; book chapter ``ch-estimation``). Unlike the official code, which zeroes a view of
     its input, this never mutates ``noisy_probs``, so a later row never reads zeroed columns.
     """
-    probs = check_probabilities(noisy_probs, name="noisy_probs")
+    probs = noisy_probs
     if quantile is None:
         anchors = probs.argmax(axis=0)
     else:
@@ -58,6 +98,12 @@ def estimate_T(noisy_probs, quantile=0.97):
         anchors = _argmax_where_the_rule_fails(probs, quantile, *_quantile_anchors(probs, quantile))
     T_hat = probs[anchors]
     return T_hat / T_hat.sum(axis=1, keepdims=True)
+
+
+ESTIMATORS = {"anchor": anchor}
+"""Estimators of T by name: ``fn(noisy_probs, noisy_labels, **options) -> T_hat``, called by :func:`estimate_T`
+with checked float64 posteriors (N, c) and int64 labels (N,) or ``None``. A new estimator is one function here,
+one entry, and its tests; ``lnc.experiments.protocol.run_protocol(estimator=...)`` then runs it by name."""
 
 
 def _argmax_where_the_rule_fails(probs, quantile, anchors, saturated, argmax):
@@ -78,7 +124,7 @@ def _argmax_where_the_rule_fails(probs, quantile, anchors, saturated, argmax):
             f"{int(saturated.sum())} saturated at their maximum); used the argmax there "
             "(quantile=None does so everywhere)",
             UserWarning,
-            stacklevel=3,
+            stacklevel=4,  # the caller of estimate_T
         )
         anchors = np.where(small | saturated, argmax, anchors)
     return anchors

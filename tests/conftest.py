@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+import torch
 
 
 def random_T(num_classes, rng, diagonal=0.5):
@@ -14,3 +15,11 @@ def random_T(num_classes, rng, diagonal=0.5):
 @pytest.fixture
 def rng():
     return np.random.default_rng(20170721)
+
+
+@pytest.fixture
+def torch_seeded():
+    """torch's global RNG seeded with 0 for a test that builds networks, and restored afterwards."""
+    with torch.random.fork_rng():
+        torch.manual_seed(0)
+        yield

@@ -29,10 +29,12 @@ DESIGN_NAMES = {
     "accuracy",
     "condition_number",
 }
+REGISTRIES = {"ESTIMATORS"}  # name -> function (DESIGN.md §2)
 
 
 def test_top_level_exports_the_design_api():
-    assert set(lnc.__all__) == DESIGN_NAMES
+    assert set(lnc.__all__) == DESIGN_NAMES | REGISTRIES
+    assert all(callable(fn) and fn.__doc__ for registry in REGISTRIES for fn in getattr(lnc, registry).values())
     for name in DESIGN_NAMES:
         assert callable(getattr(lnc, name)), name
         assert getattr(lnc, name).__doc__, f"{name} has no docstring"

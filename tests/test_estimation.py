@@ -152,3 +152,38 @@ def test_the_97_rule_takes_the_argmax_for_classes_below_6_percent(rng):
     with pytest.warns(UserWarning, match="50 with less than 6% of the mass"):
         T_hat = lnc.estimate_T(clean @ T)
     assert lnc.estimation_error(T_hat, T) < 1e-12
+
+
+def test_estimate_T_dispatches_to_the_registry_and_checks_its_arguments(rng):
+    probs = anchored_posteriors(random_T(3, rng), 300, rng)
+    assert set(estimation.ESTIMATORS) >= {"anchor"}
+    np.testing.assert_array_equal(
+        lnc.estimate_T(probs, method="anchor", quantile=None), estimation.anchor(probs, None, quantile=None)
+    )
+    with pytest.raises(ValueError, match="method must be one of"):
+        lnc.estimate_T(probs, method="volume")
+    with pytest.raises(TypeError, match="method must be one of"):
+        lnc.estimate_T(probs, method=["anchor"])
+    with pytest.raises(TypeError, match=r"estimator 'anchor' has no option 'alpha'; its options: \['quantile'\]"):
+        lnc.estimate_T(probs, alpha=0.1)
+    n = len(probs)
+    with pytest.raises(ValueError, match=rf"noisy_labels must have shape \({n},\) to match noisy_probs"):
+        lnc.estimate_T(probs, np.zeros(n - 1, dtype=int))
+    with pytest.raises(ValueError, match=r"noisy_labels must lie in \[0, 3\)"):
+        lnc.estimate_T(probs, np.full(n, 3))
+
+
+def test_a_new_estimator_is_one_registry_entry(rng, monkeypatch):
+    """What an estimator receives: the checked float64 posteriors and int64 labels, and its options."""
+    seen = {}
+
+    def label_counts(noisy_probs, noisy_labels, *, smoothing=1.0):
+        seen.update(probs=noisy_probs.dtype, labels=noisy_labels.dtype, smoothing=smoothing)
+        counts = np.bincount(noisy_labels, minlength=noisy_probs.shape[1]) + smoothing
+        return np.tile(counts / counts.sum(), (noisy_probs.shape[1], 1))
+
+    monkeypatch.setitem(estimation.ESTIMATORS, "label_counts", label_counts)
+    probs = anchored_posteriors(random_T(3, rng), 30, rng).astype(np.float32)
+    T_hat = lnc.estimate_T(probs, np.arange(len(probs)) % 3, method="label_counts", smoothing=0.0)
+    np.testing.assert_allclose(T_hat, np.full((3, 3), 1 / 3))
+    assert seen == {"probs": np.float64, "labels": np.int64, "smoothing": 0.0}

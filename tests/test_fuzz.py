@@ -1747,6 +1747,7 @@ def test_result_tables_name_a_malformed_record(call, name):
 # ================================================================================================== coverage
 
 FUZZED = {
+    "ESTIMATORS",  # through estimate_T(method=...)
     "BackwardCorrectedLoss",
     "ForwardCorrectedLoss",
     "accuracy",

@@ -92,8 +92,7 @@ def test_resnet_depth_counts_the_weighted_layers():
         assert len(convs) + len(dense) == 2 + 6 * n  # 1×1 shortcut convolutions do not count
 
 
-def test_spatial_dropout_drops_whole_channels():
-    torch.manual_seed(0)
+def test_spatial_dropout_drops_whole_channels(torch_seeded):
     layer = models.SpatialDropout1d(0.5).train()
     out = layer(torch.ones(4, 7, 16))  # (N, L, C)
     assert ((out == 0).all(dim=1) | (out == 2).all(dim=1)).all()  # a channel is zero at every step, or kept
@@ -122,8 +121,7 @@ def test_resnet50_has_torchvisions_parameter_count_and_names():
     assert models.resnet50(num_classes=14)(torch.randn(2, 3, 64, 64)).shape == (2, 14)
 
 
-def test_load_pretrained_keeps_a_fresh_classifier_and_refuses_other_weights(tmp_path):
-    torch.manual_seed(0)
+def test_load_pretrained_keeps_a_fresh_classifier_and_refuses_other_weights(tmp_path, torch_seeded):
     source = models.resnet50()
     torch.save(source.state_dict(), tmp_path / "imagenet.pth")
     target = models.resnet50(num_classes=14)

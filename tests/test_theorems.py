@@ -15,10 +15,11 @@ T3 = np.array([[0.7, 0.2, 0.1], [0.1, 0.8, 0.1], [0.3, 0.1, 0.6]])
 
 
 def _net(kind):
-    torch.manual_seed(0)
-    if kind == "conv":
-        return small_convnet(num_classes=3).double(), torch.randn(6, 1, 6, 6, dtype=torch.float64)
-    return mlp([4, 5, 5, 3], activation=kind).double(), torch.randn(6, 4, dtype=torch.float64)
+    with torch.random.fork_rng():  # seeded, and the global RNG left as it was
+        torch.manual_seed(0)
+        if kind == "conv":
+            return small_convnet(num_classes=3).double(), torch.randn(6, 1, 6, 6, dtype=torch.float64)
+        return mlp([4, 5, 5, 3], activation=kind).double(), torch.randn(6, 4, dtype=torch.float64)
 
 
 def _max_gaps(net, inputs, loss_a, targets_a, loss_b, targets_b):

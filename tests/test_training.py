@@ -14,6 +14,7 @@ import pytest
 import torch
 
 import lnc
+from lnc import estimation
 from lnc.experiments import datasets, loop, protocol, recipes, results
 
 
@@ -318,7 +319,7 @@ def test_grid_runs_the_settings_in_order(toy_mnist):
 
 
 def test_a_singular_estimate_fails_only_the_backward_correction(toy_mnist, monkeypatch, tmp_path):
-    monkeypatch.setattr(protocol, "estimate_T", lambda probs, quantile: np.full((10, 10), 0.1))
+    monkeypatch.setattr(protocol, "estimate_T", lambda probs, labels, **options: np.full((10, 10), 0.1))
     records = protocol.run_protocol("mnist", methods=("backward_est", "forward_est"), results_dir=tmp_path, **FAST)
     by = {r["method"]: r for r in records}
     assert by["backward_est"]["status"] == "failed" and by["backward_est"]["test_accuracy"] is None
@@ -459,3 +460,21 @@ def test_a_grid_on_a_dask_cluster_gives_the_records_of_a_serial_run(tmp_path):
     assert sorted(p.name for p in (tmp_path / "dask").iterdir()) == sorted(
         p.name for p in (tmp_path / "serial").iterdir()
     )
+
+
+def test_the_protocol_runs_any_registered_estimator_and_records_it(toy_mnist, monkeypatch):
+    """A new estimator is one entry of lnc.estimation.ESTIMATORS: the protocol runs it by name, with the noisy
+    labels of the training + validation split, and records its name (stored_records tells estimators apart)."""
+    received = []
+
+    def uniform(noisy_probs, noisy_labels):
+        received.append((noisy_probs.shape, noisy_labels.shape))
+        return np.full((10, 10), 0.1) * 0.5 + np.eye(10) * 0.5
+
+    monkeypatch.setitem(estimation.ESTIMATORS, "uniform", uniform)
+    records = protocol.run_protocol("mnist", methods=("ce", "forward_est"), estimator="uniform", **FAST)
+    assert received == [((600, 10), (600,))]
+    assert [r["estimator"] for r in records] == ["uniform", "uniform"]
+    assert records[1]["T"] == (np.full((10, 10), 0.05) + np.eye(10) * 0.5).round(10).tolist()
+    with pytest.raises(ValueError, match="estimator must be one of"):
+        protocol.configure("mnist", estimator="volmin", **FAST)

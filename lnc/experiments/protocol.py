@@ -42,7 +42,7 @@ from .._checks import (
     check_transition_matrix,
     describe,
 )
-from ..estimation import estimate_T
+from ..estimation import ESTIMATORS, estimate_T
 from ..losses import CORRECTIONS, LOSS_NAMES, make_loss
 from ..metrics import condition_number, estimation_error
 from ..noise import corrupt_labels
@@ -150,7 +150,49 @@ def _loss(method, T, num_classes):
     return make_loss(method, T)
 
 
-def run_protocol(
+def run_protocol(task, **options):
+    """The paper's protocol for ``task`` under one noise setting, for each seed and method; returns the records.
+
+    ``options`` are those of :func:`configure` (``noise``, ``rate``, ``methods``, ``seeds``, ``protocol``,
+    ``epochs``, ``subset``, ``device``, ``results_dir``, ``progress``, ``noise_kwargs``, ``estimator``), all
+    checked before any training.
+
+    Returns
+    -------
+    list of dict
+        One record per (seed, method): the settings, ``test_accuracy``, ``best_epoch``, ``curves``, ``T`` used by
+        the loss, ``T_true``, ``T_hat`` with its ``estimation_error`` and condition number, the ``estimator``,
+        timing and versions. A correction that cannot use its ``T̂`` (singular for the backward correction, a zero
+        column the labels hold for the forward one) gets ``status = "failed"`` and ``test_accuracy = None``.
+    """
+    return _run(configure(task, **options))
+
+
+@dataclass(frozen=True)
+class ProtocolConfig:
+    """A checked configuration of :func:`run_protocol`, made by :func:`configure` (picklable, for workers).
+
+    ``noise`` is the setting's name (``"custom"`` for a matrix), ``rate`` ``None`` where it does not apply,
+    ``T_true`` the (c, c) matrix the noise is drawn from, ``T[i, j] = P(noisy = j | clean = i)``.
+    """
+
+    task: str
+    noise: str
+    rate: float | None
+    methods: tuple
+    seeds: tuple
+    protocol: str
+    recipe: Recipe
+    epochs: int
+    subset: int | None
+    device: torch.device
+    results_dir: Path | None
+    progress: bool | None
+    T_true: np.ndarray
+    estimator: str = "anchor"
+
+
+def configure(
     task,
     *,
     noise="symmetric",
@@ -164,8 +206,12 @@ def run_protocol(
     results_dir=None,
     progress=None,
     noise_kwargs=None,
+    estimator="anchor",
 ):
-    """The paper's protocol for ``task`` under one noise setting, for each seed and method; returns the records.
+    """Check the arguments of :func:`run_protocol` without training; return a :class:`ProtocolConfig`.
+
+    Loads the task's data set (kept in memory for the run) to check ``subset`` and CIFAR-N labels, and creates
+    ``results_dir`` if needed (:func:`lnc.experiments.results.check_results_dir`).
 
     Parameters
     ----------
@@ -190,8 +236,14 @@ def run_protocol(
     results_dir : path, optional
         Each record is saved there as JSON (:func:`lnc.experiments.results.save_record`); checked to be writable
         before any training.
+    progress : bool, optional
+        tqdm bars over epochs; ``None`` = only when stderr is a terminal.
     noise_kwargs : dict, optional
         Passed to the asymmetric noise (``{"grouping": "superclass"}`` for CIFAR-100).
+    estimator : str, default "anchor"
+        The estimator of ``T̂`` (:data:`lnc.estimation.ESTIMATORS`), on the CE model's posteriors of the
+        training + validation inputs and their noisy labels; the recipe's ``quantile`` is the anchor
+        estimator's option.
 
     Returns
     -------
@@ -205,67 +257,12 @@ def run_protocol(
     TypeError, ValueError
         Every configuration error (unknown task/method/noise, wrong T, epochs <= 0, an unwritable
         ``results_dir``, ...) before any training (see :func:`configure`).
-    """
-    return _run(
-        configure(
-            task,
-            noise=noise,
-            rate=rate,
-            methods=methods,
-            seeds=seeds,
-            protocol=protocol,
-            epochs=epochs,
-            subset=subset,
-            device=device,
-            results_dir=results_dir,
-            progress=progress,
-            noise_kwargs=noise_kwargs,
-        )
-    )
 
-
-@dataclass(frozen=True)
-class ProtocolConfig:
-    """A checked configuration of :func:`run_protocol`, made by :func:`configure` (picklable, for workers).
-
-    ``noise`` is the setting's name (``"custom"`` for a matrix), ``rate`` ``None`` where it does not apply,
-    ``T_true`` the (c, c) matrix the noise is drawn from, ``T[i, j] = P(noisy = j | clean = i)``.
-    """
-
-    task: str
-    noise: str
-    rate: float | None
-    methods: tuple
-    seeds: tuple
-    protocol: str
-    recipe: Recipe
-    epochs: int
-    subset: int | None
-    device: torch.device
-    results_dir: Path | None
-    progress: bool | None
-    T_true: np.ndarray
-
-
-def configure(
-    task,
-    *,
-    noise="symmetric",
-    rate=0.2,
-    methods=DEFAULT_METHODS,
-    seeds=(0,),
-    protocol="paper",
-    epochs=None,
-    subset=None,
-    device="auto",
-    results_dir=None,
-    progress=None,
-    noise_kwargs=None,
-):
-    """Check the arguments of :func:`run_protocol` without training; return a :class:`ProtocolConfig`.
-
-    Loads the task's data set (kept in memory for the run) to check ``subset`` and CIFAR-N labels, and creates
-    ``results_dir`` if needed (:func:`lnc.experiments.results.check_results_dir`).
+    Raises
+    ------
+    TypeError, ValueError
+        Every configuration error (unknown task/method/noise/estimator, wrong T, epochs <= 0, an unwritable
+        ``results_dir``, ...).
     """
     recipe = get_recipe(task, protocol)
     methods = check_sequence(methods, name="methods", item=lambda m, name: check_choice(m, METHODS, name=name))
@@ -273,6 +270,7 @@ def configure(
     epochs = check_int(recipe.epochs if epochs is None else epochs, name="epochs", low=1)
     rate = check_rate(rate)
     noise_kwargs = check_mapping(noise_kwargs, name="noise_kwargs")
+    check_choice(estimator, ESTIMATORS, name="estimator")
     check_progress(progress)
     device = resolve_device(device)
     dataset = _load(task)
@@ -281,21 +279,9 @@ def configure(
     for name in sorted(set(methods) & set(CORRECTIONS)):
         make_loss(name, T_true)  # raises now, not after training (e.g. a singular T for the backward correction)
     rate = rate if noise_name in ("symmetric", "asymmetric") else None
-    return ProtocolConfig(
-        task,
-        noise_name,
-        rate,
-        methods,
-        seeds,
-        protocol,
-        recipe,
-        epochs,
-        subset,
-        device,
-        check_results_dir(results_dir),
-        progress,
-        T_true,
-    )
+    results_dir = check_results_dir(results_dir)
+    return ProtocolConfig(task, noise_name, rate, methods, seeds, protocol, recipe, epochs, subset, device,
+                          results_dir, progress, T_true, estimator)  # fmt: skip
 
 
 def _run(config):
@@ -320,7 +306,7 @@ def _run(config):
             record = dict(settings)
             if (method == "ce" or method in ESTIMATED) and ce is None:
                 model, ce = train(splits, "ce", recipe, **run)
-                T_hat = _estimate(model, splits, recipe, config.device)
+                T_hat = _estimate(model, splits, recipe, config.device, config.estimator)
                 ce.update(estimate_fields(T_hat, T_true))
             if method == "ce":
                 record.update(ce, T=None)
@@ -352,6 +338,7 @@ def _settings(config, seed):
         "subset": config.subset,
         "recipe": json.loads(json.dumps(dataclasses.asdict(config.recipe))),
         "T_true": _listed(config.T_true),
+        "estimator": config.estimator,
     }
 
 
@@ -400,10 +387,13 @@ def _splits(task, dataset, noise, T_true, seed, subset):
     return datasets.noisy_splits(dataset, noisy, seed=seed, subset=subset, T=T_true)
 
 
-def _estimate(model, splits, recipe, device):
-    """``T̂`` from the CE model's posteriors on the training + validation inputs (as the official code)."""
+def _estimate(model, splits, recipe, device, estimator):
+    """``T̂`` from the CE model's posteriors on the training + validation inputs (as the official code) and their
+    noisy labels, with ``estimator`` (the recipe's ``quantile`` is an option of the anchor estimator only)."""
     tensors = prepare(splits, recipe, device)
-    return estimate_T(predict_proba(model, torch.cat([tensors.x_train, tensors.x_val])), quantile=recipe.quantile)
+    probs = predict_proba(model, torch.cat([tensors.x_train, tensors.x_val]))
+    options = {"quantile": recipe.quantile} if estimator == "anchor" else {}
+    return estimate_T(probs, np.concatenate([splits.y_train, splits.y_val]), method=estimator, **options)
 
 
 def estimate_fields(T_hat, T_true=None):
@@ -519,7 +509,8 @@ def stored_records(config):
     if config.results_dir is None or len(config.seeds) != 1:
         return None
     expected = _settings(config, config.seeds[0])
-    identity = ("task", "noise", "rate", "seed", "protocol", "subset", "recipe", "T_true")
+    identity = ("task", "noise", "rate", "seed", "protocol", "subset", "recipe", "T_true", "estimator")
+    defaults = {"estimator": "anchor"}  # records written before the field existed
     records = []
     for method in config.methods:
         path = config.results_dir / record_name({**expected, "method": method})
@@ -527,7 +518,7 @@ def stored_records(config):
             return None
         record = json.loads(path.read_text())
         if (
-            any(record.get(key) != expected[key] for key in identity)
+            any(record.get(key, defaults.get(key)) != expected[key] for key in identity)
             or "status" not in record
             or record.get("epochs", config.epochs) != config.epochs
         ):

@@ -275,7 +275,7 @@ def run_web_protocol(
     )
     model, ce = _train_stream("ce", None, **train)
     inputs = (x.to(device) for x, _ in _loader(parts["train_eval"], False, recipe, loader_workers, device))
-    T_hat = estimate_T(posteriors(model, inputs), quantile=recipe.quantile)
+    T_hat = estimate_T(posteriors(model, inputs), parts["train_eval"].labels, quantile=recipe.quantile)
     estimate = estimate_fields(T_hat)
     noisy_labels = np.concatenate([parts["train"].labels, parts["val"].labels])
     records = []
