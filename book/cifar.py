@@ -13,7 +13,7 @@
 #     name: python3
 # ---
 
-# %% [markdown]
+# %% [markdown] papermill={"duration": 0.001959, "end_time": "2026-11-30T16:25:49.245784+00:00", "exception": false, "start_time": "2026-11-30T16:25:49.243825+00:00", "status": "completed"}
 # (ch-cifar)=
 # # CIFAR-10 and CIFAR-100: ResNets under synthetic noise
 #
@@ -47,7 +47,7 @@
 # | `device`, `workers` | `"auto"`, worker processes | `"auto"`, `2` |
 # | `results_dir` | where the JSON records go | `"results/cifar10"` |
 
-# %% tags=["parameters"]
+# %% papermill={"duration": 0.008871, "end_time": "2026-11-30T16:25:49.256505+00:00", "exception": false, "start_time": "2026-11-30T16:25:49.247634+00:00", "status": "completed"} tags=["parameters"]
 dataset = "cifar10"
 noise = ["symmetric", "asymmetric"]
 rates = [0.4]
@@ -61,7 +61,7 @@ device = "auto"
 workers = 2
 results_dir = "results/cifar10"
 
-# %%
+# %% papermill={"duration": 2.466298, "end_time": "2026-11-30T16:25:51.724092+00:00", "exception": false, "start_time": "2026-11-30T16:25:49.257794+00:00", "status": "completed"}
 import matplotlib.pyplot as plt
 import numpy as np
 
@@ -76,31 +76,31 @@ check_grid(dataset, settings, seeds=seeds, methods=methods, protocol=protocol, e
            device=device, results_dir=results_dir)  # every parameter, before any training
 print(describe_run(dataset, protocol, epochs=epochs, subset=subset, seeds=seeds, device=device, workers=workers))
 
-# %% [markdown]
+# %% [markdown] papermill={"duration": 0.001812, "end_time": "2026-11-30T16:25:51.728514+00:00", "exception": false, "start_time": "2026-11-30T16:25:51.726702+00:00", "status": "completed"}
 # ## Test accuracy
 #
 # Clean test accuracy (%), mean ± standard deviation over the seeds (one seed in the stored run: no ±).
 
-# %%
+# %% papermill={"duration": 0.010884, "end_time": "2026-11-30T16:25:51.740977+00:00", "exception": false, "start_time": "2026-11-30T16:25:51.730093+00:00", "status": "completed"}
 records = run_grid(dataset, settings, seeds=seeds, workers=workers, methods=methods, protocol=protocol,
                    epochs=epochs, subset=subset, device=device, results_dir=results_dir,
                    noise_kwargs={"grouping": grouping} if dataset == "cifar100" else None)
 print(accuracy_table(records, methods=methods))
 
-# %% [markdown]
+# %% [markdown] papermill={"duration": 0.001261, "end_time": "2026-11-30T16:25:51.744213+00:00", "exception": false, "start_time": "2026-11-30T16:25:51.742952+00:00", "status": "completed"}
 # ## The estimated $\hat T$
 #
 # Relative $L_1$ error of $\hat T$ against the true $T$, its condition number, the selected CE epoch; then
 # $T$, $\hat T$ and $\hat T - T$ of the last setting.
 
-# %%
+# %% papermill={"duration": 0.306933, "end_time": "2026-11-30T16:25:52.052384+00:00", "exception": false, "start_time": "2026-11-30T16:25:51.745451+00:00", "status": "completed"}
 print(estimation_table(records))
 last = next(r for r in reversed(records) if r["method"] == "ce")
 fig, axes = plt.subplots(1, 3, figsize=(13, 3.9))
 show_estimate(fig, axes, np.array(last["T_true"]), np.array(last["T_hat"]), f"{last['noise']} {last['rate']:g}")
 plt.show()
 
-# %% [markdown]
+# %% [markdown] papermill={"duration": 0.001689, "end_time": "2026-11-30T16:25:52.056236+00:00", "exception": false, "start_time": "2026-11-30T16:25:52.054547+00:00", "status": "completed"}
 # ## What the stored run shows
 #
 # Numbers from the stored run above (ResNet-8, 15 epochs, 9,000 training images, one seed, CPU; 10
@@ -117,7 +117,7 @@ plt.show()
 #   the paper's warning about the backward correction, and, on CIFAR-100, about $\hat T$; here a small network
 #   trained briefly produces the same failure on CIFAR-10.
 
-# %% [markdown]
+# %% [markdown] papermill={"duration": 0.001783, "end_time": "2026-11-30T16:25:52.067333+00:00", "exception": false, "start_time": "2026-11-30T16:25:52.065550+00:00", "status": "completed"}
 # (cifar100-grouping)=
 # ## CIFAR-100: which classes are flipped into which
 #
@@ -128,7 +128,7 @@ plt.show()
 # models differ; `lnc` implements both, with the official one as the default. How many of the 100 flips of the
 # official grouping stay inside a superclass?
 
-# %%
+# %% papermill={"duration": 0.155128, "end_time": "2026-11-30T16:25:52.223995+00:00", "exception": false, "start_time": "2026-11-30T16:25:52.068867+00:00", "status": "completed"}
 rate = 0.4
 blocks, superclass = (cifar100_asymmetric_T(rate, grouping=g) for g in ("blocks", "superclass"))
 flips = [(i, j) for i in range(100) for j in range(100) if i != j and blocks[i, j] > 0]
@@ -141,7 +141,7 @@ for ax, M, name in [(axes[0], blocks, "blocks (official code)"), (axes[1], super
     ax.set(xlabel="noisy label (sorted by superclass)", ylabel="clean label (sorted by superclass)")
 plt.show()
 
-# %% [markdown]
+# %% [markdown] papermill={"duration": 0.001862, "end_time": "2026-11-30T16:25:52.228255+00:00", "exception": false, "start_time": "2026-11-30T16:25:52.226393+00:00", "status": "completed"}
 # ```{exercise}
 # :label: ex-cifar-cat-dog
 #

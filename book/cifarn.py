@@ -13,7 +13,7 @@
 #     name: python3
 # ---
 
-# %% [markdown]
+# %% [markdown] papermill={"duration": 0.002138, "end_time": "2026-11-30T16:25:54.595872+00:00", "exception": false, "start_time": "2026-11-30T16:25:54.593734+00:00", "status": "completed"}
 # (ch-cifarn)=
 # # CIFAR-10N and CIFAR-100N: real human noise, and the estimator against the true T
 #
@@ -46,7 +46,7 @@
 # | `device`, `workers` | `"auto"`, worker processes (one per label set) | `"auto"`, `3` |
 # | `results_dir` | where the JSON records go | `"results/cifarn"` |
 
-# %% tags=["parameters"]
+# %% papermill={"duration": 0.011246, "end_time": "2026-11-30T16:25:54.608933+00:00", "exception": false, "start_time": "2026-11-30T16:25:54.597687+00:00", "status": "completed"} tags=["parameters"]
 dataset = "cifar10n"
 noise = ["aggre", "random1", "worst"]
 methods = ["ce", "backward", "forward", "backward_est", "forward_est"]
@@ -58,11 +58,12 @@ device = "auto"
 workers = 3
 results_dir = "results/cifarn"
 
-# %%
+# %% papermill={"duration": 1.848314, "end_time": "2026-11-30T16:25:56.459227+00:00", "exception": false, "start_time": "2026-11-30T16:25:54.610913+00:00", "status": "completed"}
 import matplotlib.pyplot as plt
 import numpy as np
 
 from lnc import condition_number, empirical_T, estimation_error
+from lnc.estimation import anchor_columns
 from lnc.experiments.datasets import (CIFARN_LABEL_SETS, cifarn_T, load_cifar10, load_cifar100,
                                       load_cifarn_labels, noisy_splits)
 from lnc.book.plots import show_estimate, show_T
@@ -73,38 +74,38 @@ check_grid(dataset, noise_settings(noise, []), seeds=seeds, methods=methods, pro
            subset=subset, device=device, results_dir=results_dir)  # every parameter, before any training
 print(describe_run(dataset, protocol, epochs=epochs, subset=subset, seeds=seeds, device=device, workers=workers))
 
-# %% [markdown]
+# %% [markdown] papermill={"duration": 0.001418, "end_time": "2026-11-30T16:25:56.462815+00:00", "exception": false, "start_time": "2026-11-30T16:25:56.461397+00:00", "status": "completed"}
 # ## The human transition matrices
 #
 # Every label set, from its labels alone (all 50,000 training images): the fraction of wrong labels, the
 # smallest diagonal entry of $T$, the largest off-diagonal one, whether every column of $T$ has its maximum on
 # the diagonal (the estimator's assumption $T_{ii} > T_{ki}$, {ref}`ch-estimation`), and $\operatorname{cond}(T)$.
 
-# %%
+# %% papermill={"duration": 0.505372, "end_time": "2026-11-30T16:25:56.969560+00:00", "exception": false, "start_time": "2026-11-30T16:25:56.464188+00:00", "status": "completed"}
 print(f"{'label set':18s}{'noisy':>7s}{'min T_ii':>10s}{'max T_ij':>10s}  anchors ok  cond(T)")
 for name in CIFARN_LABEL_SETS:
     clean, noisy = load_cifarn_labels(name)
     T = cifarn_T(name)
     off = T - np.diag(np.diag(T))
     print(f"{name:18s}{np.mean(clean != noisy):7.1%}{T.diagonal().min():10.3f}{off.max():10.3f}"
-          f"  {str(bool((T.argmax(axis=0) == np.arange(len(T))).all())):10s}{condition_number(T):9.2f}")
+          f"  {str(bool(anchor_columns(T).all())):10s}{condition_number(T):9.2f}")
 fig, axes = plt.subplots(1, 4, figsize=(17, 3.9))
 for ax, name in zip(axes, ["aggre", "random1", "worst", "cifar100n"]):
     fig.colorbar(show_T(ax, cifarn_T(name), f"true human $T$: {name}", vmax=0.5 if name == "cifar100n" else 1.0), ax=ax)
 plt.show()
 
-# %% [markdown]
+# %% [markdown] papermill={"duration": 0.002792, "end_time": "2026-11-30T16:25:56.975660+00:00", "exception": false, "start_time": "2026-11-30T16:25:56.972868+00:00", "status": "completed"}
 # ## Test accuracy
 #
 # Clean test accuracy (%), mean ± standard deviation over the seeds (one seed in the stored run: no ±).
 # "backward" / "forward" use the true human $T$, "backward_est" / "forward_est" the $\hat T$ of the CE run.
 
-# %%
+# %% papermill={"duration": 0.026695, "end_time": "2026-11-30T16:25:57.004533+00:00", "exception": false, "start_time": "2026-11-30T16:25:56.977838+00:00", "status": "completed"}
 records = run_grid(dataset, noise_settings(noise, []), seeds=seeds, workers=workers, methods=methods,
                    protocol=protocol, epochs=epochs, subset=subset, device=device, results_dir=results_dir)
 print(accuracy_table(records, methods=methods))
 
-# %% [markdown]
+# %% [markdown] papermill={"duration": 0.002631, "end_time": "2026-11-30T16:25:57.010642+00:00", "exception": false, "start_time": "2026-11-30T16:25:57.008011+00:00", "status": "completed"}
 # ## $\hat T$ against the true human $T$
 #
 # Per label set: the relative $L_1$ error $\sum_{ij} |\hat T_{ij} - T_{ij}| / \sum_{ij} T_{ij}$, the condition
@@ -113,7 +114,7 @@ print(accuracy_table(records, methods=methods))
 # and human labels, which the estimator never sees) against $T$ of all 50,000; and the $L_1$ error of each row
 # (clean class) of $\hat T$.
 
-# %%
+# %% papermill={"duration": 0.622556, "end_time": "2026-11-30T16:25:57.636300+00:00", "exception": false, "start_time": "2026-11-30T16:25:57.013744+00:00", "status": "completed"}
 print(estimation_table(records))
 ce_runs = [r for r in records if r["method"] == "ce"]
 shown = [r for r in ce_runs if r["seed"] == ce_runs[0]["seed"]]
@@ -127,17 +128,17 @@ for run in shown:
     print(f"{run['noise']:10s}{estimation_error(T_hat, T):12.3f}{estimation_error(own, T):20.3f}   "
           + " ".join(f"{e:.2f}" for e in rows))
 
-# %% [markdown]
+# %% [markdown] papermill={"duration": 0.002103, "end_time": "2026-11-30T16:25:57.641088+00:00", "exception": false, "start_time": "2026-11-30T16:25:57.638985+00:00", "status": "completed"}
 # $T$, $\hat T$ and $\hat T - T$ for each label set (first seed).
 
-# %%
+# %% papermill={"duration": 1.136505, "end_time": "2026-11-30T16:25:58.779607+00:00", "exception": false, "start_time": "2026-11-30T16:25:57.643102+00:00", "status": "completed"}
 fig, axes = plt.subplots(len(shown), 3, figsize=(13, 3.9 * len(shown)), squeeze=False)
 for row, run in zip(axes, shown):
     show_estimate(fig, row, np.array(run["T_true"]), np.array(run["T_hat"]), run["noise"])
 plt.tight_layout()
 plt.show()
 
-# %% [markdown]
+# %% [markdown] papermill={"duration": 0.003128, "end_time": "2026-11-30T16:25:58.786613+00:00", "exception": false, "start_time": "2026-11-30T16:25:58.783485+00:00", "status": "completed"}
 # ## What the stored run shows
 #
 # Numbers from the stored run above (ResNet-8, 15 epochs, 9,000 training images, one seed, CPU; 15
@@ -165,7 +166,7 @@ plt.show()
 #   +2.1) are larger than ours with the true $T$ at random1 and worst. A 15-epoch ResNet-8 is not the regime
 #   the benchmark measures; `protocol="paper"` is.
 
-# %% [markdown]
+# %% [markdown] papermill={"duration": 0.003395, "end_time": "2026-11-30T16:25:58.793141+00:00", "exception": false, "start_time": "2026-11-30T16:25:58.789746+00:00", "status": "completed"}
 # ## CIFAR-100N
 #
 # The human $T$ of CIFAR-100N is in the first table above: 40.2% wrong labels, a smallest diagonal entry of
@@ -176,7 +177,7 @@ plt.show()
 # `papermill book/cifarn.ipynb out.ipynb -p dataset cifar100n -y "noise: [cifar100n]"` (reduced, CPU) or with
 # `-p protocol paper -p subset None` (the benchmark's protocol, GPU).
 
-# %% [markdown]
+# %% [markdown] papermill={"duration": 0.003173, "end_time": "2026-11-30T16:25:58.800014+00:00", "exception": false, "start_time": "2026-11-30T16:25:58.796841+00:00", "status": "completed"}
 # ```{exercise}
 # :label: ex-cifarn-confusions
 #

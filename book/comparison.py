@@ -30,7 +30,8 @@ from pathlib import Path
 
 import lnc
 from lnc.experiments import published
-from lnc.experiments.results import comparison_table, load_records, run_summary, summarize
+from lnc.experiments.results import (comparison_table, correction_table, gain_table, load_records,
+                                     run_summary)
 
 root = Path(results_root) if results_root else Path(lnc.__file__).resolve().parents[1] / "results"
 records = {name: load_records(root / name) for name in ("mnist", "imdb", "cifar10", "cifarn")}
@@ -56,14 +57,8 @@ for name, runs in records.items():
 
 # %%
 columns = ["ce", "forward", "forward_est", "backward", "backward_est"]
-print(f"{'task':10s}{'setting':16s}" + "".join(f"{m:>13s}" for m in columns) + f"{'fwd gap':>9s}{'bwd_est std':>12s}")
-for runs in records.values():
-    for task in dict.fromkeys(r["task"] for r in runs if r["task"] != "cifar10n"):
-        stats = summarize([r for r in runs if r["task"] == task])
-        for key in dict.fromkeys(s for m, s in stats if m == "ce"):
-            cell = {m: stats.get((m, key), (float("nan"),) * 3) for m in columns}
-            print(f"{task:10s}{key:16s}" + "".join(f"{cell[m][0]:13.1f}" for m in columns)
-                  + f"{cell['forward_est'][0] - cell['forward'][0]:9.1f}{cell['backward_est'][1]:12.1f}")
+synthetic = [r for name in ("mnist", "imdb", "cifar10") for r in records[name]]
+print(correction_table(synthetic, methods=columns))
 
 # %% [markdown]
 # What the table says about the three claims (every number has the protocol of its chapter, printed above):
@@ -99,13 +94,7 @@ print(comparison_table(records["cifarn"], published.CIFARN, methods=columns, set
 # of forward correction (true $T$ and $\hat T$) over CE, ours beside the benchmark's.
 
 # %%
-ours = summarize(records["cifarn"])
-print(f"{'label set':10s}{'ours: fwd(T) - CE':>19s}{'ours: fwd(T_hat) - CE':>23s}{'published: Forward-T - CE':>27s}")
-for key in label_sets:
-    gains = [ours[m, key][0] - ours["ce", key][0] if (m, key) in ours and ("ce", key) in ours else float("nan")
-             for m in ("forward", "forward_est")]
-    paper = published.CIFARN["forward"][key][0] - published.CIFARN["ce"][key][0]
-    print(f"{key:10s}{gains[0]:19.1f}{gains[1]:23.1f}{paper:27.2f}")
+print(gain_table(records["cifarn"], published.CIFARN, label_sets, digits=2))
 
 # %% [markdown]
 # Every gap, honestly:

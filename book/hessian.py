@@ -38,7 +38,7 @@ import numpy as np
 import torch
 
 import lnc
-from lnc.book.curvature import full_hessian, layer_hessian, logit_hessian
+from lnc.book.curvature import block_gaps, full_hessian, layer_hessian, logit_hessian
 from lnc.experiments.models import mlp, small_convnet
 
 torch.set_default_dtype(torch.float64)
@@ -147,9 +147,7 @@ for net_name, (net, inputs) in nets.items():
     reference = layer_hessian(net, losses["ce(clean)"][0], inputs, losses["ce(clean)"][1])
     for loss_name in ("ce(noisy)", "backward(noisy)", "forward(noisy)"):
         other = layer_hessian(net, losses[loss_name][0], inputs, losses[loss_name][1])
-        gaps = {key: (other[key] - reference[key]).abs().max().item() for key in reference}
-        differences[net_name, loss_name] = (max(g for (a, b), g in gaps.items() if a == b),
-                                            max(g for (a, b), g in gaps.items() if a != b))
+        differences[net_name, loss_name] = block_gaps(other, reference)
 print(f"{'network':22s} {'loss vs ce(clean)':18s} {'diagonal blocks':>16s} {'cross blocks':>13s}")
 for (net_name, loss_name), (diagonal, cross) in differences.items():
     shown = f"{diagonal:.1e}" if diagonal >= 1e-10 else "< 1e-10"

@@ -13,7 +13,7 @@
 #     name: python3
 # ---
 
-# %% [markdown]
+# %% [markdown] papermill={"duration": 0.001912, "end_time": "2026-11-30T16:25:44.176559+00:00", "exception": false, "start_time": "2026-11-30T16:25:44.174647+00:00", "status": "completed"}
 # (ch-imdb)=
 # # IMDB: the embedding network under synthetic noise
 #
@@ -47,7 +47,7 @@
 # | `device`, `workers` | `"auto"`, worker processes | `"auto"`, `2` |
 # | `results_dir` | where the JSON records go | `"results/imdb"` |
 
-# %% tags=["parameters"]
+# %% papermill={"duration": 0.009942, "end_time": "2026-11-30T16:25:44.188072+00:00", "exception": false, "start_time": "2026-11-30T16:25:44.178130+00:00", "status": "completed"} tags=["parameters"]
 dataset = "imdb"
 noise = ["none", "symmetric", "asymmetric"]
 rates = [0.2, 0.6]
@@ -64,66 +64,60 @@ lstm_methods = ["ce", "forward", "forward_est"]
 lstm_subset = 5000
 lstm_epochs = None
 
-# %%
-import torch
+# %% papermill={"duration": 2.262003, "end_time": "2026-11-30T16:25:46.451481+00:00", "exception": false, "start_time": "2026-11-30T16:25:44.189478+00:00", "status": "completed"}
 
+from lnc.experiments.protocol import check_grid, describe_run, noise_settings, run_grid
 from lnc.experiments.results import accuracy_table, estimation_table
-from lnc.experiments.loop import resolve_device
-from lnc.experiments.protocol import check_grid, noise_settings, run_grid
-from lnc.experiments.recipes import get_recipe
 
-recipe = get_recipe(dataset, protocol)
 settings = noise_settings(noise, rates)
 check_grid(dataset, settings, seeds=seeds, methods=methods, protocol=protocol, epochs=epochs, subset=subset,
            device=device, results_dir=results_dir)  # every parameter of both grids, before any training
 if lstm_settings:
     check_grid("imdb_lstm", lstm_settings, seeds=seeds[:1], methods=lstm_methods, protocol=protocol,
                epochs=lstm_epochs, subset=lstm_subset, device=device, results_dir=results_dir)
-print(f"{dataset}, protocol {protocol!r}: {recipe.model} {recipe.model_kwargs}, {epochs or recipe.epochs} epochs, "
-      f"{recipe.optimizer} lr {recipe.lr}, batch {recipe.batch_size}, subset {subset}, seeds {seeds}, "
-      f"device {resolve_device(device)}, torch {torch.__version__}, {workers} worker(s)")
+print(describe_run(dataset, protocol, epochs=epochs, subset=subset, seeds=seeds, device=device,
+                   workers=workers))
 
-# %% [markdown]
+# %% [markdown] papermill={"duration": 0.001259, "end_time": "2026-11-30T16:25:46.455602+00:00", "exception": false, "start_time": "2026-11-30T16:25:46.454343+00:00", "status": "completed"}
 # ## Test accuracy
 #
 # Clean test accuracy (%), mean ± standard deviation over the seeds.
 
-# %%
+# %% papermill={"duration": 0.191657, "end_time": "2026-11-30T16:25:46.648549+00:00", "exception": false, "start_time": "2026-11-30T16:25:46.456892+00:00", "status": "completed"}
 records = run_grid(dataset, settings, seeds=seeds, workers=workers, methods=methods, protocol=protocol,
                    epochs=epochs, subset=subset, device=device, results_dir=results_dir)
 print(accuracy_table(records, methods=methods))
 
-# %% [markdown]
+# %% [markdown] papermill={"duration": 0.001201, "end_time": "2026-11-30T16:25:46.651564+00:00", "exception": false, "start_time": "2026-11-30T16:25:46.650363+00:00", "status": "completed"}
 # ## The estimated $\hat T$
 #
 # Relative $L_1$ error of $\hat T$ against the true $T$, condition number of $\hat T$ and the selected CE epoch.
 
-# %%
+# %% papermill={"duration": 0.00855, "end_time": "2026-11-30T16:25:46.661325+00:00", "exception": false, "start_time": "2026-11-30T16:25:46.652775+00:00", "status": "completed"}
 print(estimation_table(records))
 for key in dict.fromkeys((r["noise"], r["rate"]) for r in records if r["method"] == "ce"):
     run = next(r for r in records if r["method"] == "ce" and (r["noise"], r["rate"]) == key)
     print(key[0], key[1] or "", "T =", run["T_true"], " T_hat (seed", run["seed"], ") =",
           [[round(v, 3) for v in row] for row in run["T_hat"]])
 
-# %% [markdown]
+# %% [markdown] papermill={"duration": 0.001414, "end_time": "2026-11-30T16:25:46.671913+00:00", "exception": false, "start_time": "2026-11-30T16:25:46.670499+00:00", "status": "completed"}
 # ## The LSTM, reduced
 #
 # The same two-stage protocol with the paper's LSTM architecture (embedding → LSTM → dense → softmax) at the
 # reduced size of `protocol="cpu"`, on a seeded subset of the training reviews (10% of it is the noisy
 # validation split), first seed only. The test set is the whole clean IMDB test split.
 
-# %%
+# %% papermill={"duration": 0.18234, "end_time": "2026-11-30T16:25:46.855663+00:00", "exception": false, "start_time": "2026-11-30T16:25:46.673323+00:00", "status": "completed"}
 if lstm_settings:
-    lstm = get_recipe("imdb_lstm", protocol)
-    print(f"imdb_lstm, protocol {protocol!r}: {lstm.model_kwargs}, {lstm_epochs or lstm.epochs} epochs, "
-          f"{lstm.optimizer} lr {lstm.lr}, subset {lstm_subset}, seed {seeds[0]}")
+    print(describe_run("imdb_lstm", protocol, epochs=lstm_epochs, subset=lstm_subset, seeds=seeds[:1],
+                       device=device, workers=workers))
     lstm_records = run_grid("imdb_lstm", lstm_settings, seeds=seeds[:1], workers=workers, methods=lstm_methods,
                             protocol=protocol, epochs=lstm_epochs, subset=lstm_subset, device=device,
                             results_dir=results_dir)
     print(accuracy_table(lstm_records, methods=lstm_methods))
     print(estimation_table(lstm_records))
 
-# %% [markdown]
+# %% [markdown] papermill={"duration": 0.001386, "end_time": "2026-11-30T16:25:46.859044+00:00", "exception": false, "start_time": "2026-11-30T16:25:46.857658+00:00", "status": "completed"}
 # ## What the stored run shows
 #
 # Numbers from the stored run above (dense net, the paper's protocol: 50 epochs, 22,500 / 2,500 split,
@@ -153,7 +147,7 @@ if lstm_settings:
 # - Early stopping on the noisy validation loss matters: CE keeps epoch 50 without noise but epochs 35 to 47 at
 #   $N = 0.2$, 11 to 12 at asymmetric 0.6 and 2 to 3 at symmetric 0.6, before it fits the flipped labels.
 
-# %% [markdown]
+# %% [markdown] papermill={"duration": 0.001259, "end_time": "2026-11-30T16:25:46.861650+00:00", "exception": false, "start_time": "2026-11-30T16:25:46.860391+00:00", "status": "completed"}
 # ```{exercise}
 # :label: ex-imdb-binary-backward
 #

@@ -13,7 +13,7 @@
 #     name: python3
 # ---
 
-# %% [markdown]
+# %% [markdown] papermill={"duration": 0.002677, "end_time": "2026-11-30T16:25:40.028993+00:00", "exception": false, "start_time": "2026-11-30T16:25:40.026316+00:00", "status": "completed"}
 # (ch-mnist)=
 # # MNIST: every method under synthetic noise
 #
@@ -42,7 +42,7 @@
 # | `device`, `workers` | `"auto"` (CUDA if available), worker processes | `"auto"`, `2` |
 # | `results_dir` | where the JSON records go | `"results/mnist"` |
 
-# %% tags=["parameters"]
+# %% papermill={"duration": 0.010368, "end_time": "2026-11-30T16:25:40.041667+00:00", "exception": false, "start_time": "2026-11-30T16:25:40.031299+00:00", "status": "completed"} tags=["parameters"]
 dataset = "mnist"
 noise = ["none", "symmetric", "asymmetric"]
 rates = [0.2, 0.6]
@@ -58,56 +58,45 @@ device = "auto"
 workers = 2
 results_dir = "results/mnist"
 
-# %%
+# %% papermill={"duration": 1.639283, "end_time": "2026-11-30T16:25:41.682901+00:00", "exception": false, "start_time": "2026-11-30T16:25:40.043618+00:00", "status": "completed"}
 import matplotlib.pyplot as plt
-import numpy as np
-import torch
 
-from lnc.experiments.results import accuracy_table, setting, summarize
-from lnc.experiments.loop import resolve_device
-from lnc.experiments.protocol import check_grid, noise_settings, run_grid
-from lnc.experiments.recipes import get_recipe
+from lnc.experiments.protocol import check_grid, describe_run, noise_settings, run_grid
+from lnc.experiments.results import accuracy_table, estimation_table, summarize
 
-recipe = get_recipe(dataset, protocol)
 settings = noise_settings(noise, rates)
 grid = dict(protocol=protocol, epochs=epochs, subset=subset, device=device, results_dir=results_dir)
 check_grid(dataset, settings, seeds=seeds, methods=methods, **grid)  # every parameter, before any training
 if curve_rates:
     check_grid(dataset, noise_settings(["asymmetric"], curve_rates), seeds=curve_seeds, methods=["ce"], **grid)
-print(f"{dataset}, protocol {protocol!r}: {recipe.model}, {epochs or recipe.epochs} epochs, "
-      f"{recipe.optimizer} lr {recipe.lr}, batch {recipe.batch_size}, subset {subset}, seeds {seeds}, "
-      f"device {resolve_device(device)}, torch {torch.__version__}, {workers} worker(s)")
+print(describe_run(dataset, protocol, epochs=epochs, subset=subset, seeds=seeds, device=device,
+                   workers=workers))
 print("settings:", ", ".join(f"{n} {r:g}" if n != "none" else n for n, r in settings))
 
-# %% [markdown]
+# %% [markdown] papermill={"duration": 0.003675, "end_time": "2026-11-30T16:25:41.688422+00:00", "exception": false, "start_time": "2026-11-30T16:25:41.684747+00:00", "status": "completed"}
 # ## The grid: methods × noise settings
 #
 # Test accuracy (%) on the clean test set, mean ± standard deviation over the seeds.
 
-# %%
+# %% papermill={"duration": 0.036317, "end_time": "2026-11-30T16:25:41.726103+00:00", "exception": false, "start_time": "2026-11-30T16:25:41.689786+00:00", "status": "completed"}
 records = run_grid(dataset, settings, seeds=seeds, workers=workers, methods=methods, protocol=protocol,
                    epochs=epochs, subset=subset, device=device, results_dir=results_dir)
 print(accuracy_table(records, methods=methods))
 
-# %% [markdown]
+# %% [markdown] papermill={"duration": 0.001318, "end_time": "2026-11-30T16:25:41.729932+00:00", "exception": false, "start_time": "2026-11-30T16:25:41.728614+00:00", "status": "completed"}
 # How good was $\hat T$? Relative $L_1$ error $\sum|\hat T - T| / \sum |T|$ against the true $T$ and the condition
 # number of $\hat T$, mean over the seeds. A large condition number is what makes the backward correction unstable.
 
-# %%
-ce_runs = [r for r in records if r["method"] == "ce"]
-for key in dict.fromkeys(setting(r) for r in ce_runs):
-    runs = [r for r in ce_runs if setting(r) == key]
-    print(f"{key:15s} error {np.mean([r['estimation_error'] for r in runs]):.3f}   "
-          f"cond(T_hat) {np.mean([r['cond_T_hat'] for r in runs]):7.2f}   "
-          f"best CE epoch {[r['best_epoch'] for r in runs]}")
+# %% papermill={"duration": 0.008254, "end_time": "2026-11-30T16:25:41.739522+00:00", "exception": false, "start_time": "2026-11-30T16:25:41.731268+00:00", "status": "completed"}
+print(estimation_table(records))
 
-# %% [markdown]
+# %% [markdown] papermill={"duration": 0.001241, "end_time": "2026-11-30T16:25:41.742312+00:00", "exception": false, "start_time": "2026-11-30T16:25:41.741071+00:00", "status": "completed"}
 # ## Accuracy against the noise rate (the paper's Fig. 1, asymmetric noise)
 #
 # Solid lines: the corrections with the true $T$; dotted: with $\hat T$. The rates already in the grid are
 # reused; $N = 0$ is the noise-free setting.
 
-# %%
+# %% papermill={"duration": 0.12647, "end_time": "2026-11-30T16:25:41.870130+00:00", "exception": false, "start_time": "2026-11-30T16:25:41.743660+00:00", "status": "completed"}
 curve_methods = ["ce", "backward", "forward", "backward_est", "forward_est"]
 have = {(r["noise"], r["rate"], r["seed"]) for r in records if r["method"] in curve_methods}
 todo = [("asymmetric", r) for r in curve_rates if any(("asymmetric", r, s) not in have for s in curve_seeds)]
@@ -128,7 +117,7 @@ ax.set(xlabel="asymmetric noise rate N", ylabel="test accuracy (%)", title=f"{da
 ax.legend()
 plt.show()
 
-# %% [markdown]
+# %% [markdown] papermill={"duration": 0.001465, "end_time": "2026-11-30T16:25:41.873653+00:00", "exception": false, "start_time": "2026-11-30T16:25:41.872188+00:00", "status": "completed"}
 # ## What the stored run shows
 #
 # Numbers from the stored run above (MNIST, fully connected net, 40 epochs, 54,000 / 6,000 split, 3 seeds,
@@ -156,7 +145,7 @@ plt.show()
 # The figure reuses the grid's asymmetric rates for seed 0, so it also shows $N = 0.6$ (one seed; the
 # accuracies at $N = 0.2$ and $0.6$ match the grid's seed-0 runs).
 
-# %% [markdown]
+# %% [markdown] papermill={"duration": 0.001429, "end_time": "2026-11-30T16:25:41.876563+00:00", "exception": false, "start_time": "2026-11-30T16:25:41.875134+00:00", "status": "completed"}
 # ```{exercise}
 # :label: ex-mnist-estimator-limit
 #

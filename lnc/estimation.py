@@ -10,7 +10,7 @@ import warnings
 
 import numpy as np
 
-from ._checks import check_choice, check_labels, check_probabilities
+from ._checks import check_choice, check_labels, check_probabilities, check_transition_matrix
 
 
 def estimate_T(noisy_probs, noisy_labels=None, *, method="anchor", **options):
@@ -98,6 +98,16 @@ def anchor(noisy_probs, noisy_labels=None, *, quantile=0.97):
         anchors = _argmax_where_the_rule_fails(probs, quantile, *_quantile_anchors(probs, quantile))
     T_hat = probs[anchors]
     return T_hat / T_hat.sum(axis=1, keepdims=True)
+
+
+def anchor_columns(T):
+    """Whether each column ``i`` of ``T`` has its maximum on the diagonal, ``T[i, i] > T[k, i]`` for ``k != i``:
+    (c,) bool. Where it holds, the argmax of the noisy posterior of class ``i`` is an anchor of clean class ``i``
+    (book chapter ``ch-estimation``); where it fails, the anchor estimator reads row ``i`` off another class.
+    ``T[i, j] = P(noisy = j | clean = i)``."""
+    T = check_transition_matrix(T)
+    off = np.where(np.eye(len(T), dtype=bool), -np.inf, T)
+    return np.diag(T) > off.max(axis=0)
 
 
 ESTIMATORS = {"anchor": anchor}

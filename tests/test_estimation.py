@@ -187,3 +187,10 @@ def test_a_new_estimator_is_one_registry_entry(rng, monkeypatch):
     T_hat = lnc.estimate_T(probs, np.arange(len(probs)) % 3, method="label_counts", smoothing=0.0)
     np.testing.assert_allclose(T_hat, np.full((3, 3), 1 / 3))
     assert seen == {"probs": np.float64, "labels": np.int64, "smoothing": 0.0}
+
+
+def test_anchor_columns_say_where_a_column_maximum_is_off_the_diagonal():
+    assert estimation.anchor_columns(np.eye(3)).all()
+    T = np.array([[0.3, 0.6, 0.1], [0.1, 0.5, 0.4], [0.2, 0.2, 0.6]])  # column 1: 0.6 in row 0 beats 0.5
+    np.testing.assert_array_equal(estimation.anchor_columns(T), [True, False, True])
+    np.testing.assert_array_equal(estimation.anchor_columns(lnc.symmetric_T(4, 0.8)), [False] * 4)

@@ -18,7 +18,7 @@ def test_show_estimate_draws_t_t_hat_and_their_difference():
     for image, expected in zip(drawn, (T, T_hat, T_hat - T)):
         np.testing.assert_array_equal(image.get_array(), expected)
     assert drawn[2].get_clim() == (-0.5, 0.5) and drawn[0].get_clim() == (0.0, 1.0)
-    assert [ax.texts[0].get_text() for ax in axes] == [
+    assert [ax.get_title() for ax in axes] == [
         "true $T$: symmetric 0.3",
         r"$\hat T$: symmetric 0.3",
         r"$\hat T - T$: symmetric 0.3",

@@ -3,6 +3,7 @@
 import math
 import os
 import re
+import statistics
 from pathlib import Path
 
 import pytest
@@ -352,3 +353,40 @@ def test_run_summary_refuses_no_records():
     """Past bug: no records gave an empty summary."""
     with pytest.raises(ValueError, match="records must be a non-empty sequence"):
         results.run_summary([])
+
+
+def test_correction_table_gives_means_the_forward_gap_and_the_backward_est_spread():
+    records = [_record("ce", "aggre", None, 0.60, seed=s) for s in (0, 1)]
+    records += [_record("forward", "aggre", None, a, seed=s) for s, a in ((0, 0.70), (1, 0.72))]
+    records += [_record("forward_est", "aggre", None, a, seed=s) for s, a in ((0, 0.65), (1, 0.69))]
+    records += [_record("backward_est", "aggre", None, a, seed=s) for s, a in ((0, 0.50), (1, 0.54))]
+    lines = results.correction_table(records).splitlines()
+    assert lines[0].split() == [
+        "task",
+        "setting",
+        "ce",
+        "forward",
+        "forward_est",
+        "backward",
+        "backward_est",
+        "forward_est",
+        "-",
+        "forward",
+        "backward_est",
+        "std",
+    ]
+    std = statistics.stdev([50.0, 54.0])  # percent, ddof = 1
+    assert lines[2].split() == ["cifar10n", "aggre", "60.0", "71.0", "67.0", "-", "52.0", "-4.0", f"{std:.1f}"]
+
+
+def test_gain_table_sets_our_gain_over_ce_beside_the_published_one():
+    records = [
+        _record("ce", "worst", None, 0.55),
+        _record("forward", "worst", None, 0.58),
+        _record("forward_est", "worst", None, 0.50),
+    ]
+    table = results.gain_table(records, published.CIFARN, ["worst", "aggre"])
+    rows = [line.split() for line in table.splitlines()[2:]]
+    paper = published.CIFARN["forward"]["worst"][0] - published.CIFARN["ce"]["worst"][0]
+    assert rows[0] == ["worst", "+3.0", "-5.0", f"{paper:+.1f}"]
+    assert rows[1][:3] == ["aggre", "-", "-"]

@@ -7,7 +7,7 @@ import torch
 from conftest import random_T
 
 import lnc
-from lnc.book.curvature import full_hessian, layer_hessian, logit_hessian
+from lnc.book.curvature import block_gaps, full_hessian, layer_hessian, logit_hessian
 from lnc.book.risk import minimise_conditional_risk
 from lnc.experiments.models import mlp, small_convnet
 
@@ -23,9 +23,7 @@ def _net(kind):
 
 
 def _max_gaps(net, inputs, loss_a, targets_a, loss_b, targets_b):
-    a, b = layer_hessian(net, loss_a, inputs, targets_a), layer_hessian(net, loss_b, inputs, targets_b)
-    gaps = {key: (a[key] - b[key]).abs().max().item() for key in a}
-    return (max(g for (p, q), g in gaps.items() if p == q), max(g for (p, q), g in gaps.items() if p != q))
+    return block_gaps(layer_hessian(net, loss_a, inputs, targets_a), layer_hessian(net, loss_b, inputs, targets_b))
 
 
 def test_logit_hessian_of_backward_loss_is_label_and_T_free():
@@ -171,3 +169,10 @@ def test_simulations_check_their_options():
     ]:
         with pytest.raises(error, match=match):
             call()
+
+
+def test_block_gaps_split_the_largest_difference_by_diagonal_and_cross_blocks():
+    eye, zero = torch.eye(2, dtype=torch.float64), torch.zeros(2, 2, dtype=torch.float64)
+    a = {("l1", "l1"): eye, ("l1", "l2"): zero, ("l2", "l1"): zero, ("l2", "l2"): eye}
+    b = {("l1", "l1"): 3 * eye, ("l1", "l2"): zero + 0.5, ("l2", "l1"): zero, ("l2", "l2"): eye}
+    assert block_gaps(a, b) == (2.0, 0.5)

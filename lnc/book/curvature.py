@@ -92,6 +92,15 @@ def layer_hessian(model, loss, inputs, targets):
     return layer_blocks(parameter_hessian(model, loss, inputs, targets), layers_of(model))
 
 
+def block_gaps(blocks_a, blocks_b):
+    """``(largest |difference| in the diagonal blocks, largest in the cross-layer blocks)`` of two
+    :func:`layer_hessian` results of the same network (book chapter ``ch-hessian``)."""
+    if not isinstance(blocks_a, Mapping) or not isinstance(blocks_b, Mapping) or blocks_a.keys() != blocks_b.keys():
+        raise ValueError("blocks_a and blocks_b must be layer_hessian results of the same network (same blocks)")
+    gaps = {key: (blocks_a[key] - blocks_b[key]).abs().max().item() for key in blocks_a}
+    return (max(g for (a, b), g in gaps.items() if a == b), max((g for (a, b), g in gaps.items() if a != b), default=0.0))
+
+
 def full_hessian(model, loss, inputs, targets):
     """Exact Hessian w.r.t. all parameters as one ``(P, P)`` matrix, P the number of parameters."""
     blocks = parameter_hessian(model, loss, inputs, targets)

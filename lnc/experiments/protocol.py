@@ -74,8 +74,9 @@ def describe_run(task, protocol, *, epochs=None, subset=None, seeds=(0,), device
     """One line stating the protocol of a chapter's run: network, epochs, optimiser, schedule, data, device."""
     recipe = get_recipe(task, protocol)
     schedule = f" (/10 at {list(recipe.milestones)})" if recipe.milestones else ""
+    network = f"{recipe.model} {recipe.model_kwargs}" if recipe.model_kwargs else recipe.model
     return (
-        f"{task}, protocol {protocol!r}: {recipe.model} {recipe.model_kwargs}, {epochs or recipe.epochs} epochs, "
+        f"{task}, protocol {protocol!r}: {network}, {epochs or recipe.epochs} epochs, "
         f"{recipe.optimizer} lr {recipe.lr}{schedule}, batch {recipe.batch_size}, subset {subset}, "
         f"seeds {list(seeds)}, device {resolve_device(device)}, torch {torch.__version__}, {workers} worker(s)"
     )

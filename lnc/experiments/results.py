@@ -208,6 +208,56 @@ def _text_table(rows):
     return "\n".join([lines[0], "-" * len(lines[0]), *lines[1:]])
 
 
+def correction_table(records, methods=("ce", "forward", "forward_est", "backward", "backward_est"), digits=1):
+    """A text table per task and noise setting: the mean test accuracy (%) over seeds of each of ``methods``, the
+    gap ``forward_est - forward`` (what estimating T costs the forward correction) and the seed std of
+    ``backward_est`` (its instability); ``-`` where a method has no run. Rows in the order of ``records``.
+
+    Raises
+    ------
+    TypeError, ValueError
+        As :func:`summarize`; ``methods`` not a sequence of str, ``digits`` not an int >= 0.
+    """
+    records = _check_records(records, fields=("task", "method", "noise", "rate"))
+    methods = check_sequence(methods, name="methods", item=_check_str)
+    digits = check_int(digits, name="digits", low=0)
+
+    def value(stats, method, key, field=0):
+        return stats[method, key][field] if (method, key) in stats else math.nan
+
+    rows = [["task", "setting", *methods, "forward_est - forward", "backward_est std"]]
+    for task in dict.fromkeys(r["task"] for r in records):
+        stats = summarize([r for r in records if r["task"] == task])
+        for key in dict.fromkeys(s for _, s in stats):
+            gap = value(stats, "forward_est", key) - value(stats, "forward", key)
+            cells = [value(stats, m, key) for m in methods] + [gap, value(stats, "backward_est", key, 1)]
+            rows.append([task, key, *("-" if math.isnan(v) else f"{v:.{digits}f}" for v in cells)])
+    return _text_table(rows)
+
+
+def gain_table(records, published, settings, methods=("forward", "forward_est"), baseline="ce", digits=1):
+    """A text table per noise setting: the gain (points of test accuracy, mean over seeds) of each of ``methods``
+    over ``baseline`` in ``records``, beside the published gain of ``published[methods[0]]`` over
+    ``published[baseline]`` (``published`` as :func:`comparison_table`); ``-`` where a value is missing."""
+    ours = summarize(records)
+    published = _check_published(published)
+    settings = check_sequence(settings, name="settings", item=_check_str)
+    methods = check_sequence(methods, name="methods", item=_check_str)
+    digits = check_int(digits, name="digits", low=0)
+
+    def gain(table, method, key):
+        if (method, key) in table and (baseline, key) in table:
+            return table[method, key][0] - table[baseline, key][0]
+        return math.nan
+
+    theirs = {(m, s): cell for m, cells in published.items() for s, cell in cells.items()}
+    rows = [["setting", *(f"ours: {m} - {baseline}" for m in methods), f"published: {methods[0]} - {baseline}"]]
+    for key in settings:
+        values = [gain(ours, m, key) for m in methods] + [gain(theirs, methods[0], key)]
+        rows.append([key, *("-" if math.isnan(v) else f"{v:+.{digits}f}" for v in values)])
+    return _text_table(rows)
+
+
 def estimation_table(records, digits=3):
     """A text table of the CE runs: per noise setting, the mean relative L1 error of ``T̂`` against the true T,
     the mean ``cond(T̂)`` (``nan`` where no run has a value) and the selected CE epochs (one per seed).
