@@ -18,8 +18,8 @@
 # # Backward Correction Is Unbiased
 #
 # We prove that the backward-corrected loss equals the clean loss in expectation over the label noise
-# (Theorem 1 of the paper): for a general $c$ symbolically, for $c = 2$ in closed form (where Natarajan et
-# al.'s binary correction falls out), then numerically with `lnc.backward_loss`. We end with its price: the
+# (Theorem 1 of {cite:t}`patrini2017`): for a general $c$ symbolically, for $c = 2$ in closed form (where the
+# binary correction of {cite:t}`natarajan2013` falls out), then numerically with `lnc.backward_loss`. We end with its price: the
 # per-example values go negative and their variance grows with the condition number of $T$.
 #
 # | parameter | meaning | default |
@@ -104,7 +104,7 @@ print("c = 3: E[backward loss | y] - loss(y) simplifies to 0 for each y; rows of
 # ## The binary case
 #
 # For $c = 2$ write $\rho_- = \mathbb{P}(\tilde y = 1 \mid y = 0)$ and $\rho_+ = \mathbb{P}(\tilde y = 0 \mid y =
-# 1)$. The backward loss of the noisy label $1$ is Natarajan et al.'s (2013) unbiased estimator
+# 1)$. The backward loss of the noisy label $1$ is the unbiased estimator of {cite:t}`natarajan2013`
 # $\big((1 - \rho_-)\, \ell(1, h) - \rho_+\, \ell(0, h)\big) / (1 - \rho_- - \rho_+)$:
 
 # %%

@@ -18,7 +18,7 @@
 # # CIFAR-10N and CIFAR-100N: real human noise, and the estimator against the true T
 #
 # **Stored run: a reduced CPU protocol, not the CIFAR-N benchmark's.** CIFAR-10 images with the human labels
-# of CIFAR-10N (Wei et al., ICLR 2022), a seeded subset of **10,000** training images (9,000 train / 1,000
+# of CIFAR-10N {cite}`wei2022`, a seeded subset of **10,000** training images (9,000 train / 1,000
 # noisy validation; the test set is the whole clean 10,000), **ResNet-8**, **15 epochs**, SGD (lr 0.1,
 # momentum 0.9, lr / 10 after epoch 10), shift + flip augmentation, one seed, CPU (3 worker processes with one
 # thread each on 2 cores). The benchmark's protocol (`protocol="paper"`: PreAct-ResNet-34, 100 epochs, weight decay

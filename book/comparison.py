@@ -78,7 +78,7 @@ print(correction_table(synthetic, methods=columns))
 # %% [markdown]
 # ## CIFAR-10N: our runs beside the CIFAR-N benchmark
 #
-# Published: `lnc.experiments.published.CIFARN` (Wei et al., ICLR 2022): ResNet-34, 100 epochs, all 50,000 images, mean ±
+# Published: `lnc.experiments.published.CIFARN` {cite}`wei2022`: ResNet-34, 100 epochs, all 50,000 images, mean ±
 # std over 5 seeds, and **the best test accuracy over epochs**, i.e. the model is selected on the test set.
 # Ours: the stored run of {ref}`ch-cifarn` (ResNet-8, 15 epochs, 9,000 training images, one seed, the epoch
 # with the lowest *noisy-validation* loss; the test set is read once). "forward" / "backward" use the true
@@ -132,7 +132,7 @@ for name, (mean, _) in published.MINI_WEBVISION["forward_est"].items():
 # %% [markdown]
 # Why they are not run in this book:
 #
-# - **Data.** Clothing1M (Xiao et al., 2015) is released on request by its authors; WebVision 1.0 is a
+# - **Data.** Clothing1M {cite}`xiao2015` is released on request by its authors; WebVision 1.0 is a
 #   download of over 100 GB. Neither is in this repository's data folder, and this machine has no internet.
 #   `lnc.experiments.web.load_clothing1m` / `load_webvision` read the official folder layouts wherever they exist.
 # - **Compute.** One ResNet-50 training step costs about 12 GFLOP per 224 × 224 image (forward and backward):

@@ -18,7 +18,7 @@
 # # Estimating T From Noisy Data
 #
 # The corrections need $T$. The paper estimates it from the noisy data alone, with a network trained by plain
-# cross-entropy on the noisy labels and the **anchor points** of each class (eqs. 12–13, after Menon et al. 2015).
+# cross-entropy on the noisy labels and the **anchor points** of each class (eqs. 12–13, after {cite:t}`menon2015`).
 # This chapter states the assumption, shows exact recovery from exact posteriors, where the estimator breaks,
 # what the 97th-percentile rule buys under over-confident outliers, and how the error falls with the sample size
 # and the peakedness of the anchors. The estimator is `lnc.estimate_T`, the error `lnc.estimation_error`

@@ -28,6 +28,8 @@
 # inputs (97th-percentile anchors), and a fresh network is trained with the corrected loss. "backward"/"forward"
 # use the true $T$, "backward_est"/"forward_est" use $\hat T$ ($T_{ij} = P(\tilde y = j \mid y = i)$). Model
 # selection uses each method's own loss on the noisy validation split; the clean test set is read once per run.
+# The baselines are the unhinged {cite}`vanrooyen2015`, sigmoid {cite}`ghosh2015` and Savage
+# {cite}`masnadi2008` losses and soft and hard bootstrapping {cite}`reed2015` (definitions in `lnc.losses`).
 #
 # | parameter | meaning | stored run |
 # |---|---|---|

@@ -124,7 +124,7 @@ print(f"blocks: {same_group:.0%} of the flips stay inside the true superclass")
 # %% [markdown]
 # ## Real human noise: CIFAR-10N and CIFAR-100N
 #
-# CIFAR-N (Wei et al., ICLR 2022) re-labelled the CIFAR training images by Amazon Mechanical Turk workers:
+# CIFAR-N {cite}`wei2022` re-labelled the CIFAR training images by Amazon Mechanical Turk workers:
 # *aggregate* (majority of three), *random 1–3* (one worker each) and *worst* (a wrong answer whenever one
 # exists); CIFAR-100N has one noisy fine label per image. Every image also has its clean label, so the **true**
 # $T$ is measured on all 50,000 images (`lnc.experiments.datasets.cifarn_T`). The labels come from `$LNC_DATA_DIR/cifarn`
