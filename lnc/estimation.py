@@ -110,7 +110,65 @@ def anchor_columns(T):
     return np.diag(T) > off.max(axis=0)
 
 
-ESTIMATORS = {"anchor": anchor}
+def confident_joint(noisy_probs, noisy_labels):
+    """The calibrated confident joint of Northcutt, Jiang & Chuang (2021), as ``T_hat``; shape ``(c, c)``.
+
+    Each example counts once, in row ``noisy_labels[n]`` and column ``k`` of a ``(c, c)`` joint, when its
+    predicted probability of class ``k`` reaches the threshold ``t_k`` (the mean ``noisy_probs[:, k]`` over the
+    examples labelled ``k``): ``k`` is the one class above its threshold, or the argmax of those that are.
+    The joint is calibrated (rows sum to the label counts, at least 1 on the diagonal), rounded to counts that
+    keep each row's total, normalised per column into ``P(noisy = i | clean = k)``, and its off-diagonal rates
+    are clipped below 0.9999; ``T_hat`` is its transpose, so ``T_hat[k, i] ≈ P(noisy = i | clean = k)``. This is
+    cleanlab's ``estimate_latent(compute_confident_joint(labels, pred_probs), labels)`` noise matrix,
+    transposed (:func:`lnc.from_cleanlab`).
+
+    Assumption: the posteriors rank each class's examples above the others (per-class thresholds), not anchor
+    points; ``noisy_probs`` should be out-of-sample (cross-validated), as in the paper. ``noisy_labels`` (N,) is
+    required.
+    """
+    if noisy_labels is None:
+        raise ValueError("noisy_labels must be given for method 'confident_joint' (the labels of noisy_probs' rows)")
+    c = noisy_probs.shape[1]
+    counts = np.bincount(noisy_labels, minlength=c)
+    if not counts.all():
+        raise ValueError(f"noisy_labels must hold every class for method 'confident_joint', got no label "
+                         f"{np.flatnonzero(counts == 0)[0]} (its row of T_hat would be undefined)")  # fmt: skip
+    thresholds = [noisy_probs[noisy_labels == k, k].mean() for k in range(c)]
+    thresholds = np.maximum(thresholds, 2e-6)
+    above = noisy_probs >= thresholds - 1e-6
+    n_above = above.sum(axis=1)
+    guess = np.where(n_above > 1, noisy_probs.argmax(axis=1), above.argmax(axis=1))
+    # joint[i, k]: examples labelled i whose clean class is guessed to be k. Built, and calibrated below, as the
+    # transpose of a [k, i] array, as cleanlab does: sums then run in its order, so that rounding ties (.5, equal
+    # remainders) resolve the same way and the result equals cleanlab's to the last bit.
+    joint = np.zeros((c, c))
+    np.add.at(joint, (guess[n_above > 0], noisy_labels[n_above > 0]), 1.0)
+    joint = joint.T
+    np.fill_diagonal(joint, np.maximum(joint.diagonal(), 1.0))
+    # calibrate: row i sums to the count of label i, the whole to N
+    joint = (joint.T / np.maximum(joint.sum(axis=1), 1e-100) * counts).T
+    joint = np.array([_round_keeping_sum(row) for row in joint / max(np.sum(joint), 1e-100) * counts.sum()])
+    noise = joint / np.maximum(joint.sum(axis=0), 1e-100)  # P(noisy = i | clean = k), columns sum to 1
+    diagonal = noise.diagonal().copy()
+    noise = np.clip(noise, 0.0, 0.9999)
+    np.fill_diagonal(noise, diagonal)
+    return (noise / np.maximum(noise.sum(axis=0), 1e-100)).T
+
+
+def _round_keeping_sum(values):
+    """``values`` rounded to integers whose sum is the rounded sum of ``values``: the entries rounded furthest
+    from their value move by one (largest remainder)."""
+    ints = values.round()
+    missing = int(round(values.sum() - ints.sum()))
+    order = np.argsort(values - ints)  # most rounded up first
+    if missing > 0:
+        ints[order[::-1][:missing]] += 1
+    elif missing < 0:
+        ints[order[:-missing]] -= 1
+    return ints
+
+
+ESTIMATORS = {"anchor": anchor, "confident_joint": confident_joint}
 """Estimators of T by name: ``fn(noisy_probs, noisy_labels, **options) -> T_hat``, called by :func:`estimate_T`
 with checked float64 posteriors (N, c) and int64 labels (N,) or ``None``. A new estimator is one function here,
 one entry, and its tests; ``lnc.experiments.protocol.run_protocol(estimator=...)`` then runs it by name."""

@@ -194,3 +194,44 @@ def test_anchor_columns_say_where_a_column_maximum_is_off_the_diagonal():
     T = np.array([[0.3, 0.6, 0.1], [0.1, 0.5, 0.4], [0.2, 0.2, 0.6]])  # column 1: 0.6 in row 0 beats 0.5
     np.testing.assert_array_equal(estimation.anchor_columns(T), [True, False, True])
     np.testing.assert_array_equal(estimation.anchor_columns(lnc.symmetric_T(4, 0.8)), [False] * 4)
+
+
+def _noisy_posteriors(seed):
+    """Random noisy labels from an asymmetric T and posteriors that lean towards them."""
+    rng = np.random.default_rng(seed)
+    c, n = int(rng.integers(2, 12)), int(rng.integers(20, 3000))
+    noisy = lnc.corrupt_labels(rng.integers(0, c, n), random_T(c, rng), seed=rng)
+    probs = rng.dirichlet(np.full(c, 0.5), size=n) * 0.5 + 0.5 * np.eye(c)[noisy] * rng.uniform(0, 1, (n, 1))
+    return probs / probs.sum(axis=1, keepdims=True), noisy
+
+
+@pytest.mark.parametrize("seed", range(25))
+def test_confident_joint_equals_cleanlabs_noise_matrix_transposed(seed):
+    from cleanlab.count import compute_confident_joint, estimate_latent
+
+    probs, noisy = _noisy_posteriors(seed)
+    T_hat = lnc.estimate_T(probs, noisy, method="confident_joint")
+    noise_matrix = estimate_latent(compute_confident_joint(noisy, probs), noisy)[1]
+    np.testing.assert_allclose(T_hat, lnc.from_cleanlab(noise_matrix), rtol=0, atol=1e-6)
+    np.testing.assert_allclose(T_hat.sum(axis=1), 1.0)
+
+
+def test_confident_joint_is_the_empirical_T_when_the_posteriors_know_the_clean_class(rng):
+    """Every example confidently counted once, in row noisy label and column clean class: the joint is the count
+    matrix, so T_hat is the realised T of the labels."""
+    clean = rng.integers(0, 4, 2000)
+    noisy = lnc.corrupt_labels(clean, random_T(4, rng), seed=rng)
+    probs = 0.9 * np.eye(4)[clean] + 0.1 / 4
+    T_hat = lnc.estimate_T(probs, noisy, method="confident_joint")
+    np.testing.assert_allclose(T_hat, lnc.empirical_T(clean, noisy, 4), atol=1e-12)
+
+
+def test_confident_joint_needs_the_noisy_labels_of_every_class():
+    """A class nobody is labelled with has no row in the confident joint: cleanlab returns a zero column there,
+    which is no transition matrix; lnc refuses."""
+    with pytest.raises(ValueError, match="noisy_labels must be given for method 'confident_joint'"):
+        lnc.estimate_T(np.full((4, 2), 0.5), method="confident_joint")
+    with pytest.raises(
+        ValueError, match="noisy_labels must hold every class for method 'confident_joint', got no label 1"
+    ):
+        lnc.estimate_T(np.full((4, 3), 1 / 3), np.array([0, 2, 0, 2]), method="confident_joint")

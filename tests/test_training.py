@@ -478,3 +478,11 @@ def test_the_protocol_runs_any_registered_estimator_and_records_it(toy_mnist, mo
     assert records[1]["T"] == (np.full((10, 10), 0.05) + np.eye(10) * 0.5).round(10).tolist()
     with pytest.raises(ValueError, match="estimator must be one of"):
         protocol.configure("mnist", estimator="volmin", **FAST)
+
+
+@pytest.mark.parametrize("estimator", sorted(estimation.ESTIMATORS))
+def test_the_protocol_runs_every_estimator_of_the_registry(toy_mnist, estimator):
+    records = protocol.run_protocol("mnist", methods=("ce", "forward_est"), estimator=estimator, **FAST)
+    T_hat = np.array(records[0]["T_hat"])
+    assert [r["estimator"] for r in records] == [estimator] * 2 and records[1]["T"] == records[0]["T_hat"]
+    assert T_hat.shape == (10, 10) and np.allclose(T_hat.sum(axis=1), 1.0) and records[1]["status"] == "ok"
