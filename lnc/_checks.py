@@ -91,14 +91,7 @@ def _check_rows_in_simplex(x, name, atol, what, hint):
 def check_labels(labels, num_classes, *, name="labels"):
     """Return a 1-D int64 numpy array of labels in ``[0, num_classes)``."""
     if isinstance(labels, torch.Tensor):
-        if (
-            labels.is_floating_point()
-            or labels.is_complex()
-            or labels.dtype == torch.bool
-            or labels.is_quantized
-            or labels.layout != torch.strided
-            or labels.is_nested
-        ):
+        if not _is_integer_tensor(labels):
             raise TypeError(f"{name} must be an integer array, got {describe(labels)}")
         labels = labels.detach().cpu().numpy()
     if isinstance(labels, (str, bytes)) or labels is None or isinstance(labels, np.ma.MaskedArray):
@@ -226,15 +219,7 @@ def check_logits_targets(logits, targets, *, num_classes=None, finite=True, redu
             f"logits must be a floating-point torch.Tensor (dense; float16, bfloat16, float32 or float64), "
             f"got {describe(logits)}"
         )
-    if (
-        not isinstance(targets, torch.Tensor)
-        or targets.is_floating_point()
-        or targets.is_complex()
-        or targets.dtype == torch.bool
-        or targets.is_quantized
-        or targets.layout != torch.strided
-        or targets.is_nested
-    ):
+    if not isinstance(targets, torch.Tensor) or not _is_integer_tensor(targets):
         raise TypeError(f"targets must be an integer torch.Tensor, got {describe(targets)}")
     if logits.ndim != 2 or logits.shape[1] < 2 or logits.shape[1] != (num_classes or logits.shape[1]):
         expected = (
@@ -260,6 +245,18 @@ def check_logits_targets(logits, targets, *, num_classes=None, finite=True, redu
             bad = targets[(targets < 0) | (targets >= num_classes)][0].item()
             raise ValueError(f"targets must lie in [0, {num_classes}), got {bad}")
     return targets
+
+
+def _is_integer_tensor(x):
+    """Whether the tensor ``x`` holds plain integers: a dense, non-nested, non-quantized integer dtype (not bool)."""
+    return not (
+        x.is_floating_point()
+        or x.is_complex()
+        or x.dtype == torch.bool
+        or x.is_quantized
+        or x.layout != torch.strided
+        or x.is_nested
+    )
 
 
 def check_finite_loss(loss, logits=None):

@@ -296,6 +296,72 @@ def tolerance(dtype, scale, c):
 # ================================================================================================== losses
 
 
+def bad_logits(logits):
+    """Strategy: inputs that are no (N, c) dense floating logits, made from valid ``logits`` (N, c)."""
+    n, c = logits.shape
+    return st.one_of(
+        JUNK,
+        st.builds(lambda: logits.numpy()),
+        st.builds(lambda: logits.tolist()),
+        st.sampled_from(
+            [
+                torch.zeros(n, c, dtype=d)
+                for d in (
+                    torch.int64,
+                    torch.int32,
+                    torch.uint8,
+                    torch.bool,
+                    torch.complex64,
+                    torch.complex128,
+                    torch.float8_e4m3fn,
+                    torch.float8_e5m2,
+                )
+            ]
+        ),
+        st.builds(lambda: logits.to_sparse()),
+        st.sampled_from(
+            [
+                torch.tensor(0.0),
+                torch.zeros(c),
+                torch.zeros(n, c, 1),
+                torch.zeros(n, 1),
+                torch.zeros(n, 0),
+                torch.zeros(1, n, c),
+            ]
+        ),
+    )
+
+
+def bad_targets(targets, c):
+    """Strategy: inputs that are no (N,) integer targets in [0, c), made from valid ``targets`` (N,)."""
+    n = len(targets)
+    return st.one_of(
+        JUNK,
+        st.builds(lambda: targets.numpy()),
+        st.builds(lambda: targets.tolist()),
+        st.sampled_from(
+            [
+                targets.double(),
+                targets.float(),
+                targets.bool(),
+                targets.to(torch.complex64),
+                targets[:, None],
+                targets[None],
+                torch.tensor(0),
+                torch.arange(n + 1) % c,
+            ]
+        ),
+        st.builds(lambda v: torch.full((n,), v), st.sampled_from([-1, c, c + 7, -(2**62), 2**62])),
+    )
+
+
+BAD_REDUCTIONS = st.one_of(
+    JUNK,
+    st.text(max_size=5).filter(lambda s: s not in ("mean", "sum", "none")),
+    st.sampled_from(["MEAN", "Sum", " none", "avg", ["mean"], ("sum",)]),
+)
+
+
 @fuzz(150)
 @given(data=st.data())
 def test_bad_input_to_corrected_losses_is_refused_naming_the_argument(data):
@@ -320,76 +386,16 @@ def test_bad_input_to_corrected_losses_is_refused_naming_the_argument(data):
         label="which",
     )
     if which == "logits":
-        bad = data.draw(
-            st.one_of(
-                JUNK,
-                st.builds(lambda: logits.numpy()),
-                st.builds(lambda: logits.tolist()),
-                st.sampled_from(
-                    [
-                        torch.zeros(n, c, dtype=d)
-                        for d in (
-                            torch.int64,
-                            torch.int32,
-                            torch.uint8,
-                            torch.bool,
-                            torch.complex64,
-                            torch.complex128,
-                            torch.float8_e4m3fn,
-                            torch.float8_e5m2,
-                        )
-                    ]
-                ),
-                st.builds(lambda: logits.to_sparse()),
-                st.sampled_from(
-                    [
-                        torch.tensor(0.0),
-                        torch.zeros(c),
-                        torch.zeros(n, c, 1),
-                        torch.zeros(n, 1),
-                        torch.zeros(n, 0),
-                        torch.zeros(1, n, c),
-                    ]
-                ),
-            ),
-            label="logits",
-        )
+        bad = data.draw(bad_logits(logits), label="logits")
         assert_rejects(lambda: call(logits=bad), "logits")
     elif which == "targets":
-        bad = data.draw(
-            st.one_of(
-                JUNK,
-                st.builds(lambda: targets.numpy()),
-                st.builds(lambda: targets.tolist()),
-                st.sampled_from(
-                    [
-                        targets.double(),
-                        targets.float(),
-                        targets.bool(),
-                        targets.to(torch.complex64),
-                        targets[:, None],
-                        targets[None],
-                        torch.tensor(0),
-                        torch.arange(n + 1) % c,
-                    ]
-                ),
-                st.builds(lambda v: torch.full((n,), v), st.sampled_from([-1, c, c + 7, -(2**62), 2**62])),
-            ),
-            label="targets",
-        )
+        bad = data.draw(bad_targets(targets, c), label="targets")
         assert_rejects(lambda: call(targets=bad), "targets")
     elif which == "T":
         bad = data.draw(bad_matrices(c), label="T")
         assert_rejects(lambda: call(T=bad), "T")
     elif which == "reduction":
-        bad = data.draw(
-            st.one_of(
-                JUNK,
-                st.text(max_size=5).filter(lambda s: s not in ("mean", "sum", "none")),
-                st.sampled_from(["MEAN", "Sum", " none", "avg", ["mean"], ("sum",)]),
-            ),
-            label="reduction",
-        )
+        bad = data.draw(BAD_REDUCTIONS, label="reduction")
         assert_rejects(lambda: call(reduction=bad), "reduction")
     elif which == "nonfinite":  # every non-finite value in every float dtype
         where = data.draw(st.integers(0, n - 1)), data.draw(st.integers(0, c - 1))
@@ -498,48 +504,13 @@ def test_bad_input_to_baseline_losses_is_refused_naming_the_argument(data):
         )
     )  # bounded
     if which == "logits":
-        bad = data.draw(
-            st.one_of(
-                JUNK,
-                st.builds(lambda: logits.numpy()),
-                st.builds(lambda: logits.tolist()),
-                st.sampled_from(
-                    [
-                        logits.long(),
-                        logits.bool(),
-                        logits.to(torch.complex64),
-                        logits.to(torch.float8_e5m2),
-                        logits.to_sparse(),
-                        logits[0],
-                        logits[..., None],
-                        logits[:, :1],
-                        torch.tensor(1.0),
-                    ]
-                ),
-            )
-        )
+        bad = data.draw(bad_logits(logits), label="logits")
         assert_rejects(lambda: call(logits=bad), "logits")
     elif which == "targets":
-        bad = data.draw(
-            st.one_of(
-                JUNK,
-                st.builds(lambda: targets.numpy()),
-                st.sampled_from(
-                    [
-                        targets.float(),
-                        targets.bool(),
-                        targets[:, None],
-                        torch.arange(n + 1) % c,
-                        torch.full((n,), c),
-                        torch.full((n,), -1),
-                        torch.full((n,), 2**40),
-                    ]
-                ),
-            )
-        )
+        bad = data.draw(bad_targets(targets, c), label="targets")
         assert_rejects(lambda: call(targets=bad), "targets")
     elif which == "reduction":
-        bad = data.draw(st.one_of(JUNK, st.sampled_from(["MEAN", "avg", "", ["sum"]])))
+        bad = data.draw(BAD_REDUCTIONS, label="reduction")
         assert_rejects(lambda: call(reduction=bad), "reduction")
     elif which == "beta":
         bad = data.draw(

@@ -227,7 +227,7 @@ def run_web_protocol(
         raise TypeError(f"recipe must be an lnc.experiments.recipes.Recipe, got {type(recipe).__name__}")
     seed = check_seed(seed)
     val_size = check_int(val_size, name="val_size", low=0)
-    ImageTransform(True, crop, resize)  # checks crop and resize
+    train_transform = ImageTransform(True, crop, resize)  # checks crop and resize before any loading
     loader_workers = check_int(loader_workers, name="loader_workers", low=0)
     load, train_split, test_split, num_classes = WEB_DATASETS[dataset]
     device = resolve_device(device)
@@ -239,7 +239,7 @@ def run_web_protocol(
     order = np.random.default_rng(seed).permutation(len(noisy))
     train_eval = ImageTransform(False, crop, resize)
     parts = {
-        "train": noisy.select(order[val_size:], ImageTransform(True, crop, resize)),
+        "train": noisy.select(order[val_size:], train_transform),
         "val": noisy.select(order[:val_size], train_eval),
         "test": test.select(np.arange(len(test)), train_eval),
         "train_eval": noisy.select(order[val_size:], train_eval),
