@@ -1,13 +1,14 @@
 """Forward + backward pass of the loss alone: lnc's corrected losses against F.cross_entropy.
 
 Batch 128 (the paper's) and 4096 (where arithmetic, not per-operation overhead, dominates).
+"log-space formula": the forward correction's log-space formula alone, without checks.
 Run: ``python benchmarks/losses.py``. Prints µs per step and the ratio to cross-entropy.
 """
 
 import numpy as np
 import torch
 import torch.nn.functional as F
-from _timing import best_time
+from _timing import best_time, log_space_formula
 
 import lnc
 
@@ -31,6 +32,7 @@ def main(number=1000):
         base = best_time(step(F.cross_entropy, logits, targets), number=number)
         print(f"{batch:>5} {c:>4} {'F.cross_entropy':<22} {1e6 * base:8.1f} {1.0:12.2f}")
         for name, loss_fn in (
+            ("log-space formula", log_space_formula(T)),
             ("ForwardCorrectedLoss", lnc.ForwardCorrectedLoss(T)),
             ("BackwardCorrectedLoss", lnc.BackwardCorrectedLoss(T)),
             ("forward_loss", lambda x, y: lnc.forward_loss(x, y, T)),

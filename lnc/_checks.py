@@ -5,6 +5,8 @@ wrong content raises ``ValueError``, and every message names the argument, what 
 was given. Nothing is clipped, renormalised, broadcast or modified.
 """
 
+import contextlib
+import contextvars
 import math
 import numbers
 from collections.abc import Iterable, Mapping
@@ -200,14 +202,15 @@ def check_reduction(reduction):
     return check_choice(reduction, REDUCTIONS, name="reduction")
 
 
-def check_logits_targets(logits, targets, *, num_classes=None, finite=True, reduction=None, classes_of=None):
+def check_logits_targets(logits, targets, *, num_classes=None, reduction=None, classes_of=None):
     """Return ``targets`` as int64 after checking ``logits`` (N, c) floating, ``targets`` (N,) integer in ``[0, c)``.
 
     Every integer dtype means class indices (a uint8 tensor would otherwise index as a boolean mask).
     ``num_classes=None`` takes c from ``logits``; ``classes_of`` names where a given ``num_classes`` comes from
-    (``"T"``), so that a mismatch names both arguments. ``finite=False`` leaves the finiteness of ``logits`` to the
-    caller's check of the result (one check of the output instead of one of every logit).
-    ``reduction="mean"`` refuses an empty batch, whose mean is undefined.
+    (``"T"``), so that a mismatch names both arguments. ``reduction="mean"`` refuses an empty batch, whose mean is
+    undefined. The finiteness of ``logits`` is left to :func:`check_finite_loss` on the result (one check of the
+    output instead of one of every logit). Under :class:`DeferredChecks` the range of ``targets`` is a device flag
+    and the targets come back clamped into ``[0, c)``, so that indexing with them cannot fault the device.
     """
     if (
         not isinstance(logits, torch.Tensor)
@@ -236,9 +239,12 @@ def check_logits_targets(logits, targets, *, num_classes=None, finite=True, redu
             "logits must hold at least one example for reduction='mean', got shape "
             f"{tuple(logits.shape)} (the mean of no loss is undefined)"
         )
-    if finite and not torch.isfinite(logits).all():
-        raise ValueError("logits must be finite, got NaN or inf")
     targets = targets.long()
+    deferred = _DEFERRED.get()
+    if deferred is not None:
+        inside = targets.clamp(0, num_classes - 1)
+        deferred.add((inside != targets).any(), ValueError, f"targets must lie in [0, {num_classes}), got one outside")
+        return inside
     if targets.numel():
         low, high = torch.aminmax(targets)
         if int(low) < 0 or int(high) >= num_classes:
@@ -259,29 +265,88 @@ def _is_integer_tensor(x):
     )
 
 
-def check_finite_loss(loss, logits=None):
-    """Return ``loss`` after checking it (and ``logits``, when given) is finite, with one host synchronisation.
+class NonFiniteLogitsError(ValueError):
+    """A loss was given a NaN or ±inf logit. The training loop reads it as weights that diverged."""
 
-    A non-finite loss from finite logits means that the logits overflowed the dtype inside the loss (a row whose
-    spread ``max - min`` exceeds the dtype's range, so that a softmax probability is exactly 0): the message says
-    so, instead of blaming NaN or inf logits that are not there.
+
+def check_finite_loss(loss, logits, explain=None):
+    """Return ``loss`` after checking that it and ``logits`` are finite, with one host synchronisation.
+
+    The test is one float64 sum of each (a sum is finite when every term is, up to an overflow of the sum itself,
+    which the exact check behind it tells apart). A non-finite loss from finite logits means that the logits
+    overflowed the dtype inside the loss (a row whose spread ``max - min`` exceeds the dtype's range, so that a
+    softmax probability is exactly 0): the message says so, instead of blaming NaN or inf logits that are not
+    there; ``explain()``, when given, may raise a more specific error first. Under :class:`DeferredChecks` both
+    tests are device flags.
     """
-    ok = torch.isfinite(loss).all()
-    if logits is not None:
-        ok = ok & torch.isfinite(logits).all()
-    if not ok:
-        if logits is None:
-            raise ValueError("logits must be finite, got NaN or inf (the loss came out non-finite)")
-        if not torch.isfinite(logits).all():
-            raise ValueError("logits must be finite, got NaN or inf")
-        wide = logits.detach().double()
-        spread = (wide.amax(dim=1) - wide.amin(dim=1)).max().item() if wide.numel() else 0.0
-        raise ValueError(
-            f"logits must be small enough for a finite loss in {logits.dtype}, got |logits| up to "
-            f"{wide.abs().max().item():.3g} and a row spread (max - min) up to {spread:.3g}: the loss "
-            "overflowed; use float64 logits or smaller scores"
-        )
-    return loss
+    deferred = _DEFERRED.get()
+    if deferred is not None:
+        deferred.add(~torch.isfinite(logits).all(), NonFiniteLogitsError, "logits must be finite, got NaN or inf")
+        deferred.add(~torch.isfinite(loss).all(), ValueError, _overflow_message(logits))
+        return loss
+    loss_total = loss.detach().item() if loss.ndim == 0 else loss.detach().sum(dtype=torch.float64).item()
+    if math.isfinite(loss_total + logits.detach().sum(dtype=torch.float64).item()):
+        return loss
+    if not torch.isfinite(logits).all():
+        raise NonFiniteLogitsError("logits must be finite, got NaN or inf")
+    if torch.isfinite(loss).all():
+        return loss  # only the sums overflowed
+    if explain is not None:
+        explain()
+    wide = logits.detach().double()
+    spread = (wide.amax(dim=1) - wide.amin(dim=1)).max().item() if wide.numel() else 0.0
+    raise ValueError(
+        _overflow_message(logits) + f" (|logits| up to {wide.abs().max().item():.3g}, a row spread (max - min) up to "
+        f"{spread:.3g})"
+    )
+
+
+def _overflow_message(logits):
+    return (
+        f"logits must be small enough for a finite loss in {logits.dtype}: the loss overflowed; use float64 logits "
+        "or smaller scores"
+    )
+
+
+_DEFERRED = contextvars.ContextVar("lnc_deferred_checks", default=None)
+
+
+class DeferredChecks:
+    """The value checks of a loss kept as boolean device tensors, so that a training step never waits for the device.
+
+    Inside :meth:`active`, :func:`check_logits_targets` and :func:`check_finite_loss` (and the forward correction's
+    zero-column test) add a flag instead of raising; :meth:`raise_failed` reads every flag in one host
+    synchronisation and raises the error of the first check that failed since its last call.
+    """
+
+    def __init__(self):
+        self._failed = {}  # (error class, message) -> 0-d bool tensor, OR-ed over the calls
+
+    @contextlib.contextmanager
+    def active(self):
+        token = _DEFERRED.set(self)
+        try:
+            yield
+        finally:
+            _DEFERRED.reset(token)
+
+    def add(self, failed, error, message):
+        key = (error, message)
+        self._failed[key] = failed if key not in self._failed else self._failed[key] | failed
+
+    def raise_failed(self):
+        if not self._failed:
+            return
+        failed = dict(zip(self._failed, torch.stack(list(self._failed.values())).tolist()))
+        self._failed.clear()
+        for (error, message), bad in failed.items():
+            if bad:
+                raise error(message)
+
+
+def deferred_checks():
+    """The :class:`DeferredChecks` that the running loss reports to, or ``None`` when it checks at once."""
+    return _DEFERRED.get()
 
 
 def reduce_loss(per_example, reduction):

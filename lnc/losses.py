@@ -2,9 +2,10 @@
 
 N examples, c classes, ``T[i, j] = P(noisy = j | clean = i)`` (row-stochastic: rows clean, columns
 noisy). Every loss takes **logits** ``(N, c)`` and integer **noisy** targets ``(N,)``, never
-probabilities, and a ``reduction`` in ``{"mean", "sum", "none"}``. Every loss raises ``ValueError`` for a NaN or
-±inf logit, and for finite logits whose loss overflows their dtype (a row spread beyond its range), rather than
-return a non-finite value.
+probabilities, and a ``reduction`` in ``{"mean", "sum", "none"}``. Every loss raises ``ValueError`` for a target
+out of range, :class:`NonFiniteLogitsError` (a ``ValueError``) for a NaN or ±inf logit, and ``ValueError`` for
+finite logits whose loss overflows their dtype (a row spread beyond its range), rather than return a non-finite
+value. The modules (:class:`LossModule`) can defer these checks on an accelerator, so that no step waits for it.
 """
 
 import functools
@@ -18,20 +19,55 @@ import torch.nn.functional as F
 from torch import nn
 
 from ._checks import (
+    DeferredChecks,
     check_choice,
     check_finite_loss,
     check_logits_targets,
     check_rate,
     check_reduction,
     check_transition_matrix,
+    deferred_checks,
     reduce_loss,
 )
+from ._checks import NonFiniteLogitsError as NonFiniteLogitsError  # public here: the loop catches it
 from .metrics import condition_number
 
 COND_WARNING_THRESHOLD = 100.0
 """``backward_loss`` warns when the 2-norm condition number of T exceeds this: a corrected per-example
 loss is a combination of c log-losses with weights up to about ``cond(T)`` in size, so its variance grows
 with it (symmetric noise near rate (c-1)/c, pair flips near 0.5, an estimated T with small diagonal)."""
+
+
+CHECKS = ("auto", "eager", "deferred")
+
+
+class LossModule(nn.Module):
+    """Base of the loss modules: ``reduction`` and when the value checks run (``checks``).
+
+    ``checks="eager"`` raises at the call that gets a target out of range or a NaN/inf logit (one host
+    synchronisation per call: free on a CPU, a stall on an accelerator). ``checks="deferred"`` keeps each check as a
+    device flag, so a step never waits for the device, and :meth:`verify` raises the same errors later (the
+    training loop calls it after every epoch); out-of-range targets are clamped meanwhile, so they cannot fault
+    the device. ``"auto"`` (default): eager on CPU, deferred elsewhere.
+    """
+
+    def __init__(self, reduction="mean", checks="auto"):
+        super().__init__()
+        self.reduction = check_reduction(reduction)
+        self.checks = check_choice(checks, CHECKS, name="checks")
+        self._deferred = DeferredChecks()
+
+    def checked(self, logits, kernel, *args, **kwargs):
+        """``kernel(*args, **kwargs)``, its checks run as ``self.checks`` says for ``logits``' device."""
+        if self.checks == "eager" or (self.checks == "auto" and getattr(logits, "is_cpu", True)):
+            return kernel(*args, **kwargs)
+        with self._deferred.active():
+            return kernel(*args, **kwargs)
+
+    def verify(self):
+        """Raise the error of the first deferred check that failed since the last call (one host synchronisation);
+        nothing to do after eager checks."""
+        self._deferred.raise_failed()
 
 
 # --------------------------------------------------------------------------------------------------
@@ -69,74 +105,72 @@ def forward_loss(logits, targets, T, reduction="mean"):
 
     Notes
     -----
-    Computed in log space, ``-logsumexp_i(log_softmax(logits)[n, i] + log T[i, targets[n]])`` with
-    ``log 0 = -inf``: finite, with finite gradients, for ``|logits|`` up to 1e4 and for zeros in T.
+    Computed as ``-log(softmax(logits) @ T)`` where that is exact to the dtype's precision, else in log space,
+    ``-logsumexp_i(log_softmax(logits)[n, i] + log T[i, targets[n]])`` with ``log 0 = -inf``: finite, with
+    finite gradients, for ``|logits|`` up to 1e4 and for zeros in T.
     The minimiser of the noisy forward-corrected risk is the clean posterior (Patrini et al. 2017,
     Theorem 2; book chapter ``ch-forward``).
     """
-    log_T = torch.as_tensor(_log(check_transition_matrix(T)))
-    return _forward_loss(logits, targets, log_T, check_reduction(reduction))
+    T = torch.as_tensor(check_transition_matrix(T))
+    return _forward_loss(logits, targets, T, check_reduction(reduction))
 
 
-class ForwardCorrectedLoss(nn.Module):
-    """Module form of :func:`forward_loss`; T is checked once and stored (as ``log T``) in a float64 buffer,
-    so ``.to(device)`` moves it with the model. It is cast to the logits' dtype per call unless the module was
-    moved to that dtype (``.to(device, torch.float32)``, free per call)."""
+class ForwardCorrectedLoss(LossModule):
+    """Module form of :func:`forward_loss`; T is checked once and stored in a float64 buffer, so ``.to(device)``
+    moves it with the model (each call casts it to the logits' dtype; log T is taken before the cast, so entries
+    below float32's range still count). ``checks`` as in :class:`LossModule`."""
 
-    def __init__(self, T, reduction="mean"):
-        super().__init__()
-        T = check_transition_matrix(T)
-        self.register_buffer("log_T", torch.as_tensor(_log(T), dtype=torch.float64))
-        self._casts = {}
-        self.reduction = check_reduction(reduction)
+    def __init__(self, T, reduction="mean", checks="auto"):
+        super().__init__(reduction, checks)
+        self.register_buffer("T", torch.tensor(check_transition_matrix(T), dtype=torch.float64))  # a copy
 
     def forward(self, logits, targets):
-        return _forward_loss(logits, targets, self.log_T, self.reduction, self._casts)
+        return self.checked(logits, _forward_loss, logits, targets, self.T, self.reduction)
 
 
-def _forward_loss(logits, targets, log_T, reduction, casts=None):
-    """The forward kernel; ``log_T`` (c, c) is cast to the logits' device and dtype (cached in ``casts``)."""
-    targets = check_logits_targets(
-        logits, targets, num_classes=log_T.shape[0], finite=False, reduction=reduction, classes_of="T"
-    )
-    log_T = _cast(log_T, logits, {} if casts is None else casts)
-    joint = torch.log_softmax(logits, dim=1) + log_T.T[targets]  # [n, i] = log p(i|x_n) + log T[i, y~_n]
-    loss = reduce_loss(-torch.logsumexp(joint, dim=1), reduction)
-    # one synchronisation for both: a -inf logit gives a finite loss, yet it is refused as every loss refuses it
-    if not (torch.isfinite(loss).all() & torch.isfinite(logits).all()):
-        _explain_non_finite(loss, logits, targets, log_T)
-    return loss
+def _forward_loss(logits, targets, T, reduction):
+    """The forward kernel; ``T`` (c, c) is cast to the logits' device and dtype.
+
+    Checked eagerly in float32/float64 it takes the short route, ``-log(softmax(logits) @ T)[n, y~_n]`` (a matrix
+    product and PyTorch's fused NLL: about two thirds of the log-space route's time at batch 128), unless an
+    entry of ``softmax(logits) @ T`` is below ``c * tiny / eps`` (``tiny`` the dtype's smallest normal number:
+    log 2e-30 at c = 10 in float32), where underflowed terms would count or a zero would make a NaN gradient;
+    then the batch is recomputed in log space. Deferred, and in half precision, it always computes in log space
+    (no per-step decision that would wait for the device).
+    """
+    targets = check_logits_targets(logits, targets, num_classes=T.shape[0], reduction=reduction, classes_of="T")
+    deferred = deferred_checks()
+    if deferred is None and logits.dtype in (torch.float32, torch.float64) and len(targets):
+        log_noisy = torch.log(torch.softmax(logits, dim=1) @ T.to(logits))  # [n, j] = log P(noisy = j | x_n)
+        if log_noisy.detach().amin().item() >= _short_route_floor(logits.dtype, T.shape[0]):
+            return check_finite_loss(F.nll_loss(log_noisy, targets, reduction=reduction), logits)
+    columns = torch.log(T).to(logits).T[targets]  # [n, i] = log T[i, y~_n] (log taken in T's precision)
+    if deferred is not None:
+        deferred.add(torch.isneginf(columns).all(dim=1).any(), ValueError, _NEVER_PRODUCED)
+    loss = reduce_loss(-torch.logsumexp(torch.log_softmax(logits, dim=1) + columns, dim=1), reduction)
+    return check_finite_loss(loss, logits, explain=lambda: _check_produced(columns, targets))
 
 
-def _explain_non_finite(loss, logits, targets, log_T):
-    """Raise the ``ValueError`` that says why a forward-corrected loss (or its logits) is not finite."""
-    never = torch.isneginf(log_T).all(dim=0)  # noisy classes that T never produces (zero columns)
-    held = sorted(set(torch.nonzero(never).flatten().tolist()) & set(targets.unique().tolist()))
-    if not torch.isfinite(logits).all():
-        raise ValueError("logits must be finite, got NaN or inf")
-    if held:
+@functools.cache
+def _short_route_floor(dtype, num_classes):
+    """``log(c * tiny / eps)``: above it, terms of ``softmax @ T`` that underflowed (each off by at most ``tiny``)
+    change an entry by less than one ulp."""
+    info = torch.finfo(dtype)
+    return math.log(num_classes * info.tiny / info.eps)
+
+
+_NEVER_PRODUCED = "targets holds a noisy class that T never produces (a zero column of T): the loss would be infinite"
+
+
+def _check_produced(columns, targets):
+    """Raise for targets that are noisy classes T never produces (zero columns, where the loss is infinite)."""
+    never = torch.isneginf(columns).all(dim=1)
+    if never.any():
+        held = sorted(set(targets[never].tolist()))
         raise ValueError(
             f"targets holds the noisy classes {held}, which T never produces (zero columns of T): "
             "the forward-corrected loss would be infinite"
         )
-    check_finite_loss(loss, logits)  # finite logits overflowed the dtype inside the loss: says so
-
-
-def _cast(buffer, like, cache):
-    """``buffer`` on ``like``'s device and dtype, converted once per (device, dtype) and cached; the key holds
-    the buffer's storage and version, so ``.to()`` or ``load_state_dict`` invalidate the copy."""
-    if buffer.dtype == like.dtype and buffer.device == like.device:
-        return buffer
-    key = (like.device, like.dtype, buffer.data_ptr(), buffer._version)
-    if key not in cache:
-        cache.clear()
-        cache[key] = buffer.to(device=like.device, dtype=like.dtype)
-    return cache[key]
-
-
-def _log(T):
-    with np.errstate(divide="ignore"):
-        return np.log(T)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -188,35 +222,37 @@ def backward_loss(logits, targets, T, reduction="mean"):
     return _backward_loss(logits, targets, T_inv, check_reduction(reduction))
 
 
-class BackwardCorrectedLoss(nn.Module):
+class BackwardCorrectedLoss(LossModule):
     """Module form of :func:`backward_loss`; T is checked and inverted once and ``inv(T)`` stored in a float64
-    buffer, so ``.to(device)`` moves it with the model (cast per call as in :class:`ForwardCorrectedLoss`)."""
+    buffer, moved with ``.to(device)`` and cast per call as in :class:`ForwardCorrectedLoss`. ``checks`` as in
+    :class:`LossModule`."""
 
-    def __init__(self, T, reduction="mean"):
-        super().__init__()
-        T_inv = inverse_transition_matrix(T)
-        self.register_buffer("T_inv", torch.tensor(T_inv, dtype=torch.float64))
-        self._casts = {}
-        self.reduction = check_reduction(reduction)
+    def __init__(self, T, reduction="mean", checks="auto"):
+        super().__init__(reduction, checks)
+        self.register_buffer("T_inv", torch.tensor(inverse_transition_matrix(T), dtype=torch.float64))
 
     def forward(self, logits, targets):
-        return _backward_loss(logits, targets, self.T_inv, self.reduction, self._casts)
+        return self.checked(logits, _backward_loss, logits, targets, self.T_inv, self.reduction)
 
 
-def _backward_loss(logits, targets, T_inv, reduction, casts=None):
-    """The backward kernel; ``T_inv`` (c, c) is cast to the logits' device and dtype (cached in ``casts``)."""
-    targets = check_logits_targets(
-        logits, targets, num_classes=T_inv.shape[0], finite=False, reduction=reduction, classes_of="T"
-    )
-    cast = _cast(T_inv, logits, {} if casts is None else casts)
-    if logits.dtype == torch.float16 and not torch.isfinite(cast).all():
-        raise ValueError(
-            f"T must have an inverse that float16 logits can hold: inv(T) has entries up to "
-            f"{T_inv.abs().max().item():.3g}, beyond float16's 65504; use float32 logits"
-        )
+def _backward_loss(logits, targets, T_inv, reduction):
+    """The backward kernel; ``T_inv`` (c, c) is cast to the logits' device and dtype."""
+    targets = check_logits_targets(logits, targets, num_classes=T_inv.shape[0], reduction=reduction, classes_of="T")
+    cast = T_inv.to(logits)
+    if logits.dtype == torch.float16:  # inv(T) may hold entries beyond float16's range
+        _check_half_inverse(cast)
     # cross-entropy against the "soft target" T_inv[targets[n]] (rows sum to 1, entries may be negative):
     # -sum_j T_inv[y~_n, j] log softmax(h_n)_j, one fused kernel
     return check_finite_loss(F.cross_entropy(logits, cast[targets], reduction=reduction), logits)
+
+
+def _check_half_inverse(cast):
+    message = "T must have an inverse that float16 logits can hold: inv(T) has entries beyond 65504; use float32 logits"
+    deferred = deferred_checks()
+    if deferred is not None:
+        deferred.add(~torch.isfinite(cast).all(), ValueError, message)
+    elif not torch.isfinite(cast).all():
+        raise ValueError(message)
 
 
 def inverse_transition_matrix(T, *, name="T"):
@@ -296,7 +332,7 @@ def savage_loss(logits, targets, reduction="mean"):
     As in the paper's official code the margin is the softmax probability (so the loss is bounded) and
     the target is 0/1 one-hot: ``((1 + exp(2 p[targets]))^-2 + (c-1)/4) / c``.
     """
-    targets = check_logits_targets(logits, targets, finite=False, reduction=check_reduction(reduction))
+    targets = check_logits_targets(logits, targets, reduction=check_reduction(reduction))
     p = torch.softmax(logits, dim=1).gather(1, targets[:, None]).squeeze(1)
     c = logits.shape[1]
     return check_finite_loss(reduce_loss(((1.0 + torch.exp(2.0 * p)) ** -2 + (c - 1) / 4) / c, reduction), logits)
@@ -311,10 +347,10 @@ def bootstrap_soft_loss(logits, targets, beta=0.95, reduction="mean"):
     clipping is needed.
     """
     beta = check_rate(beta, name="beta")
-    targets = check_logits_targets(logits, targets, finite=False, reduction=check_reduction(reduction))
+    targets = check_logits_targets(logits, targets, reduction=check_reduction(reduction))
     log_p = torch.log_softmax(logits, dim=1)
     mixed = (1.0 - beta) * log_p.exp()
-    mixed = mixed + beta * F.one_hot(targets, logits.shape[1]).to(log_p.dtype)
+    mixed = mixed.scatter_add(1, targets[:, None], torch.full_like(mixed[:, :1], beta))  # + beta * one-hot
     # a class of weight 0 adds 0, also where its log p is -inf (a row spread beyond the dtype's range): 0 * -inf is NaN
     log_p = torch.where(torch.isneginf(log_p) & (mixed == 0), 0.0, log_p)
     return check_finite_loss(reduce_loss(-(mixed * log_p).sum(dim=1), reduction), logits)
@@ -327,7 +363,7 @@ def bootstrap_hard_loss(logits, targets, beta=0.8, reduction="mean"):
     hard bootstrap). The predicted class ``argmax p`` carries no gradient.
     """
     beta = check_rate(beta, name="beta")
-    targets = check_logits_targets(logits, targets, finite=False, reduction=check_reduction(reduction))
+    targets = check_logits_targets(logits, targets, reduction=check_reduction(reduction))
     log_p = torch.log_softmax(logits, dim=1)
     predicted = log_p.detach().argmax(dim=1, keepdim=True)
     per_example = -(beta * log_p.gather(1, targets[:, None]) + (1.0 - beta) * log_p.gather(1, predicted))
@@ -336,13 +372,13 @@ def bootstrap_hard_loss(logits, targets, beta=0.8, reduction="mean"):
 
 def cross_entropy_loss(logits, targets, reduction="mean"):
     """Plain cross-entropy ``-log softmax(logits)[targets]`` (``F.cross_entropy`` after the checks)."""
-    targets = check_logits_targets(logits, targets, finite=False, reduction=check_reduction(reduction))
+    targets = check_logits_targets(logits, targets, reduction=check_reduction(reduction))
     return check_finite_loss(F.cross_entropy(logits, targets, reduction=reduction), logits)
 
 
 def _target_score(logits, targets, reduction):
     """``logits[n, targets[n]]``, shape (N,), after the checks (``reduction`` checked too)."""
-    targets = check_logits_targets(logits, targets, finite=False, reduction=check_reduction(reduction))
+    targets = check_logits_targets(logits, targets, reduction=check_reduction(reduction))
     return logits.gather(1, targets[:, None]).squeeze(1)
 
 
@@ -376,40 +412,40 @@ def make_loss(name, T=None, **kw):
         Shape ``(c, c)``, ``T[i, j] = P(noisy = j | clean = i)``. Required by ``"forward"`` and
         ``"backward"``, refused by the others.
     **kw
-        Options of that loss (``reduction``; ``beta`` for the bootstraps), checked now.
+        Options of that loss, checked now: ``reduction``, ``checks`` (see :class:`LossModule`), ``beta`` for the
+        bootstraps.
     """
     check_choice(name, LOSS_NAMES, name="name")
     if name in CORRECTIONS:
         if T is None:
             raise ValueError(f"make_loss({name!r}) needs T, the (c, c) transition matrix")
-        unknown = sorted(set(kw) - {"reduction"})
+        unknown = sorted(set(kw) - {"reduction", "checks"})
         if unknown:
-            raise TypeError(f"{CORRECTIONS[name].__name__} has no option {unknown[0]!r}; its options: ['reduction']")
+            raise TypeError(
+                f"{CORRECTIONS[name].__name__} has no option {unknown[0]!r}; its options: ['reduction', 'checks']"
+            )
         return CORRECTIONS[name](T, **kw)
     if T is not None:
         raise ValueError(f"T is used only by 'forward' and 'backward', not by {name!r}")
     return FunctionLoss(_FUNCTIONS[name], **kw)
 
 
-class FunctionLoss(nn.Module):
-    """Module calling a loss function of this module with fixed options: ``fn(logits, targets, **kw)``."""
+class FunctionLoss(LossModule):
+    """Module calling a loss function of this module with fixed options: ``fn(logits, targets, **kw)``;
+    ``checks`` as in :class:`LossModule`."""
 
-    def __init__(self, fn, **kw):
-        super().__init__()
-        unknown = set(kw) - set(inspect.signature(fn).parameters) or {"logits", "targets"} & set(kw)
+    def __init__(self, fn, checks="auto", **kw):
+        options = [p for p in inspect.signature(fn).parameters if p not in ("logits", "targets")]
+        unknown = sorted(set(kw) - set(options))
         if unknown:
-            raise TypeError(
-                f"{fn.__name__} has no option {sorted(unknown)[0]!r}; its options: "
-                f"{[p for p in inspect.signature(fn).parameters if p not in ('logits', 'targets')]}"
-            )
-        if "reduction" in kw:
-            check_reduction(kw["reduction"])
+            raise TypeError(f"{fn.__name__} has no option {unknown[0]!r}; its options: {options + ['checks']}")
+        super().__init__(kw.get("reduction", "mean"), checks)
         if "beta" in kw:
             check_rate(kw["beta"], name="beta")
         self.fn, self.kw = fn, kw
 
     def forward(self, logits, targets):
-        return self.fn(logits, targets, **self.kw)
+        return self.checked(logits, self.fn, logits, targets, **self.kw)
 
     def extra_repr(self):
         return ", ".join([self.fn.__name__] + [f"{k}={v!r}" for k, v in self.kw.items()])

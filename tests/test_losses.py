@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 import lnc
 from lnc import losses
+from lnc.losses import NonFiniteLogitsError
 from lnc.noise import pair_T, symmetric_T
 
 
@@ -189,7 +190,7 @@ def test_corrected_loss_module_moves_T_with_to_and_keeps_input_T_untouched(rng):
     T = random_T(3, rng)
     original = T.copy()
     module = lnc.ForwardCorrectedLoss(T).to(torch.float64)
-    assert module.log_T.dtype == torch.float64 and "log_T" in dict(module.named_buffers())
+    assert module.T.dtype == torch.float64 and "T" in dict(module.named_buffers())
     module(_logits(4, 3, 0), torch.tensor([0, 1, 2, 0]))
     np.testing.assert_array_equal(T, original)
 
@@ -454,7 +455,9 @@ def test_make_loss_names_must_be_strings():
     """Past bug: a list where a name is expected gave "unhashable type"."""
     with pytest.raises(TypeError, match=r"name must be one of .*, got \['ce'\]"):
         lnc.make_loss(["ce"])
-    with pytest.raises(TypeError, match=r"cross_entropy_loss has no option 'beta'; its options: \['reduction'\]"):
+    with pytest.raises(
+        TypeError, match=r"cross_entropy_loss has no option 'beta'; its options: \['reduction', 'checks'\]"
+    ):
         lnc.make_loss("ce", beta=0.5)
 
 
@@ -512,3 +515,86 @@ def test_float8_and_sparse_logits_are_refused_with_a_type_error(name, logits):
     loss = lnc.make_loss(name, T=GOOD_T if name in ("forward", "backward") else None)
     with pytest.raises(TypeError, match=r"logits must be a floating-point torch.Tensor \(dense; float16"):
         loss(logits, Y)
+
+
+# ---------------------------------------------------------------- the forward loss's two routes
+
+
+def test_forward_loss_routes_agree_and_pass_gradcheck(rng):
+    """The short route (-log(softmax @ T)) serves moderate logits; one row of spread 2000 sends the whole batch
+    to the log-space route. The rows they share get the same values, and both routes pass gradcheck."""
+    T = random_T(4, rng)
+    moderate, targets = _logits(6, 4, seed=1), torch.from_numpy(rng.integers(0, 4, 7))
+    extreme = torch.cat([moderate, torch.tensor([[1e3, -1e3, 0.0, 5.0]], dtype=torch.float64)])
+    short = lnc.forward_loss(moderate, targets[:6], T, reduction="none")
+    log_space = lnc.forward_loss(extreme, targets, T, reduction="none")
+    torch.testing.assert_close(short, log_space[:6], rtol=1e-13, atol=0)
+    for h, y in ((moderate, targets[:6]), (extreme, targets)):
+        h = h.clone().requires_grad_()
+        assert torch.autograd.gradcheck(lambda z: lnc.forward_loss(z, y, T, reduction="none"), (h,))
+        assert torch.autograd.gradgradcheck(lambda z: lnc.forward_loss(z, y, T), (h,))
+
+
+def test_forward_loss_keeps_entries_of_T_below_float32s_range():
+    """Found by the fuzz suite: T[0, 1] = 1e-136 is 0 in float32; with float32 logits [0, -311] and target 1 the
+    loss is -log(1e-136 + e^-311) = 310.7, not 311 (log T is taken in float64, before the cast)."""
+    T = np.array([[1.0 - 1e-136, 1e-136], [0.0, 1.0]])
+    loss = lnc.forward_loss(torch.tensor([[0.0, -311.0]]), torch.tensor([1]), T)
+    assert abs(loss.item() - (-math.log(1e-136 + math.exp(-311.0)))) < 1e-3
+
+
+# ---------------------------------------------------------------- deferred checks: no host synchronisation
+
+
+class _HostReads(torch.utils._python_dispatch.TorchDispatchMode):
+    """Counts the operations that read a tensor's value on the host (``.item()``, ``bool()``, ``.tolist()``):
+    on an accelerator each is a synchronisation."""
+
+    READS = {"aten._local_scalar_dense.default", "aten.is_nonzero.default", "aten.item.default"}
+
+    def __init__(self):
+        super().__init__()
+        self.count = 0
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        self.count += str(func) in self.READS
+        return func(*args, **(kwargs or {}))
+
+
+@pytest.mark.parametrize("name", lnc.losses.LOSS_NAMES)
+def test_deferred_checks_read_nothing_on_the_host(name):
+    T = GOOD_T if name in lnc.losses.CORRECTIONS else None
+    h, y = torch.randn(5, 3, requires_grad=True), torch.tensor([0, 1, 2, 1, 0])
+    for checks, reads in (("deferred", lambda n: n == 0), ("eager", lambda n: n > 0)):
+        loss_fn = lnc.make_loss(name, T, checks=checks)
+        with _HostReads() as mode:
+            loss_fn(h, y).backward()
+        assert reads(mode.count), (checks, mode.count)
+        torch.testing.assert_close(loss_fn(h, y), lnc.make_loss(name, T)(h, y))
+
+
+@pytest.mark.parametrize(
+    ("name", "logits", "targets", "error", "message"),
+    [
+        ("ce", torch.zeros(2, 3), torch.tensor([0, 3]), ValueError, r"targets must lie in \[0, 3\)"),
+        ("forward", torch.zeros(2, 3), torch.tensor([-1, 0]), ValueError, r"targets must lie in \[0, 3\)"),
+        ("backward", torch.tensor([[0.0, math.nan, 1.0]]), torch.tensor([0]), NonFiniteLogitsError, "finite"),
+        ("forward", torch.zeros(1, 3), torch.tensor([2]), ValueError, "T never produces"),
+    ],
+)
+def test_deferred_checks_raise_the_eager_errors_at_verify(name, logits, targets, error, message):
+    T = np.array([[0.7, 0.3, 0.0], [0.0, 1.0, 0.0], [0.5, 0.5, 0.0]]) if "never" in message else GOOD_T
+    loss_fn = lnc.make_loss(name, T if name != "ce" else None, checks="deferred")
+    with pytest.raises(error, match=message):
+        lnc.make_loss(name, T if name != "ce" else None, checks="eager")(logits, targets)
+    loss_fn(logits, targets)  # no error yet, and out-of-range targets did not index out of bounds
+    with pytest.raises(error, match=message):
+        loss_fn.verify()
+    loss_fn.verify()  # the flags were read and cleared
+    loss_fn(torch.zeros(2, 3), torch.tensor([0, 1]))
+    loss_fn.verify()
+
+
+def test_checks_must_be_a_known_mode():
+    with pytest.raises(ValueError, match=r"checks must be one of \('auto', 'eager', 'deferred'\), got 'lazy'"):
+        lnc.make_loss("forward", GOOD_T, checks="lazy")

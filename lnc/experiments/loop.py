@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import torch
 from tqdm import tqdm
 
+from ..losses import LossModule, NonFiniteLogitsError
 from .models import build_model
 
 BOUNDED_LOSSES = ("unhinged", "sigmoid", "ramp")
@@ -247,23 +248,28 @@ def _batches(x, y, batch_size=1024):
 
 
 def _epoch(model, optimizer, loss_fn, batches):
-    """One training pass over ``batches``; returns the mean training loss (NaN once the weights diverge)."""
+    """One training pass over ``batches``; returns the mean training loss (NaN once the weights diverge: the loss
+    refuses their NaN/inf logits, at once or, for deferred checks, at the end of the epoch)."""
     model.train()
     total, n = None, 0
-    for x, y in batches:
-        logits = model(x)
-        try:
-            loss = loss_fn(logits, y)
-        except ValueError:
-            if torch.isfinite(logits).all():
-                raise
-            return math.nan  # the weights diverged to inf / NaN
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-        total = loss.detach() * len(y) if total is None else total + loss.detach() * len(y)
-        n += len(y)
+    try:
+        for x, y in batches:
+            loss = loss_fn(model(x), y)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            total = loss.detach() * len(y) if total is None else total + loss.detach() * len(y)
+            n += len(y)
+        _verify(loss_fn)
+    except NonFiniteLogitsError:
+        return math.nan
     return total.item() / n
+
+
+def _verify(loss_fn):
+    """Raise what the deferred checks of ``loss_fn`` found (a :class:`lnc.losses.LossModule`; others have none)."""
+    if isinstance(loss_fn, LossModule):
+        loss_fn.verify()
 
 
 @torch.no_grad()
@@ -284,6 +290,7 @@ def evaluate_batches(model, batches, loss_fn):
             total += loss_fn(logits, y).item() * len(y)
         correct += (logits.argmax(dim=1) == y).sum().item()
         n += len(y)
+    _verify(loss_fn)
     if not n:
         return math.nan, math.nan
     return (total / n if loss_fn is not None else math.nan), correct / n
