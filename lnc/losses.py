@@ -105,58 +105,42 @@ def forward_loss(logits, targets, T, reduction="mean"):
 
     Notes
     -----
-    Computed as ``-log(softmax(logits) @ T)`` where that is exact to the dtype's precision, else in log space,
-    ``-logsumexp_i(log_softmax(logits)[n, i] + log T[i, targets[n]])`` with ``log 0 = -inf``: finite, with
-    finite gradients, for ``|logits|`` up to 1e4 and for zeros in T.
+    Computed in log space, ``-logsumexp_i(log_softmax(logits)[n, i] + log T[i, targets[n]])`` with
+    ``log 0 = -inf``: finite, with finite gradients, for ``|logits|`` up to 1e4 and for zeros in T.
     The minimiser of the noisy forward-corrected risk is the clean posterior (Patrini et al. 2017,
     Theorem 2; book chapter ``ch-forward``).
     """
-    T = torch.as_tensor(check_transition_matrix(T))
-    return _forward_loss(logits, targets, T, check_reduction(reduction))
+    log_T = torch.as_tensor(_log(check_transition_matrix(T)))
+    return _forward_loss(logits, targets, log_T, check_reduction(reduction))
 
 
 class ForwardCorrectedLoss(LossModule):
-    """Module form of :func:`forward_loss`; T is checked once and stored in a float64 buffer, so ``.to(device)``
-    moves it with the model (each call casts it to the logits' dtype; log T is taken before the cast, so entries
-    below float32's range still count). ``checks`` as in :class:`LossModule`."""
+    """Module form of :func:`forward_loss`; T is checked once and stored as ``log T`` in a float64 buffer, so
+    ``.to(device)`` moves it with the model (each call casts it to the logits' dtype; taking the log in float64
+    keeps entries of T below float32's range). ``checks`` as in :class:`LossModule`."""
 
     def __init__(self, T, reduction="mean", checks="auto"):
         super().__init__(reduction, checks)
-        self.register_buffer("T", torch.tensor(check_transition_matrix(T), dtype=torch.float64))  # a copy
+        self.register_buffer("log_T", torch.as_tensor(_log(check_transition_matrix(T)), dtype=torch.float64))
 
     def forward(self, logits, targets):
-        return self.checked(logits, _forward_loss, logits, targets, self.T, self.reduction)
+        return self.checked(logits, _forward_loss, logits, targets, self.log_T, self.reduction)
 
 
-def _forward_loss(logits, targets, T, reduction):
-    """The forward kernel; ``T`` (c, c) is cast to the logits' device and dtype.
-
-    Checked eagerly in float32/float64 it takes the short route, ``-log(softmax(logits) @ T)[n, y~_n]`` (a matrix
-    product and PyTorch's fused NLL: about two thirds of the log-space route's time at batch 128), unless an
-    entry of ``softmax(logits) @ T`` is below ``c * tiny / eps`` (``tiny`` the dtype's smallest normal number:
-    log 2e-30 at c = 10 in float32), where underflowed terms would count or a zero would make a NaN gradient;
-    then the batch is recomputed in log space. Deferred, and in half precision, it always computes in log space
-    (no per-step decision that would wait for the device).
-    """
-    targets = check_logits_targets(logits, targets, num_classes=T.shape[0], reduction=reduction, classes_of="T")
+def _forward_loss(logits, targets, log_T, reduction):
+    """The forward kernel; ``log_T`` (c, c) is cast to the logits' device and dtype."""
+    targets = check_logits_targets(logits, targets, num_classes=log_T.shape[0], reduction=reduction, classes_of="T")
+    columns = log_T.to(logits).T[targets]  # [n, i] = log T[i, y~_n], -inf where T[i, y~_n] = 0
     deferred = deferred_checks()
-    if deferred is None and logits.dtype in (torch.float32, torch.float64) and len(targets):
-        log_noisy = torch.log(torch.softmax(logits, dim=1) @ T.to(logits))  # [n, j] = log P(noisy = j | x_n)
-        if log_noisy.detach().amin().item() >= _short_route_floor(logits.dtype, T.shape[0]):
-            return check_finite_loss(F.nll_loss(log_noisy, targets, reduction=reduction), logits)
-    columns = torch.log(T).to(logits).T[targets]  # [n, i] = log T[i, y~_n] (log taken in T's precision)
     if deferred is not None:
         deferred.add(torch.isneginf(columns).all(dim=1).any(), ValueError, _NEVER_PRODUCED)
     loss = reduce_loss(-torch.logsumexp(torch.log_softmax(logits, dim=1) + columns, dim=1), reduction)
     return check_finite_loss(loss, logits, explain=lambda: _check_produced(columns, targets))
 
 
-@functools.cache
-def _short_route_floor(dtype, num_classes):
-    """``log(c * tiny / eps)``: above it, terms of ``softmax @ T`` that underflowed (each off by at most ``tiny``)
-    change an entry by less than one ulp."""
-    info = torch.finfo(dtype)
-    return math.log(num_classes * info.tiny / info.eps)
+def _log(T):
+    with np.errstate(divide="ignore"):
+        return np.log(T)
 
 
 _NEVER_PRODUCED = "targets holds a noisy class that T never produces (a zero column of T): the loss would be infinite"
