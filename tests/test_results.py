@@ -45,18 +45,24 @@ def test_estimation_table_averages_the_ce_runs_per_setting():
         for s, e, c, b in [(0, 0.1, 2.0, 3), (1, 0.3, 4.0, 5)]
     ]
     records.append(_record("forward_est", "aggre", None, 0.9, estimation_error=9.0, cond_T_hat=9.0, best_epoch=1))
-    assert results.estimation_table(records).split() == [
-        "aggre",
-        "error",
-        "0.200",
-        "cond(T_hat)",
-        "3.00",
-        "best",
-        "CE",
-        "epoch",
-        "[3,",
-        "5]",
+    table = results.estimation_table(records)
+    assert table.rows == (
+        ("setting", "T̂ error", "cond(T̂)", "best CE epoch per seed"),
+        ("aggre", "0.200", "3.00", "3, 5"),
+    )
+
+
+def test_a_table_is_its_text_and_renders_as_html():
+    table = results.Table([["method", "a < b"], ["ce", "85.0 ± 5.0"], ["forward", "-"]])
+    assert table.splitlines() == [
+        "method" + " " * 8 + "a < b",
+        "-" * 19,
+        "ce" + " " * 7 + "85.0 ± 5.0",
+        "forward" + " " * 11 + "-",
     ]
+    markup = table._repr_html_()
+    assert markup.count("<tr>") == 3 and markup.count("<th ") == 2 and markup.count("<td ") == 4
+    assert "a &lt; b" in markup and '<td style="text-align:right">85.0 ± 5.0</td>' in markup
 
 
 def test_comparison_table_puts_published_rows_under_ours():

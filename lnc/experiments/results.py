@@ -4,6 +4,7 @@ A record is a dict of JSON data whose ``task``, ``noise``, ``rate``, ``method`` 
 tables take a sequence of records and print test accuracies × 100 (%).
 """
 
+import html
 import json
 import math
 import numbers
@@ -144,7 +145,7 @@ def summarize(records, value="test_accuracy"):
 
 
 def accuracy_table(records, methods=None, settings=None, digits=1):
-    """A text table: a row per method, a column per noise setting, cells ``mean ± std`` of the test accuracy (%).
+    """A :class:`Table`: a row per method, a column per noise setting, cells ``mean ± std`` of the test accuracy (%).
 
     ``methods`` / ``settings`` (str, each found in ``records``) fix the order (default: as first seen). Missing
     cells print ``-``. ``digits``: the decimals, an int >= 0.
@@ -160,7 +161,7 @@ def accuracy_table(records, methods=None, settings=None, digits=1):
     )
 
     rows = [[m, *(_cell(*stats[m, s][:2], digits) if (m, s) in stats else "-" for s in settings)] for m in methods]
-    return _text_table([["method", *settings], *rows])
+    return Table([["method", *settings], *rows])
 
 
 def comparison_table(records, published, methods=None, settings=None, digits=1):
@@ -189,7 +190,7 @@ def comparison_table(records, published, methods=None, settings=None, digits=1):
             rows.append(
                 [f"{m} (published)", *(_cell(*published[m][s], digits) if s in published[m] else "-" for s in settings)]
             )
-    return _text_table(rows)
+    return Table(rows)
 
 
 def _cell(mean, std, digits):
@@ -197,19 +198,45 @@ def _cell(mean, std, digits):
     return f"{mean:.{digits}f}" + ("" if std is None or math.isnan(std) else f" ± {std:.{digits}f}")
 
 
-def _text_table(rows):
-    """Rows of strings as aligned text: the first column left-aligned, the others right-aligned, a rule under
-    the header row."""
-    widths = [max(len(row[k]) for row in rows) for k in range(len(rows[0]))]
-    lines = [
-        "  ".join(text.ljust(w) if k == 0 else text.rjust(w) for k, (text, w) in enumerate(zip(row, widths)))
-        for row in rows
-    ]
-    return "\n".join([lines[0], "-" * len(lines[0]), *lines[1:]])
+class Table(str):
+    """A result table: the aligned text (``print`` it; it is a ``str``) that also renders as an HTML table in a
+    notebook (``_repr_html_``). ``rows``: the header row then the body rows, each a tuple of strings; the first
+    column is left-aligned, the others right-aligned."""
+
+    def __new__(cls, rows):
+        rows = tuple(tuple(row) for row in rows)
+        widths = [max(len(row[k]) for row in rows) for k in range(len(rows[0]))]
+        lines = [
+            "  ".join(text.ljust(w) if k == 0 else text.rjust(w) for k, (text, w) in enumerate(zip(row, widths)))
+            for row in rows
+        ]
+        table = super().__new__(cls, "\n".join([lines[0], "-" * len(lines[0]), *lines[1:]]))
+        table.rows = rows
+        return table
+
+    def _repr_html_(self):
+        def row(cells, tag):
+            return (
+                "<tr>"
+                + "".join(
+                    f'<{tag} style="text-align:{"left" if k == 0 else "right"}">{html.escape(c)}</{tag}>'
+                    for k, c in enumerate(cells)
+                )
+                + "</tr>"
+            )
+
+        head, *body = self.rows
+        return (
+            '<table class="lnc-table"><thead>'
+            + row(head, "th")
+            + "</thead><tbody>"
+            + "".join(row(r, "td") for r in body)
+            + "</tbody></table>"
+        )
 
 
 def correction_table(records, methods=("ce", "forward", "forward_est", "backward", "backward_est"), digits=1):
-    """A text table per task and noise setting: the mean test accuracy (%) over seeds of each of ``methods``, the
+    """A :class:`Table` per task and noise setting: the mean test accuracy (%) over seeds of each of ``methods``, the
     gap ``forward_est - forward`` (what estimating T costs the forward correction) and the seed std of
     ``backward_est`` (its instability); ``-`` where a method has no run. Rows in the order of ``records``.
 
@@ -232,11 +259,11 @@ def correction_table(records, methods=("ce", "forward", "forward_est", "backward
             gap = value(stats, "forward_est", key) - value(stats, "forward", key)
             cells = [value(stats, m, key) for m in methods] + [gap, value(stats, "backward_est", key, 1)]
             rows.append([task, key, *("-" if math.isnan(v) else f"{v:.{digits}f}" for v in cells)])
-    return _text_table(rows)
+    return Table(rows)
 
 
 def gain_table(records, published, settings, methods=("forward", "forward_est"), baseline="ce", digits=1):
-    """A text table per noise setting: the gain (points of test accuracy, mean over seeds) of each of ``methods``
+    """A :class:`Table` per noise setting: the gain (points of test accuracy, mean over seeds) of each of ``methods``
     over ``baseline`` in ``records``, beside the published gain of ``published[methods[0]]`` over
     ``published[baseline]`` (``published`` as :func:`comparison_table`); ``-`` where a value is missing."""
     ours = summarize(records)
@@ -255,11 +282,11 @@ def gain_table(records, published, settings, methods=("forward", "forward_est"),
     for key in settings:
         values = [gain(ours, m, key) for m in methods] + [gain(theirs, methods[0], key)]
         rows.append([key, *("-" if math.isnan(v) else f"{v:+.{digits}f}" for v in values)])
-    return _text_table(rows)
+    return Table(rows)
 
 
 def estimation_table(records, digits=3):
-    """A text table of the CE runs: per noise setting, the mean relative L1 error of ``T̂`` against the true T,
+    """A :class:`Table` of the CE runs: per noise setting, the mean relative L1 error of ``T̂`` against the true T,
     the mean ``cond(T̂)`` (``nan`` where no run has a value) and the selected CE epochs (one per seed).
 
     Raises
@@ -280,15 +307,13 @@ def estimation_table(records, digits=3):
             "records must hold CE runs (method 'ce'), the ones that estimate T, got the methods "
             f"{list(dict.fromkeys(r['method'] for r in records))}"
         )
-    rows = []
+    rows = [["setting", "T̂ error", "cond(T̂)", "best CE epoch per seed"]]
     for key in dict.fromkeys(setting(r) for r in ce):
         runs = [r for r in ce if setting(r) == key]
         error, cond = (_mean_of(runs, field) for field in ("estimation_error", "cond_T_hat"))
-        rows.append(
-            f"{key:<16} error {error:.{digits}f}   cond(T_hat) {cond:8.2f}   "
-            f"best CE epoch {[r['best_epoch'] for r in runs]}"
-        )
-    return "\n".join(rows)
+        epochs = ", ".join(str(r["best_epoch"]) for r in runs)
+        rows.append([key, f"{error:.{digits}f}", f"{cond:.2f}", epochs])
+    return Table(rows)
 
 
 def _mean_of(records, field):
