@@ -129,7 +129,8 @@ display(Markdown(f"""
 3. **Forward with $\\hat T$ {hurt_est} where the estimator's assumption holds and
    $\\hat T$ is close** (every column of $T$ keeps its maximum on the diagonal and the
    error of $\\hat T$ is at most 0.2): it hurts in {count(est_hurts, good_T_hat)} such
-   settings, and in {count(est_hurts, bad_T_hat)} of the others (at: {where(est_hurts)}).
+   settings, and in {count(est_hurts, bad_T_hat)} of the others
+   (at: {where(est_hurts)}).
    The error of $\\hat T$ is not known in practice, but its causes are: a weak CE model
    and columns of $T$ whose maximum leaves the diagonal.
 """))
