@@ -57,6 +57,17 @@ def test_protocol_returns_complete_records_and_saves_them(toy_mnist, tmp_path):
     assert by["ce"]["estimation_error"] == pytest.approx(np.abs(T_hat - lnc_asymmetric(0.3)).sum() / 10, abs=1e-6)
 
 
+def test_records_carry_the_noise_the_training_split_holds(toy_mnist):
+    """T_train is the empirical T of the run's own training labels, counted here from the split itself."""
+    record = protocol.run_protocol("mnist", methods=("ce",), seeds=(3,), **FAST)[0]
+    noisy = lnc.corrupt_labels(toy_mnist.y_train, lnc_asymmetric(0.3), 3)
+    splits = datasets.noisy_splits(toy_mnist, noisy, seed=3)
+    counts = np.zeros((10, 10))
+    np.add.at(counts, (splits.clean_train, splits.y_train), 1)
+    np.testing.assert_allclose(record["T_train"], counts / counts.sum(axis=1, keepdims=True), atol=1e-9)
+    assert protocol.run_protocol("mnist", methods=("ce",), subset=20, **FAST)[0]["T_train"] is None  # classes missing
+
+
 def lnc_asymmetric(rate):
     from lnc import mnist_asymmetric_T
 

@@ -45,7 +45,7 @@ from .._checks import (
 from ..estimation import ESTIMATORS, estimate_T
 from ..losses import CORRECTIONS, LOSS_NAMES, make_loss
 from ..metrics import condition_number, estimation_error
-from ..noise import corrupt_labels
+from ..noise import corrupt_labels, empirical_T
 from . import datasets
 from .loop import (
     build_network,
@@ -162,7 +162,8 @@ def run_protocol(task, **options):
     -------
     list of dict
         One record per (seed, method): the settings, ``test_accuracy``, ``best_epoch``, ``curves``, ``T`` used by
-        the loss, ``T_true``, ``T_hat`` with its ``estimation_error`` and condition number, the ``estimator``,
+        the loss, ``T_true``, ``T_train`` (the realised noise of the training split, clean against noisy labels,
+        which no method sees), ``T_hat`` with its ``estimation_error`` and condition number, the ``estimator``,
         timing and versions. A correction that cannot use its ``T̂`` (singular for the backward correction, a zero
         column the labels hold for the forward one) gets ``status = "failed"`` and ``test_accuracy = None``.
     """
@@ -297,6 +298,7 @@ def _run(config):
             "n_train": len(splits.y_train),
             "n_val": len(splits.y_val),
             "n_test": len(splits.y_test),
+            "T_train": _realised_T(splits),
             "lnc_version": __version__,
             "torch_version": torch.__version__,
             "python": platform.python_version(),
@@ -426,6 +428,14 @@ def unusable(loss, T_hat, labels):
             "forward-corrected loss would be infinite",
         }
     return None
+
+
+def _realised_T(splits):
+    """The noise the training split holds, ``empirical_T(clean_train, y_train)`` as nested lists (rounded as
+    :func:`_listed`); ``None`` where a class has no training example."""
+    if len(np.unique(splits.clean_train)) < splits.num_classes:
+        return None
+    return _listed(empirical_T(splits.clean_train, splits.y_train, splits.num_classes))
 
 
 def _listed(T):
