@@ -155,3 +155,22 @@ def test_numpy_ints_are_sizes_and_bad_options_name_their_argument():
     ]:
         with pytest.raises(error, match=match):
             call()
+
+
+def test_fast_net_whitens_its_stem_from_the_first_training_batch():
+    gen = torch.Generator().manual_seed(0)
+    mixing = torch.randn(3, 3, generator=gen)
+    images = torch.einsum("ij,njhw->nihw", mixing, torch.randn(64, 3, 32, 32, generator=gen)).cumsum(dim=3)
+    net = models.fast_net(num_classes=10, widths=(8, 16, 16))
+    stem = net[0]
+    assert not stem.initialised and net(images).shape == (64, 10) and stem.initialised
+    weights = stem.weight.clone()
+    net(images * 2)
+    assert torch.equal(stem.weight, weights)  # computed once
+    patches = images.double().unfold(2, 2, 1).unfold(3, 2, 1).permute(0, 2, 3, 1, 4, 5).reshape(-1, 12)
+    whitened = patches @ stem.weight[:12].double().reshape(12, 12).T
+    cov = torch.cov(whitened.T)
+    eigenvalues = torch.linalg.eigvalsh(torch.cov(patches.T))
+    torch.testing.assert_close(cov, torch.diag(eigenvalues / (eigenvalues + stem.eps)), atol=1e-6, rtol=1e-6)
+    assert torch.equal(stem.weight[12:], -stem.weight[:12])
+    assert not any(p is stem.weight for p in net.parameters())  # the filters are not trained

@@ -512,3 +512,45 @@ def test_fit_stops_at_nan_logits_with_eager_and_deferred_checks(checks):
     )
     assert fitted["diverged"] and fitted["best_epoch"] == 1 and fitted["curves"]["train_loss"][1] is None
     assert torch.isfinite(model.weight).all()  # the best epoch's weights are back
+
+
+@pytest.mark.skipif(not os.environ.get("LNC_DATA_DIR"), reason="LNC_DATA_DIR unset: CIFAR-N labels not available")
+def test_every_stored_record_is_recognised_so_no_chapter_retrains():
+    """A change to the recipes or the record fields must not make the chapters retrain their stored runs (hours):
+    every record under results/ is found by stored_records from its own settings."""
+    root = Path(__file__).resolve().parents[1] / "results"
+    paths = sorted(root.glob("*/*.json"))
+    assert len(paths) >= 200
+    for path in paths:
+        r = json.loads(path.read_text())
+        default_epochs = recipes.get_recipe(r["task"], r["protocol"]).epochs
+        config = protocol.configure(
+            r["task"],
+            noise=r["noise"],
+            rate=0.0 if r["rate"] is None else r["rate"],
+            seeds=(r["seed"],),
+            methods=(r["method"],),
+            protocol=r["protocol"],
+            epochs=None if r["epochs"] == default_epochs else r["epochs"],
+            subset=r["subset"],
+            device="cpu",
+            results_dir=path.parent,
+            estimator=r.get("estimator", "anchor"),
+        )
+        assert protocol.stored_records(config) is not None, path.name
+
+
+@pytest.mark.parametrize(
+    ("epochs", "expected"),
+    [(10, [0.5, 1.0, 8 / 9, 7 / 9, 6 / 9, 5 / 9, 4 / 9, 3 / 9, 2 / 9, 1 / 9]), (3, [1.0, 2 / 3, 1 / 3]), (1, [1.0])],
+)
+def test_the_triangular_schedule_rises_then_falls_linearly(epochs, expected):
+    got = [loop.lr_factor(e, epochs, schedule="triangle") for e in range(epochs)]
+    assert got == pytest.approx(expected)
+    assert [loop.lr_factor(e, 5, (1, 3)) for e in range(5)] == pytest.approx([1, 0.1, 0.1, 0.01, 0.01])
+
+
+def test_the_fast_protocol_exists_for_cifar_only():
+    assert recipes.get_recipe("cifar10n", "fast").model == "fast_net"
+    with pytest.raises(ValueError, match=r"protocol 'fast' is defined for the tasks \['cifar10', .*not 'mnist'"):
+        recipes.get_recipe("mnist", "fast")

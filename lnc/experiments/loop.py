@@ -126,6 +126,7 @@ def train_on(make_batches, make_model, loss_fn, recipe, *, method, seed, device,
             batches.val,
             lr=recipe.lr,
             milestones=recipe.milestones,
+            schedule=recipe.schedule,
             epochs=epochs,
             has_val=batches.has_val,
             progress=progress,
@@ -163,6 +164,7 @@ def fit(
     lr,
     milestones,
     epochs,
+    schedule="step",
     has_val=True,
     progress=None,
     desc=None,
@@ -170,9 +172,9 @@ def fit(
     """The epoch loop of every training here; leaves ``model`` at its selected epoch, in eval mode.
 
     ``train_batches()`` / ``val_batches()`` return a fresh iterable of ``(x, y)`` batches (noisy labels) for
-    one epoch. Each epoch sets the learning rate to ``lr · 0.1^(number of milestones <= epoch)`` (0-based
-    epochs), trains, and evaluates ``loss_fn`` on the validation batches; the epoch with the lowest validation
-    loss is kept (the last one when ``has_val`` is false). A non-finite training loss (diverged weights)
+    one epoch. Each epoch sets the learning rate to ``lr ·`` :func:`lr_factor` (0-based epochs, ``milestones``,
+    ``schedule``), trains, and evaluates ``loss_fn`` on the validation batches; the epoch with the lowest
+    validation loss is kept (the last one when ``has_val`` is false). A non-finite training loss (diverged weights)
     stops training at the best epoch so far.
 
     Returns ``{"best_epoch" (1-based), "best_val_loss", "diverged", "curves"}``; ``curves`` holds per-epoch
@@ -183,7 +185,7 @@ def fit(
     bar = tqdm(range(epochs), desc=desc, leave=False, disable=not _show_progress(progress))
     for epoch in bar:
         for group in optimizer.param_groups:
-            group["lr"] = lr * 0.1 ** sum(epoch >= m for m in milestones)
+            group["lr"] = lr * lr_factor(epoch, epochs, milestones, schedule)
         train_loss = _epoch(model, optimizer, loss_fn, train_batches())
         val_loss, val_accuracy = (
             evaluate_batches(model, val_batches(), loss_fn) if math.isfinite(train_loss) else (math.nan, math.nan)
@@ -203,6 +205,17 @@ def fit(
         "diverged": not math.isfinite(curves["train_loss"][-1]),
         "curves": {k: [round(v, 6) if math.isfinite(v) else None for v in vs] for k, vs in curves.items()},
     }
+
+
+def lr_factor(epoch, epochs, milestones=(), schedule="step"):
+    """The learning-rate factor of 0-based ``epoch`` of ``epochs``: ``"step"``, ``0.1^(number of milestones <=
+    epoch)``; ``"triangle"``, a linear rise to 1 over the first ``p = max(1, round(epochs / 5))`` epochs
+    (``(epoch + 1) / p``) and a linear fall after (``(epochs - epoch) / (epochs - p + 1)``, ending at
+    ``1 / (epochs - p + 1)``)."""
+    if schedule == "step":
+        return 0.1 ** sum(epoch >= m for m in milestones)
+    peak = max(1, round(epochs / 5))
+    return (epoch + 1) / peak if epoch < peak else (epochs - epoch) / (epochs - peak + 1)
 
 
 def check_progress(progress):
@@ -231,7 +244,7 @@ def _optimizer(model, recipe):
         ]
     if recipe.optimizer == "adagrad":
         return torch.optim.Adagrad(groups, lr=recipe.lr)
-    return torch.optim.SGD(groups, lr=recipe.lr, momentum=recipe.momentum)
+    return torch.optim.SGD(groups, lr=recipe.lr, momentum=recipe.momentum, nesterov=recipe.nesterov)
 
 
 def _shuffled_batches(tensors, recipe, generator):

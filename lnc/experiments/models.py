@@ -329,6 +329,78 @@ def load_pretrained(model, path):
     return model
 
 
+class WhiteningStem(nn.Module):
+    """A 2×2 convolution (no padding) whose 2·12 filters whiten the 2×2×3 patches of the images: the
+    eigenvectors ``v`` of the patch covariance scaled by ``1/sqrt(λ + eps)``, and their negatives (so a GELU after
+    it keeps both signs). The filters are fixed (not trained); they are computed from the first batch the stem sees
+    in training mode (``initialised`` records it, and travels in the state dict), so that building the network
+    needs no data. Input ``(N, 3, H, W)``, output ``(N, 24, H - 1, W - 1)``."""
+
+    def __init__(self, eps=5e-4):
+        super().__init__()
+        self.eps = eps
+        self.register_buffer("weight", torch.zeros(24, 3, 2, 2))
+        self.register_buffer("initialised", torch.tensor(False))
+        self.bias = nn.Parameter(torch.zeros(24))
+
+    def forward(self, x):
+        if self.training and not self.initialised:
+            self.whiten(x)
+        return nn.functional.conv2d(x, self.weight.to(x.dtype), self.bias)
+
+    @torch.no_grad()
+    def whiten(self, images):
+        """Set the filters from ``images`` ``(N, 3, H, W)``."""
+        patches = images.detach().double().unfold(2, 2, 1).unfold(3, 2, 1)  # (N, 3, H-1, W-1, 2, 2)
+        patches = patches.permute(0, 2, 3, 1, 4, 5).reshape(-1, 12)
+        eigenvalues, eigenvectors = torch.linalg.eigh(torch.cov(patches.T))
+        filters = (eigenvectors.T / torch.sqrt(eigenvalues.clamp_min(0) + self.eps)[:, None]).reshape(12, 3, 2, 2)
+        self.weight.copy_(torch.cat([filters, -filters]).to(self.weight))
+        self.initialised.fill_(True)
+
+
+def _conv_group(in_channels, out_channels):
+    """conv3×3 → max-pool 2 → BN → GELU → conv3×3 → BN → GELU (airbench's block)."""
+    return nn.Sequential(
+        nn.Conv2d(in_channels, out_channels, 3, padding=1, bias=False),
+        nn.MaxPool2d(2),
+        nn.BatchNorm2d(out_channels),
+        nn.GELU(),
+        nn.Conv2d(out_channels, out_channels, 3, padding=1, bias=False),
+        nn.BatchNorm2d(out_channels),
+        nn.GELU(),
+    )
+
+
+class _Scale(nn.Module):
+    def __init__(self, factor):
+        super().__init__()
+        self.factor = factor
+
+    def forward(self, x):
+        return x * self.factor
+
+
+def fast_net(num_classes=10, widths=(64, 256, 256), bounded=False):
+    """A network built for accuracy per FLOP on 32×32 images, in the shape of K. Jordan's airbench94 (2024):
+    :class:`WhiteningStem` → GELU → three conv groups (``widths``; conv, max-pool, BN, GELU, twice) → global
+    max-pool → Dense c without bias, scaled by 1/9. Input ``(N, 3, 32, 32)``; ``widths=(32, 128, 128)`` is the
+    half-width net."""
+    num_classes, bounded = check_num_classes(num_classes), check_bool(bounded, name="bounded")
+    widths = check_sequence(widths, name="widths", item=lambda w, name: check_int(w, name=name, low=1))
+    channels = [24, *widths]
+    return nn.Sequential(
+        WhiteningStem(),
+        nn.GELU(),
+        *(_conv_group(a, b) for a, b in zip(channels, channels[1:])),
+        nn.AdaptiveMaxPool2d(1),
+        nn.Flatten(),
+        nn.Linear(widths[-1], num_classes, bias=False),
+        _Scale(1 / 9),
+        *_bounded(num_classes, bounded),
+    )
+
+
 MODELS = {
     "mnist_fc": mnist_fc,
     "imdb_fc": imdb_fc,
@@ -336,6 +408,7 @@ MODELS = {
     "cifar_resnet": cifar_resnet,
     "preact_resnet34": preact_resnet34,
     "resnet50": resnet50,
+    "fast_net": fast_net,
 }
 """Name → factory of the paper's networks (each takes ``num_classes`` and ``bounded``)."""
 

@@ -74,6 +74,7 @@ def describe_run(task, protocol, *, epochs=None, subset=None, seeds=(0,), device
     """One line stating the protocol of a chapter's run: network, epochs, optimiser, schedule, data, device."""
     recipe = get_recipe(task, protocol)
     schedule = f" (/10 at {list(recipe.milestones)})" if recipe.milestones else ""
+    schedule = " (triangular schedule)" if recipe.schedule == "triangle" else schedule
     network = f"{recipe.model} {recipe.model_kwargs}" if recipe.model_kwargs else recipe.model
     return (
         f"{task}, protocol {protocol!r}: {network}, {epochs or recipe.epochs} epochs, "
@@ -514,6 +515,9 @@ def run_grid(task, settings, *, seeds=(0,), workers=1, executor=None, overwrite=
     return [r for records in stored for r in (next(ran) if records is None else records)]
 
 
+RECIPE_DEFAULTS = {f.name: f.default for f in dataclasses.fields(Recipe) if f.default is not dataclasses.MISSING}
+
+
 def stored_records(config):
     """The records of a one-seed job that its ``results_dir`` already holds, complete and with the same settings
     (one per method, in ``config.methods`` order); ``None`` when any is missing or differs."""
@@ -528,8 +532,12 @@ def stored_records(config):
         if not path.is_file():
             return None
         record = json.loads(path.read_text())
+        record_recipe = {**RECIPE_DEFAULTS, **record.get("recipe", {})}  # older records: a new field's default
         if (
-            any(record.get(key, defaults.get(key)) != expected[key] for key in identity)
+            any(
+                (record_recipe if key == "recipe" else record.get(key, defaults.get(key))) != expected[key]
+                for key in identity
+            )
             or "status" not in record
             or record.get("epochs", config.epochs) != config.epochs
         ):
