@@ -28,10 +28,12 @@ $(STAMP): pyproject.toml
 ## test: ruff, unit tests, nbval on every stored notebook, the book build with -W, the headless-browser check
 test: lint unit notebooks book check-html
 
-## lint: ruff's lint rules and formatting (pyproject.toml [tool.ruff]; `ruff format .` fixes the formatting)
+## lint: ruff's lint rules and formatting (pyproject.toml [tool.ruff]; `ruff format .` fixes the formatting),
+## and actionlint on the GitHub Pages workflow (no test here can run it on GitHub)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/actionlint .github/workflows/pages.yml
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest tests
@@ -49,7 +51,10 @@ endif
 book: $(STAMP)
 	$(BIN)/jupyter-book build . -W -n --keep-going
 
+## check-html: every page in headless Chromium (raw math, tracebacks, overflow at 1280 px, leftovers, captions);
+## the checker first proves on two pages of its own that it finds what it should
 check-html: book browser
+	$(BIN)/python tools/check_html.py --self-check
 	$(BIN)/python tools/check_html.py _build/html
 
 ## browser: Debian's chromium for the HTML check, installed when missing and the user is root
