@@ -17,26 +17,44 @@
 # (ch-backward)=
 # # Backward Correction Is Unbiased
 #
-# We prove that the backward-corrected loss equals the clean loss in expectation over the label noise
-# (Theorem 1 of {cite:t}`patrini2017`): for a general $c$ symbolically, for $c = 2$ in closed form (where the
-# binary correction of {cite:t}`natarajan2013` falls out), then numerically with `lnc.backward_loss`. We end with its price: the
-# per-example values go negative and their variance grows with the condition number of $T$.
+# A network trained with plain cross-entropy on noisy labels minimises the wrong risk: the one of the
+# noisy labels. If we know $T$, can we change the loss so that training on noisy labels minimises the
+# clean risk? The **backward** correction does this in the strongest sense: the corrected loss equals the
+# clean loss *in expectation over the label noise*, for every prediction (Theorem 1 of
+# {cite:t}`patrini2017`). It is the multi-class form of the binary correction of {cite:t}`natarajan2013`.
 #
-# | parameter | meaning | default |
-# |---|---|---|
-# | `num_classes` | number of classes $c$ of the numerical checks | `10` |
-# | `seed` | seed of every random draw | `0` |
+# We prove it for a general $c$ symbolically, for $c = 2$ in closed form (where the binary correction falls
+# out), then numerically with `lnc.backward_loss`. We end with its price: the per-example values go
+# negative and their variance grows with the condition number of $T$.
+#
+# After this chapter you can
+#
+# - define the backward-corrected loss $T^{-1} \boldsymbol\ell$ and prove that it is unbiased;
+# - say why a corrected loss may be negative, and why that is no bug;
+# - predict from $\mathrm{cond}(T)$ how noisy the corrected loss is.
+#
+# ```{admonition} Parameters of this chapter
+# :class: dropdown note
+#
+# The values used on this page are in the collapsed `parameters` cell below.
+#
+# | parameter | meaning |
+# |---|---|
+# | `num_classes` | number of classes $c$ of the numerical checks |
+# | `seed` | seed of every random draw |
+# ```
 
-# %% tags=["parameters"]
+# %% tags=["parameters", "hide-input"]
 num_classes = 10
 seed = 0
 
-# %%
+# %% tags=["hide-input"]
 import matplotlib.pyplot as plt
 import numpy as np
 import sympy as sp
 import torch
 import torch.nn.functional as F
+from myst_nb import glue
 
 import lnc
 
@@ -90,12 +108,14 @@ print(f"T (T^-1 ell) - ell = {sp.simplify(residual)} for a symbolic c x c matrix
 
 # %%
 t = sp.symbols("t0:3_0:2")
-T3 = sp.Matrix([[t[2 * i], t[2 * i + 1], 1 - t[2 * i] - t[2 * i + 1]] for i in range(3)])
+T3 = sp.Matrix([[t[2 * i], t[2 * i + 1], 1 - t[2 * i] - t[2 * i + 1]]
+                for i in range(3)])
 ell3 = sp.Matrix(sp.symbols("l0:3"))
 expected_backward = T3 * (T3.inv() * ell3)          # row y: sum_k T[y, k] * backward(k)
 assert sp.simplify(expected_backward - ell3) == sp.zeros(3, 1)
 assert sp.simplify(T3.inv() * sp.ones(3, 1) - sp.ones(3, 1)) == sp.zeros(3, 1)
-print("c = 3: E[backward loss | y] - loss(y) simplifies to 0 for each y; rows of T^-1 sum to 1")
+print("c = 3: E[backward loss | y] - loss(y) simplifies to 0 for each y; "
+      "rows of T^-1 sum to 1")
 
 # %% [markdown]
 # The second assertion is a fact used below and in {ref}`ch-hessian`: $T \mathbf{1} = \mathbf{1}$ implies
@@ -111,7 +131,8 @@ print("c = 3: E[backward loss | y] - loss(y) simplifies to 0 for each y; rows of
 rho_m, rho_p, l0, l1 = sp.symbols("rho_- rho_+ ell_0 ell_1")
 T2 = sp.Matrix([[1 - rho_m, rho_m], [rho_p, 1 - rho_p]])
 backward2 = sp.simplify(T2.inv() * sp.Matrix([l0, l1]))
-natarajan = sp.Matrix([((1 - rho_p) * l0 - rho_m * l1), ((1 - rho_m) * l1 - rho_p * l0)]) / (1 - rho_m - rho_p)
+natarajan = sp.Matrix([(1 - rho_p) * l0 - rho_m * l1,
+                       (1 - rho_m) * l1 - rho_p * l0]) / (1 - rho_m - rho_p)
 assert sp.simplify(backward2 - natarajan) == sp.zeros(2, 1)
 backward2
 
@@ -124,10 +145,11 @@ backward2
 # %%
 T = lnc.cifar10_asymmetric_T(0.4)
 gen = torch.Generator().manual_seed(seed)
-h = 3 * torch.randn(1, num_classes, dtype=torch.float64, generator=gen).expand(num_classes, -1)
+h = 3 * torch.randn(1, num_classes, dtype=torch.float64, generator=gen)
+h = h.expand(num_classes, -1)
 labels = torch.arange(num_classes)
-per_noisy = lnc.backward_loss(h, labels, T, reduction="none")      # backward(h, k) for every k
-expected = torch.from_numpy(T) @ per_noisy                          # row y: E over y~ given y
+per_noisy = lnc.backward_loss(h, labels, T, reduction="none")   # backward(h, k), all k
+expected = torch.from_numpy(T) @ per_noisy                       # row y: E[. | y]
 gap = (expected - F.cross_entropy(h, labels, reduction="none")).abs().max().item()
 assert gap < 1e-10, gap
 print(f"max over y of |E[backward] - CE(y)| < 1e-10 (c = {num_classes})")
@@ -139,10 +161,11 @@ print(f"max over y of |E[backward] - CE(y)| < 1e-10 (c = {num_classes})")
 # and can be **negative**, without bound: a confident, correct prediction is rewarded with a negative loss.
 
 # %%
-print(f"backward losses of these logits under each noisy label: min {per_noisy.min():.3f}, "
-      f"max {per_noisy.max():.3f}")
+print(f"backward losses of these logits under each noisy label: "
+      f"min {per_noisy.min():.3f}, max {per_noisy.max():.3f}")
 confident = torch.tensor([[12.0] + [-12.0] * (num_classes - 1)], dtype=torch.float64)
-value = lnc.backward_loss(confident, torch.tensor([0]), lnc.symmetric_T(num_classes, 0.6)).item()
+T_06 = lnc.symmetric_T(num_classes, 0.6)
+value = lnc.backward_loss(confident, torch.tensor([0]), T_06).item()
 assert value < 0
 print(f"confident and right, symmetric noise 0.6: backward loss {value:.2f}")
 
@@ -150,7 +173,7 @@ print(f"confident and right, symmetric noise 0.6: backward loss {value:.2f}")
 # Its variance over the noise, $\mathrm{Var}_{\tilde y \mid y}\, \overleftarrow{\ell}(\tilde y, h) = \sum_k T_{yk}\,
 # \overleftarrow{\ell}(k, h)^2 - \ell(y, h)^2$, is computed exactly below for symmetric noise of growing rate
 # $N$; the condition number $\mathrm{cond}(T) = 1 / |1 - N c / (c-1)|$ blows up as $N \to (c-1)/c$.
-# `lnc.backward_loss` warns above `lnc.losses.COND_WARNING_THRESHOLD` (100).
+# `lnc.backward_loss` warns above `lnc.losses.COND_WARNING_THRESHOLD`.
 
 # %%
 rates = np.linspace(0.0, 0.85, 18)
@@ -165,33 +188,69 @@ slope = np.polyfit(np.log(conds[4:]), np.log(stds[4:]), 1)[0]
 assert 0.8 < slope < 1.2, slope
 print(f"std of the corrected loss grows like cond(T)^{slope:.2f}")
 
-# %% mystnb={"figure": {"caption": "noise std of the backward loss", "name": "fig-backward-variance"}}
-fig, ax = plt.subplots(figsize=(5, 3.5))
+# %%
+fig, ax = plt.subplots(figsize=(6, 4))
 ax.loglog(conds, stds, "o-", lw=2)
 ax.set_xlabel("cond(T), symmetric noise")
 ax.set_ylabel("std over the noise")
 fig.tight_layout()
+glue("fig-backward-variance", fig, display=False)
+plt.close(fig)
 
 # %% [markdown]
+# ```{glue:figure} fig-backward-variance
+# :name: fig-backward-variance
+#
+# Standard deviation over the label noise of the backward-corrected loss of one prediction, against the
+# condition number of symmetric $T$ of growing rate, on log-log axes. The points lie close to a line of
+# slope one: the noise of the corrected loss grows in proportion to $\mathrm{cond}(T)$.
+# ```
+#
+# ## Summary
+#
+# - The backward-corrected loss $T^{-1} \boldsymbol\ell$ equals the clean loss in expectation over the
+#   noise, for every prediction ({prf:ref}`thm-backward-unbiased`); for $c = 2$ it is the correction of
+#   {cite:t}`natarajan2013`.
+# - Each row of $T^{-1}$ sums to one but has negative entries, so single corrected values can be
+#   negative, without bound.
+# - Their spread over the noise grows like $\mathrm{cond}(T)$.
+#
 # ## Exercises
 #
 # ```{exercise}
-# :label: ex-binary-inverse
+# :label: ex-binary-negative
 #
-# For $c = 2$, write $T^{-1}$ in closed form and show that a backward-corrected loss can be negative.
+# For $c = 2$, with the closed form above, for which losses $\ell_0, \ell_1$ is the corrected loss of
+# the noisy label 1 negative? Check your condition with `lnc.backward_loss` on logits $(0, t)$ for
+# $\rho_- = 0.2$, $\rho_+ = 0.3$: find the $t$ where its sign changes.
 # ```
 #
-# ```{solution-start} ex-binary-inverse
+# ```{solution-start} ex-binary-negative
 # :class: dropdown
 # ```
+#
+# If $\rho_- + \rho_+ < 1$ the denominator is positive, so the corrected loss of label 1,
+# $((1-\rho_-)\ell_1 - \rho_+ \ell_0)/(1 - \rho_- - \rho_+)$, is negative exactly when
+# $\ell_1 < \rho_+ \ell_0 / (1 - \rho_-)$. With logits $(0, t)$, $\ell_1 = \log(1 + e^{-t})$ and
+# $\ell_0 = \log(1 + e^{t})$; the sign changes where $(1 - \rho_-)\ell_1 = \rho_+ \ell_0$.
 
 # %%
-sp.simplify(T2.inv())
+minus, plus = 0.2, 0.3                                    # rho_-, rho_+
+T_binary = np.array([[1 - minus, minus], [plus, 1 - plus]])
+t = torch.linspace(-5, 5, 100001, dtype=torch.float64)
+logits = torch.stack([torch.zeros_like(t), t], dim=1)
+corrected = lnc.backward_loss(logits, torch.ones(len(t), dtype=torch.long), T_binary,
+                              reduction="none")
+crossing = t[(corrected < 0).nonzero()[0]].item()        # first t with a negative loss
+s_t = sp.Symbol("t")
+root = float(sp.nsolve((1 - minus) * sp.log(1 + sp.exp(-s_t))
+                       - plus * sp.log(1 + sp.exp(s_t)), 0.5))
+assert abs(crossing - root) < 1e-3
+assert (corrected[t > root + 1e-3] < 0).all() and (corrected[t < root - 1e-3] > 0).all()
+print(f"the corrected loss of label 1 is negative for t > {root:.4f} "
+      f"(lnc.backward_loss changes sign at t = {crossing:.4f})")
 
 # %% [markdown]
-# If $\rho_- + \rho_+ < 1$ the off-diagonal entries are negative, so the corrected loss of label 1,
-# $((1-\rho_-)\ell_1 - \rho_+ \ell_0)/(1 - \rho_- - \rho_+)$, is negative as soon as $\ell_1 < \rho_+ \ell_0 / (1 - \rho_-)$.
-#
 # ```{solution-end}
 # ```
 #

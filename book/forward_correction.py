@@ -17,26 +17,43 @@
 # (ch-forward)=
 # # Forward Correction Recovers the Clean Posterior
 #
-# The forward correction multiplies the network's predicted clean posterior by $T$ before taking the log-loss
-# against the noisy label. It is **not** unbiased, but the minimiser of its noisy risk is the clean posterior
-# (Theorem 2 of the paper): the correction is *classifier-consistent*. We solve the stationarity condition
-# symbolically for $c = 2$, then minimise the conditional risk numerically for $c = 3$ and $10$ with
-# `lnc.forward_loss`.
+# The backward correction of {ref}`ch-backward` is unbiased, but it inverts $T$ and pays for it with
+# negative, high-variance losses. The **forward** correction avoids the inverse: it multiplies the
+# network's predicted clean posterior by $T$, turning it into a predicted *noisy* posterior, and takes the
+# ordinary log-loss of that against the noisy label. It is **not** unbiased; what it keeps is the
+# minimiser: the prediction that minimises its noisy risk is the clean posterior. The correction is
+# *classifier-consistent*.
 #
-# | parameter | meaning | default |
-# |---|---|---|
-# | `seed` | seed of every random draw | `0` |
+# We state and prove this for cross-entropy, solve the stationarity condition symbolically for $c = 2$,
+# then minimise the conditional risk numerically for $c = 3$ and $10$ with `lnc.forward_loss`.
+#
+# After this chapter you can
+#
+# - say what the forward correction keeps (the minimiser) and what it loses (unbiasedness);
+# - prove that the minimiser of its conditional risk is the clean posterior when $T$ is non-singular, and
+#   say when no minimiser exists;
+# - compare forward and backward correction on sign, bias and the need for $T^{-1}$.
+#
+# ```{admonition} Parameters of this chapter
+# :class: dropdown note
+#
+# The values used on this page are in the collapsed `parameters` cell below.
+#
+# | parameter | meaning |
+# |---|---|
+# | `seed` | seed of every random draw |
+# ```
 
-# %% tags=["parameters"]
+# %% tags=["parameters", "hide-input"]
 seed = 0
 
-# %%
+# %% tags=["hide-input"]
 import numpy as np
 import sympy as sp
 import torch
 
 import lnc
-from lnc.book.risk import minimise_conditional_risk
+from lnc.book.risk import conditional_risk, minimise_conditional_risk
 
 # %% [markdown]
 # ## Statement
@@ -45,27 +62,35 @@ from lnc.book.risk import minimise_conditional_risk
 # :label: def-forward
 #
 # For logits $h$ and $\hat p = \mathrm{softmax}(h)$, the forward-corrected cross-entropy of the noisy label
-# $\tilde y$ is $\overrightarrow{\ell}(\tilde y, h) = -\log\big(\hat p^\top T\big)_{\tilde y} = -\log \sum_i \hat p_i
-# T_{i \tilde y}$.
+# $\tilde y$ is $\overrightarrow{\ell\;}\!(\tilde y, h) = -\log\big(\hat p^\top T\big)_{\tilde y} =
+# -\log \sum_i \hat p_i T_{i \tilde y}$.
 # ```
 #
-# ```{prf:theorem} Forward correction is classifier-consistent
+# {cite:t}`patrini2017` state their Theorem 2 for every **proper composite** loss: a loss of a predicted
+# probability (through an invertible link) whose conditional risk is minimised by the true distribution.
+# Cross-entropy with the softmax link is one; the exercises take another. We state and prove the
+# cross-entropy case, the one `lnc.forward_loss` implements.
+#
+# ```{prf:theorem} Forward correction is classifier-consistent (cross-entropy)
 # :label: thm-forward-minimiser
 #
-# Let $T$ be non-singular. For every $x$, the minimiser over $h$ of the conditional noisy risk
-# $\mathbb{E}_{\tilde y \mid x}\, \overrightarrow{\ell}(\tilde y, h)$ satisfies $\mathrm{softmax}(h^\star) =
-# \mathbb{P}(y \mid x)$, so the minimiser of the noisy forward risk is the minimiser of the clean risk of
-# cross-entropy.
+# Let $T$ be non-singular, $x$ fixed and $p = \mathbb{P}(y \mid x)$ with $p_i > 0$ for every $i$. Then the
+# conditional noisy risk $h \mapsto \mathbb{E}_{\tilde y \mid x}\, \overrightarrow{\ell\;}\!(\tilde y, h)$ is
+# minimised exactly by the logits with $\mathrm{softmax}(h^\star) = p$. If some $p_i = 0$ it has no
+# minimiser, and its infimum is approached by $\mathrm{softmax}(h) \to p$.
 # ```
 #
 # ```{prf:proof}
-# Write $p = \mathbb{P}(y \mid x)$, so $\tilde p = T^\top p$ by {eq}`eq-noisy-posterior`. The conditional risk is
-# the cross-entropy between $\tilde p$ and $T^\top \hat p$, minimised (Gibbs' inequality) exactly when
-# $T^\top \hat p = \tilde p = T^\top p$. As $T$ is non-singular, $\hat p = p$.
+# Write $\tilde p = T^\top p$ by {eq}`eq-noisy-posterior`. The conditional risk is the cross-entropy between
+# $\tilde p$ and $T^\top \hat p$, which is at least the entropy of $\tilde p$, with equality exactly when
+# $T^\top \hat p = \tilde p = T^\top p$ (Gibbs' inequality). As $T$ is non-singular this means $\hat p = p$.
+# A softmax has every entry positive, so $\hat p = p$ is reached by some logits if and only if every
+# $p_i > 0$. Otherwise the bound is not attained, and it is approached along any $h$ with
+# $\mathrm{softmax}(h) \to p$, by continuity of the risk in $\hat p$; the logits then diverge.
 # ```
 #
-# The log-loss is **proper**: its conditional risk is minimised by the true distribution. Forward correction
-# composes it with the link $\hat p \mapsto T^\top \hat p$, and the composition is proper for the noisy labels.
+# The one-hot case is not a corner case: the anchor points of {ref}`ch-estimation` are exactly the $x$ with
+# a one-hot $p$. There the forward risk keeps decreasing as the logits grow, as computed below.
 #
 # ## Symbolic check, $c = 2$
 #
@@ -83,38 +108,78 @@ assert solutions == [q], solutions
 print(f"d risk / d r = 0  <=>  r = {solutions[0]}")
 
 # %% [markdown]
-# The second derivative at $r = q$ is positive when $\rho_- + \rho_+ \neq 1$ (non-singular $T$):
+# The second derivative at $r = q$, simplified, is the square of $\rho_+ + \rho_- - 1$ over the product of
+# the two noisy posteriors $\tilde p_0 = \mathbb{P}(\tilde y = 0 \mid x)$ and
+# $\tilde p_1 = \mathbb{P}(\tilde y = 1 \mid x)$:
 
 # %%
-curvature = sp.factor(sp.simplify(sp.diff(risk, r, 2).subs(r, q)))
-curvature
+curvature = sp.simplify(sp.diff(risk, r, 2).subs(r, q))
+p0, p1 = sp.symbols(r"\tilde{p}_0 \tilde{p}_1", positive=True)
+closed_form = (rho_p + rho_m - 1) ** 2 / (p0 * p1)
+as_noisy = closed_form.subs({p0: p_noisy[0], p1: p_noisy[1]})
+assert sp.simplify(curvature - as_noisy) == 0
+assert closed_form.is_nonnegative
+print("the second derivative equals the closed form below and is >= 0")
+sp.Eq(sp.Symbol(r"\partial_r^2 R(q)"), closed_form)
 
 # %% [markdown]
+# As $\tilde p_0, \tilde p_1 > 0$, it is positive exactly when $\rho_- + \rho_+ \neq 1$, that is when $T$ is
+# non-singular: $r = q$ is a strict minimum. At $\rho_- + \rho_+ = 1$ the risk is flat in $r$.
+#
 # ## Numerical check, $c = 3$ and $c = 10$
 #
 # We draw a clean posterior $p$ and an asymmetric $T$, form $\tilde p = T^\top p$, and minimise the
-# conditional risk $\sum_j \tilde p_j\, \overrightarrow{\ell}(j, h)$ over the logits $h$ with L-BFGS
-# (`lnc.book.risk.minimise_conditional_risk`), where $\overrightarrow{\ell}$ is `lnc.forward_loss`. For contrast we minimise the uncorrected cross-entropy on the
-# noisy labels, and the backward-corrected risk (`lnc.backward_loss`).
+# conditional risk $\sum_j \tilde p_j\, \overrightarrow{\ell\;}\!(j, h)$ over the logits $h$ with L-BFGS
+# (`lnc.book.risk.minimise_conditional_risk`), where $\overrightarrow{\ell\;}$ is `lnc.forward_loss`. For
+# contrast we minimise the uncorrected cross-entropy on the noisy labels, and the backward-corrected risk
+# (`lnc.backward_loss`).
 
 # %%
+tolerance = 1e-6
 rng = np.random.default_rng(seed)
+ce = lnc.make_loss("ce", reduction="none")
 for c in (3, 10):
-    T = 0.6 * np.eye(c) + 0.4 * rng.dirichlet(np.ones(c), size=c)       # asymmetric, invertible
+    T = 0.6 * np.eye(c) + 0.4 * rng.dirichlet(np.ones(c), size=c)    # asymmetric
     p = rng.dirichlet(np.ones(c))
     p_noisy = p @ T
-    forward = minimise_conditional_risk(lambda z, y: lnc.forward_loss(z, y, T, reduction="none"), p_noisy)
-    backward = minimise_conditional_risk(lambda z, y: lnc.backward_loss(z, y, T, reduction="none"), p_noisy)
-    plain = minimise_conditional_risk(lambda z, y: lnc.make_loss("ce", reduction="none")(z, y), p_noisy)
-    assert np.abs(forward - p).max() < 1e-6 and np.abs(backward - p).max() < 1e-6
-    assert np.abs(plain - p_noisy).max() < 1e-6
-    print(f"c = {c:2d}: |forward minimiser - p| < 1e-6, |backward minimiser - p| < 1e-6, "
-          f"uncorrected CE lands on T^T p, {np.abs(plain - p).max():.3f} away from p")
+
+    def forward(z, y):
+        return lnc.forward_loss(z, y, T, reduction="none")
+
+    def backward(z, y):
+        return lnc.backward_loss(z, y, T, reduction="none")
+
+    losses = {"forward": forward, "backward": backward, "ce": ce}
+    found = {k: minimise_conditional_risk(f, p_noisy) for k, f in losses.items()}
+    assert np.abs(found["forward"] - p).max() < tolerance
+    assert np.abs(found["backward"] - p).max() < tolerance
+    assert np.abs(found["ce"] - p_noisy).max() < tolerance
+    print(f"c = {c:2d}: forward and backward minimisers within {tolerance:g} of p; "
+          f"uncorrected CE lands on T^T p, {np.abs(found['ce'] - p).max():.3f} from p")
+
+# %% [markdown]
+# With a one-hot clean posterior (an anchor point) the forward risk along $h = t\, e_0$ keeps falling
+# towards its infimum, the entropy of $\tilde p$, as $t$ grows, and never reaches it:
+
+# %%
+T = lnc.cifar10_asymmetric_T(0.4)
+p_anchor = np.eye(10)[0]
+p_noisy = p_anchor @ T
+entropy = -(p_noisy[p_noisy > 0] * np.log(p_noisy[p_noisy > 0])).sum()
+gaps = []
+for t in (1.0, 2.0, 5.0, 10.0):
+    h = t * torch.eye(10, dtype=torch.float64)[0]
+    value = conditional_risk(lambda z, y: lnc.forward_loss(z, y, T, reduction="none"),
+                             h, p_noisy).item()
+    gaps.append(value - entropy)
+    print(f"t = {t:4.0f}: risk - infimum = {value - entropy:.2e}")
+assert all(0 < b < a for a, b in zip(gaps, gaps[1:]))
+print("the gap is positive and decreasing in t: no finite minimiser")
 
 # %% [markdown]
 # ## Forward and backward side by side
 #
-# | | backward $\overleftarrow{\ell}$ | forward $\overrightarrow{\ell}$ |
+# | | backward $\overleftarrow{\ell}$ | forward $\overrightarrow{\ell\;}$ |
 # |---|---|---|
 # | noisy risk = clean risk (unbiased) | yes ({prf:ref}`thm-backward-unbiased`) | no |
 # | same minimiser as the clean risk | yes | yes ({prf:ref}`thm-forward-minimiser`) |
@@ -125,33 +190,95 @@ for c in (3, 10):
 
 # %%
 T = lnc.cifar10_asymmetric_T(0.4)
-h = 3 * torch.randn(10, 10, dtype=torch.float64, generator=torch.Generator().manual_seed(seed))
-values = torch.stack([lnc.forward_loss(h, torch.full((10,), k), T, reduction="none") for k in range(10)], dim=1)
-expected = (values * torch.from_numpy(T)).sum(dim=1)                # row n: E over y~ given y = n
-clean = lnc.make_loss("ce", reduction="none")(h, torch.arange(10))
+gen = torch.Generator().manual_seed(seed)
+h = 3 * torch.randn(10, 10, dtype=torch.float64, generator=gen)
+values = torch.stack([lnc.forward_loss(h, torch.full((10,), k), T, reduction="none")
+                      for k in range(10)], dim=1)
+expected = (values * torch.from_numpy(T)).sum(dim=1)    # row n: E over y~ given y = n
+clean = ce(h, torch.arange(10))
 assert (values >= 0).all()
 bias = (expected - clean).abs().max().item()
 assert bias > 1e-3
-print(f"forward: min value {values.min():.3f} >= 0; max |E[forward] - CE(y)| = {bias:.3f} (biased)")
+print(f"forward: min value {values.min():.3f} >= 0; "
+      f"max |E[forward] - CE(y)| = {bias:.3f} (biased)")
 
 # %% [markdown]
+# ## Summary
+#
+# - The forward correction $\overrightarrow{\ell\;}\!(\tilde y, h) = -\log(\hat p^\top T)_{\tilde y}$ needs
+#   no inverse and is never negative, but it is biased.
+# - Its conditional noisy risk is minimised by the clean posterior when $T$ is non-singular
+#   ({prf:ref}`thm-forward-minimiser`); for a one-hot posterior only the infimum exists.
+# - The paper's theorem covers every proper composite loss; the proof uses only properness.
+#
 # ## Exercises
 #
 # ```{exercise}
-# :label: ex-forward-identity
+# :label: ex-forward-proper-composite
 #
-# Show that with $T = I$ both corrections are plain cross-entropy, and check it with `lnc`.
+# The proof of {prf:ref}`thm-forward-minimiser` uses one property of the log-loss: it is **proper**, its
+# conditional risk $\sum_j \pi_j\, \ell(j, \hat q)$ over label distributions $\pi$ is minimised at
+# $\hat q = \pi$. Take another proper loss, the square loss (Brier score)
+# $\ell(j, \hat q) = \lVert e_j - \hat q \rVert^2$, and its forward correction
+# $\ell(\tilde y, T^\top \hat p)$. Show that for $c = 2$ the conditional noisy risk is minimised at
+# $\hat p = p$, as the proper-composite form of Theorem 2 {cite}`patrini2017` says.
 # ```
 #
-# ```{solution-start} ex-forward-identity
+# ```{solution-start} ex-forward-proper-composite
 # :class: dropdown
 # ```
+#
+# With $\hat q = T^\top \hat p$ and $\tilde p = T^\top p$, properness gives the minimum at
+# $T^\top \hat p = \tilde p$, hence $\hat p = p$ when $T$ is non-singular. For $c = 2$, with the symbols of
+# the symbolic check:
 
 # %%
-targets = torch.arange(10)
-for loss in (lnc.forward_loss, lnc.backward_loss):
-    assert torch.allclose(loss(h, targets, np.eye(10)), lnc.make_loss("ce")(h, targets))
-print("T = I: forward = backward = cross-entropy")
+square = sum(p_noisy_j * sum(((1 if k == j else 0) - p_model[k]) ** 2 for k in range(2))
+             for j, p_noisy_j in enumerate(sp.Matrix([[1 - q, q]]) * T2))
+solutions = sp.solve(sp.diff(square, r), r)
+assert solutions == [q], solutions
+second = sp.factor(sp.diff(square, r, 2))
+assert sp.simplify(second - 4 * (rho_m + rho_p - 1) ** 2) == 0
+print(f"square loss: d risk / d r = 0  <=>  r = {solutions[0]}; "
+      f"second derivative = {second}")
+
+# %% [markdown]
+# The second derivative $4(\rho_- + \rho_+ - 1)^2$ is positive for every non-singular $T$: the minimum is
+# strict.
+#
+# ```{solution-end}
+# ```
+#
+# ```{exercise}
+# :label: ex-forward-gradient
+#
+# Show that the gradient of the forward loss w.r.t. the logits is
+# $\nabla_h \overrightarrow{\ell\;}\!(\tilde y, h) = \hat p - w$, with
+# $w_i = \hat p_i T_{i \tilde y} / \sum_k \hat p_k T_{k \tilde y}$ the posterior of the clean class $i$
+# given the noisy label $\tilde y$, when $\hat p$ is the prior. Check it against autograd on
+# `lnc.forward_loss`.
+# ```
+#
+# ```{solution-start} ex-forward-gradient
+# :class: dropdown
+# ```
+#
+# With $s = \sum_k \hat p_k T_{k \tilde y}$ and $\partial_{h_j} \hat p_k = \hat p_k([j = k] - \hat p_j)$,
+# $\partial_{h_j} (-\log s) = -\frac{1}{s} \sum_k T_{k \tilde y} \hat p_k ([j = k] - \hat p_j)
+# = -w_j + \hat p_j$.
+
+# %%
+T = lnc.cifar10_asymmetric_T(0.4)
+gen = torch.Generator().manual_seed(seed)
+logits = torch.randn(6, 10, dtype=torch.float64, generator=gen, requires_grad=True)
+noisy = torch.randint(0, 10, (6,), generator=gen)
+lnc.forward_loss(logits, noisy, T, reduction="sum").backward()
+p_hat = torch.softmax(logits.detach(), dim=1)
+joint = p_hat * torch.from_numpy(T)[:, noisy].T            # p_i T_{i, y~}, per example
+w = joint / joint.sum(dim=1, keepdim=True)
+gap = (logits.grad - (p_hat - w)).abs().max().item()
+assert gap < 1e-12, gap
+print("autograd gradient of lnc.forward_loss = softmax - posterior (to 1e-12)")
 
 # %% [markdown]
 # ```{solution-end}

@@ -17,28 +17,50 @@
 # (ch-noise)=
 # # Setup and Noise Models
 #
-# This chapter fixes the notation of the book and shows every noise model of `lnc.noise` as a heat-map:
-# the synthetic ones of the paper, and the real human noise of CIFAR-10N and CIFAR-100N, whose true
-# transition matrix is known.
+# Every method in this book corrects for one object: the **transition matrix** $T$ that says how often a
+# clean label becomes each noisy label. Before correcting anything we need a precise definition of $T$, a
+# convention for its orientation (rows or columns?) that every function follows, and a feeling for what
+# realistic matrices look like. The synthetic noise of the paper is tidy, a few pairs of confusable classes
+# flipped at one rate; the human noise of CIFAR-10N and CIFAR-100N, whose true $T$ is known because every
+# image also has its clean label, is not.
 #
-# | parameter | meaning | default |
-# |---|---|---|
-# | `rate` | flip probability of the synthetic noise models | `0.4` |
-# | `num_samples` | labels drawn to check the realised rate | `100_000` |
-# | `seed` | seed of every random draw | `0` |
+# This chapter fixes the notation of the book and shows every noise model of `lnc.noise` as a heat map.
+#
+# After this chapter you can
+#
+# - read $T_{ij} = \mathbb{P}(\tilde y = j \mid y = i)$ and compute a noisy posterior from a clean one;
+# - build the symmetric and pair-flip matrices of the paper with `lnc` and draw noisy labels from them;
+# - say how real human noise differs from the synthetic models, and when a $T$ is singular.
+#
+# ```{admonition} Parameters of this chapter
+# :class: dropdown note
+#
+# The values used on this page are in the collapsed `parameters` cell below; re-run the chapter with
+# others through papermill.
+#
+# | parameter | meaning |
+# |---|---|
+# | `rate` | flip probability $N$ of the synthetic noise models |
+# | `num_samples` | labels drawn to check the realised rate |
+# | `seed` | seed of every random draw |
+# ```
 
-# %% tags=["parameters"]
+# %% tags=["parameters", "hide-input"]
 rate = 0.4
 num_samples = 100_000
 seed = 0
 
-# %%
+# %% tags=["hide-input"]
 import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
+from IPython.display import Markdown, display
+from myst_nb import glue
 
 import lnc
-from lnc.experiments.datasets import cifarn_T, load_cifarn_labels
 from lnc.book.plots import show_T
+from lnc.estimation import anchor_columns
+from lnc.experiments.datasets import CIFAR10_CLASSES, cifarn_T, load_cifarn_labels
 
 # %% [markdown]
 # ## Notation
@@ -80,78 +102,152 @@ synthetic = {
     f"mnist asymmetric {rate}": lnc.mnist_asymmetric_T(rate),
     f"cifar-10 asymmetric {rate}": lnc.cifar10_asymmetric_T(rate),
 }
-
-# %% mystnb={"figure": {"caption": "synthetic transition matrices, c = 10", "name": "fig-synthetic-T"}}
-fig, axes = plt.subplots(1, 3, figsize=(11, 3.8))
-for ax, (name, T) in zip(axes, synthetic.items()):
-    show_T(ax, T, name)
-fig.tight_layout()
+fig, axes = plt.subplots(2, 2, figsize=(10, 8.6), layout="constrained")
+for ax, (name, T) in zip(axes.flat, synthetic.items()):
+    image = show_T(ax, T, name)
+axes[1, 1].set_axis_off()
+fig.colorbar(image, ax=axes.ravel().tolist(), shrink=0.6, label="$T_{ij}$")
+glue("fig-synthetic-T", fig, display=False)
+plt.close(fig)
 
 # %% [markdown]
+# ```{glue:figure} fig-synthetic-T
+# :name: fig-synthetic-T
+#
+# The synthetic transition matrices of the paper for $c = 10$ classes, on one colour scale from 0 to 1.
+# Symmetric noise spreads the flipped mass thinly over every off-diagonal cell, while the asymmetric
+# models put all of it on a few cells, one per flipped class.
+# ```
+#
 # The sampler `lnc.corrupt_labels` draws $\tilde y_n$ from row $T_{y_n, :}$, seeded. On `num_samples` labels the
-# realised transition matrix (`lnc.empirical_T`) is within 0.01 of the nominal one:
+# realised transition matrix (`lnc.empirical_T`) stays within a tolerance of the nominal one:
 
 # %%
+tolerance = 0.01
 rng = np.random.default_rng(seed)
 clean = rng.integers(0, 10, num_samples)
+rows = {}
 for name, T in synthetic.items():
     noisy = lnc.corrupt_labels(clean, T, seed=rng)
     gap = np.abs(lnc.empirical_T(clean, noisy, 10) - T).max()
-    assert gap < 0.01, (name, gap)
-    print(f"{name:26s} realised noise rate {np.mean(noisy != clean):.3f}, cond(T) = {lnc.condition_number(T):.2f}")
+    assert gap < tolerance, (name, gap)
+    rows[name] = {"realised noise rate": round(float(np.mean(noisy != clean)), 3),
+                  "cond(T)": round(float(lnc.condition_number(T)), 2)}
+print(f"max |empirical T - T| < {tolerance} for every model, {num_samples} labels")
+display(pd.DataFrame.from_dict(rows, orient="index").rename_axis("noise model"))
 
 # %% [markdown]
 # ## CIFAR-100: blocks or superclasses
 #
 # On CIFAR-100 the paper flips each class to the "next" class of its superclass of five, circularly. The
-# official code groups **consecutive label ids** $\{5s, \dots, 5s+4\}$; CIFAR-100's fine labels are
-# alphabetical, so these blocks are not the semantic superclasses. `lnc.cifar100_asymmetric_T` offers both:
-# `grouping="blocks"` (the code, used for the experiments) and `grouping="superclass"` (the true coarse labels
-# of `lnc.noise.CIFAR100_COARSE`).
-
-# %% mystnb={"figure": {"caption": "cifar-100 asymmetric noise, two groupings", "name": "fig-cifar100-T"}}
-fig, axes = plt.subplots(1, 2, figsize=(9, 4.2))
-for ax, grouping in zip(axes, ["blocks", "superclass"]):
-    show_T(ax, lnc.cifar100_asymmetric_T(rate, grouping=grouping), f"grouping = {grouping}")
-fig.tight_layout()
+# official code {cite}`patrini2017code` groups **consecutive label ids** $\{5s, \dots, 5s+4\}$; CIFAR-100's fine
+# labels are alphabetical, so these blocks are not the semantic superclasses. `lnc.cifar100_asymmetric_T`
+# offers both: `grouping="blocks"` (the code, used for the experiments) and `grouping="superclass"` (the true
+# coarse labels of `lnc.noise.CIFAR100_COARSE`).
 
 # %%
-blocks, superclass = (lnc.cifar100_asymmetric_T(rate, grouping=g) for g in ("blocks", "superclass"))
-same_group = np.mean([lnc.noise.CIFAR100_COARSE[np.argmax(blocks[i] * (np.arange(100) != i))]
-                      == lnc.noise.CIFAR100_COARSE[i] for i in range(100)])
+cifar100 = {g: lnc.cifar100_asymmetric_T(rate, grouping=g)
+            for g in ("blocks", "superclass")}
+fig, axes = plt.subplots(1, 2, figsize=(10, 4.6), layout="constrained")
+for ax, (grouping, T) in zip(axes, cifar100.items()):
+    image = show_T(ax, T, f"grouping = {grouping}")
+fig.colorbar(image, ax=axes.ravel().tolist(), shrink=0.8, label="$T_{ij}$")
+glue("fig-cifar100-T", fig, display=False)
+plt.close(fig)
+
+coarse = lnc.noise.CIFAR100_COARSE
+off_diagonal = np.where(np.eye(100, dtype=bool), -np.inf, cifar100["blocks"])
+flip_target = np.argmax(off_diagonal, axis=1)
+same_group = np.mean(coarse[flip_target] == coarse)
+glue("blocks-same-superclass", f"{same_group:.0%}", display=False)
 print(f"blocks: {same_group:.0%} of the flips stay inside the true superclass")
 
 # %% [markdown]
+# ```{glue:figure} fig-cifar100-T
+# :name: fig-cifar100-T
+#
+# CIFAR-100 asymmetric noise with the two groupings of `lnc.cifar100_asymmetric_T`, on one colour scale.
+# With blocks of consecutive ids (left) every flip sits next to the diagonal; with the true superclasses
+# (right) the flips scatter, because a superclass's members are not consecutive ids.
+# ```
+#
+# Only {glue:text}`blocks-same-superclass` of the block flips land in the true superclass of the clean class.
+#
 # ## Real human noise: CIFAR-10N and CIFAR-100N
 #
 # CIFAR-N {cite}`wei2022` re-labelled the CIFAR training images by Amazon Mechanical Turk workers:
 # *aggregate* (majority of three), *random 1–3* (one worker each) and *worst* (a wrong answer whenever one
 # exists); CIFAR-100N has one noisy fine label per image. Every image also has its clean label, so the **true**
-# $T$ is measured on all 50,000 images (`lnc.experiments.datasets.cifarn_T`). The labels come from `$LNC_DATA_DIR/cifarn`
-# (CC BY-NC 4.0).
+# $T$ is measured on all training images (`lnc.experiments.datasets.cifarn_T`). The labels come from
+# `$LNC_DATA_DIR/cifarn` (CC BY-NC 4.0).
 
 # %%
 human = {name: cifarn_T(name) for name in ["aggre", "random1", "worst", "cifar100n"]}
+rows = {}
 for name, T in human.items():
     clean_labels, noisy_labels = load_cifarn_labels(name)
     assert np.allclose(T.sum(axis=1), 1.0)
     off = T - np.diag(np.diag(T))
-    print(f"{name:10s} c = {T.shape[0]:3d}, noise rate {np.mean(clean_labels != noisy_labels):.4f}, "
-          f"cond(T) = {lnc.condition_number(T):5.2f}, rows with an off-diagonal entry above the diagonal: "
-          f"{int((off.max(axis=1) > np.diag(T)).sum())}")
+    rows[name] = {"c": T.shape[0],
+                  "noise rate": round(float(np.mean(clean_labels != noisy_labels)), 4),
+                  "cond(T)": round(float(lnc.condition_number(T)), 2),
+                  "rows with max off-diagonal": int((off.max(1) > np.diag(T)).sum()),
+                  "columns with max off-diagonal": int((~anchor_columns(T)).sum())}
+human_table = pd.DataFrame.from_dict(rows, orient="index").rename_axis("label set")
+display(human_table)
 
-# %% mystnb={"figure": {"caption": "true human transition matrices of cifar-n", "name": "fig-human-T"}}
-fig, axes = plt.subplots(1, 4, figsize=(15, 3.9))
-for ax, (name, T) in zip(axes, human.items()):
-    show_T(ax, T, name)
-fig.tight_layout()
+# %%
+fig, axes = plt.subplots(2, 2, figsize=(10, 8.6), layout="constrained")
+for ax, (name, T) in zip(axes.flat, human.items()):
+    image = show_T(ax, T, f"true human $T$: {name}")
+fig.colorbar(image, ax=axes.ravel().tolist(), shrink=0.6, label="$T_{ij}$")
+glue("fig-human-T", fig, display=False)
+plt.close(fig)
 
 # %% [markdown]
-# Human noise is neither symmetric nor a set of pairs: it concentrates on confusable classes (cat and dog,
-# automobile and truck), and the *worst* set is far noisier than the synthetic 20% settings. On CIFAR-100N three
-# classes are relabelled to one particular other class more often than kept (a row whose maximum is off the
-# diagonal); the anchor estimator of {ref}`ch-estimation` needs the *column* maxima on the diagonal, which still
-# holds.
+# ```{glue:figure} fig-human-T
+# :name: fig-human-T
+#
+# The true human transition matrices of three CIFAR-10N label sets and of CIFAR-100N, measured against
+# the clean labels, on one colour scale. Look at the off-diagonal cells: they are neither uniform nor a
+# few pairs, and they grow from `aggre` to `worst`.
+# ```
+#
+# The claims below are computed from these matrices:
+
+# %%
+off = human["worst"] - np.diag(np.diag(human["worst"]))
+cells = zip(*np.unravel_index(np.argsort(-off, axis=None)[:3], off.shape))
+names = CIFAR10_CLASSES
+confusions = ", ".join(f"{names[i]} → {names[j]} ({off[i, j]:.3f})" for i, j in cells)
+worst, symmetric_rate = human_table.loc["worst", "noise rate"], 0.2
+asymmetry = np.abs(human["worst"] - human["worst"].T).max()
+bad_rows = human_table.loc["cifar100n", "rows with max off-diagonal"]
+bad_columns = human_table.loc["cifar100n", "columns with max off-diagonal"]
+verdict = {True: "holds", False: "does not hold"}
+display(Markdown(
+    f"- Largest confusions of *worst*: {confusions}.\n"
+    f"- Human noise is not symmetric: max $|T_{{ij}} - T_{{ji}}|$ on *worst* is "
+    f"{asymmetry:.3f}.\n"
+    f"- *worst* is noisier than the synthetic {symmetric_rate:.0%} settings: "
+    f"{verdict[bool(worst > symmetric_rate)]} (noise rate {worst:.4f}).\n"
+    f"- On CIFAR-100N, {bad_rows} classes are relabelled to one particular other class "
+    f"more often than kept (a row whose maximum is off the diagonal), and "
+    f"{bad_columns} columns have their maximum off the diagonal. The anchor estimator "
+    f"of {{ref}}`ch-estimation` reads the columns, so it needs the second count to be "
+    f"zero: "
+    f"{verdict[bool(bad_columns == 0)]}."
+))
+
+# %% [markdown]
+# ## Summary
+#
+# - $T_{ij} = \mathbb{P}(\tilde y = j \mid y = i)$ is row-stochastic, and the noisy posterior is
+#   $p(x)^\top T$ ({eq}`eq-noisy-posterior`).
+# - The synthetic models of the paper are symmetric noise and pair flips; `lnc.corrupt_labels` samples
+#   them, and the realised matrix matches the nominal one.
+# - Human noise (CIFAR-N) is asymmetric and spread over confusable classes; whether its columns keep their
+#   maximum on the diagonal decides whether $T$ can be estimated from anchors.
 #
 # ## Exercises
 #
@@ -196,6 +292,32 @@ print(f"realised rate {N * (c - 1) / c:.2f} for N = {N}")
 assert abs(np.linalg.det(lnc.mnist_asymmetric_T(0.5))) < 1e-12
 assert abs(np.linalg.det(lnc.symmetric_T(10, 0.9))) < 1e-12
 print("singular: mnist asymmetric at 0.5, symmetric (c = 10) at 0.9")
+
+# %% [markdown]
+# ```{solution-end}
+# ```
+#
+# ```{exercise}
+# :label: ex-noise-rate-from-T
+#
+# The noise rate depends on the clean-class frequencies $\pi_i = \mathbb{P}(y = i)$ as well as on $T$.
+# Write it in terms of $\pi$ and $T$, and check it on CIFAR-10N *worst* against the rate measured on the
+# labels.
+# ```
+#
+# ```{solution-start} ex-noise-rate-from-T
+# :class: dropdown
+# ```
+#
+# $\mathbb{P}(\tilde y \ne y) = \sum_i \pi_i (1 - T_{ii}) = 1 - \sum_i \pi_i T_{ii}$.
+
+# %%
+clean_labels, noisy_labels = load_cifarn_labels("worst")
+priors = np.bincount(clean_labels, minlength=10) / len(clean_labels)
+from_T = 1 - priors @ np.diag(human["worst"])
+measured = np.mean(clean_labels != noisy_labels)
+assert abs(from_T - measured) < 1e-12
+print(f"1 - sum_i pi_i T_ii = {from_T:.4f} = measured noise rate {measured:.4f}")
 
 # %% [markdown]
 # ```{solution-end}
