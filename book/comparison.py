@@ -29,7 +29,7 @@
 # - tell a gap of protocol from a gap of method when comparing with a benchmark.
 
 # %% tags=["parameters", "hide-input"]
-results_root = None  # a folder of the chapters' record folders; None = this repository's results/
+results_root = None  # the folder of the chapters' record folders; None: results/
 
 # %% tags=["hide-input"]
 from pathlib import Path
@@ -39,13 +39,15 @@ from myst_nb import glue
 
 import lnc
 from lnc.experiments import published
-from lnc.experiments.results import (Table, comparison_table, correction_table, gain_table,
-                                     load_records, run_summary, summarize)
+from lnc.experiments.results import (Table, comparison_table, correction_table,
+                                     gain_table, load_records, run_summary, summarize)
 
-root = Path(results_root) if results_root else Path(lnc.__file__).resolve().parents[1] / "results"
-records = {name: load_records(root / name) for name in ("mnist", "imdb", "cifar10", "cifarn")}
+default = Path(lnc.__file__).resolve().parents[1] / "results"
+root = Path(results_root) if results_root else default
+records = {name: load_records(root / name)
+           for name in ("mnist", "imdb", "cifar10", "cifarn")}
 if not any(records.values()):
-    raise ValueError(f"results_root must hold the chapters' record folders, found no record under {root}")
+    raise ValueError(f"results_root must hold the chapters' records, none under {root}")
 display(Markdown("\n".join(
     f"- {line}" for name, runs in records.items()
     for line in (run_summary(runs) if runs else f"{name}: no records").splitlines())))
@@ -86,7 +88,8 @@ stats = {task: summarize([r for r in synthetic if r["task"] == task])
 
 def noisy_settings(task, *methods):
     keys = dict.fromkeys(key for _, key in stats[task])
-    return [k for k in keys if k != "none" and all((m, k) in stats[task] for m in methods)]
+    return [k for k in keys
+            if k != "none" and all((m, k) in stats[task] for m in methods)]
 
 
 def listing(items):
@@ -97,11 +100,17 @@ gaps = {(task, key): stats[task]["forward_est", key][0] - stats[task]["forward",
         for task in stats for key in noisy_settings(task, "forward", "forward_est")}
 near = [k for k, g in gaps.items() if abs(g) <= close]
 far = [f"{task} {key} ({g:+.1f})" for (task, key), g in gaps.items() if abs(g) > close]
-pairs = [(task, key) for task in stats
-         for key in noisy_settings(task, "forward", "backward", "forward_est", "backward_est")]
-below = [k for k in pairs if stats[k[0]]["backward", k[1]][0] < stats[k[0]]["forward", k[1]][0]]
-shakier = [k for k in pairs
-           if stats[k[0]]["backward_est", k[1]][1] > stats[k[0]]["forward_est", k[1]][1]]
+four = ("forward", "backward", "forward_est", "backward_est")
+pairs = [(task, key) for task in stats for key in noisy_settings(task, *four)]
+
+
+def value(method, pair, field=0):
+    task, key = pair
+    return stats[task][method, key][field]
+
+
+below = [k for k in pairs if value("backward", k) < value("forward", k)]
+shakier = [k for k in pairs if value("backward_est", k, 1) > value("forward_est", k, 1)]
 not_below = [f"{t} {k}" for t, k in pairs if (t, k) not in below]
 
 
@@ -111,14 +120,16 @@ def verdict(count, total):
 
 
 display(Markdown(f"""
-1. **Forward with $\\hat T$ within {close:g} point of forward with $T$: {verdict(len(near), len(gaps))}**
-   ({len(near)} of {len(gaps)} noisy settings). Where it fails: {listing(far)}.
-2. **Backward less stable than forward: backward with $T$ below forward with $T$ in {len(below)} of
-   {len(pairs)} noisy settings, {verdict(len(below), len(pairs))}** (not below: {listing(not_below)});
-   the seed std of backward with $\\hat T$ exceeds that of forward with $\\hat T$ in {len(shakier)} of
-   {len(pairs)} (a std needs two seeds or more: single-seed settings never count).
-3. **CIFAR-100: not tested** here (no CIFAR-100 images in the data folder; {{ref}}`ch-cifar` gives the
-   command).
+1. **Forward with $\\hat T$ within {close:g} point of forward with $T$:
+   {verdict(len(near), len(gaps))}** ({len(near)} of {len(gaps)} noisy settings).
+   Where it fails: {listing(far)}.
+2. **Backward less stable than forward: backward with $T$ below forward with $T$ in
+   {len(below)} of {len(pairs)} noisy settings, {verdict(len(below), len(pairs))}**
+   (not below: {listing(not_below)}); the seed std of backward with $\\hat T$ exceeds
+   that of forward with $\\hat T$ in {len(shakier)} of {len(pairs)} (a std needs two
+   seeds or more: single-seed settings never count).
+3. **CIFAR-100: not tested** here (no CIFAR-100 images in the data folder;
+   {{ref}}`ch-cifar` gives the command).
 """))
 
 # %% [markdown]
@@ -133,9 +144,10 @@ display(Markdown(f"""
 
 # %%
 label_sets = ["aggre", "random1", "random2", "random3", "worst", "cifar100n"]
-ours = {m: [s for s in label_sets if (m, s) in summarize(records["cifarn"])] for m in columns}
-shown = [s for s in label_sets if any(s in v for v in ours.values())]
-display(comparison_table(records["cifarn"], published.CIFARN, methods=columns, settings=shown))
+cifarn = summarize(records["cifarn"])
+shown = [s for s in label_sets if any((m, s) in cifarn for m in columns)]
+display(comparison_table(records["cifarn"], published.CIFARN, methods=columns,
+                         settings=shown))
 
 # %% [markdown]
 # Absolute accuracies differ by the protocol. What a correction *adds* over CE is closer to comparable: the gain
@@ -145,19 +157,19 @@ display(comparison_table(records["cifarn"], published.CIFARN, methods=columns, s
 display(gain_table(records["cifarn"], published.CIFARN, shown, digits=2))
 
 # %% tags=["hide-input"]
-cifarn = summarize(records["cifarn"])
+ours = run_summary(records["cifarn"]).splitlines()[0].split(": ", 1)[1]
 gaps = [cifarn[m, s][0] - published.CIFARN[m][s][0]
         for m in published.CIFARN for s in shown if (m, s) in cifarn]
 missing = [s for s in label_sets if s not in shown]
 display(Markdown(f"""
-- **Absolute accuracy: from {-max(gaps):.1f} to {-min(gaps):.1f} points below the benchmark** over the
-  methods and label sets both have. That is mostly the protocol, not the method (ours:
-  {run_summary(records["cifarn"]).splitlines()[0].split(": ", 1)[1]}; theirs:
-  {published.CIFARN_PROTOCOL}). The benchmark reports the best *test* epoch, which is optimistic; ours is
-  the epoch of lowest noisy-validation loss, read once on the test set.
-- **Gains over CE** are in the table above: a network trained briefly has barely begun to fit the wrong
-  labels, the thing a correction prevents, so there is less to gain, and one seed cannot resolve
-  differences of a point.
+- **Absolute accuracy: from {-max(gaps):.1f} to {-min(gaps):.1f} points below the
+  benchmark** over the methods and label sets both have. That is mostly the protocol,
+  not the method (ours: {ours}; theirs: {published.CIFARN_PROTOCOL}). The benchmark
+  reports the best *test* epoch, which is optimistic; ours is the epoch of lowest
+  noisy-validation loss, read once on the test set.
+- **Gains over CE** are in the table above: a network trained briefly has barely begun
+  to fit the wrong labels, the thing a correction prevents, so there is less to gain,
+  and one seed cannot resolve differences of a point.
 - **Label sets without a run of ours:** {listing(missing)}.
 """))
 
@@ -169,11 +181,12 @@ display(Markdown(f"""
 # papers that ran the forward correction with Inception-ResNet-v2.
 
 # %%
+clothing = published.CLOTHING1M.items()
+webvision = published.MINI_WEBVISION["forward_est"].items()
 display(Table([["Clothing1M", "test accuracy (%)"],
-               *([name, f"{mean:.2f}"] for name, (mean, _) in published.CLOTHING1M.items())]))
+               *([name, f"{mean:.2f}"] for name, (mean, _) in clothing)]))
 display(Table([["mini-WebVision, forward correction", "accuracy (%)"],
-               *([name, f"{mean:.2f}"]
-                 for name, (mean, _) in published.MINI_WEBVISION["forward_est"].items())]))
+               *([name, f"{mean:.2f}"] for name, (mean, _) in webvision)]))
 
 # %% [markdown]
 # Why they are not run in this book:
