@@ -13,7 +13,7 @@
 #     name: python3
 # ---
 
-# %% [markdown] papermill={"duration": 0.003388, "end_time": "2026-11-30T18:20:22.696264+00:00", "exception": false, "start_time": "2026-11-30T18:20:22.692876+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.005166, "end_time": "2026-11-30T18:29:49.545582+00:00", "exception": false, "start_time": "2026-11-30T18:29:49.540416+00:00", "status": "completed"}
 # (ch-cifarn)=
 # # CIFAR-10N and CIFAR-100N: Human Label Noise and the Estimator Against the True T
 #
@@ -60,7 +60,7 @@
 # ```
 # ```
 
-# %% papermill={"duration": 0.01648, "end_time": "2026-11-30T18:20:22.719314+00:00", "exception": false, "start_time": "2026-11-30T18:20:22.702834+00:00", "status": "completed"} tags=["parameters", "hide-input"]
+# %% papermill={"duration": 0.013002, "end_time": "2026-11-30T18:29:49.563472+00:00", "exception": false, "start_time": "2026-11-30T18:29:49.550470+00:00", "status": "completed"} tags=["parameters", "hide-input"]
 dataset = "cifar10n"
 noise = ["aggre", "random1", "worst"]
 methods = ["ce", "backward", "forward", "backward_est", "forward_est"]
@@ -72,7 +72,7 @@ device = "auto"
 workers = 3
 results_dir = "results/cifarn"
 
-# %% papermill={"duration": 2.335766, "end_time": "2026-11-30T18:20:25.062221+00:00", "exception": false, "start_time": "2026-11-30T18:20:22.726455+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 2.357738, "end_time": "2026-11-30T18:29:51.924325+00:00", "exception": false, "start_time": "2026-11-30T18:29:49.566587+00:00", "status": "completed"} tags=["hide-input"]
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -80,13 +80,12 @@ from IPython.display import Markdown, display
 from matplotlib.ticker import MaxNLocator
 from myst_nb import glue
 
-from lnc import condition_number, empirical_T, estimation_error
+from lnc import condition_number, estimation_error
 from lnc.book.plots import show_T
 from lnc.estimation import anchor_columns
 from lnc.experiments import published
 from lnc.experiments.datasets import (CIFAR10_CLASSES, CIFARN_LABEL_SETS, cifarn_T,
-                                      load_cifar10, load_cifar100, load_cifarn_labels,
-                                      noisy_splits)
+                                      load_cifar10, load_cifar100, load_cifarn_labels)
 from lnc.experiments.protocol import check_grid, noise_settings, run_grid
 from lnc.experiments.recipes import get_recipe
 from lnc.experiments.results import (accuracy_table, estimation_table, run_summary,
@@ -98,7 +97,7 @@ configs = check_grid(dataset, settings, seeds=seeds, methods=methods,
                      protocol=protocol, epochs=epochs, subset=subset, device=device,
                      results_dir=results_dir)
 
-# %% [markdown] papermill={"duration": 0.0052, "end_time": "2026-11-30T18:20:25.070527+00:00", "exception": false, "start_time": "2026-11-30T18:20:25.065327+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.003036, "end_time": "2026-11-30T18:29:51.930682+00:00", "exception": false, "start_time": "2026-11-30T18:29:51.927646+00:00", "status": "completed"}
 # ## The human transition matrices
 #
 # Every label set, from its labels alone (all 50,000 training images): the fraction of wrong labels, the
@@ -106,7 +105,7 @@ configs = check_grid(dataset, settings, seeds=seeds, methods=methods,
 # maximum on the diagonal (the estimator's anchor assumption $T_{ii} > T_{ki}$, {ref}`ch-estimation`),
 # and $\operatorname{cond}(T)$. {numref}`fig-cifarn-human-T` shows four of the matrices.
 
-# %% papermill={"duration": 1.104272, "end_time": "2026-11-30T18:20:26.178378+00:00", "exception": false, "start_time": "2026-11-30T18:20:25.074106+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.843565, "end_time": "2026-11-30T18:29:52.777300+00:00", "exception": false, "start_time": "2026-11-30T18:29:51.933735+00:00", "status": "completed"} tags=["hide-input"]
 human = {}
 for name in CIFARN_LABEL_SETS:
     clean, noisy = load_cifarn_labels(name)
@@ -135,7 +134,7 @@ fig.tight_layout()
 glue("fig-cifarn-human-T", fig, display=False)
 plt.close(fig)
 
-# %% [markdown] papermill={"duration": 0.004333, "end_time": "2026-11-30T18:20:26.190730+00:00", "exception": false, "start_time": "2026-11-30T18:20:26.186397+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.003588, "end_time": "2026-11-30T18:29:52.786724+00:00", "exception": false, "start_time": "2026-11-30T18:29:52.783136+00:00", "status": "completed"}
 # ```{glue:figure} fig-cifarn-human-T
 # :name: fig-cifarn-human-T
 #
@@ -144,20 +143,20 @@ plt.close(fig)
 # the annotators) with `worst`.
 # ```
 
-# %% [markdown] papermill={"duration": 0.003957, "end_time": "2026-11-30T18:20:26.202661+00:00", "exception": false, "start_time": "2026-11-30T18:20:26.198704+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.003321, "end_time": "2026-11-30T18:29:52.793605+00:00", "exception": false, "start_time": "2026-11-30T18:29:52.790284+00:00", "status": "completed"}
 # ## The run
 #
 # Every training of the grid (label set × seed × method) runs once and saves a JSON record; with
 # `results_dir` set, a record already there is read instead of re-trained. What follows comes from these
 # records:
 
-# %% papermill={"duration": 0.027456, "end_time": "2026-11-30T18:20:26.236042+00:00", "exception": false, "start_time": "2026-11-30T18:20:26.208586+00:00", "status": "completed"}
+# %% papermill={"duration": 0.026026, "end_time": "2026-11-30T18:29:52.823211+00:00", "exception": false, "start_time": "2026-11-30T18:29:52.797185+00:00", "status": "completed"}
 records = run_grid(dataset, settings, seeds=seeds, workers=workers, methods=methods,
                    protocol=protocol, epochs=epochs, subset=subset, device=device,
                    results_dir=results_dir)
 ok = [r for r in records if r.get("status", "ok") == "ok"]
 
-# %% papermill={"duration": 0.028595, "end_time": "2026-11-30T18:20:26.268360+00:00", "exception": false, "start_time": "2026-11-30T18:20:26.239765+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.020661, "end_time": "2026-11-30T18:29:52.847860+00:00", "exception": false, "start_time": "2026-11-30T18:29:52.827199+00:00", "status": "completed"} tags=["hide-input"]
 TITLES = {"cifar10n": "CIFAR-10 images with CIFAR-10N labels",
           "cifar100n": "CIFAR-100 images with CIFAR-100N labels"}
 AUGMENT = {None: "no augmentation", "shift": "random shifts and horizontal flips",
@@ -211,26 +210,26 @@ display(Markdown(
     "optimiser settings of the CIFAR-N benchmark {cite}`wei2022`, whose own code "
     "trains a standard (post-activation) ResNet-34."))
 
-# %% [markdown] papermill={"duration": 0.003254, "end_time": "2026-11-30T18:20:26.275302+00:00", "exception": false, "start_time": "2026-11-30T18:20:26.272048+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.004203, "end_time": "2026-11-30T18:29:52.856261+00:00", "exception": false, "start_time": "2026-11-30T18:29:52.852058+00:00", "status": "completed"}
 # ## Test accuracy
 #
 # Clean test accuracy (%) of the epoch with the lowest noisy-validation loss, mean ± standard deviation over
 # the seeds (no ± with one seed). "backward" and "forward" use the true human $T$; "backward_est" and
 # "forward_est" the $\hat T$ estimated from the CE run of the same label set and seed.
 
-# %% papermill={"duration": 0.015878, "end_time": "2026-11-30T18:20:26.294391+00:00", "exception": false, "start_time": "2026-11-30T18:20:26.278513+00:00", "status": "completed"}
+# %% papermill={"duration": 0.0155, "end_time": "2026-11-30T18:29:52.875484+00:00", "exception": false, "start_time": "2026-11-30T18:29:52.859984+00:00", "status": "completed"}
 shown = list(dict.fromkeys(setting(r) for r in records))
 for k in range(0, len(shown), 5):  # five label sets a table at most: it fits the page
     display(accuracy_table(records, methods=methods, settings=shown[k:k + 5]))
 
-# %% [markdown] papermill={"duration": 0.003343, "end_time": "2026-11-30T18:20:26.301672+00:00", "exception": false, "start_time": "2026-11-30T18:20:26.298329+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.003838, "end_time": "2026-11-30T18:29:52.885557+00:00", "exception": false, "start_time": "2026-11-30T18:29:52.881719+00:00", "status": "completed"}
 # ## Training curves
 #
 # Each record keeps, per epoch, the training loss and the loss and accuracy on the *noisy* validation
 # split ({numref}`fig-cifarn-curves`). The training loss is the method's own: a corrected loss is not
 # comparable with CE in value, and a backward-corrected one can be negative.
 
-# %% papermill={"duration": 0.623144, "end_time": "2026-11-30T18:20:26.937830+00:00", "exception": false, "start_time": "2026-11-30T18:20:26.314686+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.654581, "end_time": "2026-11-30T18:29:53.543932+00:00", "exception": false, "start_time": "2026-11-30T18:29:52.889351+00:00", "status": "completed"} tags=["hide-input"]
 colors = dict(zip(["ce", "forward", "forward_est", "backward", "backward_est"],
                   plt.get_cmap("tab10").colors))
 
@@ -268,7 +267,7 @@ fig.tight_layout()
 glue("fig-cifarn-curves", fig, display=False)
 plt.close(fig)
 
-# %% [markdown] papermill={"duration": 0.006581, "end_time": "2026-11-30T18:20:26.951569+00:00", "exception": false, "start_time": "2026-11-30T18:20:26.944988+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.007464, "end_time": "2026-11-30T18:29:53.559039+00:00", "exception": false, "start_time": "2026-11-30T18:29:53.551575+00:00", "status": "completed"}
 # ```{glue:figure} fig-cifarn-curves
 # :name: fig-cifarn-curves
 #
@@ -277,32 +276,32 @@ plt.close(fig)
 # zero: that is a backward-corrected loss being driven towards $-\infty$.
 # ```
 
-# %% [markdown] papermill={"duration": 0.009661, "end_time": "2026-11-30T18:20:26.967354+00:00", "exception": false, "start_time": "2026-11-30T18:20:26.957693+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.008757, "end_time": "2026-11-30T18:29:53.574454+00:00", "exception": false, "start_time": "2026-11-30T18:29:53.565697+00:00", "status": "completed"}
 # ## $\hat T$ against the true human $T$
 #
 # Per label set: the relative $L_1$ error $\sum_{ij} |\hat T_{ij} - T_{ij}| / \sum_{ij} T_{ij}$, the
 # condition number of $\hat T$ and the epoch model selection kept in the CE run.
 
-# %% papermill={"duration": 0.020115, "end_time": "2026-11-30T18:20:26.994141+00:00", "exception": false, "start_time": "2026-11-30T18:20:26.974026+00:00", "status": "completed"}
+# %% papermill={"duration": 0.016447, "end_time": "2026-11-30T18:29:53.598959+00:00", "exception": false, "start_time": "2026-11-30T18:29:53.582512+00:00", "status": "completed"}
 display(estimation_table(records))
 
-# %% [markdown] papermill={"duration": 0.008207, "end_time": "2026-11-30T18:20:27.011291+00:00", "exception": false, "start_time": "2026-11-30T18:20:27.003084+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.007547, "end_time": "2026-11-30T18:29:53.614427+00:00", "exception": false, "start_time": "2026-11-30T18:29:53.606880+00:00", "status": "completed"}
 # How much of that error would a perfect estimator still make? The run's training images are a sample:
-# the *empirical* $T$ of their clean and human labels (which the estimator never sees) already differs
+# the *empirical* $T$ of their clean and human labels (which the estimator never sees; the record's
+# `T_train`) already differs
 # from $T$ of all 50,000 images. The first table sets that sampling error beside the error of $\hat T$
 # (first seed); the second gives the $L_1$ error of each row of $\hat T$, one clean class a row.
 
-# %% papermill={"duration": 0.307347, "end_time": "2026-11-30T18:20:27.327871+00:00", "exception": false, "start_time": "2026-11-30T18:20:27.020524+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.729839, "end_time": "2026-11-30T18:29:54.351484+00:00", "exception": false, "start_time": "2026-11-30T18:29:53.621645+00:00", "status": "completed"} tags=["hide-input"]
 ce_runs = [r for r in runs if r["method"] == "ce"]
 images = load_cifar10() if dataset == "cifar10n" else load_cifar100()
 errors, row_errors = {}, {}
 for r in ce_runs:
     T, T_hat = np.array(r["T_true"]), np.array(r["T_hat"])
-    splits = noisy_splits(images, load_cifarn_labels(r["noise"])[1], seed=r["seed"],
-                          subset=r["subset"])
-    own = empirical_T(splits.clean_train, splits.y_train, len(T))
+    own = r["T_train"]  # None where a class has no training image
     errors[r["noise"]] = {"T̂ error": estimation_error(T_hat, T),
-                          "own-labels T error": estimation_error(own, T)}
+                          "own-labels T error": np.nan if own is None
+                          else estimation_error(np.array(own), T)}
     row_errors[r["noise"]] = np.abs(T_hat - T).sum(axis=1)
 errors = pd.DataFrame(errors).T.rename_axis("label set")
 display(errors.style.set_uuid("cifarn-errors").format("{:.3f}"))
@@ -313,7 +312,7 @@ if len(row_errors) > 10:  # CIFAR-100: the ten rows with the largest mean error
 display(row_errors.style.set_uuid("cifarn-rows").format("{:.2f}")
         .background_gradient(cmap="Reds", axis=None))
 
-# %% papermill={"duration": 1.071197, "end_time": "2026-11-30T18:20:28.405119+00:00", "exception": false, "start_time": "2026-11-30T18:20:27.333922+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.983551, "end_time": "2026-11-30T18:29:55.340463+00:00", "exception": false, "start_time": "2026-11-30T18:29:54.356912+00:00", "status": "completed"} tags=["hide-input"]
 gap = max(np.abs(np.array(r["T_hat"]) - np.array(r["T_true"])).max() for r in ce_runs)
 fig, axes = plt.subplots(len(ce_runs), 2, figsize=(10, 4.2 * len(ce_runs)),
                          squeeze=False)
@@ -330,7 +329,7 @@ fig.tight_layout()
 glue("fig-cifarn-estimate", fig, display=False)
 plt.close(fig)
 
-# %% [markdown] papermill={"duration": 0.007428, "end_time": "2026-11-30T18:20:28.419182+00:00", "exception": false, "start_time": "2026-11-30T18:20:28.411754+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.00609, "end_time": "2026-11-30T18:29:55.352963+00:00", "exception": false, "start_time": "2026-11-30T18:29:55.346873+00:00", "status": "completed"}
 # ```{glue:figure} fig-cifarn-estimate
 # :name: fig-cifarn-estimate
 #
@@ -340,7 +339,7 @@ plt.close(fig)
 # {numref}`fig-cifarn-human-T`.
 # ```
 
-# %% [markdown] papermill={"duration": 0.0114, "end_time": "2026-11-30T18:20:28.436453+00:00", "exception": false, "start_time": "2026-11-30T18:20:28.425053+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.006313, "end_time": "2026-11-30T18:29:55.365783+00:00", "exception": false, "start_time": "2026-11-30T18:29:55.359470+00:00", "status": "completed"}
 # ## The backward corrections, epoch by epoch
 #
 # The backward-corrected loss multiplies the vector of losses by the inverse of the matrix it is given
@@ -350,7 +349,7 @@ plt.close(fig)
 # the epochs run and its validation loss, the best noisy-validation accuracy over the epochs, and the
 # test accuracy.
 
-# %% papermill={"duration": 0.025937, "end_time": "2026-11-30T18:20:28.473218+00:00", "exception": false, "start_time": "2026-11-30T18:20:28.447281+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.022674, "end_time": "2026-11-30T18:29:55.394639+00:00", "exception": false, "start_time": "2026-11-30T18:29:55.371965+00:00", "status": "completed"} tags=["hide-input"]
 def first_negative(values):
     """1-based first epoch with a negative value, or "never"."""
     below = [k + 1 for k, v in enumerate(values) if v is not None and v < 0]
@@ -377,13 +376,13 @@ for r in (r for r in runs if r["method"] in ("backward", "backward_est")):
 table = pd.DataFrame(rows).style.hide(axis="index").set_uuid("cifarn-backward")
 display(table if rows else Markdown("No backward run in this grid."))
 
-# %% [markdown] papermill={"duration": 0.012334, "end_time": "2026-11-30T18:20:28.491721+00:00", "exception": false, "start_time": "2026-11-30T18:20:28.479387+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.006444, "end_time": "2026-11-30T18:29:55.410621+00:00", "exception": false, "start_time": "2026-11-30T18:29:55.404177+00:00", "status": "completed"}
 # ## What the run shows
 #
 # Each claim below is computed from the records and tables above and marked as holding or not, with its
 # numbers.
 
-# %% papermill={"duration": 0.038289, "end_time": "2026-11-30T18:20:28.537647+00:00", "exception": false, "start_time": "2026-11-30T18:20:28.499358+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.032025, "end_time": "2026-11-30T18:29:55.448874+00:00", "exception": false, "start_time": "2026-11-30T18:29:55.416849+00:00", "status": "completed"} tags=["hide-input"]
 near_chance = 5.0  # points above chance (100 / c %) that still count as "at chance"
 estimator_share = 0.5  # "mostly the estimator's": own-labels error below this share
 stats = summarize(ok)
@@ -487,7 +486,7 @@ claims.append(f"**Seeds: {n_seeds}.** "
                  "The ± in the accuracy table is the spread over seeds."))
 display(Markdown("\n".join(f"- {c}" for c in claims)))
 
-# %% [markdown] papermill={"duration": 0.007924, "end_time": "2026-11-30T18:20:28.559428+00:00", "exception": false, "start_time": "2026-11-30T18:20:28.551504+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.00702, "end_time": "2026-11-30T18:29:55.462420+00:00", "exception": false, "start_time": "2026-11-30T18:29:55.455400+00:00", "status": "completed"}
 # ## Against the CIFAR-N benchmark
 #
 # The benchmark {cite}`wei2022` publishes CE, Forward-T and Backward-T on every label set
@@ -495,7 +494,7 @@ display(Markdown("\n".join(f"- {c}" for c in claims)))
 # comparable; what a correction adds over CE is closer to comparable. {ref}`ch-comparison` sets all the
 # numbers side by side.
 
-# %% papermill={"duration": 0.01932, "end_time": "2026-11-30T18:20:28.594685+00:00", "exception": false, "start_time": "2026-11-30T18:20:28.575365+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.016171, "end_time": "2026-11-30T18:29:55.485290+00:00", "exception": false, "start_time": "2026-11-30T18:29:55.469119+00:00", "status": "completed"} tags=["hide-input"]
 theirs = published.CIFARN
 gaps = {k: acc("ce", k) - theirs["ce"][k][0] for k in keys
         if acc("ce", k) is not None and k in theirs["ce"]}
@@ -510,7 +509,7 @@ display(Markdown(
     f" label set: {verdict([ours_gain[k] < their_gain[k] for k in ours_gain])}** (ours:"
     f" {listing(ours_gain)}; published: {listing(their_gain)})."))
 
-# %% [markdown] papermill={"duration": 0.007927, "end_time": "2026-11-30T18:20:28.615479+00:00", "exception": false, "start_time": "2026-11-30T18:20:28.607552+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.006733, "end_time": "2026-11-30T18:29:55.500212+00:00", "exception": false, "start_time": "2026-11-30T18:29:55.493479+00:00", "status": "completed"}
 # ## CIFAR-100N
 #
 # The human $T$ of CIFAR-100N is in the first table above: {glue:text}`c100n-wrong`% wrong labels, a
@@ -522,14 +521,14 @@ display(Markdown(
 # `papermill book/cifarn.ipynb out.ipynb -p dataset cifar100n -y "noise: [cifar100n]"` (reduced, CPU) or
 # with `-p protocol paper -p subset None` (the benchmark's settings, GPU).
 
-# %% papermill={"duration": 0.018858, "end_time": "2026-11-30T18:20:28.650463+00:00", "exception": false, "start_time": "2026-11-30T18:20:28.631605+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.01681, "end_time": "2026-11-30T18:29:55.523701+00:00", "exception": false, "start_time": "2026-11-30T18:29:55.506891+00:00", "status": "completed"} tags=["hide-input"]
 c100n = human.loc["cifar100n"]
 glue("c100n-wrong", f"{c100n['wrong labels (%)']:.1f}", display=False)
 glue("c100n-min-diag", f"{c100n['min T_ii']:.3f}", display=False)
 glue("c100n-cond", f"{c100n['cond(T)']:.1f}", display=False)
 glue("c100n-anchors", "yes" if c100n["anchors hold"] else "no", display=False)
 
-# %% [markdown] papermill={"duration": 0.01197, "end_time": "2026-11-30T18:20:28.675500+00:00", "exception": false, "start_time": "2026-11-30T18:20:28.663530+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.009806, "end_time": "2026-11-30T18:29:55.541234+00:00", "exception": false, "start_time": "2026-11-30T18:29:55.531428+00:00", "status": "completed"}
 # ## Summary
 #
 # - Human noise comes with its true $T$: the corrections can be run with it, and $\hat T$ measured
@@ -541,7 +540,7 @@ glue("c100n-anchors", "yes" if c100n["anchors hold"] else "no", display=False)
 # - The benchmark's accuracies use another network, more data and epochs, and model selection on the
 #   test set: compare gains over CE, not accuracies.
 
-# %% [markdown] papermill={"duration": 0.013172, "end_time": "2026-11-30T18:20:28.699475+00:00", "exception": false, "start_time": "2026-11-30T18:20:28.686303+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.006699, "end_time": "2026-11-30T18:29:55.557520+00:00", "exception": false, "start_time": "2026-11-30T18:29:55.550821+00:00", "status": "completed"}
 # ## Exercises
 #
 # ```{exercise}
@@ -557,7 +556,7 @@ glue("c100n-anchors", "yes" if c100n["anchors hold"] else "no", display=False)
 # :class: dropdown
 # ```
 
-# %% papermill={"duration": 0.02344, "end_time": "2026-11-30T18:20:28.730676+00:00", "exception": false, "start_time": "2026-11-30T18:20:28.707236+00:00", "status": "completed"}
+# %% papermill={"duration": 0.021639, "end_time": "2026-11-30T18:29:55.585524+00:00", "exception": false, "start_time": "2026-11-30T18:29:55.563885+00:00", "status": "completed"}
 for name in ("aggre", "worst"):
     T = cifarn_T(name)
     off = T - np.diag(np.diag(T))
@@ -568,7 +567,7 @@ for name in ("aggre", "worst"):
         f" (reverse {T[j, i]:.3f})" for i, j in top)
         + f"; smallest margin {margin:.3f}")
 
-# %% [markdown] papermill={"duration": 0.008014, "end_time": "2026-11-30T18:20:28.747320+00:00", "exception": false, "start_time": "2026-11-30T18:20:28.739306+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.006474, "end_time": "2026-11-30T18:29:55.598652+00:00", "exception": false, "start_time": "2026-11-30T18:29:55.592178+00:00", "status": "completed"}
 # The confusions come in pairs of similar classes but are not symmetric (compare each entry with its
 # reverse). The margin is the slack of the anchor assumption $T_{jj} > T_{kj}$: while it stays positive,
 # the input with the most confident noisy posterior for class $j$ is still of clean class $j$ for a
