@@ -206,9 +206,10 @@ display(Table([["mini-WebVision, forward correction", "accuracy (%)"],
 # lr / 10 after epoch 5: our settings, since the paper gives no Clothing1M schedule):
 #
 # ```
-# python -m lnc.experiments.web clothing1m --root /data/Clothing1M --pretrained resnet50-0676ba61.pth \
-#   --device cuda --results-dir results/clothing1m
-# python -m lnc.experiments.web webvision --root /data/WebVision --device cuda --results-dir results/webvision
+# python -m lnc.experiments.web clothing1m --root /data/Clothing1M \
+#   --pretrained resnet50-0676ba61.pth --device cuda --results-dir results/clothing1m
+# python -m lnc.experiments.web webvision --root /data/WebVision --device cuda \
+#   --results-dir results/webvision
 # ```
 #
 # Two differences from the published rows remain and must be stated with any result: the paper's best
