@@ -6,6 +6,7 @@ import re
 import statistics
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from lnc.experiments import published, results
@@ -396,3 +397,22 @@ def test_gain_table_sets_our_gain_over_ce_beside_the_published_one():
     paper = published.CIFARN["forward"]["worst"][0] - published.CIFARN["ce"]["worst"][0]
     assert rows[0] == ["worst", "+3.0", "-5.0", f"{paper:+.1f}"]
     assert rows[1][:3] == ["aggre", "-", "-"]
+
+
+@pytest.mark.parametrize(
+    ("flags", "expected"),
+    [
+        ([True, True], "holds"),
+        ([True, False, False], "holds in part (1 of 3)"),
+        ([False], "does not hold"),
+        ([], "not tested"),
+        (iter([np.bool_(True)]), "holds"),
+    ],
+)
+def test_a_verdict_counts_the_cases_a_claim_holds_in(flags, expected):
+    assert results.verdict(flags) == expected
+
+
+def test_a_listing_names_the_cases_or_none():
+    assert results.listing(["a", "b"]) == "a; b" and results.listing([], ", ") == "none"
+    assert results.listing((s for s in ["x"]), ", ") == "x"

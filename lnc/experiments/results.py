@@ -193,6 +193,23 @@ def comparison_table(records, published, methods=None, settings=None, digits=1):
     return Table(rows)
 
 
+def verdict(flags):
+    """How a claim about several cases fared, from one bool per case: ``"holds"`` (in every case),
+    ``"holds in part (k of n)"``, ``"does not hold"`` (in none) or ``"not tested"`` (no case)."""
+    flags = [bool(f) for f in flags]
+    if not flags:
+        return "not tested"
+    if all(flags):
+        return "holds"
+    return f"holds in part ({sum(flags)} of {len(flags)})" if any(flags) else "does not hold"
+
+
+def listing(items, sep="; "):
+    """``items`` (str) joined by ``sep``, or ``"none"``: the cases a claim names in a sentence."""
+    items = list(items)
+    return sep.join(items) if items else "none"
+
+
 def _cell(mean, std, digits):
     """``mean ± std`` with ``digits`` decimals; the mean alone when ``std`` is ``None`` or NaN."""
     return f"{mean:.{digits}f}" + ("" if std is None or math.isnan(std) else f" ± {std:.{digits}f}")
