@@ -13,7 +13,7 @@
 #     name: python3
 # ---
 
-# %% [markdown] papermill={"duration": 0.005166, "end_time": "2026-11-30T18:29:49.545582+00:00", "exception": false, "start_time": "2026-11-30T18:29:49.540416+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.003516, "end_time": "2026-11-30T18:44:34.695621+00:00", "exception": false, "start_time": "2026-11-30T18:44:34.692105+00:00", "status": "completed"}
 # (ch-cifarn)=
 # # CIFAR-10N and CIFAR-100N: Human Label Noise and the Estimator Against the True T
 #
@@ -60,7 +60,7 @@
 # ```
 # ```
 
-# %% papermill={"duration": 0.013002, "end_time": "2026-11-30T18:29:49.563472+00:00", "exception": false, "start_time": "2026-11-30T18:29:49.550470+00:00", "status": "completed"} tags=["parameters", "hide-input"]
+# %% papermill={"duration": 0.015891, "end_time": "2026-11-30T18:44:34.718477+00:00", "exception": false, "start_time": "2026-11-30T18:44:34.702586+00:00", "status": "completed"} tags=["parameters", "hide-input"]
 dataset = "cifar10n"
 noise = ["aggre", "random1", "worst"]
 methods = ["ce", "backward", "forward", "backward_est", "forward_est"]
@@ -72,24 +72,23 @@ device = "auto"
 workers = 3
 results_dir = "results/cifarn"
 
-# %% papermill={"duration": 2.357738, "end_time": "2026-11-30T18:29:51.924325+00:00", "exception": false, "start_time": "2026-11-30T18:29:49.566587+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 1.89717, "end_time": "2026-11-30T18:44:36.619539+00:00", "exception": false, "start_time": "2026-11-30T18:44:34.722369+00:00", "status": "completed"} tags=["hide-input"]
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from IPython.display import Markdown, display
-from matplotlib.ticker import MaxNLocator
 from myst_nb import glue
 
 from lnc import condition_number, estimation_error
-from lnc.book.plots import show_T
+from lnc.book.plots import show_T, training_curves
 from lnc.estimation import anchor_columns
 from lnc.experiments import published
 from lnc.experiments.datasets import (CIFAR10_CLASSES, CIFARN_LABEL_SETS, cifarn_T,
                                       load_cifar10, load_cifar100, load_cifarn_labels)
 from lnc.experiments.protocol import check_grid, noise_settings, run_grid
 from lnc.experiments.recipes import get_recipe
-from lnc.experiments.results import (accuracy_table, estimation_table, run_summary,
-                                     setting, summarize)
+from lnc.experiments.results import (accuracy_table, estimation_table, listing,
+                                     run_summary, setting, summarize, verdict)
 
 settings = noise_settings(noise, [])
 # every parameter is checked before any training
@@ -97,7 +96,7 @@ configs = check_grid(dataset, settings, seeds=seeds, methods=methods,
                      protocol=protocol, epochs=epochs, subset=subset, device=device,
                      results_dir=results_dir)
 
-# %% [markdown] papermill={"duration": 0.003036, "end_time": "2026-11-30T18:29:51.930682+00:00", "exception": false, "start_time": "2026-11-30T18:29:51.927646+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.007907, "end_time": "2026-11-30T18:44:36.638656+00:00", "exception": false, "start_time": "2026-11-30T18:44:36.630749+00:00", "status": "completed"}
 # ## The human transition matrices
 #
 # Every label set, from its labels alone (all 50,000 training images): the fraction of wrong labels, the
@@ -105,7 +104,7 @@ configs = check_grid(dataset, settings, seeds=seeds, methods=methods,
 # maximum on the diagonal (the estimator's anchor assumption $T_{ii} > T_{ki}$, {ref}`ch-estimation`),
 # and $\operatorname{cond}(T)$. {numref}`fig-cifarn-human-T` shows four of the matrices.
 
-# %% papermill={"duration": 0.843565, "end_time": "2026-11-30T18:29:52.777300+00:00", "exception": false, "start_time": "2026-11-30T18:29:51.933735+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 1.029961, "end_time": "2026-11-30T18:44:37.676447+00:00", "exception": false, "start_time": "2026-11-30T18:44:36.646486+00:00", "status": "completed"} tags=["hide-input"]
 human = {}
 for name in CIFARN_LABEL_SETS:
     clean, noisy = load_cifarn_labels(name)
@@ -134,7 +133,7 @@ fig.tight_layout()
 glue("fig-cifarn-human-T", fig, display=False)
 plt.close(fig)
 
-# %% [markdown] papermill={"duration": 0.003588, "end_time": "2026-11-30T18:29:52.786724+00:00", "exception": false, "start_time": "2026-11-30T18:29:52.783136+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.005871, "end_time": "2026-11-30T18:44:37.686681+00:00", "exception": false, "start_time": "2026-11-30T18:44:37.680810+00:00", "status": "completed"}
 # ```{glue:figure} fig-cifarn-human-T
 # :name: fig-cifarn-human-T
 #
@@ -143,20 +142,20 @@ plt.close(fig)
 # the annotators) with `worst`.
 # ```
 
-# %% [markdown] papermill={"duration": 0.003321, "end_time": "2026-11-30T18:29:52.793605+00:00", "exception": false, "start_time": "2026-11-30T18:29:52.790284+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.008616, "end_time": "2026-11-30T18:44:37.698706+00:00", "exception": false, "start_time": "2026-11-30T18:44:37.690090+00:00", "status": "completed"}
 # ## The run
 #
 # Every training of the grid (label set × seed × method) runs once and saves a JSON record; with
 # `results_dir` set, a record already there is read instead of re-trained. What follows comes from these
 # records:
 
-# %% papermill={"duration": 0.026026, "end_time": "2026-11-30T18:29:52.823211+00:00", "exception": false, "start_time": "2026-11-30T18:29:52.797185+00:00", "status": "completed"}
+# %% papermill={"duration": 0.032753, "end_time": "2026-11-30T18:44:37.739325+00:00", "exception": false, "start_time": "2026-11-30T18:44:37.706572+00:00", "status": "completed"}
 records = run_grid(dataset, settings, seeds=seeds, workers=workers, methods=methods,
                    protocol=protocol, epochs=epochs, subset=subset, device=device,
                    results_dir=results_dir)
 ok = [r for r in records if r.get("status", "ok") == "ok"]
 
-# %% papermill={"duration": 0.020661, "end_time": "2026-11-30T18:29:52.847860+00:00", "exception": false, "start_time": "2026-11-30T18:29:52.827199+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.023843, "end_time": "2026-11-30T18:44:37.770362+00:00", "exception": false, "start_time": "2026-11-30T18:44:37.746519+00:00", "status": "completed"} tags=["hide-input"]
 TITLES = {"cifar10n": "CIFAR-10 images with CIFAR-10N labels",
           "cifar100n": "CIFAR-100 images with CIFAR-100N labels"}
 AUGMENT = {None: "no augmentation", "shift": "random shifts and horizontal flips",
@@ -210,64 +209,33 @@ display(Markdown(
     "optimiser settings of the CIFAR-N benchmark {cite}`wei2022`, whose own code "
     "trains a standard (post-activation) ResNet-34."))
 
-# %% [markdown] papermill={"duration": 0.004203, "end_time": "2026-11-30T18:29:52.856261+00:00", "exception": false, "start_time": "2026-11-30T18:29:52.852058+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.008126, "end_time": "2026-11-30T18:44:37.786751+00:00", "exception": false, "start_time": "2026-11-30T18:44:37.778625+00:00", "status": "completed"}
 # ## Test accuracy
 #
 # Clean test accuracy (%) of the epoch with the lowest noisy-validation loss, mean ± standard deviation over
 # the seeds (no ± with one seed). "backward" and "forward" use the true human $T$; "backward_est" and
 # "forward_est" the $\hat T$ estimated from the CE run of the same label set and seed.
 
-# %% papermill={"duration": 0.0155, "end_time": "2026-11-30T18:29:52.875484+00:00", "exception": false, "start_time": "2026-11-30T18:29:52.859984+00:00", "status": "completed"}
+# %% papermill={"duration": 0.018243, "end_time": "2026-11-30T18:44:37.812918+00:00", "exception": false, "start_time": "2026-11-30T18:44:37.794675+00:00", "status": "completed"}
 shown = list(dict.fromkeys(setting(r) for r in records))
 for k in range(0, len(shown), 5):  # five label sets a table at most: it fits the page
     display(accuracy_table(records, methods=methods, settings=shown[k:k + 5]))
 
-# %% [markdown] papermill={"duration": 0.003838, "end_time": "2026-11-30T18:29:52.885557+00:00", "exception": false, "start_time": "2026-11-30T18:29:52.881719+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.008126, "end_time": "2026-11-30T18:44:37.826649+00:00", "exception": false, "start_time": "2026-11-30T18:44:37.818523+00:00", "status": "completed"}
 # ## Training curves
 #
 # Each record keeps, per epoch, the training loss and the loss and accuracy on the *noisy* validation
 # split ({numref}`fig-cifarn-curves`). The training loss is the method's own: a corrected loss is not
 # comparable with CE in value, and a backward-corrected one can be negative.
 
-# %% papermill={"duration": 0.654581, "end_time": "2026-11-30T18:29:53.543932+00:00", "exception": false, "start_time": "2026-11-30T18:29:52.889351+00:00", "status": "completed"} tags=["hide-input"]
-colors = dict(zip(["ce", "forward", "forward_est", "backward", "backward_est"],
-                  plt.get_cmap("tab10").colors))
-
-
-def symlog_ticks(ax, most=6):
-    """Ticks at 0 and at every k-th power of ten, about ``most`` of them at most."""
-    lo, hi = ax.get_ylim()
-    up = int(np.floor(np.log10(hi))) if hi > 1 else -1
-    down = int(np.floor(np.log10(-lo))) if lo < -1 else -1
-    step = max(1, int(np.ceil((up + down + 2) / most)))
-    stop = -1 if step == 1 else 0  # no ±1 beside 0 on a crowded axis
-    ticks = [0.0] + [10.0 ** k for k in range(up, stop, -step)]
-    ax.set_yticks(ticks + [-(10.0 ** k) for k in range(down, stop, -step)])
-
-
+# %% papermill={"duration": 0.605222, "end_time": "2026-11-30T18:44:38.439794+00:00", "exception": false, "start_time": "2026-11-30T18:44:37.834572+00:00", "status": "completed"} tags=["hide-input"]
 runs = [r for r in ok if r["seed"] == ok[0]["seed"] and "curves" in r]
 keys = list(dict.fromkeys(setting(r) for r in runs))
-fig, axes = plt.subplots(len(keys), 2, figsize=(10, 3.4 * len(keys)), squeeze=False)
-for (ax_acc, ax_loss), key in zip(axes, keys):
-    for r in (r for r in runs if setting(r) == key):
-        curves = {k: np.array(v, dtype=float) for k, v in r["curves"].items()}
-        x = np.arange(1, len(curves["train_loss"]) + 1)
-        style = dict(marker="o", ms=3, color=colors.get(r["method"]), label=r["method"])
-        ax_acc.plot(x, 100 * curves["val_accuracy"], **style)
-        ax_loss.plot(x, curves["train_loss"], **style)
-    ax_acc.set(title=f"{key}: noisy-validation accuracy", xlabel="epoch", ylabel="%")
-    ax_loss.set(title=f"{key}: training loss", xlabel="epoch", yscale="symlog")
-    symlog_ticks(ax_loss)
-    ax_loss.axhline(0, color="grey", lw=0.8)
-    for ax in (ax_acc, ax_loss):
-        ax.set_xlim(0.5, max(len(r["curves"]["train_loss"]) for r in runs) + 0.5)
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-axes[0, 1].legend(fontsize=8)
-fig.tight_layout()
+fig = training_curves(runs, key=setting)
 glue("fig-cifarn-curves", fig, display=False)
 plt.close(fig)
 
-# %% [markdown] papermill={"duration": 0.007464, "end_time": "2026-11-30T18:29:53.559039+00:00", "exception": false, "start_time": "2026-11-30T18:29:53.551575+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.010237, "end_time": "2026-11-30T18:44:38.455169+00:00", "exception": false, "start_time": "2026-11-30T18:44:38.444932+00:00", "status": "completed"}
 # ```{glue:figure} fig-cifarn-curves
 # :name: fig-cifarn-curves
 #
@@ -276,23 +244,23 @@ plt.close(fig)
 # zero: that is a backward-corrected loss being driven towards $-\infty$.
 # ```
 
-# %% [markdown] papermill={"duration": 0.008757, "end_time": "2026-11-30T18:29:53.574454+00:00", "exception": false, "start_time": "2026-11-30T18:29:53.565697+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.008059, "end_time": "2026-11-30T18:44:38.475089+00:00", "exception": false, "start_time": "2026-11-30T18:44:38.467030+00:00", "status": "completed"}
 # ## $\hat T$ against the true human $T$
 #
 # Per label set: the relative $L_1$ error $\sum_{ij} |\hat T_{ij} - T_{ij}| / \sum_{ij} T_{ij}$, the
 # condition number of $\hat T$ and the epoch model selection kept in the CE run.
 
-# %% papermill={"duration": 0.016447, "end_time": "2026-11-30T18:29:53.598959+00:00", "exception": false, "start_time": "2026-11-30T18:29:53.582512+00:00", "status": "completed"}
+# %% papermill={"duration": 0.018769, "end_time": "2026-11-30T18:44:38.501757+00:00", "exception": false, "start_time": "2026-11-30T18:44:38.482988+00:00", "status": "completed"}
 display(estimation_table(records))
 
-# %% [markdown] papermill={"duration": 0.007547, "end_time": "2026-11-30T18:29:53.614427+00:00", "exception": false, "start_time": "2026-11-30T18:29:53.606880+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.012149, "end_time": "2026-11-30T18:44:38.519148+00:00", "exception": false, "start_time": "2026-11-30T18:44:38.506999+00:00", "status": "completed"}
 # How much of that error would a perfect estimator still make? The run's training images are a sample:
 # the *empirical* $T$ of their clean and human labels (which the estimator never sees; the record's
 # `T_train`) already differs
 # from $T$ of all 50,000 images. The first table sets that sampling error beside the error of $\hat T$
 # (first seed); the second gives the $L_1$ error of each row of $\hat T$, one clean class a row.
 
-# %% papermill={"duration": 0.729839, "end_time": "2026-11-30T18:29:54.351484+00:00", "exception": false, "start_time": "2026-11-30T18:29:53.621645+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.497133, "end_time": "2026-11-30T18:44:39.028134+00:00", "exception": false, "start_time": "2026-11-30T18:44:38.531001+00:00", "status": "completed"} tags=["hide-input"]
 ce_runs = [r for r in runs if r["method"] == "ce"]
 images = load_cifar10() if dataset == "cifar10n" else load_cifar100()
 errors, row_errors = {}, {}
@@ -312,7 +280,7 @@ if len(row_errors) > 10:  # CIFAR-100: the ten rows with the largest mean error
 display(row_errors.style.set_uuid("cifarn-rows").format("{:.2f}")
         .background_gradient(cmap="Reds", axis=None))
 
-# %% papermill={"duration": 0.983551, "end_time": "2026-11-30T18:29:55.340463+00:00", "exception": false, "start_time": "2026-11-30T18:29:54.356912+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.961576, "end_time": "2026-11-30T18:44:40.000802+00:00", "exception": false, "start_time": "2026-11-30T18:44:39.039226+00:00", "status": "completed"} tags=["hide-input"]
 gap = max(np.abs(np.array(r["T_hat"]) - np.array(r["T_true"])).max() for r in ce_runs)
 fig, axes = plt.subplots(len(ce_runs), 2, figsize=(10, 4.2 * len(ce_runs)),
                          squeeze=False)
@@ -329,7 +297,7 @@ fig.tight_layout()
 glue("fig-cifarn-estimate", fig, display=False)
 plt.close(fig)
 
-# %% [markdown] papermill={"duration": 0.00609, "end_time": "2026-11-30T18:29:55.352963+00:00", "exception": false, "start_time": "2026-11-30T18:29:55.346873+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.005861, "end_time": "2026-11-30T18:44:40.013122+00:00", "exception": false, "start_time": "2026-11-30T18:44:40.007261+00:00", "status": "completed"}
 # ```{glue:figure} fig-cifarn-estimate
 # :name: fig-cifarn-estimate
 #
@@ -339,7 +307,7 @@ plt.close(fig)
 # {numref}`fig-cifarn-human-T`.
 # ```
 
-# %% [markdown] papermill={"duration": 0.006313, "end_time": "2026-11-30T18:29:55.365783+00:00", "exception": false, "start_time": "2026-11-30T18:29:55.359470+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.005873, "end_time": "2026-11-30T18:44:40.025647+00:00", "exception": false, "start_time": "2026-11-30T18:44:40.019774+00:00", "status": "completed"}
 # ## The backward corrections, epoch by epoch
 #
 # The backward-corrected loss multiplies the vector of losses by the inverse of the matrix it is given
@@ -349,7 +317,7 @@ plt.close(fig)
 # the epochs run and its validation loss, the best noisy-validation accuracy over the epochs, and the
 # test accuracy.
 
-# %% papermill={"duration": 0.022674, "end_time": "2026-11-30T18:29:55.394639+00:00", "exception": false, "start_time": "2026-11-30T18:29:55.371965+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.027718, "end_time": "2026-11-30T18:44:40.071034+00:00", "exception": false, "start_time": "2026-11-30T18:44:40.043316+00:00", "status": "completed"} tags=["hide-input"]
 def first_negative(values):
     """1-based first epoch with a negative value, or "never"."""
     below = [k + 1 for k, v in enumerate(values) if v is not None and v < 0]
@@ -376,13 +344,13 @@ for r in (r for r in runs if r["method"] in ("backward", "backward_est")):
 table = pd.DataFrame(rows).style.hide(axis="index").set_uuid("cifarn-backward")
 display(table if rows else Markdown("No backward run in this grid."))
 
-# %% [markdown] papermill={"duration": 0.006444, "end_time": "2026-11-30T18:29:55.410621+00:00", "exception": false, "start_time": "2026-11-30T18:29:55.404177+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.012058, "end_time": "2026-11-30T18:44:40.095347+00:00", "exception": false, "start_time": "2026-11-30T18:44:40.083289+00:00", "status": "completed"}
 # ## What the run shows
 #
 # Each claim below is computed from the records and tables above and marked as holding or not, with its
 # numbers.
 
-# %% papermill={"duration": 0.032025, "end_time": "2026-11-30T18:29:55.448874+00:00", "exception": false, "start_time": "2026-11-30T18:29:55.416849+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.028799, "end_time": "2026-11-30T18:44:40.136001+00:00", "exception": false, "start_time": "2026-11-30T18:44:40.107202+00:00", "status": "completed"} tags=["hide-input"]
 near_chance = 5.0  # points above chance (100 / c %) that still count as "at chance"
 estimator_share = 0.5  # "mostly the estimator's": own-labels error below this share
 stats = summarize(ok)
@@ -395,22 +363,15 @@ def acc(method, key):
     return stats[method, key][0] if (method, key) in stats else None
 
 
-def verdict(flags):
-    if not flags:
-        return "not tested (a method it needs was not run)"
-    if all(flags):
-        return "holds"
-    return "holds in part" if any(flags) else "does not hold"
-
-
 def gains(a, b):
     """Per label set run with both methods: accuracy of ``a`` minus that of ``b``."""
     return {k: acc(a, k) - acc(b, k) for k in keys
             if None not in (acc(a, k), acc(b, k))}
 
 
-def listing(values, digits=1, sign="+"):
-    return "; ".join(f"{k}: {v:{sign}.{digits}f}" for k, v in values.items()) or "none"
+def per_set(values, spec="+.1f"):
+    """``{label set: value}`` as ``"label set: value"`` strings, for ``listing``."""
+    return [f"{k}: {v:{spec}}" for k, v in values.items()]
 
 
 def negative(epoch):
@@ -423,15 +384,16 @@ claims = []
 anchors = human["anchors hold"]
 largest = human["cond(T)"].astype(float).nlargest(2)
 claims.append(
-    f"**Every human $T$ satisfies the anchor assumption: {verdict(list(anchors))}**"
-    f" ({int(anchors.sum())} of {len(anchors)} label sets). The two worst conditioned: "
+    "**The human $T$ of each label set satisfies the anchor assumption:"
+    f" {verdict(list(anchors))}**. The two worst conditioned: "
     + ", ".join(f"{k} ($\\operatorname{{cond}}(T)$ = {v:.2f},"
                 f" {human.loc[k, 'wrong labels (%)']:.1f}% wrong labels)"
                 for k, v in largest.items()) + ".")
 forward = gains("forward", "ce")
 flags = [g >= 0 for g in forward.values()]
-claims.append("**Forward correction with the true $T$ never below CE:"
-              f" {verdict(flags)}** (forward − CE, points: {listing(forward)}).")
+claims.append("**Forward correction with the true $T$ not below CE in each label set:"
+              f" {verdict(flags)}** (forward − CE, points:"
+              f" {listing(per_set(forward))}).")
 backward = gains("backward", "ce")
 if len(backward) > 1:  # a comparison across label sets needs two of them
     worst_loss = min(backward, key=backward.get)
@@ -439,12 +401,12 @@ if len(backward) > 1:  # a comparison across label sets needs two of them
     claims.append(
         "**Backward correction with the true $T$ fares worst against CE where $T$ is"
         f" worst conditioned: {verdict([worst_loss == worst_cond])}** (backward − CE,"
-        f" points: {listing(backward)}; largest $\\operatorname{{cond}}(T)$:"
+        f" points: {listing(per_set(backward))}; largest $\\operatorname{{cond}}(T)$:"
         f" {worst_cond}, {cond_T[worst_cond]:.2f}).")
 else:
     claims.append("**Backward correction with the true $T$ against the conditioning"
                   " of $T$: not tested** (one label set; backward − CE:"
-                  f" {listing(backward)}).")
+                  f" {listing(per_set(backward))}).")
 share = {k: errors.loc[k, "own-labels T error"] / errors.loc[k, "T̂ error"]
          for k in errors.index}
 flags = [v < estimator_share for v in share.values()]
@@ -455,19 +417,20 @@ largest_rows = "; ".join(
 claims.append(
     "**Most of the error of $\\hat T$ is the estimator's, not the sample's:"
     f" {verdict(flags)}** (own-labels error as a share of the $\\hat T$ error:"
-    f" {listing(share, 2, '')}). The rows with the largest errors: {largest_rows}.")
+    f" {listing(per_set(share, '.2f'))}). The rows with the largest errors:"
+    f" {largest_rows}.")
 forward_est = gains("forward_est", "ce")
 flags = [g < 0 for g in forward_est.values()]
-claims.append(f"**Forward correction with $\\hat T$ below CE in every label set:"
+claims.append(f"**Forward correction with $\\hat T$ below CE in each label set:"
               f" {verdict(flags)}** (forward_est − CE, points:"
-              f" {listing(forward_est)}).")
+              f" {listing(per_set(forward_est))}).")
 ends = {k: acc("backward_est", k) for k in keys if acc("backward_est", k) is not None}
 details = [row for row in rows if row["method"] == "backward_est"]
 flags = [a <= chance + near_chance for a in ends.values()]
 claims.append(
     f"**Backward correction with $\\hat T$ ends at chance ({chance:.0f}%, within"
-    f" {near_chance:g} points) in every label set: {verdict(flags)}** (test"
-    f" accuracy, %: {listing(ends, 1, '')}). "
+    f" {near_chance:g} points) in each label set: {verdict(flags)}** (test"
+    f" accuracy, %: {listing(per_set(ends, '.1f'))}). "
     + " ".join(f"{row['label set']}: {negative(row['loss < 0 from epoch'])},"
                f" smallest entry of $\\hat T^{{-1}}$ {row['min of inverse']},"
                f" best noisy-validation accuracy {row['best val acc (%)']}%."
@@ -486,7 +449,7 @@ claims.append(f"**Seeds: {n_seeds}.** "
                  "The ± in the accuracy table is the spread over seeds."))
 display(Markdown("\n".join(f"- {c}" for c in claims)))
 
-# %% [markdown] papermill={"duration": 0.00702, "end_time": "2026-11-30T18:29:55.462420+00:00", "exception": false, "start_time": "2026-11-30T18:29:55.455400+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.009243, "end_time": "2026-11-30T18:44:40.151483+00:00", "exception": false, "start_time": "2026-11-30T18:44:40.142240+00:00", "status": "completed"}
 # ## Against the CIFAR-N benchmark
 #
 # The benchmark {cite}`wei2022` publishes CE, Forward-T and Backward-T on every label set
@@ -494,7 +457,7 @@ display(Markdown("\n".join(f"- {c}" for c in claims)))
 # comparable; what a correction adds over CE is closer to comparable. {ref}`ch-comparison` sets all the
 # numbers side by side.
 
-# %% papermill={"duration": 0.016171, "end_time": "2026-11-30T18:29:55.485290+00:00", "exception": false, "start_time": "2026-11-30T18:29:55.469119+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.020387, "end_time": "2026-11-30T18:44:40.182934+00:00", "exception": false, "start_time": "2026-11-30T18:44:40.162547+00:00", "status": "completed"} tags=["hide-input"]
 theirs = published.CIFARN
 gaps = {k: acc("ce", k) - theirs["ce"][k][0] for k in keys
         if acc("ce", k) is not None and k in theirs["ce"]}
@@ -504,12 +467,12 @@ display(Markdown(
     f"- **Protocols.** Ours: {run_summary(records).split(': ', 1)[1]}, the epoch of"
     " lowest noisy-validation loss. The benchmark's:"
     f" {published.CIFARN_PROTOCOL}, i.e. the model is selected on the test set.\n"
-    f"- **CE accuracy, ours − published (points):** {listing(gaps)}.\n"
-    "- **Forward-T gain over CE smaller in our run (true $T$) than published in every"
+    f"- **CE accuracy, ours − published (points):** {listing(per_set(gaps))}.\n"
+    "- **Forward-T gain over CE smaller in our run (true $T$) than published in each"
     f" label set: {verdict([ours_gain[k] < their_gain[k] for k in ours_gain])}** (ours:"
-    f" {listing(ours_gain)}; published: {listing(their_gain)})."))
+    f" {listing(per_set(ours_gain))}; published: {listing(per_set(their_gain))})."))
 
-# %% [markdown] papermill={"duration": 0.006733, "end_time": "2026-11-30T18:29:55.500212+00:00", "exception": false, "start_time": "2026-11-30T18:29:55.493479+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.006143, "end_time": "2026-11-30T18:44:40.200111+00:00", "exception": false, "start_time": "2026-11-30T18:44:40.193968+00:00", "status": "completed"}
 # ## CIFAR-100N
 #
 # The human $T$ of CIFAR-100N is in the first table above: {glue:text}`c100n-wrong`% wrong labels, a
@@ -521,14 +484,14 @@ display(Markdown(
 # `papermill book/cifarn.ipynb out.ipynb -p dataset cifar100n -y "noise: [cifar100n]"` (reduced, CPU) or
 # with `-p protocol paper -p subset None` (the benchmark's settings, GPU).
 
-# %% papermill={"duration": 0.01681, "end_time": "2026-11-30T18:29:55.523701+00:00", "exception": false, "start_time": "2026-11-30T18:29:55.506891+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.020731, "end_time": "2026-11-30T18:44:40.232074+00:00", "exception": false, "start_time": "2026-11-30T18:44:40.211343+00:00", "status": "completed"} tags=["hide-input"]
 c100n = human.loc["cifar100n"]
 glue("c100n-wrong", f"{c100n['wrong labels (%)']:.1f}", display=False)
 glue("c100n-min-diag", f"{c100n['min T_ii']:.3f}", display=False)
 glue("c100n-cond", f"{c100n['cond(T)']:.1f}", display=False)
 glue("c100n-anchors", "yes" if c100n["anchors hold"] else "no", display=False)
 
-# %% [markdown] papermill={"duration": 0.009806, "end_time": "2026-11-30T18:29:55.541234+00:00", "exception": false, "start_time": "2026-11-30T18:29:55.531428+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.010527, "end_time": "2026-11-30T18:44:40.251796+00:00", "exception": false, "start_time": "2026-11-30T18:44:40.241269+00:00", "status": "completed"}
 # ## Summary
 #
 # - Human noise comes with its true $T$: the corrections can be run with it, and $\hat T$ measured
@@ -540,7 +503,7 @@ glue("c100n-anchors", "yes" if c100n["anchors hold"] else "no", display=False)
 # - The benchmark's accuracies use another network, more data and epochs, and model selection on the
 #   test set: compare gains over CE, not accuracies.
 
-# %% [markdown] papermill={"duration": 0.006699, "end_time": "2026-11-30T18:29:55.557520+00:00", "exception": false, "start_time": "2026-11-30T18:29:55.550821+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.006572, "end_time": "2026-11-30T18:44:40.272161+00:00", "exception": false, "start_time": "2026-11-30T18:44:40.265589+00:00", "status": "completed"}
 # ## Exercises
 #
 # ```{exercise}
@@ -556,7 +519,7 @@ glue("c100n-anchors", "yes" if c100n["anchors hold"] else "no", display=False)
 # :class: dropdown
 # ```
 
-# %% papermill={"duration": 0.021639, "end_time": "2026-11-30T18:29:55.585524+00:00", "exception": false, "start_time": "2026-11-30T18:29:55.563885+00:00", "status": "completed"}
+# %% papermill={"duration": 0.021913, "end_time": "2026-11-30T18:44:40.300284+00:00", "exception": false, "start_time": "2026-11-30T18:44:40.278371+00:00", "status": "completed"}
 for name in ("aggre", "worst"):
     T = cifarn_T(name)
     off = T - np.diag(np.diag(T))
@@ -567,7 +530,7 @@ for name in ("aggre", "worst"):
         f" (reverse {T[j, i]:.3f})" for i, j in top)
         + f"; smallest margin {margin:.3f}")
 
-# %% [markdown] papermill={"duration": 0.006474, "end_time": "2026-11-30T18:29:55.598652+00:00", "exception": false, "start_time": "2026-11-30T18:29:55.592178+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.009011, "end_time": "2026-11-30T18:44:40.316274+00:00", "exception": false, "start_time": "2026-11-30T18:44:40.307263+00:00", "status": "completed"}
 # The confusions come in pairs of similar classes but are not symmetric (compare each entry with its
 # reverse). The margin is the slack of the anchor assumption $T_{jj} > T_{kj}$: while it stays positive,
 # the input with the most confident noisy posterior for class $j$ is still of clean class $j$ for a

@@ -41,7 +41,7 @@ from IPython.display import Markdown, display
 
 import lnc
 from lnc.estimation import anchor_columns
-from lnc.experiments.results import Table, load_records, setting, summarize
+from lnc.experiments.results import Table, listing, load_records, setting, summarize
 
 default = Path(lnc.__file__).resolve().parents[1] / "results"
 root = Path(results_root) if results_root else default
@@ -97,7 +97,7 @@ display(Table([["task", "setting", *formats],
 def where(mask):
     chosen = table[mask]
     pairs = zip(chosen["task"], chosen["setting"])
-    return ", ".join(f"{t} {s}" for t, s in pairs) or "none"
+    return listing([f"{t} {s}" for t, s in pairs], ", ")
 
 
 every = pd.Series(True, index=table.index)

@@ -13,7 +13,7 @@
 #     name: python3
 # ---
 
-# %% [markdown] papermill={"duration": 0.004436, "end_time": "2026-11-30T18:17:14.966758+00:00", "exception": false, "start_time": "2026-11-30T18:17:14.962322+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.002815, "end_time": "2026-11-30T18:43:25.081033+00:00", "exception": false, "start_time": "2026-11-30T18:43:25.078218+00:00", "status": "completed"}
 # (ch-imdb)=
 # # IMDB: The Embedding Network Under Synthetic Noise
 #
@@ -52,7 +52,7 @@
 # | `lstm_settings`, `lstm_methods`, `lstm_subset`, `lstm_epochs` | the LSTM section, first seed only (`[]` skips it) |
 # ```
 
-# %% papermill={"duration": 0.022958, "end_time": "2026-11-30T18:17:14.993558+00:00", "exception": false, "start_time": "2026-11-30T18:17:14.970600+00:00", "status": "completed"} tags=["parameters", "hide-input"]
+# %% papermill={"duration": 0.013678, "end_time": "2026-11-30T18:43:25.100235+00:00", "exception": false, "start_time": "2026-11-30T18:43:25.086557+00:00", "status": "completed"} tags=["parameters", "hide-input"]
 dataset = "imdb"
 noise = ["none", "symmetric", "asymmetric"]
 rates = [0.2, 0.6]
@@ -69,7 +69,7 @@ lstm_methods = ["ce", "forward", "forward_est"]
 lstm_subset = 5000
 lstm_epochs = None
 
-# %% papermill={"duration": 3.941484, "end_time": "2026-11-30T18:17:18.939968+00:00", "exception": false, "start_time": "2026-11-30T18:17:14.998484+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 2.468415, "end_time": "2026-11-30T18:43:27.574826+00:00", "exception": false, "start_time": "2026-11-30T18:43:25.106411+00:00", "status": "completed"} tags=["hide-input"]
 import dataclasses
 import inspect
 import math
@@ -79,11 +79,12 @@ import numpy as np
 from IPython.display import Markdown, display
 from myst_nb import glue
 
+from lnc.estimation import anchor_columns
 from lnc.experiments.models import build_model, count_parameters
 from lnc.experiments.protocol import check_grid, describe_run, noise_settings, run_grid
 from lnc.experiments.recipes import get_recipe
-from lnc.experiments.results import (Table, accuracy_table, estimation_table,
-                                     run_summary, setting, summarize)
+from lnc.experiments.results import (Table, accuracy_table, estimation_table, listing,
+                                     run_summary, setting, summarize, verdict)
 from lnc.noise import binary_asymmetric_T
 
 settings = noise_settings(noise, rates)
@@ -128,7 +129,7 @@ def describe(task, records, epochs, subset, seeds):
             f"(the paper's: {paper_size:,}); the records are {where}\n")
 
 
-# %% [markdown] papermill={"duration": 0.003101, "end_time": "2026-11-30T18:17:18.946468+00:00", "exception": false, "start_time": "2026-11-30T18:17:18.943367+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.005128, "end_time": "2026-11-30T18:43:27.582552+00:00", "exception": false, "start_time": "2026-11-30T18:43:27.577424+00:00", "status": "completed"}
 # ## Binary noise
 #
 # Labels are 0 (negative) and 1 (positive), and $T_{ij} = P(\tilde y = j \mid y = i)$. **Symmetric** noise flips
@@ -155,18 +156,18 @@ def describe(task, records, epochs, subset, seeds):
 # training split's most frequent words, each review cut or padded to a fixed length); the noisy validation split
 # is taken from the training reviews, and the clean test split is read once per run.
 
-# %% papermill={"duration": 0.480029, "end_time": "2026-11-30T18:17:19.434764+00:00", "exception": false, "start_time": "2026-11-30T18:17:18.954735+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.236227, "end_time": "2026-11-30T18:43:27.822568+00:00", "exception": false, "start_time": "2026-11-30T18:43:27.586341+00:00", "status": "completed"} tags=["hide-input"]
 records = run_grid(dataset, settings, seeds=seeds, workers=workers, methods=methods,
                    **grid)
 display(Markdown(describe(dataset, records, epochs, subset, seeds)))
 
-# %% [markdown] papermill={"duration": 0.00821, "end_time": "2026-11-30T18:17:19.450649+00:00", "exception": false, "start_time": "2026-11-30T18:17:19.442439+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.005324, "end_time": "2026-11-30T18:43:27.830505+00:00", "exception": false, "start_time": "2026-11-30T18:43:27.825181+00:00", "status": "completed"}
 # ### Test accuracy
 #
 # Clean test accuracy (%), mean ± standard deviation over the seeds, one table per kind of noise; the
 # noise-free column is repeated in each as the reference.
 
-# %% papermill={"duration": 0.040082, "end_time": "2026-11-30T18:17:19.496633+00:00", "exception": false, "start_time": "2026-11-30T18:17:19.456551+00:00", "status": "completed"}
+# %% papermill={"duration": 0.016008, "end_time": "2026-11-30T18:43:27.850396+00:00", "exception": false, "start_time": "2026-11-30T18:43:27.834388+00:00", "status": "completed"}
 keys = list(dict.fromkeys(setting(r) for r in records))
 reference = [k for k in keys if k == "none"]
 kinds = list(dict.fromkeys(r["noise"] for r in records if r["noise"] != "none"))
@@ -177,7 +178,7 @@ for kind in kinds:
 if not kinds:
     display(accuracy_table(records, methods=methods))
 
-# %% papermill={"duration": 0.631578, "end_time": "2026-11-30T18:17:20.138093+00:00", "exception": false, "start_time": "2026-11-30T18:17:19.506515+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.183918, "end_time": "2026-11-30T18:43:28.036803+00:00", "exception": false, "start_time": "2026-11-30T18:43:27.852885+00:00", "status": "completed"} tags=["hide-input"]
 stats = summarize(records)
 
 
@@ -210,7 +211,7 @@ ax.legend(fontsize="small", ncol=2)
 glue("fig-imdb-methods", fig, display=False)
 plt.close(fig)
 
-# %% [markdown] papermill={"duration": 0.044933, "end_time": "2026-11-30T18:17:20.199645+00:00", "exception": false, "start_time": "2026-11-30T18:17:20.154712+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.00295, "end_time": "2026-11-30T18:43:28.045699+00:00", "exception": false, "start_time": "2026-11-30T18:43:28.042749+00:00", "status": "completed"}
 # ```{glue:figure} fig-imdb-methods
 # :name: fig-imdb-methods
 #
@@ -220,13 +221,13 @@ plt.close(fig)
 # the gap is what estimating $T$ costs.
 # ```
 
-# %% [markdown] papermill={"duration": 0.006912, "end_time": "2026-11-30T18:17:20.215826+00:00", "exception": false, "start_time": "2026-11-30T18:17:20.208914+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.004011, "end_time": "2026-11-30T18:43:28.054641+00:00", "exception": false, "start_time": "2026-11-30T18:43:28.050630+00:00", "status": "completed"}
 # ### The estimated $\hat T$
 #
 # Relative $L_1$ error of $\hat T$ against the true $T$, condition number of $\hat T$ and the CE epoch that model
 # selection kept, then the true $T$ beside the $\hat T$ of the first seed.
 
-# %% papermill={"duration": 0.025487, "end_time": "2026-11-30T18:17:20.247973+00:00", "exception": false, "start_time": "2026-11-30T18:17:20.222486+00:00", "status": "completed"}
+# %% papermill={"duration": 0.013813, "end_time": "2026-11-30T18:43:28.072265+00:00", "exception": false, "start_time": "2026-11-30T18:43:28.058452+00:00", "status": "completed"}
 display(estimation_table(records))
 
 
@@ -243,7 +244,7 @@ display(Table([["setting", "true T", "T̂ (seed)"],
                *([k, matrix(r["T_true"]), f"{matrix(r['T_hat'])} ({r['seed']})"]
                  for k, r in first.items())]))
 
-# %% [markdown] papermill={"duration": 0.009832, "end_time": "2026-11-30T18:17:20.280569+00:00", "exception": false, "start_time": "2026-11-30T18:17:20.270737+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.008239, "end_time": "2026-11-30T18:43:28.090780+00:00", "exception": false, "start_time": "2026-11-30T18:43:28.082541+00:00", "status": "completed"}
 # ## The LSTM
 #
 # The same two-stage protocol with the paper's LSTM architecture (embedding → LSTM → dense → softmax), on the
@@ -251,7 +252,7 @@ display(Table([["setting", "true T", "T̂ (seed)"],
 # it is the noisy validation split). The test set is the whole clean IMDB test split. How far this run is from
 # the paper's protocol is stated below it.
 
-# %% papermill={"duration": 0.62622, "end_time": "2026-11-30T18:17:20.922895+00:00", "exception": false, "start_time": "2026-11-30T18:17:20.296675+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.240926, "end_time": "2026-11-30T18:43:28.339446+00:00", "exception": false, "start_time": "2026-11-30T18:43:28.098520+00:00", "status": "completed"} tags=["hide-input"]
 lstm_records = []
 if lstm_settings:
     lstm_records = run_grid("imdb_lstm", lstm_settings, seeds=seeds[:1],
@@ -261,17 +262,17 @@ if lstm_settings:
 else:
     display(Markdown("The LSTM section was skipped (`lstm_settings` is empty)."))
 
-# %% papermill={"duration": 0.041479, "end_time": "2026-11-30T18:17:20.976148+00:00", "exception": false, "start_time": "2026-11-30T18:17:20.934669+00:00", "status": "completed"}
+# %% papermill={"duration": 0.018314, "end_time": "2026-11-30T18:43:28.362391+00:00", "exception": false, "start_time": "2026-11-30T18:43:28.344077+00:00", "status": "completed"}
 if lstm_records:
     display(accuracy_table(lstm_records, methods=lstm_methods))
     display(estimation_table(lstm_records))
 
-# %% [markdown] papermill={"duration": 0.009157, "end_time": "2026-11-30T18:17:20.994791+00:00", "exception": false, "start_time": "2026-11-30T18:17:20.985634+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.005157, "end_time": "2026-11-30T18:43:28.370592+00:00", "exception": false, "start_time": "2026-11-30T18:43:28.365435+00:00", "status": "completed"}
 # ## What this run shows
 #
 # Each claim below is computed from the records above and marked as holding or not, with its numbers.
 
-# %% papermill={"duration": 0.044651, "end_time": "2026-11-30T18:17:21.051278+00:00", "exception": false, "start_time": "2026-11-30T18:17:21.006627+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.040316, "end_time": "2026-11-30T18:43:28.414724+00:00", "exception": false, "start_time": "2026-11-30T18:43:28.374408+00:00", "status": "completed"} tags=["hide-input"]
 tie, close, good = 0.5, 1.0, 0.1  # points, points, relative L1 error of T̂
 noisy = [k for k in keys if k != "none"]
 corrections = [m for m in ("backward", "forward", "backward_est", "forward_est")
@@ -293,20 +294,6 @@ def true_T(key):
     return np.asarray(ce_runs[key][0]["T_true"])
 
 
-def anchors_hold(T):  # every column of T peaks on its diagonal
-    return all(T[i, i] > np.delete(T[:, i], i).max() for i in range(len(T)))
-
-
-def verdict(count, total):  # a claim about every case holds only if it holds in each
-    if not total:
-        return "not tested (no setting with these methods)"
-    return "holds" if count == total else "does not hold"
-
-
-def listing(items, sep="; "):
-    return sep.join(items) if items else "none"
-
-
 def points(x):  # compare differences as printed, to one decimal
     return round(x, 1)
 
@@ -321,52 +308,50 @@ if ("ce", "none") in stats:
     lo, hi = min(acc(m, "none") for m in here), max(acc(m, "none") for m in here)
     claims.append(
         f"**Without noise the methods agree within {tie:g} points: "
-        f"{verdict(points(hi - lo) <= tie, 1)}** ({len(here)} methods, from {lo:.1f} "
+        f"{verdict([points(hi - lo) <= tie])}** ({len(here)} methods, from {lo:.1f} "
         f"to {hi:.1f}); $T = I$ turns both corrections into CE, and $\\hat T$ is "
         f"within "
         f"{mean_of(ce_runs['none'], 'estimation_error'):.3f} (relative $L_1$) of $I$.")
 
 low = having([k for k in noisy if rate_of(k) < 0.5], "ce", *corrections)
 gains = {(m, k): acc(m, k) - acc("ce", k) for m in corrections for k in low}
-wins = [g for g in gains.values() if points(g) > 0]
 if gains:
     claims.append(
         f"**Below one half, every correction beats CE: "
-        f"{verdict(len(wins), len(gains))}** "
-        f"({len(wins)} of {len(gains)} method-settings; gains from "
-        f"{min(gains.values()):+.1f} to {max(gains.values()):+.1f} points; CE "
+        f"{verdict([points(g) > 0 for g in gains.values()])}** "
+        f"(gains from {min(gains.values()):+.1f} to {max(gains.values()):+.1f} points "
+        f"over {len(gains)} method-settings; CE "
         + ", ".join(f"{acc('ce', k):.1f} at {k}" for k in low) + ").")
 
 pairs = [(m, k) for m in ("backward", "forward") if f"{m}_est" in methods
-         for k in having(noisy, m, f"{m}_est") if anchors_hold(true_T(k))]
+         for k in having(noisy, m, f"{m}_est") if anchor_columns(true_T(k)).all()]
 near = [(m, k) for m, k in pairs
         if abs(points(acc(f"{m}_est", k) - acc(m, k))) <= close]
 details = [f"{m} at {k} {acc(f'{m}_est', k) - acc(m, k):+.1f}" for m, k in pairs]
 claims.append(
     f"**Where the anchor assumption holds, the $\\hat T$ corrections are within "
-    f"{close:g} point of the $T$ ones: {verdict(len(near), len(pairs))}** "
-    f"({len(near)} of {len(pairs)}; $\\hat T$ − $T$: {listing(details)}).")
+    f"{close:g} point of the $T$ ones: {verdict([p in near for p in pairs])}** "
+    f"($\\hat T$ − $T$: {listing(details)}).")
 
 high = having([k for k in noisy if rate_of(k) > 0.5], "ce", *corrections)
-above = [(m, k) for m in corrections if not m.endswith("_est") for k in high
-         if points(acc(m, k) - acc("ce", k)) > 0]
-total = len([m for m in corrections if not m.endswith("_est")]) * len(high)
+above = [points(acc(m, k) - acc("ce", k)) > 0 for m in corrections
+         if not m.endswith("_est") for k in high]
 if high:
     details = [f"{k}: CE {acc('ce', k):.1f}, "
                + ", ".join(f"{m} {acc(m, k):.1f}" for m in corrections) for k in high]
     claims.append(
         f"**Above one half, the corrections with the true $T$ beat CE: "
-        f"{verdict(len(above), total)}** ({len(above)} of {total}; "
-        f"{listing(details)}).")
+        f"{verdict(above)}** ({listing(details)}).")
 
 ks = [k for k in noisy if ce_runs[k]]
 errors = {k: mean_of(ce_runs[k], "estimation_error") for k in ks}
-match = [k for k in ks if (errors[k] <= good) == anchors_hold(true_T(k))]
-details = [f"{k}: anchors {'hold' if anchors_hold(true_T(k)) else 'fail'}, error "
+anchors = {k: bool(anchor_columns(true_T(k)).all()) for k in ks}
+match = [k for k in ks if (errors[k] <= good) == anchors[k]]
+details = [f"{k}: anchors {'hold' if anchors[k] else 'fail'}, error "
            f"{errors[k]:.3f}" for k in ks]
 claims.append(
     f"**$\\hat T$ has a relative error of at most {good:g} exactly where the anchor "
-    f"assumption holds: {verdict(len(match), len(ks))}** ({listing(details)}).")
+    f"assumption holds: {verdict([k in match for k in ks])}** ({listing(details)}).")
 
 ks = having(noisy, "backward", "forward")
 conds = {k: np.linalg.cond(true_T(k)) for k in ks}
@@ -375,19 +360,19 @@ spread = [k for k in ks if std("backward", k) > std("forward", k)]
 if ks:
     worst = max(ks, key=conds.get)
     claims.append(
-        f"**With two classes, backward with $T$ is not the less accurate correction: "
-        f"it matches or beats forward with $T$ in {len(ahead)} of {len(ks)} noisy "
-        f"settings, {verdict(len(ahead), len(ks))}.** The largest cond($T$) is "
+        f"**With two classes, backward with $T$ is not the less accurate correction "
+        f"(it matches or beats forward with $T$) in each noisy setting: "
+        f"{verdict([k in ahead for k in ks])}.** The largest cond($T$) is "
         f"{conds[worst]:.2f} ({worst}); backward's seed spread exceeds forward's in "
-        + listing([f"{k} (± {std('backward', k):.1f} against ± {std('forward', k):.1f})"
-                   for k in spread]) + ".")
+        + listing([f"{k} (± {std('backward', k):.1f} against "
+                   f"± {std('forward', k):.1f})" for k in spread]) + ".")
 
 epochs_of = {k: mean_of(ce_runs[k], "best_epoch") for k in keys if ce_runs[k]}
 if "none" in epochs_of and noisy:
     earlier = [k for k in noisy if k in epochs_of and epochs_of[k] < epochs_of["none"]]
     claims.append(
         f"**Under noise, model selection keeps an earlier CE epoch than without noise: "
-        f"{verdict(len(earlier), len(noisy))}** (mean selected epoch: "
+        f"{verdict([k in earlier for k in noisy])}** (mean selected epoch: "
         + listing([f"{k} {e:.1f}" for k, e in epochs_of.items()]) + ").")
 
 if lstm_records:
@@ -395,9 +380,8 @@ if lstm_records:
     lstm_keys = list(dict.fromkeys(setting(r) for r in lstm_records))
     extra = [m for m in lstm_methods if m != "ce"]
     ks = [k for k in lstm_keys if ("ce", k) in lstm]
-    up = [(m, k) for m in extra for k in ks
-          if (m, k) in lstm and points(lstm[m, k][0] - lstm["ce", k][0]) > 0]
-    count = sum((m, k) in lstm for m in extra for k in ks)
+    up = [points(lstm[m, k][0] - lstm["ce", k][0]) > 0 for m in extra for k in ks
+          if (m, k) in lstm]
     details = [f"{k}: CE {lstm['ce', k][0]:.1f}, "
                + ", ".join(f"{m} {lstm[m, k][0] - lstm['ce', k][0]:+.1f}"
                            for m in extra if (m, k) in lstm) for k in ks]
@@ -408,13 +392,13 @@ if lstm_records:
                for k in ks}
     errors = ", ".join(f"{k} {mean_of(lstm_ce[k], 'estimation_error'):.3f}" for k in ks)
     claims.append(
-        f"**The LSTM's corrections beat its CE: {verdict(len(up), count)}** "
-        f"({len(up)} of {count}; {listing(details)}; $\\hat T$ error {errors})."
+        f"**The LSTM's corrections beat its CE: {verdict(up)}** "
+        f"({listing(details)}; $\\hat T$ error {errors})."
         f"{caveat}")
 
 display(Markdown("\n".join(f"{k}. {c}" for k, c in enumerate(claims, 1))))
 
-# %% [markdown] papermill={"duration": 0.003079, "end_time": "2026-11-30T18:17:21.057699+00:00", "exception": false, "start_time": "2026-11-30T18:17:21.054620+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.004668, "end_time": "2026-11-30T18:43:28.422782+00:00", "exception": false, "start_time": "2026-11-30T18:43:28.418114+00:00", "status": "completed"}
 # ## Summary
 #
 # - With two classes, $T$ is invertible unless its two rows are equal, and its inverse stays moderate away from
@@ -425,7 +409,7 @@ display(Markdown("\n".join(f"{k}. {c}" for k, c in enumerate(claims, 1))))
 # - Early stopping on the noisy validation loss is part of the protocol: it decides how much of the noise CE
 #   has fitted before $\hat T$ is read from it. The claims above give what each of these meant in this run.
 
-# %% [markdown] papermill={"duration": 0.005242, "end_time": "2026-11-30T18:17:21.070802+00:00", "exception": false, "start_time": "2026-11-30T18:17:21.065560+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.003927, "end_time": "2026-11-30T18:43:28.430532+00:00", "exception": false, "start_time": "2026-11-30T18:43:28.426605+00:00", "status": "completed"}
 # ## Exercises
 #
 # ```{exercise}

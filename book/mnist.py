@@ -13,7 +13,7 @@
 #     name: python3
 # ---
 
-# %% [markdown] papermill={"duration": 0.006376, "end_time": "2026-11-30T18:17:04.132221+00:00", "exception": false, "start_time": "2026-11-30T18:17:04.125845+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.0046, "end_time": "2026-11-30T18:42:35.562579+00:00", "exception": false, "start_time": "2026-11-30T18:42:35.557979+00:00", "status": "completed"}
 # (ch-mnist)=
 # # MNIST: Every Method Under Synthetic Noise
 #
@@ -56,7 +56,7 @@
 # | `results_dir` | where the JSON records go (`None`: not saved) |
 # ```
 
-# %% papermill={"duration": 0.033561, "end_time": "2026-11-30T18:17:04.176660+00:00", "exception": false, "start_time": "2026-11-30T18:17:04.143099+00:00", "status": "completed"} tags=["parameters", "hide-input"]
+# %% papermill={"duration": 0.013863, "end_time": "2026-11-30T18:42:35.580474+00:00", "exception": false, "start_time": "2026-11-30T18:42:35.566611+00:00", "status": "completed"} tags=["parameters", "hide-input"]
 dataset = "mnist"
 noise = ["none", "symmetric", "asymmetric"]
 rates = [0.2, 0.6]
@@ -72,7 +72,7 @@ device = "auto"
 workers = 2
 results_dir = "results/mnist"
 
-# %% papermill={"duration": 6.08565, "end_time": "2026-11-30T18:17:10.264973+00:00", "exception": false, "start_time": "2026-11-30T18:17:04.179323+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 1.787967, "end_time": "2026-11-30T18:42:37.374476+00:00", "exception": false, "start_time": "2026-11-30T18:42:35.586509+00:00", "status": "completed"} tags=["hide-input"]
 import math
 
 import matplotlib.pyplot as plt
@@ -80,11 +80,13 @@ import numpy as np
 from IPython.display import Markdown, display
 from myst_nb import glue
 
+from lnc.book.plots import METHOD_COLORS
+from lnc.estimation import anchor_columns
 from lnc.experiments.models import build_model, count_parameters
 from lnc.experiments.protocol import check_grid, describe_run, noise_settings, run_grid
 from lnc.experiments.recipes import get_recipe, paper_T
-from lnc.experiments.results import (Table, accuracy_table, estimation_table,
-                                     run_summary, setting, summarize)
+from lnc.experiments.results import (Table, accuracy_table, estimation_table, listing,
+                                     run_summary, setting, summarize, verdict)
 from lnc.noise import MNIST_PAIRS
 
 curve_methods = ["ce", "backward", "forward", "backward_est", "forward_est"]
@@ -97,7 +99,7 @@ if curve_rates:
     check_grid(dataset, noise_settings(["asymmetric"], curve_rates), seeds=curve_seeds,
                methods=curve_methods, **grid)
 
-# %% [markdown] papermill={"duration": 0.00407, "end_time": "2026-11-30T18:17:10.274753+00:00", "exception": false, "start_time": "2026-11-30T18:17:10.270683+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.005857, "end_time": "2026-11-30T18:42:37.382596+00:00", "exception": false, "start_time": "2026-11-30T18:42:37.376739+00:00", "status": "completed"}
 # ## The protocol
 #
 # Each run follows {ref}`the two-stage protocol <ch-estimation>`. A network is trained with CE on the noisy
@@ -111,7 +113,7 @@ if curve_rates:
 #
 # The run on this page, as its records state it:
 
-# %% papermill={"duration": 0.065678, "end_time": "2026-11-30T18:17:10.342429+00:00", "exception": false, "start_time": "2026-11-30T18:17:10.276751+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.05324, "end_time": "2026-11-30T18:42:37.439661+00:00", "exception": false, "start_time": "2026-11-30T18:42:37.386421+00:00", "status": "completed"} tags=["hide-input"]
 records = run_grid(dataset, settings, seeds=seeds, workers=workers, methods=methods,
                    **grid)
 recipe, paper = get_recipe(dataset, protocol), get_recipe(dataset, "paper")
@@ -140,13 +142,13 @@ display(Markdown(f"""
 - asymmetric noise flips {flips} with probability $N$; the records are {where}
 """))
 
-# %% [markdown] papermill={"duration": 0.006032, "end_time": "2026-11-30T18:17:10.350627+00:00", "exception": false, "start_time": "2026-11-30T18:17:10.344595+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.004591, "end_time": "2026-11-30T18:42:37.446467+00:00", "exception": false, "start_time": "2026-11-30T18:42:37.441876+00:00", "status": "completed"}
 # ## The grid: methods × noise settings
 #
 # Test accuracy (%) on the clean test set, mean ± standard deviation over the seeds, one table per kind of
 # noise; the noise-free column is repeated in each as the reference.
 
-# %% papermill={"duration": 0.050156, "end_time": "2026-11-30T18:17:10.402942+00:00", "exception": false, "start_time": "2026-11-30T18:17:10.352786+00:00", "status": "completed"}
+# %% papermill={"duration": 0.025989, "end_time": "2026-11-30T18:42:37.476332+00:00", "exception": false, "start_time": "2026-11-30T18:42:37.450343+00:00", "status": "completed"}
 keys = list(dict.fromkeys(setting(r) for r in records))
 reference = [k for k in keys if k == "none"]
 kinds = list(dict.fromkeys(r["noise"] for r in records if r["noise"] != "none"))
@@ -157,22 +159,22 @@ for kind in kinds:
 if not kinds:
     display(accuracy_table(records, methods=methods))
 
-# %% [markdown] papermill={"duration": 0.002323, "end_time": "2026-11-30T18:17:10.407888+00:00", "exception": false, "start_time": "2026-11-30T18:17:10.405565+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.003773, "end_time": "2026-11-30T18:42:37.482590+00:00", "exception": false, "start_time": "2026-11-30T18:42:37.478817+00:00", "status": "completed"}
 # How good was $\hat T$? The relative $L_1$ error $\sum|\hat T - T| / \sum |T|$ against the true $T$ and the
 # condition number of $\hat T$, mean over the seeds, and the epoch that model selection kept for CE. A large
 # condition number is what makes the backward correction unstable.
 
-# %% papermill={"duration": 0.018091, "end_time": "2026-11-30T18:17:10.432708+00:00", "exception": false, "start_time": "2026-11-30T18:17:10.414617+00:00", "status": "completed"}
+# %% papermill={"duration": 0.01079, "end_time": "2026-11-30T18:42:37.497141+00:00", "exception": false, "start_time": "2026-11-30T18:42:37.486351+00:00", "status": "completed"}
 display(estimation_table(records))
 
-# %% [markdown] papermill={"duration": 0.00801, "end_time": "2026-11-30T18:17:10.446726+00:00", "exception": false, "start_time": "2026-11-30T18:17:10.438716+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.004053, "end_time": "2026-11-30T18:42:37.506463+00:00", "exception": false, "start_time": "2026-11-30T18:42:37.502410+00:00", "status": "completed"}
 # ## Accuracy against the noise rate
 #
 # The same protocol for asymmetric noise at more rates (`curve_rates`, seeds `curve_seeds`; the rates already
 # in the grid are re-used), as in the paper's figure of accuracy against $N$ {cite}`patrini2017`. $N = 0$ is the
 # noise-free setting.
 
-# %% papermill={"duration": 0.471914, "end_time": "2026-11-30T18:17:10.926310+00:00", "exception": false, "start_time": "2026-11-30T18:17:10.454396+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.239481, "end_time": "2026-11-30T18:42:37.748044+00:00", "exception": false, "start_time": "2026-11-30T18:42:37.508563+00:00", "status": "completed"} tags=["hide-input"]
 present = {(r["noise"], r["rate"], r["seed"], r["method"]) for r in records}
 todo = [("asymmetric", float(r)) for r in curve_rates
         if any(("asymmetric", r, s, m) not in present
@@ -193,10 +195,12 @@ def rate_of(key):
     return 0.0 if key == "none" else float(key.split()[1])
 
 
-styles = {"ce": ("k", "-", "CE"),
-          "backward": ("C0", "-", "backward, T"), "forward": ("C1", "-", "forward, T"),
-          "backward_est": ("C0", ":", r"backward, $\hat{T}$"),
-          "forward_est": ("C1", ":", r"forward, $\hat{T}$")}
+styles = {m: (METHOD_COLORS[m.removesuffix("_est")], ":" if "_est" in m else "-",
+             label)
+          for m, label in [("ce", "CE"), ("backward", "backward, T"),
+                           ("forward", "forward, T"),
+                           ("backward_est", r"backward, $\hat{T}$"),
+                           ("forward_est", r"forward, $\hat{T}$")]}
 fig, ax = plt.subplots(figsize=(7, 4.5))
 for method, (color, line, label) in styles.items():
     points = sorted((rate_of(key), curve[method, key][0])
@@ -221,21 +225,22 @@ display(Table([["method", *(f"N = {n:g}" for n in by_rate)],
                        for k in by_rate.values())]
                  for m in styles)]))
 
-# %% [markdown] papermill={"duration": 0.005747, "end_time": "2026-11-30T18:17:10.934886+00:00", "exception": false, "start_time": "2026-11-30T18:17:10.929139+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.002341, "end_time": "2026-11-30T18:42:37.753251+00:00", "exception": false, "start_time": "2026-11-30T18:42:37.750910+00:00", "status": "completed"}
 # ```{glue:figure} fig-mnist-curve
 # :name: fig-mnist-curve
 #
-# Test accuracy (%) against the asymmetric noise rate $N$: CE in black, the corrections with the true $T$
-# solid, with $\hat T$ dotted. The dashed grey line marks the rate where $T$ is singular; no curve is drawn
-# across it. Compare each solid line with the dotted one of its colour: the gap is what estimating $T$ costs.
+# Test accuracy (%) against the asymmetric noise rate $N$: CE and the corrections with the true $T$ solid,
+# the corrections with $\hat T$ dotted in the colour of the same correction with $T$. The dashed grey line
+# marks the rate where $T$ is singular; no curve is drawn across it. Compare each solid line with the dotted
+# one of its colour: the gap is what estimating $T$ costs.
 # ```
 
-# %% [markdown] papermill={"duration": 0.008197, "end_time": "2026-11-30T18:17:10.950789+00:00", "exception": false, "start_time": "2026-11-30T18:17:10.942592+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.00409, "end_time": "2026-11-30T18:42:37.766684+00:00", "exception": false, "start_time": "2026-11-30T18:42:37.762594+00:00", "status": "completed"}
 # ## What this run shows
 #
 # Each claim below is computed from the records above and marked as holding or not, with its numbers.
 
-# %% papermill={"duration": 0.038885, "end_time": "2026-11-30T18:17:10.996229+00:00", "exception": false, "start_time": "2026-11-30T18:17:10.957344+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.04431, "end_time": "2026-11-30T18:42:37.818911+00:00", "exception": false, "start_time": "2026-11-30T18:42:37.774601+00:00", "status": "completed"} tags=["hide-input"]
 tie, close = 0.2, 1.0  # points: "tied with the best method", "close to"
 stats = summarize(records)
 noisy = [k for k in keys if k != "none"]
@@ -254,21 +259,6 @@ def std(method, key):
 def mean_of(key, field):  # mean over the CE runs (they hold the estimate of T)
     values = [r[field] for r in ce_runs[key] if r.get(field) is not None]
     return float(np.mean(values)) if values else math.nan
-
-
-def anchors_hold(key):  # every column of the true T peaks on its diagonal
-    T = np.asarray(ce_runs[key][0]["T_true"])
-    return all(T[i, i] > np.delete(T[:, i], i).max() for i in range(len(T)))
-
-
-def verdict(count, total):  # a claim about every setting holds only if it holds in each
-    if not total:
-        return "not tested (no setting with these methods)"
-    return "holds" if count == total else "does not hold"
-
-
-def listing(items, sep="; "):
-    return sep.join(items) if items else "none"
 
 
 def points(x):  # compare differences as printed, to one decimal
@@ -294,8 +284,7 @@ details = [f"{k}: forward {acc('forward', k):.1f}, best {best[k]} {acc(best[k], 
            for k in ks]
 claims.append(
     f"**Forward with the true $T$ is the best method, or within {tie:g} points of it, "
-    f"in every noisy setting: {verdict(len(top), len(ks))}** ({len(top)} of {len(ks)}; "
-    f"{listing(details)}).")
+    f"in each noisy setting: {verdict([k in top for k in ks])}** ({listing(details)}).")
 
 if ("forward", headline) in stats and ("ce", headline) in stats:
     keep = 1 - rate_of(headline)
@@ -303,13 +292,14 @@ if ("forward", headline) in stats and ("ce", headline) in stats:
     gain = acc("forward", headline) - acc("ce", headline)
     claims.append(
         f"**At {headline}, forward with $T$ beats CE: "
-        f"{'holds' if gain > 0 else 'does not hold'}** (forward "
+        f"{verdict([gain > 0])}** (forward "
         f"{acc('forward', headline):.1f} against CE {acc('ce', headline):.1f}, "
         f"{gain:+.1f} points). A flipped class keeps its label with probability "
         f"{keep:g} there: its correct label is {role} of its training labels.")
 
 ks = having("forward", "forward_est")
-fine = [k for k in ks if anchors_hold(k)]
+fine = [k for k in ks
+        if anchor_columns(np.asarray(ce_runs[k][0]["T_true"])).all()]
 gap = {k: acc("forward_est", k) - acc("forward", k) for k in ks}
 near = [k for k in fine if abs(points(gap[k])) <= close]
 good = [f"{k} {gap[k]:+.1f} (error {mean_of(k, 'estimation_error'):.3f})" for k in fine]
@@ -317,8 +307,8 @@ bad = [f"{k} {gap[k]:+.1f} (error {mean_of(k, 'estimation_error'):.3f})"
        for k in ks if k not in fine]
 claims.append(
     f"**Forward with $\\hat T$ is within {close:g} point of forward with $T$ wherever "
-    f"the anchor assumption holds: {verdict(len(near), len(fine))}** ({len(near)} of "
-    f"{len(fine)}; gap forward($\\hat T$) − forward($T$) and relative error of "
+    f"the anchor assumption holds: {verdict([k in near for k in fine])}** (gap "
+    f"forward($\\hat T$) − forward($T$) and relative error of "
     f"$\\hat T$: {listing(good)}). Where a column maximum of $T$ is off its diagonal, "
     f"the anchors pick inputs of the wrong class ({{ref}}`ch-estimation`): "
     f"{listing(bad)}.")
@@ -331,11 +321,9 @@ pairs = [k for k in having("forward_est", "backward_est")
 shaky = [k for k in pairs if std("backward_est", k) > std("forward_est", k)]
 text = (
     f"**Backward is the less stable correction.** With $T$ it is below forward with "
-    f"$T$ in {len(below)} of {len(ks)} noisy settings ({verdict(len(below), len(ks))}) "
-    f"and below CE in {listing(below_ce, ', ')}. With $\\hat T$ its seed spread "
-    f"exceeds forward's in {len(shaky)} of {len(pairs)} settings with two seeds or "
-    f"more "
-    f"({verdict(len(shaky), len(pairs))})")
+    f"$T$ in each noisy setting: {verdict([k in below for k in ks])}; it is below CE "
+    f"in {listing(below_ce, ', ')}. With $\\hat T$ its seed spread exceeds forward's "
+    f"in each setting with two seeds or more: {verdict([k in shaky for k in pairs])}")
 if pairs:
     worst = max(pairs, key=lambda k: mean_of(k, "cond_T_hat"))
     text += (
@@ -351,7 +339,7 @@ if bounded and ("ce", headline) in stats:
     up = [m for m in bounded if acc(m, headline) > acc("ce", headline)]
     values = ", ".join(f"{m} {acc(m, headline):.1f}" for m in bounded)
     text = (f"**The bounded losses beat CE at {headline}: "
-            f"{verdict(len(up), len(bounded))}** ({values} against CE "
+            f"{verdict([m in up for m in bounded])}** ({values} against CE "
             f"{acc('ce', headline):.1f})")
     clean = [m for m in bounded if (m, "none") in stats and ("ce", "none") in stats]
     if clean:
@@ -367,7 +355,7 @@ if gaps:
            for (m, k), g in gaps.items() if abs(points(g)) > close]
     claims.append(
         f"**The bootstraps stay within {close:g} point of CE: "
-        f"{verdict(len(gaps) - len(far), len(gaps))}** (largest gap "
+        f"{verdict([abs(points(g)) <= close for g in gaps.values()])}** (largest gap "
         f"{max(gaps.values(), key=abs):+.1f} points; beyond {close:g} point: "
         f"{listing(far)}).")
 
@@ -380,7 +368,7 @@ if sym and "savage" in baselines:
     details = [f"{k}: {best_base[k]} {acc(best_base[k], k):.1f}" for k in sym]
     claims.append(
         f"**Savage is the best baseline under symmetric noise: "
-        f"{verdict(len(wins), len(sym))}** (best baseline per setting: "
+        f"{verdict([k in wins for k in sym])}** (best baseline per setting: "
         f"{listing(details)}).")
 
 ce_none = {r["seed"]: r["test_accuracy"] for r in ce_runs.get("none", [])}
@@ -390,14 +378,14 @@ diffs = [abs(r["test_accuracy"] - ce_none[r["seed"]]) for r in records
 if diffs:
     claims.append(
         f"**Without noise $T = I$, so the corrections with $T$ are CE (same seed, same "
-        f"numbers): {'holds' if max(diffs) == 0 else 'does not hold'}** (largest "
+        f"numbers): {verdict([d == 0 for d in diffs])}** (largest "
         f"difference {100 * max(diffs):.2f} points over {len(diffs)} runs); the "
         f"relative error of $\\hat T$ there is "
         f"{mean_of('none', 'estimation_error'):.4f}.")
 
 display(Markdown("\n".join(f"{k}. {c}" for k, c in enumerate(claims, 1))))
 
-# %% [markdown] papermill={"duration": 0.002577, "end_time": "2026-11-30T18:17:11.001826+00:00", "exception": false, "start_time": "2026-11-30T18:17:10.999249+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.004853, "end_time": "2026-11-30T18:42:37.826525+00:00", "exception": false, "start_time": "2026-11-30T18:42:37.821672+00:00", "status": "completed"}
 # ## Summary
 #
 # - The two-stage protocol needs nothing but the noisy labels: CE, $\hat T$ from its posteriors, then a
@@ -407,7 +395,7 @@ display(Markdown("\n".join(f"{k}. {c}" for k, c in enumerate(claims, 1))))
 # - The backward correction multiplies the loss by $T^{-1}$, so it is undefined where $T$ is singular and
 #   sensitive where $\hat T$ is ill-conditioned; the forward correction only multiplies probabilities by $T$.
 
-# %% [markdown] papermill={"duration": 0.004126, "end_time": "2026-11-30T18:17:11.010622+00:00", "exception": false, "start_time": "2026-11-30T18:17:11.006496+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.004098, "end_time": "2026-11-30T18:42:37.834503+00:00", "exception": false, "start_time": "2026-11-30T18:42:37.830405+00:00", "status": "completed"}
 # ## Exercises
 #
 # ```{exercise}

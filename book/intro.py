@@ -1,0 +1,141 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# (ch-intro)=
+# # Loss Correction for Noisy Labels
+#
+# This book derives, verifies and reproduces the loss corrections of {cite:t}`patrini2017`, *Making Deep Neural
+# Networks Robust to Label Noise: a Loss Correction Approach* (official code: {cite}`patrini2017code`), with the
+# small PyTorch library `lnc` that every chapter imports.
+#
+# **Who it is for.** Readers who know supervised learning with neural networks (softmax, cross-entropy,
+# stochastic gradient descent) and basic linear algebra and probability, and who want to understand, check and
+# reuse loss correction for noisy labels; teachers who want chapters and exercises to put in a course. Every
+# chapter runs on a CPU; the experiment chapters also take a GPU and the paper's settings.
+#
+# ## Chapter map
+#
+# | part | chapter | what it does |
+# |---|---|---|
+# | Theory | {ref}`ch-noise` | the noise models and their transition matrices $T$ |
+# | | {ref}`ch-backward` | backward correction: unbiased, with $T^{-1}$ (Theorem 1) |
+# | | {ref}`ch-forward` | forward correction: its minimiser is the clean posterior (Theorem 2) |
+# | | {ref}`ch-hessian` | the curvature result for ReLU networks, verified numerically |
+# | | {ref}`ch-estimation` | estimating $T$ from anchor points, and when that fails |
+# | Experiments | {ref}`ch-protocol` | the two-stage protocol, as an algorithm, and the baseline losses |
+# | | {ref}`ch-mnist`, {ref}`ch-imdb`, {ref}`ch-cifar`, {ref}`ch-cifarn` | the protocol on real data |
+# | | {ref}`ch-comparison` | our numbers beside the published ones |
+# | | {ref}`ch-guidance` | which correction when: rules drawn from the stored runs |
+# | Back matter | {ref}`ch-notation`, {ref}`ch-references` | symbols; the bibliography |
+#
+# ## The results in one figure
+#
+# {numref}`fig-summary` sums up the stored runs of the experiment chapters: for each data set, how much each
+# correction changed the clean test accuracy over plain cross-entropy, averaged over the noisy settings run
+# there (each chapter gives the settings, seeds and protocol behind these numbers).
+
+# %% tags=["hide-input"]
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+from myst_nb import glue
+
+import lnc
+from lnc.book.plots import METHOD_COLORS
+from lnc.experiments.results import load_records, summarize
+
+root = Path(lnc.__file__).resolve().parents[1] / "results"
+corrections = ["forward", "forward_est", "backward", "backward_est"]
+changes = {}  # task -> mean change over CE (points) of each correction, noisy settings
+for folder in ("mnist", "imdb", "cifar10", "cifarn"):
+    records = load_records(root / folder)
+    for task in dict.fromkeys(r["task"] for r in records):
+        stats = summarize([r for r in records if r["task"] == task])
+        keys = [k for k in dict.fromkeys(k for _, k in stats) if k != "none"
+                and all((m, k) in stats for m in ["ce", *corrections])]
+        if keys:
+            changes[task] = [np.mean([stats[m, k][0] - stats["ce", k][0] for k in keys])
+                             for m in corrections]
+fig, ax = plt.subplots(figsize=(9, 3.6))
+x = np.arange(len(changes))
+for k, method in enumerate(corrections):
+    ax.bar(x + (k - 1.5) * 0.2, [v[k] for v in changes.values()], 0.2, label=method,
+           color=METHOD_COLORS[method])
+ax.axhline(0, color="grey", lw=0.8)
+ax.set_xticks(x, list(changes))
+ax.set_ylabel("test accuracy - CE (points)")
+ax.legend(ncol=4, fontsize=8)
+fig.tight_layout()
+glue("fig-summary", fig, display=False)
+plt.close(fig)
+
+# %% [markdown]
+# ```{glue:figure} fig-summary
+# :name: fig-summary
+#
+# Change of the clean test accuracy over cross-entropy (points), per data set of the stored runs, averaged
+# over its noisy settings: forward and backward correction with the true $T$ and with $\hat T$. Bars above
+# the grey line are gains; compare each $\hat T$ bar with the bar of the same correction with the true $T$
+# to see what estimating $T$ cost.
+# ```
+#
+# ## Re-running a chapter
+# The code lives in the repository's `lnc/` package (the maths in `lnc.losses`, `lnc.noise`, `lnc.estimation`,
+# `lnc.metrics`; the experiments in `lnc.experiments`); each chapter is a notebook under `book/`. From a clone,
+# `make test` sets up everything and checks the book; one chapter re-executes with papermill, parameters given
+# with `-p` (scalars) or `-y` (lists):
+#
+# ```
+# .venv/bin/papermill --cwd . book/mnist.ipynb out.ipynb \
+#     -p epochs 5 -p subset 3000 -y "seeds: [0]"
+# ```
+#
+# An experiment chapter first loads the runs already recorded under `results/` with the same settings, so
+# re-executing it with its own parameters takes seconds; new parameters train (minutes to hours on a CPU).
+#
+# ## The one convention
+#
+# Labels are $y \in \{0, \dots, c-1\}$ (clean) and $\tilde y$ (noisy). Class-conditional noise is a
+# **row-stochastic** transition matrix
+#
+# $$
+# T_{ij} = \mathbb{P}(\tilde y = j \mid y = i), \qquad \sum_{j} T_{ij} = 1,
+# $$ (eq-T-convention)
+#
+# rows clean, columns noisy, so the noisy posterior is $\mathbb{P}(\tilde y \mid x)^\top = \mathbb{P}(y \mid x)^\top T$.
+# (cleanlab's `noise_matrix` is $T^\top$: convert with `lnc.to_cleanlab` and `lnc.from_cleanlab`.)
+#
+# With $\hat p = \mathrm{softmax}(h)$ for the logits $h$ of a network, the two corrections of the paper are
+#
+# $$
+# \overrightarrow{\ell}(\tilde y, h) = -\log \big(\hat p^\top T\big)_{\tilde y},
+# \qquad
+# \overleftarrow{\ell}(\tilde y, h) = \sum_{j} \big(T^{-1}\big)_{\tilde y j} \, \big(-\log \hat p_j\big),
+# $$ (eq-corrections)
+#
+# implemented by `lnc.forward_loss` (in log space) and `lnc.backward_loss` (with a cached float64 inverse).
+# The backward loss is unbiased, $\mathbb{E}_{\tilde y \mid y}\, \overleftarrow{\ell}(\tilde y, h) = \ell(y, h)$;
+# the forward loss is not, but its minimiser is the clean posterior.
+#
+# ## How to read it
+#
+# **Theory** derives each result (sympy where it is algebra) and then checks it numerically with an `assert`, so
+# a chapter that executes is a chapter whose claims held. **Experiments** run the paper's two-stage protocol
+# (`lnc.experiments.protocol.run_protocol`: cross-entropy, estimate $\hat T$, retrain with the corrected loss) on real data.
+# Every number there states its protocol (data set, network, epochs, subset, seeds, device) in the chapter's
+# first lines; model selection uses the noisy validation split only, and the clean test set is read once per
+# run. Each chapter re-runs with one `papermill` call (see the project README).
