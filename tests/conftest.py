@@ -1,8 +1,11 @@
-"""Shared test helpers: random transition matrices (asymmetric on purpose, so a transpose bug fails)."""
+"""Shared test helpers: random transition matrices (asymmetric on purpose, so a transpose bug fails), a toy
+MNIST-shaped data set for protocol runs in seconds."""
 
 import numpy as np
 import pytest
 import torch
+
+from lnc.experiments import datasets, protocol
 
 
 def random_T(num_classes, rng, diagonal=0.5):
@@ -23,3 +26,20 @@ def torch_seeded():
     with torch.random.fork_rng():
         torch.manual_seed(0)
         yield
+
+
+@pytest.fixture
+def toy_mnist(monkeypatch):
+    """A learnable 10-class MNIST-shaped data set (class = the brightest of 10 pixel blocks), 600 training images."""
+    rng = np.random.default_rng(0)
+
+    def images(labels):
+        x = rng.integers(0, 60, (len(labels), 28, 28), dtype=np.uint8)
+        for k, y in enumerate(labels):
+            x[k, 2 * y : 2 * y + 4, 4:24] = 250
+        return x
+
+    y_train, y_test = rng.integers(0, 10, 600), rng.integers(0, 10, 200)
+    toy = datasets.Dataset("mnist", images(y_train), y_train, images(y_test), y_test, datasets.MNIST_CLASSES)
+    monkeypatch.setattr(protocol, "_load", lambda task: toy)
+    return toy

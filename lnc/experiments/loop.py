@@ -109,6 +109,8 @@ def train_on(make_batches, make_model, loss_fn, recipe, *, method, seed, device,
     run's wall time); ``make_model()`` a fresh network on ``device``, built after ``torch.manual_seed(seed)``
     (the global torch RNG is restored afterwards). :func:`fit` trains it with ``loss_fn`` under ``recipe``'s
     optimiser and schedule, with model selection on the validation batches; the test batches are read once.
+    A loss with parameters (a learned T, :mod:`lnc.experiments.learned_T`) is trained with the network: its
+    parameters form their own group, without weight decay, at the loss's ``lr`` (else the recipe's).
     The record holds ``method``, ``test_accuracy``, :func:`fit`'s fields, ``epochs``, ``wall_time_s``, ``device``.
     """
     start = time.perf_counter()
@@ -117,14 +119,13 @@ def train_on(make_batches, make_model, loss_fn, recipe, *, method, seed, device,
         torch.manual_seed(seed)
         generator = torch.Generator().manual_seed(seed)
         model = make_model()
-        optimizer = _optimizer(model, recipe)
+        optimizer = _optimizer(model, recipe, loss_fn)
         fitted = fit(
             model,
             optimizer,
             loss_fn,
             lambda: batches.train(generator),
             batches.val,
-            lr=recipe.lr,
             milestones=recipe.milestones,
             schedule=recipe.schedule,
             epochs=epochs,
@@ -161,7 +162,6 @@ def fit(
     train_batches,
     val_batches,
     *,
-    lr,
     milestones,
     epochs,
     schedule="step",
@@ -172,20 +172,21 @@ def fit(
     """The epoch loop of every training here; leaves ``model`` at its selected epoch, in eval mode.
 
     ``train_batches()`` / ``val_batches()`` return a fresh iterable of ``(x, y)`` batches (noisy labels) for
-    one epoch. Each epoch sets the learning rate to ``lr ·`` :func:`lr_factor` (0-based epochs, ``milestones``,
-    ``schedule``), trains, and evaluates ``loss_fn`` on the validation batches; the epoch with the lowest
-    validation loss is kept (the last one when ``has_val`` is false). A non-finite training loss (diverged weights)
-    stops training at the best epoch so far.
+    one epoch. Each epoch sets the learning rate of each parameter group to its initial one times
+    :func:`lr_factor` (0-based epochs, ``milestones``, ``schedule``), trains, and evaluates ``loss_fn`` on the
+    validation batches; the epoch with the lowest validation loss is kept (the last one when ``has_val`` is
+    false), with the loss's own state (a learned T). A non-finite training loss (diverged weights) stops training
+    at the best epoch so far. On CUDA the network runs under bf16 autocast; losses see float32 logits.
 
     Returns ``{"best_epoch" (1-based), "best_val_loss", "diverged", "curves"}``; ``curves`` holds per-epoch
     ``train_loss``, ``val_loss`` and ``val_accuracy`` (``None`` where not finite).
     """
     curves = {"train_loss": [], "val_loss": [], "val_accuracy": []}
-    best = (math.inf, 0, copy.deepcopy(model.state_dict()))
+    best = (math.inf, 0, _state(model, loss_fn))
     bar = tqdm(range(epochs), desc=desc, leave=False, disable=not _show_progress(progress))
     for epoch in bar:
         for group in optimizer.param_groups:
-            group["lr"] = lr * lr_factor(epoch, epochs, milestones, schedule)
+            group["lr"] = group.setdefault("initial_lr", group["lr"]) * lr_factor(epoch, epochs, milestones, schedule)
         train_loss = _epoch(model, optimizer, loss_fn, train_batches())
         val_loss, val_accuracy = (
             evaluate_batches(model, val_batches(), loss_fn) if math.isfinite(train_loss) else (math.nan, math.nan)
@@ -195,9 +196,11 @@ def fit(
         if not math.isfinite(train_loss):  # diverged (e.g. backward with an ill-conditioned T): stop
             break
         if val_loss < best[0] or not has_val:
-            best = (val_loss, epoch + 1, copy.deepcopy(model.state_dict()))
+            best = (val_loss, epoch + 1, _state(model, loss_fn))
         bar.set_postfix(train=f"{train_loss:.3f}", val=f"{val_loss:.3f}")
-    model.load_state_dict(best[2])
+    model.load_state_dict(best[2][0])
+    if best[2][1] is not None:
+        loss_fn.load_state_dict(best[2][1])
     model.eval()
     return {
         "best_epoch": best[1],
@@ -205,6 +208,12 @@ def fit(
         "diverged": not math.isfinite(curves["train_loss"][-1]),
         "curves": {k: [round(v, 6) if math.isfinite(v) else None for v in vs] for k, vs in curves.items()},
     }
+
+
+def _state(model, loss_fn):
+    """Copies of the network's state and of the loss's when it has parameters (else ``None``)."""
+    learned = isinstance(loss_fn, torch.nn.Module) and any(True for _ in loss_fn.parameters())
+    return copy.deepcopy(model.state_dict()), copy.deepcopy(loss_fn.state_dict()) if learned else None
 
 
 def lr_factor(epoch, epochs, milestones=(), schedule="step"):
@@ -232,7 +241,7 @@ def build_network(recipe, num_classes, method, device):
     return model.to(memory_format=torch.channels_last) if convolutional else model  # inputs are NHWC in memory
 
 
-def _optimizer(model, recipe):
+def _optimizer(model, recipe, loss_fn=None):
     if recipe.decay_all:
         groups = [{"params": list(model.parameters()), "weight_decay": recipe.weight_decay}]
     else:  # Keras-style L2: conv / linear kernels only (not biases, not BatchNorm)
@@ -242,8 +251,13 @@ def _optimizer(model, recipe):
             {"params": kernels, "weight_decay": recipe.weight_decay},
             {"params": [p for p in model.parameters() if id(p) not in ids], "weight_decay": 0.0},
         ]
+    learned = list(loss_fn.parameters()) if isinstance(loss_fn, torch.nn.Module) else []
+    if learned:
+        groups.append({"params": learned, "weight_decay": 0.0, "lr": getattr(loss_fn, "lr", recipe.lr)})
     if recipe.optimizer == "adagrad":
         return torch.optim.Adagrad(groups, lr=recipe.lr)
+    if recipe.optimizer == "adam":
+        return torch.optim.Adam(groups, lr=recipe.lr)
     return torch.optim.SGD(groups, lr=recipe.lr, momentum=recipe.momentum, nesterov=recipe.nesterov)
 
 
@@ -264,10 +278,11 @@ def _epoch(model, optimizer, loss_fn, batches):
     """One training pass over ``batches``; returns the mean training loss (NaN once the weights diverge: the loss
     refuses their NaN/inf logits, at once or, for deferred checks, at the end of the epoch)."""
     model.train()
+    _mode(loss_fn, training=True)
     total, n = None, 0
     try:
         for x, y in batches:
-            loss = loss_fn(model(x), y)
+            loss = loss_fn(_logits(model, x), y)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
@@ -277,6 +292,18 @@ def _epoch(model, optimizer, loss_fn, batches):
     except NonFiniteLogitsError:
         return math.nan
     return total.item() / n
+
+
+def _logits(model, x):
+    """``model(x)`` as float32, under bf16 autocast on CUDA."""
+    with torch.autocast("cuda", dtype=torch.bfloat16, enabled=x.is_cuda):
+        return model(x).float()
+
+
+def _mode(loss_fn, training):
+    """Put a loss module in training or eval mode (VolMinNet's volume penalty counts in training only)."""
+    if isinstance(loss_fn, torch.nn.Module):
+        loss_fn.train(training)
 
 
 def _verify(loss_fn):
@@ -296,9 +323,10 @@ def evaluate(model, x, y, loss_fn, batch_size=1024):
 def evaluate_batches(model, batches, loss_fn):
     """:func:`evaluate` over an iterable of ``(x, y)`` batches; ``(NaN, NaN)`` when there are none."""
     model.eval()
+    _mode(loss_fn, training=False)
     total, correct, n = 0.0, 0, 0
     for x, y in batches:
-        logits = model(x).float()
+        logits = _logits(model, x)
         if loss_fn is not None:
             total += loss_fn(logits, y).item() * len(y)
         correct += (logits.argmax(dim=1) == y).sum().item()
@@ -318,7 +346,7 @@ def predict_proba(model, x, batch_size=1024):
 def posteriors(model, batches):
     """Softmax posteriors ``(N, c)`` (float64, CPU) of ``model`` in eval mode over an iterable of input batches."""
     model.eval()
-    return torch.cat([torch.softmax(model(x).double(), dim=1).cpu() for x in batches])
+    return torch.cat([torch.softmax(_logits(model, x).double(), dim=1).cpu() for x in batches])
 
 
 def _show_progress(progress):

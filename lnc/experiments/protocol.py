@@ -13,6 +13,7 @@ A run is deterministic on CPU for a given seed (model initialisation, dropout, b
 label noise all derive from it). Results are plain dicts, saved as JSON with every setting of the run.
 """
 
+import copy
 import dataclasses
 import functools
 import inspect
@@ -47,6 +48,7 @@ from ..losses import CORRECTIONS, LOSS_NAMES, make_loss
 from ..metrics import condition_number, estimation_error
 from ..noise import corrupt_labels, empirical_T
 from . import datasets
+from .learned_T import REVISION_LR, RevisionLoss, VolMinLoss
 from .loop import (
     build_network,
     check_progress,
@@ -62,9 +64,14 @@ from .text import load_imdb
 
 ESTIMATED = {f"{name}_est": name for name in CORRECTIONS}
 """Method ``<correction>_est`` → its correction of :data:`lnc.losses.CORRECTIONS`, used with the ``T̂`` of the CE run."""
-METHODS = LOSS_NAMES + tuple(ESTIMATED)
+LEARNED = ("volmin", "revision")
+"""Methods that learn T with the network (:mod:`lnc.experiments.learned_T`): ``volmin``, VolMinNet from T near I;
+``revision``, T-Revision from the ``T̂`` of the CE run (importance reweighting with ``T̂``, then the network and a
+slack ``ΔT`` revised together)."""
+METHODS = LOSS_NAMES + tuple(ESTIMATED) + LEARNED
 """Methods of :func:`run_protocol`: the losses of :data:`lnc.losses.LOSS_NAMES` (``forward``/``backward``
-with the true T) and the corrections with the estimated ``T̂``."""
+with the true T), the corrections with the estimated ``T̂``, and :data:`LEARNED`."""
+_USES_T_HAT = (*ESTIMATED, "revision")
 
 
 DEFAULT_METHODS = ("ce", "backward", "forward", "backward_est", "forward_est")
@@ -124,11 +131,20 @@ def train(splits, method, recipe, *, T=None, seed=0, device="auto", progress=Non
     epochs = check_int(recipe.epochs if epochs is None else epochs, name="epochs", low=1)
     check_progress(progress)
     device = resolve_device(device)
-    loss_fn = _loss(method, T, splits.num_classes).to(device)
+    return _train(splits, method, _loss(method, T, splits.num_classes), recipe, seed, device, progress, epochs)
+
+
+def _train(splits, method, loss_fn, recipe, seed, device, progress, epochs, start=None):
+    """:func:`train` with a loss module; ``start``: a network to go on training (a copy of it), else a fresh one."""
+    network = (
+        (lambda: copy.deepcopy(start))
+        if start is not None
+        else (lambda: build_network(recipe, splits.num_classes, method, device))
+    )
     return train_on(
         lambda: in_memory_batches(prepare(splits, recipe, device), recipe),
-        lambda: build_network(recipe, splits.num_classes, method, device),
-        loss_fn,
+        network,
+        loss_fn.to(device),
         recipe,
         method=method,
         seed=seed,
@@ -156,17 +172,18 @@ def run_protocol(task, **options):
     """The paper's protocol for ``task`` under one noise setting, for each seed and method; returns the records.
 
     ``options`` are those of :func:`configure` (``noise``, ``rate``, ``methods``, ``seeds``, ``protocol``,
-    ``epochs``, ``subset``, ``device``, ``results_dir``, ``progress``, ``noise_kwargs``, ``estimator``), all
-    checked before any training.
+    ``epochs``, ``subset``, ``device``, ``results_dir``, ``progress``, ``noise_kwargs``, ``estimator``,
+    ``cross_fit``), all checked before any training.
 
     Returns
     -------
     list of dict
         One record per (seed, method): the settings, ``test_accuracy``, ``best_epoch``, ``curves``, ``T`` used by
         the loss, ``T_true``, ``T_train`` (the realised noise of the training split, clean against noisy labels,
-        which no method sees), ``T_hat`` with its ``estimation_error`` and condition number, the ``estimator``,
-        timing and versions. A correction that cannot use its ``T̂`` (singular for the backward correction, a zero
-        column the labels hold for the forward one) gets ``status = "failed"`` and ``test_accuracy = None``.
+        which no method sees), ``T_hat`` with its ``estimation_error`` and condition number (for :data:`LEARNED`,
+        the learned T), the ``estimator`` and ``cross_fit``, timing and versions. A correction that cannot use
+        its ``T̂`` (singular for the backward correction, a zero column the labels hold for the forward one) gets
+        ``status = "failed"`` and ``test_accuracy = None``.
     """
     return _run(configure(task, **options))
 
@@ -193,6 +210,7 @@ class ProtocolConfig:
     progress: bool | None
     T_true: np.ndarray
     estimator: str = "anchor"
+    cross_fit: int | None = None
 
 
 def configure(
@@ -210,6 +228,7 @@ def configure(
     progress=None,
     noise_kwargs=None,
     estimator="anchor",
+    cross_fit=None,
 ):
     """Check the arguments of :func:`run_protocol` without training; return a :class:`ProtocolConfig`.
 
@@ -244,22 +263,16 @@ def configure(
     noise_kwargs : dict, optional
         Passed to the asymmetric noise (``{"grouping": "superclass"}`` for CIFAR-100).
     estimator : str, default "anchor"
-        The estimator of ``T̂`` (:data:`lnc.estimation.ESTIMATORS`), on the CE model's posteriors of the
-        training + validation inputs and their noisy labels; the recipe's ``quantile`` is the anchor
-        estimator's option.
+        The estimator of ``T̂`` (:data:`lnc.estimation.ESTIMATORS`), on the posteriors of the training +
+        validation inputs and their noisy labels; the recipe's ``quantile`` goes to the estimators that take one.
+    cross_fit : int >= 2, optional
+        ``None`` (the paper's choice): the posteriors are the CE model's own, on its training inputs (in-sample).
+        ``k``: out-of-fold posteriors of ``k`` more CE networks, each trained on all but one of ``k`` folds of the
+        training + validation examples and predicting the held-out fold (whose noisy labels select its epoch).
 
     Returns
     -------
-    list of dict
-        One record per (seed, method): the settings, ``test_accuracy``, ``best_epoch``, ``curves``, ``T`` used by
-        the loss, ``T_true``, ``T_hat`` with its ``estimation_error`` and condition number, timing and versions.
-        A correction whose ``T̂`` is singular gets ``status = "failed"`` and ``test_accuracy = None``.
-
-    Raises
-    ------
-    TypeError, ValueError
-        Every configuration error (unknown task/method/noise, wrong T, epochs <= 0, an unwritable
-        ``results_dir``, ...) before any training (see :func:`configure`).
+    ProtocolConfig
 
     Raises
     ------
@@ -274,6 +287,7 @@ def configure(
     rate = check_rate(rate)
     noise_kwargs = check_mapping(noise_kwargs, name="noise_kwargs")
     check_choice(estimator, ESTIMATORS, name="estimator")
+    cross_fit = check_optional_int(cross_fit, name="cross_fit", low=2)
     check_progress(progress)
     device = resolve_device(device)
     dataset = _load(task)
@@ -284,7 +298,7 @@ def configure(
     rate = rate if noise_name in ("symmetric", "asymmetric") else None
     results_dir = check_results_dir(results_dir)
     return ProtocolConfig(task, noise_name, rate, methods, seeds, protocol, recipe, epochs, subset, device,
-                          results_dir, progress, T_true, estimator)  # fmt: skip
+                          results_dir, progress, T_true, estimator, cross_fit)  # fmt: skip
 
 
 def _run(config):
@@ -308,9 +322,9 @@ def _run(config):
         ce = None
         for method in config.methods:
             record = dict(settings)
-            if (method == "ce" or method in ESTIMATED) and ce is None:
+            if (method == "ce" or method in _USES_T_HAT) and ce is None:
                 model, ce = train(splits, "ce", recipe, **run)
-                T_hat = _estimate(model, splits, recipe, config.device, config.estimator)
+                T_hat = _estimate(model, splits, config, run)
                 ce.update(estimate_fields(T_hat, T_true))
             if method == "ce":
                 record.update(ce, T=None)
@@ -320,6 +334,10 @@ def _run(config):
                     T=ce["T_hat"],
                     **{k: ce[k] for k in ("T_hat", "estimation_error", "cond_T_hat")},
                 )
+            elif method == "volmin":
+                record.update(_volmin(splits, recipe, run, T_true))
+            elif method == "revision":
+                record.update(_revision(splits, T_hat, recipe, run, T_true))
             else:
                 T = T_true if method in CORRECTIONS else None
                 record.update(train(splits, method, recipe, T=T, **run)[1], T=None if T is None else _listed(T))
@@ -343,6 +361,7 @@ def _settings(config, seed):
         "recipe": json.loads(json.dumps(dataclasses.asdict(config.recipe))),
         "T_true": _listed(config.T_true),
         "estimator": config.estimator,
+        "cross_fit": config.cross_fit,
     }
 
 
@@ -391,13 +410,37 @@ def _splits(task, dataset, noise, T_true, seed, subset):
     return datasets.noisy_splits(dataset, noisy, seed=seed, subset=subset, T=T_true)
 
 
-def _estimate(model, splits, recipe, device, estimator):
-    """``T̂`` from the CE model's posteriors on the training + validation inputs (as the official code) and their
-    noisy labels, with ``estimator`` (the recipe's ``quantile`` is an option of the anchor estimator only)."""
-    tensors = prepare(splits, recipe, device)
-    probs = predict_proba(model, torch.cat([tensors.x_train, tensors.x_val]))
-    options = {"quantile": recipe.quantile} if estimator == "anchor" else {}
-    return estimate_T(probs, np.concatenate([splits.y_train, splits.y_val]), method=estimator, **options)
+def _estimate(model, splits, config, run):
+    """``T̂`` by ``config.estimator`` from posteriors of the training + validation inputs and their noisy labels:
+    the CE ``model``'s own (in-sample, as the official code), or out-of-fold ones with ``config.cross_fit``. The
+    recipe's ``quantile`` goes to the estimators that take one."""
+    if config.cross_fit:
+        probs = _out_of_fold(splits, config, run)
+    else:
+        tensors = prepare(splits, config.recipe, config.device)
+        probs = predict_proba(model, torch.cat([tensors.x_train, tensors.x_val]))
+    quantile = "quantile" in inspect.signature(ESTIMATORS[config.estimator]).parameters
+    options = {"quantile": config.recipe.quantile} if quantile else {}
+    return estimate_T(probs, np.concatenate([splits.y_train, splits.y_val]), method=config.estimator, **options)
+
+
+def _out_of_fold(splits, config, run):
+    """Posteriors ``(N, c)`` of the training + validation examples (in that order), each from a CE network that
+    never saw it: the examples are cut into ``config.cross_fit`` folds (seeded by the run's seed); a network is
+    trained on all folds but one, with model selection on that fold's noisy labels, and predicts it."""
+    x = np.concatenate([splits.x_train, splits.x_val])
+    y = np.concatenate([splits.y_train, splits.y_val])
+    clean = np.concatenate([splits.clean_train, splits.clean_val])
+    probs = np.empty((len(y), splits.num_classes))
+    for fold in np.array_split(np.random.default_rng(run["seed"]).permutation(len(y)), config.cross_fit):
+        rest = np.setdiff1d(np.arange(len(y)), fold)
+        part = dataclasses.replace(
+            splits, x_train=x[rest], y_train=y[rest], x_val=x[fold], y_val=y[fold], clean_train=clean[rest],
+            clean_val=clean[fold],
+        )  # fmt: skip
+        model, _ = train(part, "ce", config.recipe, **run)
+        probs[fold] = predict_proba(model, prepare(part, config.recipe, config.device).x_val).numpy()
+    return probs
 
 
 def estimate_fields(T_hat, T_true=None):
@@ -442,6 +485,40 @@ def _realised_T(splits):
 def _listed(T):
     """T as nested lists for JSON, rounded to 1e-10 (row sums stay within 1e-8 of 1)."""
     return np.round(T, 10).tolist()
+
+
+def _volmin(splits, recipe, run, T_true):
+    """VolMinNet's training (:class:`VolMinLoss`); ``T`` and ``T_hat`` are its learned T at the selected epoch."""
+    loss = VolMinLoss(splits.num_classes)
+    _, record = _train(splits, "volmin", loss, recipe, run["seed"], run["device"], run["progress"], run["epochs"])
+    T = loss.transition_matrix().detach().double().cpu().numpy()
+    T /= T.sum(axis=1, keepdims=True)
+    return {**record, "T": _listed(T), **estimate_fields(T, T_true)}
+
+
+def _revision(splits, T_hat, recipe, run, T_true):
+    """T-Revision from ``T_hat``: importance reweighting (:class:`RevisionLoss`) under ``recipe``, then, from its
+    selected network, the network and ``ΔT`` trained together with Adam at :data:`REVISION_LR` for as many epochs.
+    ``reweight`` holds the first stage's result; ``T`` and ``T_hat`` are ``T̂ + ΔT`` (projected row-stochastic)."""
+    failed = unusable("forward", T_hat, np.concatenate([splits.y_train, splits.y_val]))  # β = p / (pT) infinite
+    if failed:
+        return {"method": "revision", **failed}
+    args = (run["seed"], run["device"], run["progress"], run["epochs"])
+    model, first = _train(splits, "revision", RevisionLoss(T_hat, revise=False), recipe, *args)
+    loss = RevisionLoss(T_hat, revise=True)
+    revise = dataclasses.replace(
+        recipe, optimizer="adam", lr=REVISION_LR, momentum=0.0, nesterov=False, schedule="step", milestones=()
+    )
+    _, record = _train(splits, "revision", loss, revise, *args, start=model)
+    T = loss.transition_matrix()
+    return {
+        **record,
+        "wall_time_s": round(first["wall_time_s"] + record["wall_time_s"], 2),
+        "reweight": {key: first[key] for key in ("test_accuracy", "best_epoch", "best_val_loss", "curves")},
+        "delta_T_l1": round(float(loss.delta.detach().abs().sum()), 8),
+        "T": _listed(T),
+        **estimate_fields(T, T_true),
+    }
 
 
 def _corrected(splits, method, T_hat, recipe, run):
@@ -524,8 +601,8 @@ def stored_records(config):
     if config.results_dir is None or len(config.seeds) != 1:
         return None
     expected = _settings(config, config.seeds[0])
-    identity = ("task", "noise", "rate", "seed", "protocol", "subset", "recipe", "T_true", "estimator")
-    defaults = {"estimator": "anchor"}  # records written before the field existed
+    identity = ("task", "noise", "rate", "seed", "protocol", "subset", "recipe", "T_true", "estimator", "cross_fit")
+    defaults = {"estimator": "anchor", "cross_fit": None}  # records written before these fields existed
     records = []
     for method in config.methods:
         path = config.results_dir / record_name({**expected, "method": method})

@@ -1,0 +1,110 @@
+"""Losses that learn the transition matrix with the network: VolMinNet's (:class:`VolMinLoss`) and T-Revision's
+(:class:`RevisionLoss`). Each holds its T as parameters, which the epoch loop optimises with the network's and keeps
+with the network's weights at the selected epoch (:func:`lnc.experiments.loop.fit`).
+
+N examples, c classes; losses take logits ``(N, c)`` and noisy targets ``(N,)``; ``T[i, j] = P(noisy = j | clean =
+i)``, rows clean, columns noisy.
+"""
+
+import math
+import numbers
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from .._checks import check_finite_loss, check_logits_targets, check_real, check_transition_matrix, describe
+from ..losses import LossModule, _forward_loss
+
+VOLMIN_LR = 0.01
+"""Learning rate of VolMinNet's T (its code: 0.01 for every data set), under the network's schedule."""
+REVISION_LR = 5e-7
+"""Adam learning rate of T-Revision's revision stage, for the network and the slack ΔT (its code)."""
+
+
+class VolMinLoss(LossModule):
+    """VolMinNet (Li et al. 2021): the forward-corrected loss with a learnable T, plus ``lam · log|det T|``
+    while training.
+
+    ``T = rownorm(I + sigmoid(W) ⊙ (1 - I))``: row-stochastic, each diagonal entry at least every other entry of
+    its row, starting near I (``W = init``). Minimising the volume ``log|det T|`` while fitting the noisy labels
+    recovers T without anchor points when the clean posteriors are sufficiently scattered (the paper's
+    identifiability theorem). The penalty is added in training mode only: model selection (eval mode) reads the
+    forward-corrected loss with the current T, as its code does.
+
+    Parameters
+    ----------
+    num_classes : int
+    lam : float, default 1e-4
+        Weight of the volume penalty (its code's).
+    init : float, default -2.0
+        Initial ``W`` off the diagonal (its code: -2; -4.5 for CIFAR-100).
+    """
+
+    lr = VOLMIN_LR
+
+    def __init__(self, num_classes, lam=1e-4, init=-2.0, reduction="mean", checks="auto"):
+        super().__init__(reduction, checks)
+        self.lam = check_real(lam, name="lam")
+        if isinstance(init, bool) or not isinstance(init, numbers.Real) or not math.isfinite(init):
+            raise TypeError(f"init must be a finite real number, got {describe(init)}")
+        self.W = torch.nn.Parameter(torch.full((num_classes, num_classes), float(init)))
+        self.register_buffer("eye", torch.eye(num_classes))
+
+    def transition_matrix(self):
+        """The current T, ``(c, c)``, row-stochastic, differentiable in ``W``."""
+        T = self.eye + torch.sigmoid(self.W) * (1 - self.eye)
+        return T / T.sum(dim=1, keepdim=True)
+
+    def forward(self, logits, targets):
+        T = self.transition_matrix()
+        loss = self.checked(logits, _forward_loss, logits, targets, torch.log(T), self.reduction)
+        return loss + self.lam * torch.linalg.slogdet(T).logabsdet if self.training else loss
+
+
+class RevisionLoss(LossModule):
+    """Importance reweighting with ``T = T̂ + ΔT`` (T-Revision, Xia et al. 2019): the mean over the batch of
+    ``β_n · CE(logits_n, ỹ_n)``, with ``β_n = p(ỹ_n | x_n) / (p(· | x_n) @ T)[ỹ_n]`` and ``p = softmax(logits)``.
+
+    ``revise=False``: ``ΔT = 0`` and ``β`` is a constant weight (detached), the reweighting stage. ``revise=True``:
+    the slack ``ΔT`` (c, c), starting at 0, is a parameter, and the gradient flows through ``β`` into it and the
+    network, as in its code. ``ΔT`` is added to ``T̂`` once per batch: its code adds it once per *example*
+    inside its per-sample loop, so that example ``n`` of a batch uses ``T̂ + (n + 1) ΔT``. ``T̂ + ΔT`` is not
+    kept row-stochastic (as in its code); :meth:`transition_matrix` returns its projection.
+
+    Parameters
+    ----------
+    T_hat : array_like
+        ``(c, c)`` row-stochastic, ``T̂[i, j] ≈ P(noisy = j | clean = i)``; each column the targets hold must be
+        non-zero (else ``β`` is infinite).
+    revise : bool
+    """
+
+    lr = REVISION_LR
+
+    def __init__(self, T_hat, revise, reduction="mean", checks="auto"):
+        super().__init__(reduction, checks)
+        self.register_buffer("T_hat", torch.as_tensor(check_transition_matrix(T_hat, name="T_hat")))
+        self.delta = torch.nn.Parameter(torch.zeros_like(self.T_hat)) if revise else None
+
+    def revised(self):
+        """``T̂ + ΔT`` as used by the loss (``T̂`` when not revising), ``(c, c)``, float64."""
+        return self.T_hat if self.delta is None else self.T_hat + self.delta
+
+    def transition_matrix(self):
+        """``T̂ + ΔT`` projected on the row-stochastic matrices (negative entries clipped to 0, rows normalised):
+        numpy ``(c, c)``."""
+        T = np.clip(self.revised().detach().cpu().numpy(), 0.0, None)
+        return T / T.sum(axis=1, keepdims=True)
+
+    def forward(self, logits, targets):
+        return self.checked(logits, self._loss, logits, targets)
+
+    def _loss(self, logits, targets):
+        targets = check_logits_targets(logits, targets, num_classes=len(self.T_hat), reduction=self.reduction)
+        probs = torch.softmax(logits, dim=1)
+        columns = self.revised().to(logits).T[targets]  # [n, i] = T[i, y~_n]
+        beta = probs.gather(1, targets[:, None]).squeeze(1) / (probs * columns).sum(dim=1)
+        beta = beta if self.delta is not None else beta.detach()
+        loss = beta * F.cross_entropy(logits, targets, reduction="none")
+        return check_finite_loss(loss if self.reduction == "none" else getattr(loss, self.reduction)(), logits)

@@ -1,0 +1,196 @@
+"""Methods that learn T with the network (VolMinNet, T-Revision) and cross-fitted posteriors for T̂: the losses
+against plain formulas and finite differences, the loop training and selecting their T, the protocol's records."""
+
+import numpy as np
+import pytest
+import torch
+
+from lnc.experiments import loop, protocol, recipes
+from lnc.experiments.learned_T import REVISION_LR, VOLMIN_LR, RevisionLoss, VolMinLoss
+from lnc.losses import forward_loss
+from lnc.metrics import estimation_error
+
+FAST = dict(noise="asymmetric", rate=0.3, epochs=2, device="cpu")
+T3 = np.array([[0.7, 0.2, 0.1], [0.05, 0.9, 0.05], [0.3, 0.0, 0.7]])  # asymmetric, a zero entry
+
+
+def _batch(n=7, c=3, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    return torch.randn(n, c, generator=g, dtype=torch.float64) * 2, torch.randint(0, c, (n,), generator=g)
+
+
+def test_volmin_T_is_row_stochastic_with_the_diagonal_largest_in_each_row():
+    loss = VolMinLoss(4)
+    with torch.no_grad():
+        loss.W.copy_(torch.randn(4, 4, generator=torch.Generator().manual_seed(1)) * 3)
+    T = loss.transition_matrix().detach().numpy()
+    np.testing.assert_allclose(T.sum(axis=1), 1.0, atol=1e-6)
+    assert (np.diag(T)[:, None] >= T - 1e-7).all() and (T > 0).all()
+
+
+def test_volmin_loss_is_the_forward_loss_plus_the_volume_in_training_only():
+    logits, targets = _batch()
+    loss = VolMinLoss(3, lam=0.5, init=-1.0).double()
+    T = loss.transition_matrix().detach().numpy()
+    forward = forward_loss(logits, targets, T).item()
+    _, logdet = np.linalg.slogdet(T)
+    assert loss.eval()(logits, targets).item() == pytest.approx(forward, rel=1e-10)
+    assert loss.train()(logits, targets).item() == pytest.approx(forward + 0.5 * logdet, rel=1e-10)
+
+
+def test_volmin_gradient_in_W_matches_finite_differences():
+    logits, targets = _batch()
+    loss = VolMinLoss(3, lam=0.1).double().train()
+    loss(logits, targets).backward()
+    eps, (i, j) = 1e-6, (0, 2)
+    values = []
+    for sign in (1, -1):
+        with torch.no_grad():
+            loss.W[i, j] += sign * eps
+            values.append(loss(logits, targets).item())
+            loss.W[i, j] -= sign * eps
+    assert loss.W.grad[i, j].item() == pytest.approx((values[0] - values[1]) / (2 * eps), rel=1e-5)
+
+
+def _revision_by_loop(logits, targets, T):
+    """T-Revision's per-example formula, with T fixed for the whole batch."""
+    total = 0.0
+    for h, y in zip(logits.tolist(), targets.tolist()):
+        p = np.exp(h - np.max(h))
+        p /= p.sum()
+        noisy = sum(p[i] * T[i][y] for i in range(len(p)))
+        total += p[y] / noisy * -np.log(p[y])
+    return total / len(targets)
+
+
+@pytest.mark.parametrize("revise", [False, True])
+def test_revision_loss_is_the_importance_weighted_cross_entropy(revise):
+    logits, targets = _batch(n=9)
+    loss = RevisionLoss(T3, revise=revise)
+    T = T3.copy()
+    if revise:
+        delta = np.array([[0.01, -0.02, 0.01], [0.0, 0.03, -0.03], [-0.05, 0.02, 0.03]])
+        with torch.no_grad():
+            loss.delta.copy_(torch.as_tensor(delta))
+        T += delta  # once per batch, not once per example as in the official loop
+    assert loss(logits, targets).item() == pytest.approx(_revision_by_loop(logits, targets, T), rel=1e-10)
+
+
+def test_reweighting_treats_beta_as_a_constant_weight():
+    logits, targets = _batch()
+    logits.requires_grad_(True)
+    RevisionLoss(T3, revise=False)(logits, targets).backward()
+    p = torch.softmax(logits.detach(), dim=1)
+    beta = p[range(len(targets)), targets] / (p @ torch.as_tensor(T3))[range(len(targets)), targets]
+    expected = (beta[:, None] * (p - torch.nn.functional.one_hot(targets, 3))) / len(targets)
+    torch.testing.assert_close(logits.grad, expected)
+
+
+def test_revision_slack_gradient_matches_finite_differences():
+    logits, targets = _batch(n=9)
+    loss = RevisionLoss(T3, revise=True)
+    loss(logits, targets).backward()
+    eps, (i, j) = 1e-6, (1, 0)
+    values = []
+    for sign in (1, -1):
+        with torch.no_grad():
+            loss.delta[i, j] += sign * eps
+            values.append(loss(logits, targets).item())
+            loss.delta[i, j] -= sign * eps
+    assert loss.delta.grad[i, j].item() == pytest.approx((values[0] - values[1]) / (2 * eps), rel=1e-5)
+
+
+def test_revised_T_is_recorded_as_its_projection_on_the_row_stochastic_matrices():
+    loss = RevisionLoss(T3, revise=True)
+    with torch.no_grad():
+        loss.delta.copy_(torch.as_tensor([[0.0, 0.0, -0.2], [0.0, 0.0, 0.0], [0.1, 0.0, 0.0]]))
+    expected = np.array([[0.7, 0.2, 0.0], [0.05, 0.9, 0.05], [0.4, 0.0, 0.7]])
+    np.testing.assert_allclose(loss.transition_matrix(), expected / expected.sum(axis=1, keepdims=True))
+
+
+def test_learned_T_losses_refuse_bad_options():
+    with pytest.raises(ValueError, match="lam"):
+        VolMinLoss(3, lam=-1.0)
+    with pytest.raises(TypeError, match="init"):
+        VolMinLoss(3, init="low")
+    with pytest.raises(ValueError, match="T_hat"):
+        RevisionLoss(T3.T, revise=False)
+
+
+def test_a_learned_T_is_optimised_in_its_own_group_without_weight_decay():
+    recipe = recipes.get_recipe("mnist")
+    model = loop.build_network(recipe, 10, "volmin", torch.device("cpu"))
+    loss = VolMinLoss(10)
+    groups = loop._optimizer(model, recipe, loss).param_groups
+    assert groups[-1]["params"] == [loss.W] and groups[-1]["weight_decay"] == 0.0
+    assert groups[-1]["lr"] == VOLMIN_LR and groups[0]["lr"] == recipe.lr
+    assert len(loop._optimizer(model, recipe, RevisionLoss(np.eye(10), revise=False)).param_groups) == 2
+
+
+def test_fit_keeps_the_learned_T_of_the_selected_epoch(monkeypatch):
+    """Training labels shifted by one class, validation labels not: the validation loss rises after the first
+    epoch while T keeps moving, and the T kept is the one after the selected epoch, not the last one."""
+    torch.manual_seed(0)
+    x = torch.randn(64, 3)
+    y = x.argmax(dim=1)
+    model, loss = torch.nn.Linear(3, 3), VolMinLoss(3, lam=0.0, init=-3.0)
+    loss.lr = 5.0  # T moves fast
+    optimizer = loop._optimizer(model, recipes.Recipe("mnist_fc", 4, optimizer="sgd", lr=0.5), loss)
+    after_epoch, epoch = [], loop._epoch
+
+    def recording(*args):
+        value = epoch(*args)
+        after_epoch.append(loss.transition_matrix().detach().numpy().copy())
+        return value
+
+    monkeypatch.setattr(loop, "_epoch", recording)
+    shifted = (y + 1) % 3
+    result = loop.fit(model, optimizer, loss, lambda: [(x, shifted)], lambda: [(x, y)], milestones=(), epochs=4)
+    kept = loss.transition_matrix().detach().numpy()
+    assert result["best_epoch"] < 4 and np.abs(after_epoch[-1] - after_epoch[result["best_epoch"] - 1]).max() > 1e-4
+    np.testing.assert_array_equal(kept, after_epoch[result["best_epoch"] - 1])
+
+
+def test_the_protocol_runs_volmin_and_revision_and_records_their_T(toy_mnist):
+    records = protocol.run_protocol("mnist", methods=("ce", "volmin", "revision"), **FAST)
+    by = {r["method"]: r for r in records}
+    T_true = np.asarray(by["ce"]["T_true"])
+    for method in ("volmin", "revision"):
+        r = by[method]
+        T = np.asarray(r["T_hat"])
+        assert r["status"] == "ok" and r["T"] == r["T_hat"] and np.allclose(T.sum(axis=1), 1.0)
+        assert r["estimation_error"] == pytest.approx(estimation_error(T, T_true), abs=1e-6)
+    revision = by["revision"]
+    assert revision["reweight"]["best_epoch"] >= 1 and 0 <= revision["reweight"]["test_accuracy"] <= 1
+    assert revision["delta_T_l1"] <= 100 * 9 * REVISION_LR * 10 + 1e-12  # Adam moves each entry ~lr per step
+    assert revision["estimation_error"] == pytest.approx(by["ce"]["estimation_error"], abs=1e-3)
+
+
+def test_cross_fitted_posteriors_come_from_networks_that_never_saw_the_example(toy_mnist, monkeypatch):
+    seen = []
+    original = protocol.train
+
+    def spy(splits, method, recipe, **kw):
+        seen.append((splits.x_train.reshape(len(splits.x_train), -1), splits.x_val.reshape(len(splits.x_val), -1)))
+        return original(splits, method, recipe, **kw)
+
+    monkeypatch.setattr(protocol, "train", spy)
+    records = protocol.run_protocol("mnist", methods=("ce",), cross_fit=3, **FAST)
+    assert len(seen) == 4 and records[0]["cross_fit"] == 3  # the CE run, then one network per fold
+    folds = [{row.tobytes() for row in val} for _, val in seen[1:]]
+    for (train, _), fold in zip(seen[1:], folds):
+        assert not fold & {row.tobytes() for row in train}
+    assert sum(map(len, folds)) == len(set().union(*folds)) == 600  # the folds cover train + validation once
+
+
+def test_a_stored_run_is_not_reused_for_another_cross_fit(toy_mnist, tmp_path):
+    options = dict(methods=("ce",), results_dir=tmp_path, seeds=(0,), **FAST)
+    protocol.run_protocol("mnist", **options)
+    assert protocol.stored_records(protocol.configure("mnist", **options)) is not None
+    assert protocol.stored_records(protocol.configure("mnist", cross_fit=2, **options)) is None
+
+
+@pytest.mark.parametrize("value,error", [(1, ValueError), (2.0, TypeError), (True, TypeError)])
+def test_cross_fit_must_be_an_int_of_at_least_two(toy_mnist, value, error):
+    with pytest.raises(error, match="cross_fit"):
+        protocol.configure("mnist", cross_fit=value, **FAST)
