@@ -42,4 +42,5 @@ def toy_mnist(monkeypatch):
     y_train, y_test = rng.integers(0, 10, 600), rng.integers(0, 10, 200)
     toy = datasets.Dataset("mnist", images(y_train), y_train, images(y_test), y_test, datasets.MNIST_CLASSES)
     monkeypatch.setattr(protocol, "_load", lambda task: toy)
+    monkeypatch.setattr(protocol, "_STAGES", {})  # no CE stage of another test's toy data
     return toy

@@ -194,3 +194,25 @@ def test_a_stored_run_is_not_reused_for_another_cross_fit(toy_mnist, tmp_path):
 def test_cross_fit_must_be_an_int_of_at_least_two(toy_mnist, value, error):
     with pytest.raises(error, match="cross_fit"):
         protocol.configure("mnist", cross_fit=value, **FAST)
+
+
+def test_jobs_differing_only_in_estimator_share_one_ce_stage_and_record_every_estimate(toy_mnist, monkeypatch):
+    calls = []
+    original = protocol.train
+    monkeypatch.setattr(protocol, "train", lambda *a, **k: calls.append(a[1]) or original(*a, **k))
+    runs = {
+        (estimator, k): protocol.run_protocol("mnist", methods=("ce",), estimator=estimator, cross_fit=k, **FAST)[0]
+        for k in (None, 2)
+        for estimator in ("anchor", "confident_joint")
+    }
+    assert calls == ["ce"] * 3  # the CE network once, then its two folds once
+    for (estimator, k), record in runs.items():
+        kind = "cross_fit" if k else "in_sample"
+        assert set(record["estimates"]) == ({"in_sample", "cross_fit"} if k else {"in_sample"})
+        assert set(record["estimates"][kind]) == set(protocol.ESTIMATORS)
+        assert record["estimates"][kind][estimator]["T_hat"] == record["T_hat"]
+        assert record["estimation_error"] == pytest.approx(
+            estimation_error(np.asarray(record["T_hat"]), np.asarray(record["T_true"])), abs=1e-6
+        )
+    assert runs["anchor", 2]["estimates"]["in_sample"] == runs["anchor", None]["estimates"]["in_sample"]
+    assert runs["anchor", 2]["T_hat"] != runs["anchor", None]["T_hat"]

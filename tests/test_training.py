@@ -61,6 +61,7 @@ def test_two_identical_runs_give_identical_numbers(toy_mnist):
         return [{k: v for k, v in r.items() if k != "wall_time_s"} for r in records]
 
     first = protocol.run_protocol("mnist", methods=("ce", "forward_est"), seeds=(1,), **FAST)
+    protocol._STAGES.clear()  # train the CE stage again rather than reuse it
     assert strip(first) == strip(protocol.run_protocol("mnist", methods=("ce", "forward_est"), seeds=(1,), **FAST))
     other = protocol.run_protocol("mnist", methods=("ce",), seeds=(2,), **FAST)
     assert other[0]["curves"] != first[0]["curves"]
@@ -448,11 +449,11 @@ def test_the_protocol_runs_any_registered_estimator_and_records_it(toy_mnist, mo
 
     monkeypatch.setitem(estimation.ESTIMATORS, "uniform", uniform)
     records = protocol.run_protocol("mnist", methods=("ce", "forward_est"), estimator="uniform", **FAST)
-    assert received == [((600, 10), (600,))]
+    assert received and set(received) == {((600, 10), (600,))}  # its own estimate and the record's "estimates"
     assert [r["estimator"] for r in records] == ["uniform", "uniform"]
     assert records[1]["T"] == (np.full((10, 10), 0.05) + np.eye(10) * 0.5).round(10).tolist()
     with pytest.raises(ValueError, match="estimator must be one of"):
-        protocol.configure("mnist", estimator="volmin", **FAST)
+        protocol.configure("mnist", estimator="oracle", **FAST)
 
 
 @pytest.mark.parametrize("estimator", sorted(estimation.ESTIMATORS))

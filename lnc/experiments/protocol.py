@@ -323,9 +323,7 @@ def _run(config):
         for method in config.methods:
             record = dict(settings)
             if (method == "ce" or method in _USES_T_HAT) and ce is None:
-                model, ce = train(splits, "ce", recipe, **run)
-                T_hat = _estimate(model, splits, config, run)
-                ce.update(estimate_fields(T_hat, T_true))
+                ce, T_hat = _ce_stage(splits, config, run)
             if method == "ce":
                 record.update(ce, T=None)
             elif method in ESTIMATED:
@@ -410,18 +408,53 @@ def _splits(task, dataset, noise, T_true, seed, subset):
     return datasets.noisy_splits(dataset, noisy, seed=seed, subset=subset, T=T_true)
 
 
-def _estimate(model, splits, config, run):
-    """``T̂`` by ``config.estimator`` from posteriors of the training + validation inputs and their noisy labels:
-    the CE ``model``'s own (in-sample, as the official code), or out-of-fold ones with ``config.cross_fit``. The
-    recipe's ``quantile`` goes to the estimators that take one."""
-    if config.cross_fit:
-        probs = _out_of_fold(splits, config, run)
-    else:
+_STAGES = {}
+"""The CE stages of this process's latest jobs (:func:`_ce_stage`), so that jobs differing only in ``estimator`` or
+``cross_fit`` train their CE network (and its folds) once."""
+
+
+def _ce_stage(splits, config, run):
+    """The CE run of a job and its ``T̂``: ``(record, T_hat)``.
+
+    ``T̂`` is ``config.estimator``'s on posteriors of the training + validation inputs and their noisy labels: the
+    CE network's own (in-sample, as the official code), or out-of-fold ones with ``config.cross_fit``. The record
+    also holds ``estimates``, every estimator's ``T̂`` fields (:func:`estimate_fields`) on the in-sample
+    posteriors and, with ``cross_fit``, on the out-of-fold ones, so that one run compares them all.
+    """
+    key = (config.task, config.noise, config.rate, run["seed"], config.protocol, repr(config.recipe), config.epochs,
+           config.subset, config.T_true.tobytes(), str(config.device))  # fmt: skip
+    if key not in _STAGES:
+        if len(_STAGES) >= 16:
+            _STAGES.pop(next(iter(_STAGES)))
+        model, record = train(splits, "ce", config.recipe, **run)
         tensors = prepare(splits, config.recipe, config.device)
-        probs = predict_proba(model, torch.cat([tensors.x_train, tensors.x_val]))
-    quantile = "quantile" in inspect.signature(ESTIMATORS[config.estimator]).parameters
-    options = {"quantile": config.recipe.quantile} if quantile else {}
-    return estimate_T(probs, np.concatenate([splits.y_train, splits.y_val]), method=config.estimator, **options)
+        _STAGES[key] = (record, {None: predict_proba(model, torch.cat([tensors.x_train, tensors.x_val])).numpy()})
+    record, posteriors = _STAGES[key]
+    if config.cross_fit not in posteriors:
+        posteriors[config.cross_fit] = _out_of_fold(splits, config, run)
+    labels = np.concatenate([splits.y_train, splits.y_val])
+    kinds = {"in_sample": None, **({"cross_fit": config.cross_fit} if config.cross_fit else {})}
+    T_hat = _estimate(posteriors[config.cross_fit], labels, config.estimator, config.recipe)
+    estimates = {kind: {name: _other_estimate(posteriors[k], labels, name, config) for name in ESTIMATORS}
+                 for kind, k in kinds.items()}  # fmt: skip
+    return {**record, **estimate_fields(T_hat, config.T_true), "estimates": estimates}, T_hat
+
+
+def _other_estimate(probs, labels, estimator, config):
+    """:func:`estimate_fields` of ``estimator``'s ``T̂``, or ``{"error": message}`` where it cannot estimate (e.g. a
+    class without labels), so that a comparison never stops the job's own estimate."""
+    try:
+        return estimate_fields(_estimate(probs, labels, estimator, config.recipe), config.T_true)
+    except ValueError as err:
+        return {"error": str(err)}
+
+
+def _estimate(probs, labels, estimator, recipe):
+    """``T̂`` by ``estimator`` on ``probs`` (N, c) and their noisy ``labels``; the recipe's ``quantile`` goes to the
+    estimators that take one."""
+    quantile = "quantile" in inspect.signature(ESTIMATORS[estimator]).parameters
+    options = {"quantile": recipe.quantile} if quantile else {}
+    return estimate_T(probs, labels, method=estimator, **options)
 
 
 def _out_of_fold(splits, config, run):
