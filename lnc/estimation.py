@@ -1,7 +1,9 @@
 """Estimators of the noise transition matrix from a noisy-label classifier's posteriors.
 
 N examples, c classes. Input: ``noisy_probs[n, j] ≈ P(noisy = j | x_n)`` (N, c). Output: ``T_hat`` (c, c),
-row-stochastic, ``T_hat[i, j] ≈ P(noisy = j | clean = i)``.
+row-stochastic, ``T_hat[i, j] ≈ P(noisy = j | clean = i)``. Estimators (:data:`ESTIMATORS`): ``"anchor"`` (Patrini
+et al. 2017), ``"confident_joint"`` (Northcutt et al. 2021), ``"dual_t"`` (Yao et al. 2020) and ``"min_volume"``
+(the criterion of VolMinNet, Li et al. 2021, on given posteriors).
 """
 
 import inspect
@@ -9,8 +11,16 @@ import numbers
 import warnings
 
 import numpy as np
+import torch
 
-from ._checks import check_choice, check_labels, check_probabilities, check_transition_matrix
+from ._checks import (
+    check_choice,
+    check_int,
+    check_labels,
+    check_probabilities,
+    check_real,
+    check_transition_matrix,
+)
 
 
 def estimate_T(noisy_probs, noisy_labels=None, *, method="anchor", **options):
@@ -26,7 +36,7 @@ def estimate_T(noisy_probs, noisy_labels=None, *, method="anchor", **options):
     method : str, default "anchor"
         A name of :data:`ESTIMATORS`.
     **options
-        Options of that estimator (``quantile`` for ``"anchor"``).
+        Options of that estimator (``quantile`` for ``"anchor"`` and ``"dual_t"``).
 
     Returns
     -------
@@ -87,7 +97,12 @@ def anchor(noisy_probs, noisy_labels=None, *, quantile=0.97):
     (``quantile=None``; book chapter ``ch-estimation``). Unlike the official code, which zeroes a view of
     its input, this never mutates ``noisy_probs``, so a later row never reads zeroed columns.
     """
-    probs = noisy_probs
+    return _anchor(noisy_probs, quantile)
+
+
+def _anchor(probs, quantile):
+    """:func:`anchor`'s estimate, one call deeper for every estimator, so that the fallback warning's
+    ``stacklevel`` names the caller of :func:`estimate_T` (``estimate_T`` → estimator → here)."""
     if quantile is None:
         anchors = probs.argmax(axis=0)
     else:
@@ -155,6 +170,71 @@ def confident_joint(noisy_probs, noisy_labels):
     return (noise / np.maximum(noise.sum(axis=0), 1e-100)).T
 
 
+def dual_t(noisy_probs, noisy_labels, *, quantile=0.97):
+    """The Dual-T estimate of Yao et al. (2020), ``T_hat = T_club @ T_spade``; shape ``(c, c)``, float64.
+
+    T is factored through an intermediate class ``y'``, the network's predicted noisy label
+    ``y'_n = argmax_j noisy_probs[n, j]`` (hard argmax, the first class on ties)::
+
+        T[i, k] = sum_j P(y' = j | clean = i) P(noisy = k | y' = j) = (T_club @ T_spade)[i, k]
+
+    - ``T_club[i, j] ≈ P(y' = j | clean = i)`` (rows clean, columns intermediate) is the anchor estimate
+      :func:`anchor` ``(noisy_probs, quantile=quantile)``: the network's output serves as the posterior of
+      ``y'``, so the anchor of clean class ``i`` reads row ``i`` off it;
+    - ``T_spade[j, k] ≈ P(noisy = k | y' = j)`` (rows intermediate, columns noisy) is counted:
+      ``#{n : y'_n = j, noisy_labels[n] = k} / #{n : y'_n = j}``. It needs no anchor and has no
+      estimation error beyond sampling, which is the point of the factorisation.
+
+    Both factors are row-stochastic, hence so is their product; its rows are divided by their sums to
+    remove float drift.
+
+    Assumptions: **anchor points** for ``T_club`` (those of :func:`anchor`, for the intermediate class);
+    and **conditional independence**, ``noisy ⊥ clean | y'``: ``y'`` carries all the information of the
+    clean label about the noisy label, so that ``P(noisy | y', clean) = P(noisy | y')``.
+
+    Parameters
+    ----------
+    noisy_probs : numpy.ndarray
+        Shape ``(N, c)``, float64, checked by :func:`estimate_T` (which calls this as ``method="dual_t"``).
+        Not modified.
+    noisy_labels : numpy.ndarray
+        Shape ``(N,)``, int64, the noisy labels of the same examples; required.
+    quantile : float in (0, 1) or None, default 0.97
+        The anchor rule of ``T_club``, as in :func:`anchor`.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``T_hat``, shape ``(c, c)``, ``T_hat[i, k] ≈ P(noisy = k | clean = i)``, rows summing to 1.
+
+    Notes
+    -----
+    Differs from the official code in one case: a class ``j`` that no example is predicted as leaves row ``j``
+    of the count matrix empty, and the official code's ``0 / 0`` makes it ``NaN`` then ``0`` (a zero row: the
+    product is then no transition matrix). Here that row of ``T_spade`` is the identity row ``e_j`` (the noisy
+    label taken to be ``y'`` itself, i.e. ``T_spade = I`` on that row), with a ``UserWarning`` naming the
+    classes; no ``NaN`` ever appears. Like :func:`anchor`, this never mutates ``noisy_probs``.
+    """
+    if noisy_labels is None:
+        raise ValueError("noisy_labels must be given for method 'dual_t' (the labels of noisy_probs' rows)")
+    c = noisy_probs.shape[1]
+    T_club = _anchor(noisy_probs, quantile)
+    predicted = noisy_probs.argmax(axis=1)
+    counts = np.bincount(predicted * c + noisy_labels, minlength=c * c).reshape(c, c).astype(np.float64)
+    empty = counts.sum(axis=1) == 0
+    if empty.any():
+        warnings.warn(
+            f"estimate_T: no example is predicted as class(es) {np.flatnonzero(empty).tolist()}; dual_t takes "
+            "the identity row for them in T_spade = P(noisy | predicted)",
+            UserWarning,
+            stacklevel=3,  # the caller of estimate_T
+        )
+        counts[empty] = np.eye(c)[empty]
+    T_spade = counts / counts.sum(axis=1, keepdims=True)
+    T_hat = T_club @ T_spade
+    return T_hat / T_hat.sum(axis=1, keepdims=True)
+
+
 def _round_keeping_sum(values):
     """``values`` rounded to integers whose sum is the rounded sum of ``values``: the entries rounded furthest
     from their value move by one (largest remainder)."""
@@ -168,7 +248,70 @@ def _round_keeping_sum(values):
     return ints
 
 
-ESTIMATORS = {"anchor": anchor, "confident_joint": confident_joint}
+def min_volume(noisy_probs, noisy_labels=None, *, lam=3e-4, steps=2000, max_examples=5000):
+    """The transition matrix of least volume that explains the posteriors: VolMinNet's criterion (Li et al. 2021)
+    on given posteriors; shape ``(c, c)``, float64.
+
+    Minimises ``mean_n KL(noisy_probs[n] || q_n @ T) + lam · log|det T|`` over clean posteriors ``q_n`` (one
+    softmax per example) and ``T = rownorm(I + sigmoid(W) ⊙ (1 - I))`` (row-stochastic, each diagonal entry the
+    largest of its row), with Adam (learning rate 0.05, ``steps`` full-batch steps) from ``q_n = noisy_probs[n]``
+    and T near I (diagonal 0.9). The noisy posteriors lie in the simplex spanned by the rows of T; among the T whose
+    simplex holds them, the smallest is the true one when the clean posteriors are **sufficiently scattered**
+    (they reach the middle of every face of the probability simplex; anchor points, its corners, are not needed).
+    The noisy labels are not used.
+
+    Parameters
+    ----------
+    noisy_probs : numpy.ndarray
+        Shape ``(N, c)``, float64, checked by :func:`estimate_T`.
+    noisy_labels : None
+        Not used.
+    lam : float >= 0, default 3e-4
+        Weight of the volume: small enough for the fit to stay near exact, large enough to shrink T.
+    steps : int >= 1, default 2000
+    max_examples : int >= 1, default 5000
+        At most this many rows, evenly spaced in ``noisy_probs`` (no randomness), enter the fit.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``T_hat``, ``T_hat[i, j] ≈ P(noisy = j | clean = i)``, rows summing to 1.
+
+    Notes
+    -----
+    Exact up to the optimiser's tolerance for exact posteriors of sufficiently scattered clean ones
+    (``lnc.book.simulation.scattered_posteriors``; book chapter ``ch-beyond-anchors``), where the anchor
+    estimator is not. The end-to-end method, which learns T with the network, is the protocol's ``"volmin"``.
+    """
+    lam = check_real(lam, name="lam")
+    steps = check_int(steps, name="steps", low=1)
+    max_examples = check_int(max_examples, name="max_examples", low=1)
+    n, c = noisy_probs.shape
+    rows = np.linspace(0, n - 1, min(n, max_examples)).round().astype(np.int64)
+    target = torch.as_tensor(noisy_probs[rows], dtype=torch.float64)
+    eye = torch.eye(c, dtype=torch.float64)
+    off = 0.1 / (0.9 * (c - 1))  # sigmoid(W) off the diagonal for a diagonal of 0.9
+    W = torch.full((c, c), float(np.log(off / (1 - off))), dtype=torch.float64, requires_grad=True)
+    logits = torch.log(target.clamp_min(1e-12)).requires_grad_(True)
+    entropy = torch.special.xlogy(target, target).sum(dim=1)
+    optimizer = torch.optim.Adam([W, logits], lr=0.05)
+    for _ in range(steps):
+        T = _min_volume_T(W, eye)
+        kl = (entropy - (target * torch.log(torch.softmax(logits, dim=1) @ T)).sum(dim=1)).mean()
+        loss = kl + lam * torch.linalg.slogdet(T).logabsdet
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    with torch.no_grad():
+        return _min_volume_T(W, eye).numpy()
+
+
+def _min_volume_T(W, eye):
+    T = eye + torch.sigmoid(W) * (1 - eye)
+    return T / T.sum(dim=1, keepdim=True)
+
+
+ESTIMATORS = {"anchor": anchor, "confident_joint": confident_joint, "dual_t": dual_t, "min_volume": min_volume}
 """Estimators of T by name: ``fn(noisy_probs, noisy_labels, **options) -> T_hat``, called by :func:`estimate_T`
 with checked float64 posteriors (N, c) and int64 labels (N,) or ``None``. A new estimator is one function here,
 one entry, and its tests; ``lnc.experiments.protocol.run_protocol(estimator=...)`` then runs it by name."""
@@ -192,7 +335,7 @@ def _argmax_where_the_rule_fails(probs, quantile, anchors, saturated, argmax):
             f"{int(saturated.sum())} saturated at their maximum); used the argmax there "
             "(quantile=None does so everywhere)",
             UserWarning,
-            stacklevel=4,  # the caller of estimate_T
+            stacklevel=5,  # the caller of estimate_T (→ estimate_T → estimator → _anchor → here)
         )
         anchors = np.where(small | saturated, argmax, anchors)
     return anchors

@@ -1,4 +1,7 @@
-"""The anchor estimator: exact recovery from exact posteriors, the quantile rule, no mutation."""
+"""The estimators of T: anchor (exact recovery from exact posteriors, the quantile rule, no mutation), the
+confident joint (equal to cleanlab's) and Dual-T (equal to a loop, recovery under its assumptions)."""
+
+import inspect
 
 import numpy as np
 import pytest
@@ -11,6 +14,7 @@ from lnc.book.simulation import (
     anchored_posteriors,
     peaked_posteriors,
     posteriors_with_outliers,
+    scattered_posteriors,
 )
 
 
@@ -235,3 +239,178 @@ def test_confident_joint_needs_the_noisy_labels_of_every_class():
         ValueError, match="noisy_labels must hold every class for method 'confident_joint', got no label 1"
     ):
         lnc.estimate_T(np.full((4, 3), 1 / 3), np.array([0, 2, 0, 2]), method="confident_joint")
+
+
+# ================================================================================================== Dual-T
+
+
+def _dual_t_by_loops(probs, labels, quantile):
+    """Dual-T written out: T_club from the anchor rule (by loops), T_spade from counts in a loop, their product
+    in a triple loop."""
+    n, c = probs.shape
+    if quantile is None:
+        T_club = np.zeros((c, c))
+        for i in range(c):
+            best = max(range(n), key=lambda k: (probs[k, i], -k))  # the first example at the column's maximum
+            T_club[i] = probs[best] / probs[best].sum()
+    else:
+        T_club = _quantile_rule_by_loops(probs, quantile)
+    counts = [[0] * c for _ in range(c)]
+    for row, label in zip(probs, labels):
+        predicted = max(range(c), key=lambda j: (row[j], -j))
+        counts[predicted][label] += 1
+    T_spade = [[counts[j][k] / sum(counts[j]) for k in range(c)] for j in range(c)]
+    return np.array([[sum(T_club[i][j] * T_spade[j][k] for j in range(c)) for k in range(c)] for i in range(c)])
+
+
+@pytest.mark.parametrize("quantile", [None, 0.95])
+@pytest.mark.parametrize("seed", range(4))
+def test_dual_t_equals_a_loop(seed, quantile):
+    rng = np.random.default_rng(seed)
+    c = 3 + seed
+    probs = rng.dirichlet(np.full(c, 0.5), size=301)
+    labels = rng.integers(0, c, len(probs))
+    assert len(np.unique(probs.argmax(axis=1))) == c  # every class predicted: no identity row
+    T_hat = lnc.estimate_T(probs, labels, method="dual_t", quantile=quantile)
+    np.testing.assert_allclose(T_hat, _dual_t_by_loops(probs, labels, quantile), rtol=0, atol=1e-12)
+    np.testing.assert_allclose(T_hat.sum(axis=1), 1.0, rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("quantile", [None, 0.97])
+def test_dual_t_is_the_anchor_estimate_when_the_labels_are_the_predictions(quantile, rng):
+    """noisy label = argmax for every example: T_spade = I, and T_club @ I is T_club, the anchor estimate."""
+    probs = anchored_posteriors(random_T(4, rng), 3000, rng)
+    labels = probs.argmax(axis=1)
+    T_hat = lnc.estimate_T(probs, labels, method="dual_t", quantile=quantile)
+    np.testing.assert_allclose(T_hat, lnc.estimate_T(probs, quantile=quantile), rtol=0, atol=1e-15)
+
+
+def test_dual_t_recovers_T_when_its_assumptions_hold():
+    """A population built to satisfy both assumptions, with y' the argmax as in the estimator.
+
+    Clean class y uniform; y' ~ T_club[y]; noisy ~ T_spade[y'] (so noisy ⊥ clean | y', and the true T is
+    T_club @ T_spade). Each example's output is peaked on its y', ``0.5 e_{y'} + 0.5 / c``, so its argmax is y'
+    but no column reaches 0.5 + 0.5 / c = 0.625 < min T_club[i, i]; one anchor per class outputs T_club[i]
+    exactly, and is the argmax of column i (T_club[i, i] > T_club[k, i]), so the anchor rule reads T_club
+    exactly. What remains is the sampling error of T_spade: row j is counted over n_j >= 40 000 examples
+    (N = 200 000, c = 4, column sums of T_club >= 0.8), and its expected L1 error is at most
+    sqrt(2 (c - 1) / (pi n_j)) ~ 0.007; the relative error of T_hat (a mean of L1 row errors) is below that,
+    so 0.02 is about 3 times the expected error (the draws are seeded)."""
+    rng = np.random.default_rng(0)
+    c, n = 4, 200_000
+    T_club = random_T(c, rng, diagonal=0.7)
+    T_spade = random_T(c, rng, diagonal=0.6)
+    T = T_club @ T_spade
+    assert np.diag(T_club).min() > 0.625 and T_club.sum(axis=0).min() >= 0.8
+    assert not np.allclose(T_spade, T_spade.T)  # asymmetric
+    clean = rng.integers(0, c, n)
+    intermediate = (rng.random((n, 1)) > T_club[clean].cumsum(axis=1)[:, :-1]).sum(axis=1)  # y' ~ T_club[clean]
+    noisy = (rng.random((n, 1)) > T_spade[intermediate].cumsum(axis=1)[:, :-1]).sum(axis=1)  # noisy ~ T_spade[y']
+    probs = np.concatenate([0.5 * np.eye(c)[intermediate] + 0.5 / c, T_club])
+    labels = np.concatenate([noisy, np.arange(c)])
+    assert (probs[:n].argmax(axis=1) == intermediate).all()
+    T_hat = lnc.estimate_T(probs, labels, method="dual_t", quantile=None)
+    assert lnc.estimation_error(T_hat, T) < 0.02
+    # the anchor estimator alone reads T_club: it misses T_spade entirely
+    anchor_error = lnc.estimation_error(lnc.estimate_T(probs, quantile=None), T)
+    assert anchor_error > 10 * lnc.estimation_error(T_hat, T)
+
+
+def test_dual_t_never_mutates_its_input(rng):
+    probs = anchored_posteriors(random_T(4, rng), 500, rng)
+    labels = rng.integers(0, 4, len(probs))
+    before, labels_before = probs.copy(), labels.copy()
+    for quantile in (None, 0.97):
+        lnc.estimate_T(probs, labels, method="dual_t", quantile=quantile)
+        assert probs.tobytes() == before.tobytes() and labels.tobytes() == labels_before.tobytes()
+
+
+def test_dual_t_needs_the_noisy_labels():
+    with pytest.raises(ValueError, match="noisy_labels must be given for method 'dual_t'"):
+        lnc.estimate_T(np.full((4, 2), 0.5), method="dual_t")
+
+
+def test_dual_t_takes_the_identity_row_for_a_class_nobody_is_predicted_as():
+    """No example has argmax 2: row 2 of T_spade is e_2 (the official code's 0/0 gives a zero row), with a warning
+    that points at the caller of estimate_T."""
+    probs = np.array([[0.7, 0.2, 0.1], [0.2, 0.7, 0.1], [0.45, 0.15, 0.4], [0.6, 0.3, 0.1]])
+    labels = np.array([0, 1, 2, 1])  # predicted: 0, 1, 0, 0
+    with pytest.warns(UserWarning, match=r"no example is predicted as class\(es\) \[2\]") as record:
+        T_hat = lnc.estimate_T(probs, labels, method="dual_t", quantile=None)
+    assert record[0].filename == __file__
+    T_club = probs[:3]  # the column maxima: rows 0, 1, 2
+    T_spade = np.array([[1 / 3, 1 / 3, 1 / 3], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]])
+    np.testing.assert_allclose(T_hat, T_club @ T_spade, rtol=0, atol=1e-12)
+    assert np.isfinite(T_hat).all()
+
+
+@pytest.mark.parametrize("method", ["anchor", "dual_t"])
+def test_the_anchor_fallback_warning_points_at_the_caller_of_estimate_T(method):
+    probs = np.eye(3)[np.arange(300) % 3]
+    with pytest.warns(UserWarning, match="3 saturated") as record:
+        lnc.estimate_T(probs, np.arange(300) % 3, method=method)
+    assert [w.filename for w in record] == [__file__]
+
+
+@pytest.mark.parametrize("method", sorted(estimation.ESTIMATORS))
+def test_every_estimator_gives_a_transition_matrix_and_refuses_unknown_options(method, rng):
+    probs, labels = _noisy_posteriors(3)
+    assert "dual_t" in estimation.ESTIMATORS
+    T_hat = lnc.estimate_T(probs, labels, method=method)
+    assert T_hat.shape == (probs.shape[1],) * 2 and np.isfinite(T_hat).all() and (T_hat >= 0).all()
+    np.testing.assert_allclose(T_hat.sum(axis=1), 1.0, rtol=0, atol=1e-12)
+    known = list(inspect.signature(estimation.ESTIMATORS[method]).parameters)[2:]
+    if "quantile" in known:
+        lnc.estimate_T(probs, labels, method=method, quantile=None)
+    with pytest.raises(TypeError, match=rf"estimator '{method}' has no option 'alpha'; its options: "):
+        lnc.estimate_T(probs, labels, method=method, alpha=0.1)
+
+
+T4 = np.array([[0.7, 0.1, 0.15, 0.05], [0.1, 0.6, 0.0, 0.3], [0.05, 0.05, 0.8, 0.1], [0.2, 0.0, 0.1, 0.7]])
+
+
+def test_scattered_posteriors_mix_two_classes_and_hold_no_anchor():
+    clean, noisy = scattered_posteriors(T4, 500, seed=0, low=0.3, high=0.6)
+    assert ((clean > 0).sum(axis=1) == 2).all() and np.allclose(clean.sum(axis=1), 1.0)
+    assert clean.max() <= 0.7 + 1e-12 and clean[clean > 0].min() >= 0.3 - 1e-12
+    np.testing.assert_allclose(noisy, clean @ T4)
+    with pytest.raises(ValueError, match="low must be <= high"):
+        scattered_posteriors(T4, 5, seed=0, low=0.8, high=0.2)
+
+
+def test_min_volume_recovers_T_without_anchor_points_where_the_anchor_estimate_fails():
+    """Exact noisy posteriors of clean ones that reach the middle of every edge of the simplex but no corner:
+    the least-volume T that explains them is the true one (VolMinNet's identifiability), the anchor rows are
+    mixtures of the true rows."""
+    _, noisy = scattered_posteriors(T4, 1000, seed=0)
+    T_hat = lnc.estimate_T(noisy, method="min_volume")
+    assert lnc.estimation_error(T_hat, T4) < 0.03  # measured 0.009: the optimiser's tolerance, not sampling
+    assert lnc.estimation_error(lnc.estimate_T(noisy, quantile=None), T4) > 0.2
+
+
+def test_min_volume_also_recovers_T_from_posteriors_near_the_anchors():
+    noisy = peaked_posteriors(T4, 1000, 5.0, seed=1)
+    assert lnc.estimation_error(lnc.estimate_T(noisy, method="min_volume"), T4) < 0.03  # measured 0.007
+
+
+def test_min_volume_is_deterministic_and_leaves_its_input_alone():
+    _, noisy = scattered_posteriors(T4, 300, seed=2)
+    before = noisy.copy()
+    first = lnc.estimate_T(noisy, method="min_volume", steps=50, max_examples=100)
+    np.testing.assert_array_equal(noisy, before)
+    np.testing.assert_array_equal(first, lnc.estimate_T(noisy, method="min_volume", steps=50, max_examples=100))
+    np.testing.assert_allclose(first.sum(axis=1), 1.0)
+    assert (np.diag(first)[:, None] >= first - 1e-12).all()  # the parametrisation keeps the diagonal largest
+
+
+@pytest.mark.parametrize(
+    "options,error,match",
+    [
+        (dict(lam=-1.0), ValueError, "lam"),
+        (dict(steps=0), ValueError, "steps"),
+        (dict(max_examples=1.5), TypeError, "max_examples"),
+    ],
+)
+def test_min_volume_checks_its_options(options, error, match):
+    with pytest.raises(error, match=match):
+        lnc.estimate_T(anchored_posteriors(T4, 10, seed=0), method="min_volume", **options)

@@ -59,3 +59,25 @@ def peaked_posteriors(T, num_examples, peakedness, seed):
     lam = rng.beta(peakedness, 1.0, size=(num_examples, 1))
     clean = lam * np.eye(c)[rng.integers(0, c, num_examples)] + (1 - lam) * rng.dirichlet(np.ones(c), num_examples)
     return clean @ T
+
+
+def scattered_posteriors(T, num_examples, seed, low=0.25, high=0.75):
+    """Exact noisy posteriors of clean posteriors **without anchor points** that are still sufficiently scattered:
+    each mixes two distinct random classes, ``p(y = i|x) = w``, ``p(y = k|x) = 1 - w`` with ``w ~ U(low, high)``,
+    so no clean posterior exceeds ``max(high, 1 - low)`` while the points cover the middle of every edge of the
+    simplex. Returns ``(clean, noisy)``, both ``(num_examples, c)``, ``noisy = clean @ T``. ``num_examples``: an
+    int >= 0; ``0 <= low <= high <= 1``."""
+    T = check_transition_matrix(T)
+    num_examples = check_int(num_examples, name="num_examples", low=0)
+    low, high = check_rate(low, name="low"), check_rate(high, name="high")
+    if low > high:
+        raise ValueError(f"low must be <= high, got low={low} and high={high}")
+    rng = make_rng(seed)
+    c = T.shape[0]
+    first = rng.integers(0, c, num_examples)
+    second = (first + rng.integers(1, c, num_examples)) % c  # another class, uniform among the c - 1
+    w = rng.uniform(low, high, num_examples)
+    clean = np.zeros((num_examples, c))
+    clean[np.arange(num_examples), first] = w
+    clean[np.arange(num_examples), second] = 1 - w
+    return clean, clean @ T
