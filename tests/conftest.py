@@ -1,10 +1,13 @@
 """Shared test helpers: random transition matrices (asymmetric on purpose, so a transpose bug fails), a toy
 MNIST-shaped data set for protocol runs in seconds."""
 
+import functools
+
 import numpy as np
 import pytest
 import torch
 
+from lnc import estimation
 from lnc.experiments import datasets, protocol
 
 
@@ -43,4 +46,6 @@ def toy_mnist(monkeypatch):
     toy = datasets.Dataset("mnist", images(y_train), y_train, images(y_test), y_test, datasets.MNIST_CLASSES)
     monkeypatch.setattr(protocol, "_load", lambda task: toy)
     monkeypatch.setattr(protocol, "_STAGES", {})  # no CE stage of another test's toy data
+    # every CE stage records every estimator's T̂: a short least-volume fit (these runs test the protocol)
+    monkeypatch.setitem(estimation.ESTIMATORS, "min_volume", functools.partial(estimation.min_volume, steps=20))
     return toy
