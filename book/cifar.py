@@ -13,7 +13,7 @@
 #     name: python3
 # ---
 
-# %% [markdown] papermill={"duration": 0.002966, "end_time": "2026-11-30T18:44:09.759426+00:00", "exception": false, "start_time": "2026-11-30T18:44:09.756460+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.002953, "end_time": "2026-11-30T20:33:41.485463+00:00", "exception": false, "start_time": "2026-11-30T20:33:41.482510+00:00", "status": "completed"}
 # (ch-cifar)=
 # # ResNets on CIFAR-10 Under Synthetic Noise
 #
@@ -62,7 +62,7 @@
 # `lnc.experiments.datasets.load_cifar100(download=True)` fetches them where a network exists.
 # ```
 
-# %% papermill={"duration": 0.02068, "end_time": "2026-11-30T18:44:09.782958+00:00", "exception": false, "start_time": "2026-11-30T18:44:09.762278+00:00", "status": "completed"} tags=["parameters", "hide-input"]
+# %% papermill={"duration": 0.01054, "end_time": "2026-11-30T20:33:41.498538+00:00", "exception": false, "start_time": "2026-11-30T20:33:41.487998+00:00", "status": "completed"} tags=["parameters", "hide-input"]
 dataset = "cifar10"
 noise = ["symmetric", "asymmetric"]
 rates = [0.4]
@@ -76,7 +76,7 @@ device = "auto"
 workers = 2
 results_dir = "results/cifar10"
 
-# %% papermill={"duration": 2.334963, "end_time": "2026-11-30T18:44:12.121345+00:00", "exception": false, "start_time": "2026-11-30T18:44:09.786382+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 1.803455, "end_time": "2026-11-30T20:33:43.304273+00:00", "exception": false, "start_time": "2026-11-30T20:33:41.500818+00:00", "status": "completed"} tags=["hide-input"]
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -88,8 +88,9 @@ from lnc.book.plots import show_T, training_curves
 from lnc.experiments.datasets import CIFAR10_CLASSES
 from lnc.experiments.protocol import check_grid, noise_settings, run_grid
 from lnc.experiments.recipes import get_recipe, paper_T
-from lnc.experiments.results import (accuracy_table, estimation_table, run_summary,
-                                     setting, summarize, verdict)
+from lnc.experiments.results import (accuracy_tables, describe_recipe, describe_records,
+                                     estimation_table, run_summary, setting, summarize,
+                                     verdict)
 from lnc.noise import CIFAR100_COARSE
 
 settings = noise_settings(noise, rates)
@@ -99,109 +100,68 @@ configs = check_grid(dataset, settings, seeds=seeds, methods=methods,
                      protocol=protocol, epochs=epochs, subset=subset, device=device,
                      results_dir=results_dir, noise_kwargs=noise_kwargs)
 
-# %% [markdown] papermill={"duration": 0.006268, "end_time": "2026-11-30T18:44:12.134643+00:00", "exception": false, "start_time": "2026-11-30T18:44:12.128375+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.002006, "end_time": "2026-11-30T20:33:43.309012+00:00", "exception": false, "start_time": "2026-11-30T20:33:43.307006+00:00", "status": "completed"}
 # ## The run
 #
 # Every training of the grid (each noise setting × seed × method) runs once and saves a JSON record;
 # with `results_dir` set, a record already there is read instead of re-trained. What this page shows
 # comes from these records:
 
-# %% papermill={"duration": 0.022309, "end_time": "2026-11-30T18:44:12.160648+00:00", "exception": false, "start_time": "2026-11-30T18:44:12.138339+00:00", "status": "completed"}
+# %% papermill={"duration": 0.015795, "end_time": "2026-11-30T20:33:43.326969+00:00", "exception": false, "start_time": "2026-11-30T20:33:43.311174+00:00", "status": "completed"}
 records = run_grid(dataset, settings, seeds=seeds, workers=workers, methods=methods,
                    protocol=protocol, epochs=epochs, subset=subset, device=device,
                    results_dir=results_dir, noise_kwargs=noise_kwargs)
 ok = [r for r in records if r.get("status", "ok") == "ok"]
 
-# %% papermill={"duration": 0.015535, "end_time": "2026-11-30T18:44:12.178763+00:00", "exception": false, "start_time": "2026-11-30T18:44:12.163228+00:00", "status": "completed"} tags=["hide-input"]
-TITLES = {"cifar10": "CIFAR-10", "cifar100": "CIFAR-100"}
-AUGMENT = {None: "no augmentation", "shift": "random shifts and horizontal flips",
-           "crop": "padded random crops and horizontal flips"}
-NORMALIZE = {None: "raw pixels", "scale": "pixels / 255",
-             "pixel_mean": "per-pixel mean subtraction",
-             "channel": "per-channel standardisation"}
-
-
-def network(recipe):
-    """A reader's name for the network of a recipe (a dict or a Recipe)."""
-    recipe = recipe if isinstance(recipe, dict) else vars(recipe)
-    if recipe["model"] == "cifar_resnet":
-        return f"ResNet-{2 + 6 * recipe['model_kwargs']['n']}"
-    names = {"preact_resnet34": "pre-activation ResNet-34"}
-    return names.get(recipe["model"], recipe["model"])
-
-
-def schedule(recipe, n_epochs):
-    """Optimiser, learning-rate steps within ``n_epochs``, decay, preprocessing."""
-    recipe = recipe if isinstance(recipe, dict) else vars(recipe)
-    steps = [str(m) for m in recipe["milestones"] if m < n_epochs]
-    where = "all weights" if recipe["decay_all"] else "the kernels"
-    after = (f", lr / 10 after epoch{'s' * (len(steps) > 1)} {' and '.join(steps)}"
-             if steps else "")
-    return (f"{recipe['optimizer'].upper()} (lr {recipe['lr']:g}, momentum "
-            f"{recipe['momentum']:g}, batch {recipe['batch_size']}{after}"
-            f"), weight decay {recipe['weight_decay']:g} on {where}, "
-            f"{AUGMENT[recipe['augment']]}, {NORMALIZE[recipe['normalize']]}")
-
-
-first = ok[0]
-n_epochs = max(r["epochs"] for r in ok)
+# %% papermill={"duration": 0.00936, "end_time": "2026-11-30T20:33:43.338522+00:00", "exception": false, "start_time": "2026-11-30T20:33:43.329162+00:00", "status": "completed"} tags=["hide-input"]
 paper = get_recipe(dataset, "paper")
-data = f"{first['n_train']:,} training and {first['n_val']:,} noisy-validation images"
-if first["subset"]:
-    data += f" (a seeded subset of {first['subset']:,} training images)"
+reduced = (protocol, epochs, subset) != ("paper", None, None)
 display(Markdown(
-    f"**The run shown here"
-    f"{': a reduced CPU protocol, not the paper’s' if protocol == 'cpu' else ''}.** "
-    f"{TITLES[dataset]}: {data}; the test set is the whole clean one "
-    f"({first['n_test']:,} images). {network(first['recipe'])}, {n_epochs} "
-    f"epoch{'s' * (n_epochs > 1)}, {schedule(first['recipe'], n_epochs)}. Seeds "
-    f"{', '.join(str(s) for s in sorted({r['seed'] for r in ok}))}, device "
-    f"{', '.join(sorted({r['device'] for r in ok}))}, "
-    f"torch {first['torch_version']}.\n\n"
+    f"**The run shown here{': a reduced protocol, not the paper’s' * reduced}.** "
+    f"{describe_records(records)}.\n\n"
     f"Records: {run_summary(records)}.\n\n"
-    f"The paper's protocol (`protocol=\"paper\"`): {network(paper)}, "
-    f"{paper.epochs} epochs, {schedule(paper, paper.epochs)}, the whole training set."))
+    f"The paper's protocol (`protocol=\"paper\"`): {describe_recipe(paper)}, the "
+    "whole training set."))
 
-# %% [markdown] papermill={"duration": 0.009277, "end_time": "2026-11-30T18:44:12.190559+00:00", "exception": false, "start_time": "2026-11-30T18:44:12.181282+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.002193, "end_time": "2026-11-30T20:33:43.342991+00:00", "exception": false, "start_time": "2026-11-30T20:33:43.340798+00:00", "status": "completed"}
 # The noise of each setting is the paper's: symmetric noise moves a label to any other class with
 # probability $N / (c - 1)$ each (`lnc.symmetric_T`); asymmetric noise flips a few chosen classes to a
 # similar one with probability $N$ (`lnc.cifar10_asymmetric_T` on CIFAR-10):
 
-# %% papermill={"duration": 0.016498, "end_time": "2026-11-30T18:44:12.213411+00:00", "exception": false, "start_time": "2026-11-30T18:44:12.196913+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.008545, "end_time": "2026-11-30T20:33:43.353813+00:00", "exception": false, "start_time": "2026-11-30T20:33:43.345268+00:00", "status": "completed"} tags=["hide-input"]
 names = CIFAR10_CLASSES if dataset == "cifar10" else [str(k) for k in range(100)]
 flip_T = paper_T(dataset, "asymmetric", 0.4, **(noise_kwargs or {}))
 off_diagonal = flip_T - np.diag(np.diag(flip_T))
 flips = [f"{names[i]} → {names[j]}" for i, j in zip(*np.nonzero(off_diagonal))]
-display(Markdown(f"Asymmetric flips of {TITLES[dataset]}: {', '.join(flips[:10])}"
+display(Markdown(f"Asymmetric flips of `{dataset}`: {', '.join(flips[:10])}"
                  + (f" and {len(flips) - 10} more" if len(flips) > 10 else "") + "."))
 
-# %% [markdown] papermill={"duration": 0.004039, "end_time": "2026-11-30T18:44:12.222449+00:00", "exception": false, "start_time": "2026-11-30T18:44:12.218410+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.002148, "end_time": "2026-11-30T20:33:43.358317+00:00", "exception": false, "start_time": "2026-11-30T20:33:43.356169+00:00", "status": "completed"}
 # ## Test accuracy
 #
 # Clean test accuracy (%) of the epoch with the lowest noisy-validation loss, mean ± standard deviation over
 # the seeds (no ± with one seed). "backward" and "forward" use the true $T$; "backward_est" and
 # "forward_est" the $\hat T$ estimated from the CE run of the same setting and seed.
 
-# %% papermill={"duration": 0.009851, "end_time": "2026-11-30T18:44:12.236176+00:00", "exception": false, "start_time": "2026-11-30T18:44:12.226325+00:00", "status": "completed"}
-shown = list(dict.fromkeys(setting(r) for r in records))
-for k in range(0, len(shown), 4):  # four settings a table at most: it fits the page
-    display(accuracy_table(records, methods=methods, settings=shown[k:k + 4]))
+# %% papermill={"duration": 0.014705, "end_time": "2026-11-30T20:33:43.375129+00:00", "exception": false, "start_time": "2026-11-30T20:33:43.360424+00:00", "status": "completed"}
+for heading, table in accuracy_tables(records, methods=methods):
+    display(Markdown(f"**{heading}**"), table)
 
-# %% [markdown] papermill={"duration": 0.005232, "end_time": "2026-11-30T18:44:12.248597+00:00", "exception": false, "start_time": "2026-11-30T18:44:12.243365+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.002947, "end_time": "2026-11-30T20:33:43.381770+00:00", "exception": false, "start_time": "2026-11-30T20:33:43.378823+00:00", "status": "completed"}
 # ## Training curves
 #
 # Each record keeps, per epoch, the training loss and the loss and accuracy on the *noisy* validation
 # split ({numref}`fig-cifar-curves`). The training loss is the method's own: a corrected loss is not
 # comparable with CE in value, and a backward-corrected one can be negative.
 
-# %% papermill={"duration": 0.662514, "end_time": "2026-11-30T18:44:12.916873+00:00", "exception": false, "start_time": "2026-11-30T18:44:12.254359+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.704659, "end_time": "2026-11-30T20:33:44.089767+00:00", "exception": false, "start_time": "2026-11-30T20:33:43.385108+00:00", "status": "completed"} tags=["hide-input"]
 runs = [r for r in ok if r["seed"] == ok[0]["seed"] and "curves" in r]
 keys = list(dict.fromkeys(setting(r) for r in runs))
 fig = training_curves(runs, key=setting)
 glue("fig-cifar-curves", fig, display=False)
 plt.close(fig)
 
-# %% [markdown] papermill={"duration": 0.010353, "end_time": "2026-11-30T18:44:12.930829+00:00", "exception": false, "start_time": "2026-11-30T18:44:12.920476+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.003264, "end_time": "2026-11-30T20:33:44.096937+00:00", "exception": false, "start_time": "2026-11-30T20:33:44.093673+00:00", "status": "completed"}
 # ```{glue:figure} fig-cifar-curves
 # :name: fig-cifar-curves
 #
@@ -210,7 +170,7 @@ plt.close(fig)
 # zero and keeps falling: that is a backward-corrected loss being driven towards $-\infty$.
 # ```
 
-# %% [markdown] papermill={"duration": 0.007286, "end_time": "2026-11-30T18:44:12.942858+00:00", "exception": false, "start_time": "2026-11-30T18:44:12.935572+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.003123, "end_time": "2026-11-30T20:33:44.103145+00:00", "exception": false, "start_time": "2026-11-30T20:33:44.100022+00:00", "status": "completed"}
 # ## The estimated $\hat T$
 #
 # Per setting, the relative $L_1$ error of $\hat T$ against the true $T$,
@@ -218,10 +178,10 @@ plt.close(fig)
 # model selection kept in the CE run that $\hat T$ was estimated from. {numref}`fig-cifar-estimate`
 # shows where the errors lie.
 
-# %% papermill={"duration": 0.016922, "end_time": "2026-11-30T18:44:12.963068+00:00", "exception": false, "start_time": "2026-11-30T18:44:12.946146+00:00", "status": "completed"}
+# %% papermill={"duration": 0.010315, "end_time": "2026-11-30T20:33:44.116412+00:00", "exception": false, "start_time": "2026-11-30T20:33:44.106097+00:00", "status": "completed"}
 display(estimation_table(records))
 
-# %% papermill={"duration": 0.556179, "end_time": "2026-11-30T18:44:13.526755+00:00", "exception": false, "start_time": "2026-11-30T18:44:12.970576+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.551718, "end_time": "2026-11-30T20:33:44.672383+00:00", "exception": false, "start_time": "2026-11-30T20:33:44.120665+00:00", "status": "completed"} tags=["hide-input"]
 ce_runs = [r for r in runs if r["method"] == "ce"]
 gap = max(np.abs(np.array(r["T_hat"]) - np.array(r["T_true"])).max() for r in ce_runs)
 fig, axes = plt.subplots(len(ce_runs), 2, figsize=(10, 4.2 * len(ce_runs)),
@@ -239,7 +199,7 @@ fig.tight_layout()
 glue("fig-cifar-estimate", fig, display=False)
 plt.close(fig)
 
-# %% [markdown] papermill={"duration": 0.003747, "end_time": "2026-11-30T18:44:13.538663+00:00", "exception": false, "start_time": "2026-11-30T18:44:13.534916+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.003643, "end_time": "2026-11-30T20:33:44.680477+00:00", "exception": false, "start_time": "2026-11-30T20:33:44.676834+00:00", "status": "completed"}
 # ```{glue:figure} fig-cifar-estimate
 # :name: fig-cifar-estimate
 #
@@ -248,7 +208,7 @@ plt.close(fig)
 # under-states; a blue diagonal cell means $\hat T$ under-states how often that class keeps its label.
 # ```
 
-# %% [markdown] papermill={"duration": 0.004073, "end_time": "2026-11-30T18:44:13.554671+00:00", "exception": false, "start_time": "2026-11-30T18:44:13.550598+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.003867, "end_time": "2026-11-30T20:33:44.688347+00:00", "exception": false, "start_time": "2026-11-30T20:33:44.684480+00:00", "status": "completed"}
 # ## The backward corrections, epoch by epoch
 #
 # The backward-corrected loss multiplies the vector of losses by the inverse of the matrix it is given
@@ -257,7 +217,7 @@ plt.close(fig)
 # entry of its inverse, the first epoch whose mean training loss is negative, the epoch model selection
 # kept out of the epochs run, the best noisy-validation accuracy over the epochs, and the test accuracy.
 
-# %% papermill={"duration": 0.067065, "end_time": "2026-11-30T18:44:13.627715+00:00", "exception": false, "start_time": "2026-11-30T18:44:13.560650+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.05566, "end_time": "2026-11-30T20:33:44.747829+00:00", "exception": false, "start_time": "2026-11-30T20:33:44.692169+00:00", "status": "completed"} tags=["hide-input"]
 def first_negative(values):
     """1-based first epoch with a negative value, or "never"."""
     below = [k + 1 for k, v in enumerate(values) if v is not None and v < 0]
@@ -283,12 +243,12 @@ backward_runs = pd.DataFrame(rows)
 table = backward_runs.style.hide(axis="index").set_uuid("cifar-backward")
 display(table if rows else Markdown("No backward run in this grid."))
 
-# %% [markdown] papermill={"duration": 0.007983, "end_time": "2026-11-30T18:44:13.646870+00:00", "exception": false, "start_time": "2026-11-30T18:44:13.638887+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.003568, "end_time": "2026-11-30T20:33:44.755637+00:00", "exception": false, "start_time": "2026-11-30T20:33:44.752069+00:00", "status": "completed"}
 # ## What the run shows
 #
 # Each claim below is computed from the records above and marked as holding or not, with its numbers.
 
-# %% papermill={"duration": 0.021333, "end_time": "2026-11-30T18:44:13.676133+00:00", "exception": false, "start_time": "2026-11-30T18:44:13.654800+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.018475, "end_time": "2026-11-30T20:33:44.777742+00:00", "exception": false, "start_time": "2026-11-30T20:33:44.759267+00:00", "status": "completed"} tags=["hide-input"]
 near_chance = 5.0  # points above chance (100 / c %) that still count as "at chance"
 stats = summarize(ok)
 n_classes = len(ok[0]["T_true"])
@@ -356,12 +316,12 @@ claims.append(f"**Seeds: {n_seeds}.** "
                  "The ± in the accuracy table is the spread over seeds."))
 display(Markdown("\n".join(f"- {c}" for c in claims)))
 
-# %% [markdown] papermill={"duration": 0.008204, "end_time": "2026-11-30T18:44:13.690968+00:00", "exception": false, "start_time": "2026-11-30T18:44:13.682764+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.003541, "end_time": "2026-11-30T20:33:44.785744+00:00", "exception": false, "start_time": "2026-11-30T20:33:44.782203+00:00", "status": "completed"}
 # These claims are about the protocol of this run, stated under *The run* beside the paper's; they
 # say nothing of the paper's regime until `protocol="paper"` is run. {ref}`ch-comparison` tests the
 # paper's qualitative claims on the records of every experiment chapter together.
 
-# %% [markdown] papermill={"duration": 0.008137, "end_time": "2026-11-30T18:44:13.706943+00:00", "exception": false, "start_time": "2026-11-30T18:44:13.698806+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.003888, "end_time": "2026-11-30T20:33:44.793405+00:00", "exception": false, "start_time": "2026-11-30T20:33:44.789517+00:00", "status": "completed"}
 # (cifar100-grouping)=
 # ## CIFAR-100: which classes are flipped into which
 #
@@ -373,7 +333,7 @@ display(Markdown("\n".join(f"- {c}" for c in claims)))
 # with the official one as the default. How many of the 100 flips stay inside a superclass, and where
 # do the others go ({numref}`fig-cifar100-flips`)?
 
-# %% papermill={"duration": 0.176434, "end_time": "2026-11-30T18:44:13.891148+00:00", "exception": false, "start_time": "2026-11-30T18:44:13.714714+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.184638, "end_time": "2026-11-30T20:33:44.981982+00:00", "exception": false, "start_time": "2026-11-30T20:33:44.797344+00:00", "status": "completed"} tags=["hide-input"]
 rate = 0.4  # any rate in (0, 1) flips the same pairs
 
 
@@ -407,7 +367,7 @@ ax.tick_params(labelsize=7)
 glue("fig-cifar100-flips", fig, display=False)
 plt.close(fig)
 
-# %% [markdown] papermill={"duration": 0.003938, "end_time": "2026-11-30T18:44:13.899729+00:00", "exception": false, "start_time": "2026-11-30T18:44:13.895791+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.004088, "end_time": "2026-11-30T20:33:44.992312+00:00", "exception": false, "start_time": "2026-11-30T20:33:44.988224+00:00", "status": "completed"}
 # ```{glue:figure} fig-cifar100-flips
 # :name: fig-cifar100-flips
 #
@@ -417,7 +377,7 @@ plt.close(fig)
 # all of them there.
 # ```
 
-# %% [markdown] papermill={"duration": 0.003677, "end_time": "2026-11-30T18:44:13.907167+00:00", "exception": false, "start_time": "2026-11-30T18:44:13.903490+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.003856, "end_time": "2026-11-30T20:33:45.000305+00:00", "exception": false, "start_time": "2026-11-30T20:33:44.996449+00:00", "status": "completed"}
 # ## Summary
 #
 # - `lnc.experiments.protocol.run_grid` runs the protocol of the paper (CE, $\hat T$ from its posteriors,
@@ -429,7 +389,7 @@ plt.close(fig)
 # - The CIFAR-100 noise of the official code flips between alphabetical neighbours, mostly across
 #   superclasses.
 
-# %% [markdown] papermill={"duration": 0.003709, "end_time": "2026-11-30T18:44:13.914549+00:00", "exception": false, "start_time": "2026-11-30T18:44:13.910840+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.004146, "end_time": "2026-11-30T20:33:45.011177+00:00", "exception": false, "start_time": "2026-11-30T20:33:45.007031+00:00", "status": "completed"}
 # ## Exercises
 #
 # ```{exercise}

@@ -13,7 +13,7 @@
 #     name: python3
 # ---
 
-# %% [markdown] papermill={"duration": 0.003516, "end_time": "2026-11-30T18:44:34.695621+00:00", "exception": false, "start_time": "2026-11-30T18:44:34.692105+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.00358, "end_time": "2026-11-30T20:33:47.725204+00:00", "exception": false, "start_time": "2026-11-30T20:33:47.721624+00:00", "status": "completed"}
 # (ch-cifarn)=
 # # CIFAR-10N and CIFAR-100N: Human Label Noise and the Estimator Against the True T
 #
@@ -60,7 +60,7 @@
 # ```
 # ```
 
-# %% papermill={"duration": 0.015891, "end_time": "2026-11-30T18:44:34.718477+00:00", "exception": false, "start_time": "2026-11-30T18:44:34.702586+00:00", "status": "completed"} tags=["parameters", "hide-input"]
+# %% papermill={"duration": 0.014007, "end_time": "2026-11-30T20:33:47.742425+00:00", "exception": false, "start_time": "2026-11-30T20:33:47.728418+00:00", "status": "completed"} tags=["parameters", "hide-input"]
 dataset = "cifar10n"
 noise = ["aggre", "random1", "worst"]
 methods = ["ce", "backward", "forward", "backward_est", "forward_est"]
@@ -72,7 +72,7 @@ device = "auto"
 workers = 3
 results_dir = "results/cifarn"
 
-# %% papermill={"duration": 1.89717, "end_time": "2026-11-30T18:44:36.619539+00:00", "exception": false, "start_time": "2026-11-30T18:44:34.722369+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 2.155975, "end_time": "2026-11-30T20:33:49.901523+00:00", "exception": false, "start_time": "2026-11-30T20:33:47.745548+00:00", "status": "completed"} tags=["hide-input"]
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -87,8 +87,9 @@ from lnc.experiments.datasets import (CIFAR10_CLASSES, CIFARN_LABEL_SETS, cifarn
                                       load_cifar10, load_cifar100, load_cifarn_labels)
 from lnc.experiments.protocol import check_grid, noise_settings, run_grid
 from lnc.experiments.recipes import get_recipe
-from lnc.experiments.results import (accuracy_table, estimation_table, listing,
-                                     run_summary, setting, summarize, verdict)
+from lnc.experiments.results import (accuracy_tables, describe_recipe, describe_records,
+                                     estimation_table, listing, run_summary, setting,
+                                     summarize, verdict)
 
 settings = noise_settings(noise, [])
 # every parameter is checked before any training
@@ -96,7 +97,7 @@ configs = check_grid(dataset, settings, seeds=seeds, methods=methods,
                      protocol=protocol, epochs=epochs, subset=subset, device=device,
                      results_dir=results_dir)
 
-# %% [markdown] papermill={"duration": 0.007907, "end_time": "2026-11-30T18:44:36.638656+00:00", "exception": false, "start_time": "2026-11-30T18:44:36.630749+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.002566, "end_time": "2026-11-30T20:33:49.907414+00:00", "exception": false, "start_time": "2026-11-30T20:33:49.904848+00:00", "status": "completed"}
 # ## The human transition matrices
 #
 # Every label set, from its labels alone (all 50,000 training images): the fraction of wrong labels, the
@@ -104,7 +105,7 @@ configs = check_grid(dataset, settings, seeds=seeds, methods=methods,
 # maximum on the diagonal (the estimator's anchor assumption $T_{ii} > T_{ki}$, {ref}`ch-estimation`),
 # and $\operatorname{cond}(T)$. {numref}`fig-cifarn-human-T` shows four of the matrices.
 
-# %% papermill={"duration": 1.029961, "end_time": "2026-11-30T18:44:37.676447+00:00", "exception": false, "start_time": "2026-11-30T18:44:36.646486+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.88116, "end_time": "2026-11-30T20:33:50.791017+00:00", "exception": false, "start_time": "2026-11-30T20:33:49.909857+00:00", "status": "completed"} tags=["hide-input"]
 human = {}
 for name in CIFARN_LABEL_SETS:
     clean, noisy = load_cifarn_labels(name)
@@ -133,7 +134,7 @@ fig.tight_layout()
 glue("fig-cifarn-human-T", fig, display=False)
 plt.close(fig)
 
-# %% [markdown] papermill={"duration": 0.005871, "end_time": "2026-11-30T18:44:37.686681+00:00", "exception": false, "start_time": "2026-11-30T18:44:37.680810+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.003061, "end_time": "2026-11-30T20:33:50.797924+00:00", "exception": false, "start_time": "2026-11-30T20:33:50.794863+00:00", "status": "completed"}
 # ```{glue:figure} fig-cifarn-human-T
 # :name: fig-cifarn-human-T
 #
@@ -142,100 +143,56 @@ plt.close(fig)
 # the annotators) with `worst`.
 # ```
 
-# %% [markdown] papermill={"duration": 0.008616, "end_time": "2026-11-30T18:44:37.698706+00:00", "exception": false, "start_time": "2026-11-30T18:44:37.690090+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.005597, "end_time": "2026-11-30T20:33:50.806696+00:00", "exception": false, "start_time": "2026-11-30T20:33:50.801099+00:00", "status": "completed"}
 # ## The run
 #
 # Every training of the grid (label set × seed × method) runs once and saves a JSON record; with
 # `results_dir` set, a record already there is read instead of re-trained. What follows comes from these
 # records:
 
-# %% papermill={"duration": 0.032753, "end_time": "2026-11-30T18:44:37.739325+00:00", "exception": false, "start_time": "2026-11-30T18:44:37.706572+00:00", "status": "completed"}
+# %% papermill={"duration": 0.019542, "end_time": "2026-11-30T20:33:50.829305+00:00", "exception": false, "start_time": "2026-11-30T20:33:50.809763+00:00", "status": "completed"}
 records = run_grid(dataset, settings, seeds=seeds, workers=workers, methods=methods,
                    protocol=protocol, epochs=epochs, subset=subset, device=device,
                    results_dir=results_dir)
 ok = [r for r in records if r.get("status", "ok") == "ok"]
 
-# %% papermill={"duration": 0.023843, "end_time": "2026-11-30T18:44:37.770362+00:00", "exception": false, "start_time": "2026-11-30T18:44:37.746519+00:00", "status": "completed"} tags=["hide-input"]
-TITLES = {"cifar10n": "CIFAR-10 images with CIFAR-10N labels",
-          "cifar100n": "CIFAR-100 images with CIFAR-100N labels"}
-AUGMENT = {None: "no augmentation", "shift": "random shifts and horizontal flips",
-           "crop": "padded random crops and horizontal flips"}
-NORMALIZE = {None: "raw pixels", "scale": "pixels / 255",
-             "pixel_mean": "per-pixel mean subtraction",
-             "channel": "per-channel standardisation"}
-
-
-def network(recipe):
-    """A reader's name for the network of a recipe (a dict or a Recipe)."""
-    recipe = recipe if isinstance(recipe, dict) else vars(recipe)
-    if recipe["model"] == "cifar_resnet":
-        return f"ResNet-{2 + 6 * recipe['model_kwargs']['n']}"
-    names = {"preact_resnet34": "pre-activation ResNet-34 (`preact_resnet34`)"}
-    return names.get(recipe["model"], recipe["model"])
-
-
-def schedule(recipe, n_epochs):
-    """Optimiser, learning-rate steps within ``n_epochs``, decay, preprocessing."""
-    recipe = recipe if isinstance(recipe, dict) else vars(recipe)
-    steps = [str(m) for m in recipe["milestones"] if m < n_epochs]
-    where = "all weights" if recipe["decay_all"] else "the kernels"
-    after = (f", lr / 10 after epoch{'s' * (len(steps) > 1)} {' and '.join(steps)}"
-             if steps else "")
-    return (f"{recipe['optimizer'].upper()} (lr {recipe['lr']:g}, momentum "
-            f"{recipe['momentum']:g}, batch {recipe['batch_size']}{after}"
-            f"), weight decay {recipe['weight_decay']:g} on {where}, "
-            f"{AUGMENT[recipe['augment']]}, {NORMALIZE[recipe['normalize']]}")
-
-
-first = ok[0]
-n_epochs = max(r["epochs"] for r in ok)
+# %% papermill={"duration": 0.009505, "end_time": "2026-11-30T20:33:50.842319+00:00", "exception": false, "start_time": "2026-11-30T20:33:50.832814+00:00", "status": "completed"} tags=["hide-input"]
 paper = get_recipe(dataset, "paper")
-data = f"{first['n_train']:,} training and {first['n_val']:,} noisy-validation images"
-if first["subset"]:
-    data += f" (a seeded subset of {first['subset']:,} training images)"
+reduced = (protocol, epochs, subset) != ("paper", None, None)
 display(Markdown(
-    "**The run shown here"
-    + (": a reduced CPU protocol, not the benchmark’s" if protocol == "cpu" else "")
-    + ".** "
-    f"{TITLES[dataset]}: {data}; the test set is the whole clean one "
-    f"({first['n_test']:,} images). {network(first['recipe'])}, {n_epochs} "
-    f"epoch{'s' * (n_epochs > 1)}, {schedule(first['recipe'], n_epochs)}. Seeds "
-    f"{', '.join(str(s) for s in sorted({r['seed'] for r in ok}))}, device "
-    f"{', '.join(sorted({r['device'] for r in ok}))}, "
-    f"torch {first['torch_version']}.\n\n"
+    f"**The run shown here{': a reduced protocol, not the benchmark’s' * reduced}.** "
+    f"{describe_records(records)}.\n\n"
     f"Records: {run_summary(records)}.\n\n"
-    f"`protocol=\"paper\"`: {network(paper)}, {paper.epochs} epochs, "
-    f"{schedule(paper, paper.epochs)}, the whole training set. These are the "
-    "optimiser settings of the CIFAR-N benchmark {cite}`wei2022`, whose own code "
-    "trains a standard (post-activation) ResNet-34."))
+    f"`protocol=\"paper\"`: {describe_recipe(paper)}, the whole training set. These "
+    "are the optimiser settings of the CIFAR-N benchmark {cite}`wei2022`, whose own "
+    "code trains a standard (post-activation) ResNet-34."))
 
-# %% [markdown] papermill={"duration": 0.008126, "end_time": "2026-11-30T18:44:37.786751+00:00", "exception": false, "start_time": "2026-11-30T18:44:37.778625+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.003181, "end_time": "2026-11-30T20:33:50.848879+00:00", "exception": false, "start_time": "2026-11-30T20:33:50.845698+00:00", "status": "completed"}
 # ## Test accuracy
 #
 # Clean test accuracy (%) of the epoch with the lowest noisy-validation loss, mean ± standard deviation over
 # the seeds (no ± with one seed). "backward" and "forward" use the true human $T$; "backward_est" and
 # "forward_est" the $\hat T$ estimated from the CE run of the same label set and seed.
 
-# %% papermill={"duration": 0.018243, "end_time": "2026-11-30T18:44:37.812918+00:00", "exception": false, "start_time": "2026-11-30T18:44:37.794675+00:00", "status": "completed"}
-shown = list(dict.fromkeys(setting(r) for r in records))
-for k in range(0, len(shown), 5):  # five label sets a table at most: it fits the page
-    display(accuracy_table(records, methods=methods, settings=shown[k:k + 5]))
+# %% papermill={"duration": 0.010335, "end_time": "2026-11-30T20:33:50.862495+00:00", "exception": false, "start_time": "2026-11-30T20:33:50.852160+00:00", "status": "completed"}
+for heading, table in accuracy_tables(records, methods=methods, columns=5):
+    display(Markdown(f"**{heading}**"), table)
 
-# %% [markdown] papermill={"duration": 0.008126, "end_time": "2026-11-30T18:44:37.826649+00:00", "exception": false, "start_time": "2026-11-30T18:44:37.818523+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.003341, "end_time": "2026-11-30T20:33:50.869610+00:00", "exception": false, "start_time": "2026-11-30T20:33:50.866269+00:00", "status": "completed"}
 # ## Training curves
 #
 # Each record keeps, per epoch, the training loss and the loss and accuracy on the *noisy* validation
 # split ({numref}`fig-cifarn-curves`). The training loss is the method's own: a corrected loss is not
 # comparable with CE in value, and a backward-corrected one can be negative.
 
-# %% papermill={"duration": 0.605222, "end_time": "2026-11-30T18:44:38.439794+00:00", "exception": false, "start_time": "2026-11-30T18:44:37.834572+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.562242, "end_time": "2026-11-30T20:33:51.435426+00:00", "exception": false, "start_time": "2026-11-30T20:33:50.873184+00:00", "status": "completed"} tags=["hide-input"]
 runs = [r for r in ok if r["seed"] == ok[0]["seed"] and "curves" in r]
 keys = list(dict.fromkeys(setting(r) for r in runs))
 fig = training_curves(runs, key=setting)
 glue("fig-cifarn-curves", fig, display=False)
 plt.close(fig)
 
-# %% [markdown] papermill={"duration": 0.010237, "end_time": "2026-11-30T18:44:38.455169+00:00", "exception": false, "start_time": "2026-11-30T18:44:38.444932+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.004397, "end_time": "2026-11-30T20:33:51.444872+00:00", "exception": false, "start_time": "2026-11-30T20:33:51.440475+00:00", "status": "completed"}
 # ```{glue:figure} fig-cifarn-curves
 # :name: fig-cifarn-curves
 #
@@ -244,23 +201,23 @@ plt.close(fig)
 # zero: that is a backward-corrected loss being driven towards $-\infty$.
 # ```
 
-# %% [markdown] papermill={"duration": 0.008059, "end_time": "2026-11-30T18:44:38.475089+00:00", "exception": false, "start_time": "2026-11-30T18:44:38.467030+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.004419, "end_time": "2026-11-30T20:33:51.454322+00:00", "exception": false, "start_time": "2026-11-30T20:33:51.449903+00:00", "status": "completed"}
 # ## $\hat T$ against the true human $T$
 #
 # Per label set: the relative $L_1$ error $\sum_{ij} |\hat T_{ij} - T_{ij}| / \sum_{ij} T_{ij}$, the
 # condition number of $\hat T$ and the epoch model selection kept in the CE run.
 
-# %% papermill={"duration": 0.018769, "end_time": "2026-11-30T18:44:38.501757+00:00", "exception": false, "start_time": "2026-11-30T18:44:38.482988+00:00", "status": "completed"}
+# %% papermill={"duration": 0.011433, "end_time": "2026-11-30T20:33:51.470040+00:00", "exception": false, "start_time": "2026-11-30T20:33:51.458607+00:00", "status": "completed"}
 display(estimation_table(records))
 
-# %% [markdown] papermill={"duration": 0.012149, "end_time": "2026-11-30T18:44:38.519148+00:00", "exception": false, "start_time": "2026-11-30T18:44:38.506999+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.004294, "end_time": "2026-11-30T20:33:51.479100+00:00", "exception": false, "start_time": "2026-11-30T20:33:51.474806+00:00", "status": "completed"}
 # How much of that error would a perfect estimator still make? The run's training images are a sample:
 # the *empirical* $T$ of their clean and human labels (which the estimator never sees; the record's
 # `T_train`) already differs
 # from $T$ of all 50,000 images. The first table sets that sampling error beside the error of $\hat T$
 # (first seed); the second gives the $L_1$ error of each row of $\hat T$, one clean class a row.
 
-# %% papermill={"duration": 0.497133, "end_time": "2026-11-30T18:44:39.028134+00:00", "exception": false, "start_time": "2026-11-30T18:44:38.531001+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.611164, "end_time": "2026-11-30T20:33:52.094481+00:00", "exception": false, "start_time": "2026-11-30T20:33:51.483317+00:00", "status": "completed"} tags=["hide-input"]
 ce_runs = [r for r in runs if r["method"] == "ce"]
 images = load_cifar10() if dataset == "cifar10n" else load_cifar100()
 errors, row_errors = {}, {}
@@ -280,7 +237,7 @@ if len(row_errors) > 10:  # CIFAR-100: the ten rows with the largest mean error
 display(row_errors.style.set_uuid("cifarn-rows").format("{:.2f}")
         .background_gradient(cmap="Reds", axis=None))
 
-# %% papermill={"duration": 0.961576, "end_time": "2026-11-30T18:44:40.000802+00:00", "exception": false, "start_time": "2026-11-30T18:44:39.039226+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.969708, "end_time": "2026-11-30T20:33:53.069625+00:00", "exception": false, "start_time": "2026-11-30T20:33:52.099917+00:00", "status": "completed"} tags=["hide-input"]
 gap = max(np.abs(np.array(r["T_hat"]) - np.array(r["T_true"])).max() for r in ce_runs)
 fig, axes = plt.subplots(len(ce_runs), 2, figsize=(10, 4.2 * len(ce_runs)),
                          squeeze=False)
@@ -297,7 +254,7 @@ fig.tight_layout()
 glue("fig-cifarn-estimate", fig, display=False)
 plt.close(fig)
 
-# %% [markdown] papermill={"duration": 0.005861, "end_time": "2026-11-30T18:44:40.013122+00:00", "exception": false, "start_time": "2026-11-30T18:44:40.007261+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.005646, "end_time": "2026-11-30T20:33:53.081462+00:00", "exception": false, "start_time": "2026-11-30T20:33:53.075816+00:00", "status": "completed"}
 # ```{glue:figure} fig-cifarn-estimate
 # :name: fig-cifarn-estimate
 #
@@ -307,7 +264,7 @@ plt.close(fig)
 # {numref}`fig-cifarn-human-T`.
 # ```
 
-# %% [markdown] papermill={"duration": 0.005873, "end_time": "2026-11-30T18:44:40.025647+00:00", "exception": false, "start_time": "2026-11-30T18:44:40.019774+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.007308, "end_time": "2026-11-30T20:33:53.094514+00:00", "exception": false, "start_time": "2026-11-30T20:33:53.087206+00:00", "status": "completed"}
 # ## The backward corrections, epoch by epoch
 #
 # The backward-corrected loss multiplies the vector of losses by the inverse of the matrix it is given
@@ -317,7 +274,7 @@ plt.close(fig)
 # the epochs run and its validation loss, the best noisy-validation accuracy over the epochs, and the
 # test accuracy.
 
-# %% papermill={"duration": 0.027718, "end_time": "2026-11-30T18:44:40.071034+00:00", "exception": false, "start_time": "2026-11-30T18:44:40.043316+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.018221, "end_time": "2026-11-30T20:33:53.118038+00:00", "exception": false, "start_time": "2026-11-30T20:33:53.099817+00:00", "status": "completed"} tags=["hide-input"]
 def first_negative(values):
     """1-based first epoch with a negative value, or "never"."""
     below = [k + 1 for k, v in enumerate(values) if v is not None and v < 0]
@@ -344,13 +301,13 @@ for r in (r for r in runs if r["method"] in ("backward", "backward_est")):
 table = pd.DataFrame(rows).style.hide(axis="index").set_uuid("cifarn-backward")
 display(table if rows else Markdown("No backward run in this grid."))
 
-# %% [markdown] papermill={"duration": 0.012058, "end_time": "2026-11-30T18:44:40.095347+00:00", "exception": false, "start_time": "2026-11-30T18:44:40.083289+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.005811, "end_time": "2026-11-30T20:33:53.129789+00:00", "exception": false, "start_time": "2026-11-30T20:33:53.123978+00:00", "status": "completed"}
 # ## What the run shows
 #
 # Each claim below is computed from the records and tables above and marked as holding or not, with its
 # numbers.
 
-# %% papermill={"duration": 0.028799, "end_time": "2026-11-30T18:44:40.136001+00:00", "exception": false, "start_time": "2026-11-30T18:44:40.107202+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.028156, "end_time": "2026-11-30T20:33:53.163525+00:00", "exception": false, "start_time": "2026-11-30T20:33:53.135369+00:00", "status": "completed"} tags=["hide-input"]
 near_chance = 5.0  # points above chance (100 / c %) that still count as "at chance"
 estimator_share = 0.5  # "mostly the estimator's": own-labels error below this share
 stats = summarize(ok)
@@ -449,7 +406,7 @@ claims.append(f"**Seeds: {n_seeds}.** "
                  "The ± in the accuracy table is the spread over seeds."))
 display(Markdown("\n".join(f"- {c}" for c in claims)))
 
-# %% [markdown] papermill={"duration": 0.009243, "end_time": "2026-11-30T18:44:40.151483+00:00", "exception": false, "start_time": "2026-11-30T18:44:40.142240+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.005737, "end_time": "2026-11-30T20:33:53.175482+00:00", "exception": false, "start_time": "2026-11-30T20:33:53.169745+00:00", "status": "completed"}
 # ## Against the CIFAR-N benchmark
 #
 # The benchmark {cite}`wei2022` publishes CE, Forward-T and Backward-T on every label set
@@ -457,7 +414,7 @@ display(Markdown("\n".join(f"- {c}" for c in claims)))
 # comparable; what a correction adds over CE is closer to comparable. {ref}`ch-comparison` sets all the
 # numbers side by side.
 
-# %% papermill={"duration": 0.020387, "end_time": "2026-11-30T18:44:40.182934+00:00", "exception": false, "start_time": "2026-11-30T18:44:40.162547+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.014624, "end_time": "2026-11-30T20:33:53.195807+00:00", "exception": false, "start_time": "2026-11-30T20:33:53.181183+00:00", "status": "completed"} tags=["hide-input"]
 theirs = published.CIFARN
 gaps = {k: acc("ce", k) - theirs["ce"][k][0] for k in keys
         if acc("ce", k) is not None and k in theirs["ce"]}
@@ -472,7 +429,7 @@ display(Markdown(
     f" label set: {verdict([ours_gain[k] < their_gain[k] for k in ours_gain])}** (ours:"
     f" {listing(per_set(ours_gain))}; published: {listing(per_set(their_gain))})."))
 
-# %% [markdown] papermill={"duration": 0.006143, "end_time": "2026-11-30T18:44:40.200111+00:00", "exception": false, "start_time": "2026-11-30T18:44:40.193968+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.005659, "end_time": "2026-11-30T20:33:53.207717+00:00", "exception": false, "start_time": "2026-11-30T20:33:53.202058+00:00", "status": "completed"}
 # ## CIFAR-100N
 #
 # The human $T$ of CIFAR-100N is in the first table above: {glue:text}`c100n-wrong`% wrong labels, a
@@ -484,14 +441,14 @@ display(Markdown(
 # `papermill book/cifarn.ipynb out.ipynb -p dataset cifar100n -y "noise: [cifar100n]"` (reduced, CPU) or
 # with `-p protocol paper -p subset None` (the benchmark's settings, GPU).
 
-# %% papermill={"duration": 0.020731, "end_time": "2026-11-30T18:44:40.232074+00:00", "exception": false, "start_time": "2026-11-30T18:44:40.211343+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.01666, "end_time": "2026-11-30T20:33:53.230014+00:00", "exception": false, "start_time": "2026-11-30T20:33:53.213354+00:00", "status": "completed"} tags=["hide-input"]
 c100n = human.loc["cifar100n"]
 glue("c100n-wrong", f"{c100n['wrong labels (%)']:.1f}", display=False)
 glue("c100n-min-diag", f"{c100n['min T_ii']:.3f}", display=False)
 glue("c100n-cond", f"{c100n['cond(T)']:.1f}", display=False)
 glue("c100n-anchors", "yes" if c100n["anchors hold"] else "no", display=False)
 
-# %% [markdown] papermill={"duration": 0.010527, "end_time": "2026-11-30T18:44:40.251796+00:00", "exception": false, "start_time": "2026-11-30T18:44:40.241269+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.006015, "end_time": "2026-11-30T20:33:53.242478+00:00", "exception": false, "start_time": "2026-11-30T20:33:53.236463+00:00", "status": "completed"}
 # ## Summary
 #
 # - Human noise comes with its true $T$: the corrections can be run with it, and $\hat T$ measured
@@ -503,7 +460,7 @@ glue("c100n-anchors", "yes" if c100n["anchors hold"] else "no", display=False)
 # - The benchmark's accuracies use another network, more data and epochs, and model selection on the
 #   test set: compare gains over CE, not accuracies.
 
-# %% [markdown] papermill={"duration": 0.006572, "end_time": "2026-11-30T18:44:40.272161+00:00", "exception": false, "start_time": "2026-11-30T18:44:40.265589+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.006322, "end_time": "2026-11-30T20:33:53.254712+00:00", "exception": false, "start_time": "2026-11-30T20:33:53.248390+00:00", "status": "completed"}
 # ## Exercises
 #
 # ```{exercise}
@@ -519,7 +476,7 @@ glue("c100n-anchors", "yes" if c100n["anchors hold"] else "no", display=False)
 # :class: dropdown
 # ```
 
-# %% papermill={"duration": 0.021913, "end_time": "2026-11-30T18:44:40.300284+00:00", "exception": false, "start_time": "2026-11-30T18:44:40.278371+00:00", "status": "completed"}
+# %% papermill={"duration": 0.019186, "end_time": "2026-11-30T20:33:53.280184+00:00", "exception": false, "start_time": "2026-11-30T20:33:53.260998+00:00", "status": "completed"}
 for name in ("aggre", "worst"):
     T = cifarn_T(name)
     off = T - np.diag(np.diag(T))
@@ -530,7 +487,7 @@ for name in ("aggre", "worst"):
         f" (reverse {T[j, i]:.3f})" for i, j in top)
         + f"; smallest margin {margin:.3f}")
 
-# %% [markdown] papermill={"duration": 0.009011, "end_time": "2026-11-30T18:44:40.316274+00:00", "exception": false, "start_time": "2026-11-30T18:44:40.307263+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.006061, "end_time": "2026-11-30T20:33:53.292917+00:00", "exception": false, "start_time": "2026-11-30T20:33:53.286856+00:00", "status": "completed"}
 # The confusions come in pairs of similar classes but are not symmetric (compare each entry with its
 # reverse). The margin is the slack of the anchor assumption $T_{jj} > T_{kj}$: while it stays positive,
 # the input with the most confident noisy posterior for class $j$ is still of clean class $j$ for a

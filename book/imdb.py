@@ -13,7 +13,7 @@
 #     name: python3
 # ---
 
-# %% [markdown] papermill={"duration": 0.002815, "end_time": "2026-11-30T18:43:25.081033+00:00", "exception": false, "start_time": "2026-11-30T18:43:25.078218+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.002662, "end_time": "2026-11-30T20:33:35.345718+00:00", "exception": false, "start_time": "2026-11-30T20:33:35.343056+00:00", "status": "completed"}
 # (ch-imdb)=
 # # IMDB: The Embedding Network Under Synthetic Noise
 #
@@ -52,7 +52,7 @@
 # | `lstm_settings`, `lstm_methods`, `lstm_subset`, `lstm_epochs` | the LSTM section, first seed only (`[]` skips it) |
 # ```
 
-# %% papermill={"duration": 0.013678, "end_time": "2026-11-30T18:43:25.100235+00:00", "exception": false, "start_time": "2026-11-30T18:43:25.086557+00:00", "status": "completed"} tags=["parameters", "hide-input"]
+# %% papermill={"duration": 0.011832, "end_time": "2026-11-30T20:33:35.362321+00:00", "exception": false, "start_time": "2026-11-30T20:33:35.350489+00:00", "status": "completed"} tags=["parameters", "hide-input"]
 dataset = "imdb"
 noise = ["none", "symmetric", "asymmetric"]
 rates = [0.2, 0.6]
@@ -69,7 +69,7 @@ lstm_methods = ["ce", "forward", "forward_est"]
 lstm_subset = 5000
 lstm_epochs = None
 
-# %% papermill={"duration": 2.468415, "end_time": "2026-11-30T18:43:27.574826+00:00", "exception": false, "start_time": "2026-11-30T18:43:25.106411+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 3.1361, "end_time": "2026-11-30T20:33:38.502429+00:00", "exception": false, "start_time": "2026-11-30T20:33:35.366329+00:00", "status": "completed"} tags=["hide-input"]
 import dataclasses
 import inspect
 import math
@@ -83,8 +83,9 @@ from lnc.estimation import anchor_columns
 from lnc.experiments.models import build_model, count_parameters
 from lnc.experiments.protocol import check_grid, describe_run, noise_settings, run_grid
 from lnc.experiments.recipes import get_recipe
-from lnc.experiments.results import (Table, accuracy_table, estimation_table, listing,
-                                     run_summary, setting, summarize, verdict)
+from lnc.experiments.results import (Table, accuracy_table, accuracy_tables,
+                                     estimation_table, listing, run_summary, setting,
+                                     summarize, verdict)
 from lnc.noise import binary_asymmetric_T
 
 settings = noise_settings(noise, rates)
@@ -129,7 +130,7 @@ def describe(task, records, epochs, subset, seeds):
             f"(the paper's: {paper_size:,}); the records are {where}\n")
 
 
-# %% [markdown] papermill={"duration": 0.005128, "end_time": "2026-11-30T18:43:27.582552+00:00", "exception": false, "start_time": "2026-11-30T18:43:27.577424+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.001944, "end_time": "2026-11-30T20:33:38.508981+00:00", "exception": false, "start_time": "2026-11-30T20:33:38.507037+00:00", "status": "completed"}
 # ## Binary noise
 #
 # Labels are 0 (negative) and 1 (positive), and $T_{ij} = P(\tilde y = j \mid y = i)$. **Symmetric** noise flips
@@ -156,29 +157,23 @@ def describe(task, records, epochs, subset, seeds):
 # training split's most frequent words, each review cut or padded to a fixed length); the noisy validation split
 # is taken from the training reviews, and the clean test split is read once per run.
 
-# %% papermill={"duration": 0.236227, "end_time": "2026-11-30T18:43:27.822568+00:00", "exception": false, "start_time": "2026-11-30T18:43:27.586341+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.193244, "end_time": "2026-11-30T20:33:38.704185+00:00", "exception": false, "start_time": "2026-11-30T20:33:38.510941+00:00", "status": "completed"} tags=["hide-input"]
 records = run_grid(dataset, settings, seeds=seeds, workers=workers, methods=methods,
                    **grid)
 display(Markdown(describe(dataset, records, epochs, subset, seeds)))
 
-# %% [markdown] papermill={"duration": 0.005324, "end_time": "2026-11-30T18:43:27.830505+00:00", "exception": false, "start_time": "2026-11-30T18:43:27.825181+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.001865, "end_time": "2026-11-30T20:33:38.708466+00:00", "exception": false, "start_time": "2026-11-30T20:33:38.706601+00:00", "status": "completed"}
 # ### Test accuracy
 #
 # Clean test accuracy (%), mean ± standard deviation over the seeds, one table per kind of noise; the
 # noise-free column is repeated in each as the reference.
 
-# %% papermill={"duration": 0.016008, "end_time": "2026-11-30T18:43:27.850396+00:00", "exception": false, "start_time": "2026-11-30T18:43:27.834388+00:00", "status": "completed"}
+# %% papermill={"duration": 0.012204, "end_time": "2026-11-30T20:33:38.722486+00:00", "exception": false, "start_time": "2026-11-30T20:33:38.710282+00:00", "status": "completed"}
 keys = list(dict.fromkeys(setting(r) for r in records))
-reference = [k for k in keys if k == "none"]
-kinds = list(dict.fromkeys(r["noise"] for r in records if r["noise"] != "none"))
-for kind in kinds:
-    display(Markdown(f"**{kind.capitalize()} noise**"))
-    shown = reference + [k for k in keys if k.startswith(kind + " ")]
-    display(accuracy_table(records, methods=methods, settings=shown))
-if not kinds:
-    display(accuracy_table(records, methods=methods))
+for heading, table in accuracy_tables(records, methods=methods):
+    display(Markdown(f"**{heading}**"), table)
 
-# %% papermill={"duration": 0.183918, "end_time": "2026-11-30T18:43:28.036803+00:00", "exception": false, "start_time": "2026-11-30T18:43:27.852885+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.166854, "end_time": "2026-11-30T20:33:38.891602+00:00", "exception": false, "start_time": "2026-11-30T20:33:38.724748+00:00", "status": "completed"} tags=["hide-input"]
 stats = summarize(records)
 
 
@@ -211,7 +206,7 @@ ax.legend(fontsize="small", ncol=2)
 glue("fig-imdb-methods", fig, display=False)
 plt.close(fig)
 
-# %% [markdown] papermill={"duration": 0.00295, "end_time": "2026-11-30T18:43:28.045699+00:00", "exception": false, "start_time": "2026-11-30T18:43:28.042749+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.002141, "end_time": "2026-11-30T20:33:38.896567+00:00", "exception": false, "start_time": "2026-11-30T20:33:38.894426+00:00", "status": "completed"}
 # ```{glue:figure} fig-imdb-methods
 # :name: fig-imdb-methods
 #
@@ -221,13 +216,13 @@ plt.close(fig)
 # the gap is what estimating $T$ costs.
 # ```
 
-# %% [markdown] papermill={"duration": 0.004011, "end_time": "2026-11-30T18:43:28.054641+00:00", "exception": false, "start_time": "2026-11-30T18:43:28.050630+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.002075, "end_time": "2026-11-30T20:33:38.900887+00:00", "exception": false, "start_time": "2026-11-30T20:33:38.898812+00:00", "status": "completed"}
 # ### The estimated $\hat T$
 #
 # Relative $L_1$ error of $\hat T$ against the true $T$, condition number of $\hat T$ and the CE epoch that model
 # selection kept, then the true $T$ beside the $\hat T$ of the first seed.
 
-# %% papermill={"duration": 0.013813, "end_time": "2026-11-30T18:43:28.072265+00:00", "exception": false, "start_time": "2026-11-30T18:43:28.058452+00:00", "status": "completed"}
+# %% papermill={"duration": 0.010462, "end_time": "2026-11-30T20:33:38.913555+00:00", "exception": false, "start_time": "2026-11-30T20:33:38.903093+00:00", "status": "completed"}
 display(estimation_table(records))
 
 
@@ -244,7 +239,7 @@ display(Table([["setting", "true T", "T̂ (seed)"],
                *([k, matrix(r["T_true"]), f"{matrix(r['T_hat'])} ({r['seed']})"]
                  for k, r in first.items())]))
 
-# %% [markdown] papermill={"duration": 0.008239, "end_time": "2026-11-30T18:43:28.090780+00:00", "exception": false, "start_time": "2026-11-30T18:43:28.082541+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.002378, "end_time": "2026-11-30T20:33:38.918622+00:00", "exception": false, "start_time": "2026-11-30T20:33:38.916244+00:00", "status": "completed"}
 # ## The LSTM
 #
 # The same two-stage protocol with the paper's LSTM architecture (embedding → LSTM → dense → softmax), on the
@@ -252,7 +247,7 @@ display(Table([["setting", "true T", "T̂ (seed)"],
 # it is the noisy validation split). The test set is the whole clean IMDB test split. How far this run is from
 # the paper's protocol is stated below it.
 
-# %% papermill={"duration": 0.240926, "end_time": "2026-11-30T18:43:28.339446+00:00", "exception": false, "start_time": "2026-11-30T18:43:28.098520+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.221496, "end_time": "2026-11-30T20:33:39.142449+00:00", "exception": false, "start_time": "2026-11-30T20:33:38.920953+00:00", "status": "completed"} tags=["hide-input"]
 lstm_records = []
 if lstm_settings:
     lstm_records = run_grid("imdb_lstm", lstm_settings, seeds=seeds[:1],
@@ -262,17 +257,17 @@ if lstm_settings:
 else:
     display(Markdown("The LSTM section was skipped (`lstm_settings` is empty)."))
 
-# %% papermill={"duration": 0.018314, "end_time": "2026-11-30T18:43:28.362391+00:00", "exception": false, "start_time": "2026-11-30T18:43:28.344077+00:00", "status": "completed"}
+# %% papermill={"duration": 0.009021, "end_time": "2026-11-30T20:33:39.154500+00:00", "exception": false, "start_time": "2026-11-30T20:33:39.145479+00:00", "status": "completed"}
 if lstm_records:
     display(accuracy_table(lstm_records, methods=lstm_methods))
     display(estimation_table(lstm_records))
 
-# %% [markdown] papermill={"duration": 0.005157, "end_time": "2026-11-30T18:43:28.370592+00:00", "exception": false, "start_time": "2026-11-30T18:43:28.365435+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.00242, "end_time": "2026-11-30T20:33:39.159659+00:00", "exception": false, "start_time": "2026-11-30T20:33:39.157239+00:00", "status": "completed"}
 # ## What this run shows
 #
 # Each claim below is computed from the records above and marked as holding or not, with its numbers.
 
-# %% papermill={"duration": 0.040316, "end_time": "2026-11-30T18:43:28.414724+00:00", "exception": false, "start_time": "2026-11-30T18:43:28.374408+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.027096, "end_time": "2026-11-30T20:33:39.189316+00:00", "exception": false, "start_time": "2026-11-30T20:33:39.162220+00:00", "status": "completed"} tags=["hide-input"]
 tie, close, good = 0.5, 1.0, 0.1  # points, points, relative L1 error of T̂
 noisy = [k for k in keys if k != "none"]
 corrections = [m for m in ("backward", "forward", "backward_est", "forward_est")
@@ -398,7 +393,7 @@ if lstm_records:
 
 display(Markdown("\n".join(f"{k}. {c}" for k, c in enumerate(claims, 1))))
 
-# %% [markdown] papermill={"duration": 0.004668, "end_time": "2026-11-30T18:43:28.422782+00:00", "exception": false, "start_time": "2026-11-30T18:43:28.418114+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.002623, "end_time": "2026-11-30T20:33:39.195151+00:00", "exception": false, "start_time": "2026-11-30T20:33:39.192528+00:00", "status": "completed"}
 # ## Summary
 #
 # - With two classes, $T$ is invertible unless its two rows are equal, and its inverse stays moderate away from
@@ -409,7 +404,7 @@ display(Markdown("\n".join(f"{k}. {c}" for k, c in enumerate(claims, 1))))
 # - Early stopping on the noisy validation loss is part of the protocol: it decides how much of the noise CE
 #   has fitted before $\hat T$ is read from it. The claims above give what each of these meant in this run.
 
-# %% [markdown] papermill={"duration": 0.003927, "end_time": "2026-11-30T18:43:28.430532+00:00", "exception": false, "start_time": "2026-11-30T18:43:28.426605+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.002477, "end_time": "2026-11-30T20:33:39.200171+00:00", "exception": false, "start_time": "2026-11-30T20:33:39.197694+00:00", "status": "completed"}
 # ## Exercises
 #
 # ```{exercise}

@@ -13,7 +13,7 @@
 #     name: python3
 # ---
 
-# %% [markdown] papermill={"duration": 0.0046, "end_time": "2026-11-30T18:42:35.562579+00:00", "exception": false, "start_time": "2026-11-30T18:42:35.557979+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.00237, "end_time": "2026-11-30T20:33:28.654781+00:00", "exception": false, "start_time": "2026-11-30T20:33:28.652411+00:00", "status": "completed"}
 # (ch-mnist)=
 # # MNIST: Every Method Under Synthetic Noise
 #
@@ -56,7 +56,7 @@
 # | `results_dir` | where the JSON records go (`None`: not saved) |
 # ```
 
-# %% papermill={"duration": 0.013863, "end_time": "2026-11-30T18:42:35.580474+00:00", "exception": false, "start_time": "2026-11-30T18:42:35.566611+00:00", "status": "completed"} tags=["parameters", "hide-input"]
+# %% papermill={"duration": 0.011118, "end_time": "2026-11-30T20:33:28.667859+00:00", "exception": false, "start_time": "2026-11-30T20:33:28.656741+00:00", "status": "completed"} tags=["parameters", "hide-input"]
 dataset = "mnist"
 noise = ["none", "symmetric", "asymmetric"]
 rates = [0.2, 0.6]
@@ -72,7 +72,7 @@ device = "auto"
 workers = 2
 results_dir = "results/mnist"
 
-# %% papermill={"duration": 1.787967, "end_time": "2026-11-30T18:42:37.374476+00:00", "exception": false, "start_time": "2026-11-30T18:42:35.586509+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 1.531373, "end_time": "2026-11-30T20:33:30.201241+00:00", "exception": false, "start_time": "2026-11-30T20:33:28.669868+00:00", "status": "completed"} tags=["hide-input"]
 import math
 
 import matplotlib.pyplot as plt
@@ -85,7 +85,7 @@ from lnc.estimation import anchor_columns
 from lnc.experiments.models import build_model, count_parameters
 from lnc.experiments.protocol import check_grid, describe_run, noise_settings, run_grid
 from lnc.experiments.recipes import get_recipe, paper_T
-from lnc.experiments.results import (Table, accuracy_table, estimation_table, listing,
+from lnc.experiments.results import (Table, accuracy_tables, estimation_table, listing,
                                      run_summary, setting, summarize, verdict)
 from lnc.noise import MNIST_PAIRS
 
@@ -99,7 +99,7 @@ if curve_rates:
     check_grid(dataset, noise_settings(["asymmetric"], curve_rates), seeds=curve_seeds,
                methods=curve_methods, **grid)
 
-# %% [markdown] papermill={"duration": 0.005857, "end_time": "2026-11-30T18:42:37.382596+00:00", "exception": false, "start_time": "2026-11-30T18:42:37.376739+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.001514, "end_time": "2026-11-30T20:33:30.205113+00:00", "exception": false, "start_time": "2026-11-30T20:33:30.203599+00:00", "status": "completed"}
 # ## The protocol
 #
 # Each run follows {ref}`the two-stage protocol <ch-estimation>`. A network is trained with CE on the noisy
@@ -113,7 +113,7 @@ if curve_rates:
 #
 # The run on this page, as its records state it:
 
-# %% papermill={"duration": 0.05324, "end_time": "2026-11-30T18:42:37.439661+00:00", "exception": false, "start_time": "2026-11-30T18:42:37.386421+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.040881, "end_time": "2026-11-30T20:33:30.247850+00:00", "exception": false, "start_time": "2026-11-30T20:33:30.206969+00:00", "status": "completed"} tags=["hide-input"]
 records = run_grid(dataset, settings, seeds=seeds, workers=workers, methods=methods,
                    **grid)
 recipe, paper = get_recipe(dataset, protocol), get_recipe(dataset, "paper")
@@ -142,39 +142,33 @@ display(Markdown(f"""
 - asymmetric noise flips {flips} with probability $N$; the records are {where}
 """))
 
-# %% [markdown] papermill={"duration": 0.004591, "end_time": "2026-11-30T18:42:37.446467+00:00", "exception": false, "start_time": "2026-11-30T18:42:37.441876+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.001762, "end_time": "2026-11-30T20:33:30.251638+00:00", "exception": false, "start_time": "2026-11-30T20:33:30.249876+00:00", "status": "completed"}
 # ## The grid: methods × noise settings
 #
 # Test accuracy (%) on the clean test set, mean ± standard deviation over the seeds, one table per kind of
 # noise; the noise-free column is repeated in each as the reference.
 
-# %% papermill={"duration": 0.025989, "end_time": "2026-11-30T18:42:37.476332+00:00", "exception": false, "start_time": "2026-11-30T18:42:37.450343+00:00", "status": "completed"}
+# %% papermill={"duration": 0.016822, "end_time": "2026-11-30T20:33:30.270015+00:00", "exception": false, "start_time": "2026-11-30T20:33:30.253193+00:00", "status": "completed"}
 keys = list(dict.fromkeys(setting(r) for r in records))
-reference = [k for k in keys if k == "none"]
-kinds = list(dict.fromkeys(r["noise"] for r in records if r["noise"] != "none"))
-for kind in kinds:
-    display(Markdown(f"**{kind.capitalize()} noise**"))
-    shown = reference + [k for k in keys if k.startswith(kind + " ")]
-    display(accuracy_table(records, methods=methods, settings=shown))
-if not kinds:
-    display(accuracy_table(records, methods=methods))
+for heading, table in accuracy_tables(records, methods=methods):
+    display(Markdown(f"**{heading}**"), table)
 
-# %% [markdown] papermill={"duration": 0.003773, "end_time": "2026-11-30T18:42:37.482590+00:00", "exception": false, "start_time": "2026-11-30T18:42:37.478817+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.001752, "end_time": "2026-11-30T20:33:30.273796+00:00", "exception": false, "start_time": "2026-11-30T20:33:30.272044+00:00", "status": "completed"}
 # How good was $\hat T$? The relative $L_1$ error $\sum|\hat T - T| / \sum |T|$ against the true $T$ and the
 # condition number of $\hat T$, mean over the seeds, and the epoch that model selection kept for CE. A large
 # condition number is what makes the backward correction unstable.
 
-# %% papermill={"duration": 0.01079, "end_time": "2026-11-30T18:42:37.497141+00:00", "exception": false, "start_time": "2026-11-30T18:42:37.486351+00:00", "status": "completed"}
+# %% papermill={"duration": 0.00975, "end_time": "2026-11-30T20:33:30.285393+00:00", "exception": false, "start_time": "2026-11-30T20:33:30.275643+00:00", "status": "completed"}
 display(estimation_table(records))
 
-# %% [markdown] papermill={"duration": 0.004053, "end_time": "2026-11-30T18:42:37.506463+00:00", "exception": false, "start_time": "2026-11-30T18:42:37.502410+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.002515, "end_time": "2026-11-30T20:33:30.291088+00:00", "exception": false, "start_time": "2026-11-30T20:33:30.288573+00:00", "status": "completed"}
 # ## Accuracy against the noise rate
 #
 # The same protocol for asymmetric noise at more rates (`curve_rates`, seeds `curve_seeds`; the rates already
 # in the grid are re-used), as in the paper's figure of accuracy against $N$ {cite}`patrini2017`. $N = 0$ is the
 # noise-free setting.
 
-# %% papermill={"duration": 0.239481, "end_time": "2026-11-30T18:42:37.748044+00:00", "exception": false, "start_time": "2026-11-30T18:42:37.508563+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.238882, "end_time": "2026-11-30T20:33:30.532530+00:00", "exception": false, "start_time": "2026-11-30T20:33:30.293648+00:00", "status": "completed"} tags=["hide-input"]
 present = {(r["noise"], r["rate"], r["seed"], r["method"]) for r in records}
 todo = [("asymmetric", float(r)) for r in curve_rates
         if any(("asymmetric", r, s, m) not in present
@@ -225,7 +219,7 @@ display(Table([["method", *(f"N = {n:g}" for n in by_rate)],
                        for k in by_rate.values())]
                  for m in styles)]))
 
-# %% [markdown] papermill={"duration": 0.002341, "end_time": "2026-11-30T18:42:37.753251+00:00", "exception": false, "start_time": "2026-11-30T18:42:37.750910+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.002211, "end_time": "2026-11-30T20:33:30.537813+00:00", "exception": false, "start_time": "2026-11-30T20:33:30.535602+00:00", "status": "completed"}
 # ```{glue:figure} fig-mnist-curve
 # :name: fig-mnist-curve
 #
@@ -235,12 +229,12 @@ display(Table([["method", *(f"N = {n:g}" for n in by_rate)],
 # one of its colour: the gap is what estimating $T$ costs.
 # ```
 
-# %% [markdown] papermill={"duration": 0.00409, "end_time": "2026-11-30T18:42:37.766684+00:00", "exception": false, "start_time": "2026-11-30T18:42:37.762594+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.002104, "end_time": "2026-11-30T20:33:30.542101+00:00", "exception": false, "start_time": "2026-11-30T20:33:30.539997+00:00", "status": "completed"}
 # ## What this run shows
 #
 # Each claim below is computed from the records above and marked as holding or not, with its numbers.
 
-# %% papermill={"duration": 0.04431, "end_time": "2026-11-30T18:42:37.818911+00:00", "exception": false, "start_time": "2026-11-30T18:42:37.774601+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.030316, "end_time": "2026-11-30T20:33:30.574592+00:00", "exception": false, "start_time": "2026-11-30T20:33:30.544276+00:00", "status": "completed"} tags=["hide-input"]
 tie, close = 0.2, 1.0  # points: "tied with the best method", "close to"
 stats = summarize(records)
 noisy = [k for k in keys if k != "none"]
@@ -385,7 +379,7 @@ if diffs:
 
 display(Markdown("\n".join(f"{k}. {c}" for k, c in enumerate(claims, 1))))
 
-# %% [markdown] papermill={"duration": 0.004853, "end_time": "2026-11-30T18:42:37.826525+00:00", "exception": false, "start_time": "2026-11-30T18:42:37.821672+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.002197, "end_time": "2026-11-30T20:33:30.579401+00:00", "exception": false, "start_time": "2026-11-30T20:33:30.577204+00:00", "status": "completed"}
 # ## Summary
 #
 # - The two-stage protocol needs nothing but the noisy labels: CE, $\hat T$ from its posteriors, then a
@@ -395,7 +389,7 @@ display(Markdown("\n".join(f"{k}. {c}" for k, c in enumerate(claims, 1))))
 # - The backward correction multiplies the loss by $T^{-1}$, so it is undefined where $T$ is singular and
 #   sensitive where $\hat T$ is ill-conditioned; the forward correction only multiplies probabilities by $T$.
 
-# %% [markdown] papermill={"duration": 0.004098, "end_time": "2026-11-30T18:42:37.834503+00:00", "exception": false, "start_time": "2026-11-30T18:42:37.830405+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.002196, "end_time": "2026-11-30T20:33:30.583781+00:00", "exception": false, "start_time": "2026-11-30T20:33:30.581585+00:00", "status": "completed"}
 # ## Exercises
 #
 # ```{exercise}

@@ -416,3 +416,174 @@ def test_a_verdict_counts_the_cases_a_claim_holds_in(flags, expected):
 def test_a_listing_names_the_cases_or_none():
     assert results.listing(["a", "b"]) == "a; b" and results.listing([], ", ") == "none"
     assert results.listing((s for s in ["x"]), ", ") == "x"
+
+
+def _grid(settings, methods=("ce", "forward"), seeds=(0,)):
+    """Records of every method and seed in each ``(noise, rate)`` setting; accuracy 0.5 + rate / 10 + seed / 100."""
+    return [
+        _record(m, noise, rate, 0.5 + (rate or 0) / 10 + s / 100, seed=s)
+        for noise, rate in settings
+        for s in seeds
+        for m in methods
+    ]
+
+
+def test_accuracy_tables_make_one_table_per_noise_kind_with_the_noise_free_reference():
+    records = _grid([("none", None), ("symmetric", 0.2), ("asymmetric", 0.2), ("symmetric", 0.6)], seeds=(0, 1))
+    tables = results.accuracy_tables(records, methods=["forward", "ce"])
+    assert [heading for heading, _ in tables] == ["Symmetric noise", "Asymmetric noise"]
+    symmetric = tables[0][1].rows
+    assert symmetric[0] == ("method", "none", "symmetric 0.2", "symmetric 0.6")
+    # seeds 0 and 1: mean 0.5 + rate / 10 + 0.005, sample std 0.01 / sqrt(2) = 0.0071 -> 0.7 points
+    assert symmetric[1] == ("forward", "50.5 ± 0.7", "52.5 ± 0.7", "56.5 ± 0.7")
+    assert [row[0] for row in symmetric[1:]] == ["forward", "ce"]
+    assert tables[1][1].rows[0] == ("method", "none", "asymmetric 0.2")
+
+
+def test_accuracy_tables_cut_a_long_group_and_gather_the_label_sets():
+    rates = [0.1, 0.2, 0.3, 0.4, 0.5]
+    records = _grid([("none", None), *(("asymmetric", r) for r in rates), ("aggre", None), ("worst", None)])
+    tables = results.accuracy_tables(records, columns=3, digits=0)
+    assert [heading for heading, _ in tables] == [
+        "Asymmetric noise, part 1 of 3",
+        "Asymmetric noise, part 2 of 3",
+        "Asymmetric noise, part 3 of 3",
+        "Label sets",
+    ]
+    assert [t.rows[0][1:] for _, t in tables] == [
+        ("none", "asymmetric 0.1", "asymmetric 0.2"),
+        ("none", "asymmetric 0.3", "asymmetric 0.4"),
+        ("none", "asymmetric 0.5"),
+        ("none", "aggre", "worst"),
+    ]
+    assert tables[2][1].rows[1] == ("ce", "50", "55")  # one seed: no ±; 0.5 + 0.5 / 10
+
+
+def test_accuracy_tables_of_noise_free_records_only_or_of_none():
+    ((heading, table),) = results.accuracy_tables(_grid([("none", None)]))
+    assert heading == "No noise" and table.rows == (("method", "none"), ("ce", "50.0"), ("forward", "50.0"))
+    assert results.accuracy_tables([]) == []
+    ((heading, table),) = results.accuracy_tables(_grid([("aggre", None)]))  # no reference column
+    assert heading == "Label sets" and table.rows[0] == ("method", "aggre")
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        ({"columns": 1}, ValueError, "columns must be an int >= 2"),
+        ({"columns": 2.5}, TypeError, "columns must be an int"),
+        ({"methods": ["ce", "forwrd"]}, ValueError, "methods must each be one of .*got 'forwrd'"),
+        ({"digits": -1}, ValueError, "digits must be an int"),
+    ],
+)
+def test_accuracy_tables_refuse_bad_arguments(kwargs, error, match):
+    records = _grid([("none", None), ("symmetric", 0.2)])
+    with pytest.raises(error, match=match):
+        results.accuracy_tables(records, **kwargs)
+    with pytest.raises(TypeError, match="records must be a sequence"):
+        results.accuracy_tables(records[0])
+
+
+CPU_RESNET = {
+    "model": "cifar_resnet",
+    "epochs": 15,
+    "optimizer": "sgd",
+    "lr": 0.1,
+    "momentum": 0.9,
+    "weight_decay": 2e-4,
+    "decay_all": False,
+    "milestones": [10, 12],
+    "batch_size": 64,
+    "augment": "shift",
+    "normalize": "pixel_mean",
+    "quantile": 0.97,
+    "model_kwargs": {"n": 1},
+}
+
+
+def test_describe_recipe_names_network_schedule_decay_and_preprocessing():
+    assert results.describe_recipe(CPU_RESNET) == (
+        "ResNet-8 (cifar_resnet, n=1), 15 epochs, SGD (lr 0.1, momentum 0.9, batch 64, lr / 10 after epochs 10 and "
+        "12), weight decay 0.0002 on the kernels, random shifts and horizontal flips, per-pixel mean subtraction"
+    )
+    # a step after the epochs run is left out, and one epoch is singular
+    assert "1 epoch, SGD (lr 0.1, momentum 0.9, batch 64), weight" in results.describe_recipe(CPU_RESNET, epochs=1)
+    assert "lr / 10 after epoch 10)" in results.describe_recipe(CPU_RESNET, epochs=11)
+
+
+def test_describe_recipe_reads_a_recipe_object_as_its_fields():
+    from lnc.experiments.recipes import Recipe
+
+    recipe = Recipe("mnist_fc", 40, normalize="scale")
+    assert results.describe_recipe(recipe) == (
+        "mnist_fc, 40 epochs, Adagrad (lr 0.01, batch 128), no weight decay, no augmentation, pixels / 255"
+    )
+    fast = Recipe("fast_net", 12, optimizer="sgd", lr=0.2, momentum=0.85, nesterov=True, schedule="triangle")
+    assert "SGD (lr 0.2, Nesterov momentum 0.85, batch 128, triangular learning-rate schedule)" in (
+        results.describe_recipe(fast)
+    )
+
+
+@pytest.mark.parametrize(
+    "recipe, epochs, error, match",
+    [
+        ("cifar_resnet", None, TypeError, "recipe must be a record"),
+        ({k: v for k, v in CPU_RESNET.items() if k != "lr"}, None, ValueError, "recipe must have the field 'lr'"),
+        ({**CPU_RESNET, "augment": "mixup"}, None, ValueError, r"recipe\['augment'\] must be one of"),
+        (CPU_RESNET, 0, ValueError, "epochs must be an int >= 1"),
+        (CPU_RESNET, 2.0, TypeError, "epochs must be an int"),
+    ],
+)
+def test_describe_recipe_refuses_bad_input(recipe, epochs, error, match):
+    with pytest.raises(error, match=match):
+        results.describe_recipe(recipe, epochs=epochs)
+
+
+def _run_record(seed, **changes):
+    record = {
+        "task": "cifar10",
+        "protocol": "cpu",
+        "recipe": CPU_RESNET,
+        "epochs": 15,
+        "subset": 10000,
+        "n_train": 9000,
+        "n_val": 1000,
+        "n_test": 10000,
+        "seed": seed,
+        "device": "cpu",
+        "torch_version": "2.13.0",
+        "method": "ce",
+        "noise": "symmetric",
+        "rate": 0.4,
+        "status": "ok",
+    }
+    return {**record, **changes}
+
+
+def test_describe_records_states_the_protocol_of_the_successful_runs():
+    records = [_run_record(1), _run_record(0, device="cuda"), _run_record(7, status="failed", device="mps")]
+    assert results.describe_records(records) == (
+        "cifar10, protocol 'cpu': ResNet-8 (cifar_resnet, n=1), 15 epochs, SGD (lr 0.1, momentum 0.9, batch 64, "
+        "lr / 10 after epochs 10 and 12), weight decay 0.0002 on the kernels, random shifts and horizontal flips, "
+        "per-pixel mean subtraction; 9,000 training and 1,000 noisy-validation examples (a seeded subset of 10,000), "
+        "10,000 test examples; seeds 0, 1; device cpu, cuda; torch 2.13.0"
+    )
+    one = results.describe_records([_run_record(0, epochs=1, subset=None, n_train=45000, n_val=5000)])
+    assert ", 1 epoch, SGD (lr 0.1, momentum 0.9, batch 64), " in one
+    assert "; 45,000 training and 5,000 noisy-validation examples, 10,000 test examples; seeds 0;" in one
+
+
+@pytest.mark.parametrize(
+    "records, error, match",
+    [
+        ([], ValueError, "records must"),
+        (_run_record(0), TypeError, "records must be a sequence"),
+        ([_run_record(0, status="failed")], ValueError, "records must hold a successful run, got 1 failed"),
+        ([{k: v for k, v in _run_record(0).items() if k != "n_val"}], ValueError, "must have the field 'n_val'"),
+        ([_run_record(0), _run_record(1, task="cifar100")], ValueError, "records must share one 'task'"),
+        ([_run_record(0), _run_record(1, recipe={**CPU_RESNET, "lr": 0.01})], ValueError, "share one 'recipe'"),
+    ],
+)
+def test_describe_records_refuses_records_of_no_single_grid(records, error, match):
+    with pytest.raises(error, match=match):
+        results.describe_records(records)

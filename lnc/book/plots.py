@@ -65,3 +65,24 @@ def _symlog_ticks(ax, most=6):
     stop = -1 if step == 1 else 0  # no ±1 beside 0 on a crowded axis
     ticks = [0.0] + [10.0**k for k in range(up, stop, -step)]
     ax.set_yticks(ticks + [-(10.0**k) for k in range(down, stop, -step)])
+
+
+def simplex_view(ax, points, triangles, title):
+    """Three-class posteriors on the probability simplex (an equilateral triangle, class ``k`` at corner ``k``):
+    ``points`` (N, 3) as dots, and for each ``name: T`` of ``triangles`` the triangle spanned by the rows of ``T``
+    (3, 3), ``T[i, j] = P(noisy = j | clean = i)``: the noisy posteriors of any clean ones lie inside it."""
+    import numpy as np
+
+    corners = np.array([[0.0, 0.0], [1.0, 0.0], [0.5, np.sqrt(3) / 2]])
+    ax.fill(*corners.T, color="0.95", zorder=0)
+    ax.scatter(*(np.asarray(points) @ corners).T, s=3, color="0.5", alpha=0.5, label="noisy posteriors")
+    for k, (name, T) in enumerate(triangles.items()):
+        vertices = np.asarray(T) @ corners
+        ax.fill(*vertices.T, fill=False, edgecolor=f"C{k}", linewidth=1.5, label=name)
+    for k, corner in enumerate(corners):
+        ax.annotate(f"class {k}", corner, textcoords="offset points", xytext=(0, -12 if k < 2 else 5),
+                    ha="center")
+    ax.set_title(title)
+    ax.set_aspect("equal")
+    ax.axis("off")
+    ax.legend(loc="upper left", fontsize="small", frameon=False)

@@ -10,7 +10,7 @@ import numbers
 
 import numpy as np
 
-from .._checks import check_int, check_rate, check_transition_matrix, describe, make_rng
+from .._checks import check_int, check_probabilities, check_rate, check_transition_matrix, describe, make_rng
 
 
 def anchored_posteriors(T, num_examples, seed):
@@ -81,3 +81,11 @@ def scattered_posteriors(T, num_examples, seed, low=0.25, high=0.75):
     clean[np.arange(num_examples), first] = w
     clean[np.arange(num_examples), second] = 1 - w
     return clean, clean @ T
+
+
+def sample_labels(posteriors, seed):
+    """One label per row of ``posteriors`` (N, c), drawn from that row: int64 ``(N,)``. With noisy posteriors
+    ``p(y|x) @ T``, the labels are noisy labels of the examples, ``T[i, j] = P(noisy = j | clean = i)``."""
+    probs = check_probabilities(posteriors, name="posteriors")
+    draws = make_rng(seed).random((len(probs), 1))
+    return np.minimum((draws > np.cumsum(probs, axis=1)).sum(axis=1), probs.shape[1] - 1)

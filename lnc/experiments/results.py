@@ -1,9 +1,11 @@
-"""Result records of :func:`lnc.experiments.protocol.run_protocol`: JSON files, and tables of mean ± std over seeds.
+"""Result records of :func:`lnc.experiments.protocol.run_protocol`: JSON files, tables of mean ± std over seeds,
+and the protocol the records state, in words.
 
 A record is a dict of JSON data whose ``task``, ``noise``, ``rate``, ``method`` and ``seed`` name its file; the
 tables take a sequence of records and print test accuracies × 100 (%).
 """
 
+import dataclasses
 import html
 import json
 import math
@@ -25,7 +27,9 @@ NAME_PART = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 
 
 def record_name(record):
-    """File name of a record: ``<task>_<noise>[-<rate>]_<method>_seed<seed>.json``.
+    """File name of a record: ``<task>_<noise>[-<rate>]_<method>[_<estimator>][_cf<k>]_seed<seed>.json``, with
+    ``estimator`` only when it is not ``"anchor"`` and ``cf<k>`` only when ``cross_fit`` is set, so that the runs
+    of one job with other estimators keep their own files (and the paper's default keeps the short name).
 
     Raises
     ------
@@ -45,7 +49,13 @@ def record_name(record):
             )
     rate = "" if record["rate"] is None else "-" + format(check_rate(record["rate"], name="record['rate']"), "g")
     seed = check_int(record["seed"], name="record['seed']", low=0)
-    return f"{record['task']}_{record['noise']}{rate}_{record['method']}_seed{seed}.json"
+    estimator = record.get("estimator", "anchor")
+    if not isinstance(estimator, str) or not NAME_PART.fullmatch(estimator) or ".." in estimator:
+        raise ValueError(f"record['estimator'] must be a name of letters, digits, '_', '-' and '.', got {estimator!r}")
+    cross_fit = record.get("cross_fit")
+    folds = "" if cross_fit is None else f"_cf{check_int(cross_fit, name='record[cross_fit]', low=2)}"
+    extra = ("" if estimator == "anchor" else f"_{estimator}") + folds
+    return f"{record['task']}_{record['noise']}{rate}_{record['method']}{extra}_seed{seed}.json"
 
 
 def check_results_dir(results_dir):
@@ -162,6 +172,58 @@ def accuracy_table(records, methods=None, settings=None, digits=1):
 
     rows = [[m, *(_cell(*stats[m, s][:2], digits) if (m, s) in stats else "-" for s in settings)] for m in methods]
     return Table([["method", *settings], *rows])
+
+
+def accuracy_tables(records, methods=None, columns=5, digits=1):
+    """:func:`accuracy_table` split by noise kind into tables that fit a page: a list of ``(heading, Table)``.
+
+    Parameters
+    ----------
+    records : sequence of dict
+        Records with ``method``, ``noise``, ``rate`` and ``test_accuracy``.
+    methods : sequence of str, optional
+        The rows, in this order (default: as first seen); each must be a method of ``records``.
+    columns : int, default 5
+        The most noise settings a table holds, an int >= 2; a longer group is cut into parts.
+    digits : int, default 1
+        The decimals, an int >= 0.
+
+    Returns
+    -------
+    list of (str, Table)
+        One table per noise kind with a rate, headed ``"Symmetric noise"`` (its settings in order of first
+        appearance), then one headed ``"Label sets"`` for the settings without a rate other than ``"none"``
+        (CIFAR-N label sets). The noise-free setting ``"none"``, when ``records`` hold it, is repeated as the
+        first column of every table, as the reference; alone, it makes one table headed ``"No noise"``. A group
+        cut into parts has headings ``"Symmetric noise, part 1 of 2"``, ... No records give ``[]``.
+
+    Raises
+    ------
+    TypeError, ValueError
+        As :func:`accuracy_table`; ``columns`` is not an int >= 2.
+    """
+    records = _check_records(records)
+    columns = check_int(columns, name="columns", low=2)
+    groups = {}  # heading -> its settings, in order of first appearance
+    for r in records:
+        if r["noise"] != "none":
+            heading = "Label sets" if r["rate"] is None else f"{r['noise'].capitalize()} noise"
+            groups.setdefault(heading, [])
+            if setting(r) not in groups[heading]:
+                groups[heading].append(setting(r))
+    if "Label sets" in groups:  # after the kinds with a rate
+        groups["Label sets"] = groups.pop("Label sets")
+    reference = ["none"] if any(r["noise"] == "none" for r in records) else []
+    if not groups:
+        return [("No noise", accuracy_table(records, methods, reference, digits))] if reference else []
+    room = columns - len(reference)
+    tables = []
+    for heading, shown in groups.items():
+        parts = [shown[k : k + room] for k in range(0, len(shown), room)]
+        for k, part in enumerate(parts, 1):
+            title = heading if len(parts) == 1 else f"{heading}, part {k} of {len(parts)}"
+            tables.append((title, accuracy_table(records, methods, reference + part, digits)))
+    return tables
 
 
 def comparison_table(records, published, methods=None, settings=None, digits=1):
@@ -380,6 +442,146 @@ SUMMARY_FIELDS = ("protocol", "recipe", "epochs", "n_train", "n_val", "seed", "n
 """The fields :func:`run_summary` reads from a successful record."""
 
 
+AUGMENT_TEXT = {
+    None: "no augmentation",
+    "shift": "random shifts and horizontal flips",
+    "crop": "padded random crops and horizontal flips",
+}
+"""A recipe's ``augment`` (:data:`lnc.experiments.recipes.AUGMENTATIONS`) in words."""
+NORMALIZE_TEXT = {
+    None: "raw inputs",
+    "scale": "pixels / 255",
+    "pixel_mean": "per-pixel mean subtraction",
+    "channel": "per-channel standardisation",
+}
+"""A recipe's ``normalize`` (:data:`lnc.experiments.recipes.NORMALIZATIONS`) in words."""
+NETWORK_TEXT = {
+    "cifar_resnet": lambda kwargs: f"ResNet-{2 + 6 * kwargs.get('n', 5)}",
+    "preact_resnet34": lambda kwargs: "pre-activation ResNet-34",
+}
+"""A reader's name for the networks of :mod:`lnc.experiments.models` that have one (from their keyword arguments)."""
+RECIPE_FIELDS = ("model", "epochs", "optimizer", "lr", "momentum", "weight_decay", "decay_all", "milestones",
+                 "batch_size", "augment", "normalize", "model_kwargs")  # fmt: skip
+"""The fields :func:`describe_recipe` reads (``schedule`` and ``nesterov``, younger, default to a step schedule
+without Nesterov momentum)."""
+
+
+def describe_recipe(recipe, epochs=None):
+    """How a recipe trains, in words: network, epochs, optimiser, learning-rate steps, weight decay, preprocessing.
+
+    Parameters
+    ----------
+    recipe : Recipe or dict
+        A :class:`lnc.experiments.recipes.Recipe`, or its fields as a dict (a record's ``recipe``).
+    epochs : int, optional
+        The epochs run when not ``recipe``'s (an int >= 1); learning-rate steps after them are left out.
+
+    Returns
+    -------
+    str
+        One line, e.g. ``"ResNet-8 (cifar_resnet, n=1), 15 epochs, SGD (lr 0.1, momentum 0.9, batch 128, lr / 10
+        after epoch 10), weight decay 0.0002 on the kernels, random shifts and horizontal flips, per-pixel mean
+        subtraction"``. A step is named by the epochs done before it (``milestones`` are 0-based).
+
+    Raises
+    ------
+    TypeError
+        ``recipe`` is neither a Recipe nor a dict; ``epochs`` is not an int.
+    ValueError
+        ``recipe`` lacks a field of :data:`RECIPE_FIELDS`, or its ``augment`` or ``normalize`` is unknown;
+        ``epochs`` < 1.
+
+    See Also
+    --------
+    describe_records : the protocol of stored records, with this line for their recipe.
+    """
+    if dataclasses.is_dataclass(recipe) and not isinstance(recipe, type):
+        recipe = dataclasses.asdict(recipe)
+    recipe = _check_record(recipe, name="recipe", fields=RECIPE_FIELDS)
+    epochs = recipe["epochs"] if epochs is None else check_int(epochs, name="epochs", low=1)
+    for field, words in (("augment", AUGMENT_TEXT), ("normalize", NORMALIZE_TEXT)):
+        if recipe[field] not in words:
+            raise ValueError(f"recipe['{field}'] must be one of {list(words)}, got {recipe[field]!r}")
+    kwargs = recipe["model_kwargs"]
+    model = ", ".join([recipe["model"], *(f"{k}={v}" for k, v in kwargs.items())])
+    name = NETWORK_TEXT.get(recipe["model"])
+    network = f"{name(kwargs)} ({model})" if name else model
+    steps = [str(m) for m in recipe["milestones"] if m < epochs]
+    if recipe.get("schedule", "step") == "triangle":
+        schedule = ", triangular learning-rate schedule"
+    else:
+        schedule = f", lr / 10 after epoch{'s' * (len(steps) > 1)} {' and '.join(steps)}" if steps else ""
+    momentum = f", {'Nesterov ' * recipe.get('nesterov', False)}momentum {recipe['momentum']:g}"
+    optimizer = {"sgd": "SGD", "adagrad": "Adagrad"}.get(recipe["optimizer"], recipe["optimizer"])
+    decay = "no weight decay"
+    if recipe["weight_decay"]:
+        where = "all weights" if recipe["decay_all"] else "the kernels"
+        decay = f"weight decay {recipe['weight_decay']:g} on {where}"
+    return (
+        f"{network}, {epochs} epoch{'s' * (epochs != 1)}, {optimizer} (lr {recipe['lr']:g}"
+        f"{momentum * bool(recipe['momentum'])}, batch {recipe['batch_size']}{schedule}), {decay}, "
+        f"{AUGMENT_TEXT[recipe['augment']]}, {NORMALIZE_TEXT[recipe['normalize']]}"
+    )
+
+
+def describe_records(records):
+    """The protocol of stored runs, in one line read from their records: task, protocol, network, epochs,
+    optimiser and schedule, data sizes and subset, seeds, device and torch version.
+
+    Only successful records (``status`` ``"ok"`` or absent) count; they must share one task, protocol, recipe,
+    number of epochs, subset and split sizes (the runs of one grid do).
+
+    Parameters
+    ----------
+    records : sequence of dict
+        Records of :func:`lnc.experiments.protocol.run_protocol`.
+
+    Returns
+    -------
+    str
+        e.g. ``"cifar10, protocol 'cpu': <describe_recipe>; 9,000 training and 1,000 noisy-validation examples
+        (a seeded subset of 10,000), 10,000 test examples; seeds 0, 1; device cpu; torch 2.13.0"``.
+
+    Raises
+    ------
+    TypeError, ValueError
+        ``records`` is not a non-empty sequence of dicts; no record is successful; a successful one lacks a field
+        of :data:`DESCRIBE_FIELDS`; two differ in a field they must share (the message names it).
+
+    See Also
+    --------
+    describe_recipe : the line of a recipe alone (the paper's, say).
+    lnc.experiments.protocol.describe_run : the protocol of a run to come, from its parameters.
+    """
+    records = _check_records(records, fields=(), nonempty=True)
+    ok = [
+        _check_record(r, name=f"records[{k}]", fields=DESCRIBE_FIELDS)
+        for k, r in enumerate(records)
+        if r.get("status", "ok") == "ok"
+    ]
+    if not ok:
+        raise ValueError(f"records must hold a successful run, got {len(records)} failed ones")
+    for field in SHARED_FIELDS:
+        values = list(dict.fromkeys(json.dumps(r[field], sort_keys=True) for r in ok))
+        if len(values) > 1:
+            raise ValueError(f"records must share one {field!r} (one grid's runs), got {', '.join(values)}")
+    first = ok[0]
+    subset = f" (a seeded subset of {first['subset']:,})" if first["subset"] is not None else ""
+    return (
+        f"{first['task']}, protocol {first['protocol']!r}: {describe_recipe(first['recipe'], first['epochs'])}; "
+        f"{first['n_train']:,} training and {first['n_val']:,} noisy-validation examples{subset}, "
+        f"{first['n_test']:,} test examples; seeds {', '.join(str(s) for s in sorted({r['seed'] for r in ok}))}; "
+        f"device {', '.join(sorted({r['device'] for r in ok}))}; "
+        f"torch {', '.join(sorted({r['torch_version'] for r in ok}))}"
+    )
+
+
+SHARED_FIELDS = ("task", "protocol", "recipe", "epochs", "subset", "n_train", "n_val", "n_test")
+"""The fields the records given to :func:`describe_records` must share."""
+DESCRIBE_FIELDS = SHARED_FIELDS + ("seed", "device", "torch_version")
+"""The fields :func:`describe_records` reads from a successful record."""
+
+
 def _as_path(path, *, name):
     """Return ``path`` (a str or path-like) as a Path."""
     if not isinstance(path, (str, os.PathLike)):
@@ -504,3 +706,82 @@ def _check_published(published):
             if cell[1] is not None and _check_number(cell[1], name=f"{name}[1]") < 0:
                 raise ValueError(f"{name}[1] must be a std >= 0 or None, got {cell[1]!r}")
     return published
+
+
+ESTIMATOR_KINDS = ("in_sample", "cross_fit", "learned")
+"""Where an estimate comes from: the CE network's own posteriors, out-of-fold ones, or a method that learns T."""
+
+
+def estimator_stats(records):
+    """Estimation error and forward-correction accuracy of every estimator and T-learning method, over seeds.
+
+    Returns ``{(setting, name, kind): {"error": (mean, std, n), "accuracy": (mean, std, n)}}``, ``kind`` in
+    :data:`ESTIMATOR_KINDS`. For an estimator ``name`` of a CE record's ``estimates`` (``"in_sample"`` or
+    ``"cross_fit"``), ``error`` is the relative L1 error of its ``T̂`` (each CE run counted once per seed, however
+    many jobs recorded it) and ``accuracy`` the clean test accuracy (%) of the ``forward_est`` runs with it
+    (their ``estimator`` and ``cross_fit``); for ``volmin`` and ``revision`` (kind ``"learned"``), the error of
+    the T they learned and their own accuracy. ``std`` has ddof = 1 (NaN when n = 1); a key missing a field has
+    no runs of it.
+
+    Raises
+    ------
+    TypeError, ValueError
+        ``records`` is not a sequence of dicts with ``method``, ``noise`` and ``rate``.
+    """
+    records = _check_records(records)
+    errors, accuracies = defaultdict(dict), defaultdict(list)
+    for r in records:
+        key = setting(r)
+        if r["method"] == "ce":
+            for kind, by_name in r.get("estimates", {}).items():
+                for name, fields in by_name.items():
+                    if fields.get("estimation_error") is not None:
+                        errors[key, name, kind][r["seed"]] = fields["estimation_error"]
+        elif r["method"] == "forward_est" and r.get("test_accuracy") is not None:
+            kind = "cross_fit" if r.get("cross_fit") else "in_sample"
+            accuracies[key, r.get("estimator", "anchor"), kind].append(100.0 * r["test_accuracy"])
+        elif r["method"] in ("volmin", "revision") and r.get("test_accuracy") is not None:
+            errors[key, r["method"], "learned"][r["seed"]] = r["estimation_error"]
+            accuracies[key, r["method"], "learned"].append(100.0 * r["test_accuracy"])
+    stats = defaultdict(dict)
+    for field, groups in (("error", {k: list(v.values()) for k, v in errors.items()}), ("accuracy", accuracies)):
+        for k, values in groups.items():
+            values = [v for v in values if v is not None]
+            if values:
+                stats[k][field] = (
+                    float(np.mean(values)),
+                    float(np.std(values, ddof=1)) if len(values) > 1 else math.nan,
+                    len(values),
+                )
+    return dict(stats)
+
+
+def estimator_table(records, key, digits=3):
+    """A :class:`Table` of one noise setting ``key`` (as :func:`setting` writes it): a row per estimator, then per
+    T-learning method; columns the error of ``T̂`` and the forward correction's test accuracy (%) with it, for
+    in-sample and cross-fitted posteriors (:func:`estimator_stats`). Cells ``mean ± std``; ``-`` where no run.
+
+    Raises
+    ------
+    TypeError, ValueError
+        As :func:`estimator_stats`; ``key`` is not a setting of ``records``; ``digits`` is not an int >= 0.
+    """
+    records = _check_records(records)
+    digits = check_int(digits, name="digits", low=0)
+    _check_names([key], "key", {setting(r) for r in records})
+    stats = estimator_stats(records)
+    names = list(dict.fromkeys(name for k, name, kind in stats if k == key and kind != "learned"))
+    learned = [name for name in ("volmin", "revision") if (key, name, "learned") in stats]
+
+    def cell(name, kind, field, places):
+        value = stats.get((key, name, kind), {}).get(field)
+        return _cell(*value[:2], places) if value else "-"
+
+    rows = [["estimator", "error, in-sample", "error, cross-fitted", "accuracy, in-sample", "accuracy, cross-fitted"]]
+    for name in names:
+        rows.append([name, *(cell(name, kind, "error", digits) for kind in ("in_sample", "cross_fit")),
+                     *(cell(name, kind, "accuracy", 1) for kind in ("in_sample", "cross_fit"))])  # fmt: skip
+    for name in learned:
+        rows.append([f"{name} (learns T)", cell(name, "learned", "error", digits), "-",
+                     cell(name, "learned", "accuracy", 1), "-"])  # fmt: skip
+    return Table(rows)

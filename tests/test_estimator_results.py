@@ -1,0 +1,91 @@
+"""Record names that keep each estimator's runs apart, and the estimator tables of book chapter ch-beyond-anchors,
+against hand-built records and numpy."""
+
+import math
+
+import numpy as np
+import pytest
+
+from lnc.experiments.results import estimator_stats, estimator_table, record_name
+
+BASE = dict(task="mnist", noise="symmetric", rate=0.2, seed=0)
+
+
+@pytest.mark.parametrize(
+    "extra,name",
+    [
+        ({}, "mnist_symmetric-0.2_forward_est_seed0.json"),
+        ({"estimator": "anchor", "cross_fit": None}, "mnist_symmetric-0.2_forward_est_seed0.json"),
+        ({"estimator": "dual_t"}, "mnist_symmetric-0.2_forward_est_dual_t_seed0.json"),
+        ({"estimator": "min_volume", "cross_fit": 3}, "mnist_symmetric-0.2_forward_est_min_volume_cf3_seed0.json"),
+        ({"cross_fit": 2}, "mnist_symmetric-0.2_forward_est_cf2_seed0.json"),
+    ],
+)
+def test_a_record_name_carries_a_non_default_estimator_and_cross_fit(extra, name):
+    assert record_name({**BASE, "method": "forward_est", **extra}) == name
+
+
+@pytest.mark.parametrize(
+    "extra,error,match",
+    [({"estimator": "../x"}, ValueError, "estimator"), ({"cross_fit": 1}, ValueError, "cross_fit")],
+)
+def test_a_record_name_refuses_a_bad_estimator_or_cross_fit(extra, error, match):
+    with pytest.raises(error, match=match):
+        record_name({**BASE, "method": "ce", **extra})
+
+
+def _ce(seed, in_sample, cross_fit=None):
+    estimates = {"in_sample": {n: {"estimation_error": e} for n, e in in_sample.items()}}
+    if cross_fit:
+        estimates["cross_fit"] = {n: {"estimation_error": e} for n, e in cross_fit.items()}
+    return {**BASE, "seed": seed, "method": "ce", "test_accuracy": 0.9, "estimates": estimates}
+
+
+def _run(method, seed, accuracy, **fields):
+    return {**BASE, "seed": seed, "method": method, "test_accuracy": accuracy, **fields}
+
+
+RECORDS = [
+    _ce(0, {"anchor": 0.10, "dual_t": 0.20}),
+    _ce(0, {"anchor": 0.10, "dual_t": 0.20}, {"anchor": 0.05, "dual_t": 0.30}),  # the same CE run, another job
+    _ce(1, {"anchor": 0.30, "dual_t": 0.20}, {"anchor": 0.15, "dual_t": {"error": "no label 3"}}),
+    _run("forward_est", 0, 0.80, estimator="anchor", cross_fit=None),
+    _run("forward_est", 1, 0.84, estimator="anchor", cross_fit=None),
+    _run("forward_est", 0, 0.70, estimator="dual_t", cross_fit=2),
+    _run("volmin", 0, 0.75, estimation_error=0.4),
+    _run("forward_est", 0, None, estimator="dual_t", status="failed"),
+]
+RECORDS[2]["estimates"]["cross_fit"]["dual_t"] = {"error": "no label 3"}
+
+
+def test_estimator_stats_count_each_ce_run_once_and_average_over_seeds():
+    stats = estimator_stats(RECORDS)
+    mean, std, n = stats["symmetric 0.2", "anchor", "in_sample"]["error"]
+    assert (mean, n) == (pytest.approx(0.2), 2) and std == pytest.approx(np.std([0.1, 0.3], ddof=1))
+    assert stats["symmetric 0.2", "anchor", "cross_fit"]["error"][:2] == (
+        pytest.approx(0.1),
+        pytest.approx(np.std([0.05, 0.15], ddof=1)),
+    )
+    assert stats["symmetric 0.2", "dual_t", "cross_fit"]["error"][0] == pytest.approx(0.3)  # the failed one left out
+    accuracy = stats["symmetric 0.2", "anchor", "in_sample"]["accuracy"]
+    assert accuracy[0] == pytest.approx(82.0) and accuracy[2] == 2
+    assert stats["symmetric 0.2", "dual_t", "cross_fit"]["accuracy"][0] == pytest.approx(70.0)
+    assert "accuracy" not in stats["symmetric 0.2", "dual_t", "in_sample"]  # its only run failed
+    volmin = stats["symmetric 0.2", "volmin", "learned"]
+    assert volmin["error"][0] == pytest.approx(0.4) and math.isnan(volmin["error"][1])
+    assert volmin["accuracy"][0] == pytest.approx(75.0)
+
+
+def test_estimator_table_has_a_row_per_estimator_then_per_learning_method():
+    table = estimator_table(RECORDS, "symmetric 0.2")
+    assert table.rows[0][0] == "estimator" and len(table.rows[0]) == 5
+    rows = {row[0]: row[1:] for row in table.rows[1:]}
+    assert list(rows) == ["anchor", "dual_t", "volmin (learns T)"]
+    assert rows["anchor"] == ("0.200 ± 0.141", "0.100 ± 0.071", "82.0 ± 2.8", "-")
+    assert rows["dual_t"] == ("0.200 ± 0.000", "0.300", "-", "70.0")
+    assert rows["volmin (learns T)"] == ("0.400", "-", "75.0", "-")
+
+
+def test_estimator_table_refuses_an_unknown_setting():
+    with pytest.raises(ValueError, match="key"):
+        estimator_table(RECORDS, "asymmetric 0.2")
