@@ -38,18 +38,21 @@ def test_volmin_loss_is_the_forward_loss_plus_the_volume_in_training_only():
     assert loss.train()(logits, targets).item() == pytest.approx(forward + 0.5 * logdet, rel=1e-10)
 
 
-def test_volmin_gradient_in_W_matches_finite_differences():
-    logits, targets = _batch()
-    loss = VolMinLoss(3, lam=0.1).double().train()
+def _check_gradient_entry(loss, parameter, index, logits, targets, eps=1e-6):
+    """Autograd's derivative of ``loss(logits, targets)`` in ``parameter[index]`` against a central difference."""
     loss(logits, targets).backward()
-    eps, (i, j) = 1e-6, (0, 2)
     values = []
     for sign in (1, -1):
         with torch.no_grad():
-            loss.W[i, j] += sign * eps
+            parameter[index] += sign * eps
             values.append(loss(logits, targets).item())
-            loss.W[i, j] -= sign * eps
-    assert loss.W.grad[i, j].item() == pytest.approx((values[0] - values[1]) / (2 * eps), rel=1e-5)
+            parameter[index] -= sign * eps
+    assert parameter.grad[index].item() == pytest.approx((values[0] - values[1]) / (2 * eps), rel=1e-5)
+
+
+def test_volmin_gradient_in_W_matches_finite_differences():
+    loss = VolMinLoss(3, lam=0.1).double().train()
+    _check_gradient_entry(loss, loss.W, (0, 2), *_batch())
 
 
 def _revision_by_loop(logits, targets, T):
@@ -87,17 +90,8 @@ def test_reweighting_treats_beta_as_a_constant_weight():
 
 
 def test_revision_slack_gradient_matches_finite_differences():
-    logits, targets = _batch(n=9)
     loss = RevisionLoss(T3, revise=True)
-    loss(logits, targets).backward()
-    eps, (i, j) = 1e-6, (1, 0)
-    values = []
-    for sign in (1, -1):
-        with torch.no_grad():
-            loss.delta[i, j] += sign * eps
-            values.append(loss(logits, targets).item())
-            loss.delta[i, j] -= sign * eps
-    assert loss.delta.grad[i, j].item() == pytest.approx((values[0] - values[1]) / (2 * eps), rel=1e-5)
+    _check_gradient_entry(loss, loss.delta, (1, 0), *_batch(n=9))
 
 
 def test_revised_T_is_recorded_as_its_projection_on_the_row_stochastic_matrices():

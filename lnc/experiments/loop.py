@@ -295,9 +295,10 @@ def _epoch(model, optimizer, loss_fn, batches):
 
 
 def _logits(model, x):
-    """``model(x)`` as float32, under bf16 autocast on CUDA."""
+    """``model(x)``, under bf16 autocast on CUDA; half-precision logits come back as float32."""
     with torch.autocast("cuda", dtype=torch.bfloat16, enabled=x.is_cuda):
-        return model(x).float()
+        logits = model(x)
+    return logits.float() if logits.dtype in (torch.bfloat16, torch.float16) else logits
 
 
 def _mode(loss_fn, training):

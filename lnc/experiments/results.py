@@ -512,7 +512,7 @@ def describe_recipe(recipe, epochs=None):
     else:
         schedule = f", lr / 10 after epoch{'s' * (len(steps) > 1)} {' and '.join(steps)}" if steps else ""
     momentum = f", {'Nesterov ' * recipe.get('nesterov', False)}momentum {recipe['momentum']:g}"
-    optimizer = {"sgd": "SGD", "adagrad": "Adagrad"}.get(recipe["optimizer"], recipe["optimizer"])
+    optimizer = {"sgd": "SGD", "adagrad": "Adagrad", "adam": "Adam"}.get(recipe["optimizer"], recipe["optimizer"])
     decay = "no weight decay"
     if recipe["weight_decay"]:
         where = "all weights" if recipe["decay_all"] else "the kernels"
