@@ -518,6 +518,7 @@ def test_every_stored_record_is_recognised_so_no_chapter_retrains():
             device="cpu",
             results_dir=path.parent,
             estimator=r.get("estimator", "anchor"),
+            cross_fit=r.get("cross_fit"),
         )
         assert protocol.stored_records(config) is not None, path.name
 
