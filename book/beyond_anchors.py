@@ -13,7 +13,7 @@
 #     name: python3
 # ---
 
-# %% [markdown] papermill={"duration": 0.002523, "end_time": "2026-11-30T22:10:45.976848+00:00", "exception": false, "start_time": "2026-11-30T22:10:45.974325+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.002414, "end_time": "2026-11-30T23:24:51.349519+00:00", "exception": false, "start_time": "2026-11-30T23:24:51.347105+00:00", "status": "completed"}
 # (ch-beyond-anchors)=
 # # Beyond Anchor Points: Other Estimators of T, and Methods That Learn It
 #
@@ -53,7 +53,7 @@
 # | `cifarn_noise`, `cifarn_protocol`, `cifarn_epochs`, `cifarn_subset`, `cifarn_results_dir` | the CIFAR-10N CE runs |
 # ```
 
-# %% papermill={"duration": 0.010998, "end_time": "2026-11-30T22:10:45.990663+00:00", "exception": false, "start_time": "2026-11-30T22:10:45.979665+00:00", "status": "completed"} tags=["parameters", "hide-input"]
+# %% papermill={"duration": 0.010458, "end_time": "2026-11-30T23:24:51.362122+00:00", "exception": false, "start_time": "2026-11-30T23:24:51.351664+00:00", "status": "completed"} tags=["parameters", "hide-input"]
 example_size = 2000
 seed = 0
 dataset = "mnist"
@@ -73,7 +73,7 @@ cifarn_epochs = None
 cifarn_subset = None
 cifarn_results_dir = "results/cifarn_fast"
 
-# %% papermill={"duration": 2.306285, "end_time": "2026-11-30T22:10:48.299522+00:00", "exception": false, "start_time": "2026-11-30T22:10:45.993237+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 2.289173, "end_time": "2026-11-30T23:24:53.653375+00:00", "exception": false, "start_time": "2026-11-30T23:24:51.364202+00:00", "status": "completed"} tags=["hide-input"]
 import warnings
 
 import matplotlib.pyplot as plt
@@ -99,11 +99,10 @@ jobs.append(dict(methods=["ce", "volmin", "revision"]))
 cifarn = dict(methods=["ce"], protocol=cifarn_protocol, epochs=cifarn_epochs,
               subset=cifarn_subset, device=device, results_dir=cifarn_results_dir)
 # every job of both experiments is checked before any training
-for job in jobs:
-    check_grid(dataset, settings, **grid, **job)
-check_grid("cifar10n", noise_settings(cifarn_noise, []), **cifarn)
+configs = [c for job in jobs for c in check_grid(dataset, settings, **grid, **job)]
+configs += check_grid("cifar10n", noise_settings(cifarn_noise, []), **cifarn)
 
-# %% [markdown] papermill={"duration": 0.002332, "end_time": "2026-11-30T22:10:48.305411+00:00", "exception": false, "start_time": "2026-11-30T22:10:48.303079+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.001606, "end_time": "2026-11-30T23:24:53.657865+00:00", "exception": false, "start_time": "2026-11-30T23:24:53.656259+00:00", "status": "completed"}
 # ## What each estimator assumes
 #
 # All of them read $\hat T$, with $\hat T_{ij} \approx P(\tilde y = j \mid y = i)$, from a CE network's
@@ -132,7 +131,7 @@ check_grid("cifar10n", noise_settings(cifarn_noise, []), **cifarn)
 # label drawn from its noisy posterior. For contrast, the same $T$ with Dirichlet clean posteriors plus one
 # exact anchor per class (`anchored_posteriors`).
 
-# %% papermill={"duration": 4.364021, "end_time": "2026-11-30T22:10:52.671678+00:00", "exception": false, "start_time": "2026-11-30T22:10:48.307657+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 4.460709, "end_time": "2026-11-30T23:24:58.120153+00:00", "exception": false, "start_time": "2026-11-30T23:24:53.659444+00:00", "status": "completed"} tags=["hide-input"]
 T_example = np.array([[0.7, 0.2, 0.1], [0.1, 0.8, 0.1], [0.25, 0.05, 0.7]])
 _, scattered = scattered_posteriors(T_example, example_size, seed)
 anchored = anchored_posteriors(T_example, example_size, seed)
@@ -184,13 +183,14 @@ with anchors {close('with anchors')}; without anchors {close('without anchors')}
   sample size.
 """))
 
-# %% [markdown] papermill={"duration": 0.00213, "end_time": "2026-11-30T22:10:52.677776+00:00", "exception": false, "start_time": "2026-11-30T22:10:52.675646+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.002925, "end_time": "2026-11-30T23:24:58.127087+00:00", "exception": false, "start_time": "2026-11-30T23:24:58.124162+00:00", "status": "completed"}
 # ```{glue:figure} fig-simplex
 # :name: fig-simplex
 # The noisy posteriors (grey dots) on the three-class simplex, with the triangle of the true $T$, of the
 # anchor estimate and of the least-volume estimate. Left: one anchor per class, the corners of the true
-# triangle. Right: no anchors; the anchor estimate's corners sit on the cloud's extreme points, inside the
-# true triangle, while the least-volume triangle closes on the true one.
+# triangle. Right: no anchors; the noisy posteriors lie on the middle parts of the true triangle's edges
+# (each clean posterior mixes two classes), the anchor estimate's corners sit on their extreme points, inside
+# the true triangle, and the least-volume triangle closes on the true one (it hides the blue).
 # ```
 #
 # ## MNIST: in-sample against cross-fitted posteriors
@@ -203,7 +203,7 @@ with anchors {close('with anchors')}; without anchors {close('without anchors')}
 # estimate of the in-sample posteriors. One CE network (and one set of folds) serves every estimator of a
 # seed. The run, as its records state it:
 
-# %% papermill={"duration": 0.10974, "end_time": "2026-11-30T22:10:52.789987+00:00", "exception": false, "start_time": "2026-11-30T22:10:52.680247+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.102543, "end_time": "2026-11-30T23:24:58.232255+00:00", "exception": false, "start_time": "2026-11-30T23:24:58.129712+00:00", "status": "completed"} tags=["hide-input"]
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", UserWarning)  # the 97% rule's fallback
     records = [r for job in jobs
@@ -213,19 +213,19 @@ setup = describe_run(dataset, protocol, epochs=epochs, subset=subset, seeds=seed
 display(Markdown(f"- records: `{run_summary(records)}`\n- set-up: `{setup}`\n"
                  f"- out-of-fold posteriors: {cross_fit} folds"))
 
-# %% [markdown] papermill={"duration": 0.002233, "end_time": "2026-11-30T22:10:52.795259+00:00", "exception": false, "start_time": "2026-11-30T22:10:52.793026+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.00208, "end_time": "2026-11-30T23:24:58.237075+00:00", "exception": false, "start_time": "2026-11-30T23:24:58.234995+00:00", "status": "completed"}
 # One table per noise setting: the relative $L_1$ error of each $\hat T$ against the true $T$ and the clean
 # test accuracy (%) of the forward correction with it, mean ± std over the seeds; for `volmin` and
 # `revision`, the error of the $T$ they learned and their own test accuracy.
 
-# %% papermill={"duration": 0.032062, "end_time": "2026-11-30T22:10:52.829440+00:00", "exception": false, "start_time": "2026-11-30T22:10:52.797378+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.025458, "end_time": "2026-11-30T23:24:58.264692+00:00", "exception": false, "start_time": "2026-11-30T23:24:58.239234+00:00", "status": "completed"} tags=["hide-input"]
 stats = estimator_stats(records)
 keys = list(dict.fromkeys(key for key, _, _ in stats))
 for key in keys:
     display(Markdown(f"**{key}**"))
     display(estimator_table(records, key))
 
-# %% papermill={"duration": 0.014097, "end_time": "2026-11-30T22:10:52.846700+00:00", "exception": false, "start_time": "2026-11-30T22:10:52.832603+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.017079, "end_time": "2026-11-30T23:24:58.285601+00:00", "exception": false, "start_time": "2026-11-30T23:24:58.268522+00:00", "status": "completed"} tags=["hide-input"]
 def mean(key, name, kind, field):
     value = stats.get((key, name, kind), {}).get(field)
     return value[0] if value else np.nan
@@ -270,7 +270,7 @@ transposed), the best of the other estimators, either posterior, is at least as 
 in {len(beats)} of {len(keys)} settings ({listing(beats, ', ') or 'none'}).
 """))
 
-# %% [markdown] papermill={"duration": 0.004281, "end_time": "2026-11-30T22:10:52.854336+00:00", "exception": false, "start_time": "2026-11-30T22:10:52.850055+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.002775, "end_time": "2026-11-30T23:24:58.291352+00:00", "exception": false, "start_time": "2026-11-30T23:24:58.288577+00:00", "status": "completed"}
 # ## CIFAR-10N: against the true human T
 #
 # On human noise the true $T$ is measured from the clean and noisy labels of the training images
@@ -278,7 +278,7 @@ in {len(beats)} of {len(keys)} settings ({listing(beats, ', ') or 'none'}).
 # reads the same in-sample posteriors. A CE record written before the estimators were compared holds the
 # anchor estimate only; the sentence under the table names such label sets.
 
-# %% papermill={"duration": 0.46632, "end_time": "2026-11-30T22:10:53.323836+00:00", "exception": false, "start_time": "2026-11-30T22:10:52.857516+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.509577, "end_time": "2026-11-30T23:24:58.803369+00:00", "exception": false, "start_time": "2026-11-30T23:24:58.293792+00:00", "status": "completed"} tags=["hide-input"]
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", UserWarning)
     human = run_grid("cifar10n", noise_settings(cifarn_noise, []), **cifarn)
@@ -304,14 +304,18 @@ halved = [r["noise"] for r in full
           if min(found(r).values()) <= found(r)["anchor"] / 2]
 partial = [f"{r['noise']} (without {listing(sorted(set(names) - set(found(r))), ', ')})"
            for r in human if r not in full]
+verdict_line = (
+    f"**The best estimator at most halves the anchor error in {len(halved)} of"
+    f" {len(full)} label sets with every estimate** ({listing(halved, ', ') or 'none'}),"
+    " each against the anchor estimate from the same CE network."
+    if full else "**No label set has every estimate yet**, so the estimators cannot be"
+    " compared on one CE network here.")
 display(Markdown(f"""
-**The best estimator at most halves the anchor error in {len(halved)} of
-{len(full)} label sets with every estimate** ({listing(halved, ', ') or 'none'}), each
-against the anchor estimate from the same CE network. CE records written before the
-comparison hold fewer estimates: {listing(partial, '; ') or 'none'}.
+{verdict_line} CE records written before the comparison hold fewer estimates:
+{listing(partial, '; ') or 'none'}.
 """))
 
-# %% [markdown] papermill={"duration": 0.0038, "end_time": "2026-11-30T22:10:53.332393+00:00", "exception": false, "start_time": "2026-11-30T22:10:53.328593+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.002915, "end_time": "2026-11-30T23:24:58.810097+00:00", "exception": false, "start_time": "2026-11-30T23:24:58.807182+00:00", "status": "completed"}
 # ## Summary
 #
 # - Each estimator is exact under its own condition, and the conditions differ: anchors (`anchor`,
