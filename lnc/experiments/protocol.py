@@ -131,10 +131,11 @@ def train(splits, method, recipe, *, T=None, seed=0, device="auto", progress=Non
     epochs = check_int(recipe.epochs if epochs is None else epochs, name="epochs", low=1)
     check_progress(progress)
     device = resolve_device(device)
-    return _train(splits, method, _loss(method, T, splits.num_classes), recipe, seed, device, progress, epochs)
+    loss_fn = _loss(method, T, splits.num_classes)
+    return _train(splits, method, loss_fn, recipe, seed=seed, device=device, progress=progress, epochs=epochs)
 
 
-def _train(splits, method, loss_fn, recipe, seed, device, progress, epochs, start=None):
+def _train(splits, method, loss_fn, recipe, *, seed, device, progress, epochs, start=None):
     """:func:`train` with a loss module; ``start``: a network to go on training (a copy of it), else a fresh one."""
     network = (
         (lambda: copy.deepcopy(start))
@@ -434,19 +435,26 @@ def _ce_stage(splits, config, run):
         posteriors[config.cross_fit] = _out_of_fold(splits, config, run)
     labels = np.concatenate([splits.y_train, splits.y_val])
     kinds = {"in_sample": None, **({"cross_fit": config.cross_fit} if config.cross_fit else {})}
-    T_hat = _estimate(posteriors[config.cross_fit], labels, config.estimator, config.recipe)
-    estimates = {kind: {name: _other_estimate(posteriors[k], labels, name, config) for name in ESTIMATORS}
-                 for kind, k in kinds.items()}  # fmt: skip
+    T_hats = {kind: {name: _try_estimate(posteriors[k], labels, name, config.recipe) for name in ESTIMATORS}
+              for kind, k in kinds.items()}  # fmt: skip
+    T_hat = T_hats["cross_fit" if config.cross_fit else "in_sample"][config.estimator]
+    if isinstance(T_hat, ValueError):  # the job's own estimator must succeed; the others are a comparison
+        raise T_hat
+    estimates = {
+        kind: {name: {"error": str(T)} if isinstance(T, ValueError) else estimate_fields(T, config.T_true)
+               for name, T in by_name.items()}
+        for kind, by_name in T_hats.items()
+    }  # fmt: skip
     return {**record, **estimate_fields(T_hat, config.T_true), "estimates": estimates}, T_hat
 
 
-def _other_estimate(probs, labels, estimator, config):
-    """:func:`estimate_fields` of ``estimator``'s ``T̂``, or ``{"error": message}`` where it cannot estimate (e.g. a
-    class without labels), so that a comparison never stops the job's own estimate."""
+def _try_estimate(probs, labels, estimator, recipe):
+    """:func:`_estimate`, or the ``ValueError`` it raised where the estimator cannot estimate (e.g. a class without
+    labels), so that one estimator's failure does not stop the comparison."""
     try:
-        return estimate_fields(_estimate(probs, labels, estimator, config.recipe), config.T_true)
+        return _estimate(probs, labels, estimator, recipe)
     except ValueError as err:
-        return {"error": str(err)}
+        return err
 
 
 def _estimate(probs, labels, estimator, recipe):
@@ -523,7 +531,7 @@ def _listed(T):
 def _volmin(splits, recipe, run, T_true):
     """VolMinNet's training (:class:`VolMinLoss`); ``T`` and ``T_hat`` are its learned T at the selected epoch."""
     loss = VolMinLoss(splits.num_classes)
-    _, record = _train(splits, "volmin", loss, recipe, run["seed"], run["device"], run["progress"], run["epochs"])
+    _, record = _train(splits, "volmin", loss, recipe, **run)
     T = loss.transition_matrix().detach().double().cpu().numpy()
     T /= T.sum(axis=1, keepdims=True)
     return {**record, "T": _listed(T), **estimate_fields(T, T_true)}
@@ -536,13 +544,12 @@ def _revision(splits, T_hat, recipe, run, T_true):
     failed = unusable("forward", T_hat, np.concatenate([splits.y_train, splits.y_val]))  # β = p / (pT) infinite
     if failed:
         return {"method": "revision", **failed}
-    args = (run["seed"], run["device"], run["progress"], run["epochs"])
-    model, first = _train(splits, "revision", RevisionLoss(T_hat, revise=False), recipe, *args)
+    model, first = _train(splits, "revision", RevisionLoss(T_hat, revise=False), recipe, **run)
     loss = RevisionLoss(T_hat, revise=True)
     revise = dataclasses.replace(
         recipe, optimizer="adam", lr=REVISION_LR, momentum=0.0, nesterov=False, schedule="step", milestones=()
     )
-    _, record = _train(splits, "revision", loss, revise, *args, start=model)
+    _, record = _train(splits, "revision", loss, revise, **run, start=model)
     T = loss.transition_matrix()
     return {
         **record,
