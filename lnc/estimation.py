@@ -307,6 +307,7 @@ def min_volume(noisy_probs, noisy_labels=None, *, lam=3e-4, steps=2000, max_exam
 
 
 def _min_volume_T(W, eye):
+    """``rownorm(I + sigmoid(W) ⊙ (1 - I))``: row-stochastic, each diagonal entry the largest of its row."""
     T = eye + torch.sigmoid(W) * (1 - eye)
     return T / T.sum(dim=1, keepdim=True)
 

@@ -14,6 +14,7 @@ import torch
 import torch.nn.functional as F
 
 from .._checks import check_finite_loss, check_logits_targets, check_real, check_transition_matrix, describe
+from ..estimation import _min_volume_T
 from ..losses import LossModule, _forward_loss
 
 VOLMIN_LR = 0.01
@@ -52,9 +53,9 @@ class VolMinLoss(LossModule):
         self.register_buffer("eye", torch.eye(num_classes))
 
     def transition_matrix(self):
-        """The current T, ``(c, c)``, row-stochastic, differentiable in ``W``."""
-        T = self.eye + torch.sigmoid(self.W) * (1 - self.eye)
-        return T / T.sum(dim=1, keepdim=True)
+        """The current T, ``(c, c)``, row-stochastic, differentiable in ``W`` (the parametrisation of
+        :func:`lnc.estimation.min_volume`)."""
+        return _min_volume_T(self.W, self.eye)
 
     def forward(self, logits, targets):
         T = self.transition_matrix()
