@@ -380,20 +380,28 @@ def test_predict_proba_rows_are_distributions():
 
 
 def test_a_grid_resumes_from_its_stored_records(toy_mnist, monkeypatch, tmp_path):
-    """A job whose complete records are in results_dir with the same settings is loaded, not re-run."""
+    """A job whose records are in results_dir with the same settings is loaded, not re-run; a job missing some
+    re-runs only those, with the stored CE record's T̂."""
     grid = dict(seeds=(0, 1), methods=("ce", "forward_est"), results_dir=tmp_path, epochs=2, device="cpu")
-    first = protocol.run_grid("mnist", [("symmetric", 0.2)], **grid)
-    ran = []
-    monkeypatch.setattr(protocol, "_run", lambda config: ran.append(config.seeds) or pytest.fail("re-ran a job"))
+    first, real_run = protocol.run_grid("mnist", [("symmetric", 0.2)], **grid), protocol._run
+    monkeypatch.setattr(protocol, "_run", lambda config, stored: pytest.fail("re-ran a job"))
     assert protocol.run_grid("mnist", [("symmetric", 0.2)], **grid) == first
-    path = tmp_path / results.record_name(first[3])  # seed 1, forward_est: another recipe, so that job re-runs
+    path = tmp_path / results.record_name(first[3])  # seed 1, forward_est: another recipe, so it re-runs
     path.write_text(json.dumps({**first[3], "recipe": {**first[3]["recipe"], "lr": 0.5}}))
-    monkeypatch.setattr(protocol, "_run", lambda config: ran.append(config.seeds) or ["new"])
-    assert protocol.run_grid("mnist", [("symmetric", 0.2)], **grid) == first[:2] + ["new"]
-    assert ran == [(1,)]
-    assert protocol.run_grid("mnist", [("symmetric", 0.2)], overwrite=True, **grid) == ["new", "new"]
-    path.unlink()  # an incomplete job re-runs
-    assert protocol.run_grid("mnist", [("symmetric", 0.2)], **grid) == first[:2] + ["new"]
+    monkeypatch.setattr(protocol, "_run", real_run)
+    trained, real_train = [], protocol.train
+    monkeypatch.setattr(protocol, "train", lambda *a, **k: trained.append(a[1]) or real_train(*a, **k))
+    again = protocol.run_grid("mnist", [("symmetric", 0.2)], **grid)
+    assert trained == ["forward"]  # the corrected loss only: not the CE network again
+    assert again[:3] == first[:3] and again[3]["T_hat"] == first[3]["T_hat"]
+    resumed, fresh = again[3], first[3]
+    assert (resumed["best_epoch"], resumed["test_accuracy"]) == (fresh["best_epoch"], fresh["test_accuracy"])
+    assert resumed["curves"]["val_loss"] == pytest.approx(fresh["curves"]["val_loss"], rel=1e-6)
+    path.unlink()  # a missing record re-runs too
+    protocol.run_grid("mnist", [("symmetric", 0.2)], **grid)
+    assert trained == ["forward"] * 2 and path.is_file()
+    assert len(protocol.run_grid("mnist", [("symmetric", 0.2)], overwrite=True, **grid)) == 4
+    assert trained == ["forward"] * 4  # every job re-runs (its CE network cached by this process: _STAGES)
 
 
 def test_run_grid_checks_its_executor_options(toy_mnist):

@@ -302,9 +302,15 @@ def configure(
                           results_dir, progress, T_true, estimator, cross_fit)  # fmt: skip
 
 
-def _run(config):
-    """:func:`run_protocol` on a checked :class:`ProtocolConfig`."""
+def _run(config, stored=None):
+    """:func:`run_protocol` on a checked :class:`ProtocolConfig`.
+
+    ``stored``: records of this one-seed job already saved (method → record, :func:`_stored`), kept instead of
+    re-run; the methods that use ``T̂`` then take it from the stored CE record (10 significant digits), so the
+    CE network is not trained again.
+    """
     task, recipe, T_true = config.task, config.recipe, config.T_true
+    stored = stored or {}
     records = []
     for seed in config.seeds:
         run = dict(seed=seed, device=config.device, progress=config.progress, epochs=config.epochs)
@@ -320,8 +326,11 @@ def _run(config):
             "python": platform.python_version(),
             "threads": torch.get_num_threads(),
         }
-        ce = None
+        ce, T_hat = (stored["ce"], np.array(stored["ce"]["T_hat"])) if "ce" in stored else (None, None)
         for method in config.methods:
+            if method in stored:
+                records.append(stored[method])
+                continue
             record = dict(settings)
             if (method == "ce" or method in _USES_T_HAT) and ce is None:
                 ce, T_hat = _ce_stage(splits, config, run)
@@ -597,9 +606,10 @@ def run_grid(task, settings, *, seeds=(0,), workers=1, executor=None, overwrite=
     - ``workers > 1``: that many spawned processes with one torch thread each (numbers can differ in the last
       digits from a run with another thread count; ``threads`` is recorded), ended with the process that
       started them.
-    - Resumable: with ``results_dir``, a job whose complete records are already there with the same settings
-      (task, noise, rate, seed, protocol, recipe, epochs, subset, true T, every method) is loaded, not re-run,
-      so an interrupted grid continues where it stopped; ``overwrite=True`` re-runs every job.
+    - Resumable: with ``results_dir``, a record already there with the same settings (task, noise, rate, seed,
+      protocol, recipe, epochs, subset, true T, estimator, cross_fit) is loaded, not re-run, so an interrupted
+      grid continues with the first method it had not finished (with the stored CE record's ``T̂``);
+      ``overwrite=True`` re-runs every job.
 
     ``kwargs`` go to :func:`run_protocol` (``methods``, ``protocol``, ``epochs``, ``results_dir``, ...). Every
     job is checked before any training (:func:`check_grid`).
@@ -612,8 +622,8 @@ def run_grid(task, settings, *, seeds=(0,), workers=1, executor=None, overwrite=
     if not isinstance(overwrite, bool):
         raise TypeError(f"overwrite must be True or False, got {describe(overwrite)}")
     configs = check_grid(task, settings, seeds=seeds, **kwargs)
-    stored = [None if overwrite else stored_records(config) for config in configs]
-    todo = [config for config, records in zip(configs, stored) if records is None]
+    stored = [{} if overwrite else _stored(config) for config in configs]
+    todo = [(config, done) for config, done in zip(configs, stored) if len(done) < len(config.methods)]
     if executor is None and workers > 1 and len(todo) > 1:
         import multiprocessing
 
@@ -623,13 +633,17 @@ def run_grid(task, settings, *, seeds=(0,), workers=1, executor=None, overwrite=
             initializer=_worker_init,
             initargs=(1, os.getpid()),
         ) as pool:
-            ran = list(pool.map(_run, todo))
+            ran = list(pool.map(_run, *zip(*todo)))
     elif executor is not None:
-        ran = [future.result() for future in [executor.submit(_run, config) for config in todo]]
+        ran = [future.result() for future in [executor.submit(_run, *job) for job in todo]]
     else:
-        ran = [_run(config) for config in todo]
+        ran = [_run(*job) for job in todo]
     ran = iter(ran)
-    return [r for records in stored for r in (next(ran) if records is None else records)]
+    return [
+        r
+        for config, done in zip(configs, stored)
+        for r in (next(ran) if len(done) < len(config.methods) else [done[m] for m in config.methods])
+    ]
 
 
 RECIPE_DEFAULTS = {f.name: f.default for f in dataclasses.fields(Recipe) if f.default is not dataclasses.MISSING}
@@ -638,28 +652,32 @@ RECIPE_DEFAULTS = {f.name: f.default for f in dataclasses.fields(Recipe) if f.de
 def stored_records(config):
     """The records of a one-seed job that its ``results_dir`` already holds, complete and with the same settings
     (one per method, in ``config.methods`` order); ``None`` when any is missing or differs."""
+    stored = _stored(config)
+    return [stored[m] for m in config.methods] if len(stored) == len(config.methods) else None
+
+
+def _stored(config):
+    """The records of a one-seed job that its ``results_dir`` already holds with the same settings, as
+    ``{method: record}`` (possibly empty; always empty without ``results_dir`` or with several seeds)."""
     if config.results_dir is None or len(config.seeds) != 1:
-        return None
+        return {}
     expected = _settings(config, config.seeds[0])
     identity = ("task", "noise", "rate", "seed", "protocol", "subset", "recipe", "T_true", "estimator", "cross_fit")
     defaults = {"estimator": "anchor", "cross_fit": None}  # records written before these fields existed
-    records = []
+    records = {}
     for method in config.methods:
         path = config.results_dir / record_name({**expected, "method": method})
-        if not path.is_file():
-            return None
-        record = json.loads(path.read_text())
+        record = json.loads(path.read_text()) if path.is_file() else {}
         record_recipe = {**RECIPE_DEFAULTS, **record.get("recipe", {})}  # older records: a new field's default
         if (
-            any(
-                (record_recipe if key == "recipe" else record.get(key, defaults.get(key))) != expected[key]
+            "status" in record
+            and record.get("epochs", config.epochs) == config.epochs
+            and all(
+                (record_recipe if key == "recipe" else record.get(key, defaults.get(key))) == expected[key]
                 for key in identity
             )
-            or "status" not in record
-            or record.get("epochs", config.epochs) != config.epochs
         ):
-            return None
-        records.append(record)
+            records[method] = record
     return records
 
 
