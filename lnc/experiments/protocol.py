@@ -623,7 +623,8 @@ def run_grid(task, settings, *, seeds=(0,), workers=1, executor=None, overwrite=
         raise TypeError(f"overwrite must be True or False, got {describe(overwrite)}")
     configs = check_grid(task, settings, seeds=seeds, **kwargs)
     stored = [{} if overwrite else _stored(config) for config in configs]
-    todo = [(config, done) for config, done in zip(configs, stored) if len(done) < len(config.methods)]
+    complete = [len(done) == len(config.methods) for config, done in zip(configs, stored)]
+    todo = [job for job, done in zip(zip(configs, stored), complete) if not done]
     if executor is None and workers > 1 and len(todo) > 1:
         import multiprocessing
 
@@ -641,8 +642,8 @@ def run_grid(task, settings, *, seeds=(0,), workers=1, executor=None, overwrite=
     ran = iter(ran)
     return [
         r
-        for config, done in zip(configs, stored)
-        for r in (next(ran) if len(done) < len(config.methods) else [done[m] for m in config.methods])
+        for config, done, whole in zip(configs, stored, complete)
+        for r in ([done[m] for m in config.methods] if whole else next(ran))
     ]
 
 
