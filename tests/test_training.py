@@ -404,6 +404,26 @@ def test_a_grid_resumes_from_its_stored_records(toy_mnist, monkeypatch, tmp_path
     assert trained == ["forward"] * 4  # every job re-runs (its CE network cached by this process: _STAGES)
 
 
+def test_a_job_with_another_estimator_reuses_the_stored_ce_network(toy_mnist, monkeypatch, tmp_path):
+    """Without cross_fit, the CE network does not depend on the estimator: a job with another estimator takes its
+    CE record and T̂ from the stored record's in-sample estimates and trains only the correction."""
+    grid = dict(methods=("ce", "forward_est"), results_dir=tmp_path, epochs=2, device="cpu")
+    (ce, _) = protocol.run_grid("mnist", [("symmetric", 0.2)], **grid)
+    protocol._STAGES.clear()  # no CE network cached in this process: only the stored record can help
+    trained, real_train = [], protocol.train
+    monkeypatch.setattr(protocol, "train", lambda *a, **k: trained.append(a[1]) or real_train(*a, **k))
+    derived, forward = protocol.run_grid("mnist", [("symmetric", 0.2)], estimator="dual_t", **grid)
+    assert trained == ["forward"]
+    expected = ce["estimates"]["in_sample"]["dual_t"]
+    assert forward["T_hat"] == derived["T_hat"] == expected["T_hat"] and forward["estimator"] == "dual_t"
+    assert derived["estimation_error"] == expected["estimation_error"] != ce["estimation_error"]
+    assert derived["test_accuracy"] == ce["test_accuracy"]
+    stored = json.loads((tmp_path / results.record_name(derived)).read_text())
+    assert stored == derived and stored["estimator"] == "dual_t"
+    protocol.run_grid("mnist", [("symmetric", 0.2)], estimator="dual_t", cross_fit=2, **grid)
+    assert trained[1:] == ["ce"] * 3 + ["forward"]  # the CE network and its 2 folds: out-of-fold, nothing reused
+
+
 def test_run_grid_checks_its_executor_options(toy_mnist):
     with pytest.raises(TypeError, match="executor must be a concurrent.futures.Executor"):
         protocol.run_grid("mnist", [("symmetric", 0.2)], executor="dask")

@@ -327,6 +327,8 @@ def _run(config, stored=None):
             "threads": torch.get_num_threads(),
         }
         ce, T_hat = (stored["ce"], np.array(stored["ce"]["T_hat"])) if "ce" in stored else (None, None)
+        if ce is not None and not (config.results_dir / record_name(ce)).is_file():
+            save_record(ce, config.results_dir)  # derived from another estimator's CE record: its own file now
         for method in config.methods:
             if method in stored:
                 records.append(stored[method])
@@ -608,8 +610,9 @@ def run_grid(task, settings, *, seeds=(0,), workers=1, executor=None, overwrite=
       started them.
     - Resumable: with ``results_dir``, a record already there with the same settings (task, noise, rate, seed,
       protocol, recipe, epochs, subset, true T, estimator, cross_fit) is loaded, not re-run, so an interrupted
-      grid continues with the first method it had not finished (with the stored CE record's ``T̂``);
-      ``overwrite=True`` re-runs every job.
+      grid continues with the first method it had not finished (with the stored CE record's ``T̂``), and a job
+      that differs only in ``estimator`` (without ``cross_fit``) takes the CE record and its ``T̂`` from the
+      stored ``estimates`` of another; ``overwrite=True`` re-runs every job.
 
     ``kwargs`` go to :func:`run_protocol` (``methods``, ``protocol``, ``epochs``, ``results_dir``, ...). Every
     job is checked before any training (:func:`check_grid`).
@@ -647,6 +650,8 @@ def run_grid(task, settings, *, seeds=(0,), workers=1, executor=None, overwrite=
     ]
 
 
+_IDENTITY = ("task", "noise", "rate", "seed", "protocol", "subset", "recipe", "T_true", "estimator", "cross_fit")
+"""The settings that tell one job's records from another's (:func:`_stored`)."""
 RECIPE_DEFAULTS = {f.name: f.default for f in dataclasses.fields(Recipe) if f.default is not dataclasses.MISSING}
 
 
@@ -659,27 +664,50 @@ def stored_records(config):
 
 def _stored(config):
     """The records of a one-seed job that its ``results_dir`` already holds with the same settings, as
-    ``{method: record}`` (possibly empty; always empty without ``results_dir`` or with several seeds)."""
+    ``{method: record}`` (possibly empty; always empty without ``results_dir`` or with several seeds).
+
+    The CE network does not depend on the estimator: without ``cross_fit``, a missing CE record is derived from
+    the stored CE record of another estimator whose ``estimates`` hold this job's in-sample ``T̂``.
+    """
     if config.results_dir is None or len(config.seeds) != 1:
         return {}
     expected = _settings(config, config.seeds[0])
-    identity = ("task", "noise", "rate", "seed", "protocol", "subset", "recipe", "T_true", "estimator", "cross_fit")
-    defaults = {"estimator": "anchor", "cross_fit": None}  # records written before these fields existed
     records = {}
     for method in config.methods:
-        path = config.results_dir / record_name({**expected, "method": method})
-        record = json.loads(path.read_text()) if path.is_file() else {}
-        record_recipe = {**RECIPE_DEFAULTS, **record.get("recipe", {})}  # older records: a new field's default
-        if (
-            "status" in record
-            and record.get("epochs", config.epochs) == config.epochs
-            and all(
-                (record_recipe if key == "recipe" else record.get(key, defaults.get(key))) == expected[key]
-                for key in identity
-            )
-        ):
+        record = _load_record(config, {**expected, "method": method})
+        if _same_job(record, expected, config):
             records[method] = record
+    if "ce" in config.methods and "ce" not in records and config.cross_fit is None:
+        records.update(_sibling_ce(config, expected))
     return records
+
+
+def _load_record(config, fields):
+    path = config.results_dir / record_name(fields)
+    return json.loads(path.read_text()) if path.is_file() else {}
+
+
+def _same_job(record, expected, config, *, keys=_IDENTITY):
+    """Whether a stored ``record`` (``{}`` if none) is complete and matches the job's settings on ``keys``."""
+    recipe = {**RECIPE_DEFAULTS, **record.get("recipe", {})}  # older records: a new field's default
+    defaults = {"estimator": "anchor", "cross_fit": None}  # records written before these fields existed
+    return (
+        "status" in record
+        and record.get("epochs", config.epochs) == config.epochs
+        and all((recipe if key == "recipe" else record.get(key, defaults.get(key))) == expected[key] for key in keys)
+    )
+
+
+def _sibling_ce(config, expected):
+    """``{"ce": record}`` for this job's estimator, from a stored in-sample CE record of another estimator that
+    holds its estimate (``{}`` if none)."""
+    keys = tuple(key for key in _IDENTITY if key != "estimator")
+    for other in ESTIMATORS:
+        record = _load_record(config, {**expected, "method": "ce", "estimator": other})
+        estimate = record.get("estimates", {}).get("in_sample", {}).get(config.estimator, {})
+        if other != config.estimator and "T_hat" in estimate and _same_job(record, expected, config, keys=keys):
+            return {"ce": {**record, "estimator": config.estimator, **estimate}}
+    return {}
 
 
 def check_grid(task, settings, *, seeds=(0,), **kwargs):
