@@ -86,6 +86,14 @@ def test_estimator_table_has_a_row_per_estimator_then_per_learning_method():
     assert rows["volmin (learns T)"] == ("0.400", "-", "75.0", "-")
 
 
+def test_estimator_table_leaves_out_the_cross_fitted_columns_when_no_run_has_them():
+    in_sample = [r for r in RECORDS if not r.get("cross_fit") and "cross_fit" not in r.get("estimates", {})]
+    table = estimator_table(in_sample, "symmetric 0.2")
+    assert table.rows[0] == ("estimator", "error, in-sample", "accuracy, in-sample")
+    rows = [("anchor", "0.100", "82.0 ± 2.8"), ("dual_t", "0.200", "-"), ("volmin (learns T)", "0.400", "75.0")]
+    assert table.rows[1:] == tuple(rows)
+
+
 def test_estimator_table_refuses_an_unknown_setting():
     with pytest.raises(ValueError, match="key"):
         estimator_table(RECORDS, "asymmetric 0.2")

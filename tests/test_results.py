@@ -86,10 +86,13 @@ def test_run_summary_counts_trainings_and_sums_their_time():
     }
     records = [_record(m, n, None, 0.8, **common) for m in ("ce", "forward") for n in ("aggre", "worst")]
     records.append(_record("backward_est", "worst", None, None, status="failed", **common))
+    records.append({**records[0], "estimator": "dual_t"})  # the same CE network, for another estimator's job
     assert results.run_summary(records) == (
         "cifar10n: protocol 'cpu', cifar_resnet {'n': 1}, [15] epochs, 9000 train / 1000 val, seeds [0], "
         "2 settings, 4 trainings, 6 min on ['cpu']"
     )
+    records.append({**records[2], "estimator": "dual_t"})  # forward with another T: one more training
+    assert "2 settings, 5 trainings, 8 min on ['cpu']" in results.run_summary(records)
 
 
 @pytest.mark.skipif(not PAPER_TABLES.exists(), reason="shared/reference/paper_tables.md not beside the repository")

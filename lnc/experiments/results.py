@@ -403,7 +403,8 @@ def _mean_of(records, field):
 
 def run_summary(records):
     """One text line per task of ``records``: protocol, model, epochs, training / validation size, seeds, noise
-    settings, trainings, and their summed wall time (CPU minutes when ``device`` is ``cpu``). A task whose runs
+    settings, trainings (a CE record repeated by the jobs of other estimators counted once), and their summed wall
+    time (CPU minutes when ``device`` is ``cpu``). A task whose runs
     all failed gets ``<task>: no successful run (<n> failed)``.
 
     Raises
@@ -427,6 +428,7 @@ def _task_summary(task, runs):
     ]
     if not ok:
         return f"{task}: no successful run ({len(runs)} failed)"
+    ok = list({_training(r): r for r in ok}.values())
     first = ok[0]
     minutes = sum(r["wall_time_s"] for r in ok) / 60
     return (
@@ -436,6 +438,14 @@ def _task_summary(task, runs):
         f"{len({setting(r) for r in ok})} settings, {len(ok)} trainings, "
         f"{minutes:.0f} min on {sorted({r['device'] for r in ok})}"
     )
+
+
+def _training(record):
+    """What tells one training from another: a CE network serves every estimator of its job, so the CE records of
+    jobs that differ only in ``estimator`` or ``cross_fit`` are one training."""
+    fields = ("noise", "rate", "seed", "protocol", "subset", "epochs", "method")
+    fields += () if record["method"] == "ce" else ("estimator", "cross_fit")
+    return tuple(json.dumps(record.get(field), sort_keys=True) for field in (*fields, "recipe"))
 
 
 SUMMARY_FIELDS = ("protocol", "recipe", "epochs", "n_train", "n_val", "seed", "noise", "rate", "wall_time_s", "device")
@@ -759,7 +769,8 @@ def estimator_stats(records):
 def estimator_table(records, key, digits=3):
     """A :class:`Table` of one noise setting ``key`` (as :func:`setting` writes it): a row per estimator, then per
     T-learning method; columns the error of ``T̂`` and the forward correction's test accuracy (%) with it, for
-    in-sample and cross-fitted posteriors (:func:`estimator_stats`). Cells ``mean ± std``; ``-`` where no run.
+    in-sample and, where any record of ``key`` has them, cross-fitted posteriors (:func:`estimator_stats`).
+    Cells ``mean ± std``; ``-`` where no run.
 
     Raises
     ------
@@ -772,16 +783,19 @@ def estimator_table(records, key, digits=3):
     stats = estimator_stats(records)
     names = list(dict.fromkeys(name for k, name, kind in stats if k == key and kind != "learned"))
     learned = [name for name in ("volmin", "revision") if (key, name, "learned") in stats]
+    kinds = [kind for kind in ESTIMATOR_KINDS[:2] if any((key, name, kind) in stats for name in names)]
+    labels = {"in_sample": "in-sample", "cross_fit": "cross-fitted"}
 
     def cell(name, kind, field, places):
         value = stats.get((key, name, kind), {}).get(field)
         return _cell(*value[:2], places) if value else "-"
 
-    rows = [["estimator", "error, in-sample", "error, cross-fitted", "accuracy, in-sample", "accuracy, cross-fitted"]]
+    rows = [["estimator", *(f"{field}, {labels[kind]}" for field in ("error", "accuracy") for kind in kinds)]]
     for name in names:
-        rows.append([name, *(cell(name, kind, "error", digits) for kind in ("in_sample", "cross_fit")),
-                     *(cell(name, kind, "accuracy", 1) for kind in ("in_sample", "cross_fit"))])  # fmt: skip
+        rows.append([name, *(cell(name, kind, "error", digits) for kind in kinds),
+                     *(cell(name, kind, "accuracy", 1) for kind in kinds)])  # fmt: skip
+    blank = ["-"] * (len(kinds) - 1)
     for name in learned:
-        rows.append([f"{name} (learns T)", cell(name, "learned", "error", digits), "-",
-                     cell(name, "learned", "accuracy", 1), "-"])  # fmt: skip
+        rows.append([f"{name} (learns T)", cell(name, "learned", "error", digits), *blank,
+                     cell(name, "learned", "accuracy", 1), *blank])  # fmt: skip
     return Table(rows)
