@@ -13,7 +13,7 @@
 #     name: python3
 # ---
 
-# %% [markdown] papermill={"duration": 0.002414, "end_time": "2026-11-30T23:24:51.349519+00:00", "exception": false, "start_time": "2026-11-30T23:24:51.347105+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.002407, "end_time": "2026-12-01T05:56:49.778590+00:00", "exception": false, "start_time": "2026-12-01T05:56:49.776183+00:00", "status": "completed"}
 # (ch-beyond-anchors)=
 # # Beyond Anchor Points: Other Estimators of T, and Methods That Learn It
 #
@@ -50,10 +50,11 @@
 # | `seeds`, `protocol`, `epochs`, `subset` | its runs (`lnc.experiments.protocol.run_grid`) |
 # | `cross_fit` | folds of the out-of-fold posteriors |
 # | `device`, `workers`, `results_dir` | where it runs and where its JSON records go |
-# | `cifarn_noise`, `cifarn_protocol`, `cifarn_epochs`, `cifarn_subset`, `cifarn_results_dir` | the CIFAR-10N CE runs |
+# | `cifarn_noise`, `cifarn_protocol`, `cifarn_epochs`, `cifarn_subset`, `cifarn_results_dir` | the CIFAR-10N runs |
+# | `cifarn_estimators`, `cifarn_learned` | on CIFAR-10N, forward with each one's $\hat T$; the methods that learn $T$ |
 # ```
 
-# %% papermill={"duration": 0.010458, "end_time": "2026-11-30T23:24:51.362122+00:00", "exception": false, "start_time": "2026-11-30T23:24:51.351664+00:00", "status": "completed"} tags=["parameters", "hide-input"]
+# %% papermill={"duration": 0.011342, "end_time": "2026-12-01T05:56:49.791960+00:00", "exception": false, "start_time": "2026-12-01T05:56:49.780618+00:00", "status": "completed"} tags=["parameters", "hide-input"]
 example_size = 2000
 seed = 0
 dataset = "mnist"
@@ -68,12 +69,14 @@ device = "auto"
 workers = 1
 results_dir = "results/estimators"
 cifarn_noise = ["aggre", "worst"]
+cifarn_estimators = ["anchor", "confident_joint"]
+cifarn_learned = ["volmin"]
 cifarn_protocol = "fast"
 cifarn_epochs = None
 cifarn_subset = None
 cifarn_results_dir = "results/cifarn_fast"
 
-# %% papermill={"duration": 2.289173, "end_time": "2026-11-30T23:24:53.653375+00:00", "exception": false, "start_time": "2026-11-30T23:24:51.364202+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 2.668485, "end_time": "2026-12-01T05:56:52.462527+00:00", "exception": false, "start_time": "2026-12-01T05:56:49.794042+00:00", "status": "completed"} tags=["hide-input"]
 import warnings
 
 import matplotlib.pyplot as plt
@@ -87,7 +90,7 @@ from lnc.book.simulation import anchored_posteriors, sample_labels, scattered_po
 from lnc.estimation import ESTIMATORS
 from lnc.experiments.protocol import check_grid, describe_run, noise_settings, run_grid
 from lnc.experiments.results import (Table, estimator_stats, estimator_table, listing,
-                                     run_summary)
+                                     run_summary, summarize)
 
 names = list(ESTIMATORS)
 settings = noise_settings(noise, rates)
@@ -96,13 +99,19 @@ grid = dict(seeds=seeds, protocol=protocol, epochs=epochs, subset=subset, device
 jobs = [dict(methods=["ce", "forward_est"], estimator=name, cross_fit=k)
         for k in (None, cross_fit) for name in names]
 jobs.append(dict(methods=["ce", "volmin", "revision"]))
-cifarn = dict(methods=["ce"], protocol=cifarn_protocol, epochs=cifarn_epochs,
-              subset=cifarn_subset, device=device, results_dir=cifarn_results_dir)
+human_settings = noise_settings(cifarn_noise, [])
+cifarn = dict(protocol=cifarn_protocol, epochs=cifarn_epochs, subset=cifarn_subset,
+              device=device, results_dir=cifarn_results_dir)
+human_jobs = [dict(methods=["ce", "forward"])]  # CE, and forward with the true T
+human_jobs += [dict(methods=["ce", "forward_est"], estimator=name)
+               for name in cifarn_estimators]
+human_jobs += [dict(methods=["ce", *cifarn_learned])] if cifarn_learned else []
 # every job of both experiments is checked before any training
 configs = [c for job in jobs for c in check_grid(dataset, settings, **grid, **job)]
-configs += check_grid("cifar10n", noise_settings(cifarn_noise, []), **cifarn)
+configs += [c for job in human_jobs
+            for c in check_grid("cifar10n", human_settings, **cifarn, **job)]
 
-# %% [markdown] papermill={"duration": 0.001606, "end_time": "2026-11-30T23:24:53.657865+00:00", "exception": false, "start_time": "2026-11-30T23:24:53.656259+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.001681, "end_time": "2026-12-01T05:56:52.467131+00:00", "exception": false, "start_time": "2026-12-01T05:56:52.465450+00:00", "status": "completed"}
 # ## What each estimator assumes
 #
 # All of them read $\hat T$, with $\hat T_{ij} \approx P(\tilde y = j \mid y = i)$, from a CE network's
@@ -131,7 +140,7 @@ configs += check_grid("cifar10n", noise_settings(cifarn_noise, []), **cifarn)
 # label drawn from its noisy posterior. For contrast, the same $T$ with Dirichlet clean posteriors plus one
 # exact anchor per class (`anchored_posteriors`).
 
-# %% papermill={"duration": 4.460709, "end_time": "2026-11-30T23:24:58.120153+00:00", "exception": false, "start_time": "2026-11-30T23:24:53.659444+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 309.098866, "end_time": "2026-12-01T06:02:01.567654+00:00", "exception": false, "start_time": "2026-12-01T05:56:52.468788+00:00", "status": "completed"} tags=["hide-input"]
 T_example = np.array([[0.7, 0.2, 0.1], [0.1, 0.8, 0.1], [0.25, 0.05, 0.7]])
 _, scattered = scattered_posteriors(T_example, example_size, seed)
 anchored = anchored_posteriors(T_example, example_size, seed)
@@ -183,7 +192,7 @@ with anchors {close('with anchors')}; without anchors {close('without anchors')}
   sample size.
 """))
 
-# %% [markdown] papermill={"duration": 0.002925, "end_time": "2026-11-30T23:24:58.127087+00:00", "exception": false, "start_time": "2026-11-30T23:24:58.124162+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.002852, "end_time": "2026-12-01T06:02:01.574187+00:00", "exception": false, "start_time": "2026-12-01T06:02:01.571335+00:00", "status": "completed"}
 # ```{glue:figure} fig-simplex
 # :name: fig-simplex
 # The noisy posteriors (grey dots) on the three-class simplex, with the triangle of the true $T$, of the
@@ -203,7 +212,7 @@ with anchors {close('with anchors')}; without anchors {close('without anchors')}
 # estimate of the in-sample posteriors. One CE network (and one set of folds) serves every estimator of a
 # seed. The run, as its records state it:
 
-# %% papermill={"duration": 0.102543, "end_time": "2026-11-30T23:24:58.232255+00:00", "exception": false, "start_time": "2026-11-30T23:24:58.129712+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.255511, "end_time": "2026-12-01T06:02:01.832532+00:00", "exception": false, "start_time": "2026-12-01T06:02:01.577021+00:00", "status": "completed"} tags=["hide-input"]
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", UserWarning)  # the 97% rule's fallback
     records = [r for job in jobs
@@ -213,19 +222,19 @@ setup = describe_run(dataset, protocol, epochs=epochs, subset=subset, seeds=seed
 display(Markdown(f"- records: `{run_summary(records)}`\n- set-up: `{setup}`\n"
                  f"- out-of-fold posteriors: {cross_fit} folds"))
 
-# %% [markdown] papermill={"duration": 0.00208, "end_time": "2026-11-30T23:24:58.237075+00:00", "exception": false, "start_time": "2026-11-30T23:24:58.234995+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.002288, "end_time": "2026-12-01T06:02:01.837908+00:00", "exception": false, "start_time": "2026-12-01T06:02:01.835620+00:00", "status": "completed"}
 # One table per noise setting: the relative $L_1$ error of each $\hat T$ against the true $T$ and the clean
 # test accuracy (%) of the forward correction with it, mean ± std over the seeds; for `volmin` and
 # `revision`, the error of the $T$ they learned and their own test accuracy.
 
-# %% papermill={"duration": 0.025458, "end_time": "2026-11-30T23:24:58.264692+00:00", "exception": false, "start_time": "2026-11-30T23:24:58.239234+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.036518, "end_time": "2026-12-01T06:02:01.877795+00:00", "exception": false, "start_time": "2026-12-01T06:02:01.841277+00:00", "status": "completed"} tags=["hide-input"]
 stats = estimator_stats(records)
 keys = list(dict.fromkeys(key for key, _, _ in stats))
 for key in keys:
     display(Markdown(f"**{key}**"))
     display(estimator_table(records, key))
 
-# %% papermill={"duration": 0.017079, "end_time": "2026-11-30T23:24:58.285601+00:00", "exception": false, "start_time": "2026-11-30T23:24:58.268522+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.018898, "end_time": "2026-12-01T06:02:01.901251+00:00", "exception": false, "start_time": "2026-12-01T06:02:01.882353+00:00", "status": "completed"} tags=["hide-input"]
 def mean(key, name, kind, field):
     value = stats.get((key, name, kind), {}).get(field)
     return value[0] if value else np.nan
@@ -270,52 +279,75 @@ transposed), the best of the other estimators, either posterior, is at least as 
 in {len(beats)} of {len(keys)} settings ({listing(beats, ', ') or 'none'}).
 """))
 
-# %% [markdown] papermill={"duration": 0.002775, "end_time": "2026-11-30T23:24:58.291352+00:00", "exception": false, "start_time": "2026-11-30T23:24:58.288577+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.004081, "end_time": "2026-12-01T06:02:01.911933+00:00", "exception": false, "start_time": "2026-12-01T06:02:01.907852+00:00", "status": "completed"}
 # ## CIFAR-10N: against the true human T
 #
 # On human noise the true $T$ is measured from the clean and noisy labels of the training images
-# ({ref}`ch-cifarn`). The CE network is the fast protocol's, on the full training set, and every estimator
-# reads the same in-sample posteriors. A CE record written before the estimators were compared holds the
-# anchor estimate only; the sentence under the table names such label sets.
+# ({ref}`ch-cifarn`). The CE network is the fast protocol's, on the full training set; every estimator reads
+# its in-sample posteriors, and a fresh network is trained with the forward correction and each $\hat T$
+# (one training per estimator: the CE record keeps every estimate). VolMinNet learns its $T$ with its own
+# network. For reference, the same records hold CE and forward with the true $T$. The run:
 
-# %% papermill={"duration": 0.509577, "end_time": "2026-11-30T23:24:58.803369+00:00", "exception": false, "start_time": "2026-11-30T23:24:58.293792+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.273607, "end_time": "2026-12-01T06:02:02.188339+00:00", "exception": false, "start_time": "2026-12-01T06:02:01.914732+00:00", "status": "completed"} tags=["hide-input"]
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", UserWarning)
-    human = run_grid("cifar10n", noise_settings(cifarn_noise, []), **cifarn)
+    runs = [run_grid("cifar10n", human_settings, **cifarn, **job) for job in human_jobs]
+human = [r for records_of_job in runs for r in records_of_job]
 setup = describe_run("cifar10n", cifarn_protocol, epochs=cifarn_epochs,
                      subset=cifarn_subset, device=device)
 display(Markdown(f"- records: `{run_summary(human)}`\n- set-up: `{setup}`"))
-def found(record):
-    """Error of each estimator on the CE record's in-sample posteriors; a record written
-    before the comparison holds its own estimator's only."""
-    errors = {n: v["estimation_error"]
-              for n, v in record.get("estimates", {}).get("in_sample", {}).items()
-              if v.get("estimation_error") is not None}
-    return errors or {record["estimator"]: record["estimation_error"]}
+
+# %% [markdown] papermill={"duration": 0.004078, "end_time": "2026-12-01T06:02:02.200378+00:00", "exception": false, "start_time": "2026-12-01T06:02:02.196300+00:00", "status": "completed"}
+# One table per label set: the relative $L_1$ error of each $\hat T$ against the true human $T$, and the clean
+# test accuracy (%) of the forward correction with it (one seed); for `volmin`, the error of the $T$ it
+# learned and its own accuracy. Forward is trained with the $\hat T$ of the estimators in
+# `cifarn_estimators` only (`-` for the others): each one costs a full-data training, and
+# `-y "cifarn_estimators: [anchor, confident_joint, dual_t, min_volume]"` adds the rest.
+
+# %% papermill={"duration": 0.021405, "end_time": "2026-12-01T06:02:02.225492+00:00", "exception": false, "start_time": "2026-12-01T06:02:02.204087+00:00", "status": "completed"} tags=["hide-input"]
+for key in cifarn_noise:
+    display(Markdown(f"**{key}**"))
+    display(estimator_table(human, key))
+
+# %% papermill={"duration": 0.024524, "end_time": "2026-12-01T06:02:02.255558+00:00", "exception": false, "start_time": "2026-12-01T06:02:02.231034+00:00", "status": "completed"} tags=["hide-input"]
+human_stats = estimator_stats(human)
+reference = summarize(runs[0])  # CE and forward with the true T
 
 
-rows = [["label set", *names]]
-for r in human:
-    rows.append([r["noise"], *(f"{found(r)[n]:.3f}" if n in found(r) else "-"
-                               for n in names)])
-display(Table(rows))
-full = [r for r in human if set(found(r)) == set(names)]
-halved = [r["noise"] for r in full
-          if min(found(r).values()) <= found(r)["anchor"] / 2]
-partial = [f"{r['noise']} (without {listing(sorted(set(names) - set(found(r))), ', ')})"
-           for r in human if r not in full]
-verdict_line = (
-    f"**The best estimator at most halves the anchor error in {len(halved)} of"
-    f" {len(full)} label sets with every estimate** ({listing(halved, ', ') or 'none'}),"
-    " each against the anchor estimate from the same CE network."
-    if full else "**No label set has every estimate yet**, so the estimators cannot be"
-    " compared on one CE network here.")
+def value(key, name, kind, field):
+    entry = human_stats.get((key, name, kind), {}).get(field)
+    return entry[0] if entry else np.nan
+
+
+def percent(x):
+    return "not run" if np.isnan(x) else f"{x:.1f}%"
+
+
+def label_set_line(key):
+    errors = {name: value(key, name, "in_sample", "error") for name in names}
+    best = min((n for n in names if not np.isnan(errors[n])), key=errors.get)
+    ratio = errors[best] / errors["anchor"]
+    learned = listing([f"`{n}` {value(key, n, 'learned', 'error'):.3f}"
+                       for n in cifarn_learned], ", ")
+    accuracy = {n: value(key, n, "in_sample", "accuracy") for n in (best, "anchor")}
+    true_T, ce = (reference.get((m, key), (np.nan,))[0] for m in ("forward", "ce"))
+    return (f"- **{key}**: closest `{best}` at {errors[best]:.3f}, {ratio:.2f} of the "
+            f"anchor error {errors['anchor']:.3f}; learned: {learned}. "
+            f"Forward reaches {percent(accuracy[best])} with `{best}`'s $\\hat T$, "
+            f"{percent(accuracy['anchor'])} with the anchor one and "
+            f"{percent(true_T)} with the true $T$; CE {percent(ce)}."), ratio
+
+
+lines, ratios = zip(*(label_set_line(key) for key in cifarn_noise))
+halved = [key for key, ratio in zip(cifarn_noise, ratios) if ratio <= 0.5]
 display(Markdown(f"""
-{verdict_line} CE records written before the comparison hold fewer estimates:
-{listing(partial, '; ') or 'none'}.
+**On the same CE network, the best estimator's error is at most half the anchor
+error in {len(halved)} of {len(cifarn_noise)} label sets** ({listing(halved, ', ')}).
+
+{chr(10).join(lines)}
 """))
 
-# %% [markdown] papermill={"duration": 0.002915, "end_time": "2026-11-30T23:24:58.810097+00:00", "exception": false, "start_time": "2026-11-30T23:24:58.807182+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.005798, "end_time": "2026-12-01T06:02:02.267353+00:00", "exception": false, "start_time": "2026-12-01T06:02:02.261555+00:00", "status": "completed"}
 # ## Summary
 #
 # - Each estimator is exact under its own condition, and the conditions differ: anchors (`anchor`,
