@@ -68,8 +68,8 @@ cross_fit = 2
 device = "auto"
 workers = 1
 results_dir = "results/estimators"
-cifarn_noise = ["aggre", "worst"]
-cifarn_estimators = ["anchor", "confident_joint"]
+cifarn_noise = ["aggre", "random1", "worst"]
+cifarn_estimators = ["anchor", "confident_joint", "dual_t", "min_volume"]
 cifarn_learned = ["volmin"]
 cifarn_protocol = "fast"
 cifarn_epochs = None
@@ -300,9 +300,8 @@ display(Markdown(f"- records: `{run_summary(human)}`\n- set-up: `{setup}`"))
 # %% [markdown] papermill={"duration": 0.004078, "end_time": "2026-12-01T06:02:02.200378+00:00", "exception": false, "start_time": "2026-12-01T06:02:02.196300+00:00", "status": "completed"}
 # One table per label set: the relative $L_1$ error of each $\hat T$ against the true human $T$, and the clean
 # test accuracy (%) of the forward correction with it (one seed); for `volmin`, the error of the $T$ it
-# learned and its own accuracy. Forward is trained with the $\hat T$ of the estimators in
-# `cifarn_estimators` only (`-` for the others): each one costs a full-data training, and
-# `-y "cifarn_estimators: [anchor, confident_joint, dual_t, min_volume]"` adds the rest.
+# learned and its own accuracy. Forward is trained with the $\hat T$ of each estimator in
+# `cifarn_estimators` (`-` for one left out): each costs a full-data training.
 
 # %% papermill={"duration": 0.021405, "end_time": "2026-12-01T06:02:02.225492+00:00", "exception": false, "start_time": "2026-12-01T06:02:02.204087+00:00", "status": "completed"} tags=["hide-input"]
 for key in cifarn_noise:

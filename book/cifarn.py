@@ -88,10 +88,10 @@ from lnc.experiments.datasets import (CIFAR10_CLASSES, CIFARN_LABEL_SETS, cifarn
                                       load_cifar10, load_cifar100, load_cifarn_labels)
 from lnc.experiments.protocol import check_grid, noise_settings, run_grid
 from lnc.experiments.recipes import get_recipe
-from lnc.experiments.results import (accuracy_tables, comparison_table, describe_recipe,
-                                     describe_records, estimation_table, listing,
-                                     load_records, run_summary, setting, summarize,
-                                     verdict)
+from lnc.experiments.results import (accuracy_tables, comparison_table, cpu_minutes,
+                                     describe_recipe, describe_records,
+                                     estimation_table, listing, load_records,
+                                     run_summary, setting, summarize, verdict)
 
 settings = noise_settings(noise, [])
 # every parameter is checked before any training
@@ -451,7 +451,7 @@ if fast:
     fast_acc = summarize(fast)
     fast_gaps = {k: fast_acc["ce", k][0] - theirs["ce"][k][0] for k in shown
                  if ("ce", k) in fast_acc}
-    minutes = [r["wall_time_s"] * r["threads"] / 60 for r in fast]
+    minutes = cpu_minutes(fast)
     display(Markdown(
         f"- **Protocol.** {describe_records(fast)}; the epoch of lowest"
         " noisy-validation loss. The benchmark's: its own, selected on the test set"

@@ -95,6 +95,20 @@ def test_run_summary_counts_trainings_and_sums_their_time():
     assert "2 settings, 5 trainings, 8 min on ['cpu']" in results.run_summary(records)
 
 
+def test_cpu_minutes_weights_wall_time_by_threads_and_counts_a_shared_ce_once():
+    common = {"protocol": "fast", "recipe": {"model": "fast_net"}, "epochs": 12, "n_train": 45000, "n_val": 5000}
+    common |= {"device": "cpu"}
+    ce = _record("ce", "aggre", None, 0.8, wall_time_s=1800.0, threads=2, **common)
+    forward = _record("forward", "aggre", None, 0.8, wall_time_s=1200.0, threads=1, **common)
+    failed = _record("backward", "aggre", None, None, status="failed")
+    records = [ce, forward, failed, {**ce, "estimator": "dual_t"}]  # the CE network again, for another estimator
+    assert results.cpu_minutes(records) == [20.0, 60.0]
+    with pytest.raises(ValueError, match=r"run on the CPU.*\['cuda'\]"):
+        results.cpu_minutes([{**ce, "device": "cuda"}])
+    with pytest.raises(ValueError, match="field 'threads'"):
+        results.cpu_minutes([{k: v for k, v in forward.items() if k != "threads"}])
+
+
 @pytest.mark.skipif(not PAPER_TABLES.exists(), reason="shared/reference/paper_tables.md not beside the repository")
 def test_published_cifarn_numbers_match_the_reference_table():
     rows = {}

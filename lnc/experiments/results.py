@@ -440,6 +440,29 @@ def _task_summary(task, runs):
     )
 
 
+def cpu_minutes(records):
+    """The CPU time of each training of ``records`` in minutes, ``wall_time_s × threads / 60``, sorted ascending:
+    successful records only, a CE record repeated by the jobs of other estimators counted once.
+
+    Raises
+    ------
+    TypeError, ValueError
+        ``records`` is not a sequence of dicts; a successful record lacks ``wall_time_s``, ``threads`` or a field of
+        :data:`SUMMARY_FIELDS`, or ran on a GPU (its wall time is not CPU time).
+    """
+    records = _check_records(records, fields=("task",))
+    ok = [
+        _check_record(r, name="a record", fields=(*SUMMARY_FIELDS, "method", "threads"))
+        for r in records
+        if r.get("status", "ok") == "ok"
+    ]
+    gpu = sorted({r["device"] for r in ok} - {"cpu"})
+    if gpu:
+        raise ValueError(f"records must have run on the CPU for CPU minutes, got device {gpu}")
+    ok = {(r["task"], _training(r)): r for r in ok}.values()
+    return sorted(r["wall_time_s"] * r["threads"] / 60 for r in ok)
+
+
 def _training(record):
     """What tells one training from another: a CE network serves every estimator of its job, so the CE records of
     jobs that differ only in ``estimator`` or ``cross_fit`` are one training."""
