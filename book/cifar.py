@@ -13,7 +13,7 @@
 #     name: python3
 # ---
 
-# %% [markdown] papermill={"duration": 0.002953, "end_time": "2026-11-30T20:33:41.485463+00:00", "exception": false, "start_time": "2026-11-30T20:33:41.482510+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.008614, "end_time": "2026-12-01T12:44:50.900998+00:00", "exception": false, "start_time": "2026-12-01T12:44:50.892384+00:00", "status": "completed"}
 # (ch-cifar)=
 # # ResNets on CIFAR-10 Under Synthetic Noise
 #
@@ -48,7 +48,7 @@
 # | `epochs`, `subset` | overrides (`None` = the protocol's, all) | `None`, `10000` |
 # | `device`, `workers` | `"auto"`, worker processes | `"auto"`, `2` |
 # | `results_dir` | where the JSON records go | `"results/cifar10"` |
-# | `fast_results_dir` | stored records of the fast protocol, read only (`None`: none) | `"results/cifar10_fast"` |
+# | `fast_results_dir` | stored records of the fast protocol, read only (`None`: none) | `None` |
 #
 # The paper's protocol runs on a GPU:
 #
@@ -63,7 +63,7 @@
 # `lnc.experiments.datasets.load_cifar100(download=True)` fetches them where a network exists.
 # ```
 
-# %% papermill={"duration": 0.01054, "end_time": "2026-11-30T20:33:41.498538+00:00", "exception": false, "start_time": "2026-11-30T20:33:41.487998+00:00", "status": "completed"} tags=["parameters", "hide-input"]
+# %% papermill={"duration": 0.022566, "end_time": "2026-12-01T12:44:50.929962+00:00", "exception": false, "start_time": "2026-12-01T12:44:50.907396+00:00", "status": "completed"} tags=["parameters", "hide-input"]
 dataset = "cifar10"
 noise = ["symmetric", "asymmetric"]
 rates = [0.4]
@@ -76,9 +76,9 @@ subset = 10000
 device = "auto"
 workers = 2
 results_dir = "results/cifar10"
-fast_results_dir = "results/cifar10_fast"
+fast_results_dir = None
 
-# %% papermill={"duration": 1.803455, "end_time": "2026-11-30T20:33:43.304273+00:00", "exception": false, "start_time": "2026-11-30T20:33:41.500818+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 4.039498, "end_time": "2026-12-01T12:44:54.977133+00:00", "exception": false, "start_time": "2026-12-01T12:44:50.937635+00:00", "status": "completed"} tags=["hide-input"]
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -103,20 +103,20 @@ configs = check_grid(dataset, settings, seeds=seeds, methods=methods,
                      protocol=protocol, epochs=epochs, subset=subset, device=device,
                      results_dir=results_dir, noise_kwargs=noise_kwargs)
 
-# %% [markdown] papermill={"duration": 0.002006, "end_time": "2026-11-30T20:33:43.309012+00:00", "exception": false, "start_time": "2026-11-30T20:33:43.307006+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.00625, "end_time": "2026-12-01T12:44:54.991634+00:00", "exception": false, "start_time": "2026-12-01T12:44:54.985384+00:00", "status": "completed"}
 # ## The run
 #
 # Every training of the grid (each noise setting × seed × method) runs once and saves a JSON record;
 # with `results_dir` set, a record already there is read instead of re-trained. What this page shows
 # comes from these records:
 
-# %% papermill={"duration": 0.015795, "end_time": "2026-11-30T20:33:43.326969+00:00", "exception": false, "start_time": "2026-11-30T20:33:43.311174+00:00", "status": "completed"}
+# %% papermill={"duration": 0.029419, "end_time": "2026-12-01T12:44:55.027577+00:00", "exception": false, "start_time": "2026-12-01T12:44:54.998158+00:00", "status": "completed"}
 records = run_grid(dataset, settings, seeds=seeds, workers=workers, methods=methods,
                    protocol=protocol, epochs=epochs, subset=subset, device=device,
                    results_dir=results_dir, noise_kwargs=noise_kwargs)
 ok = [r for r in records if r.get("status", "ok") == "ok"]
 
-# %% papermill={"duration": 0.00936, "end_time": "2026-11-30T20:33:43.338522+00:00", "exception": false, "start_time": "2026-11-30T20:33:43.329162+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.026697, "end_time": "2026-12-01T12:44:55.061005+00:00", "exception": false, "start_time": "2026-12-01T12:44:55.034308+00:00", "status": "completed"} tags=["hide-input"]
 paper = get_recipe(dataset, "paper")
 reduced = (protocol, epochs, subset) != ("paper", None, None)
 display(Markdown(
@@ -126,12 +126,12 @@ display(Markdown(
     f"The paper's protocol (`protocol=\"paper\"`): {describe_recipe(paper)}, the "
     "whole training set."))
 
-# %% [markdown] papermill={"duration": 0.002193, "end_time": "2026-11-30T20:33:43.342991+00:00", "exception": false, "start_time": "2026-11-30T20:33:43.340798+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.006286, "end_time": "2026-12-01T12:44:55.074006+00:00", "exception": false, "start_time": "2026-12-01T12:44:55.067720+00:00", "status": "completed"}
 # The noise of each setting is the paper's: symmetric noise moves a label to any other class with
 # probability $N / (c - 1)$ each (`lnc.symmetric_T`); asymmetric noise flips a few chosen classes to a
 # similar one with probability $N$ (`lnc.cifar10_asymmetric_T` on CIFAR-10):
 
-# %% papermill={"duration": 0.008545, "end_time": "2026-11-30T20:33:43.353813+00:00", "exception": false, "start_time": "2026-11-30T20:33:43.345268+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.020457, "end_time": "2026-12-01T12:44:55.101201+00:00", "exception": false, "start_time": "2026-12-01T12:44:55.080744+00:00", "status": "completed"} tags=["hide-input"]
 names = CIFAR10_CLASSES if dataset == "cifar10" else [str(k) for k in range(100)]
 flip_T = paper_T(dataset, "asymmetric", 0.4, **(noise_kwargs or {}))
 off_diagonal = flip_T - np.diag(np.diag(flip_T))
@@ -139,32 +139,32 @@ flips = [f"{names[i]} → {names[j]}" for i, j in zip(*np.nonzero(off_diagonal))
 display(Markdown(f"Asymmetric flips of `{dataset}`: {', '.join(flips[:10])}"
                  + (f" and {len(flips) - 10} more" if len(flips) > 10 else "") + "."))
 
-# %% [markdown] papermill={"duration": 0.002148, "end_time": "2026-11-30T20:33:43.358317+00:00", "exception": false, "start_time": "2026-11-30T20:33:43.356169+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.006549, "end_time": "2026-12-01T12:44:55.114904+00:00", "exception": false, "start_time": "2026-12-01T12:44:55.108355+00:00", "status": "completed"}
 # ## Test accuracy
 #
 # Clean test accuracy (%) of the epoch with the lowest noisy-validation loss, mean ± standard deviation over
 # the seeds (no ± with one seed). "backward" and "forward" use the true $T$; "backward_est" and
 # "forward_est" the $\hat T$ estimated from the CE run of the same setting and seed.
 
-# %% papermill={"duration": 0.014705, "end_time": "2026-11-30T20:33:43.375129+00:00", "exception": false, "start_time": "2026-11-30T20:33:43.360424+00:00", "status": "completed"}
+# %% papermill={"duration": 0.021724, "end_time": "2026-12-01T12:44:55.143033+00:00", "exception": false, "start_time": "2026-12-01T12:44:55.121309+00:00", "status": "completed"}
 for heading, table in accuracy_tables(records, methods=methods):
     display(Markdown(f"**{heading}**"), table)
 
-# %% [markdown] papermill={"duration": 0.002947, "end_time": "2026-11-30T20:33:43.381770+00:00", "exception": false, "start_time": "2026-11-30T20:33:43.378823+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.008047, "end_time": "2026-12-01T12:44:55.159593+00:00", "exception": false, "start_time": "2026-12-01T12:44:55.151546+00:00", "status": "completed"}
 # ## Training curves
 #
 # Each record keeps, per epoch, the training loss and the loss and accuracy on the *noisy* validation
 # split ({numref}`fig-cifar-curves`). The training loss is the method's own: a corrected loss is not
 # comparable with CE in value, and a backward-corrected one can be negative.
 
-# %% papermill={"duration": 0.704659, "end_time": "2026-11-30T20:33:44.089767+00:00", "exception": false, "start_time": "2026-11-30T20:33:43.385108+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 1.563088, "end_time": "2026-12-01T12:44:56.730769+00:00", "exception": false, "start_time": "2026-12-01T12:44:55.167681+00:00", "status": "completed"} tags=["hide-input"]
 runs = [r for r in ok if r["seed"] == ok[0]["seed"] and "curves" in r]
 keys = list(dict.fromkeys(setting(r) for r in runs))
 fig = training_curves(runs, key=setting)
 glue("fig-cifar-curves", fig, display=False)
 plt.close(fig)
 
-# %% [markdown] papermill={"duration": 0.003264, "end_time": "2026-11-30T20:33:44.096937+00:00", "exception": false, "start_time": "2026-11-30T20:33:44.093673+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.008364, "end_time": "2026-12-01T12:44:56.748871+00:00", "exception": false, "start_time": "2026-12-01T12:44:56.740507+00:00", "status": "completed"}
 # ```{glue:figure} fig-cifar-curves
 # :name: fig-cifar-curves
 #
@@ -173,7 +173,7 @@ plt.close(fig)
 # zero and keeps falling: that is a backward-corrected loss being driven towards $-\infty$.
 # ```
 
-# %% [markdown] papermill={"duration": 0.003123, "end_time": "2026-11-30T20:33:44.103145+00:00", "exception": false, "start_time": "2026-11-30T20:33:44.100022+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.008676, "end_time": "2026-12-01T12:44:56.766488+00:00", "exception": false, "start_time": "2026-12-01T12:44:56.757812+00:00", "status": "completed"}
 # ## The estimated $\hat T$
 #
 # Per setting, the relative $L_1$ error of $\hat T$ against the true $T$,
@@ -181,10 +181,10 @@ plt.close(fig)
 # model selection kept in the CE run that $\hat T$ was estimated from. {numref}`fig-cifar-estimate`
 # shows where the errors lie.
 
-# %% papermill={"duration": 0.010315, "end_time": "2026-11-30T20:33:44.116412+00:00", "exception": false, "start_time": "2026-11-30T20:33:44.106097+00:00", "status": "completed"}
+# %% papermill={"duration": 0.021369, "end_time": "2026-12-01T12:44:56.796290+00:00", "exception": false, "start_time": "2026-12-01T12:44:56.774921+00:00", "status": "completed"}
 display(estimation_table(records))
 
-# %% papermill={"duration": 0.551718, "end_time": "2026-11-30T20:33:44.672383+00:00", "exception": false, "start_time": "2026-11-30T20:33:44.120665+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 1.53143, "end_time": "2026-12-01T12:44:58.339130+00:00", "exception": false, "start_time": "2026-12-01T12:44:56.807700+00:00", "status": "completed"} tags=["hide-input"]
 ce_runs = [r for r in runs if r["method"] == "ce"]
 gap = max(np.abs(np.array(r["T_hat"]) - np.array(r["T_true"])).max() for r in ce_runs)
 fig, axes = plt.subplots(len(ce_runs), 2, figsize=(10, 4.2 * len(ce_runs)),
@@ -202,7 +202,7 @@ fig.tight_layout()
 glue("fig-cifar-estimate", fig, display=False)
 plt.close(fig)
 
-# %% [markdown] papermill={"duration": 0.003643, "end_time": "2026-11-30T20:33:44.680477+00:00", "exception": false, "start_time": "2026-11-30T20:33:44.676834+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.009476, "end_time": "2026-12-01T12:44:58.360143+00:00", "exception": false, "start_time": "2026-12-01T12:44:58.350667+00:00", "status": "completed"}
 # ```{glue:figure} fig-cifar-estimate
 # :name: fig-cifar-estimate
 #
@@ -211,7 +211,7 @@ plt.close(fig)
 # under-states; a blue diagonal cell means $\hat T$ under-states how often that class keeps its label.
 # ```
 
-# %% [markdown] papermill={"duration": 0.003867, "end_time": "2026-11-30T20:33:44.688347+00:00", "exception": false, "start_time": "2026-11-30T20:33:44.684480+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.009877, "end_time": "2026-12-01T12:44:58.380236+00:00", "exception": false, "start_time": "2026-12-01T12:44:58.370359+00:00", "status": "completed"}
 # ## The backward corrections, epoch by epoch
 #
 # The backward-corrected loss multiplies the vector of losses by the inverse of the matrix it is given
@@ -220,7 +220,7 @@ plt.close(fig)
 # entry of its inverse, the first epoch whose mean training loss is negative, the epoch model selection
 # kept out of the epochs run, the best noisy-validation accuracy over the epochs, and the test accuracy.
 
-# %% papermill={"duration": 0.05566, "end_time": "2026-11-30T20:33:44.747829+00:00", "exception": false, "start_time": "2026-11-30T20:33:44.692169+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.149867, "end_time": "2026-12-01T12:44:58.540501+00:00", "exception": false, "start_time": "2026-12-01T12:44:58.390634+00:00", "status": "completed"} tags=["hide-input"]
 def first_negative(values):
     """1-based first epoch with a negative value, or "never"."""
     below = [k + 1 for k, v in enumerate(values) if v is not None and v < 0]
@@ -246,12 +246,12 @@ backward_runs = pd.DataFrame(rows)
 table = backward_runs.style.hide(axis="index").set_uuid("cifar-backward")
 display(table if rows else Markdown("No backward run in this grid."))
 
-# %% [markdown] papermill={"duration": 0.003568, "end_time": "2026-11-30T20:33:44.755637+00:00", "exception": false, "start_time": "2026-11-30T20:33:44.752069+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.00942, "end_time": "2026-12-01T12:44:58.559655+00:00", "exception": false, "start_time": "2026-12-01T12:44:58.550235+00:00", "status": "completed"}
 # ## What the run shows
 #
 # Each claim below is computed from the records above and marked as holding or not, with its numbers.
 
-# %% papermill={"duration": 0.018475, "end_time": "2026-11-30T20:33:44.777742+00:00", "exception": false, "start_time": "2026-11-30T20:33:44.759267+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.040374, "end_time": "2026-12-01T12:44:58.610279+00:00", "exception": false, "start_time": "2026-12-01T12:44:58.569905+00:00", "status": "completed"} tags=["hide-input"]
 near_chance = 5.0  # points above chance (100 / c %) that still count as "at chance"
 stats = summarize(ok)
 n_classes = len(ok[0]["T_true"])
@@ -319,12 +319,12 @@ claims.append(f"**Seeds: {n_seeds}.** "
                  "The ± in the accuracy table is the spread over seeds."))
 display(Markdown("\n".join(f"- {c}" for c in claims)))
 
-# %% [markdown] papermill={"duration": 0.003541, "end_time": "2026-11-30T20:33:44.785744+00:00", "exception": false, "start_time": "2026-11-30T20:33:44.782203+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.010558, "end_time": "2026-12-01T12:44:58.630957+00:00", "exception": false, "start_time": "2026-12-01T12:44:58.620399+00:00", "status": "completed"}
 # These claims are about the protocol of this run, stated under *The run* beside the paper's; they
 # say nothing of the paper's regime until `protocol="paper"` is run. {ref}`ch-comparison` tests the
 # paper's qualitative claims on the records of every experiment chapter together.
 
-# %% [markdown]
+# %% [markdown] papermill={"duration": 0.010181, "end_time": "2026-12-01T12:44:58.651240+00:00", "exception": false, "start_time": "2026-12-01T12:44:58.641059+00:00", "status": "completed"}
 # ## The full training set with the fast protocol
 #
 # The run above is reduced to fit a CPU. `protocol="fast"` trains on the whole training set within a CPU
@@ -334,7 +334,7 @@ display(Markdown("\n".join(f"- {c}" for c in claims)))
 # tables; `-` marks a run not yet made. The paper's CIFAR-10 table is not among the book's references,
 # so no published row stands beside ours.
 
-# %% tags=["hide-input"]
+# %% papermill={"duration": 0.027871, "end_time": "2026-12-01T12:44:58.688966+00:00", "exception": false, "start_time": "2026-12-01T12:44:58.661095+00:00", "status": "completed"} tags=["hide-input"]
 # the paper's estimator only, as in the run above
 paper_T_hat = dict(task=dataset, estimator="anchor", cross_fit=None)
 stored = load_records(fast_results_dir, **paper_T_hat) if fast_results_dir else []
@@ -362,7 +362,7 @@ if fast:
 else:
     display(Markdown("No fast-protocol records were given (`fast_results_dir`)."))
 
-# %% [markdown] papermill={"duration": 0.003888, "end_time": "2026-11-30T20:33:44.793405+00:00", "exception": false, "start_time": "2026-11-30T20:33:44.789517+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.010027, "end_time": "2026-12-01T12:44:58.708939+00:00", "exception": false, "start_time": "2026-12-01T12:44:58.698912+00:00", "status": "completed"}
 # (cifar100-grouping)=
 # ## CIFAR-100: which classes are flipped into which
 #
@@ -374,7 +374,7 @@ else:
 # with the official one as the default. How many of the 100 flips stay inside a superclass, and where
 # do the others go ({numref}`fig-cifar100-flips`)?
 
-# %% papermill={"duration": 0.184638, "end_time": "2026-11-30T20:33:44.981982+00:00", "exception": false, "start_time": "2026-11-30T20:33:44.797344+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.338859, "end_time": "2026-12-01T12:44:59.057888+00:00", "exception": false, "start_time": "2026-12-01T12:44:58.719029+00:00", "status": "completed"} tags=["hide-input"]
 rate = 0.4  # any rate in (0, 1) flips the same pairs
 
 
@@ -408,7 +408,7 @@ ax.tick_params(labelsize=7)
 glue("fig-cifar100-flips", fig, display=False)
 plt.close(fig)
 
-# %% [markdown] papermill={"duration": 0.004088, "end_time": "2026-11-30T20:33:44.992312+00:00", "exception": false, "start_time": "2026-11-30T20:33:44.988224+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.012256, "end_time": "2026-12-01T12:44:59.079340+00:00", "exception": false, "start_time": "2026-12-01T12:44:59.067084+00:00", "status": "completed"}
 # ```{glue:figure} fig-cifar100-flips
 # :name: fig-cifar100-flips
 #
@@ -418,7 +418,7 @@ plt.close(fig)
 # all of them there.
 # ```
 
-# %% [markdown] papermill={"duration": 0.003856, "end_time": "2026-11-30T20:33:45.000305+00:00", "exception": false, "start_time": "2026-11-30T20:33:44.996449+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.012987, "end_time": "2026-12-01T12:44:59.104716+00:00", "exception": false, "start_time": "2026-12-01T12:44:59.091729+00:00", "status": "completed"}
 # ## Summary
 #
 # - `lnc.experiments.protocol.run_grid` runs the protocol of the paper (CE, $\hat T$ from its posteriors,
@@ -430,7 +430,7 @@ plt.close(fig)
 # - The CIFAR-100 noise of the official code flips between alphabetical neighbours, mostly across
 #   superclasses.
 
-# %% [markdown] papermill={"duration": 0.004146, "end_time": "2026-11-30T20:33:45.011177+00:00", "exception": false, "start_time": "2026-11-30T20:33:45.007031+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.012553, "end_time": "2026-12-01T12:44:59.129996+00:00", "exception": false, "start_time": "2026-12-01T12:44:59.117443+00:00", "status": "completed"}
 # ## Exercises
 #
 # ```{exercise}
