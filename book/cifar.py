@@ -48,7 +48,7 @@
 # | `epochs`, `subset` | overrides (`None` = the protocol's, all) | `None`, `10000` |
 # | `device`, `workers` | `"auto"`, worker processes | `"auto"`, `2` |
 # | `results_dir` | where the JSON records go | `"results/cifar10"` |
-# | `fast_results_dir` | stored records of the fast protocol, read only (`None`: none) | `None` |
+# | `fast_results_dir` | fast-protocol records, read only | `None` |
 #
 # The paper's protocol runs on a GPU:
 #
