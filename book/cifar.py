@@ -47,8 +47,7 @@
 # | `protocol` | `"paper"` (the paper's settings) or `"cpu"` (a reduced ResNet) | `"cpu"` |
 # | `epochs`, `subset` | overrides (`None` = the protocol's, all) | `None`, `10000` |
 # | `device`, `workers` | `"auto"`, worker processes | `"auto"`, `2` |
-# | `results_dir` | where the JSON records go | `"results/cifar10"` |
-# | `fast_results_dir` | fast-protocol records, read only | `None` |
+# | `results_dir` | where the JSON records go; `fast_results_dir`: fast-protocol records, read only | `"results/cifar10"`, `None` |
 #
 # The paper's protocol runs on a GPU:
 #
