@@ -14,8 +14,8 @@ THEORY      := $(filter-out $(EXPERIMENTS),$(wildcard book/*.ipynb))
 DATA_NOTEBOOKS := book/noise_models.ipynb book/estimation.ipynb $(GOLDENS)
 ALL_NOTEBOOKS = $(THEORY) $(GOLDENS)
 NOTEBOOKS = $(if $(LNC_DATA_DIR),$(ALL_NOTEBOOKS),$(filter-out $(DATA_NOTEBOOKS),$(ALL_NOTEBOOKS)))
-# Goldens are checked with tests/nbval_golden.cfg added: their decimal numbers are not compared (a tiny training's
-# numbers differ between CPU kinds); their text, tables' shape, integers and verdicts are.
+# Goldens are checked with tests/nbval_golden.cfg added: their decimal numbers and verdicts are not compared (a
+# tiny training's outcomes differ between CPU kinds); the rest of what they print is.
 GOLDEN_SANITIZE := $(VENV)/nbval_golden_sanitize.cfg
 nbval = $(if $(2),$(BIN)/python -m pytest -p no:cacheprovider --nbval --nbval-current-env \
   --nbval-sanitize-with $(1) $(2),@echo "no stored notebooks to check")
