@@ -13,7 +13,7 @@
 #     name: python3
 # ---
 
-# %% [markdown] papermill={"duration": 0.010485, "end_time": "2026-12-01T12:45:48.583918+00:00", "exception": false, "start_time": "2026-12-01T12:45:48.573433+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.021998, "end_time": "2026-12-01T13:45:22.555135+00:00", "exception": false, "start_time": "2026-12-01T13:45:22.533137+00:00", "status": "completed"}
 # (ch-cifarn)=
 # # CIFAR-10N and CIFAR-100N: Human Label Noise and the Estimator Against the True T
 #
@@ -60,7 +60,7 @@
 # ```
 # ```
 
-# %% papermill={"duration": 0.024386, "end_time": "2026-12-01T12:45:48.617315+00:00", "exception": false, "start_time": "2026-12-01T12:45:48.592929+00:00", "status": "completed"} tags=["parameters", "hide-input"]
+# %% papermill={"duration": 0.02991, "end_time": "2026-12-01T13:45:22.597518+00:00", "exception": false, "start_time": "2026-12-01T13:45:22.567608+00:00", "status": "completed"} tags=["parameters", "hide-input"]
 dataset = "cifar10n"
 noise = ["aggre", "random1", "worst"]
 methods = ["ce", "backward", "forward", "backward_est", "forward_est"]
@@ -73,7 +73,7 @@ workers = 3
 results_dir = "results/cifarn"
 fast_results_dir = "results/cifarn_fast"
 
-# %% papermill={"duration": 4.653492, "end_time": "2026-12-01T12:45:53.279327+00:00", "exception": false, "start_time": "2026-12-01T12:45:48.625835+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 5.026519, "end_time": "2026-12-01T13:45:27.641866+00:00", "exception": false, "start_time": "2026-12-01T13:45:22.615347+00:00", "status": "completed"} tags=["hide-input"]
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -99,7 +99,7 @@ configs = check_grid(dataset, settings, seeds=seeds, methods=methods,
                      protocol=protocol, epochs=epochs, subset=subset, device=device,
                      results_dir=results_dir)
 
-# %% [markdown] papermill={"duration": 0.008623, "end_time": "2026-12-01T12:45:53.296671+00:00", "exception": false, "start_time": "2026-12-01T12:45:53.288048+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.01223, "end_time": "2026-12-01T13:45:27.667418+00:00", "exception": false, "start_time": "2026-12-01T13:45:27.655188+00:00", "status": "completed"}
 # ## The human transition matrices
 #
 # Every label set, from its labels alone (all 50,000 training images): the fraction of wrong labels, the
@@ -107,7 +107,7 @@ configs = check_grid(dataset, settings, seeds=seeds, methods=methods,
 # maximum on the diagonal (the estimator's anchor assumption $T_{ii} > T_{ki}$, {ref}`ch-estimation`),
 # and $\operatorname{cond}(T)$. {numref}`fig-cifarn-human-T` shows four of the matrices.
 
-# %% papermill={"duration": 2.017148, "end_time": "2026-12-01T12:45:55.322959+00:00", "exception": false, "start_time": "2026-12-01T12:45:53.305811+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 1.705203, "end_time": "2026-12-01T13:45:29.381858+00:00", "exception": false, "start_time": "2026-12-01T13:45:27.676655+00:00", "status": "completed"} tags=["hide-input"]
 human = {}
 for name in CIFARN_LABEL_SETS:
     clean, noisy = load_cifarn_labels(name)
@@ -136,7 +136,7 @@ fig.tight_layout()
 glue("fig-cifarn-human-T", fig, display=False)
 plt.close(fig)
 
-# %% [markdown] papermill={"duration": 0.010695, "end_time": "2026-12-01T12:45:55.344666+00:00", "exception": false, "start_time": "2026-12-01T12:45:55.333971+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.011364, "end_time": "2026-12-01T13:45:29.403357+00:00", "exception": false, "start_time": "2026-12-01T13:45:29.391993+00:00", "status": "completed"}
 # ```{glue:figure} fig-cifarn-human-T
 # :name: fig-cifarn-human-T
 #
@@ -145,20 +145,20 @@ plt.close(fig)
 # the annotators) with `worst`.
 # ```
 
-# %% [markdown] papermill={"duration": 0.009916, "end_time": "2026-12-01T12:45:55.365435+00:00", "exception": false, "start_time": "2026-12-01T12:45:55.355519+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.010635, "end_time": "2026-12-01T13:45:29.429790+00:00", "exception": false, "start_time": "2026-12-01T13:45:29.419155+00:00", "status": "completed"}
 # ## The run
 #
 # Every training of the grid (label set × seed × method) runs once and saves a JSON record; with
 # `results_dir` set, a record already there is read instead of re-trained. What follows comes from these
 # records:
 
-# %% papermill={"duration": 0.051359, "end_time": "2026-12-01T12:45:55.427348+00:00", "exception": false, "start_time": "2026-12-01T12:45:55.375989+00:00", "status": "completed"}
+# %% papermill={"duration": 0.055177, "end_time": "2026-12-01T13:45:29.499951+00:00", "exception": false, "start_time": "2026-12-01T13:45:29.444774+00:00", "status": "completed"}
 records = run_grid(dataset, settings, seeds=seeds, workers=workers, methods=methods,
                    protocol=protocol, epochs=epochs, subset=subset, device=device,
                    results_dir=results_dir)
 ok = [r for r in records if r.get("status", "ok") == "ok"]
 
-# %% papermill={"duration": 0.031981, "end_time": "2026-12-01T12:45:55.469985+00:00", "exception": false, "start_time": "2026-12-01T12:45:55.438004+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.026716, "end_time": "2026-12-01T13:45:29.542013+00:00", "exception": false, "start_time": "2026-12-01T13:45:29.515297+00:00", "status": "completed"} tags=["hide-input"]
 paper = get_recipe(dataset, "paper")
 reduced = (protocol, epochs, subset) != ("paper", None, None)
 display(Markdown(
@@ -169,32 +169,32 @@ display(Markdown(
     "are the optimiser settings of the CIFAR-N benchmark {cite}`wei2022`, whose own "
     "code trains a standard (post-activation) ResNet-34."))
 
-# %% [markdown] papermill={"duration": 0.009984, "end_time": "2026-12-01T12:45:55.490652+00:00", "exception": false, "start_time": "2026-12-01T12:45:55.480668+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.01435, "end_time": "2026-12-01T13:45:29.570809+00:00", "exception": false, "start_time": "2026-12-01T13:45:29.556459+00:00", "status": "completed"}
 # ## Test accuracy
 #
 # Clean test accuracy (%) of the epoch with the lowest noisy-validation loss, mean ± standard deviation over
 # the seeds (no ± with one seed). "backward" and "forward" use the true human $T$; "backward_est" and
 # "forward_est" the $\hat T$ estimated from the CE run of the same label set and seed.
 
-# %% papermill={"duration": 0.026126, "end_time": "2026-12-01T12:45:55.527308+00:00", "exception": false, "start_time": "2026-12-01T12:45:55.501182+00:00", "status": "completed"}
+# %% papermill={"duration": 0.027951, "end_time": "2026-12-01T13:45:29.609562+00:00", "exception": false, "start_time": "2026-12-01T13:45:29.581611+00:00", "status": "completed"}
 for heading, table in accuracy_tables(records, methods=methods, columns=5):
     display(Markdown(f"**{heading}**"), table)
 
-# %% [markdown] papermill={"duration": 0.00938, "end_time": "2026-12-01T12:45:55.546269+00:00", "exception": false, "start_time": "2026-12-01T12:45:55.536889+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.013588, "end_time": "2026-12-01T13:45:29.638186+00:00", "exception": false, "start_time": "2026-12-01T13:45:29.624598+00:00", "status": "completed"}
 # ## Training curves
 #
 # Each record keeps, per epoch, the training loss and the loss and accuracy on the *noisy* validation
 # split ({numref}`fig-cifarn-curves`). The training loss is the method's own: a corrected loss is not
 # comparable with CE in value, and a backward-corrected one can be negative.
 
-# %% papermill={"duration": 1.777373, "end_time": "2026-12-01T12:45:57.336104+00:00", "exception": false, "start_time": "2026-12-01T12:45:55.558731+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 1.204412, "end_time": "2026-12-01T13:45:30.851394+00:00", "exception": false, "start_time": "2026-12-01T13:45:29.646982+00:00", "status": "completed"} tags=["hide-input"]
 runs = [r for r in ok if r["seed"] == ok[0]["seed"] and "curves" in r]
 keys = list(dict.fromkeys(setting(r) for r in runs))
 fig = training_curves(runs, key=setting)
 glue("fig-cifarn-curves", fig, display=False)
 plt.close(fig)
 
-# %% [markdown] papermill={"duration": 0.01296, "end_time": "2026-12-01T12:45:57.364633+00:00", "exception": false, "start_time": "2026-12-01T12:45:57.351673+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.016135, "end_time": "2026-12-01T13:45:30.880710+00:00", "exception": false, "start_time": "2026-12-01T13:45:30.864575+00:00", "status": "completed"}
 # ```{glue:figure} fig-cifarn-curves
 # :name: fig-cifarn-curves
 #
@@ -203,23 +203,23 @@ plt.close(fig)
 # zero: that is a backward-corrected loss being driven towards $-\infty$.
 # ```
 
-# %% [markdown] papermill={"duration": 0.01332, "end_time": "2026-12-01T12:45:57.397117+00:00", "exception": false, "start_time": "2026-12-01T12:45:57.383797+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.016332, "end_time": "2026-12-01T13:45:30.913185+00:00", "exception": false, "start_time": "2026-12-01T13:45:30.896853+00:00", "status": "completed"}
 # ## $\hat T$ against the true human $T$
 #
 # Per label set: the relative $L_1$ error $\sum_{ij} |\hat T_{ij} - T_{ij}| / \sum_{ij} T_{ij}$, the
 # condition number of $\hat T$ and the epoch model selection kept in the CE run.
 
-# %% papermill={"duration": 0.024506, "end_time": "2026-12-01T12:45:57.435073+00:00", "exception": false, "start_time": "2026-12-01T12:45:57.410567+00:00", "status": "completed"}
+# %% papermill={"duration": 0.028611, "end_time": "2026-12-01T13:45:30.957549+00:00", "exception": false, "start_time": "2026-12-01T13:45:30.928938+00:00", "status": "completed"}
 display(estimation_table(records))
 
-# %% [markdown] papermill={"duration": 0.01394, "end_time": "2026-12-01T12:45:57.462504+00:00", "exception": false, "start_time": "2026-12-01T12:45:57.448564+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.007175, "end_time": "2026-12-01T13:45:30.981529+00:00", "exception": false, "start_time": "2026-12-01T13:45:30.974354+00:00", "status": "completed"}
 # How much of that error would a perfect estimator still make? The run's training images are a sample:
 # the *empirical* $T$ of their clean and human labels (which the estimator never sees; the record's
 # `T_train`) already differs
 # from $T$ of all 50,000 images. The first table sets that sampling error beside the error of $\hat T$
 # (first seed); the second gives the $L_1$ error of each row of $\hat T$, one clean class a row.
 
-# %% papermill={"duration": 0.684627, "end_time": "2026-12-01T12:45:58.160703+00:00", "exception": false, "start_time": "2026-12-01T12:45:57.476076+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.749781, "end_time": "2026-12-01T13:45:31.739122+00:00", "exception": false, "start_time": "2026-12-01T13:45:30.989341+00:00", "status": "completed"} tags=["hide-input"]
 ce_runs = [r for r in runs if r["method"] == "ce"]
 images = load_cifar10() if dataset == "cifar10n" else load_cifar100()
 errors, row_errors = {}, {}
@@ -239,7 +239,7 @@ if len(row_errors) > 10:  # CIFAR-100: the ten rows with the largest mean error
 display(row_errors.style.set_uuid("cifarn-rows").format("{:.2f}")
         .background_gradient(cmap="Reds", axis=None))
 
-# %% papermill={"duration": 2.466188, "end_time": "2026-12-01T12:46:00.641915+00:00", "exception": false, "start_time": "2026-12-01T12:45:58.175727+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 1.861905, "end_time": "2026-12-01T13:45:33.622104+00:00", "exception": false, "start_time": "2026-12-01T13:45:31.760199+00:00", "status": "completed"} tags=["hide-input"]
 gap = max(np.abs(np.array(r["T_hat"]) - np.array(r["T_true"])).max() for r in ce_runs)
 fig, axes = plt.subplots(len(ce_runs), 2, figsize=(10, 4.2 * len(ce_runs)),
                          squeeze=False)
@@ -256,7 +256,7 @@ fig.tight_layout()
 glue("fig-cifarn-estimate", fig, display=False)
 plt.close(fig)
 
-# %% [markdown] papermill={"duration": 0.016166, "end_time": "2026-12-01T12:46:00.674703+00:00", "exception": false, "start_time": "2026-12-01T12:46:00.658537+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.012789, "end_time": "2026-12-01T13:45:33.644385+00:00", "exception": false, "start_time": "2026-12-01T13:45:33.631596+00:00", "status": "completed"}
 # ```{glue:figure} fig-cifarn-estimate
 # :name: fig-cifarn-estimate
 #
@@ -266,7 +266,7 @@ plt.close(fig)
 # {numref}`fig-cifarn-human-T`.
 # ```
 
-# %% [markdown] papermill={"duration": 0.015889, "end_time": "2026-12-01T12:46:00.707100+00:00", "exception": false, "start_time": "2026-12-01T12:46:00.691211+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.017866, "end_time": "2026-12-01T13:45:33.684380+00:00", "exception": false, "start_time": "2026-12-01T13:45:33.666514+00:00", "status": "completed"}
 # ## The backward corrections, epoch by epoch
 #
 # The backward-corrected loss multiplies the vector of losses by the inverse of the matrix it is given
@@ -276,7 +276,7 @@ plt.close(fig)
 # the epochs run and its validation loss, the best noisy-validation accuracy over the epochs, and the
 # test accuracy.
 
-# %% papermill={"duration": 0.045041, "end_time": "2026-12-01T12:46:00.767921+00:00", "exception": false, "start_time": "2026-12-01T12:46:00.722880+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.061686, "end_time": "2026-12-01T13:45:33.763756+00:00", "exception": false, "start_time": "2026-12-01T13:45:33.702070+00:00", "status": "completed"} tags=["hide-input"]
 def first_negative(values):
     """1-based first epoch with a negative value, or "never"."""
     below = [k + 1 for k, v in enumerate(values) if v is not None and v < 0]
@@ -303,13 +303,13 @@ for r in (r for r in runs if r["method"] in ("backward", "backward_est")):
 table = pd.DataFrame(rows).style.hide(axis="index").set_uuid("cifarn-backward")
 display(table if rows else Markdown("No backward run in this grid."))
 
-# %% [markdown] papermill={"duration": 0.016433, "end_time": "2026-12-01T12:46:00.800674+00:00", "exception": false, "start_time": "2026-12-01T12:46:00.784241+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.010021, "end_time": "2026-12-01T13:45:33.793255+00:00", "exception": false, "start_time": "2026-12-01T13:45:33.783234+00:00", "status": "completed"}
 # ## What the run shows
 #
 # Each claim below is computed from the records and tables above and marked as holding or not, with its
 # numbers.
 
-# %% papermill={"duration": 0.06594, "end_time": "2026-12-01T12:46:00.883457+00:00", "exception": false, "start_time": "2026-12-01T12:46:00.817517+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.060475, "end_time": "2026-12-01T13:45:33.863031+00:00", "exception": false, "start_time": "2026-12-01T13:45:33.802556+00:00", "status": "completed"} tags=["hide-input"]
 near_chance = 5.0  # points above chance (100 / c %) that still count as "at chance"
 estimator_share = 0.5  # "mostly the estimator's": own-labels error below this share
 stats = summarize(ok)
@@ -318,14 +318,15 @@ chance = 100 / n_classes
 cond_T = {k: human.loc[k, "cond(T)"] for k in keys}
 
 
-def acc(method, key):
-    return stats[method, key][0] if (method, key) in stats else None
+def acc(method, key, of=stats):
+    """Mean test accuracy (%) of ``method`` on label set ``key`` in ``of``."""
+    return of[method, key][0] if (method, key) in of else None
 
 
-def gains(a, b):
+def gains(a, b, of=stats):
     """Per label set run with both methods: accuracy of ``a`` minus that of ``b``."""
-    return {k: acc(a, k) - acc(b, k) for k in keys
-            if None not in (acc(a, k), acc(b, k))}
+    return {k: acc(a, k, of) - acc(b, k, of) for k in CIFARN_LABEL_SETS
+            if None not in (acc(a, k, of), acc(b, k, of))}
 
 
 def per_set(values, spec="+.1f"):
@@ -408,7 +409,7 @@ claims.append(f"**Seeds: {n_seeds}.** "
                  "The ± in the accuracy table is the spread over seeds."))
 display(Markdown("\n".join(f"- {c}" for c in claims)))
 
-# %% [markdown] papermill={"duration": 0.016597, "end_time": "2026-12-01T12:46:00.916606+00:00", "exception": false, "start_time": "2026-12-01T12:46:00.900009+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.012472, "end_time": "2026-12-01T13:45:33.888485+00:00", "exception": false, "start_time": "2026-12-01T13:45:33.876013+00:00", "status": "completed"}
 # ## Against the CIFAR-N benchmark
 #
 # The benchmark {cite}`wei2022` publishes CE, Forward-T and Backward-T on every label set
@@ -416,7 +417,7 @@ display(Markdown("\n".join(f"- {c}" for c in claims)))
 # comparable; what a correction adds over CE is closer to comparable. {ref}`ch-comparison` sets all the
 # numbers side by side.
 
-# %% papermill={"duration": 0.034313, "end_time": "2026-12-01T12:46:00.967765+00:00", "exception": false, "start_time": "2026-12-01T12:46:00.933452+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.032363, "end_time": "2026-12-01T13:45:33.931078+00:00", "exception": false, "start_time": "2026-12-01T13:45:33.898715+00:00", "status": "completed"} tags=["hide-input"]
 theirs = published.CIFARN
 gaps = {k: acc("ce", k) - theirs["ce"][k][0] for k in keys
         if acc("ce", k) is not None and k in theirs["ce"]}
@@ -431,7 +432,7 @@ display(Markdown(
     f" label set: {verdict([ours_gain[k] < their_gain[k] for k in ours_gain])}** (ours:"
     f" {listing(per_set(ours_gain))}; published: {listing(per_set(their_gain))})."))
 
-# %% [markdown] papermill={"duration": 0.016716, "end_time": "2026-12-01T12:46:01.001573+00:00", "exception": false, "start_time": "2026-12-01T12:46:00.984857+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.012942, "end_time": "2026-12-01T13:45:33.954806+00:00", "exception": false, "start_time": "2026-12-01T13:45:33.941864+00:00", "status": "completed"}
 # ## The full training set with the fast protocol
 #
 # The run above is reduced to fit a CPU. `protocol="fast"` trains on the full training set within a CPU budget
@@ -439,7 +440,7 @@ display(Markdown(
 # same recipe for every method and no change to the loss). Its records (`fast_results_dir`, stored runs
 # that grow across sessions) sit here beside the benchmark's numbers; `-` marks a run not yet made.
 
-# %% papermill={"duration": 0.056908, "end_time": "2026-12-01T12:46:01.075635+00:00", "exception": false, "start_time": "2026-12-01T12:46:01.018727+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.075816, "end_time": "2026-12-01T13:45:34.051444+00:00", "exception": false, "start_time": "2026-12-01T13:45:33.975628+00:00", "status": "completed"} tags=["hide-input"]
 # the paper's estimator only (the folder also holds ch-beyond-anchors' runs)
 paper_T_hat = dict(task=dataset, estimator="anchor", cross_fit=None)
 stored = load_records(fast_results_dir, **paper_T_hat) if fast_results_dir else []
@@ -451,6 +452,10 @@ if fast:
     fast_acc = summarize(fast)
     fast_gaps = {k: fast_acc["ce", k][0] - theirs["ce"][k][0] for k in shown
                  if ("ce", k) in fast_acc}
+    fast_gain = gains("forward", "ce", fast_acc)
+    their_gain = {k: theirs["forward"][k][0] - theirs["ce"][k][0] for k in fast_gain}
+    fast_errors = {r["noise"]: r["estimation_error"] for r in fast
+                   if r["method"] == "ce" and r["seed"] == fast[0]["seed"]}
     minutes = cpu_minutes(fast)
     display(Markdown(
         f"- **Protocol.** {describe_records(fast)}; the epoch of lowest"
@@ -458,12 +463,19 @@ if fast:
         " (above).\n"
         "- **CE accuracy, ours − published (points):**"
         f" {listing(per_set(fast_gaps))}.\n"
+        "- **Forward-T gain over CE (true $T$), ours − published gain (points):**"
+        f" {listing(per_set({k: fast_gain[k] - their_gain[k] for k in fast_gain}))}"
+        f" (ours: {listing(per_set(fast_gain))}; published:"
+        f" {listing(per_set(their_gain))}).\n"
+        "- **Relative $L_1$ error of $\\hat T$** (the paper's estimator on the fast CE"
+        f" model, first seed): {listing(per_set(fast_errors, '.3f'))}; the reduced run"
+        f" above: {listing(per_set(errors['T̂ error'].to_dict(), '.3f'))}.\n"
         f"- **CPU time per training:** {min(minutes):.0f}–{max(minutes):.0f}"
-        " CPU-minutes (wall time × threads of each record)."))
+        " CPU-minutes (wall time × threads of each record; it depends on the CPU)."))
 else:
     display(Markdown("No fast-protocol records were given (`fast_results_dir`)."))
 
-# %% [markdown] papermill={"duration": 0.017328, "end_time": "2026-12-01T12:46:01.110121+00:00", "exception": false, "start_time": "2026-12-01T12:46:01.092793+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.02211, "end_time": "2026-12-01T13:45:34.093234+00:00", "exception": false, "start_time": "2026-12-01T13:45:34.071124+00:00", "status": "completed"}
 # ## CIFAR-100N
 #
 # The human $T$ of CIFAR-100N is in the first table above: {glue:text}`c100n-wrong`% wrong labels, a
@@ -475,14 +487,14 @@ else:
 # `papermill book/cifarn.ipynb out.ipynb -p dataset cifar100n -y "noise: [cifar100n]"` (reduced, CPU) or
 # with `-p protocol paper -p subset None` (the benchmark's settings, GPU).
 
-# %% papermill={"duration": 0.034852, "end_time": "2026-12-01T12:46:01.162369+00:00", "exception": false, "start_time": "2026-12-01T12:46:01.127517+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.039146, "end_time": "2026-12-01T13:45:34.158376+00:00", "exception": false, "start_time": "2026-12-01T13:45:34.119230+00:00", "status": "completed"} tags=["hide-input"]
 c100n = human.loc["cifar100n"]
 glue("c100n-wrong", f"{c100n['wrong labels (%)']:.1f}", display=False)
 glue("c100n-min-diag", f"{c100n['min T_ii']:.3f}", display=False)
 glue("c100n-cond", f"{c100n['cond(T)']:.1f}", display=False)
 glue("c100n-anchors", "yes" if c100n["anchors hold"] else "no", display=False)
 
-# %% [markdown] papermill={"duration": 0.017957, "end_time": "2026-12-01T12:46:01.197007+00:00", "exception": false, "start_time": "2026-12-01T12:46:01.179050+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.020431, "end_time": "2026-12-01T13:45:34.201824+00:00", "exception": false, "start_time": "2026-12-01T13:45:34.181393+00:00", "status": "completed"}
 # ## Summary
 #
 # - Human noise comes with its true $T$: the corrections can be run with it, and $\hat T$ measured
@@ -494,7 +506,7 @@ glue("c100n-anchors", "yes" if c100n["anchors hold"] else "no", display=False)
 # - The benchmark's accuracies use another network, more data and epochs, and model selection on the
 #   test set: compare gains over CE, not accuracies.
 
-# %% [markdown] papermill={"duration": 0.017407, "end_time": "2026-12-01T12:46:01.231766+00:00", "exception": false, "start_time": "2026-12-01T12:46:01.214359+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.027935, "end_time": "2026-12-01T13:45:34.260814+00:00", "exception": false, "start_time": "2026-12-01T13:45:34.232879+00:00", "status": "completed"}
 # ## Exercises
 #
 # ```{exercise}
@@ -510,7 +522,7 @@ glue("c100n-anchors", "yes" if c100n["anchors hold"] else "no", display=False)
 # :class: dropdown
 # ```
 
-# %% papermill={"duration": 0.042353, "end_time": "2026-12-01T12:46:01.291659+00:00", "exception": false, "start_time": "2026-12-01T12:46:01.249306+00:00", "status": "completed"}
+# %% papermill={"duration": 0.038661, "end_time": "2026-12-01T13:45:34.323149+00:00", "exception": false, "start_time": "2026-12-01T13:45:34.284488+00:00", "status": "completed"}
 for name in ("aggre", "worst"):
     T = cifarn_T(name)
     off = T - np.diag(np.diag(T))
@@ -521,7 +533,7 @@ for name in ("aggre", "worst"):
         f" (reverse {T[j, i]:.3f})" for i, j in top)
         + f"; smallest margin {margin:.3f}")
 
-# %% [markdown] papermill={"duration": 0.019256, "end_time": "2026-12-01T12:46:01.330009+00:00", "exception": false, "start_time": "2026-12-01T12:46:01.310753+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.010846, "end_time": "2026-12-01T13:45:34.348921+00:00", "exception": false, "start_time": "2026-12-01T13:45:34.338075+00:00", "status": "completed"}
 # The confusions come in pairs of similar classes but are not symmetric (compare each entry with its
 # reverse). The margin is the slack of the anchor assumption $T_{jj} > T_{kj}$: while it stays positive,
 # the input with the most confident noisy posterior for class $j$ is still of clean class $j$ for a
