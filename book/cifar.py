@@ -13,7 +13,7 @@
 #     name: python3
 # ---
 
-# %% [markdown] papermill={"duration": 0.008614, "end_time": "2026-12-01T12:44:50.900998+00:00", "exception": false, "start_time": "2026-12-01T12:44:50.892384+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.015904, "end_time": "2026-12-01T14:27:43.115788+00:00", "exception": false, "start_time": "2026-12-01T14:27:43.099884+00:00", "status": "completed"}
 # (ch-cifar)=
 # # ResNets on CIFAR-10 Under Synthetic Noise
 #
@@ -47,7 +47,7 @@
 # | `protocol` | `"paper"` (the paper's settings) or `"cpu"` (a reduced ResNet) | `"cpu"` |
 # | `epochs`, `subset` | overrides (`None` = the protocol's, all) | `None`, `10000` |
 # | `device`, `workers` | `"auto"`, worker processes | `"auto"`, `2` |
-# | `results_dir` | where the JSON records go; `fast_results_dir`: fast-protocol records, read only | `"results/cifar10"`, `None` |
+# | `results_dir` | where the JSON records go; `fast_results_dir`: fast-protocol records, read only | `"results/cifar10"`, `"results/cifar10_fast"` |
 #
 # The paper's protocol runs on a GPU:
 #
@@ -62,7 +62,7 @@
 # `lnc.experiments.datasets.load_cifar100(download=True)` fetches them where a network exists.
 # ```
 
-# %% papermill={"duration": 0.022566, "end_time": "2026-12-01T12:44:50.929962+00:00", "exception": false, "start_time": "2026-12-01T12:44:50.907396+00:00", "status": "completed"} tags=["parameters", "hide-input"]
+# %% papermill={"duration": 0.039016, "end_time": "2026-12-01T14:27:43.170993+00:00", "exception": false, "start_time": "2026-12-01T14:27:43.131977+00:00", "status": "completed"} tags=["parameters", "hide-input"]
 dataset = "cifar10"
 noise = ["symmetric", "asymmetric"]
 rates = [0.4]
@@ -75,9 +75,9 @@ subset = 10000
 device = "auto"
 workers = 2
 results_dir = "results/cifar10"
-fast_results_dir = None
+fast_results_dir = "results/cifar10_fast"
 
-# %% papermill={"duration": 4.039498, "end_time": "2026-12-01T12:44:54.977133+00:00", "exception": false, "start_time": "2026-12-01T12:44:50.937635+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 3.956709, "end_time": "2026-12-01T14:27:47.139559+00:00", "exception": false, "start_time": "2026-12-01T14:27:43.182850+00:00", "status": "completed"} tags=["hide-input"]
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -91,8 +91,8 @@ from lnc.experiments.protocol import check_grid, noise_settings, run_grid
 from lnc.experiments.recipes import get_recipe, paper_T
 from lnc.experiments.results import (accuracy_tables, cpu_minutes, describe_recipe,
                                      describe_records, estimation_table, listing,
-                                     load_records, run_summary, setting, summarize,
-                                     verdict)
+                                     load_records, run_summary, setting, span,
+                                     summarize, verdict)
 from lnc.noise import CIFAR100_COARSE
 
 settings = noise_settings(noise, rates)
@@ -102,20 +102,20 @@ configs = check_grid(dataset, settings, seeds=seeds, methods=methods,
                      protocol=protocol, epochs=epochs, subset=subset, device=device,
                      results_dir=results_dir, noise_kwargs=noise_kwargs)
 
-# %% [markdown] papermill={"duration": 0.00625, "end_time": "2026-12-01T12:44:54.991634+00:00", "exception": false, "start_time": "2026-12-01T12:44:54.985384+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.009917, "end_time": "2026-12-01T14:27:47.160575+00:00", "exception": false, "start_time": "2026-12-01T14:27:47.150658+00:00", "status": "completed"}
 # ## The run
 #
 # Every training of the grid (each noise setting × seed × method) runs once and saves a JSON record;
 # with `results_dir` set, a record already there is read instead of re-trained. What this page shows
 # comes from these records:
 
-# %% papermill={"duration": 0.029419, "end_time": "2026-12-01T12:44:55.027577+00:00", "exception": false, "start_time": "2026-12-01T12:44:54.998158+00:00", "status": "completed"}
+# %% papermill={"duration": 0.029975, "end_time": "2026-12-01T14:27:47.206370+00:00", "exception": false, "start_time": "2026-12-01T14:27:47.176395+00:00", "status": "completed"}
 records = run_grid(dataset, settings, seeds=seeds, workers=workers, methods=methods,
                    protocol=protocol, epochs=epochs, subset=subset, device=device,
                    results_dir=results_dir, noise_kwargs=noise_kwargs)
 ok = [r for r in records if r.get("status", "ok") == "ok"]
 
-# %% papermill={"duration": 0.026697, "end_time": "2026-12-01T12:44:55.061005+00:00", "exception": false, "start_time": "2026-12-01T12:44:55.034308+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.040143, "end_time": "2026-12-01T14:27:47.255058+00:00", "exception": false, "start_time": "2026-12-01T14:27:47.214915+00:00", "status": "completed"} tags=["hide-input"]
 paper = get_recipe(dataset, "paper")
 reduced = (protocol, epochs, subset) != ("paper", None, None)
 display(Markdown(
@@ -125,12 +125,12 @@ display(Markdown(
     f"The paper's protocol (`protocol=\"paper\"`): {describe_recipe(paper)}, the "
     "whole training set."))
 
-# %% [markdown] papermill={"duration": 0.006286, "end_time": "2026-12-01T12:44:55.074006+00:00", "exception": false, "start_time": "2026-12-01T12:44:55.067720+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.011061, "end_time": "2026-12-01T14:27:47.275066+00:00", "exception": false, "start_time": "2026-12-01T14:27:47.264005+00:00", "status": "completed"}
 # The noise of each setting is the paper's: symmetric noise moves a label to any other class with
 # probability $N / (c - 1)$ each (`lnc.symmetric_T`); asymmetric noise flips a few chosen classes to a
 # similar one with probability $N$ (`lnc.cifar10_asymmetric_T` on CIFAR-10):
 
-# %% papermill={"duration": 0.020457, "end_time": "2026-12-01T12:44:55.101201+00:00", "exception": false, "start_time": "2026-12-01T12:44:55.080744+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.026534, "end_time": "2026-12-01T14:27:47.310190+00:00", "exception": false, "start_time": "2026-12-01T14:27:47.283656+00:00", "status": "completed"} tags=["hide-input"]
 names = CIFAR10_CLASSES if dataset == "cifar10" else [str(k) for k in range(100)]
 flip_T = paper_T(dataset, "asymmetric", 0.4, **(noise_kwargs or {}))
 off_diagonal = flip_T - np.diag(np.diag(flip_T))
@@ -138,32 +138,32 @@ flips = [f"{names[i]} → {names[j]}" for i, j in zip(*np.nonzero(off_diagonal))
 display(Markdown(f"Asymmetric flips of `{dataset}`: {', '.join(flips[:10])}"
                  + (f" and {len(flips) - 10} more" if len(flips) > 10 else "") + "."))
 
-# %% [markdown] papermill={"duration": 0.006549, "end_time": "2026-12-01T12:44:55.114904+00:00", "exception": false, "start_time": "2026-12-01T12:44:55.108355+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.009014, "end_time": "2026-12-01T14:27:47.327898+00:00", "exception": false, "start_time": "2026-12-01T14:27:47.318884+00:00", "status": "completed"}
 # ## Test accuracy
 #
 # Clean test accuracy (%) of the epoch with the lowest noisy-validation loss, mean ± standard deviation over
 # the seeds (no ± with one seed). "backward" and "forward" use the true $T$; "backward_est" and
 # "forward_est" the $\hat T$ estimated from the CE run of the same setting and seed.
 
-# %% papermill={"duration": 0.021724, "end_time": "2026-12-01T12:44:55.143033+00:00", "exception": false, "start_time": "2026-12-01T12:44:55.121309+00:00", "status": "completed"}
+# %% papermill={"duration": 0.039007, "end_time": "2026-12-01T14:27:47.375493+00:00", "exception": false, "start_time": "2026-12-01T14:27:47.336486+00:00", "status": "completed"}
 for heading, table in accuracy_tables(records, methods=methods):
     display(Markdown(f"**{heading}**"), table)
 
-# %% [markdown] papermill={"duration": 0.008047, "end_time": "2026-12-01T12:44:55.159593+00:00", "exception": false, "start_time": "2026-12-01T12:44:55.151546+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.015937, "end_time": "2026-12-01T14:27:47.407262+00:00", "exception": false, "start_time": "2026-12-01T14:27:47.391325+00:00", "status": "completed"}
 # ## Training curves
 #
 # Each record keeps, per epoch, the training loss and the loss and accuracy on the *noisy* validation
 # split ({numref}`fig-cifar-curves`). The training loss is the method's own: a corrected loss is not
 # comparable with CE in value, and a backward-corrected one can be negative.
 
-# %% papermill={"duration": 1.563088, "end_time": "2026-12-01T12:44:56.730769+00:00", "exception": false, "start_time": "2026-12-01T12:44:55.167681+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 1.130243, "end_time": "2026-12-01T14:27:48.545413+00:00", "exception": false, "start_time": "2026-12-01T14:27:47.415170+00:00", "status": "completed"} tags=["hide-input"]
 runs = [r for r in ok if r["seed"] == ok[0]["seed"] and "curves" in r]
 keys = list(dict.fromkeys(setting(r) for r in runs))
 fig = training_curves(runs, key=setting)
 glue("fig-cifar-curves", fig, display=False)
 plt.close(fig)
 
-# %% [markdown] papermill={"duration": 0.008364, "end_time": "2026-12-01T12:44:56.748871+00:00", "exception": false, "start_time": "2026-12-01T12:44:56.740507+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.009758, "end_time": "2026-12-01T14:27:48.565014+00:00", "exception": false, "start_time": "2026-12-01T14:27:48.555256+00:00", "status": "completed"}
 # ```{glue:figure} fig-cifar-curves
 # :name: fig-cifar-curves
 #
@@ -172,7 +172,7 @@ plt.close(fig)
 # zero and keeps falling: that is a backward-corrected loss being driven towards $-\infty$.
 # ```
 
-# %% [markdown] papermill={"duration": 0.008676, "end_time": "2026-12-01T12:44:56.766488+00:00", "exception": false, "start_time": "2026-12-01T12:44:56.757812+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.013857, "end_time": "2026-12-01T14:27:48.587263+00:00", "exception": false, "start_time": "2026-12-01T14:27:48.573406+00:00", "status": "completed"}
 # ## The estimated $\hat T$
 #
 # Per setting, the relative $L_1$ error of $\hat T$ against the true $T$,
@@ -180,10 +180,10 @@ plt.close(fig)
 # model selection kept in the CE run that $\hat T$ was estimated from. {numref}`fig-cifar-estimate`
 # shows where the errors lie.
 
-# %% papermill={"duration": 0.021369, "end_time": "2026-12-01T12:44:56.796290+00:00", "exception": false, "start_time": "2026-12-01T12:44:56.774921+00:00", "status": "completed"}
+# %% papermill={"duration": 0.033951, "end_time": "2026-12-01T14:27:48.631396+00:00", "exception": false, "start_time": "2026-12-01T14:27:48.597445+00:00", "status": "completed"}
 display(estimation_table(records))
 
-# %% papermill={"duration": 1.53143, "end_time": "2026-12-01T12:44:58.339130+00:00", "exception": false, "start_time": "2026-12-01T12:44:56.807700+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 1.426762, "end_time": "2026-12-01T14:27:50.075706+00:00", "exception": false, "start_time": "2026-12-01T14:27:48.648944+00:00", "status": "completed"} tags=["hide-input"]
 ce_runs = [r for r in runs if r["method"] == "ce"]
 gap = max(np.abs(np.array(r["T_hat"]) - np.array(r["T_true"])).max() for r in ce_runs)
 fig, axes = plt.subplots(len(ce_runs), 2, figsize=(10, 4.2 * len(ce_runs)),
@@ -201,7 +201,7 @@ fig.tight_layout()
 glue("fig-cifar-estimate", fig, display=False)
 plt.close(fig)
 
-# %% [markdown] papermill={"duration": 0.009476, "end_time": "2026-12-01T12:44:58.360143+00:00", "exception": false, "start_time": "2026-12-01T12:44:58.350667+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.018135, "end_time": "2026-12-01T14:27:50.111873+00:00", "exception": false, "start_time": "2026-12-01T14:27:50.093738+00:00", "status": "completed"}
 # ```{glue:figure} fig-cifar-estimate
 # :name: fig-cifar-estimate
 #
@@ -210,7 +210,7 @@ plt.close(fig)
 # under-states; a blue diagonal cell means $\hat T$ under-states how often that class keeps its label.
 # ```
 
-# %% [markdown] papermill={"duration": 0.009877, "end_time": "2026-12-01T12:44:58.380236+00:00", "exception": false, "start_time": "2026-12-01T12:44:58.370359+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.029784, "end_time": "2026-12-01T14:27:50.159772+00:00", "exception": false, "start_time": "2026-12-01T14:27:50.129988+00:00", "status": "completed"}
 # ## The backward corrections, epoch by epoch
 #
 # The backward-corrected loss multiplies the vector of losses by the inverse of the matrix it is given
@@ -219,7 +219,7 @@ plt.close(fig)
 # entry of its inverse, the first epoch whose mean training loss is negative, the epoch model selection
 # kept out of the epochs run, the best noisy-validation accuracy over the epochs, and the test accuracy.
 
-# %% papermill={"duration": 0.149867, "end_time": "2026-12-01T12:44:58.540501+00:00", "exception": false, "start_time": "2026-12-01T12:44:58.390634+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.170479, "end_time": "2026-12-01T14:27:50.347910+00:00", "exception": false, "start_time": "2026-12-01T14:27:50.177431+00:00", "status": "completed"} tags=["hide-input"]
 def first_negative(values):
     """1-based first epoch with a negative value, or "never"."""
     below = [k + 1 for k, v in enumerate(values) if v is not None and v < 0]
@@ -245,12 +245,12 @@ backward_runs = pd.DataFrame(rows)
 table = backward_runs.style.hide(axis="index").set_uuid("cifar-backward")
 display(table if rows else Markdown("No backward run in this grid."))
 
-# %% [markdown] papermill={"duration": 0.00942, "end_time": "2026-12-01T12:44:58.559655+00:00", "exception": false, "start_time": "2026-12-01T12:44:58.550235+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.021816, "end_time": "2026-12-01T14:27:50.393826+00:00", "exception": false, "start_time": "2026-12-01T14:27:50.372010+00:00", "status": "completed"}
 # ## What the run shows
 #
 # Each claim below is computed from the records above and marked as holding or not, with its numbers.
 
-# %% papermill={"duration": 0.040374, "end_time": "2026-12-01T12:44:58.610279+00:00", "exception": false, "start_time": "2026-12-01T12:44:58.569905+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.068038, "end_time": "2026-12-01T14:27:50.483621+00:00", "exception": false, "start_time": "2026-12-01T14:27:50.415583+00:00", "status": "completed"} tags=["hide-input"]
 near_chance = 5.0  # points above chance (100 / c %) that still count as "at chance"
 stats = summarize(ok)
 n_classes = len(ok[0]["T_true"])
@@ -318,12 +318,12 @@ claims.append(f"**Seeds: {n_seeds}.** "
                  "The ± in the accuracy table is the spread over seeds."))
 display(Markdown("\n".join(f"- {c}" for c in claims)))
 
-# %% [markdown] papermill={"duration": 0.010558, "end_time": "2026-12-01T12:44:58.630957+00:00", "exception": false, "start_time": "2026-12-01T12:44:58.620399+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.02412, "end_time": "2026-12-01T14:27:50.527851+00:00", "exception": false, "start_time": "2026-12-01T14:27:50.503731+00:00", "status": "completed"}
 # These claims are about the protocol of this run, stated under *The run* beside the paper's; they
 # say nothing of the paper's regime until `protocol="paper"` is run. {ref}`ch-comparison` tests the
 # paper's qualitative claims on the records of every experiment chapter together.
 
-# %% [markdown] papermill={"duration": 0.010181, "end_time": "2026-12-01T12:44:58.651240+00:00", "exception": false, "start_time": "2026-12-01T12:44:58.641059+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.020213, "end_time": "2026-12-01T14:27:50.567145+00:00", "exception": false, "start_time": "2026-12-01T14:27:50.546932+00:00", "status": "completed"}
 # ## The full training set with the fast protocol
 #
 # The run above is reduced to fit a CPU. `protocol="fast"` trains on the whole training set within a CPU
@@ -333,7 +333,7 @@ display(Markdown("\n".join(f"- {c}" for c in claims)))
 # tables; `-` marks a run not yet made. The paper's CIFAR-10 table is not among the book's references,
 # so no published row stands beside ours.
 
-# %% papermill={"duration": 0.027871, "end_time": "2026-12-01T12:44:58.688966+00:00", "exception": false, "start_time": "2026-12-01T12:44:58.661095+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.054768, "end_time": "2026-12-01T14:27:50.632750+00:00", "exception": false, "start_time": "2026-12-01T14:27:50.577982+00:00", "status": "completed"} tags=["hide-input"]
 # the paper's estimator only, as in the run above
 paper_T_hat = dict(task=dataset, estimator="anchor", cross_fit=None)
 stored = load_records(fast_results_dir, **paper_T_hat) if fast_results_dir else []
@@ -356,12 +356,12 @@ if fast:
         f" {listing(f'{k}: {g:+.1f}' for k, g in gains.items())}.\n"
         f"- **Forward correction with the true $T$ above CE in each setting:"
         f" {verdict(flags)}** ({text}).\n"
-        f"- **CPU time per training:** {minutes[0]:.0f}–{minutes[-1]:.0f}"
-        " CPU-minutes (wall time × threads of each record)."))
+        f"- **CPU time per training:** {span(minutes)}"
+        " CPU-minutes (wall time × threads of each record; it depends on the CPU)."))
 else:
     display(Markdown("No fast-protocol records were given (`fast_results_dir`)."))
 
-# %% [markdown] papermill={"duration": 0.010027, "end_time": "2026-12-01T12:44:58.708939+00:00", "exception": false, "start_time": "2026-12-01T12:44:58.698912+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.034552, "end_time": "2026-12-01T14:27:50.692277+00:00", "exception": false, "start_time": "2026-12-01T14:27:50.657725+00:00", "status": "completed"}
 # (cifar100-grouping)=
 # ## CIFAR-100: which classes are flipped into which
 #
@@ -373,7 +373,7 @@ else:
 # with the official one as the default. How many of the 100 flips stay inside a superclass, and where
 # do the others go ({numref}`fig-cifar100-flips`)?
 
-# %% papermill={"duration": 0.338859, "end_time": "2026-12-01T12:44:59.057888+00:00", "exception": false, "start_time": "2026-12-01T12:44:58.719029+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.557533, "end_time": "2026-12-01T14:27:51.263024+00:00", "exception": false, "start_time": "2026-12-01T14:27:50.705491+00:00", "status": "completed"} tags=["hide-input"]
 rate = 0.4  # any rate in (0, 1) flips the same pairs
 
 
@@ -407,7 +407,7 @@ ax.tick_params(labelsize=7)
 glue("fig-cifar100-flips", fig, display=False)
 plt.close(fig)
 
-# %% [markdown] papermill={"duration": 0.012256, "end_time": "2026-12-01T12:44:59.079340+00:00", "exception": false, "start_time": "2026-12-01T12:44:59.067084+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.016171, "end_time": "2026-12-01T14:27:51.296354+00:00", "exception": false, "start_time": "2026-12-01T14:27:51.280183+00:00", "status": "completed"}
 # ```{glue:figure} fig-cifar100-flips
 # :name: fig-cifar100-flips
 #
@@ -417,7 +417,7 @@ plt.close(fig)
 # all of them there.
 # ```
 
-# %% [markdown] papermill={"duration": 0.012987, "end_time": "2026-12-01T12:44:59.104716+00:00", "exception": false, "start_time": "2026-12-01T12:44:59.091729+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.011612, "end_time": "2026-12-01T14:27:51.323694+00:00", "exception": false, "start_time": "2026-12-01T14:27:51.312082+00:00", "status": "completed"}
 # ## Summary
 #
 # - `lnc.experiments.protocol.run_grid` runs the protocol of the paper (CE, $\hat T$ from its posteriors,
@@ -429,7 +429,7 @@ plt.close(fig)
 # - The CIFAR-100 noise of the official code flips between alphabetical neighbours, mostly across
 #   superclasses.
 
-# %% [markdown] papermill={"duration": 0.012553, "end_time": "2026-12-01T12:44:59.129996+00:00", "exception": false, "start_time": "2026-12-01T12:44:59.117443+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.018772, "end_time": "2026-12-01T14:27:51.358320+00:00", "exception": false, "start_time": "2026-12-01T14:27:51.339548+00:00", "status": "completed"}
 # ## Exercises
 #
 # ```{exercise}

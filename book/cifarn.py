@@ -13,7 +13,7 @@
 #     name: python3
 # ---
 
-# %% [markdown] papermill={"duration": 0.021998, "end_time": "2026-12-01T13:45:22.555135+00:00", "exception": false, "start_time": "2026-12-01T13:45:22.533137+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.020074, "end_time": "2026-12-01T14:27:58.530841+00:00", "exception": false, "start_time": "2026-12-01T14:27:58.510767+00:00", "status": "completed"}
 # (ch-cifarn)=
 # # CIFAR-10N and CIFAR-100N: Human Label Noise and the Estimator Against the True T
 #
@@ -60,7 +60,7 @@
 # ```
 # ```
 
-# %% papermill={"duration": 0.02991, "end_time": "2026-12-01T13:45:22.597518+00:00", "exception": false, "start_time": "2026-12-01T13:45:22.567608+00:00", "status": "completed"} tags=["parameters", "hide-input"]
+# %% papermill={"duration": 0.03278, "end_time": "2026-12-01T14:27:58.580097+00:00", "exception": false, "start_time": "2026-12-01T14:27:58.547317+00:00", "status": "completed"} tags=["parameters", "hide-input"]
 dataset = "cifar10n"
 noise = ["aggre", "random1", "worst"]
 methods = ["ce", "backward", "forward", "backward_est", "forward_est"]
@@ -73,7 +73,7 @@ workers = 3
 results_dir = "results/cifarn"
 fast_results_dir = "results/cifarn_fast"
 
-# %% papermill={"duration": 5.026519, "end_time": "2026-12-01T13:45:27.641866+00:00", "exception": false, "start_time": "2026-12-01T13:45:22.615347+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 4.108658, "end_time": "2026-12-01T14:28:02.704795+00:00", "exception": false, "start_time": "2026-12-01T14:27:58.596137+00:00", "status": "completed"} tags=["hide-input"]
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -91,7 +91,8 @@ from lnc.experiments.recipes import get_recipe
 from lnc.experiments.results import (accuracy_tables, comparison_table, cpu_minutes,
                                      describe_recipe, describe_records,
                                      estimation_table, listing, load_records,
-                                     run_summary, setting, summarize, verdict)
+                                     run_summary, setting, span, summarize,
+                                     verdict)
 
 settings = noise_settings(noise, [])
 # every parameter is checked before any training
@@ -99,7 +100,7 @@ configs = check_grid(dataset, settings, seeds=seeds, methods=methods,
                      protocol=protocol, epochs=epochs, subset=subset, device=device,
                      results_dir=results_dir)
 
-# %% [markdown] papermill={"duration": 0.01223, "end_time": "2026-12-01T13:45:27.667418+00:00", "exception": false, "start_time": "2026-12-01T13:45:27.655188+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.013725, "end_time": "2026-12-01T14:28:02.735084+00:00", "exception": false, "start_time": "2026-12-01T14:28:02.721359+00:00", "status": "completed"}
 # ## The human transition matrices
 #
 # Every label set, from its labels alone (all 50,000 training images): the fraction of wrong labels, the
@@ -107,7 +108,7 @@ configs = check_grid(dataset, settings, seeds=seeds, methods=methods,
 # maximum on the diagonal (the estimator's anchor assumption $T_{ii} > T_{ki}$, {ref}`ch-estimation`),
 # and $\operatorname{cond}(T)$. {numref}`fig-cifarn-human-T` shows four of the matrices.
 
-# %% papermill={"duration": 1.705203, "end_time": "2026-12-01T13:45:29.381858+00:00", "exception": false, "start_time": "2026-12-01T13:45:27.676655+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 2.080773, "end_time": "2026-12-01T14:28:04.824978+00:00", "exception": false, "start_time": "2026-12-01T14:28:02.744205+00:00", "status": "completed"} tags=["hide-input"]
 human = {}
 for name in CIFARN_LABEL_SETS:
     clean, noisy = load_cifarn_labels(name)
@@ -136,7 +137,7 @@ fig.tight_layout()
 glue("fig-cifarn-human-T", fig, display=False)
 plt.close(fig)
 
-# %% [markdown] papermill={"duration": 0.011364, "end_time": "2026-12-01T13:45:29.403357+00:00", "exception": false, "start_time": "2026-12-01T13:45:29.391993+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.012115, "end_time": "2026-12-01T14:28:04.847392+00:00", "exception": false, "start_time": "2026-12-01T14:28:04.835277+00:00", "status": "completed"}
 # ```{glue:figure} fig-cifarn-human-T
 # :name: fig-cifarn-human-T
 #
@@ -145,20 +146,20 @@ plt.close(fig)
 # the annotators) with `worst`.
 # ```
 
-# %% [markdown] papermill={"duration": 0.010635, "end_time": "2026-12-01T13:45:29.429790+00:00", "exception": false, "start_time": "2026-12-01T13:45:29.419155+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.010188, "end_time": "2026-12-01T14:28:04.873279+00:00", "exception": false, "start_time": "2026-12-01T14:28:04.863091+00:00", "status": "completed"}
 # ## The run
 #
 # Every training of the grid (label set × seed × method) runs once and saves a JSON record; with
 # `results_dir` set, a record already there is read instead of re-trained. What follows comes from these
 # records:
 
-# %% papermill={"duration": 0.055177, "end_time": "2026-12-01T13:45:29.499951+00:00", "exception": false, "start_time": "2026-12-01T13:45:29.444774+00:00", "status": "completed"}
+# %% papermill={"duration": 0.049261, "end_time": "2026-12-01T14:28:04.936859+00:00", "exception": false, "start_time": "2026-12-01T14:28:04.887598+00:00", "status": "completed"}
 records = run_grid(dataset, settings, seeds=seeds, workers=workers, methods=methods,
                    protocol=protocol, epochs=epochs, subset=subset, device=device,
                    results_dir=results_dir)
 ok = [r for r in records if r.get("status", "ok") == "ok"]
 
-# %% papermill={"duration": 0.026716, "end_time": "2026-12-01T13:45:29.542013+00:00", "exception": false, "start_time": "2026-12-01T13:45:29.515297+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.032553, "end_time": "2026-12-01T14:28:04.980028+00:00", "exception": false, "start_time": "2026-12-01T14:28:04.947475+00:00", "status": "completed"} tags=["hide-input"]
 paper = get_recipe(dataset, "paper")
 reduced = (protocol, epochs, subset) != ("paper", None, None)
 display(Markdown(
@@ -169,32 +170,32 @@ display(Markdown(
     "are the optimiser settings of the CIFAR-N benchmark {cite}`wei2022`, whose own "
     "code trains a standard (post-activation) ResNet-34."))
 
-# %% [markdown] papermill={"duration": 0.01435, "end_time": "2026-12-01T13:45:29.570809+00:00", "exception": false, "start_time": "2026-12-01T13:45:29.556459+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.015319, "end_time": "2026-12-01T14:28:05.011420+00:00", "exception": false, "start_time": "2026-12-01T14:28:04.996101+00:00", "status": "completed"}
 # ## Test accuracy
 #
 # Clean test accuracy (%) of the epoch with the lowest noisy-validation loss, mean ± standard deviation over
 # the seeds (no ± with one seed). "backward" and "forward" use the true human $T$; "backward_est" and
 # "forward_est" the $\hat T$ estimated from the CE run of the same label set and seed.
 
-# %% papermill={"duration": 0.027951, "end_time": "2026-12-01T13:45:29.609562+00:00", "exception": false, "start_time": "2026-12-01T13:45:29.581611+00:00", "status": "completed"}
+# %% papermill={"duration": 0.024903, "end_time": "2026-12-01T14:28:05.052014+00:00", "exception": false, "start_time": "2026-12-01T14:28:05.027111+00:00", "status": "completed"}
 for heading, table in accuracy_tables(records, methods=methods, columns=5):
     display(Markdown(f"**{heading}**"), table)
 
-# %% [markdown] papermill={"duration": 0.013588, "end_time": "2026-12-01T13:45:29.638186+00:00", "exception": false, "start_time": "2026-12-01T13:45:29.624598+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.010057, "end_time": "2026-12-01T14:28:05.077312+00:00", "exception": false, "start_time": "2026-12-01T14:28:05.067255+00:00", "status": "completed"}
 # ## Training curves
 #
 # Each record keeps, per epoch, the training loss and the loss and accuracy on the *noisy* validation
 # split ({numref}`fig-cifarn-curves`). The training loss is the method's own: a corrected loss is not
 # comparable with CE in value, and a backward-corrected one can be negative.
 
-# %% papermill={"duration": 1.204412, "end_time": "2026-12-01T13:45:30.851394+00:00", "exception": false, "start_time": "2026-12-01T13:45:29.646982+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 1.62794, "end_time": "2026-12-01T14:28:06.731292+00:00", "exception": false, "start_time": "2026-12-01T14:28:05.103352+00:00", "status": "completed"} tags=["hide-input"]
 runs = [r for r in ok if r["seed"] == ok[0]["seed"] and "curves" in r]
 keys = list(dict.fromkeys(setting(r) for r in runs))
 fig = training_curves(runs, key=setting)
 glue("fig-cifarn-curves", fig, display=False)
 plt.close(fig)
 
-# %% [markdown] papermill={"duration": 0.016135, "end_time": "2026-12-01T13:45:30.880710+00:00", "exception": false, "start_time": "2026-12-01T13:45:30.864575+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.025799, "end_time": "2026-12-01T14:28:06.774682+00:00", "exception": false, "start_time": "2026-12-01T14:28:06.748883+00:00", "status": "completed"}
 # ```{glue:figure} fig-cifarn-curves
 # :name: fig-cifarn-curves
 #
@@ -203,23 +204,23 @@ plt.close(fig)
 # zero: that is a backward-corrected loss being driven towards $-\infty$.
 # ```
 
-# %% [markdown] papermill={"duration": 0.016332, "end_time": "2026-12-01T13:45:30.913185+00:00", "exception": false, "start_time": "2026-12-01T13:45:30.896853+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.024729, "end_time": "2026-12-01T14:28:06.820594+00:00", "exception": false, "start_time": "2026-12-01T14:28:06.795865+00:00", "status": "completed"}
 # ## $\hat T$ against the true human $T$
 #
 # Per label set: the relative $L_1$ error $\sum_{ij} |\hat T_{ij} - T_{ij}| / \sum_{ij} T_{ij}$, the
 # condition number of $\hat T$ and the epoch model selection kept in the CE run.
 
-# %% papermill={"duration": 0.028611, "end_time": "2026-12-01T13:45:30.957549+00:00", "exception": false, "start_time": "2026-12-01T13:45:30.928938+00:00", "status": "completed"}
+# %% papermill={"duration": 0.044809, "end_time": "2026-12-01T14:28:06.889704+00:00", "exception": false, "start_time": "2026-12-01T14:28:06.844895+00:00", "status": "completed"}
 display(estimation_table(records))
 
-# %% [markdown] papermill={"duration": 0.007175, "end_time": "2026-12-01T13:45:30.981529+00:00", "exception": false, "start_time": "2026-12-01T13:45:30.974354+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.026857, "end_time": "2026-12-01T14:28:06.948546+00:00", "exception": false, "start_time": "2026-12-01T14:28:06.921689+00:00", "status": "completed"}
 # How much of that error would a perfect estimator still make? The run's training images are a sample:
 # the *empirical* $T$ of their clean and human labels (which the estimator never sees; the record's
 # `T_train`) already differs
 # from $T$ of all 50,000 images. The first table sets that sampling error beside the error of $\hat T$
 # (first seed); the second gives the $L_1$ error of each row of $\hat T$, one clean class a row.
 
-# %% papermill={"duration": 0.749781, "end_time": "2026-12-01T13:45:31.739122+00:00", "exception": false, "start_time": "2026-12-01T13:45:30.989341+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.699041, "end_time": "2026-12-01T14:28:07.667178+00:00", "exception": false, "start_time": "2026-12-01T14:28:06.968137+00:00", "status": "completed"} tags=["hide-input"]
 ce_runs = [r for r in runs if r["method"] == "ce"]
 images = load_cifar10() if dataset == "cifar10n" else load_cifar100()
 errors, row_errors = {}, {}
@@ -239,7 +240,7 @@ if len(row_errors) > 10:  # CIFAR-100: the ten rows with the largest mean error
 display(row_errors.style.set_uuid("cifarn-rows").format("{:.2f}")
         .background_gradient(cmap="Reds", axis=None))
 
-# %% papermill={"duration": 1.861905, "end_time": "2026-12-01T13:45:33.622104+00:00", "exception": false, "start_time": "2026-12-01T13:45:31.760199+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 2.646648, "end_time": "2026-12-01T14:28:10.337499+00:00", "exception": false, "start_time": "2026-12-01T14:28:07.690851+00:00", "status": "completed"} tags=["hide-input"]
 gap = max(np.abs(np.array(r["T_hat"]) - np.array(r["T_true"])).max() for r in ce_runs)
 fig, axes = plt.subplots(len(ce_runs), 2, figsize=(10, 4.2 * len(ce_runs)),
                          squeeze=False)
@@ -256,7 +257,7 @@ fig.tight_layout()
 glue("fig-cifarn-estimate", fig, display=False)
 plt.close(fig)
 
-# %% [markdown] papermill={"duration": 0.012789, "end_time": "2026-12-01T13:45:33.644385+00:00", "exception": false, "start_time": "2026-12-01T13:45:33.631596+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.024214, "end_time": "2026-12-01T14:28:10.377716+00:00", "exception": false, "start_time": "2026-12-01T14:28:10.353502+00:00", "status": "completed"}
 # ```{glue:figure} fig-cifarn-estimate
 # :name: fig-cifarn-estimate
 #
@@ -266,7 +267,7 @@ plt.close(fig)
 # {numref}`fig-cifarn-human-T`.
 # ```
 
-# %% [markdown] papermill={"duration": 0.017866, "end_time": "2026-12-01T13:45:33.684380+00:00", "exception": false, "start_time": "2026-12-01T13:45:33.666514+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.016978, "end_time": "2026-12-01T14:28:10.418037+00:00", "exception": false, "start_time": "2026-12-01T14:28:10.401059+00:00", "status": "completed"}
 # ## The backward corrections, epoch by epoch
 #
 # The backward-corrected loss multiplies the vector of losses by the inverse of the matrix it is given
@@ -276,7 +277,7 @@ plt.close(fig)
 # the epochs run and its validation loss, the best noisy-validation accuracy over the epochs, and the
 # test accuracy.
 
-# %% papermill={"duration": 0.061686, "end_time": "2026-12-01T13:45:33.763756+00:00", "exception": false, "start_time": "2026-12-01T13:45:33.702070+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.050866, "end_time": "2026-12-01T14:28:10.490972+00:00", "exception": false, "start_time": "2026-12-01T14:28:10.440106+00:00", "status": "completed"} tags=["hide-input"]
 def first_negative(values):
     """1-based first epoch with a negative value, or "never"."""
     below = [k + 1 for k, v in enumerate(values) if v is not None and v < 0]
@@ -303,13 +304,13 @@ for r in (r for r in runs if r["method"] in ("backward", "backward_est")):
 table = pd.DataFrame(rows).style.hide(axis="index").set_uuid("cifarn-backward")
 display(table if rows else Markdown("No backward run in this grid."))
 
-# %% [markdown] papermill={"duration": 0.010021, "end_time": "2026-12-01T13:45:33.793255+00:00", "exception": false, "start_time": "2026-12-01T13:45:33.783234+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.017833, "end_time": "2026-12-01T14:28:10.530334+00:00", "exception": false, "start_time": "2026-12-01T14:28:10.512501+00:00", "status": "completed"}
 # ## What the run shows
 #
 # Each claim below is computed from the records and tables above and marked as holding or not, with its
 # numbers.
 
-# %% papermill={"duration": 0.060475, "end_time": "2026-12-01T13:45:33.863031+00:00", "exception": false, "start_time": "2026-12-01T13:45:33.802556+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.081209, "end_time": "2026-12-01T14:28:10.634307+00:00", "exception": false, "start_time": "2026-12-01T14:28:10.553098+00:00", "status": "completed"} tags=["hide-input"]
 near_chance = 5.0  # points above chance (100 / c %) that still count as "at chance"
 estimator_share = 0.5  # "mostly the estimator's": own-labels error below this share
 stats = summarize(ok)
@@ -409,7 +410,7 @@ claims.append(f"**Seeds: {n_seeds}.** "
                  "The ± in the accuracy table is the spread over seeds."))
 display(Markdown("\n".join(f"- {c}" for c in claims)))
 
-# %% [markdown] papermill={"duration": 0.012472, "end_time": "2026-12-01T13:45:33.888485+00:00", "exception": false, "start_time": "2026-12-01T13:45:33.876013+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.017721, "end_time": "2026-12-01T14:28:10.670292+00:00", "exception": false, "start_time": "2026-12-01T14:28:10.652571+00:00", "status": "completed"}
 # ## Against the CIFAR-N benchmark
 #
 # The benchmark {cite}`wei2022` publishes CE, Forward-T and Backward-T on every label set
@@ -417,7 +418,7 @@ display(Markdown("\n".join(f"- {c}" for c in claims)))
 # comparable; what a correction adds over CE is closer to comparable. {ref}`ch-comparison` sets all the
 # numbers side by side.
 
-# %% papermill={"duration": 0.032363, "end_time": "2026-12-01T13:45:33.931078+00:00", "exception": false, "start_time": "2026-12-01T13:45:33.898715+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.035255, "end_time": "2026-12-01T14:28:10.727480+00:00", "exception": false, "start_time": "2026-12-01T14:28:10.692225+00:00", "status": "completed"} tags=["hide-input"]
 theirs = published.CIFARN
 gaps = {k: acc("ce", k) - theirs["ce"][k][0] for k in keys
         if acc("ce", k) is not None and k in theirs["ce"]}
@@ -432,7 +433,7 @@ display(Markdown(
     f" label set: {verdict([ours_gain[k] < their_gain[k] for k in ours_gain])}** (ours:"
     f" {listing(per_set(ours_gain))}; published: {listing(per_set(their_gain))})."))
 
-# %% [markdown] papermill={"duration": 0.012942, "end_time": "2026-12-01T13:45:33.954806+00:00", "exception": false, "start_time": "2026-12-01T13:45:33.941864+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.02197, "end_time": "2026-12-01T14:28:10.772444+00:00", "exception": false, "start_time": "2026-12-01T14:28:10.750474+00:00", "status": "completed"}
 # ## The full training set with the fast protocol
 #
 # The run above is reduced to fit a CPU. `protocol="fast"` trains on the full training set within a CPU budget
@@ -440,7 +441,7 @@ display(Markdown(
 # same recipe for every method and no change to the loss). Its records (`fast_results_dir`, stored runs
 # that grow across sessions) sit here beside the benchmark's numbers; `-` marks a run not yet made.
 
-# %% papermill={"duration": 0.075816, "end_time": "2026-12-01T13:45:34.051444+00:00", "exception": false, "start_time": "2026-12-01T13:45:33.975628+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.076151, "end_time": "2026-12-01T14:28:10.867095+00:00", "exception": false, "start_time": "2026-12-01T14:28:10.790944+00:00", "status": "completed"} tags=["hide-input"]
 # the paper's estimator only (the folder also holds ch-beyond-anchors' runs)
 paper_T_hat = dict(task=dataset, estimator="anchor", cross_fit=None)
 stored = load_records(fast_results_dir, **paper_T_hat) if fast_results_dir else []
@@ -470,12 +471,12 @@ if fast:
         "- **Relative $L_1$ error of $\\hat T$** (the paper's estimator on the fast CE"
         f" model, first seed): {listing(per_set(fast_errors, '.3f'))}; the reduced run"
         f" above: {listing(per_set(errors['T̂ error'].to_dict(), '.3f'))}.\n"
-        f"- **CPU time per training:** {min(minutes):.0f}–{max(minutes):.0f}"
+        f"- **CPU time per training:** {span(minutes)}"
         " CPU-minutes (wall time × threads of each record; it depends on the CPU)."))
 else:
     display(Markdown("No fast-protocol records were given (`fast_results_dir`)."))
 
-# %% [markdown] papermill={"duration": 0.02211, "end_time": "2026-12-01T13:45:34.093234+00:00", "exception": false, "start_time": "2026-12-01T13:45:34.071124+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.018237, "end_time": "2026-12-01T14:28:10.903423+00:00", "exception": false, "start_time": "2026-12-01T14:28:10.885186+00:00", "status": "completed"}
 # ## CIFAR-100N
 #
 # The human $T$ of CIFAR-100N is in the first table above: {glue:text}`c100n-wrong`% wrong labels, a
@@ -487,14 +488,14 @@ else:
 # `papermill book/cifarn.ipynb out.ipynb -p dataset cifar100n -y "noise: [cifar100n]"` (reduced, CPU) or
 # with `-p protocol paper -p subset None` (the benchmark's settings, GPU).
 
-# %% papermill={"duration": 0.039146, "end_time": "2026-12-01T13:45:34.158376+00:00", "exception": false, "start_time": "2026-12-01T13:45:34.119230+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.045334, "end_time": "2026-12-01T14:28:10.971194+00:00", "exception": false, "start_time": "2026-12-01T14:28:10.925860+00:00", "status": "completed"} tags=["hide-input"]
 c100n = human.loc["cifar100n"]
 glue("c100n-wrong", f"{c100n['wrong labels (%)']:.1f}", display=False)
 glue("c100n-min-diag", f"{c100n['min T_ii']:.3f}", display=False)
 glue("c100n-cond", f"{c100n['cond(T)']:.1f}", display=False)
 glue("c100n-anchors", "yes" if c100n["anchors hold"] else "no", display=False)
 
-# %% [markdown] papermill={"duration": 0.020431, "end_time": "2026-12-01T13:45:34.201824+00:00", "exception": false, "start_time": "2026-12-01T13:45:34.181393+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.022383, "end_time": "2026-12-01T14:28:11.012319+00:00", "exception": false, "start_time": "2026-12-01T14:28:10.989936+00:00", "status": "completed"}
 # ## Summary
 #
 # - Human noise comes with its true $T$: the corrections can be run with it, and $\hat T$ measured
@@ -506,7 +507,7 @@ glue("c100n-anchors", "yes" if c100n["anchors hold"] else "no", display=False)
 # - The benchmark's accuracies use another network, more data and epochs, and model selection on the
 #   test set: compare gains over CE, not accuracies.
 
-# %% [markdown] papermill={"duration": 0.027935, "end_time": "2026-12-01T13:45:34.260814+00:00", "exception": false, "start_time": "2026-12-01T13:45:34.232879+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.022479, "end_time": "2026-12-01T14:28:11.053531+00:00", "exception": false, "start_time": "2026-12-01T14:28:11.031052+00:00", "status": "completed"}
 # ## Exercises
 #
 # ```{exercise}
@@ -522,7 +523,7 @@ glue("c100n-anchors", "yes" if c100n["anchors hold"] else "no", display=False)
 # :class: dropdown
 # ```
 
-# %% papermill={"duration": 0.038661, "end_time": "2026-12-01T13:45:34.323149+00:00", "exception": false, "start_time": "2026-12-01T13:45:34.284488+00:00", "status": "completed"}
+# %% papermill={"duration": 0.051767, "end_time": "2026-12-01T14:28:11.127577+00:00", "exception": false, "start_time": "2026-12-01T14:28:11.075810+00:00", "status": "completed"}
 for name in ("aggre", "worst"):
     T = cifarn_T(name)
     off = T - np.diag(np.diag(T))
@@ -533,7 +534,7 @@ for name in ("aggre", "worst"):
         f" (reverse {T[j, i]:.3f})" for i, j in top)
         + f"; smallest margin {margin:.3f}")
 
-# %% [markdown] papermill={"duration": 0.010846, "end_time": "2026-12-01T13:45:34.348921+00:00", "exception": false, "start_time": "2026-12-01T13:45:34.338075+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.025612, "end_time": "2026-12-01T14:28:11.178177+00:00", "exception": false, "start_time": "2026-12-01T14:28:11.152565+00:00", "status": "completed"}
 # The confusions come in pairs of similar classes but are not symmetric (compare each entry with its
 # reverse). The margin is the slack of the anchor assumption $T_{jj} > T_{kj}$: while it stays positive,
 # the input with the most confident noisy posterior for class $j$ is still of clean class $j$ for a

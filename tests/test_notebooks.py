@@ -1,5 +1,6 @@
 """Guards for the stored chapters: executed top to bottom (else nbval compares nothing) and in sync with
-their py:percent pair; papermill-ready (a kernelspec and at most one `parameters` cell)."""
+their py:percent pair; papermill-ready (a kernelspec and at most one `parameters` cell); goldens that run the
+chapter's current code."""
 
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "book").glob("*.ipynb")) + sorted((ROOT / "tests" / "golden").glob("*.ipynb"))
 CHAPTERS = sorted((ROOT / "book").glob("*.ipynb"))
+GOLDENS = sorted((ROOT / "tests" / "golden").glob("*.ipynb"))
 
 
 @pytest.mark.parametrize("nb_path", NOTEBOOKS, ids=lambda p: p.stem)
@@ -38,6 +40,21 @@ def test_chapter_is_papermill_ready(nb_path):
     assert nb.metadata.get("kernelspec", {}).get("name"), f"{nb_path.name} has no kernelspec"
     tagged = [c for c in nb.cells if "parameters" in c.get("metadata", {}).get("tags", [])]
     assert len(tagged) <= 1, f"{nb_path.name} has {len(tagged)} cells tagged 'parameters'"
+
+
+def _code(nb_path):
+    """The code cells of a notebook, parameter cells (its defaults, papermill's injected ones) left out."""
+    nb = nbformat.read(nb_path, as_version=4)
+    skip = {"parameters", "injected-parameters"}
+    return [c.source for c in nb.cells if c.cell_type == "code" and not skip & set(c.metadata.get("tags", []))]
+
+
+@pytest.mark.parametrize("golden", GOLDENS, ids=lambda p: p.stem)
+def test_golden_runs_the_chapters_code(golden):
+    chapter = ROOT / "book" / golden.name
+    assert _code(golden) == _code(chapter), (
+        f"{golden.name} tests older code than book/{golden.name}: run make goldens (or the chapter's papermill line)"
+    )
 
 
 def test_every_chapter_is_in_the_toc():

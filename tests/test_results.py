@@ -95,6 +95,13 @@ def test_run_summary_counts_trainings_and_sums_their_time():
     assert "2 settings, 5 trainings, 8 min on ['cpu']" in results.run_summary(records)
 
 
+def test_span_gives_one_value_when_the_ends_format_alike():
+    assert results.span([60.4, 19.2, 33.0]) == "19–60"
+    assert results.span([39.6, 40.4]) == "40"
+    assert results.span([0.104, 0.196], ".3f") == "0.104–0.196"
+    assert results.span([]) == "none"
+
+
 def test_cpu_minutes_weights_wall_time_by_threads_and_counts_a_shared_ce_once():
     common = {"protocol": "fast", "recipe": {"model": "fast_net"}, "epochs": 12, "n_train": 45000, "n_val": 5000}
     common |= {"device": "cpu"}

@@ -272,6 +272,16 @@ def listing(items, sep="; "):
     return sep.join(items) if items else "none"
 
 
+def span(values, spec=".0f"):
+    """The range of ``values`` (numbers) as text, ``"19–60"``, formatted by ``spec``; one value when the smallest
+    and largest format alike (``"40"``), ``"none"`` when there are none."""
+    values = [float(v) for v in values]
+    if not values:
+        return "none"
+    low, high = f"{min(values):{spec}}", f"{max(values):{spec}}"
+    return low if low == high else f"{low}–{high}"
+
+
 def _cell(mean, std, digits):
     """``mean ± std`` with ``digits`` decimals; the mean alone when ``std`` is ``None`` or NaN."""
     return f"{mean:.{digits}f}" + ("" if std is None or math.isnan(std) else f" ± {std:.{digits}f}")
