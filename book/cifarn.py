@@ -50,6 +50,9 @@
 # | `device`, `workers` | `"auto"`, worker processes (one per label set) | `"auto"`, `3` |
 # | `results_dir` | where the JSON records go | `"results/cifarn"` |
 #
+# `fast_results_dir` (stored run: `"results/cifarn_fast"`) is the folder of full-data fast-protocol records
+# that the section {ref}`cifarn-fast` reads; it trains nothing.
+#
 # The benchmark's settings run on a GPU:
 #
 # ```
@@ -434,6 +437,7 @@ display(Markdown(
     f" {listing(per_set(ours_gain))}; published: {listing(per_set(their_gain))})."))
 
 # %% [markdown] papermill={"duration": 0.02197, "end_time": "2026-12-01T14:28:10.772444+00:00", "exception": false, "start_time": "2026-12-01T14:28:10.750474+00:00", "status": "completed"}
+# (cifarn-fast)=
 # ## The full training set with the fast protocol
 #
 # The run above is reduced to fit a CPU. `protocol="fast"` trains on the full training set within a CPU budget
