@@ -13,7 +13,7 @@
 #     name: python3
 # ---
 
-# %% [markdown] papermill={"duration": 0.022788, "end_time": "2026-12-01T15:27:00.887226+00:00", "exception": false, "start_time": "2026-12-01T15:27:00.864438+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.00943, "end_time": "2026-12-01T16:20:47.522713+00:00", "exception": false, "start_time": "2026-12-01T16:20:47.513283+00:00", "status": "completed"}
 # (ch-cifarn)=
 # # CIFAR-10N and CIFAR-100N: Human Label Noise and the Estimator Against the True T
 #
@@ -63,7 +63,7 @@
 # ```
 # ```
 
-# %% papermill={"duration": 0.031979, "end_time": "2026-12-01T15:27:00.932563+00:00", "exception": false, "start_time": "2026-12-01T15:27:00.900584+00:00", "status": "completed"} tags=["parameters", "hide-input"]
+# %% papermill={"duration": 0.030041, "end_time": "2026-12-01T16:20:47.561641+00:00", "exception": false, "start_time": "2026-12-01T16:20:47.531600+00:00", "status": "completed"} tags=["parameters", "hide-input"]
 dataset = "cifar10n"
 noise = ["aggre", "random1", "worst"]
 methods = ["ce", "backward", "forward", "backward_est", "forward_est"]
@@ -76,7 +76,7 @@ workers = 3
 results_dir = "results/cifarn"
 fast_results_dir = "results/cifarn_fast"
 
-# %% papermill={"duration": 4.065046, "end_time": "2026-12-01T15:27:05.015922+00:00", "exception": false, "start_time": "2026-12-01T15:27:00.950876+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 4.466014, "end_time": "2026-12-01T16:20:52.036851+00:00", "exception": false, "start_time": "2026-12-01T16:20:47.570837+00:00", "status": "completed"} tags=["hide-input"]
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -103,7 +103,7 @@ configs = check_grid(dataset, settings, seeds=seeds, methods=methods,
                      protocol=protocol, epochs=epochs, subset=subset, device=device,
                      results_dir=results_dir)
 
-# %% [markdown] papermill={"duration": 0.015339, "end_time": "2026-12-01T15:27:05.046965+00:00", "exception": false, "start_time": "2026-12-01T15:27:05.031626+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.007847, "end_time": "2026-12-01T16:20:52.052872+00:00", "exception": false, "start_time": "2026-12-01T16:20:52.045025+00:00", "status": "completed"}
 # ## The human transition matrices
 #
 # Every label set, from its labels alone (all 50,000 training images): the fraction of wrong labels, the
@@ -111,7 +111,7 @@ configs = check_grid(dataset, settings, seeds=seeds, methods=methods,
 # maximum on the diagonal (the estimator's anchor assumption $T_{ii} > T_{ki}$, {ref}`ch-estimation`),
 # and $\operatorname{cond}(T)$. {numref}`fig-cifarn-human-T` shows four of the matrices.
 
-# %% papermill={"duration": 1.559761, "end_time": "2026-12-01T15:27:06.615621+00:00", "exception": false, "start_time": "2026-12-01T15:27:05.055860+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 2.058611, "end_time": "2026-12-01T16:20:54.119021+00:00", "exception": false, "start_time": "2026-12-01T16:20:52.060410+00:00", "status": "completed"} tags=["hide-input"]
 human = {}
 for name in CIFARN_LABEL_SETS:
     clean, noisy = load_cifarn_labels(name)
@@ -140,7 +140,7 @@ fig.tight_layout()
 glue("fig-cifarn-human-T", fig, display=False)
 plt.close(fig)
 
-# %% [markdown] papermill={"duration": 0.012134, "end_time": "2026-12-01T15:27:06.639243+00:00", "exception": false, "start_time": "2026-12-01T15:27:06.627109+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.010185, "end_time": "2026-12-01T16:20:54.139757+00:00", "exception": false, "start_time": "2026-12-01T16:20:54.129572+00:00", "status": "completed"}
 # ```{glue:figure} fig-cifarn-human-T
 # :name: fig-cifarn-human-T
 #
@@ -149,20 +149,20 @@ plt.close(fig)
 # the annotators) with `worst`.
 # ```
 
-# %% [markdown] papermill={"duration": 0.012207, "end_time": "2026-12-01T15:27:06.663099+00:00", "exception": false, "start_time": "2026-12-01T15:27:06.650892+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.010128, "end_time": "2026-12-01T16:20:54.160394+00:00", "exception": false, "start_time": "2026-12-01T16:20:54.150266+00:00", "status": "completed"}
 # ## The run
 #
 # Every training of the grid (label set × seed × method) runs once and saves a JSON record; with
 # `results_dir` set, a record already there is read instead of re-trained. What follows comes from these
 # records:
 
-# %% papermill={"duration": 0.070232, "end_time": "2026-12-01T15:27:06.743786+00:00", "exception": false, "start_time": "2026-12-01T15:27:06.673554+00:00", "status": "completed"}
+# %% papermill={"duration": 0.048077, "end_time": "2026-12-01T16:20:54.217993+00:00", "exception": false, "start_time": "2026-12-01T16:20:54.169916+00:00", "status": "completed"}
 records = run_grid(dataset, settings, seeds=seeds, workers=workers, methods=methods,
                    protocol=protocol, epochs=epochs, subset=subset, device=device,
                    results_dir=results_dir)
 ok = [r for r in records if r.get("status", "ok") == "ok"]
 
-# %% papermill={"duration": 0.049175, "end_time": "2026-12-01T15:27:06.824877+00:00", "exception": false, "start_time": "2026-12-01T15:27:06.775702+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.028816, "end_time": "2026-12-01T16:20:54.256155+00:00", "exception": false, "start_time": "2026-12-01T16:20:54.227339+00:00", "status": "completed"} tags=["hide-input"]
 paper = get_recipe(dataset, "paper")
 reduced = (protocol, epochs, subset) != ("paper", None, None)
 display(Markdown(
@@ -173,32 +173,32 @@ display(Markdown(
     "are the optimiser settings of the CIFAR-N benchmark {cite}`wei2022`, whose own "
     "code trains a standard (post-activation) ResNet-34."))
 
-# %% [markdown] papermill={"duration": 0.023964, "end_time": "2026-12-01T15:27:06.875195+00:00", "exception": false, "start_time": "2026-12-01T15:27:06.851231+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.009896, "end_time": "2026-12-01T16:20:54.275993+00:00", "exception": false, "start_time": "2026-12-01T16:20:54.266097+00:00", "status": "completed"}
 # ## Test accuracy
 #
 # Clean test accuracy (%) of the epoch with the lowest noisy-validation loss, mean ± standard deviation over
 # the seeds (no ± with one seed). "backward" and "forward" use the true human $T$; "backward_est" and
 # "forward_est" the $\hat T$ estimated from the CE run of the same label set and seed.
 
-# %% papermill={"duration": 0.036754, "end_time": "2026-12-01T15:27:06.926347+00:00", "exception": false, "start_time": "2026-12-01T15:27:06.889593+00:00", "status": "completed"}
+# %% papermill={"duration": 0.026604, "end_time": "2026-12-01T16:20:54.312948+00:00", "exception": false, "start_time": "2026-12-01T16:20:54.286344+00:00", "status": "completed"}
 for heading, table in accuracy_tables(records, methods=methods, columns=5):
     display(Markdown(f"**{heading}**"), table)
 
-# %% [markdown] papermill={"duration": 0.020463, "end_time": "2026-12-01T15:27:06.979420+00:00", "exception": false, "start_time": "2026-12-01T15:27:06.958957+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.009394, "end_time": "2026-12-01T16:20:54.330465+00:00", "exception": false, "start_time": "2026-12-01T16:20:54.321071+00:00", "status": "completed"}
 # ## Training curves
 #
 # Each record keeps, per epoch, the training loss and the loss and accuracy on the *noisy* validation
 # split ({numref}`fig-cifarn-curves`). The training loss is the method's own: a corrected loss is not
 # comparable with CE in value, and a backward-corrected one can be negative.
 
-# %% papermill={"duration": 1.117783, "end_time": "2026-12-01T15:27:08.122085+00:00", "exception": false, "start_time": "2026-12-01T15:27:07.004302+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 1.090746, "end_time": "2026-12-01T16:20:55.432444+00:00", "exception": false, "start_time": "2026-12-01T16:20:54.341698+00:00", "status": "completed"} tags=["hide-input"]
 runs = [r for r in ok if r["seed"] == ok[0]["seed"] and "curves" in r]
 keys = list(dict.fromkeys(setting(r) for r in runs))
 fig = training_curves(runs, key=setting)
 glue("fig-cifarn-curves", fig, display=False)
 plt.close(fig)
 
-# %% [markdown] papermill={"duration": 0.014488, "end_time": "2026-12-01T15:27:08.155850+00:00", "exception": false, "start_time": "2026-12-01T15:27:08.141362+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.009129, "end_time": "2026-12-01T16:20:55.450381+00:00", "exception": false, "start_time": "2026-12-01T16:20:55.441252+00:00", "status": "completed"}
 # ```{glue:figure} fig-cifarn-curves
 # :name: fig-cifarn-curves
 #
@@ -207,23 +207,23 @@ plt.close(fig)
 # zero: that is a backward-corrected loss being driven towards $-\infty$.
 # ```
 
-# %% [markdown] papermill={"duration": 0.015817, "end_time": "2026-12-01T15:27:08.187805+00:00", "exception": false, "start_time": "2026-12-01T15:27:08.171988+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.007385, "end_time": "2026-12-01T16:20:55.465062+00:00", "exception": false, "start_time": "2026-12-01T16:20:55.457677+00:00", "status": "completed"}
 # ## $\hat T$ against the true human $T$
 #
 # Per label set: the relative $L_1$ error $\sum_{ij} |\hat T_{ij} - T_{ij}| / \sum_{ij} T_{ij}$, the
 # condition number of $\hat T$ and the epoch model selection kept in the CE run.
 
-# %% papermill={"duration": 0.028059, "end_time": "2026-12-01T15:27:08.227789+00:00", "exception": false, "start_time": "2026-12-01T15:27:08.199730+00:00", "status": "completed"}
+# %% papermill={"duration": 0.021273, "end_time": "2026-12-01T16:20:55.494209+00:00", "exception": false, "start_time": "2026-12-01T16:20:55.472936+00:00", "status": "completed"}
 display(estimation_table(records))
 
-# %% [markdown] papermill={"duration": 0.016545, "end_time": "2026-12-01T15:27:08.259909+00:00", "exception": false, "start_time": "2026-12-01T15:27:08.243364+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.008421, "end_time": "2026-12-01T16:20:55.510183+00:00", "exception": false, "start_time": "2026-12-01T16:20:55.501762+00:00", "status": "completed"}
 # How much of that error would a perfect estimator still make? The run's training images are a sample:
 # the *empirical* $T$ of their clean and human labels (which the estimator never sees; the record's
 # `T_train`) already differs
 # from $T$ of all 50,000 images. The first table sets that sampling error beside the error of $\hat T$
 # (first seed); the second gives the $L_1$ error of each row of $\hat T$, one clean class a row.
 
-# %% papermill={"duration": 0.591246, "end_time": "2026-12-01T15:27:08.867368+00:00", "exception": false, "start_time": "2026-12-01T15:27:08.276122+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.587119, "end_time": "2026-12-01T16:20:56.110129+00:00", "exception": false, "start_time": "2026-12-01T16:20:55.523010+00:00", "status": "completed"} tags=["hide-input"]
 ce_runs = [r for r in runs if r["method"] == "ce"]
 images = load_cifar10() if dataset == "cifar10n" else load_cifar100()
 errors, row_errors = {}, {}
@@ -243,7 +243,7 @@ if len(row_errors) > 10:  # CIFAR-100: the ten rows with the largest mean error
 display(row_errors.style.set_uuid("cifarn-rows").format("{:.2f}")
         .background_gradient(cmap="Reds", axis=None))
 
-# %% papermill={"duration": 1.731541, "end_time": "2026-12-01T15:27:10.619579+00:00", "exception": false, "start_time": "2026-12-01T15:27:08.888038+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 1.738906, "end_time": "2026-12-01T16:20:57.857454+00:00", "exception": false, "start_time": "2026-12-01T16:20:56.118548+00:00", "status": "completed"} tags=["hide-input"]
 gap = max(np.abs(np.array(r["T_hat"]) - np.array(r["T_true"])).max() for r in ce_runs)
 fig, axes = plt.subplots(len(ce_runs), 2, figsize=(10, 4.2 * len(ce_runs)),
                          squeeze=False)
@@ -260,7 +260,7 @@ fig.tight_layout()
 glue("fig-cifarn-estimate", fig, display=False)
 plt.close(fig)
 
-# %% [markdown] papermill={"duration": 0.024135, "end_time": "2026-12-01T15:27:10.672499+00:00", "exception": false, "start_time": "2026-12-01T15:27:10.648364+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.008603, "end_time": "2026-12-01T16:20:57.875612+00:00", "exception": false, "start_time": "2026-12-01T16:20:57.867009+00:00", "status": "completed"}
 # ```{glue:figure} fig-cifarn-estimate
 # :name: fig-cifarn-estimate
 #
@@ -270,7 +270,7 @@ plt.close(fig)
 # {numref}`fig-cifarn-human-T`.
 # ```
 
-# %% [markdown] papermill={"duration": 0.025098, "end_time": "2026-12-01T15:27:10.723371+00:00", "exception": false, "start_time": "2026-12-01T15:27:10.698273+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.008833, "end_time": "2026-12-01T16:20:57.893474+00:00", "exception": false, "start_time": "2026-12-01T16:20:57.884641+00:00", "status": "completed"}
 # ## The backward corrections, epoch by epoch
 #
 # The backward-corrected loss multiplies the vector of losses by the inverse of the matrix it is given
@@ -280,7 +280,7 @@ plt.close(fig)
 # the epochs run and its validation loss, the best noisy-validation accuracy over the epochs, and the
 # test accuracy.
 
-# %% papermill={"duration": 0.052111, "end_time": "2026-12-01T15:27:10.812841+00:00", "exception": false, "start_time": "2026-12-01T15:27:10.760730+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.030423, "end_time": "2026-12-01T16:20:57.932768+00:00", "exception": false, "start_time": "2026-12-01T16:20:57.902345+00:00", "status": "completed"} tags=["hide-input"]
 def first_negative(values):
     """1-based first epoch with a negative value, or "never"."""
     below = [k + 1 for k, v in enumerate(values) if v is not None and v < 0]
@@ -307,13 +307,13 @@ for r in (r for r in runs if r["method"] in ("backward", "backward_est")):
 table = pd.DataFrame(rows).style.hide(axis="index").set_uuid("cifarn-backward")
 display(table if rows else Markdown("No backward run in this grid."))
 
-# %% [markdown] papermill={"duration": 0.021444, "end_time": "2026-12-01T15:27:10.852208+00:00", "exception": false, "start_time": "2026-12-01T15:27:10.830764+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.008946, "end_time": "2026-12-01T16:20:57.951558+00:00", "exception": false, "start_time": "2026-12-01T16:20:57.942612+00:00", "status": "completed"}
 # ## What the run shows
 #
 # Each claim below is computed from the records and tables above and marked as holding or not, with its
 # numbers.
 
-# %% papermill={"duration": 0.067231, "end_time": "2026-12-01T15:27:10.932455+00:00", "exception": false, "start_time": "2026-12-01T15:27:10.865224+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.044477, "end_time": "2026-12-01T16:20:58.006973+00:00", "exception": false, "start_time": "2026-12-01T16:20:57.962496+00:00", "status": "completed"} tags=["hide-input"]
 near_chance = 5.0  # points above chance (100 / c %) that still count as "at chance"
 estimator_share = 0.5  # "mostly the estimator's": own-labels error below this share
 stats = summarize(ok)
@@ -413,7 +413,7 @@ claims.append(f"**Seeds: {n_seeds}.** "
                  "The ± in the accuracy table is the spread over seeds."))
 display(Markdown("\n".join(f"- {c}" for c in claims)))
 
-# %% [markdown] papermill={"duration": 0.013953, "end_time": "2026-12-01T15:27:10.964011+00:00", "exception": false, "start_time": "2026-12-01T15:27:10.950058+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.008905, "end_time": "2026-12-01T16:20:58.025463+00:00", "exception": false, "start_time": "2026-12-01T16:20:58.016558+00:00", "status": "completed"}
 # ## Against the CIFAR-N benchmark
 #
 # The benchmark {cite}`wei2022` publishes CE, Forward-T and Backward-T on every label set
@@ -421,12 +421,19 @@ display(Markdown("\n".join(f"- {c}" for c in claims)))
 # comparable; what a correction adds over CE is closer to comparable. {ref}`ch-comparison` sets all the
 # numbers side by side.
 
-# %% papermill={"duration": 0.037725, "end_time": "2026-12-01T15:27:11.022047+00:00", "exception": false, "start_time": "2026-12-01T15:27:10.984322+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.023488, "end_time": "2026-12-01T16:20:58.058081+00:00", "exception": false, "start_time": "2026-12-01T16:20:58.034593+00:00", "status": "completed"} tags=["hide-input"]
 theirs = published.CIFARN
 gaps = {k: acc("ce", k) - theirs["ce"][k][0] for k in keys
         if acc("ce", k) is not None and k in theirs["ce"]}
 ours_gain = {k: g for k, g in forward.items() if k in theirs["forward"]}
-their_gain = {k: theirs["forward"][k][0] - theirs["ce"][k][0] for k in ours_gain}
+
+
+def published_gains(keys):
+    """Per label set of ``keys``: the benchmark's Forward-T accuracy minus its CE accuracy."""
+    return {k: theirs["forward"][k][0] - theirs["ce"][k][0] for k in keys}
+
+
+their_gain = published_gains(ours_gain)
 display(Markdown(
     f"- **Protocols.** Ours: {run_summary(records).split(': ', 1)[1]}, the epoch of"
     " lowest noisy-validation loss. The benchmark's:"
@@ -436,7 +443,7 @@ display(Markdown(
     f" label set: {verdict([ours_gain[k] < their_gain[k] for k in ours_gain])}** (ours:"
     f" {listing(per_set(ours_gain))}; published: {listing(per_set(their_gain))})."))
 
-# %% [markdown] papermill={"duration": 0.020376, "end_time": "2026-12-01T15:27:11.060613+00:00", "exception": false, "start_time": "2026-12-01T15:27:11.040237+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.008891, "end_time": "2026-12-01T16:20:58.076485+00:00", "exception": false, "start_time": "2026-12-01T16:20:58.067594+00:00", "status": "completed"}
 # (cifarn-fast)=
 # ## The full training set with the fast protocol
 #
@@ -445,7 +452,7 @@ display(Markdown(
 # same recipe for every method and no change to the loss). Its records (`fast_results_dir`, stored runs
 # that grow across sessions) sit here beside the benchmark's numbers; `-` marks a run not yet made.
 
-# %% papermill={"duration": 0.052861, "end_time": "2026-12-01T15:27:11.137334+00:00", "exception": false, "start_time": "2026-12-01T15:27:11.084473+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.074849, "end_time": "2026-12-01T16:20:58.161573+00:00", "exception": false, "start_time": "2026-12-01T16:20:58.086724+00:00", "status": "completed"} tags=["hide-input"]
 # the paper's estimator only (the folder also holds ch-beyond-anchors' runs)
 paper_T_hat = dict(task=dataset, estimator="anchor", cross_fit=None)
 stored = load_records(fast_results_dir, **paper_T_hat) if fast_results_dir else []
@@ -458,7 +465,7 @@ if fast:
     fast_gaps = {k: fast_acc["ce", k][0] - theirs["ce"][k][0] for k in shown
                  if ("ce", k) in fast_acc}
     fast_gain = gains("forward", "ce", fast_acc)
-    their_gain = {k: theirs["forward"][k][0] - theirs["ce"][k][0] for k in fast_gain}
+    their_gain = published_gains(fast_gain)
     fast_errors = {r["noise"]: r["estimation_error"] for r in fast
                    if r["method"] == "ce" and r["seed"] == fast[0]["seed"]}
     minutes = cpu_minutes(fast)
@@ -480,7 +487,7 @@ if fast:
 else:
     display(Markdown("No fast-protocol records were given (`fast_results_dir`)."))
 
-# %% [markdown] papermill={"duration": 0.032306, "end_time": "2026-12-01T15:27:11.200843+00:00", "exception": false, "start_time": "2026-12-01T15:27:11.168537+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.016819, "end_time": "2026-12-01T16:20:58.195831+00:00", "exception": false, "start_time": "2026-12-01T16:20:58.179012+00:00", "status": "completed"}
 # ## CIFAR-100N
 #
 # The human $T$ of CIFAR-100N is in the first table above: {glue:text}`c100n-wrong`% wrong labels, a
@@ -492,14 +499,14 @@ else:
 # `papermill book/cifarn.ipynb out.ipynb -p dataset cifar100n -y "noise: [cifar100n]"` (reduced, CPU) or
 # with `-p protocol paper -p subset None` (the benchmark's settings, GPU).
 
-# %% papermill={"duration": 0.028593, "end_time": "2026-12-01T15:27:11.262230+00:00", "exception": false, "start_time": "2026-12-01T15:27:11.233637+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.040272, "end_time": "2026-12-01T16:20:58.252740+00:00", "exception": false, "start_time": "2026-12-01T16:20:58.212468+00:00", "status": "completed"} tags=["hide-input"]
 c100n = human.loc["cifar100n"]
 glue("c100n-wrong", f"{c100n['wrong labels (%)']:.1f}", display=False)
 glue("c100n-min-diag", f"{c100n['min T_ii']:.3f}", display=False)
 glue("c100n-cond", f"{c100n['cond(T)']:.1f}", display=False)
 glue("c100n-anchors", "yes" if c100n["anchors hold"] else "no", display=False)
 
-# %% [markdown] papermill={"duration": 0.032134, "end_time": "2026-12-01T15:27:11.324218+00:00", "exception": false, "start_time": "2026-12-01T15:27:11.292084+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.016342, "end_time": "2026-12-01T16:20:58.286349+00:00", "exception": false, "start_time": "2026-12-01T16:20:58.270007+00:00", "status": "completed"}
 # ## Summary
 #
 # - Human noise comes with its true $T$: the corrections can be run with it, and $\hat T$ measured
@@ -511,7 +518,7 @@ glue("c100n-anchors", "yes" if c100n["anchors hold"] else "no", display=False)
 # - The benchmark's accuracies use another network, more data and epochs, and model selection on the
 #   test set: compare gains over CE, not accuracies.
 
-# %% [markdown] papermill={"duration": 0.019251, "end_time": "2026-12-01T15:27:11.369752+00:00", "exception": false, "start_time": "2026-12-01T15:27:11.350501+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.016864, "end_time": "2026-12-01T16:20:58.321427+00:00", "exception": false, "start_time": "2026-12-01T16:20:58.304563+00:00", "status": "completed"}
 # ## Exercises
 #
 # ```{exercise}
@@ -527,7 +534,7 @@ glue("c100n-anchors", "yes" if c100n["anchors hold"] else "no", display=False)
 # :class: dropdown
 # ```
 
-# %% papermill={"duration": 0.058131, "end_time": "2026-12-01T15:27:11.447674+00:00", "exception": false, "start_time": "2026-12-01T15:27:11.389543+00:00", "status": "completed"}
+# %% papermill={"duration": 0.042388, "end_time": "2026-12-01T16:20:58.381662+00:00", "exception": false, "start_time": "2026-12-01T16:20:58.339274+00:00", "status": "completed"}
 for name in ("aggre", "worst"):
     T = cifarn_T(name)
     off = T - np.diag(np.diag(T))
@@ -538,7 +545,7 @@ for name in ("aggre", "worst"):
         f" (reverse {T[j, i]:.3f})" for i, j in top)
         + f"; smallest margin {margin:.3f}")
 
-# %% [markdown] papermill={"duration": 0.02983, "end_time": "2026-12-01T15:27:11.513184+00:00", "exception": false, "start_time": "2026-12-01T15:27:11.483354+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.016519, "end_time": "2026-12-01T16:20:58.419700+00:00", "exception": false, "start_time": "2026-12-01T16:20:58.403181+00:00", "status": "completed"}
 # The confusions come in pairs of similar classes but are not symmetric (compare each entry with its
 # reverse). The margin is the slack of the anchor assumption $T_{jj} > T_{kj}$: while it stays positive,
 # the input with the most confident noisy posterior for class $j$ is still of clean class $j$ for a

@@ -9,9 +9,9 @@ import nbformat
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-NOTEBOOKS = sorted((ROOT / "book").glob("*.ipynb")) + sorted((ROOT / "tests" / "golden").glob("*.ipynb"))
 CHAPTERS = sorted((ROOT / "book").glob("*.ipynb"))
 GOLDENS = sorted((ROOT / "tests" / "golden").glob("*.ipynb"))
+NOTEBOOKS = CHAPTERS + GOLDENS
 
 
 @pytest.mark.parametrize("nb_path", NOTEBOOKS, ids=lambda p: p.stem)
