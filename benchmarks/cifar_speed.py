@@ -25,15 +25,14 @@ Run: ``LNC_DATA_DIR=... python benchmarks/cifar_speed.py --threads 1`` (about an
 import argparse
 import dataclasses
 import json
-import platform
 import sys
 import time
 from pathlib import Path
 
 import torch
 
-import lnc
 from lnc.experiments import datasets, protocol
+from lnc.experiments.loop import environment
 from lnc.experiments.models import count_parameters
 from lnc.experiments.recipes import CPU_RECIPES, FAST_RECIPES
 
@@ -121,9 +120,9 @@ def main(argv=None):
     subset, test_subset = (TINY["subset"], TINY["test_subset"]) if args.tiny else (None, None)
     data = splits(args.seed, subset, test_subset)
     print(
-        f"torch {torch.__version__}, {torch.get_num_threads()} threads, device {args.device}; clean CIFAR-10, "
-        f"{len(data.y_train)} training / {len(data.y_val)} validation / {len(data.y_test)} test images, "
-        f"seed {args.seed}",
+        f"torch {torch.__version__}, {torch.get_num_threads()} threads, device {args.device}, "
+        f"CPU {environment()['cpu']}; clean CIFAR-10, {len(data.y_train)} training / {len(data.y_val)} "
+        f"validation / {len(data.y_test)} test images, seed {args.seed}",
         flush=True,
     )
     rows = []
@@ -145,11 +144,7 @@ def main(argv=None):
             f"{row['cpu_minutes']:>8.1f} {row['test_accuracy']:>8.4f} {cells[0]:>19} {cells[1]:>19}"
         )
     summary = {
-        "lnc_version": lnc.__version__,
-        "torch_version": torch.__version__,
-        "python": platform.python_version(),
-        "machine": platform.machine(),
-        "threads": torch.get_num_threads(),
+        **environment(),
         "device": args.device,
         "seed": args.seed,
         "subset": subset,

@@ -28,7 +28,6 @@ and on a CPU in a minute, for its test: ``python benchmarks/gpu_check.py --devic
 import argparse
 import json
 import math
-import platform
 import sys
 import time
 import traceback
@@ -38,9 +37,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-import lnc
 from lnc.experiments import datasets, protocol
-from lnc.experiments.loop import resolve_device
+from lnc.experiments.loop import environment, resolve_device
 from lnc.experiments.models import MODELS, build_model
 from lnc.experiments.results import summarize
 from lnc.losses import CORRECTIONS, LOSS_NAMES, make_loss
@@ -259,13 +257,12 @@ def print_summary(rows):
         print(f"{row['noise']:<9} {row['method']:<9} {row['mean']:>9.2f} ± {std:<6} {row['n']:>5} {rate:>9}")
 
 
-def environment(device):
+def run_environment(device):
+    """The machine of the check (:func:`lnc.experiments.loop.environment`), its device and data folder, and the
+    GPU's properties on CUDA."""
     info = {
-        "lnc_version": lnc.__version__,
-        "torch_version": torch.__version__,
-        "python": platform.python_version(),
+        **environment(),
         "device": str(device),
-        "threads": torch.get_num_threads(),
         "data_dir": str(datasets.data_dir()),
     }
     if device.type == "cuda":
@@ -286,7 +283,7 @@ def main(argv=None):
     start = time.perf_counter()
     args = parse_args(argv)
     device = resolve_device(args.device)
-    info = environment(device)
+    info = run_environment(device)
     print(", ".join(f"{k} {v}" for k, v in info.items()), flush=True)
     smoke = run_smoke(smoke_items(device, 4 if args.tiny else 8, args.tiny), device)
     failed = [s["item"] for s in smoke if not s["ok"]]

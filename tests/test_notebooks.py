@@ -1,6 +1,6 @@
 """Guards for the stored chapters: executed top to bottom (else nbval compares nothing) and in sync with
 their py:percent pair; papermill-ready (a kernelspec and at most one `parameters` cell); goldens that run the
-chapter's current code."""
+chapter's current code; code lines that fit the page."""
 
 from pathlib import Path
 
@@ -55,6 +55,17 @@ def test_golden_runs_the_chapters_code(golden):
     assert _code(golden) == _code(chapter), (
         f"{golden.name} tests older code than book/{golden.name}: run make goldens (or the chapter's papermill line)"
     )
+
+
+CODE_WIDTH = 88  # STYLE: a chapter's code fits the rendered page without a scroll bar
+
+
+@pytest.mark.parametrize("nb_path", CHAPTERS, ids=lambda p: p.stem)
+def test_chapter_code_fits_the_page(nb_path):
+    nb = nbformat.read(nb_path, as_version=4)
+    long = [line for c in nb.cells if c.cell_type == "code" for line in c.source.splitlines()]
+    long = [line for line in long if len(line) > CODE_WIDTH]
+    assert not long, f"{nb_path.name}: code lines over {CODE_WIDTH} characters: {long}"
 
 
 def test_every_chapter_is_in_the_toc():

@@ -30,6 +30,7 @@ def test_protocol_returns_complete_records_and_saves_them(toy_mnist, tmp_path):
         assert r["n_train"] + r["n_val"] == 600 and r["n_val"] == 60 and r["n_test"] == 200
         assert len(r["curves"]["val_loss"]) == 2 and r["recipe"]["model"] == "mnist_fc" and r["device"] == "cpu"
         assert np.asarray(r["T_true"]).shape == (10, 10) and r["wall_time_s"] > 0
+        assert r["threads"] == torch.get_num_threads() and r["cpu"] == loop.cpu_name() != ""
         assert json.loads((tmp_path / results.record_name(r)).read_text()) == r
     by = {r["method"]: r for r in records}
     T_hat = np.asarray(by["forward_est"]["T"])
@@ -37,6 +38,17 @@ def test_protocol_returns_complete_records_and_saves_them(toy_mnist, tmp_path):
     assert by["forward_est"]["T_hat"] == by["ce"]["T_hat"] == by["backward_est"]["T"]  # one CE stage, reused
     np.testing.assert_allclose(by["forward"]["T"], lnc_asymmetric(0.3))
     assert by["ce"]["estimation_error"] == pytest.approx(np.abs(T_hat - lnc_asymmetric(0.3)).sum() / 10, abs=1e-6)
+
+
+def test_the_cpu_is_named_from_cpuinfo_else_from_platform(monkeypatch, tmp_path):
+    info = tmp_path / "cpuinfo"
+    info.write_text("processor\t: 0\nmodel name\t: Some CPU @ 2.0GHz\n\nprocessor\t: 1\nmodel name\t: Some CPU\n")
+    monkeypatch.setattr(loop, "CPUINFO", info)
+    assert loop.cpu_name() == "Some CPU @ 2.0GHz"
+    monkeypatch.setattr(loop, "CPUINFO", tmp_path / "missing")
+    monkeypatch.setattr(loop.platform, "processor", lambda: "")
+    monkeypatch.setattr(loop.platform, "machine", lambda: "arm64")
+    assert loop.cpu_name() == "arm64"
 
 
 def test_records_carry_the_noise_the_training_split_holds(toy_mnist):

@@ -6,19 +6,47 @@ Model selection uses the run's own loss on the **noisy** validation batches; the
 
 import copy
 import math
+import platform
 import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import torch
 from tqdm import tqdm
 
+from .. import __version__
 from ..losses import LossModule, NonFiniteLogitsError
 from .models import build_model
 
 BOUNDED_LOSSES = ("unhinged", "sigmoid", "ramp")
 """Losses trained with the BatchNorm output head of the official code."""
+
+
+def environment():
+    """Where a run ran, for its record: the lnc, torch and Python versions, torch's threads and the CPU
+    (a wall time means little without them)."""
+    return {
+        "lnc_version": __version__,
+        "torch_version": torch.__version__,
+        "python": platform.python_version(),
+        "threads": torch.get_num_threads(),
+        "cpu": cpu_name(),
+    }
+
+
+CPUINFO = Path("/proc/cpuinfo")
+
+
+def cpu_name():
+    """The CPU's model name: Linux's :data:`CPUINFO`, else ``platform.processor()``, else the machine type."""
+    try:
+        lines = CPUINFO.read_text().splitlines()
+    except OSError:
+        lines = []
+    names = [line.split(":", 1)[1].strip() for line in lines if line.startswith("model name")]
+    return names[0] if names else platform.processor() or platform.machine()
 
 
 def resolve_device(device="auto"):

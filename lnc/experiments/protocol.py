@@ -20,7 +20,6 @@ import inspect
 import json
 import math
 import os
-import platform
 import threading
 import time
 from collections.abc import Sequence
@@ -31,7 +30,6 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .. import __version__
 from .._checks import (
     check_choice,
     check_int,
@@ -52,6 +50,7 @@ from .learned_T import REVISION_LR, RevisionLoss, VolMinLoss
 from .loop import (
     build_network,
     check_progress,
+    environment,
     in_memory_batches,
     predict_proba,
     prepare,
@@ -182,9 +181,10 @@ def run_protocol(task, **options):
         One record per (seed, method): the settings, ``test_accuracy``, ``best_epoch``, ``curves``, ``T`` used by
         the loss, ``T_true``, ``T_train`` (the realised noise of the training split, clean against noisy labels,
         which no method sees), ``T_hat`` with its ``estimation_error`` and condition number (for :data:`LEARNED`,
-        the learned T), the ``estimator`` and ``cross_fit``, timing and versions. A correction that cannot use
-        its ``T̂`` (singular for the backward correction, a zero column the labels hold for the forward one) gets
-        ``status = "failed"`` and ``test_accuracy = None``.
+        the learned T), the ``estimator`` and ``cross_fit``, timing, versions and the CPU
+        (:func:`.loop.environment`). A correction that cannot use its ``T̂`` (singular for the backward
+        correction, a zero column the labels hold for the forward one) gets ``status = "failed"`` and
+        ``test_accuracy = None``.
     """
     return _run(configure(task, **options))
 
@@ -321,10 +321,7 @@ def _run(config, stored=None):
             "n_val": len(splits.y_val),
             "n_test": len(splits.y_test),
             "T_train": _realised_T(splits),
-            "lnc_version": __version__,
-            "torch_version": torch.__version__,
-            "python": platform.python_version(),
-            "threads": torch.get_num_threads(),
+            **environment(),
         }
         ce, T_hat = (stored["ce"], np.array(stored["ce"]["T_hat"])) if "ce" in stored else (None, None)
         if ce is not None and not (config.results_dir / record_name(ce)).is_file():

@@ -15,17 +15,15 @@ import dataclasses
 import functools
 import json
 import os
-import platform
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from .. import __version__
 from .._checks import check_choice, check_int, check_seed, check_sequence
 from ..estimation import estimate_T
 from ..losses import make_loss
-from .loop import Batches, posteriors, resolve_device, train_on
+from .loop import Batches, environment, posteriors, resolve_device, train_on
 from .models import build_model, load_pretrained
 from .protocol import ESTIMATED, estimate_fields, unusable
 from .recipes import Recipe
@@ -258,10 +256,7 @@ def run_web_protocol(
         "recipe": json.loads(json.dumps(dataclasses.asdict(recipe))),
         "pretrained": str(pretrained),
         "T_true": None,
-        "lnc_version": __version__,
-        "torch_version": torch.__version__,
-        "python": platform.python_version(),
-        "threads": torch.get_num_threads(),
+        **environment(),
     }
     train = dict(
         parts=parts,
