@@ -13,7 +13,7 @@
 #     name: python3
 # ---
 
-# %% [markdown] papermill={"duration": 0.007817, "end_time": "2026-12-01T14:26:11.504071+00:00", "exception": false, "start_time": "2026-12-01T14:26:11.496254+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.009772, "end_time": "2026-12-01T17:09:22.739399+00:00", "exception": false, "start_time": "2026-12-01T17:09:22.729627+00:00", "status": "completed"}
 # (ch-beyond-anchors)=
 # # Beyond Anchor Points: Other Estimators of T, and Methods That Learn It
 #
@@ -54,7 +54,7 @@
 # | `cifarn_estimators`, `cifarn_learned` | on CIFAR-10N, forward with each one's $\hat T$; the methods that learn $T$ |
 # ```
 
-# %% papermill={"duration": 0.019578, "end_time": "2026-12-01T14:26:11.531448+00:00", "exception": false, "start_time": "2026-12-01T14:26:11.511870+00:00", "status": "completed"} tags=["parameters", "hide-input"]
+# %% papermill={"duration": 0.037489, "end_time": "2026-12-01T17:09:22.792767+00:00", "exception": false, "start_time": "2026-12-01T17:09:22.755278+00:00", "status": "completed"} tags=["parameters", "hide-input"]
 example_size = 2000
 seed = 0
 dataset = "mnist"
@@ -76,7 +76,7 @@ cifarn_epochs = None
 cifarn_subset = None
 cifarn_results_dir = "results/cifarn_fast"
 
-# %% papermill={"duration": 5.50249, "end_time": "2026-12-01T14:26:17.041311+00:00", "exception": false, "start_time": "2026-12-01T14:26:11.538821+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 4.115166, "end_time": "2026-12-01T17:09:26.921726+00:00", "exception": false, "start_time": "2026-12-01T17:09:22.806560+00:00", "status": "completed"} tags=["hide-input"]
 import warnings
 
 import matplotlib.pyplot as plt
@@ -90,7 +90,7 @@ from lnc.book.simulation import anchored_posteriors, sample_labels, scattered_po
 from lnc.estimation import ESTIMATORS
 from lnc.experiments.protocol import check_grid, describe_run, noise_settings, run_grid
 from lnc.experiments.results import (Table, estimator_stats, estimator_table, listing,
-                                     run_summary, summarize)
+                                     run_summary, span, summarize)
 
 names = list(ESTIMATORS)
 settings = noise_settings(noise, rates)
@@ -111,7 +111,7 @@ configs = [c for job in jobs for c in check_grid(dataset, settings, **grid, **jo
 configs += [c for job in human_jobs
             for c in check_grid("cifar10n", human_settings, **cifarn, **job)]
 
-# %% [markdown] papermill={"duration": 0.012015, "end_time": "2026-12-01T14:26:17.063128+00:00", "exception": false, "start_time": "2026-12-01T14:26:17.051113+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.007995, "end_time": "2026-12-01T17:09:26.938882+00:00", "exception": false, "start_time": "2026-12-01T17:09:26.930887+00:00", "status": "completed"}
 # ## What each estimator assumes
 #
 # All of them read $\hat T$, with $\hat T_{ij} \approx P(\tilde y = j \mid y = i)$, from a CE network's
@@ -140,7 +140,7 @@ configs += [c for job in human_jobs
 # label drawn from its noisy posterior. For contrast, the same $T$ with Dirichlet clean posteriors plus one
 # exact anchor per class (`anchored_posteriors`).
 
-# %% papermill={"duration": 35.337856, "end_time": "2026-12-01T14:26:52.408221+00:00", "exception": false, "start_time": "2026-12-01T14:26:17.070365+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 174.824887, "end_time": "2026-12-01T17:12:21.771597+00:00", "exception": false, "start_time": "2026-12-01T17:09:26.946710+00:00", "status": "completed"} tags=["hide-input"]
 T_example = np.array([[0.7, 0.2, 0.1], [0.1, 0.8, 0.1], [0.25, 0.05, 0.7]])
 _, scattered = scattered_posteriors(T_example, example_size, seed)
 anchored = anchored_posteriors(T_example, example_size, seed)
@@ -192,7 +192,7 @@ with anchors {close('with anchors')}; without anchors {close('without anchors')}
   sample size.
 """))
 
-# %% [markdown] papermill={"duration": 0.003808, "end_time": "2026-12-01T14:26:52.416144+00:00", "exception": false, "start_time": "2026-12-01T14:26:52.412336+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.014414, "end_time": "2026-12-01T17:12:21.800863+00:00", "exception": false, "start_time": "2026-12-01T17:12:21.786449+00:00", "status": "completed"}
 # ```{glue:figure} fig-simplex
 # :name: fig-simplex
 # The noisy posteriors (grey dots) on the three-class simplex, with the triangle of the true $T$, of the
@@ -212,7 +212,7 @@ with anchors {close('with anchors')}; without anchors {close('without anchors')}
 # estimate of the in-sample posteriors. One CE network (and one set of folds) serves every estimator of a
 # seed. The run, as its records state it:
 
-# %% papermill={"duration": 0.238692, "end_time": "2026-12-01T14:26:52.658499+00:00", "exception": false, "start_time": "2026-12-01T14:26:52.419807+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.360813, "end_time": "2026-12-01T17:12:22.171933+00:00", "exception": false, "start_time": "2026-12-01T17:12:21.811120+00:00", "status": "completed"} tags=["hide-input"]
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", UserWarning)  # the 97% rule's fallback
     records = [r for job in jobs
@@ -222,19 +222,19 @@ setup = describe_run(dataset, protocol, epochs=epochs, subset=subset, seeds=seed
 display(Markdown(f"- records: `{run_summary(records)}`\n- set-up: `{setup}`\n"
                  f"- out-of-fold posteriors: {cross_fit} folds"))
 
-# %% [markdown] papermill={"duration": 0.008298, "end_time": "2026-12-01T14:26:52.680625+00:00", "exception": false, "start_time": "2026-12-01T14:26:52.672327+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.012139, "end_time": "2026-12-01T17:12:22.201111+00:00", "exception": false, "start_time": "2026-12-01T17:12:22.188972+00:00", "status": "completed"}
 # One table per noise setting: the relative $L_1$ error of each $\hat T$ against the true $T$ and the clean
 # test accuracy (%) of the forward correction with it, mean ± std over the seeds; for `volmin` and
 # `revision`, the error of the $T$ they learned and their own test accuracy.
 
-# %% papermill={"duration": 0.041076, "end_time": "2026-12-01T14:26:52.727918+00:00", "exception": false, "start_time": "2026-12-01T14:26:52.686842+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.080891, "end_time": "2026-12-01T17:12:22.294172+00:00", "exception": false, "start_time": "2026-12-01T17:12:22.213281+00:00", "status": "completed"} tags=["hide-input"]
 stats = estimator_stats(records)
 keys = list(dict.fromkeys(key for key, _, _ in stats))
 for key in keys:
     display(Markdown(f"**{key}**"))
     display(estimator_table(records, key))
 
-# %% papermill={"duration": 0.022873, "end_time": "2026-12-01T14:26:52.762909+00:00", "exception": false, "start_time": "2026-12-01T14:26:52.740036+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.050918, "end_time": "2026-12-01T17:12:22.367574+00:00", "exception": false, "start_time": "2026-12-01T17:12:22.316656+00:00", "status": "completed"} tags=["hide-input"]
 def mean(key, name, kind, field):
     value = stats.get((key, name, kind), {}).get(field)
     return value[0] if value else np.nan
@@ -279,7 +279,7 @@ transposed), the best of the other estimators, either posterior, is at least as 
 in {len(beats)} of {len(keys)} settings ({listing(beats, ', ') or 'none'}).
 """))
 
-# %% [markdown] papermill={"duration": 0.00938, "end_time": "2026-12-01T14:26:52.780823+00:00", "exception": false, "start_time": "2026-12-01T14:26:52.771443+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.019767, "end_time": "2026-12-01T17:12:22.402714+00:00", "exception": false, "start_time": "2026-12-01T17:12:22.382947+00:00", "status": "completed"}
 # ## CIFAR-10N: against the true human T
 #
 # On human noise the true $T$ is measured from the clean and noisy labels of the training images
@@ -288,7 +288,7 @@ in {len(beats)} of {len(keys)} settings ({listing(beats, ', ') or 'none'}).
 # (one training per estimator: the CE record keeps every estimate). VolMinNet learns its $T$ with its own
 # network. For reference, the same records hold CE and forward with the true $T$. The run:
 
-# %% papermill={"duration": 0.502021, "end_time": "2026-12-01T14:26:53.293150+00:00", "exception": false, "start_time": "2026-12-01T14:26:52.791129+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.641729, "end_time": "2026-12-01T17:12:23.061360+00:00", "exception": false, "start_time": "2026-12-01T17:12:22.419631+00:00", "status": "completed"} tags=["hide-input"]
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", UserWarning)
     runs = [run_grid("cifar10n", human_settings, **cifarn, **job) for job in human_jobs]
@@ -297,18 +297,18 @@ setup = describe_run("cifar10n", cifarn_protocol, epochs=cifarn_epochs,
                      subset=cifarn_subset, device=device)
 display(Markdown(f"- records: `{run_summary(human)}`\n- set-up: `{setup}`"))
 
-# %% [markdown] papermill={"duration": 0.008926, "end_time": "2026-12-01T14:26:53.315901+00:00", "exception": false, "start_time": "2026-12-01T14:26:53.306975+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.024785, "end_time": "2026-12-01T17:12:23.108013+00:00", "exception": false, "start_time": "2026-12-01T17:12:23.083228+00:00", "status": "completed"}
 # One table per label set: the relative $L_1$ error of each $\hat T$ against the true human $T$, and the clean
 # test accuracy (%) of the forward correction with it (one seed); for `volmin`, the error of the $T$ it
 # learned and its own accuracy. Forward is trained with the $\hat T$ of each estimator in
 # `cifarn_estimators` (`-` for one left out): each costs a full-data training.
 
-# %% papermill={"duration": 0.033859, "end_time": "2026-12-01T14:26:53.359917+00:00", "exception": false, "start_time": "2026-12-01T14:26:53.326058+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.071558, "end_time": "2026-12-01T17:12:23.204987+00:00", "exception": false, "start_time": "2026-12-01T17:12:23.133429+00:00", "status": "completed"} tags=["hide-input"]
 for key in cifarn_noise:
     display(Markdown(f"**{key}**"))
     display(estimator_table(human, key))
 
-# %% papermill={"duration": 0.025727, "end_time": "2026-12-01T14:26:53.403298+00:00", "exception": false, "start_time": "2026-12-01T14:26:53.377571+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.072215, "end_time": "2026-12-01T17:12:23.311935+00:00", "exception": false, "start_time": "2026-12-01T17:12:23.239720+00:00", "status": "completed"} tags=["hide-input"]
 human_stats = estimator_stats(human)
 reference = summarize(runs[0])  # CE and forward with the true T
 
@@ -340,7 +340,7 @@ def label_set_line(key):
 lines, ratios = zip(*(label_set_line(key) for key in cifarn_noise))
 halved = [key for key, ratio in zip(cifarn_noise, ratios) if ratio <= 0.5]
 glue("cifarn-halved", f"{len(halved)} of {len(cifarn_noise)}", display=False)
-glue("cifarn-ratios", f"{min(ratios):.2f}–{max(ratios):.2f}", display=False)
+glue("cifarn-ratios", span(ratios, ".2f"), display=False)
 display(Markdown(f"""
 **On the same CE network, the best estimator's error is at most half the anchor
 error in {len(halved)} of {len(cifarn_noise)} label sets** ({listing(halved, ', ')}).
@@ -348,7 +348,7 @@ error in {len(halved)} of {len(cifarn_noise)} label sets** ({listing(halved, ', 
 {chr(10).join(lines)}
 """))
 
-# %% [markdown] papermill={"duration": 0.01424, "end_time": "2026-12-01T14:26:53.427782+00:00", "exception": false, "start_time": "2026-12-01T14:26:53.413542+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.029773, "end_time": "2026-12-01T17:12:23.371692+00:00", "exception": false, "start_time": "2026-12-01T17:12:23.341919+00:00", "status": "completed"}
 # ## Summary
 #
 # - Each estimator is exact under its own condition, and the conditions differ: anchors (`anchor`,
