@@ -119,9 +119,10 @@ def main(argv=None):
         torch.set_num_threads(args.threads)
     subset, test_subset = (TINY["subset"], TINY["test_subset"]) if args.tiny else (None, None)
     data = splits(args.seed, subset, test_subset)
+    machine = environment()
     print(
         f"torch {torch.__version__}, {torch.get_num_threads()} threads, device {args.device}, "
-        f"CPU {environment()['cpu']}; clean CIFAR-10, {len(data.y_train)} training / {len(data.y_val)} "
+        f"CPU {machine['cpu']}; clean CIFAR-10, {len(data.y_train)} training / {len(data.y_val)} "
         f"validation / {len(data.y_test)} test images, seed {args.seed}",
         flush=True,
     )
@@ -144,7 +145,7 @@ def main(argv=None):
             f"{row['cpu_minutes']:>8.1f} {row['test_accuracy']:>8.4f} {cells[0]:>19} {cells[1]:>19}"
         )
     summary = {
-        **environment(),
+        **machine,
         "device": args.device,
         "seed": args.seed,
         "subset": subset,

@@ -63,8 +63,8 @@ CODE_WIDTH = 88  # STYLE: a chapter's code fits the rendered page without a scro
 @pytest.mark.parametrize("nb_path", CHAPTERS, ids=lambda p: p.stem)
 def test_chapter_code_fits_the_page(nb_path):
     nb = nbformat.read(nb_path, as_version=4)
-    long = [line for c in nb.cells if c.cell_type == "code" for line in c.source.splitlines()]
-    long = [line for line in long if len(line) > CODE_WIDTH]
+    code = (line for c in nb.cells if c.cell_type == "code" for line in c.source.splitlines())
+    long = [line for line in code if len(line) > CODE_WIDTH]
     assert not long, f"{nb_path.name}: code lines over {CODE_WIDTH} characters: {long}"
 
 
