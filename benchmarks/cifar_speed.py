@@ -11,14 +11,17 @@ Each network is trained once with cross-entropy on clean CIFAR-10 (45,000 traini
 Default epochs (``DEFAULT_EPOCHS``), chosen so that each run takes about 10 to 20 CPU-minutes at one thread: ResNet-8
 15 (its CPU recipe, measured about 14 CPU-minutes in the book's runs), ResNet-20 7 and ResNet-32 4 (2.3 and 4 times
 ResNet-8's time per image, measured), the fast net 12 (its recipe; 1.5 times ResNet-8's time per image).
-About an hour of CPU time in all. ``--epochs N`` trains every network N epochs.
+About an hour of CPU time in all on the Intel machine of the book's runs (the fast net took twice as long on an AMD
+EPYC). ``--epochs N`` trains every network N epochs.
 
 CPU-minutes are the record's wall time (data preparation, training, validation, the test pass) times torch's
 threads (``--threads``; more threads cost more CPU-minutes for the same work, since they do not scale perfectly);
 images/s is ``n_train * epochs / wall_time_s``. Prints a table with the ratios of CPU-minutes and of time per image
-against ResNet-32 in the same run, and writes a JSON summary (``--out``).
+against ResNet-32 on the same CPU, and writes a JSON summary (``--out``) after each network. Resumable: a network
+already in ``--out`` with the same epochs, CPU, threads, device, seed, data and versions is read instead of trained
+again, and the summary keeps the networks it holds (``--overwrite`` starts it afresh).
 
-Run: ``LNC_DATA_DIR=... python benchmarks/cifar_speed.py --threads 1`` (about an hour);
+Run: ``LNC_DATA_DIR=... python benchmarks/cifar_speed.py --threads 1`` (one to two hours);
 ``--models resnet8 fast_net`` runs some networks only; ``--tiny`` is the test of the script (seconds).
 """
 
@@ -64,6 +67,7 @@ def parse_args(argv=None):
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--out", default="results/cifar_speed.json", help="JSON summary")
     parser.add_argument("--tiny", action="store_true", help=f"the test of the script: {TINY}")
+    parser.add_argument("--overwrite", action="store_true", help="start --out afresh: train every listed network")
     return parser.parse_args(argv)
 
 
@@ -112,6 +116,47 @@ def ratios(rows, baseline=BASELINE):
     }
 
 
+def stored_rows(out, setting):
+    """``{model: row}`` of the summary at ``out`` when it was measured under ``setting`` (``{}`` otherwise: another
+    CPU, thread count, device, seed, data or version)."""
+    if not out.exists():
+        return {}
+    summary = json.loads(out.read_text())
+    if any(summary.get(key) != value for key, value in setting.items()):
+        return {}
+    return {row["model"]: row for row in summary["runs"]}
+
+
+def ordered(rows):
+    """The rows of ``{model: row}`` in the order of :data:`NETWORKS`."""
+    return [rows[network] for network in NETWORKS if network in rows]
+
+
+def write_summary(out, setting, rows):
+    """Write the JSON summary of ``{model: row}`` (with the ratios) measured under ``setting`` to ``out``; the
+    networks of an earlier run under the same setting stay in it."""
+    runs = ordered(rows)
+    summary = {**setting, "baseline": BASELINE, "runs": runs, "ratios": ratios(runs)}
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(summary, indent=1, allow_nan=False) + "\n")
+
+
+def print_table(rows):
+    """The table of ``rows`` with their ratios against ``BASELINE``."""
+    against = ratios(rows)
+    print(
+        f"\n{'model':<9} {'params':>9} {'epochs':>6} {'images/s':>9} {'CPU-min':>8} {'test acc':>8} "
+        f"{'CPU-min / ' + BASELINE:>19} {'s/image / ' + BASELINE:>19}"
+    )
+    for row in rows:
+        ratio = against.get(row["model"])
+        cells = ("n/a", "n/a") if ratio is None else (f"{ratio['cpu_minutes']:.2f}", f"{ratio['time_per_image']:.2f}")
+        print(
+            f"{row['model']:<9} {row['params']:>9,} {row['epochs']:>6} {row['images_per_s']:>9.0f} "
+            f"{row['cpu_minutes']:>8.1f} {row['test_accuracy']:>8.4f} {cells[0]:>19} {cells[1]:>19}"
+        )
+
+
 def main(argv=None):
     """Train each network, print the table, write the JSON; returns the exit status."""
     args = parse_args(argv)
@@ -126,37 +171,22 @@ def main(argv=None):
         f"validation / {len(data.y_test)} test images, seed {args.seed}",
         flush=True,
     )
-    rows = []
+    setting = {**machine, "device": args.device, "seed": args.seed, "subset": subset, "test_subset": test_subset}
+    out = Path(args.out)
+    rows = {} if args.overwrite else stored_rows(out, setting)
     for network in args.models:
         epochs = TINY["epochs"] if args.tiny else args.epochs or DEFAULT_EPOCHS[network]
-        rows.append(run(network, data, epochs, args.seed, args.device))
-        row = rows[-1]
-        print(f"{network}: {row['cpu_minutes']:.1f} CPU-min, test accuracy {row['test_accuracy']:.4f}", flush=True)
-    against = ratios(rows)
-    print(
-        f"\n{'model':<9} {'params':>9} {'epochs':>6} {'images/s':>9} {'CPU-min':>8} {'test acc':>8} "
-        f"{'CPU-min / ' + BASELINE:>19} {'s/image / ' + BASELINE:>19}"
-    )
-    for row in rows:
-        ratio = against.get(row["model"])
-        cells = ("n/a", "n/a") if ratio is None else (f"{ratio['cpu_minutes']:.2f}", f"{ratio['time_per_image']:.2f}")
+        reused = network in rows and rows[network]["epochs"] == epochs
+        if not reused:
+            rows[network] = run(network, data, epochs, args.seed, args.device)
+            write_summary(out, setting, rows)
+        row = rows[network]
         print(
-            f"{row['model']:<9} {row['params']:>9,} {row['epochs']:>6} {row['images_per_s']:>9.0f} "
-            f"{row['cpu_minutes']:>8.1f} {row['test_accuracy']:>8.4f} {cells[0]:>19} {cells[1]:>19}"
+            f"{network}: {row['cpu_minutes']:.1f} CPU-min, test accuracy {row['test_accuracy']:.4f}"
+            + (f" (read from {out})" if reused else ""),
+            flush=True,
         )
-    summary = {
-        **machine,
-        "device": args.device,
-        "seed": args.seed,
-        "subset": subset,
-        "test_subset": test_subset,
-        "baseline": BASELINE,
-        "runs": rows,
-        "ratios": against,
-    }
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(summary, indent=1, allow_nan=False) + "\n")
+    print_table(ordered(rows))
     print(f"summary written to {out}")
     return 0
 

@@ -101,3 +101,28 @@ def test_cifar_speed_tiny(tmp_path):
     assert set(summary["ratios"]) == set(networks)
     for network in networks:
         assert network in done.stdout
+
+
+@pytest.mark.slow
+@needs_data
+def test_cifar_speed_reads_the_networks_its_summary_holds(tmp_path, capsys):
+    cifar_speed = load_script("cifar_speed")
+    out = tmp_path / "speed.json"
+    argv = ["--tiny", "--out", str(out)]
+    assert cifar_speed.main([*argv, "--models", "fast_net"]) == 0
+    [first] = json.loads(out.read_text())["runs"]
+    capsys.readouterr()
+
+    assert cifar_speed.main([*argv, "--models", "resnet8", "fast_net"]) == 0
+    summary = json.loads(out.read_text())
+    assert [run["model"] for run in summary["runs"]] == ["resnet8", "fast_net"]
+    assert summary["runs"][1] == first  # its wall time too: read, not trained again
+    printed = capsys.readouterr().out
+    assert f"fast_net: {first['cpu_minutes']:.1f} CPU-min" in printed and f"(read from {out})" in printed
+    assert "resnet8: " in printed and printed.count("read from") == 1
+
+    # measured on another CPU: nothing is read
+    setting = {key: summary[key] for key in ("cpu", "threads", "device", "seed", "subset", "test_subset")}
+    assert set(cifar_speed.stored_rows(out, setting)) == {"resnet8", "fast_net"}
+    assert cifar_speed.stored_rows(out, {**setting, "cpu": "another CPU"}) == {}
+    assert cifar_speed.stored_rows(tmp_path / "absent.json", setting) == {}
