@@ -133,28 +133,34 @@ def ordered(rows):
 
 
 def write_summary(out, setting, rows):
-    """Write the JSON summary of ``{model: row}`` (with the ratios) measured under ``setting`` to ``out``; the
-    networks of an earlier run under the same setting stay in it."""
+    """Write the JSON summary of ``{model: row}`` (with the ratios) measured under ``setting`` to ``out``."""
     runs = ordered(rows)
     summary = {**setting, "baseline": BASELINE, "runs": runs, "ratios": ratios(runs)}
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(summary, indent=1, allow_nan=False) + "\n")
 
 
-def print_table(rows):
-    """The table of ``rows`` with their ratios against ``BASELINE``."""
-    against = ratios(rows)
-    print(
-        f"\n{'model':<9} {'params':>9} {'epochs':>6} {'images/s':>9} {'CPU-min':>8} {'test acc':>8} "
-        f"{'CPU-min / ' + BASELINE:>19} {'s/image / ' + BASELINE:>19}"
-    )
-    for row in rows:
-        ratio = against.get(row["model"])
+def markdown(summary):
+    """The summary as a Markdown table (one row per network, ratios against ``BASELINE``), with a line that names
+    the machine: what the script prints, and the README's table."""
+    runs, against, threads = summary["runs"], summary["ratios"], summary["threads"]
+    lines = [
+        f"Clean CIFAR-10, {runs[0]['n_train']:,} training / {runs[0]['n_test']:,} test images, seed "
+        f"{summary['seed']}, CE, model selection on the held-out split; {summary['cpu']}, {threads} "
+        f"torch thread{'s' * (threads != 1)}, torch {summary['torch_version']}, device {summary['device']}.",
+        "",
+        f"| network | parameters | epochs | images/s | CPU-minutes | test accuracy (%) | CPU-minutes / {BASELINE} "
+        f"| time per image / {BASELINE} |",
+        "|---|--:|--:|--:|--:|--:|--:|--:|",
+    ]
+    for run in runs:
+        ratio = against.get(run["model"])
         cells = ("n/a", "n/a") if ratio is None else (f"{ratio['cpu_minutes']:.2f}", f"{ratio['time_per_image']:.2f}")
-        print(
-            f"{row['model']:<9} {row['params']:>9,} {row['epochs']:>6} {row['images_per_s']:>9.0f} "
-            f"{row['cpu_minutes']:>8.1f} {row['test_accuracy']:>8.4f} {cells[0]:>19} {cells[1]:>19}"
+        lines.append(
+            f"| {run['model']} | {run['params']:,} | {run['epochs']} | {run['images_per_s']:,.0f} | "
+            f"{run['cpu_minutes']:.1f} | {100 * run['test_accuracy']:.2f} | {cells[0]} | {cells[1]} |"
         )
+    return "\n".join(lines)
 
 
 def main(argv=None):
@@ -166,7 +172,7 @@ def main(argv=None):
     data = splits(args.seed, subset, test_subset)
     machine = environment()
     print(
-        f"torch {torch.__version__}, {torch.get_num_threads()} threads, device {args.device}, "
+        f"torch {torch.__version__}, threads {torch.get_num_threads()}, device {args.device}, "
         f"CPU {machine['cpu']}; clean CIFAR-10, {len(data.y_train)} training / {len(data.y_val)} "
         f"validation / {len(data.y_test)} test images, seed {args.seed}",
         flush=True,
@@ -186,8 +192,8 @@ def main(argv=None):
             + (f" (read from {out})" if reused else ""),
             flush=True,
         )
-    print_table(ordered(rows))
-    print(f"summary written to {out}")
+    print("\n" + markdown(json.loads(out.read_text())))
+    print(f"\nsummary written to {out}")
     return 0
 
 
