@@ -13,7 +13,7 @@
 #     name: python3
 # ---
 
-# %% [markdown] papermill={"duration": 0.007597, "end_time": "2026-12-01T19:23:25.758713+00:00", "exception": false, "start_time": "2026-12-01T19:23:25.751116+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.009064, "end_time": "2026-12-01T22:19:30.830962+00:00", "exception": false, "start_time": "2026-12-01T22:19:30.821898+00:00", "status": "completed"}
 # (ch-cifar)=
 # # ResNets on CIFAR-10 Under Synthetic Noise
 #
@@ -65,7 +65,7 @@
 # `lnc.experiments.datasets.load_cifar100(download=True)` fetches them where a network exists.
 # ```
 
-# %% papermill={"duration": 0.022654, "end_time": "2026-12-01T19:23:25.788960+00:00", "exception": false, "start_time": "2026-12-01T19:23:25.766306+00:00", "status": "completed"} tags=["parameters", "hide-input"]
+# %% papermill={"duration": 0.03131, "end_time": "2026-12-01T22:19:30.871280+00:00", "exception": false, "start_time": "2026-12-01T22:19:30.839970+00:00", "status": "completed"} tags=["parameters", "hide-input"]
 dataset = "cifar10"
 noise = ["symmetric", "asymmetric"]
 rates = [0.4]
@@ -80,7 +80,7 @@ workers = 2
 results_dir = "results/cifar10"
 fast_results_dir = "results/cifar10_fast"
 
-# %% papermill={"duration": 5.845913, "end_time": "2026-12-01T19:23:31.641434+00:00", "exception": false, "start_time": "2026-12-01T19:23:25.795521+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 6.080335, "end_time": "2026-12-01T22:19:36.960086+00:00", "exception": false, "start_time": "2026-12-01T22:19:30.879751+00:00", "status": "completed"} tags=["hide-input"]
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -105,20 +105,20 @@ configs = check_grid(dataset, settings, seeds=seeds, methods=methods,
                      protocol=protocol, epochs=epochs, subset=subset, device=device,
                      results_dir=results_dir, noise_kwargs=noise_kwargs)
 
-# %% [markdown] papermill={"duration": 0.006595, "end_time": "2026-12-01T19:23:31.654754+00:00", "exception": false, "start_time": "2026-12-01T19:23:31.648159+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.007198, "end_time": "2026-12-01T22:19:36.975203+00:00", "exception": false, "start_time": "2026-12-01T22:19:36.968005+00:00", "status": "completed"}
 # ## The run
 #
 # Every training of the grid (each noise setting × seed × method) runs once and saves a JSON record;
 # with `results_dir` set, a record already there is read instead of re-trained. What this page shows
 # comes from these records:
 
-# %% papermill={"duration": 0.028587, "end_time": "2026-12-01T19:23:31.690295+00:00", "exception": false, "start_time": "2026-12-01T19:23:31.661708+00:00", "status": "completed"}
+# %% papermill={"duration": 0.036226, "end_time": "2026-12-01T22:19:37.019607+00:00", "exception": false, "start_time": "2026-12-01T22:19:36.983381+00:00", "status": "completed"}
 records = run_grid(dataset, settings, seeds=seeds, workers=workers, methods=methods,
                    protocol=protocol, epochs=epochs, subset=subset, device=device,
                    results_dir=results_dir, noise_kwargs=noise_kwargs)
 ok = [r for r in records if r.get("status", "ok") == "ok"]
 
-# %% papermill={"duration": 0.028879, "end_time": "2026-12-01T19:23:31.726583+00:00", "exception": false, "start_time": "2026-12-01T19:23:31.697704+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.03683, "end_time": "2026-12-01T22:19:37.063944+00:00", "exception": false, "start_time": "2026-12-01T22:19:37.027114+00:00", "status": "completed"} tags=["hide-input"]
 paper = get_recipe(dataset, "paper")
 reduced = (protocol, epochs, subset) != ("paper", None, None)
 display(Markdown(
@@ -128,12 +128,12 @@ display(Markdown(
     f"The paper's protocol (`protocol=\"paper\"`): {describe_recipe(paper)}, the "
     "whole training set."))
 
-# %% [markdown] papermill={"duration": 0.007431, "end_time": "2026-12-01T19:23:31.742122+00:00", "exception": false, "start_time": "2026-12-01T19:23:31.734691+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.00765, "end_time": "2026-12-01T22:19:37.080359+00:00", "exception": false, "start_time": "2026-12-01T22:19:37.072709+00:00", "status": "completed"}
 # The noise of each setting is the paper's: symmetric noise moves a label to any other class with
 # probability $N / (c - 1)$ each (`lnc.symmetric_T`); asymmetric noise flips a few chosen classes to a
 # similar one with probability $N$ (`lnc.cifar10_asymmetric_T` on CIFAR-10):
 
-# %% papermill={"duration": 0.022258, "end_time": "2026-12-01T19:23:31.772558+00:00", "exception": false, "start_time": "2026-12-01T19:23:31.750300+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.029096, "end_time": "2026-12-01T22:19:37.117274+00:00", "exception": false, "start_time": "2026-12-01T22:19:37.088178+00:00", "status": "completed"} tags=["hide-input"]
 names = CIFAR10_CLASSES if dataset == "cifar10" else [str(k) for k in range(100)]
 flip_T = paper_T(dataset, "asymmetric", 0.4, **(noise_kwargs or {}))
 off_diagonal = flip_T - np.diag(np.diag(flip_T))
@@ -141,32 +141,32 @@ flips = [f"{names[i]} → {names[j]}" for i, j in zip(*np.nonzero(off_diagonal))
 display(Markdown(f"Asymmetric flips of `{dataset}`: {', '.join(flips[:10])}"
                  + (f" and {len(flips) - 10} more" if len(flips) > 10 else "") + "."))
 
-# %% [markdown] papermill={"duration": 0.007582, "end_time": "2026-12-01T19:23:31.788201+00:00", "exception": false, "start_time": "2026-12-01T19:23:31.780619+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.007207, "end_time": "2026-12-01T22:19:37.131977+00:00", "exception": false, "start_time": "2026-12-01T22:19:37.124770+00:00", "status": "completed"}
 # ## Test accuracy
 #
 # Clean test accuracy (%) of the epoch with the lowest noisy-validation loss, mean ± standard deviation over
 # the seeds (no ± with one seed). "backward" and "forward" use the true $T$; "backward_est" and
 # "forward_est" the $\hat T$ estimated from the CE run of the same setting and seed.
 
-# %% papermill={"duration": 0.024185, "end_time": "2026-12-01T19:23:31.820177+00:00", "exception": false, "start_time": "2026-12-01T19:23:31.795992+00:00", "status": "completed"}
+# %% papermill={"duration": 0.042162, "end_time": "2026-12-01T22:19:37.182809+00:00", "exception": false, "start_time": "2026-12-01T22:19:37.140647+00:00", "status": "completed"}
 for heading, table in accuracy_tables(records, methods=methods):
     display(Markdown(f"**{heading}**"), table)
 
-# %% [markdown] papermill={"duration": 0.007956, "end_time": "2026-12-01T19:23:31.835809+00:00", "exception": false, "start_time": "2026-12-01T19:23:31.827853+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.007163, "end_time": "2026-12-01T22:19:37.197856+00:00", "exception": false, "start_time": "2026-12-01T22:19:37.190693+00:00", "status": "completed"}
 # ## Training curves
 #
 # Each record keeps, per epoch, the training loss and the loss and accuracy on the *noisy* validation
 # split ({numref}`fig-cifar-curves`). The training loss is the method's own: a corrected loss is not
 # comparable with CE in value, and a backward-corrected one can be negative.
 
-# %% papermill={"duration": 1.25469, "end_time": "2026-12-01T19:23:33.097933+00:00", "exception": false, "start_time": "2026-12-01T19:23:31.843243+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 1.749618, "end_time": "2026-12-01T22:19:38.954970+00:00", "exception": false, "start_time": "2026-12-01T22:19:37.205352+00:00", "status": "completed"} tags=["hide-input"]
 runs = [r for r in ok if r["seed"] == ok[0]["seed"] and "curves" in r]
 keys = list(dict.fromkeys(setting(r) for r in runs))
 fig = training_curves(runs, key=setting)
 glue("fig-cifar-curves", fig, display=False)
 plt.close(fig)
 
-# %% [markdown] papermill={"duration": 0.005183, "end_time": "2026-12-01T19:23:33.110349+00:00", "exception": false, "start_time": "2026-12-01T19:23:33.105166+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.009515, "end_time": "2026-12-01T22:19:38.974342+00:00", "exception": false, "start_time": "2026-12-01T22:19:38.964827+00:00", "status": "completed"}
 # ```{glue:figure} fig-cifar-curves
 # :name: fig-cifar-curves
 #
@@ -175,7 +175,7 @@ plt.close(fig)
 # zero and keeps falling: that is a backward-corrected loss being driven towards $-\infty$.
 # ```
 
-# %% [markdown] papermill={"duration": 0.005124, "end_time": "2026-12-01T19:23:33.120621+00:00", "exception": false, "start_time": "2026-12-01T19:23:33.115497+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.009426, "end_time": "2026-12-01T22:19:38.993471+00:00", "exception": false, "start_time": "2026-12-01T22:19:38.984045+00:00", "status": "completed"}
 # ## The estimated $\hat T$
 #
 # Per setting, the relative $L_1$ error of $\hat T$ against the true $T$,
@@ -183,10 +183,10 @@ plt.close(fig)
 # model selection kept in the CE run that $\hat T$ was estimated from. {numref}`fig-cifar-estimate`
 # shows where the errors lie.
 
-# %% papermill={"duration": 0.019515, "end_time": "2026-12-01T19:23:33.145506+00:00", "exception": false, "start_time": "2026-12-01T19:23:33.125991+00:00", "status": "completed"}
+# %% papermill={"duration": 0.024709, "end_time": "2026-12-01T22:19:39.027808+00:00", "exception": false, "start_time": "2026-12-01T22:19:39.003099+00:00", "status": "completed"}
 display(estimation_table(records))
 
-# %% papermill={"duration": 1.031027, "end_time": "2026-12-01T19:23:34.182744+00:00", "exception": false, "start_time": "2026-12-01T19:23:33.151717+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 1.419885, "end_time": "2026-12-01T22:19:40.457538+00:00", "exception": false, "start_time": "2026-12-01T22:19:39.037653+00:00", "status": "completed"} tags=["hide-input"]
 ce_runs = [r for r in runs if r["method"] == "ce"]
 gap = max(np.abs(np.array(r["T_hat"]) - np.array(r["T_true"])).max() for r in ce_runs)
 fig, axes = plt.subplots(len(ce_runs), 2, figsize=(10, 4.2 * len(ce_runs)),
@@ -204,7 +204,7 @@ fig.tight_layout()
 glue("fig-cifar-estimate", fig, display=False)
 plt.close(fig)
 
-# %% [markdown] papermill={"duration": 0.00589, "end_time": "2026-12-01T19:23:34.197589+00:00", "exception": false, "start_time": "2026-12-01T19:23:34.191699+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.008642, "end_time": "2026-12-01T22:19:40.475016+00:00", "exception": false, "start_time": "2026-12-01T22:19:40.466374+00:00", "status": "completed"}
 # ```{glue:figure} fig-cifar-estimate
 # :name: fig-cifar-estimate
 #
@@ -213,7 +213,7 @@ plt.close(fig)
 # under-states; a blue diagonal cell means $\hat T$ under-states how often that class keeps its label.
 # ```
 
-# %% [markdown] papermill={"duration": 0.005779, "end_time": "2026-12-01T19:23:34.210019+00:00", "exception": false, "start_time": "2026-12-01T19:23:34.204240+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.008415, "end_time": "2026-12-01T22:19:40.492176+00:00", "exception": false, "start_time": "2026-12-01T22:19:40.483761+00:00", "status": "completed"}
 # ## The backward corrections, epoch by epoch
 #
 # The backward-corrected loss multiplies the vector of losses by the inverse of the matrix it is given
@@ -222,7 +222,7 @@ plt.close(fig)
 # entry of its inverse, the first epoch whose mean training loss is negative, the epoch model selection
 # kept out of the epochs run, the best noisy-validation accuracy over the epochs, and the test accuracy.
 
-# %% papermill={"duration": 0.110704, "end_time": "2026-12-01T19:23:34.326771+00:00", "exception": false, "start_time": "2026-12-01T19:23:34.216067+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.164834, "end_time": "2026-12-01T22:19:40.672199+00:00", "exception": false, "start_time": "2026-12-01T22:19:40.507365+00:00", "status": "completed"} tags=["hide-input"]
 def first_negative(values):
     """1-based first epoch with a negative value, or "never"."""
     below = [k + 1 for k, v in enumerate(values) if v is not None and v < 0]
@@ -248,12 +248,12 @@ backward_runs = pd.DataFrame(rows)
 table = backward_runs.style.hide(axis="index").set_uuid("cifar-backward")
 display(table if rows else Markdown("No backward run in this grid."))
 
-# %% [markdown] papermill={"duration": 0.006342, "end_time": "2026-12-01T19:23:34.344246+00:00", "exception": false, "start_time": "2026-12-01T19:23:34.337904+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.008682, "end_time": "2026-12-01T22:19:40.689700+00:00", "exception": false, "start_time": "2026-12-01T22:19:40.681018+00:00", "status": "completed"}
 # ## What the run shows
 #
 # Each claim below is computed from the records above and marked as holding or not, with its numbers.
 
-# %% papermill={"duration": 0.041183, "end_time": "2026-12-01T19:23:34.391485+00:00", "exception": false, "start_time": "2026-12-01T19:23:34.350302+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.033786, "end_time": "2026-12-01T22:19:40.731389+00:00", "exception": false, "start_time": "2026-12-01T22:19:40.697603+00:00", "status": "completed"} tags=["hide-input"]
 near_chance = 5.0  # points above chance (100 / c %) that still count as "at chance"
 stats = summarize(ok)
 n_classes = len(ok[0]["T_true"])
@@ -321,12 +321,12 @@ claims.append(f"**Seeds: {n_seeds}.** "
                  "The ± in the accuracy table is the spread over seeds."))
 display(Markdown("\n".join(f"- {c}" for c in claims)))
 
-# %% [markdown] papermill={"duration": 0.006485, "end_time": "2026-12-01T19:23:34.404673+00:00", "exception": false, "start_time": "2026-12-01T19:23:34.398188+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.007046, "end_time": "2026-12-01T22:19:40.745137+00:00", "exception": false, "start_time": "2026-12-01T22:19:40.738091+00:00", "status": "completed"}
 # These claims are about the protocol of this run, stated under *The run* beside the paper's; they
 # say nothing of the paper's regime until `protocol="paper"` is run. {ref}`ch-comparison` tests the
 # paper's qualitative claims on the records of every experiment chapter together.
 
-# %% [markdown] papermill={"duration": 0.006477, "end_time": "2026-12-01T19:23:34.417503+00:00", "exception": false, "start_time": "2026-12-01T19:23:34.411026+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.009637, "end_time": "2026-12-01T22:19:40.762488+00:00", "exception": false, "start_time": "2026-12-01T22:19:40.752851+00:00", "status": "completed"}
 # (cifar-fast)=
 # ## The full training set with the fast protocol
 #
@@ -337,7 +337,7 @@ display(Markdown("\n".join(f"- {c}" for c in claims)))
 # tables; `-` marks a run not yet made. The paper's CIFAR-10 table is not among the book's references,
 # so no published row stands beside ours.
 
-# %% papermill={"duration": 0.038668, "end_time": "2026-12-01T19:23:34.462899+00:00", "exception": false, "start_time": "2026-12-01T19:23:34.424231+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.053159, "end_time": "2026-12-01T22:19:40.825224+00:00", "exception": false, "start_time": "2026-12-01T22:19:40.772065+00:00", "status": "completed"} tags=["hide-input"]
 # the paper's estimator only, as in the run above
 paper_T_hat = dict(task=dataset, estimator="anchor", cross_fit=None)
 stored = load_records(fast_results_dir, **paper_T_hat) if fast_results_dir else []
@@ -365,7 +365,7 @@ if fast:
 else:
     display(Markdown("No fast-protocol records were given (`fast_results_dir`)."))
 
-# %% [markdown] papermill={"duration": 0.007131, "end_time": "2026-12-01T19:23:34.477718+00:00", "exception": false, "start_time": "2026-12-01T19:23:34.470587+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.008918, "end_time": "2026-12-01T22:19:40.845647+00:00", "exception": false, "start_time": "2026-12-01T22:19:40.836729+00:00", "status": "completed"}
 # (cifar100-grouping)=
 # ## CIFAR-100: which classes are flipped into which
 #
@@ -377,7 +377,7 @@ else:
 # with the official one as the default. How many of the 100 flips stay inside a superclass, and where
 # do the others go ({numref}`fig-cifar100-flips`)?
 
-# %% papermill={"duration": 0.373071, "end_time": "2026-12-01T19:23:34.857861+00:00", "exception": false, "start_time": "2026-12-01T19:23:34.484790+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.42201, "end_time": "2026-12-01T22:19:41.277699+00:00", "exception": false, "start_time": "2026-12-01T22:19:40.855689+00:00", "status": "completed"} tags=["hide-input"]
 rate = 0.4  # any rate in (0, 1) flips the same pairs
 
 
@@ -411,7 +411,7 @@ ax.tick_params(labelsize=7)
 glue("fig-cifar100-flips", fig, display=False)
 plt.close(fig)
 
-# %% [markdown] papermill={"duration": 0.007853, "end_time": "2026-12-01T19:23:34.879353+00:00", "exception": false, "start_time": "2026-12-01T19:23:34.871500+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.014448, "end_time": "2026-12-01T22:19:41.304359+00:00", "exception": false, "start_time": "2026-12-01T22:19:41.289911+00:00", "status": "completed"}
 # ```{glue:figure} fig-cifar100-flips
 # :name: fig-cifar100-flips
 #
@@ -421,7 +421,7 @@ plt.close(fig)
 # all of them there.
 # ```
 
-# %% [markdown] papermill={"duration": 0.007444, "end_time": "2026-12-01T19:23:34.894318+00:00", "exception": false, "start_time": "2026-12-01T19:23:34.886874+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.014504, "end_time": "2026-12-01T22:19:41.333687+00:00", "exception": false, "start_time": "2026-12-01T22:19:41.319183+00:00", "status": "completed"}
 # ## Summary
 #
 # - `lnc.experiments.protocol.run_grid` runs the protocol of the paper (CE, $\hat T$ from its posteriors,
@@ -433,7 +433,7 @@ plt.close(fig)
 # - The CIFAR-100 noise of the official code flips between alphabetical neighbours, mostly across
 #   superclasses.
 
-# %% [markdown] papermill={"duration": 0.007652, "end_time": "2026-12-01T19:23:34.909621+00:00", "exception": false, "start_time": "2026-12-01T19:23:34.901969+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.015173, "end_time": "2026-12-01T22:19:41.364939+00:00", "exception": false, "start_time": "2026-12-01T22:19:41.349766+00:00", "status": "completed"}
 # ## Exercises
 #
 # ```{exercise}
