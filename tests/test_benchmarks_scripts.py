@@ -126,3 +126,11 @@ def test_cifar_speed_reads_the_networks_its_summary_holds(tmp_path, capsys):
     assert set(cifar_speed.stored_rows(out, setting)) == {"resnet8", "fast_net"}
     assert cifar_speed.stored_rows(out, {**setting, "cpu": "another CPU"}) == {}
     assert cifar_speed.stored_rows(tmp_path / "absent.json", setting) == {}
+
+
+def test_the_readme_table_is_the_stored_cifar_speed_summary():
+    cifar_speed = load_script("cifar_speed")
+    summary = json.loads((BENCHMARKS.parent / "results" / "cifar_speed.json").read_text())
+    assert [run["model"] for run in summary["runs"]] == list(cifar_speed.NETWORKS)
+    assert summary["subset"] is None and summary["threads"] == 1
+    assert cifar_speed.markdown(summary) in (BENCHMARKS.parent / "README.md").read_text()
