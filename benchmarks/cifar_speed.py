@@ -11,8 +11,8 @@ Each network is trained once with cross-entropy on clean CIFAR-10 (45,000 traini
 Default epochs (``DEFAULT_EPOCHS``), chosen so that each run takes about 10 to 20 CPU-minutes at one thread: ResNet-8
 15 (its CPU recipe, measured about 14 CPU-minutes in the book's runs), ResNet-20 7 and ResNet-32 4 (2.3 and 4 times
 ResNet-8's time per image, measured), the fast net 12 (its recipe; 1.5 times ResNet-8's time per image).
-About an hour of CPU time in all on the Intel machine of the book's runs (the fast net took twice as long on an AMD
-EPYC). ``--epochs N`` trains every network N epochs.
+About an hour of CPU time in all on the Intel machine of the book's earlier runs; every network took about twice as
+long on an AMD EPYC (``results/cifar_speed.json``). ``--epochs N`` trains every network N epochs.
 
 CPU-minutes are the record's wall time (data preparation, training, validation, the test pass) times torch's
 threads (``--threads``; more threads cost more CPU-minutes for the same work, since they do not scale perfectly);
