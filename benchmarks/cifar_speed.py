@@ -82,13 +82,14 @@ def splits(seed, subset=None, test_subset=None):
 
 def run(network, data, epochs, seed, device):
     """Train ``network`` with CE; its row of the summary."""
-    model, record = protocol.train(data, "ce", recipe(network, epochs), seed=seed, device=device, progress=False)
+    spec = recipe(network, epochs)
+    model, record = protocol.train(data, "ce", spec, seed=seed, device=device, progress=False)
     threads = torch.get_num_threads()
     n_train = len(data.y_train)
     return {
         "model": network,
         "params": count_parameters(model),
-        "recipe": json.loads(json.dumps(dataclasses.asdict(recipe(network, epochs)))),
+        "recipe": json.loads(json.dumps(dataclasses.asdict(spec))),
         "epochs": epochs,
         "n_train": n_train,
         "n_test": len(data.y_test),
@@ -132,10 +133,14 @@ def ordered(rows):
     return [rows[network] for network in NETWORKS if network in rows]
 
 
-def write_summary(out, setting, rows):
-    """Write the JSON summary of ``{model: row}`` (with the ratios) measured under ``setting`` to ``out``."""
+def summarize(setting, rows):
+    """The summary of ``{model: row}`` measured under ``setting``: its fields, the runs in order, the ratios."""
     runs = ordered(rows)
-    summary = {**setting, "baseline": BASELINE, "runs": runs, "ratios": ratios(runs)}
+    return {**setting, "baseline": BASELINE, "runs": runs, "ratios": ratios(runs)}
+
+
+def write_summary(out, summary):
+    """Write ``summary`` to ``out`` as JSON."""
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(summary, indent=1, allow_nan=False) + "\n")
 
@@ -185,14 +190,14 @@ def main(argv=None):
         reused = network in rows and rows[network]["epochs"] == epochs
         if not reused:
             rows[network] = run(network, data, epochs, args.seed, args.device)
-            write_summary(out, setting, rows)
+            write_summary(out, summarize(setting, rows))
         row = rows[network]
         print(
             f"{network}: {row['cpu_minutes']:.1f} CPU-min, test accuracy {row['test_accuracy']:.4f}"
             + (f" (read from {out})" if reused else ""),
             flush=True,
         )
-    print("\n" + markdown(json.loads(out.read_text())))
+    print("\n" + markdown(summarize(setting, rows)))
     print(f"\nsummary written to {out}")
     return 0
 
