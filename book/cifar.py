@@ -34,7 +34,7 @@
 # - tell from a record's curves when SGD has exploited a backward-corrected loss that is unbounded below;
 # - say why the CIFAR-100 noise of the official code is not "the next class of the same superclass".
 #
-# ```{admonition} Parameters of this chapter
+# ````{admonition} Parameters of this chapter
 # :class: dropdown note
 #
 # | parameter | meaning | stored run |
@@ -63,7 +63,7 @@
 #
 # The CIFAR-100 images are not in the book's data folder;
 # `lnc.experiments.datasets.load_cifar100(download=True)` fetches them where a network exists.
-# ```
+# ````
 
 # %% papermill={"duration": 0.03131, "end_time": "2026-12-01T22:19:30.871280+00:00", "exception": false, "start_time": "2026-12-01T22:19:30.839970+00:00", "status": "completed"} tags=["parameters", "hide-input"]
 dataset = "cifar10"

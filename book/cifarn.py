@@ -36,7 +36,7 @@
 # - separate the error of $\hat T$ that comes from the sample from the error the estimator adds;
 # - compare a run with the CIFAR-N benchmark while keeping the two protocols apart.
 #
-# ```{admonition} Parameters of this chapter
+# ````{admonition} Parameters of this chapter
 # :class: dropdown note
 #
 # | parameter | meaning | stored run |
@@ -61,7 +61,7 @@
 # papermill book/cifarn.ipynb out.ipynb -p dataset cifar100n -p protocol paper \
 #   -p subset None -y "noise: [cifar100n]"
 # ```
-# ```
+# ````
 
 # %% papermill={"duration": 0.026353, "end_time": "2026-12-01T16:55:09.547902+00:00", "exception": false, "start_time": "2026-12-01T16:55:09.521549+00:00", "status": "completed"} tags=["parameters", "hide-input"]
 dataset = "cifar10n"
