@@ -13,7 +13,7 @@
 #     name: python3
 # ---
 
-# %% [markdown] papermill={"duration": 0.009064, "end_time": "2026-12-01T22:19:30.830962+00:00", "exception": false, "start_time": "2026-12-01T22:19:30.821898+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.008466, "end_time": "2026-12-06T05:47:17.478679+00:00", "exception": false, "start_time": "2026-12-06T05:47:17.470213+00:00", "status": "completed"}
 # (ch-cifar)=
 # # ResNets on CIFAR-10 Under Synthetic Noise
 #
@@ -48,6 +48,7 @@
 # | `epochs`, `subset` | overrides (`None` = the protocol's, all) | `None`, `10000` |
 # | `device`, `workers` | `"auto"`, worker processes | `"auto"`, `2` |
 # | `results_dir` | where the JSON records go | `"results/cifar10"` |
+# | `extend_results` | `True` lets a run add records to a folder of stored runs | `False` |
 #
 # `fast_results_dir` (stored run: `"results/cifar10_fast"`) is the folder of full-data fast-protocol records
 # that the section {ref}`cifar-fast` reads; it trains nothing.
@@ -65,7 +66,7 @@
 # `lnc.experiments.datasets.load_cifar100(download=True)` fetches them where a network exists.
 # ````
 
-# %% papermill={"duration": 0.03131, "end_time": "2026-12-01T22:19:30.871280+00:00", "exception": false, "start_time": "2026-12-01T22:19:30.839970+00:00", "status": "completed"} tags=["parameters", "hide-input"]
+# %% papermill={"duration": 0.013695, "end_time": "2026-12-06T05:47:17.500337+00:00", "exception": false, "start_time": "2026-12-06T05:47:17.486642+00:00", "status": "completed"} tags=["parameters", "hide-input"]
 dataset = "cifar10"
 noise = ["symmetric", "asymmetric"]
 rates = [0.4]
@@ -78,9 +79,10 @@ subset = 10000
 device = "auto"
 workers = 2
 results_dir = "results/cifar10"
+extend_results = False
 fast_results_dir = "results/cifar10_fast"
 
-# %% papermill={"duration": 6.080335, "end_time": "2026-12-01T22:19:36.960086+00:00", "exception": false, "start_time": "2026-12-01T22:19:30.879751+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 2.126784, "end_time": "2026-12-06T05:47:19.633634+00:00", "exception": false, "start_time": "2026-12-06T05:47:17.506850+00:00", "status": "completed"} tags=["hide-input"]
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -88,37 +90,42 @@ from IPython.display import Markdown, display
 from myst_nb import glue
 
 from lnc import cifar100_asymmetric_T, condition_number
+from lnc.book.display import plain_warnings
 from lnc.book.plots import show_T, training_curves
 from lnc.experiments.datasets import CIFAR10_CLASSES
 from lnc.experiments.protocol import check_grid, noise_settings, run_grid
 from lnc.experiments.recipes import get_recipe, paper_T
+from lnc.experiments.records import load_records
 from lnc.experiments.results import (accuracy_tables, cpu_minutes, describe_recipe,
                                      describe_records, estimation_table, listing,
-                                     load_records, run_summary, setting, span,
-                                     summarize, verdict)
+                                     run_summary, setting, span, summarize, verdict)
 from lnc.noise import CIFAR100_COARSE
+
+plain_warnings()  # warnings print without this checkout's file paths
 
 settings = noise_settings(noise, rates)
 noise_kwargs = {"grouping": grouping} if dataset == "cifar100" else None
 # every parameter is checked before any training
 configs = check_grid(dataset, settings, seeds=seeds, methods=methods,
                      protocol=protocol, epochs=epochs, subset=subset, device=device,
-                     results_dir=results_dir, noise_kwargs=noise_kwargs)
+                     results_dir=results_dir, extend=extend_results,
+                     noise_kwargs=noise_kwargs)
 
-# %% [markdown] papermill={"duration": 0.007198, "end_time": "2026-12-01T22:19:36.975203+00:00", "exception": false, "start_time": "2026-12-01T22:19:36.968005+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.006034, "end_time": "2026-12-06T05:47:19.642669+00:00", "exception": false, "start_time": "2026-12-06T05:47:19.636635+00:00", "status": "completed"}
 # ## The run
 #
 # Every training of the grid (each noise setting × seed × method) runs once and saves a JSON record;
 # with `results_dir` set, a record already there is read instead of re-trained. What this page shows
 # comes from these records:
 
-# %% papermill={"duration": 0.036226, "end_time": "2026-12-01T22:19:37.019607+00:00", "exception": false, "start_time": "2026-12-01T22:19:36.983381+00:00", "status": "completed"}
+# %% papermill={"duration": 0.034096, "end_time": "2026-12-06T05:47:19.679723+00:00", "exception": false, "start_time": "2026-12-06T05:47:19.645627+00:00", "status": "completed"}
 records = run_grid(dataset, settings, seeds=seeds, workers=workers, methods=methods,
                    protocol=protocol, epochs=epochs, subset=subset, device=device,
-                   results_dir=results_dir, noise_kwargs=noise_kwargs)
+                   results_dir=results_dir, extend=extend_results,
+                   noise_kwargs=noise_kwargs)
 ok = [r for r in records if r.get("status", "ok") == "ok"]
 
-# %% papermill={"duration": 0.03683, "end_time": "2026-12-01T22:19:37.063944+00:00", "exception": false, "start_time": "2026-12-01T22:19:37.027114+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.020214, "end_time": "2026-12-06T05:47:19.707751+00:00", "exception": false, "start_time": "2026-12-06T05:47:19.687537+00:00", "status": "completed"} tags=["hide-input"]
 paper = get_recipe(dataset, "paper")
 reduced = (protocol, epochs, subset) != ("paper", None, None)
 display(Markdown(
@@ -128,12 +135,12 @@ display(Markdown(
     f"The paper's protocol (`protocol=\"paper\"`): {describe_recipe(paper)}, the "
     "whole training set."))
 
-# %% [markdown] papermill={"duration": 0.00765, "end_time": "2026-12-01T22:19:37.080359+00:00", "exception": false, "start_time": "2026-12-01T22:19:37.072709+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.008175, "end_time": "2026-12-06T05:47:19.718671+00:00", "exception": false, "start_time": "2026-12-06T05:47:19.710496+00:00", "status": "completed"}
 # The noise of each setting is the paper's: symmetric noise moves a label to any other class with
 # probability $N / (c - 1)$ each (`lnc.symmetric_T`); asymmetric noise flips a few chosen classes to a
 # similar one with probability $N$ (`lnc.cifar10_asymmetric_T` on CIFAR-10):
 
-# %% papermill={"duration": 0.029096, "end_time": "2026-12-01T22:19:37.117274+00:00", "exception": false, "start_time": "2026-12-01T22:19:37.088178+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.017113, "end_time": "2026-12-06T05:47:19.738297+00:00", "exception": false, "start_time": "2026-12-06T05:47:19.721184+00:00", "status": "completed"} tags=["hide-input"]
 names = CIFAR10_CLASSES if dataset == "cifar10" else [str(k) for k in range(100)]
 flip_T = paper_T(dataset, "asymmetric", 0.4, **(noise_kwargs or {}))
 off_diagonal = flip_T - np.diag(np.diag(flip_T))
@@ -141,32 +148,32 @@ flips = [f"{names[i]} → {names[j]}" for i, j in zip(*np.nonzero(off_diagonal))
 display(Markdown(f"Asymmetric flips of `{dataset}`: {', '.join(flips[:10])}"
                  + (f" and {len(flips) - 10} more" if len(flips) > 10 else "") + "."))
 
-# %% [markdown] papermill={"duration": 0.007207, "end_time": "2026-12-01T22:19:37.131977+00:00", "exception": false, "start_time": "2026-12-01T22:19:37.124770+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.002871, "end_time": "2026-12-06T05:47:19.749214+00:00", "exception": false, "start_time": "2026-12-06T05:47:19.746343+00:00", "status": "completed"}
 # ## Test accuracy
 #
 # Clean test accuracy (%) of the epoch with the lowest noisy-validation loss, mean ± standard deviation over
 # the seeds (no ± with one seed). "backward" and "forward" use the true $T$; "backward_est" and
 # "forward_est" the $\hat T$ estimated from the CE run of the same setting and seed.
 
-# %% papermill={"duration": 0.042162, "end_time": "2026-12-01T22:19:37.182809+00:00", "exception": false, "start_time": "2026-12-01T22:19:37.140647+00:00", "status": "completed"}
+# %% papermill={"duration": 0.01861, "end_time": "2026-12-06T05:47:19.774496+00:00", "exception": false, "start_time": "2026-12-06T05:47:19.755886+00:00", "status": "completed"}
 for heading, table in accuracy_tables(records, methods=methods):
     display(Markdown(f"**{heading}**"), table)
 
-# %% [markdown] papermill={"duration": 0.007163, "end_time": "2026-12-01T22:19:37.197856+00:00", "exception": false, "start_time": "2026-12-01T22:19:37.190693+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.002651, "end_time": "2026-12-06T05:47:19.785124+00:00", "exception": false, "start_time": "2026-12-06T05:47:19.782473+00:00", "status": "completed"}
 # ## Training curves
 #
 # Each record keeps, per epoch, the training loss and the loss and accuracy on the *noisy* validation
 # split ({numref}`fig-cifar-curves`). The training loss is the method's own: a corrected loss is not
 # comparable with CE in value, and a backward-corrected one can be negative.
 
-# %% papermill={"duration": 1.749618, "end_time": "2026-12-01T22:19:38.954970+00:00", "exception": false, "start_time": "2026-12-01T22:19:37.205352+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.632031, "end_time": "2026-12-06T05:47:20.423887+00:00", "exception": false, "start_time": "2026-12-06T05:47:19.791856+00:00", "status": "completed"} tags=["hide-input"]
 runs = [r for r in ok if r["seed"] == ok[0]["seed"] and "curves" in r]
 keys = list(dict.fromkeys(setting(r) for r in runs))
 fig = training_curves(runs, key=setting)
 glue("fig-cifar-curves", fig, display=False)
 plt.close(fig)
 
-# %% [markdown] papermill={"duration": 0.009515, "end_time": "2026-12-01T22:19:38.974342+00:00", "exception": false, "start_time": "2026-12-01T22:19:38.964827+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.003444, "end_time": "2026-12-06T05:47:20.432122+00:00", "exception": false, "start_time": "2026-12-06T05:47:20.428678+00:00", "status": "completed"}
 # ```{glue:figure} fig-cifar-curves
 # :name: fig-cifar-curves
 #
@@ -175,7 +182,7 @@ plt.close(fig)
 # zero and keeps falling: that is a backward-corrected loss being driven towards $-\infty$.
 # ```
 
-# %% [markdown] papermill={"duration": 0.009426, "end_time": "2026-12-01T22:19:38.993471+00:00", "exception": false, "start_time": "2026-12-01T22:19:38.984045+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.003105, "end_time": "2026-12-06T05:47:20.438299+00:00", "exception": false, "start_time": "2026-12-06T05:47:20.435194+00:00", "status": "completed"}
 # ## The estimated $\hat T$
 #
 # Per setting, the relative $L_1$ error of $\hat T$ against the true $T$,
@@ -183,10 +190,10 @@ plt.close(fig)
 # model selection kept in the CE run that $\hat T$ was estimated from. {numref}`fig-cifar-estimate`
 # shows where the errors lie.
 
-# %% papermill={"duration": 0.024709, "end_time": "2026-12-01T22:19:39.027808+00:00", "exception": false, "start_time": "2026-12-01T22:19:39.003099+00:00", "status": "completed"}
+# %% papermill={"duration": 0.014045, "end_time": "2026-12-06T05:47:20.455346+00:00", "exception": false, "start_time": "2026-12-06T05:47:20.441301+00:00", "status": "completed"}
 display(estimation_table(records))
 
-# %% papermill={"duration": 1.419885, "end_time": "2026-12-01T22:19:40.457538+00:00", "exception": false, "start_time": "2026-12-01T22:19:39.037653+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.535943, "end_time": "2026-12-06T05:47:20.998992+00:00", "exception": false, "start_time": "2026-12-06T05:47:20.463049+00:00", "status": "completed"} tags=["hide-input"]
 ce_runs = [r for r in runs if r["method"] == "ce"]
 gap = max(np.abs(np.array(r["T_hat"]) - np.array(r["T_true"])).max() for r in ce_runs)
 fig, axes = plt.subplots(len(ce_runs), 2, figsize=(10, 4.2 * len(ce_runs)),
@@ -204,7 +211,7 @@ fig.tight_layout()
 glue("fig-cifar-estimate", fig, display=False)
 plt.close(fig)
 
-# %% [markdown] papermill={"duration": 0.008642, "end_time": "2026-12-01T22:19:40.475016+00:00", "exception": false, "start_time": "2026-12-01T22:19:40.466374+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.003618, "end_time": "2026-12-06T05:47:21.006831+00:00", "exception": false, "start_time": "2026-12-06T05:47:21.003213+00:00", "status": "completed"}
 # ```{glue:figure} fig-cifar-estimate
 # :name: fig-cifar-estimate
 #
@@ -213,7 +220,7 @@ plt.close(fig)
 # under-states; a blue diagonal cell means $\hat T$ under-states how often that class keeps its label.
 # ```
 
-# %% [markdown] papermill={"duration": 0.008415, "end_time": "2026-12-01T22:19:40.492176+00:00", "exception": false, "start_time": "2026-12-01T22:19:40.483761+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.003559, "end_time": "2026-12-06T05:47:21.014006+00:00", "exception": false, "start_time": "2026-12-06T05:47:21.010447+00:00", "status": "completed"}
 # ## The backward corrections, epoch by epoch
 #
 # The backward-corrected loss multiplies the vector of losses by the inverse of the matrix it is given
@@ -222,7 +229,7 @@ plt.close(fig)
 # entry of its inverse, the first epoch whose mean training loss is negative, the epoch model selection
 # kept out of the epochs run, the best noisy-validation accuracy over the epochs, and the test accuracy.
 
-# %% papermill={"duration": 0.164834, "end_time": "2026-12-01T22:19:40.672199+00:00", "exception": false, "start_time": "2026-12-01T22:19:40.507365+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.066194, "end_time": "2026-12-06T05:47:21.083791+00:00", "exception": false, "start_time": "2026-12-06T05:47:21.017597+00:00", "status": "completed"} tags=["hide-input"]
 def first_negative(values):
     """1-based first epoch with a negative value, or "never"."""
     below = [k + 1 for k, v in enumerate(values) if v is not None and v < 0]
@@ -248,12 +255,12 @@ backward_runs = pd.DataFrame(rows)
 table = backward_runs.style.hide(axis="index").set_uuid("cifar-backward")
 display(table if rows else Markdown("No backward run in this grid."))
 
-# %% [markdown] papermill={"duration": 0.008682, "end_time": "2026-12-01T22:19:40.689700+00:00", "exception": false, "start_time": "2026-12-01T22:19:40.681018+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.008353, "end_time": "2026-12-06T05:47:21.099182+00:00", "exception": false, "start_time": "2026-12-06T05:47:21.090829+00:00", "status": "completed"}
 # ## What the run shows
 #
 # Each claim below is computed from the records above and marked as holding or not, with its numbers.
 
-# %% papermill={"duration": 0.033786, "end_time": "2026-12-01T22:19:40.731389+00:00", "exception": false, "start_time": "2026-12-01T22:19:40.697603+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.031602, "end_time": "2026-12-06T05:47:21.139605+00:00", "exception": false, "start_time": "2026-12-06T05:47:21.108003+00:00", "status": "completed"} tags=["hide-input"]
 near_chance = 5.0  # points above chance (100 / c %) that still count as "at chance"
 stats = summarize(ok)
 n_classes = len(ok[0]["T_true"])
@@ -321,12 +328,12 @@ claims.append(f"**Seeds: {n_seeds}.** "
                  "The ± in the accuracy table is the spread over seeds."))
 display(Markdown("\n".join(f"- {c}" for c in claims)))
 
-# %% [markdown] papermill={"duration": 0.007046, "end_time": "2026-12-01T22:19:40.745137+00:00", "exception": false, "start_time": "2026-12-01T22:19:40.738091+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.008545, "end_time": "2026-12-06T05:47:21.156754+00:00", "exception": false, "start_time": "2026-12-06T05:47:21.148209+00:00", "status": "completed"}
 # These claims are about the protocol of this run, stated under *The run* beside the paper's; they
 # say nothing of the paper's regime until `protocol="paper"` is run. {ref}`ch-comparison` tests the
 # paper's qualitative claims on the records of every experiment chapter together.
 
-# %% [markdown] papermill={"duration": 0.009637, "end_time": "2026-12-01T22:19:40.762488+00:00", "exception": false, "start_time": "2026-12-01T22:19:40.752851+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.009598, "end_time": "2026-12-06T05:47:21.174980+00:00", "exception": false, "start_time": "2026-12-06T05:47:21.165382+00:00", "status": "completed"}
 # (cifar-fast)=
 # ## The full training set with the fast protocol
 #
@@ -337,7 +344,7 @@ display(Markdown("\n".join(f"- {c}" for c in claims)))
 # tables; `-` marks a run not yet made. The paper's CIFAR-10 table is not among the book's references,
 # so no published row stands beside ours.
 
-# %% papermill={"duration": 0.053159, "end_time": "2026-12-01T22:19:40.825224+00:00", "exception": false, "start_time": "2026-12-01T22:19:40.772065+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.032402, "end_time": "2026-12-06T05:47:21.216045+00:00", "exception": false, "start_time": "2026-12-06T05:47:21.183643+00:00", "status": "completed"} tags=["hide-input"]
 # the paper's estimator only, as in the run above
 paper_T_hat = dict(task=dataset, estimator="anchor", cross_fit=None)
 stored = load_records(fast_results_dir, **paper_T_hat) if fast_results_dir else []
@@ -365,7 +372,7 @@ if fast:
 else:
     display(Markdown("No fast-protocol records were given (`fast_results_dir`)."))
 
-# %% [markdown] papermill={"duration": 0.008918, "end_time": "2026-12-01T22:19:40.845647+00:00", "exception": false, "start_time": "2026-12-01T22:19:40.836729+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.01, "end_time": "2026-12-06T05:47:21.241433+00:00", "exception": false, "start_time": "2026-12-06T05:47:21.231433+00:00", "status": "completed"}
 # (cifar100-grouping)=
 # ## CIFAR-100: which classes are flipped into which
 #
@@ -377,7 +384,7 @@ else:
 # with the official one as the default. How many of the 100 flips stay inside a superclass, and where
 # do the others go ({numref}`fig-cifar100-flips`)?
 
-# %% papermill={"duration": 0.42201, "end_time": "2026-12-01T22:19:41.277699+00:00", "exception": false, "start_time": "2026-12-01T22:19:40.855689+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.177021, "end_time": "2026-12-06T05:47:21.428107+00:00", "exception": false, "start_time": "2026-12-06T05:47:21.251086+00:00", "status": "completed"} tags=["hide-input"]
 rate = 0.4  # any rate in (0, 1) flips the same pairs
 
 
@@ -411,7 +418,7 @@ ax.tick_params(labelsize=7)
 glue("fig-cifar100-flips", fig, display=False)
 plt.close(fig)
 
-# %% [markdown] papermill={"duration": 0.014448, "end_time": "2026-12-01T22:19:41.304359+00:00", "exception": false, "start_time": "2026-12-01T22:19:41.289911+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.009652, "end_time": "2026-12-06T05:47:21.448771+00:00", "exception": false, "start_time": "2026-12-06T05:47:21.439119+00:00", "status": "completed"}
 # ```{glue:figure} fig-cifar100-flips
 # :name: fig-cifar100-flips
 #
@@ -421,7 +428,7 @@ plt.close(fig)
 # all of them there.
 # ```
 
-# %% [markdown] papermill={"duration": 0.014504, "end_time": "2026-12-01T22:19:41.333687+00:00", "exception": false, "start_time": "2026-12-01T22:19:41.319183+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.009609, "end_time": "2026-12-06T05:47:21.472913+00:00", "exception": false, "start_time": "2026-12-06T05:47:21.463304+00:00", "status": "completed"}
 # ## Summary
 #
 # - `lnc.experiments.protocol.run_grid` runs the protocol of the paper (CE, $\hat T$ from its posteriors,
@@ -433,7 +440,7 @@ plt.close(fig)
 # - The CIFAR-100 noise of the official code flips between alphabetical neighbours, mostly across
 #   superclasses.
 
-# %% [markdown] papermill={"duration": 0.015173, "end_time": "2026-12-01T22:19:41.364939+00:00", "exception": false, "start_time": "2026-12-01T22:19:41.349766+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.013842, "end_time": "2026-12-06T05:47:21.496774+00:00", "exception": false, "start_time": "2026-12-06T05:47:21.482932+00:00", "status": "completed"}
 # ## Exercises
 #
 # ```{exercise}

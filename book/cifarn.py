@@ -13,7 +13,7 @@
 #     name: python3
 # ---
 
-# %% [markdown] papermill={"duration": 0.00936, "end_time": "2026-12-01T16:55:09.512266+00:00", "exception": false, "start_time": "2026-12-01T16:55:09.502906+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.007899, "end_time": "2026-12-06T05:47:24.495615+00:00", "exception": false, "start_time": "2026-12-06T05:47:24.487716+00:00", "status": "completed"}
 # (ch-cifarn)=
 # # CIFAR-10N and CIFAR-100N: Human Label Noise and the Estimator Against the True T
 #
@@ -49,6 +49,7 @@
 # | `epochs`, `subset` | overrides (`None` = the protocol's, all) | `None`, `10000` |
 # | `device`, `workers` | `"auto"`, worker processes (one per label set) | `"auto"`, `3` |
 # | `results_dir` | where the JSON records go | `"results/cifarn"` |
+# | `extend_results` | `True` lets a run add records to a folder of stored runs | `False` |
 #
 # `fast_results_dir` (stored run: `"results/cifarn_fast"`) is the folder of full-data fast-protocol records
 # that the section {ref}`cifarn-fast` reads; it trains nothing.
@@ -63,7 +64,7 @@
 # ```
 # ````
 
-# %% papermill={"duration": 0.026353, "end_time": "2026-12-01T16:55:09.547902+00:00", "exception": false, "start_time": "2026-12-01T16:55:09.521549+00:00", "status": "completed"} tags=["parameters", "hide-input"]
+# %% papermill={"duration": 0.013122, "end_time": "2026-12-06T05:47:24.515943+00:00", "exception": false, "start_time": "2026-12-06T05:47:24.502821+00:00", "status": "completed"} tags=["parameters", "hide-input"]
 dataset = "cifar10n"
 noise = ["aggre", "random1", "worst"]
 methods = ["ce", "backward", "forward", "backward_est", "forward_est"]
@@ -74,9 +75,10 @@ subset = 10000
 device = "auto"
 workers = 3
 results_dir = "results/cifarn"
+extend_results = False
 fast_results_dir = "results/cifarn_fast"
 
-# %% papermill={"duration": 4.739861, "end_time": "2026-12-01T16:55:14.296378+00:00", "exception": false, "start_time": "2026-12-01T16:55:09.556517+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 1.810472, "end_time": "2026-12-06T05:47:26.329592+00:00", "exception": false, "start_time": "2026-12-06T05:47:24.519120+00:00", "status": "completed"} tags=["hide-input"]
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -84,6 +86,7 @@ from IPython.display import Markdown, display
 from myst_nb import glue
 
 from lnc import condition_number, estimation_error
+from lnc.book.display import plain_warnings
 from lnc.book.plots import show_T, training_curves
 from lnc.estimation import anchor_columns
 from lnc.experiments import published
@@ -91,19 +94,21 @@ from lnc.experiments.datasets import (CIFAR10_CLASSES, CIFARN_LABEL_SETS, cifarn
                                       load_cifar10, load_cifar100, load_cifarn_labels)
 from lnc.experiments.protocol import check_grid, noise_settings, run_grid
 from lnc.experiments.recipes import get_recipe
+from lnc.experiments.records import load_records
 from lnc.experiments.results import (accuracy_tables, comparison_table, cpu_minutes,
                                      describe_recipe, describe_records,
-                                     estimation_table, listing, load_records,
-                                     run_summary, setting, span, summarize,
-                                     verdict)
+                                     estimation_table, listing, run_summary, setting,
+                                     span, summarize, verdict)
+
+plain_warnings()  # warnings print without this checkout's file paths
 
 settings = noise_settings(noise, [])
 # every parameter is checked before any training
 configs = check_grid(dataset, settings, seeds=seeds, methods=methods,
                      protocol=protocol, epochs=epochs, subset=subset, device=device,
-                     results_dir=results_dir)
+                     results_dir=results_dir, extend=extend_results)
 
-# %% [markdown] papermill={"duration": 0.009127, "end_time": "2026-12-01T16:55:14.315692+00:00", "exception": false, "start_time": "2026-12-01T16:55:14.306565+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.002824, "end_time": "2026-12-06T05:47:26.335677+00:00", "exception": false, "start_time": "2026-12-06T05:47:26.332853+00:00", "status": "completed"}
 # ## The human transition matrices
 #
 # Every label set, from its labels alone (all 50,000 training images): the fraction of wrong labels, the
@@ -111,7 +116,7 @@ configs = check_grid(dataset, settings, seeds=seeds, methods=methods,
 # maximum on the diagonal (the estimator's anchor assumption $T_{ii} > T_{ki}$, {ref}`ch-estimation`),
 # and $\operatorname{cond}(T)$. {numref}`fig-cifarn-human-T` shows four of the matrices.
 
-# %% papermill={"duration": 1.901341, "end_time": "2026-12-01T16:55:16.226048+00:00", "exception": false, "start_time": "2026-12-01T16:55:14.324707+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.767227, "end_time": "2026-12-06T05:47:27.106745+00:00", "exception": false, "start_time": "2026-12-06T05:47:26.339518+00:00", "status": "completed"} tags=["hide-input"]
 human = {}
 for name in CIFARN_LABEL_SETS:
     clean, noisy = load_cifarn_labels(name)
@@ -140,7 +145,7 @@ fig.tight_layout()
 glue("fig-cifarn-human-T", fig, display=False)
 plt.close(fig)
 
-# %% [markdown] papermill={"duration": 0.00834, "end_time": "2026-12-01T16:55:16.243330+00:00", "exception": false, "start_time": "2026-12-01T16:55:16.234990+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.003102, "end_time": "2026-12-06T05:47:27.113641+00:00", "exception": false, "start_time": "2026-12-06T05:47:27.110539+00:00", "status": "completed"}
 # ```{glue:figure} fig-cifarn-human-T
 # :name: fig-cifarn-human-T
 #
@@ -149,20 +154,20 @@ plt.close(fig)
 # the annotators) with `worst`.
 # ```
 
-# %% [markdown] papermill={"duration": 0.009015, "end_time": "2026-12-01T16:55:16.261406+00:00", "exception": false, "start_time": "2026-12-01T16:55:16.252391+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.003308, "end_time": "2026-12-06T05:47:27.120203+00:00", "exception": false, "start_time": "2026-12-06T05:47:27.116895+00:00", "status": "completed"}
 # ## The run
 #
 # Every training of the grid (label set × seed × method) runs once and saves a JSON record; with
 # `results_dir` set, a record already there is read instead of re-trained. What follows comes from these
 # records:
 
-# %% papermill={"duration": 0.046668, "end_time": "2026-12-01T16:55:16.316089+00:00", "exception": false, "start_time": "2026-12-01T16:55:16.269421+00:00", "status": "completed"}
+# %% papermill={"duration": 0.025477, "end_time": "2026-12-06T05:47:27.148924+00:00", "exception": false, "start_time": "2026-12-06T05:47:27.123447+00:00", "status": "completed"}
 records = run_grid(dataset, settings, seeds=seeds, workers=workers, methods=methods,
                    protocol=protocol, epochs=epochs, subset=subset, device=device,
-                   results_dir=results_dir)
+                   results_dir=results_dir, extend=extend_results)
 ok = [r for r in records if r.get("status", "ok") == "ok"]
 
-# %% papermill={"duration": 0.02566, "end_time": "2026-12-01T16:55:16.350449+00:00", "exception": false, "start_time": "2026-12-01T16:55:16.324789+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.012641, "end_time": "2026-12-06T05:47:27.165367+00:00", "exception": false, "start_time": "2026-12-06T05:47:27.152726+00:00", "status": "completed"} tags=["hide-input"]
 paper = get_recipe(dataset, "paper")
 reduced = (protocol, epochs, subset) != ("paper", None, None)
 display(Markdown(
@@ -173,32 +178,32 @@ display(Markdown(
     "are the optimiser settings of the CIFAR-N benchmark {cite}`wei2022`, whose own "
     "code trains a standard (post-activation) ResNet-34."))
 
-# %% [markdown] papermill={"duration": 0.009742, "end_time": "2026-12-01T16:55:16.369213+00:00", "exception": false, "start_time": "2026-12-01T16:55:16.359471+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.003305, "end_time": "2026-12-06T05:47:27.174387+00:00", "exception": false, "start_time": "2026-12-06T05:47:27.171082+00:00", "status": "completed"}
 # ## Test accuracy
 #
 # Clean test accuracy (%) of the epoch with the lowest noisy-validation loss, mean ± standard deviation over
 # the seeds (no ± with one seed). "backward" and "forward" use the true human $T$; "backward_est" and
 # "forward_est" the $\hat T$ estimated from the CE run of the same label set and seed.
 
-# %% papermill={"duration": 0.025495, "end_time": "2026-12-01T16:55:16.404389+00:00", "exception": false, "start_time": "2026-12-01T16:55:16.378894+00:00", "status": "completed"}
+# %% papermill={"duration": 0.013122, "end_time": "2026-12-06T05:47:27.190803+00:00", "exception": false, "start_time": "2026-12-06T05:47:27.177681+00:00", "status": "completed"}
 for heading, table in accuracy_tables(records, methods=methods, columns=5):
     display(Markdown(f"**{heading}**"), table)
 
-# %% [markdown] papermill={"duration": 0.009668, "end_time": "2026-12-01T16:55:16.424105+00:00", "exception": false, "start_time": "2026-12-01T16:55:16.414437+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.003347, "end_time": "2026-12-06T05:47:27.197907+00:00", "exception": false, "start_time": "2026-12-06T05:47:27.194560+00:00", "status": "completed"}
 # ## Training curves
 #
 # Each record keeps, per epoch, the training loss and the loss and accuracy on the *noisy* validation
 # split ({numref}`fig-cifarn-curves`). The training loss is the method's own: a corrected loss is not
 # comparable with CE in value, and a backward-corrected one can be negative.
 
-# %% papermill={"duration": 1.551717, "end_time": "2026-12-01T16:55:17.986984+00:00", "exception": false, "start_time": "2026-12-01T16:55:16.435267+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.555184, "end_time": "2026-12-06T05:47:27.756470+00:00", "exception": false, "start_time": "2026-12-06T05:47:27.201286+00:00", "status": "completed"} tags=["hide-input"]
 runs = [r for r in ok if r["seed"] == ok[0]["seed"] and "curves" in r]
 keys = list(dict.fromkeys(setting(r) for r in runs))
 fig = training_curves(runs, key=setting)
 glue("fig-cifarn-curves", fig, display=False)
 plt.close(fig)
 
-# %% [markdown] papermill={"duration": 0.008496, "end_time": "2026-12-01T16:55:18.003642+00:00", "exception": false, "start_time": "2026-12-01T16:55:17.995146+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.004699, "end_time": "2026-12-06T05:47:27.767130+00:00", "exception": false, "start_time": "2026-12-06T05:47:27.762431+00:00", "status": "completed"}
 # ```{glue:figure} fig-cifarn-curves
 # :name: fig-cifarn-curves
 #
@@ -207,23 +212,23 @@ plt.close(fig)
 # zero: that is a backward-corrected loss being driven towards $-\infty$.
 # ```
 
-# %% [markdown] papermill={"duration": 0.008268, "end_time": "2026-12-01T16:55:18.020570+00:00", "exception": false, "start_time": "2026-12-01T16:55:18.012302+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.004567, "end_time": "2026-12-06T05:47:27.776589+00:00", "exception": false, "start_time": "2026-12-06T05:47:27.772022+00:00", "status": "completed"}
 # ## $\hat T$ against the true human $T$
 #
 # Per label set: the relative $L_1$ error $\sum_{ij} |\hat T_{ij} - T_{ij}| / \sum_{ij} T_{ij}$, the
 # condition number of $\hat T$ and the epoch model selection kept in the CE run.
 
-# %% papermill={"duration": 0.019055, "end_time": "2026-12-01T16:55:18.048181+00:00", "exception": false, "start_time": "2026-12-01T16:55:18.029126+00:00", "status": "completed"}
+# %% papermill={"duration": 0.012434, "end_time": "2026-12-06T05:47:27.793984+00:00", "exception": false, "start_time": "2026-12-06T05:47:27.781550+00:00", "status": "completed"}
 display(estimation_table(records))
 
-# %% [markdown] papermill={"duration": 0.014093, "end_time": "2026-12-01T16:55:18.075274+00:00", "exception": false, "start_time": "2026-12-01T16:55:18.061181+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.004572, "end_time": "2026-12-06T05:47:27.803825+00:00", "exception": false, "start_time": "2026-12-06T05:47:27.799253+00:00", "status": "completed"}
 # How much of that error would a perfect estimator still make? The run's training images are a sample:
 # the *empirical* $T$ of their clean and human labels (which the estimator never sees; the record's
 # `T_train`) already differs
 # from $T$ of all 50,000 images. The first table sets that sampling error beside the error of $\hat T$
 # (first seed); the second gives the $L_1$ error of each row of $\hat T$, one clean class a row.
 
-# %% papermill={"duration": 0.708443, "end_time": "2026-12-01T16:55:18.797550+00:00", "exception": false, "start_time": "2026-12-01T16:55:18.089107+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.325538, "end_time": "2026-12-06T05:47:28.134036+00:00", "exception": false, "start_time": "2026-12-06T05:47:27.808498+00:00", "status": "completed"} tags=["hide-input"]
 ce_runs = [r for r in runs if r["method"] == "ce"]
 images = load_cifar10() if dataset == "cifar10n" else load_cifar100()
 errors, row_errors = {}, {}
@@ -243,7 +248,7 @@ if len(row_errors) > 10:  # CIFAR-100: the ten rows with the largest mean error
 display(row_errors.style.set_uuid("cifarn-rows").format("{:.2f}")
         .background_gradient(cmap="Reds", axis=None))
 
-# %% papermill={"duration": 2.003708, "end_time": "2026-12-01T16:55:20.815936+00:00", "exception": false, "start_time": "2026-12-01T16:55:18.812228+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.901345, "end_time": "2026-12-06T05:47:29.041054+00:00", "exception": false, "start_time": "2026-12-06T05:47:28.139709+00:00", "status": "completed"} tags=["hide-input"]
 gap = max(np.abs(np.array(r["T_hat"]) - np.array(r["T_true"])).max() for r in ce_runs)
 fig, axes = plt.subplots(len(ce_runs), 2, figsize=(10, 4.2 * len(ce_runs)),
                          squeeze=False)
@@ -260,7 +265,7 @@ fig.tight_layout()
 glue("fig-cifarn-estimate", fig, display=False)
 plt.close(fig)
 
-# %% [markdown] papermill={"duration": 0.01733, "end_time": "2026-12-01T16:55:20.845146+00:00", "exception": false, "start_time": "2026-12-01T16:55:20.827816+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.005968, "end_time": "2026-12-06T05:47:29.053527+00:00", "exception": false, "start_time": "2026-12-06T05:47:29.047559+00:00", "status": "completed"}
 # ```{glue:figure} fig-cifarn-estimate
 # :name: fig-cifarn-estimate
 #
@@ -270,7 +275,7 @@ plt.close(fig)
 # {numref}`fig-cifarn-human-T`.
 # ```
 
-# %% [markdown] papermill={"duration": 0.017376, "end_time": "2026-12-01T16:55:20.879225+00:00", "exception": false, "start_time": "2026-12-01T16:55:20.861849+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.005981, "end_time": "2026-12-06T05:47:29.065450+00:00", "exception": false, "start_time": "2026-12-06T05:47:29.059469+00:00", "status": "completed"}
 # ## The backward corrections, epoch by epoch
 #
 # The backward-corrected loss multiplies the vector of losses by the inverse of the matrix it is given
@@ -280,7 +285,7 @@ plt.close(fig)
 # the epochs run and its validation loss, the best noisy-validation accuracy over the epochs, and the
 # test accuracy.
 
-# %% papermill={"duration": 0.044885, "end_time": "2026-12-01T16:55:20.940921+00:00", "exception": false, "start_time": "2026-12-01T16:55:20.896036+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.019803, "end_time": "2026-12-06T05:47:29.091182+00:00", "exception": false, "start_time": "2026-12-06T05:47:29.071379+00:00", "status": "completed"} tags=["hide-input"]
 def first_negative(values):
     """1-based first epoch with a negative value, or "never"."""
     below = [k + 1 for k, v in enumerate(values) if v is not None and v < 0]
@@ -307,13 +312,13 @@ for r in (r for r in runs if r["method"] in ("backward", "backward_est")):
 table = pd.DataFrame(rows).style.hide(axis="index").set_uuid("cifarn-backward")
 display(table if rows else Markdown("No backward run in this grid."))
 
-# %% [markdown] papermill={"duration": 0.011647, "end_time": "2026-12-01T16:55:20.966014+00:00", "exception": false, "start_time": "2026-12-01T16:55:20.954367+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.006059, "end_time": "2026-12-06T05:47:29.103550+00:00", "exception": false, "start_time": "2026-12-06T05:47:29.097491+00:00", "status": "completed"}
 # ## What the run shows
 #
 # Each claim below is computed from the records and tables above and marked as holding or not, with its
 # numbers.
 
-# %% papermill={"duration": 0.072141, "end_time": "2026-12-01T16:55:21.052184+00:00", "exception": false, "start_time": "2026-12-01T16:55:20.980043+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.038352, "end_time": "2026-12-06T05:47:29.148029+00:00", "exception": false, "start_time": "2026-12-06T05:47:29.109677+00:00", "status": "completed"} tags=["hide-input"]
 near_chance = 5.0  # points above chance (100 / c %) that still count as "at chance"
 estimator_share = 0.5  # "mostly the estimator's": own-labels error below this share
 stats = summarize(ok)
@@ -413,7 +418,7 @@ claims.append(f"**Seeds: {n_seeds}.** "
                  "The ± in the accuracy table is the spread over seeds."))
 display(Markdown("\n".join(f"- {c}" for c in claims)))
 
-# %% [markdown] papermill={"duration": 0.015061, "end_time": "2026-12-01T16:55:21.082942+00:00", "exception": false, "start_time": "2026-12-01T16:55:21.067881+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.006399, "end_time": "2026-12-06T05:47:29.162359+00:00", "exception": false, "start_time": "2026-12-06T05:47:29.155960+00:00", "status": "completed"}
 # ## Against the CIFAR-N benchmark
 #
 # The benchmark {cite}`wei2022` publishes CE, Forward-T and Backward-T on every label set
@@ -421,7 +426,7 @@ display(Markdown("\n".join(f"- {c}" for c in claims)))
 # comparable; what a correction adds over CE is closer to comparable. {ref}`ch-comparison` sets all the
 # numbers side by side.
 
-# %% papermill={"duration": 0.031566, "end_time": "2026-12-01T16:55:21.129306+00:00", "exception": false, "start_time": "2026-12-01T16:55:21.097740+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.017117, "end_time": "2026-12-06T05:47:29.185754+00:00", "exception": false, "start_time": "2026-12-06T05:47:29.168637+00:00", "status": "completed"} tags=["hide-input"]
 theirs = published.CIFARN
 gaps = {k: acc("ce", k) - theirs["ce"][k][0] for k in keys
         if acc("ce", k) is not None and k in theirs["ce"]}
@@ -443,7 +448,7 @@ display(Markdown(
     f" label set: {verdict([ours_gain[k] < their_gain[k] for k in ours_gain])}** (ours:"
     f" {listing(per_set(ours_gain))}; published: {listing(per_set(their_gain))})."))
 
-# %% [markdown] papermill={"duration": 0.015914, "end_time": "2026-12-01T16:55:21.162594+00:00", "exception": false, "start_time": "2026-12-01T16:55:21.146680+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.007373, "end_time": "2026-12-06T05:47:29.200319+00:00", "exception": false, "start_time": "2026-12-06T05:47:29.192946+00:00", "status": "completed"}
 # (cifarn-fast)=
 # ## The full training set with the fast protocol
 #
@@ -452,7 +457,7 @@ display(Markdown(
 # same recipe for every method and no change to the loss). Its records (`fast_results_dir`, stored runs
 # that grow across sessions) sit here beside the benchmark's numbers; `-` marks a run not yet made.
 
-# %% papermill={"duration": 0.061855, "end_time": "2026-12-01T16:55:21.239908+00:00", "exception": false, "start_time": "2026-12-01T16:55:21.178053+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.040848, "end_time": "2026-12-06T05:47:29.250752+00:00", "exception": false, "start_time": "2026-12-06T05:47:29.209904+00:00", "status": "completed"} tags=["hide-input"]
 # the paper's estimator only (the folder also holds ch-beyond-anchors' runs)
 paper_T_hat = dict(task=dataset, estimator="anchor", cross_fit=None)
 stored = load_records(fast_results_dir, **paper_T_hat) if fast_results_dir else []
@@ -487,7 +492,7 @@ if fast:
 else:
     display(Markdown("No fast-protocol records were given (`fast_results_dir`)."))
 
-# %% [markdown] papermill={"duration": 0.016341, "end_time": "2026-12-01T16:55:21.271744+00:00", "exception": false, "start_time": "2026-12-01T16:55:21.255403+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.006378, "end_time": "2026-12-06T05:47:29.263901+00:00", "exception": false, "start_time": "2026-12-06T05:47:29.257523+00:00", "status": "completed"}
 # ## CIFAR-100N
 #
 # The human $T$ of CIFAR-100N is in the first table above: {glue:text}`c100n-wrong`% wrong labels, a
@@ -499,14 +504,14 @@ else:
 # `papermill book/cifarn.ipynb out.ipynb -p dataset cifar100n -y "noise: [cifar100n]"` (reduced, CPU) or
 # with `-p protocol paper -p subset None` (the benchmark's settings, GPU).
 
-# %% papermill={"duration": 0.037413, "end_time": "2026-12-01T16:55:21.324793+00:00", "exception": false, "start_time": "2026-12-01T16:55:21.287380+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.017733, "end_time": "2026-12-06T05:47:29.287894+00:00", "exception": false, "start_time": "2026-12-06T05:47:29.270161+00:00", "status": "completed"} tags=["hide-input"]
 c100n = human.loc["cifar100n"]
 glue("c100n-wrong", f"{c100n['wrong labels (%)']:.1f}", display=False)
 glue("c100n-min-diag", f"{c100n['min T_ii']:.3f}", display=False)
 glue("c100n-cond", f"{c100n['cond(T)']:.1f}", display=False)
 glue("c100n-anchors", "yes" if c100n["anchors hold"] else "no", display=False)
 
-# %% [markdown] papermill={"duration": 0.018914, "end_time": "2026-12-01T16:55:21.363103+00:00", "exception": false, "start_time": "2026-12-01T16:55:21.344189+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.006315, "end_time": "2026-12-06T05:47:29.300868+00:00", "exception": false, "start_time": "2026-12-06T05:47:29.294553+00:00", "status": "completed"}
 # ## Summary
 #
 # - Human noise comes with its true $T$: the corrections can be run with it, and $\hat T$ measured
@@ -518,7 +523,7 @@ glue("c100n-anchors", "yes" if c100n["anchors hold"] else "no", display=False)
 # - The benchmark's accuracies use another network, more data and epochs, and model selection on the
 #   test set: compare gains over CE, not accuracies.
 
-# %% [markdown] papermill={"duration": 0.012221, "end_time": "2026-12-01T16:55:21.393671+00:00", "exception": false, "start_time": "2026-12-01T16:55:21.381450+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.006453, "end_time": "2026-12-06T05:47:29.313612+00:00", "exception": false, "start_time": "2026-12-06T05:47:29.307159+00:00", "status": "completed"}
 # ## Exercises
 #
 # ```{exercise}
@@ -534,7 +539,7 @@ glue("c100n-anchors", "yes" if c100n["anchors hold"] else "no", display=False)
 # :class: dropdown
 # ```
 
-# %% papermill={"duration": 0.044295, "end_time": "2026-12-01T16:55:21.457465+00:00", "exception": false, "start_time": "2026-12-01T16:55:21.413170+00:00", "status": "completed"}
+# %% papermill={"duration": 0.021636, "end_time": "2026-12-06T05:47:29.343516+00:00", "exception": false, "start_time": "2026-12-06T05:47:29.321880+00:00", "status": "completed"}
 for name in ("aggre", "worst"):
     T = cifarn_T(name)
     off = T - np.diag(np.diag(T))
@@ -545,7 +550,7 @@ for name in ("aggre", "worst"):
         f" (reverse {T[j, i]:.3f})" for i, j in top)
         + f"; smallest margin {margin:.3f}")
 
-# %% [markdown] papermill={"duration": 0.01941, "end_time": "2026-12-01T16:55:21.496249+00:00", "exception": false, "start_time": "2026-12-01T16:55:21.476839+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.006239, "end_time": "2026-12-06T05:47:29.356523+00:00", "exception": false, "start_time": "2026-12-06T05:47:29.350284+00:00", "status": "completed"}
 # The confusions come in pairs of similar classes but are not symmetric (compare each entry with its
 # reverse). The margin is the slack of the anchor assumption $T_{jj} > T_{kj}$: while it stays positive,
 # the input with the most confident noisy posterior for class $j$ is still of clean class $j$ for a

@@ -39,12 +39,18 @@ from myst_nb import glue
 
 import lnc
 from lnc.experiments import published
+from lnc.experiments.records import load_records
 from lnc.experiments.results import (Table, comparison_table, correction_table,
-                                     gain_table, listing, load_records, run_summary,
-                                     summarize, verdict)
+                                     gain_table, listing, run_summary, summarize,
+                                     verdict)
 
+if not (results_root is None or isinstance(results_root, (str, Path))):
+    raise TypeError("results_root must be a folder path (str) or None, got "
+                    f"{type(results_root).__name__} {results_root!r}")
 default = Path(lnc.__file__).resolve().parents[1] / "results"
-root = Path(results_root) if results_root else default
+root = default if results_root is None else Path(results_root)
+if not root.is_dir():
+    raise ValueError(f"results_root must be an existing folder, got {results_root!r}")
 records = {name: load_records(root / name)
            for name in ("mnist", "imdb", "cifar10", "cifarn")}
 if not any(records.values()):

@@ -61,10 +61,13 @@ from IPython.display import Markdown, display
 from myst_nb import glue
 
 import lnc
+from lnc.book.display import plain_warnings
 from lnc.book.simulation import (anchored_posteriors, peaked_posteriors,
                                  posteriors_with_outliers)
 from lnc.estimation import anchor_columns
 from lnc.experiments.datasets import cifarn_T
+
+plain_warnings()  # warnings print without this checkout's file paths
 
 # %% [markdown]
 # ## The anchor-point estimator

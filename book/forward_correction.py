@@ -53,7 +53,10 @@ import sympy as sp
 import torch
 
 import lnc
+from lnc.book.display import plain_warnings
 from lnc.book.risk import conditional_risk, minimise_conditional_risk
+
+plain_warnings()  # warnings print without this checkout's file paths
 
 # %% [markdown]
 # ## Statement

@@ -41,10 +41,22 @@ from IPython.display import Markdown, display
 
 import lnc
 from lnc.estimation import anchor_columns
-from lnc.experiments.results import Table, listing, load_records, setting, summarize
+from lnc.experiments.records import load_records
+from lnc.experiments.results import Table, listing, setting, summarize
 
+# every parameter is checked before any record is read
+if not (results_root is None or isinstance(results_root, (str, Path))):
+    raise TypeError("results_root must be a folder path (str) or None, got "
+                    f"{type(results_root).__name__} {results_root!r}")
 default = Path(lnc.__file__).resolve().parents[1] / "results"
-root = Path(results_root) if results_root else default
+root = default if results_root is None else Path(results_root)
+if not root.is_dir():
+    raise ValueError(f"results_root must be an existing folder, got {results_root!r}")
+if isinstance(helps, bool) or not isinstance(helps, (int, float)):
+    raise TypeError("helps must be a number of accuracy points, got "
+                    f"{type(helps).__name__} {helps!r}")
+if not 0 <= helps < 100:
+    raise ValueError(f"helps must be in [0, 100) accuracy points, got {helps!r}")
 folders = [root / name for name in ("mnist", "imdb", "cifar10", "cifarn")]
 records = [r for folder in folders if folder.is_dir() for r in load_records(folder)]
 if not records:

@@ -60,7 +60,10 @@ from IPython.display import display
 
 import lnc
 from lnc.book.curvature import block_gaps, full_hessian, layer_hessian, logit_hessian
+from lnc.book.display import plain_warnings
 from lnc.experiments.models import mlp, small_convnet
+
+plain_warnings()  # warnings print without this checkout's file paths
 
 # %% [markdown]
 # ## Statement

@@ -13,7 +13,7 @@
 #     name: python3
 # ---
 
-# %% [markdown] papermill={"duration": 0.002662, "end_time": "2026-11-30T20:33:35.345718+00:00", "exception": false, "start_time": "2026-11-30T20:33:35.343056+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.002446, "end_time": "2026-12-06T05:47:11.056866+00:00", "exception": false, "start_time": "2026-12-06T05:47:11.054420+00:00", "status": "completed"}
 # (ch-imdb)=
 # # IMDB: The Embedding Network Under Synthetic Noise
 #
@@ -49,10 +49,11 @@
 # | `epochs`, `subset` | overrides (`None` = the protocol's, all) |
 # | `device`, `workers` | `"auto"`, worker processes |
 # | `results_dir` | where the JSON records go (`None`: not saved) |
+# | `extend_results` | `True` lets a run add records to a folder of stored runs (its `STORED` file) |
 # | `lstm_settings`, `lstm_methods`, `lstm_subset`, `lstm_epochs` | the LSTM section, first seed only (`[]` skips it) |
 # ```
 
-# %% papermill={"duration": 0.011832, "end_time": "2026-11-30T20:33:35.362321+00:00", "exception": false, "start_time": "2026-11-30T20:33:35.350489+00:00", "status": "completed"} tags=["parameters", "hide-input"]
+# %% papermill={"duration": 0.012127, "end_time": "2026-12-06T05:47:11.071304+00:00", "exception": false, "start_time": "2026-12-06T05:47:11.059177+00:00", "status": "completed"} tags=["parameters", "hide-input"]
 dataset = "imdb"
 noise = ["none", "symmetric", "asymmetric"]
 rates = [0.2, 0.6]
@@ -64,12 +65,13 @@ subset = None
 device = "auto"
 workers = 2
 results_dir = "results/imdb"
+extend_results = False
 lstm_settings = [["symmetric", 0.2], ["asymmetric", 0.2]]
 lstm_methods = ["ce", "forward", "forward_est"]
 lstm_subset = 5000
 lstm_epochs = None
 
-# %% papermill={"duration": 3.1361, "end_time": "2026-11-30T20:33:38.502429+00:00", "exception": false, "start_time": "2026-11-30T20:33:35.366329+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 2.678946, "end_time": "2026-12-06T05:47:13.753437+00:00", "exception": false, "start_time": "2026-12-06T05:47:11.074491+00:00", "status": "completed"} tags=["hide-input"]
 import dataclasses
 import inspect
 import math
@@ -79,6 +81,7 @@ import numpy as np
 from IPython.display import Markdown, display
 from myst_nb import glue
 
+from lnc.book.display import plain_warnings
 from lnc.estimation import anchor_columns
 from lnc.experiments.models import build_model, count_parameters
 from lnc.experiments.protocol import check_grid, describe_run, noise_settings, run_grid
@@ -88,11 +91,13 @@ from lnc.experiments.results import (Table, accuracy_table, accuracy_tables,
                                      summarize, verdict)
 from lnc.noise import binary_asymmetric_T
 
+plain_warnings()  # warnings print without this checkout's file paths
+
 settings = noise_settings(noise, rates)
 grid = dict(protocol=protocol, epochs=epochs, subset=subset, device=device,
-            results_dir=results_dir)
+            results_dir=results_dir, extend=extend_results)
 lstm_grid = dict(protocol=protocol, epochs=lstm_epochs, subset=lstm_subset,
-                 device=device, results_dir=results_dir)
+                 device=device, results_dir=results_dir, extend=extend_results)
 # every parameter of both grids is checked before any training
 check_grid(dataset, settings, seeds=seeds, methods=methods, **grid)
 if lstm_settings:
@@ -130,7 +135,7 @@ def describe(task, records, epochs, subset, seeds):
             f"(the paper's: {paper_size:,}); the records are {where}\n")
 
 
-# %% [markdown] papermill={"duration": 0.001944, "end_time": "2026-11-30T20:33:38.508981+00:00", "exception": false, "start_time": "2026-11-30T20:33:38.507037+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.0019, "end_time": "2026-12-06T05:47:13.757801+00:00", "exception": false, "start_time": "2026-12-06T05:47:13.755901+00:00", "status": "completed"}
 # ## Binary noise
 #
 # Labels are 0 (negative) and 1 (positive), and $T_{ij} = P(\tilde y = j \mid y = i)$. **Symmetric** noise flips
@@ -157,23 +162,23 @@ def describe(task, records, epochs, subset, seeds):
 # training split's most frequent words, each review cut or padded to a fixed length); the noisy validation split
 # is taken from the training reviews, and the clean test split is read once per run.
 
-# %% papermill={"duration": 0.193244, "end_time": "2026-11-30T20:33:38.704185+00:00", "exception": false, "start_time": "2026-11-30T20:33:38.510941+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.235883, "end_time": "2026-12-06T05:47:13.998335+00:00", "exception": false, "start_time": "2026-12-06T05:47:13.762452+00:00", "status": "completed"} tags=["hide-input"]
 records = run_grid(dataset, settings, seeds=seeds, workers=workers, methods=methods,
                    **grid)
 display(Markdown(describe(dataset, records, epochs, subset, seeds)))
 
-# %% [markdown] papermill={"duration": 0.001865, "end_time": "2026-11-30T20:33:38.708466+00:00", "exception": false, "start_time": "2026-11-30T20:33:38.706601+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.002105, "end_time": "2026-12-06T05:47:14.003040+00:00", "exception": false, "start_time": "2026-12-06T05:47:14.000935+00:00", "status": "completed"}
 # ### Test accuracy
 #
 # Clean test accuracy (%), mean ± standard deviation over the seeds, one table per kind of noise; the
 # noise-free column is repeated in each as the reference.
 
-# %% papermill={"duration": 0.012204, "end_time": "2026-11-30T20:33:38.722486+00:00", "exception": false, "start_time": "2026-11-30T20:33:38.710282+00:00", "status": "completed"}
+# %% papermill={"duration": 0.032318, "end_time": "2026-12-06T05:47:14.038980+00:00", "exception": false, "start_time": "2026-12-06T05:47:14.006662+00:00", "status": "completed"}
 keys = list(dict.fromkeys(setting(r) for r in records))
 for heading, table in accuracy_tables(records, methods=methods):
     display(Markdown(f"**{heading}**"), table)
 
-# %% papermill={"duration": 0.166854, "end_time": "2026-11-30T20:33:38.891602+00:00", "exception": false, "start_time": "2026-11-30T20:33:38.724748+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.193098, "end_time": "2026-12-06T05:47:14.239829+00:00", "exception": false, "start_time": "2026-12-06T05:47:14.046731+00:00", "status": "completed"} tags=["hide-input"]
 stats = summarize(records)
 
 
@@ -206,7 +211,7 @@ ax.legend(fontsize="small", ncol=2)
 glue("fig-imdb-methods", fig, display=False)
 plt.close(fig)
 
-# %% [markdown] papermill={"duration": 0.002141, "end_time": "2026-11-30T20:33:38.896567+00:00", "exception": false, "start_time": "2026-11-30T20:33:38.894426+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.007933, "end_time": "2026-12-06T05:47:14.250744+00:00", "exception": false, "start_time": "2026-12-06T05:47:14.242811+00:00", "status": "completed"}
 # ```{glue:figure} fig-imdb-methods
 # :name: fig-imdb-methods
 #
@@ -216,13 +221,13 @@ plt.close(fig)
 # the gap is what estimating $T$ costs.
 # ```
 
-# %% [markdown] papermill={"duration": 0.002075, "end_time": "2026-11-30T20:33:38.900887+00:00", "exception": false, "start_time": "2026-11-30T20:33:38.898812+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.005454, "end_time": "2026-12-06T05:47:14.258673+00:00", "exception": false, "start_time": "2026-12-06T05:47:14.253219+00:00", "status": "completed"}
 # ### The estimated $\hat T$
 #
 # Relative $L_1$ error of $\hat T$ against the true $T$, condition number of $\hat T$ and the CE epoch that model
 # selection kept, then the true $T$ beside the $\hat T$ of the first seed.
 
-# %% papermill={"duration": 0.010462, "end_time": "2026-11-30T20:33:38.913555+00:00", "exception": false, "start_time": "2026-11-30T20:33:38.903093+00:00", "status": "completed"}
+# %% papermill={"duration": 0.024186, "end_time": "2026-12-06T05:47:14.286655+00:00", "exception": false, "start_time": "2026-12-06T05:47:14.262469+00:00", "status": "completed"}
 display(estimation_table(records))
 
 
@@ -239,7 +244,7 @@ display(Table([["setting", "true T", "T̂ (seed)"],
                *([k, matrix(r["T_true"]), f"{matrix(r['T_hat'])} ({r['seed']})"]
                  for k, r in first.items())]))
 
-# %% [markdown] papermill={"duration": 0.002378, "end_time": "2026-11-30T20:33:38.918622+00:00", "exception": false, "start_time": "2026-11-30T20:33:38.916244+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.004078, "end_time": "2026-12-06T05:47:14.298655+00:00", "exception": false, "start_time": "2026-12-06T05:47:14.294577+00:00", "status": "completed"}
 # ## The LSTM
 #
 # The same two-stage protocol with the paper's LSTM architecture (embedding → LSTM → dense → softmax), on the
@@ -247,7 +252,7 @@ display(Table([["setting", "true T", "T̂ (seed)"],
 # it is the noisy validation split). The test set is the whole clean IMDB test split. How far this run is from
 # the paper's protocol is stated below it.
 
-# %% papermill={"duration": 0.221496, "end_time": "2026-11-30T20:33:39.142449+00:00", "exception": false, "start_time": "2026-11-30T20:33:38.920953+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.221315, "end_time": "2026-12-06T05:47:14.527917+00:00", "exception": false, "start_time": "2026-12-06T05:47:14.306602+00:00", "status": "completed"} tags=["hide-input"]
 lstm_records = []
 if lstm_settings:
     lstm_records = run_grid("imdb_lstm", lstm_settings, seeds=seeds[:1],
@@ -257,17 +262,17 @@ if lstm_settings:
 else:
     display(Markdown("The LSTM section was skipped (`lstm_settings` is empty)."))
 
-# %% papermill={"duration": 0.009021, "end_time": "2026-11-30T20:33:39.154500+00:00", "exception": false, "start_time": "2026-11-30T20:33:39.145479+00:00", "status": "completed"}
+# %% papermill={"duration": 0.021481, "end_time": "2026-12-06T05:47:14.556759+00:00", "exception": false, "start_time": "2026-12-06T05:47:14.535278+00:00", "status": "completed"}
 if lstm_records:
     display(accuracy_table(lstm_records, methods=lstm_methods))
     display(estimation_table(lstm_records))
 
-# %% [markdown] papermill={"duration": 0.00242, "end_time": "2026-11-30T20:33:39.159659+00:00", "exception": false, "start_time": "2026-11-30T20:33:39.157239+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.008304, "end_time": "2026-12-06T05:47:14.574965+00:00", "exception": false, "start_time": "2026-12-06T05:47:14.566661+00:00", "status": "completed"}
 # ## What this run shows
 #
 # Each claim below is computed from the records above and marked as holding or not, with its numbers.
 
-# %% papermill={"duration": 0.027096, "end_time": "2026-11-30T20:33:39.189316+00:00", "exception": false, "start_time": "2026-11-30T20:33:39.162220+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.03276, "end_time": "2026-12-06T05:47:14.615420+00:00", "exception": false, "start_time": "2026-12-06T05:47:14.582660+00:00", "status": "completed"} tags=["hide-input"]
 tie, close, good = 0.5, 1.0, 0.1  # points, points, relative L1 error of T̂
 noisy = [k for k in keys if k != "none"]
 corrections = [m for m in ("backward", "forward", "backward_est", "forward_est")
@@ -393,7 +398,7 @@ if lstm_records:
 
 display(Markdown("\n".join(f"{k}. {c}" for k, c in enumerate(claims, 1))))
 
-# %% [markdown] papermill={"duration": 0.002623, "end_time": "2026-11-30T20:33:39.195151+00:00", "exception": false, "start_time": "2026-11-30T20:33:39.192528+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.008259, "end_time": "2026-12-06T05:47:14.632386+00:00", "exception": false, "start_time": "2026-12-06T05:47:14.624127+00:00", "status": "completed"}
 # ## Summary
 #
 # - With two classes, $T$ is invertible unless its two rows are equal, and its inverse stays moderate away from
@@ -404,7 +409,7 @@ display(Markdown("\n".join(f"{k}. {c}" for k, c in enumerate(claims, 1))))
 # - Early stopping on the noisy validation loss is part of the protocol: it decides how much of the noise CE
 #   has fitted before $\hat T$ is read from it. The claims above give what each of these meant in this run.
 
-# %% [markdown] papermill={"duration": 0.002477, "end_time": "2026-11-30T20:33:39.200171+00:00", "exception": false, "start_time": "2026-11-30T20:33:39.197694+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.008206, "end_time": "2026-12-06T05:47:14.648547+00:00", "exception": false, "start_time": "2026-12-06T05:47:14.640341+00:00", "status": "completed"}
 # ## Exercises
 #
 # ```{exercise}

@@ -56,7 +56,8 @@ from myst_nb import glue
 
 import lnc
 from lnc.book.plots import METHOD_COLORS
-from lnc.experiments.results import load_records, summarize
+from lnc.experiments.records import load_records
+from lnc.experiments.results import summarize
 
 root = Path(lnc.__file__).resolve().parents[1] / "results"
 corrections = ["forward", "forward_est", "backward", "backward_est"]

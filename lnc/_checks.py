@@ -2,7 +2,8 @@
 
 Each helper checks one kind of input and **returns** it converted; a wrong type raises ``TypeError``,
 wrong content raises ``ValueError``, and every message names the argument, what was expected and what
-was given. Nothing is clipped, renormalised, broadcast or modified.
+was given. Nothing is clipped, renormalised, broadcast or modified. A tensor must hold data: a ``meta`` tensor
+(a shape and a dtype, no values) is refused with ``TypeError`` (:func:`check_has_data`), since the checks read values.
 """
 
 import contextlib
@@ -36,7 +37,7 @@ def as_float64_array(x, *, name):
     if isinstance(x, torch.Tensor):
         if x.is_complex() or x.is_quantized or x.layout != torch.strided or x.is_nested:
             raise TypeError(f"{name} must be an array of real numbers, got {describe(x)}")
-        x = x.detach().cpu()
+        x = check_has_data(x, name=name).detach().cpu()
         # numpy has no bfloat16 or float8: those go through float64, which holds them exactly
         x = (x.double() if x.is_floating_point() and x.dtype not in NUMPY_FLOATS else x).numpy()
     if isinstance(x, (str, bytes)) or x is None or isinstance(x, np.ma.MaskedArray):
@@ -95,7 +96,7 @@ def check_labels(labels, num_classes, *, name="labels"):
     if isinstance(labels, torch.Tensor):
         if not _is_integer_tensor(labels):
             raise TypeError(f"{name} must be an integer array, got {describe(labels)}")
-        labels = labels.detach().cpu().numpy()
+        labels = check_has_data(labels, name=name).detach().cpu().numpy()
     if isinstance(labels, (str, bytes)) or labels is None or isinstance(labels, np.ma.MaskedArray):
         raise TypeError(f"{name} must be an integer array (N,), got {type(labels).__name__}")
     try:
@@ -160,7 +161,8 @@ def check_sequence(values, *, name, item=None, nonempty=True):
 
     ``item(value, name=...)`` checks and converts each element; ``nonempty`` refuses an empty sequence.
     """
-    if isinstance(values, (str, bytes, Mapping)) or not isinstance(values, Iterable):
+    zero_d = isinstance(values, (np.ndarray, torch.Tensor)) and values.ndim == 0  # iterable, yet no items
+    if isinstance(values, (str, bytes, Mapping)) or not isinstance(values, Iterable) or zero_d:
         raise TypeError(f"{name} must be a sequence (list or tuple), got {describe(values)}")
     values = tuple(values)
     if nonempty and not values:
@@ -179,13 +181,21 @@ def check_mapping(value, *, name):
     return dict(value)
 
 
-def check_real(value, *, name, positive=False):
-    """Return a finite real ``value`` >= 0 (> 0 when ``positive``) as a float."""
+def check_real(value, *, name, positive=False, signed=False):
+    """Return a finite real ``value`` as a float: >= 0, > 0 when ``positive``, of either sign when ``signed``."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a real number, got {describe(value)}")
-    if not math.isfinite(value) or value < 0 or (positive and value == 0):
-        raise ValueError(f"{name} must be a finite number {'> 0' if positive else '>= 0'}, got {value!r}")
+    if not math.isfinite(value) or (not signed and (value < 0 or (positive and value == 0))):
+        expected = "finite" if signed else f"a finite number {'> 0' if positive else '>= 0'}"
+        raise ValueError(f"{name} must be {expected}, got {value!r}")
     return float(value)
+
+
+def check_str(value, *, name):
+    """Return ``value`` after checking it is a str."""
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a str, got {describe(value)}")
+    return value
 
 
 def check_rate(rate, *, name="rate", low=0.0, high=1.0):
@@ -224,6 +234,8 @@ def check_logits_targets(logits, targets, *, num_classes=None, reduction=None, c
         )
     if not isinstance(targets, torch.Tensor) or not _is_integer_tensor(targets):
         raise TypeError(f"targets must be an integer torch.Tensor, got {describe(targets)}")
+    check_has_data(logits, name="logits")
+    check_has_data(targets, name="targets")
     if logits.ndim != 2 or logits.shape[1] < 2 or logits.shape[1] != (num_classes or logits.shape[1]):
         expected = (
             f"c = {num_classes}" + (f" (the size of {classes_of})" if classes_of else "")
@@ -251,6 +263,14 @@ def check_logits_targets(logits, targets, *, num_classes=None, reduction=None, c
             bad = targets[(targets < 0) | (targets >= num_classes)][0].item()
             raise ValueError(f"targets must lie in [0, {num_classes}), got {bad}")
     return targets
+
+
+def check_has_data(x, *, name):
+    """Return the tensor ``x`` after checking that it holds values: a ``meta`` tensor has a shape and a dtype but no
+    data, so that nothing (a check, a loss, a conversion to numpy) can read it."""
+    if x.is_meta:
+        raise TypeError(f"{name} must be on a device with data (cpu or cuda), got a 'meta' tensor")
+    return x
 
 
 def _is_integer_tensor(x):

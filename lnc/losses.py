@@ -2,10 +2,11 @@
 
 N examples, c classes, ``T[i, j] = P(noisy = j | clean = i)`` (row-stochastic: rows clean, columns
 noisy). Every loss takes **logits** ``(N, c)`` and integer **noisy** targets ``(N,)``, never
-probabilities, and a ``reduction`` in ``{"mean", "sum", "none"}``. Every loss raises ``ValueError`` for a target
-out of range, :class:`NonFiniteLogitsError` (a ``ValueError``) for a NaN or ±inf logit, and ``ValueError`` for
-finite logits whose loss overflows their dtype (a row spread beyond its range), rather than return a non-finite
-value. The modules (:class:`LossModule`) can defer these checks on an accelerator, so that no step waits for it.
+probabilities, and a ``reduction`` in ``{"mean", "sum", "none"}``. Every loss raises ``TypeError`` for a ``meta``
+tensor (no values to check), ``ValueError`` for a target out of range, :class:`NonFiniteLogitsError` (a
+``ValueError``) for a NaN or ±inf logit, and ``ValueError`` for finite logits whose loss overflows their dtype (a
+row spread beyond its range), rather than return a non-finite value. The modules (:class:`LossModule`) can defer
+these checks on an accelerator, so that no step waits for it.
 """
 
 import functools
@@ -146,14 +147,15 @@ def _log(T):
 _NEVER_PRODUCED = "targets holds a noisy class that T never produces (a zero column of T): the loss would be infinite"
 
 
-def _check_produced(columns, targets):
-    """Raise for targets that are noisy classes T never produces (zero columns, where the loss is infinite)."""
+def _check_produced(columns, targets, name="T"):
+    """Raise for targets that are noisy classes T never produces: ``columns`` ``[n, i] = log T[i, targets[n]]`` all
+    ``-inf`` (a zero column, where the loss is infinite); ``name`` is T's in the message."""
     never = torch.isneginf(columns).all(dim=1)
     if never.any():
         held = sorted(set(targets[never].tolist()))
         raise ValueError(
-            f"targets holds the noisy classes {held}, which T never produces (zero columns of T): "
-            "the forward-corrected loss would be infinite"
+            f"targets holds the noisy classes {held}, which {name} never produces (zero columns of {name}): "
+            "the corrected loss would be infinite"
         )
 
 

@@ -46,9 +46,10 @@ def test_gpu_check_tiny_on_cpu(tmp_path, small_test_set, monkeypatch, capsys):
     assert gpu_check.main(argv) == 0
 
     methods = gpu_check.METHODS
-    assert sorted(p.name for p in runs.glob("*.json")) == sorted(f"cifar10n_aggre_{m}_seed0.json" for m in methods)
+    assert len(list(runs.glob("*.json"))) == len(methods)
     for method in methods:
-        record = json.loads((runs / f"cifar10n_aggre_{method}_seed0.json").read_text())
+        (path,) = runs.glob(f"cifar10n_aggre_{method}_seed0_*.json")
+        record = json.loads(path.read_text())
         assert {"test_accuracy", "wall_time_s", "n_train", "epochs", "T_true", "recipe"} <= set(record)
         assert (record["method"], record["noise"], record["protocol"]) == (method, "aggre", "fast")
         assert (record["subset"], record["epochs"], record["n_train"]) == (200, 1, 180)

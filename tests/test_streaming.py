@@ -9,6 +9,7 @@ import torch
 from PIL import Image
 
 from lnc.experiments import web
+from lnc.experiments.records import record_name
 
 TINY = dict(
     recipe=dataclasses.replace(
@@ -77,7 +78,7 @@ def test_web_protocol_runs_ce_then_the_corrections_with_t_hat(tmp_path):
         assert r["n_train"] == 36 and r["n_val"] == 6 and r["n_test"] == 14
         assert r["status"] == "failed" or 0.0 <= r["test_accuracy"] <= 1.0
         assert r["T_hat"] == records[0]["T_hat"] and (r["status"] == "failed" or len(r["curves"]["val_loss"]) == 2)
-        saved = json.loads((tmp_path / "out" / f"clothing1m_web_{r['method']}_seed0.json").read_text())
+        saved = json.loads((tmp_path / "out" / record_name(r)).read_text())
         assert saved == r
     assert records[0]["T"] is None and records[2]["T"] == records[0]["T_hat"] and records[2]["status"] == "ok"
     again = web.run_web_protocol("clothing1m", tmp_path / "Clothing1M", methods=("ce",), **TINY)

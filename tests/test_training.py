@@ -16,7 +16,8 @@ import torch
 
 import lnc
 from lnc import estimation
-from lnc.experiments import datasets, loop, protocol, recipes, results
+from lnc.experiments import datasets, loop, protocol, recipes
+from lnc.experiments.records import record_name
 
 FAST = dict(noise="asymmetric", rate=0.3, epochs=2, device="cpu")
 
@@ -31,7 +32,7 @@ def test_protocol_returns_complete_records_and_saves_them(toy_mnist, tmp_path):
         assert len(r["curves"]["val_loss"]) == 2 and r["recipe"]["model"] == "mnist_fc" and r["device"] == "cpu"
         assert np.asarray(r["T_true"]).shape == (10, 10) and r["wall_time_s"] > 0
         assert r["threads"] == torch.get_num_threads() and r["cpu"] == loop.cpu_name() != ""
-        assert json.loads((tmp_path / results.record_name(r)).read_text()) == r
+        assert json.loads((tmp_path / record_name(r)).read_text()) == r
     by = {r["method"]: r for r in records}
     T_hat = np.asarray(by["forward_est"]["T"])
     assert T_hat.shape == (10, 10) and np.allclose(T_hat.sum(axis=1), 1.0)
@@ -396,14 +397,15 @@ def test_a_grid_resumes_from_its_stored_records(toy_mnist, monkeypatch, tmp_path
     re-runs only those, with the stored CE record's T̂."""
     grid = dict(seeds=(0, 1), methods=("ce", "forward_est"), results_dir=tmp_path, epochs=2, device="cpu")
     first, real_run = protocol.run_grid("mnist", [("symmetric", 0.2)], **grid), protocol._run
-    monkeypatch.setattr(protocol, "_run", lambda config, stored: pytest.fail("re-ran a job"))
+    monkeypatch.setattr(protocol, "_run", lambda config, overwrite: pytest.fail("re-ran a job"))
     assert protocol.run_grid("mnist", [("symmetric", 0.2)], **grid) == first
-    path = tmp_path / results.record_name(first[3])  # seed 1, forward_est: another recipe, so it re-runs
-    path.write_text(json.dumps({**first[3], "recipe": {**first[3]["recipe"], "lr": 0.5}}))
+    path = tmp_path / record_name(first[3])  # seed 1, forward_est: a failed run, so it re-runs
+    path.write_text(json.dumps({**first[3], "status": "failed", "test_accuracy": None}))
     monkeypatch.setattr(protocol, "_run", real_run)
     trained, real_train = [], protocol.train
     monkeypatch.setattr(protocol, "train", lambda *a, **k: trained.append(a[1]) or real_train(*a, **k))
-    again = protocol.run_grid("mnist", [("symmetric", 0.2)], **grid)
+    with pytest.warns(UserWarning, match=rf"'{path.name}' .* is a failed run: the job runs again"):
+        again = protocol.run_grid("mnist", [("symmetric", 0.2)], **grid)
     assert trained == ["forward"]  # the corrected loss only: not the CE network again
     assert again[:3] == first[:3] and again[3]["T_hat"] == first[3]["T_hat"]
     resumed, fresh = again[3], first[3]
@@ -430,7 +432,7 @@ def test_a_job_with_another_estimator_reuses_the_stored_ce_network(toy_mnist, mo
     assert forward["T_hat"] == derived["T_hat"] == expected["T_hat"] and forward["estimator"] == "dual_t"
     assert derived["estimation_error"] == expected["estimation_error"] != ce["estimation_error"]
     assert derived["test_accuracy"] == ce["test_accuracy"]
-    stored = json.loads((tmp_path / results.record_name(derived)).read_text())
+    stored = json.loads((tmp_path / record_name(derived)).read_text())
     assert stored == derived and stored["estimator"] == "dual_t"
     protocol.run_grid("mnist", [("symmetric", 0.2)], estimator="dual_t", cross_fit=2, **grid)
     assert trained[1:] == ["ce"] * 3 + ["forward"]  # the CE network and its 2 folds: out-of-fold, nothing reused

@@ -9,7 +9,7 @@ import torch
 from torch import nn
 from torch.func import functional_call, hessian
 
-from .._checks import LOGIT_DTYPES, check_int, check_sequence, describe
+from .._checks import LOGIT_DTYPES, check_has_data, check_int, check_sequence, describe
 
 
 def logit_hessian(loss, logits, target):
@@ -24,8 +24,11 @@ def logit_hessian(loss, logits, target):
         raise TypeError(f"logits must be a floating-point torch.Tensor of shape (c,), got {describe(logits)}")
     if logits.ndim != 1 or logits.shape[0] < 2:
         raise ValueError(f"logits must have shape (c,) with c >= 2, got {tuple(logits.shape)}")
-    if isinstance(target, torch.Tensor) and target.ndim == 0 and not (
-            target.is_floating_point() or target.is_complex() or target.dtype == torch.bool):
+    if (
+        isinstance(target, torch.Tensor)
+        and target.ndim == 0
+        and not (target.is_floating_point() or target.is_complex() or target.dtype == torch.bool)
+    ):
         target = target.item()
     target = check_int(target, name="target", low=0, high=logits.shape[0] - 1)
     targets = torch.tensor([target])
@@ -46,12 +49,14 @@ def parameter_hessian(model, loss, inputs, targets):
     params = {name: p.detach() for name, p in model.named_parameters()}
     if not params:
         raise ValueError(f"model must have parameters, got a {type(model).__name__} without any")
+
     def objective(ps):
         try:
             outputs = functional_call(model, ps, (inputs,))
         except RuntimeError as err:  # a shape or dtype that the model cannot take
-            raise ValueError(f"inputs must fit model, got shape {tuple(inputs.shape)} and dtype {inputs.dtype}: "
-                             f"{err}") from err
+            raise ValueError(
+                f"inputs must fit model, got shape {tuple(inputs.shape)} and dtype {inputs.dtype}: {err}"
+            ) from err
         return _scalar(loss(outputs, targets))
 
     full = hessian(objective)(params)
@@ -65,8 +70,7 @@ def layer_blocks(blocks, layers):
     ``blocks`` is a dict ``{(a, b): H_ab}`` as :func:`parameter_hessian` returns, holding every pair of the
     parameter names listed in ``layers``.
     """
-    if not isinstance(blocks, Mapping):
-        raise TypeError(f"blocks must be a dict {{(a, b): H_ab}} (see parameter_hessian), got {describe(blocks)}")
+    _check_blocks(blocks, name="blocks")
     if not isinstance(layers, Mapping):
         raise TypeError(f"layers must be a dict {{layer: [parameter names]}}, got {describe(layers)}")
     layers = {layer: check_sequence(names, name=f"layers[{layer!r}]") for layer, names in layers.items()}
@@ -74,8 +78,11 @@ def layer_blocks(blocks, layers):
     missing = next(((a, b) for a in names for b in names if (a, b) not in blocks), None)
     if missing is not None:
         raise ValueError(f"blocks must hold every pair of the parameter names in layers, got no block {missing!r}")
-    return {(la, lb): torch.cat([torch.cat([blocks[(a, b)] for b in layers[lb]], dim=1) for a in layers[la]], dim=0)
-            for la in layers for lb in layers}
+    return {
+        (la, lb): torch.cat([torch.cat([blocks[(a, b)] for b in layers[lb]], dim=1) for a in layers[la]], dim=0)
+        for la in layers
+        for lb in layers
+    }
 
 
 def layers_of(model):
@@ -94,11 +101,28 @@ def layer_hessian(model, loss, inputs, targets):
 
 def block_gaps(blocks_a, blocks_b):
     """``(largest |difference| in the diagonal blocks, largest in the cross-layer blocks)`` of two
-    :func:`layer_hessian` results of the same network (book chapter ``ch-hessian``)."""
-    if not isinstance(blocks_a, Mapping) or not isinstance(blocks_b, Mapping) or blocks_a.keys() != blocks_b.keys():
-        raise ValueError("blocks_a and blocks_b must be layer_hessian results of the same network (same blocks)")
+    :func:`layer_hessian` results of the same network (book chapter ``ch-hessian``): the same pairs of layers, every
+    pair of them, each block a finite tensor of the same shape in both."""
+    for name, blocks in (("blocks_a", blocks_a), ("blocks_b", blocks_b)):
+        _check_blocks(blocks, name=name)
+        layers = {a for a, _ in blocks}
+        if not blocks or set(blocks) != {(a, b) for a in layers for b in layers}:
+            raise ValueError(
+                f"{name} must hold a block for every pair of its layers (see layer_hessian), got {sorted(blocks)}"
+            )
+    if blocks_a.keys() != blocks_b.keys():
+        raise ValueError(f"blocks_b must have the blocks of blocks_a {sorted(blocks_a)}, got {sorted(blocks_b)}")
+    shapes = [key for key in blocks_a if blocks_a[key].shape != blocks_b[key].shape]
+    if shapes:
+        raise ValueError(
+            f"blocks_b[{shapes[0]!r}] must have the shape of blocks_a's "
+            f"{tuple(blocks_a[shapes[0]].shape)}, got {tuple(blocks_b[shapes[0]].shape)}"
+        )
     gaps = {key: (blocks_a[key] - blocks_b[key]).abs().max().item() for key in blocks_a}
-    return (max(g for (a, b), g in gaps.items() if a == b), max((g for (a, b), g in gaps.items() if a != b), default=0.0))
+    return (
+        max(g for (a, b), g in gaps.items() if a == b),
+        max((g for (a, b), g in gaps.items() if a != b), default=0.0),
+    )
 
 
 def full_hessian(model, loss, inputs, targets):
@@ -111,6 +135,19 @@ def full_hessian(model, loss, inputs, targets):
 def _check_loss(loss):
     if not callable(loss):
         raise TypeError(f"loss must be a callable loss(logits, targets), got {describe(loss)}")
+
+
+def _check_blocks(blocks, *, name):
+    """Check that ``blocks`` is a dict ``{(a, b): H_ab}`` of finite, floating 2-D tensors."""
+    if not isinstance(blocks, Mapping):
+        raise TypeError(f"{name} must be a dict {{(a, b): H_ab}} (see parameter_hessian), got {describe(blocks)}")
+    for key, block in blocks.items():
+        if not (isinstance(key, tuple) and len(key) == 2):
+            raise TypeError(f"{name} must have pairs (a, b) as keys, got {key!r}")
+        if not isinstance(block, torch.Tensor) or not block.is_floating_point() or block.ndim != 2:
+            raise TypeError(f"{name}[{key!r}] must be a floating 2-D torch.Tensor, got {describe(block)}")
+        if not torch.isfinite(check_has_data(block, name=f"{name}[{key!r}]")).all():
+            raise ValueError(f"{name}[{key!r}] must be finite, got NaN or inf")
 
 
 def _check_model(model):

@@ -58,8 +58,9 @@ def minimise_conditional_risk(loss, label_probs, max_iter=500):
     label_probs = _check_label_probs(label_probs)
     max_iter = check_int(max_iter, name="max_iter", low=1)
     h = torch.zeros(label_probs.shape[0], dtype=torch.float64, requires_grad=True)
-    optimiser = torch.optim.LBFGS([h], lr=1, max_iter=max_iter, tolerance_grad=1e-12, tolerance_change=1e-14,
-                                  line_search_fn="strong_wolfe")
+    optimiser = torch.optim.LBFGS(
+        [h], lr=1, max_iter=max_iter, tolerance_grad=1e-12, tolerance_change=1e-14, line_search_fn="strong_wolfe"
+    )
 
     def closure():
         optimiser.zero_grad()

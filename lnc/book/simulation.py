@@ -5,12 +5,9 @@ c classes; clean posteriors ``p(y|x)`` are drawn, and the exact noisy posteriors
 ``None`` or a ``np.random.Generator``.
 """
 
-import math
-import numbers
-
 import numpy as np
 
-from .._checks import check_int, check_probabilities, check_rate, check_transition_matrix, describe, make_rng
+from .._checks import check_int, check_probabilities, check_rate, check_real, check_transition_matrix, make_rng
 
 
 def anchored_posteriors(T, num_examples, seed):
@@ -50,10 +47,7 @@ def peaked_posteriors(T, num_examples, peakedness, seed):
     ``num_examples``: an int >= 0; ``peakedness``: a finite real number > 0."""
     T = check_transition_matrix(T)
     num_examples = check_int(num_examples, name="num_examples", low=0)
-    if isinstance(peakedness, bool) or not isinstance(peakedness, numbers.Real):
-        raise TypeError(f"peakedness must be a real number, got {describe(peakedness)}")
-    if not (math.isfinite(peakedness) and peakedness > 0):
-        raise ValueError(f"peakedness must be a finite number > 0, got {peakedness!r}")
+    peakedness = check_real(peakedness, name="peakedness", positive=True)
     rng = make_rng(seed)
     c = T.shape[0]
     lam = rng.beta(peakedness, 1.0, size=(num_examples, 1))

@@ -6,16 +6,20 @@ N examples, c classes; losses take logits ``(N, c)`` and noisy targets ``(N,)``;
 i)``, rows clean, columns noisy.
 """
 
-import math
-import numbers
-
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .._checks import check_finite_loss, check_logits_targets, check_real, check_transition_matrix, describe
+from .._checks import (
+    check_bool,
+    check_finite_loss,
+    check_logits_targets,
+    check_num_classes,
+    check_real,
+    check_transition_matrix,
+)
 from ..estimation import _min_volume_T
-from ..losses import LossModule, _forward_loss
+from ..losses import LossModule, _check_produced, _forward_loss
 
 VOLMIN_LR = 0.01
 """Learning rate of VolMinNet's T (its code: 0.01 for every data set), under the network's schedule."""
@@ -36,20 +40,20 @@ class VolMinLoss(LossModule):
     Parameters
     ----------
     num_classes : int
+        c, an int >= 2.
     lam : float, default 1e-4
-        Weight of the volume penalty (its code's).
+        Weight of the volume penalty (its code's), finite and >= 0.
     init : float, default -2.0
-        Initial ``W`` off the diagonal (its code: -2; -4.5 for CIFAR-100).
+        Initial ``W`` off the diagonal (its code: -2; -4.5 for CIFAR-100), a finite number.
     """
 
     lr = VOLMIN_LR
 
     def __init__(self, num_classes, lam=1e-4, init=-2.0, reduction="mean", checks="auto"):
         super().__init__(reduction, checks)
+        num_classes = check_num_classes(num_classes)
         self.lam = check_real(lam, name="lam")
-        if isinstance(init, bool) or not isinstance(init, numbers.Real) or not math.isfinite(init):
-            raise TypeError(f"init must be a finite real number, got {describe(init)}")
-        self.W = torch.nn.Parameter(torch.full((num_classes, num_classes), float(init)))
+        self.W = torch.nn.Parameter(torch.full((num_classes, num_classes), check_real(init, name="init", signed=True)))
         self.register_buffer("eye", torch.eye(num_classes))
 
     def transition_matrix(self):
@@ -79,6 +83,7 @@ class RevisionLoss(LossModule):
         ``(c, c)`` row-stochastic, ``T̂[i, j] ≈ P(noisy = j | clean = i)``; each column the targets hold must be
         non-zero (else ``β`` is infinite).
     revise : bool
+        ``True`` or ``False`` (a str such as ``"no"`` is refused).
     """
 
     lr = REVISION_LR
@@ -86,6 +91,7 @@ class RevisionLoss(LossModule):
     def __init__(self, T_hat, revise, reduction="mean", checks="auto"):
         super().__init__(reduction, checks)
         self.register_buffer("T_hat", torch.as_tensor(check_transition_matrix(T_hat, name="T_hat")))
+        revise = check_bool(revise, name="revise")
         self.delta = torch.nn.Parameter(torch.zeros_like(self.T_hat)) if revise else None
 
     def revised(self):
@@ -94,9 +100,17 @@ class RevisionLoss(LossModule):
 
     def transition_matrix(self):
         """``T̂ + ΔT`` projected on the row-stochastic matrices (negative entries clipped to 0, rows normalised):
-        numpy ``(c, c)``."""
+        numpy ``(c, c)``. Raises ``ValueError`` when a row has no finite positive mass to normalise (a NaN ``ΔT``,
+        or a row driven to <= 0), rather than return NaN."""
         T = np.clip(self.revised().detach().cpu().numpy(), 0.0, None)
-        return T / T.sum(axis=1, keepdims=True)
+        sums = T.sum(axis=1)
+        bad = np.flatnonzero(~(np.isfinite(sums) & (sums > 0)))
+        if bad.size:
+            raise ValueError(
+                f"T_hat + delta must keep a finite, positive entry in each row to be projected, got row {bad[0]} = "
+                f"{self.revised()[bad[0]].tolist()}"
+            )
+        return T / sums[:, None]
 
     def forward(self, logits, targets):
         return self.checked(logits, self._loss, logits, targets)
@@ -108,4 +122,8 @@ class RevisionLoss(LossModule):
         beta = probs.gather(1, targets[:, None]).squeeze(1) / (probs * columns).sum(dim=1)
         beta = beta if self.delta is not None else beta.detach()
         loss = beta * F.cross_entropy(logits, targets, reduction="none")
-        return check_finite_loss(loss if self.reduction == "none" else getattr(loss, self.reduction)(), logits)
+        return check_finite_loss(
+            loss if self.reduction == "none" else getattr(loss, self.reduction)(),
+            logits,
+            explain=lambda: _check_produced(torch.log(columns), targets, name="T_hat"),
+        )

@@ -58,7 +58,7 @@ from .loop import (
     train_on,
 )
 from .recipes import NOISE_KINDS, TASKS, Recipe, get_recipe, paper_T
-from .results import check_results_dir, record_name, save_record
+from .records import check_results_dir, is_stored, job_lock, record_name, save_record, stored_record
 from .text import load_imdb
 
 ESTIMATED = {f"{name}_est": name for name in CORRECTIONS}
@@ -212,6 +212,7 @@ class ProtocolConfig:
     T_true: np.ndarray
     estimator: str = "anchor"
     cross_fit: int | None = None
+    extend: bool = False
 
 
 def configure(
@@ -230,6 +231,7 @@ def configure(
     noise_kwargs=None,
     estimator="anchor",
     cross_fit=None,
+    extend=False,
 ):
     """Check the arguments of :func:`run_protocol` without training; return a :class:`ProtocolConfig`.
 
@@ -270,6 +272,10 @@ def configure(
         ``None`` (the paper's choice): the posteriors are the CE model's own, on its training inputs (in-sample).
         ``k``: out-of-fold posteriors of ``k`` more CE networks, each trained on all but one of ``k`` folds of the
         training + validation examples and predicting the held-out fold (whose noisy labels select its epoch).
+    extend : bool, default False
+        Whether the job may add records to a stored ``results_dir`` (:func:`lnc.experiments.records.is_stored`,
+        the book's evidence). Without it, a job whose records a stored folder does not hold already is refused, so
+        a chapter re-run with other parameters never writes into its stored run's folder.
 
     Returns
     -------
@@ -279,7 +285,8 @@ def configure(
     ------
     TypeError, ValueError
         Every configuration error (unknown task/method/noise/estimator, wrong T, epochs <= 0, an unwritable
-        ``results_dir``, ...).
+        ``results_dir``, a job a stored ``results_dir`` does not hold without ``extend``, a damaged or foreign
+        record in ``results_dir``, ...).
     """
     recipe = get_recipe(task, protocol)
     methods = check_sequence(methods, name="methods", item=lambda m, name: check_choice(m, METHODS, name=name))
@@ -289,6 +296,8 @@ def configure(
     noise_kwargs = check_mapping(noise_kwargs, name="noise_kwargs")
     check_choice(estimator, ESTIMATORS, name="estimator")
     cross_fit = check_optional_int(cross_fit, name="cross_fit", low=2)
+    if not isinstance(extend, bool):
+        raise TypeError(f"extend must be True or False, got {describe(extend)}")
     check_progress(progress)
     device = resolve_device(device)
     dataset = _load(task)
@@ -298,19 +307,35 @@ def configure(
         make_loss(name, T_true)  # raises now, not after training (e.g. a singular T for the backward correction)
     rate = rate if noise_name in ("symmetric", "asymmetric") else None
     results_dir = check_results_dir(results_dir)
-    return ProtocolConfig(task, noise_name, rate, methods, seeds, protocol, recipe, epochs, subset, device,
-                          results_dir, progress, T_true, estimator, cross_fit)  # fmt: skip
+    config = ProtocolConfig(task, noise_name, rate, methods, seeds, protocol, recipe, epochs, subset, device,
+                            results_dir, progress, T_true, estimator, cross_fit, extend)  # fmt: skip
+    if is_stored(results_dir) and not extend and len(_stored(config)) < len(methods):
+        raise ValueError(
+            f"results_dir '{results_dir}' holds stored runs, and not those of {task}, noise {noise_name}, rate "
+            f"{rate}, seeds {list(seeds)}, methods {list(methods)}, protocol {protocol!r}, epochs {epochs}, subset "
+            f"{subset}: a run of other settings must write elsewhere. Pass another results_dir (papermill: "
+            f"-p results_dir runs/{results_dir.name}), None to keep no records (-p results_dir None), or "
+            "extend=True to add these runs to the stored ones (-p extend_results True)"
+        )
+    return config
 
 
-def _run(config, stored=None):
+def _run(config, overwrite=False):
     """:func:`run_protocol` on a checked :class:`ProtocolConfig`.
 
-    ``stored``: records of this one-seed job already saved (method → record, :func:`_stored`), kept instead of
-    re-run; the methods that use ``T̂`` then take it from the stored CE record (10 significant digits), so the
-    CE network is not trained again.
+    With ``results_dir``, the job holds its lock (:func:`lnc.experiments.records.job_lock`) and keeps the records
+    of it already saved (:func:`_stored`; none with ``overwrite``) instead of re-running them; the methods that use
+    ``T̂`` then take it from the stored CE record (10 significant digits), so the CE network is not trained again.
     """
+    if config.results_dir is None:
+        return _run_job(config, {})
+    with job_lock(config.results_dir, [_settings(config, seed) for seed in config.seeds]):
+        return _run_job(config, {} if overwrite else _stored(config))
+
+
+def _run_job(config, stored):
+    """:func:`_run` once the stored records of the job are known (method → record)."""
     task, recipe, T_true = config.task, config.recipe, config.T_true
-    stored = stored or {}
     records = []
     for seed in config.seeds:
         run = dict(seed=seed, device=config.device, progress=config.progress, epochs=config.epochs)
@@ -330,6 +355,7 @@ def _run(config, stored=None):
             if method in stored:
                 records.append(stored[method])
                 continue
+            check_results_dir(config.results_dir)  # no training starts whose record could not be written
             record = dict(settings)
             if (method == "ce" or method in _USES_T_HAT) and ce is None:
                 ce, T_hat = _ce_stage(splits, config, run)
@@ -355,8 +381,13 @@ def _run(config, stored=None):
     return records
 
 
+SELECTION = "val_loss"
+"""How a training keeps its epoch (a record's ``selection``): the lowest value of its own loss (corrected, for the
+corrections) on the noisy validation split, the paper's choice."""
+
+
 def _settings(config, seed):
-    """The fields of a record that say which job it belongs to (:func:`stored_records` matches them)."""
+    """The identity fields of a job's records but ``method`` (:data:`lnc.experiments.records.IDENTITY`)."""
     return {
         "task": config.task,
         "dataset": TASKS[config.task],
@@ -369,6 +400,8 @@ def _settings(config, seed):
         "T_true": _listed(config.T_true),
         "estimator": config.estimator,
         "cross_fit": config.cross_fit,
+        "epochs": config.epochs,
+        "selection": SELECTION,
     }
 
 
@@ -605,11 +638,15 @@ def run_grid(task, settings, *, seeds=(0,), workers=1, executor=None, overwrite=
     - ``workers > 1``: that many spawned processes with one torch thread each (numbers can differ in the last
       digits from a run with another thread count; ``threads`` is recorded), ended with the process that
       started them.
-    - Resumable: with ``results_dir``, a record already there with the same settings (task, noise, rate, seed,
-      protocol, recipe, epochs, subset, true T, estimator, cross_fit) is loaded, not re-run, so an interrupted
-      grid continues with the first method it had not finished (with the stored CE record's ``T̂``), and a job
-      that differs only in ``estimator`` (without ``cross_fit``) takes the CE record and its ``T̂`` from the
-      stored ``estimates`` of another; ``overwrite=True`` re-runs every job.
+    - Resumable: with ``results_dir``, a record already there with the same identity
+      (:data:`lnc.experiments.records.IDENTITY`) is checked and loaded, not re-run, so an interrupted grid
+      continues with the first method it had not finished (with the stored CE record's ``T̂``), and a job that
+      differs only in ``estimator`` (without ``cross_fit``) takes the CE record and its ``T̂`` from the stored
+      ``estimates`` of another. A failed record is run again (with a warning naming it); a damaged or foreign
+      one stops the grid with an error naming it. ``overwrite=True`` re-runs every job (over the records of the
+      same identity only).
+    - Concurrent grids on one ``results_dir`` train each job once: a job runs under its file lock and re-reads
+      its records first. A stored ``results_dir`` takes new jobs only with ``extend=True`` (:func:`configure`).
 
     ``kwargs`` go to :func:`run_protocol` (``methods``, ``protocol``, ``epochs``, ``results_dir``, ...). Every
     job is checked before any training (:func:`check_grid`).
@@ -624,7 +661,7 @@ def run_grid(task, settings, *, seeds=(0,), workers=1, executor=None, overwrite=
     configs = check_grid(task, settings, seeds=seeds, **kwargs)
     stored = [{} if overwrite else _stored(config) for config in configs]
     complete = [len(done) == len(config.methods) for config, done in zip(configs, stored)]
-    todo = [job for job, done in zip(zip(configs, stored), complete) if not done]
+    todo = [(config, overwrite) for config, done in zip(configs, complete) if not done]
     if executor is None and workers > 1 and len(todo) > 1:
         import multiprocessing
 
@@ -647,21 +684,17 @@ def run_grid(task, settings, *, seeds=(0,), workers=1, executor=None, overwrite=
     ]
 
 
-_IDENTITY = ("task", "noise", "rate", "seed", "protocol", "subset", "recipe", "T_true", "estimator", "cross_fit")
-"""The settings that tell one job's records from another's (:func:`_stored`)."""
-RECIPE_DEFAULTS = {f.name: f.default for f in dataclasses.fields(Recipe) if f.default is not dataclasses.MISSING}
-
-
 def stored_records(config):
-    """The records of a one-seed job that its ``results_dir`` already holds, complete and with the same settings
-    (one per method, in ``config.methods`` order); ``None`` when any is missing or differs."""
+    """The records of a one-seed job that its ``results_dir`` already holds, checked and with the same settings
+    (one per method, in ``config.methods`` order); ``None`` when any is missing."""
     stored = _stored(config)
     return [stored[m] for m in config.methods] if len(stored) == len(config.methods) else None
 
 
 def _stored(config):
-    """The records of a one-seed job that its ``results_dir`` already holds with the same settings, as
-    ``{method: record}`` (possibly empty; always empty without ``results_dir`` or with several seeds).
+    """The records of a one-seed job that its ``results_dir`` already holds, checked
+    (:func:`lnc.experiments.records.stored_record`), as ``{method: record}`` (possibly empty; always empty without
+    ``results_dir`` or with several seeds).
 
     The CE network does not depend on the estimator: without ``cross_fit``, a missing CE record is derived from
     the stored CE record of another estimator whose ``estimates`` hold this job's in-sample ``T̂``.
@@ -671,38 +704,23 @@ def _stored(config):
     expected = _settings(config, config.seeds[0])
     records = {}
     for method in config.methods:
-        record = _load_record(config, {**expected, "method": method})
-        if _same_job(record, expected, config):
+        record = stored_record(config.results_dir, {**expected, "method": method})
+        if record is not None:
             records[method] = record
     if "ce" in config.methods and "ce" not in records and config.cross_fit is None:
         records.update(_sibling_ce(config, expected))
     return records
 
 
-def _load_record(config, fields):
-    path = config.results_dir / record_name(fields)
-    return json.loads(path.read_text()) if path.is_file() else {}
-
-
-def _same_job(record, expected, config, *, keys=_IDENTITY):
-    """Whether a stored ``record`` (``{}`` if none) is complete and matches the job's settings on ``keys``."""
-    recipe = {**RECIPE_DEFAULTS, **record.get("recipe", {})}  # older records: a new field's default
-    defaults = {"estimator": "anchor", "cross_fit": None}  # records written before these fields existed
-    return (
-        "status" in record
-        and record.get("epochs", config.epochs) == config.epochs
-        and all((recipe if key == "recipe" else record.get(key, defaults.get(key))) == expected[key] for key in keys)
-    )
-
-
 def _sibling_ce(config, expected):
     """``{"ce": record}`` for this job's estimator, from a stored in-sample CE record of another estimator that
     holds its estimate (``{}`` if none)."""
-    keys = tuple(key for key in _IDENTITY if key != "estimator")
     for other in ESTIMATORS:
-        record = _load_record(config, {**expected, "method": "ce", "estimator": other})
+        if other == config.estimator:
+            continue
+        record = stored_record(config.results_dir, {**expected, "method": "ce", "estimator": other}) or {}
         estimate = record.get("estimates", {}).get("in_sample", {}).get(config.estimator, {})
-        if other != config.estimator and "T_hat" in estimate and _same_job(record, expected, config, keys=keys):
+        if "T_hat" in estimate:
             return {"ce": {**record, "estimator": config.estimator, **estimate}}
     return {}
 

@@ -5,6 +5,7 @@ the paper's settings and the reduced CPU ones, and the paper's synthetic noise o
 """
 
 import dataclasses
+import inspect
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -24,7 +25,7 @@ from ..noise import (
     mnist_asymmetric_T,
     symmetric_T,
 )
-from .models import MODELS
+from .models import MODELS, check_bool
 
 NOISE_KINDS = ("none", "symmetric", "asymmetric")
 
@@ -45,11 +46,19 @@ def paper_T(dataset, noise, rate, **kwargs):
     """The paper's synthetic T for ``dataset``: ``noise`` ``"none"`` (identity), ``"symmetric"``
     (:func:`symmetric_T`) or ``"asymmetric"`` (:data:`ASYMMETRIC_T`; ``kwargs`` go to it, e.g. ``grouping``).
 
-    ``T[i, j] = P(noisy = j | clean = i)``, shape ``(c, c)``. ``rate`` is ignored for ``"none"``.
+    ``T[i, j] = P(noisy = j | clean = i)``, shape ``(c, c)``. ``rate`` (in [0, 1]) is ignored for ``"none"``, where
+    it may be ``None``; ``kwargs`` must be options of ``dataset``'s asymmetric noise whatever ``noise`` is, so that one
+    grid passes them to every kind (and a misspelt one fails at once).
     """
     check_choice(dataset, DATASET_CLASSES, name="dataset")
     check_choice(noise, NOISE_KINDS, name="noise")
+    options = list(inspect.signature(ASYMMETRIC_T[dataset]).parameters)[1:] if dataset in ASYMMETRIC_T else []
+    unknown = [key for key in kwargs if key not in options]
+    if unknown:
+        raise TypeError(f"{unknown[0]} must be an option of the asymmetric noise of {dataset!r}, one of {options}")
     if noise == "none":
+        if rate is not None:
+            check_rate(rate)
         return np.eye(DATASET_CLASSES[dataset])
     if noise == "symmetric":
         return symmetric_T(DATASET_CLASSES[dataset], rate)
@@ -71,6 +80,12 @@ class Recipe:
     random 32×32 crop + flips). ``normalize``: ``"scale"`` (x / 255), ``"pixel_mean"`` (x / 255 minus the
     training split's per-pixel mean) or ``"channel"`` (per-channel mean/std of the training split).
     ``quantile`` is the estimator's (``None`` = plain argmax, as the code does on CIFAR-100).
+
+    Every field is checked when the recipe is made: ``epochs`` and ``batch_size`` ints >= 1, ``lr`` > 0,
+    ``weight_decay`` >= 0, ``momentum`` in [0, 1) and ``nesterov`` for SGD only (Nesterov with ``momentum > 0``),
+    ``milestones`` increasing ints >= 0 (none with ``"triangle"``), ``model_kwargs`` options of ``model``'s builder
+    other than ``num_classes`` and ``bounded`` (which the loop sets). A field the loop would ignore or torch refuse
+    at the first step raises here (``TypeError`` or ``ValueError`` naming ``recipe.<field>``).
     """
 
     model: str
@@ -92,33 +107,66 @@ class Recipe:
     def __post_init__(self):
         """Check every field; store numbers as Python ints and floats (a record is JSON)."""
         check_choice(self.model, MODELS, name="recipe.model")
-        check_choice(self.optimizer, ("adagrad", "sgd", "adam"), name="recipe.optimizer")
+        check_choice(self.optimizer, OPTIMIZERS, name="recipe.optimizer")
         check_choice(self.schedule, SCHEDULES, name="recipe.schedule")
-        for flag in ("decay_all", "nesterov"):
-            if not isinstance(getattr(self, flag), bool):
-                raise TypeError(f"recipe.{flag} must be a bool, got {getattr(self, flag)!r}")
         check_choice(self.augment, AUGMENTATIONS, name="recipe.augment")
         check_choice(self.normalize, NORMALIZATIONS, name="recipe.normalize")
         checked = {
             "epochs": check_int(self.epochs, name="recipe.epochs", low=1),
             "batch_size": check_int(self.batch_size, name="recipe.batch_size", low=1),
-            **{
-                name: check_real(getattr(self, name), name=f"recipe.{name}", positive=name == "lr")
-                for name in ("lr", "momentum", "weight_decay")
-            },
-            "milestones": check_sequence(
-                self.milestones,
-                name="recipe.milestones",
-                nonempty=False,
-                item=lambda m, name: check_int(m, name=name, low=0),
-            ),
+            "lr": check_real(self.lr, name="recipe.lr", positive=True),
+            "momentum": check_real(self.momentum, name="recipe.momentum"),
+            "weight_decay": check_real(self.weight_decay, name="recipe.weight_decay"),
+            "decay_all": check_bool(self.decay_all, name="recipe.decay_all"),
+            "nesterov": check_bool(self.nesterov, name="recipe.nesterov"),
+            "milestones": _check_milestones(self.milestones, self.schedule),
             "quantile": None
             if self.quantile is None
             else check_rate(self.quantile, name="recipe.quantile", low=1e-12, high=1 - 1e-12),
-            "model_kwargs": check_mapping(self.model_kwargs, name="recipe.model_kwargs"),
+            "model_kwargs": _check_model_kwargs(self.model_kwargs, self.model),
         }
         for name, value in checked.items():
             object.__setattr__(self, name, value)
+        _check_momentum(self.optimizer, self.momentum, self.nesterov)
+
+
+def _check_momentum(optimizer, momentum, nesterov):
+    """Momentum in [0, 1), and momentum or Nesterov only for SGD (Adagrad and Adam would ignore them); Nesterov
+    needs momentum > 0 (torch refuses it at the first step otherwise)."""
+    if momentum >= 1:
+        raise ValueError(f"recipe.momentum must lie in [0, 1), got {momentum}")
+    if optimizer != "sgd" and (momentum or nesterov):
+        raise ValueError(
+            f"recipe.momentum and recipe.nesterov must be 0 and False with optimizer {optimizer!r} (only 'sgd' "
+            f"takes them), got {momentum} and {nesterov}"
+        )
+    if nesterov and not momentum:
+        raise ValueError("recipe.nesterov must be False with momentum 0 (Nesterov SGD needs momentum > 0), got True")
+
+
+def _check_milestones(milestones, schedule):
+    """``milestones`` as a tuple of strictly increasing ints >= 0; empty with the triangular schedule."""
+    milestones = check_sequence(
+        milestones, name="recipe.milestones", nonempty=False, item=lambda m, name: check_int(m, name=name, low=0)
+    )
+    if any(a >= b for a, b in zip(milestones, milestones[1:])):
+        raise ValueError(f"recipe.milestones must be strictly increasing epochs, got {list(milestones)}")
+    if milestones and schedule == "triangle":
+        raise ValueError(f"recipe.milestones must be empty with the triangular schedule, got {list(milestones)}")
+    return milestones
+
+
+def _check_model_kwargs(model_kwargs, model):
+    """``model_kwargs`` as a dict of options of ``model``'s builder, but ``num_classes`` and ``bounded``."""
+    model_kwargs = check_mapping(model_kwargs, name="recipe.model_kwargs")
+    options = [key for key in inspect.signature(MODELS[model]).parameters if key not in ("num_classes", "bounded")]
+    unknown = [key for key in model_kwargs if key not in options]
+    if unknown:
+        raise TypeError(f"recipe.model_kwargs must hold options of {model!r}, one of {options}, got {unknown[0]!r}")
+    return model_kwargs
+
+
+OPTIMIZERS = ("adagrad", "sgd", "adam")
 
 
 AUGMENTATIONS = (None, "shift", "crop")
@@ -128,6 +176,8 @@ SCHEDULES = ("step", "triangle")
 
 
 NORMALIZATIONS = (None, "scale", "pixel_mean", "channel")
+RECIPE_DEFAULTS = {f.name: f.default for f in dataclasses.fields(Recipe) if f.default is not dataclasses.MISSING}
+"""The default of each :class:`Recipe` field that has one: a record written before a field existed had it."""
 
 
 TASKS = {

@@ -1,124 +1,23 @@
-"""Result records of :func:`lnc.experiments.protocol.run_protocol`: JSON files, tables of mean ± std over seeds,
-and the protocol the records state, in words.
+"""Result records of :func:`lnc.experiments.protocol.run_protocol`: tables of mean ± std over seeds, and the
+protocol the records state, in words. Their files, identity and resume live in :mod:`lnc.experiments.records`.
 
-A record is a dict of JSON data whose ``task``, ``noise``, ``rate``, ``method`` and ``seed`` name its file; the
-tables take a sequence of records and print test accuracies × 100 (%).
+The tables take a sequence of records and print test accuracies × 100 (%); records of one method and noise
+setting are averaged over seeds only when they agree on every other identity field.
 """
 
 import dataclasses
 import html
 import json
 import math
-import numbers
-import os
-import re
-import tempfile
 from collections import defaultdict
 from collections.abc import Mapping
 from functools import partial
-from pathlib import Path
 
 import numpy as np
 
-from .._checks import check_int, check_rate, check_sequence
-
-NAME_PART = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
-"""What ``task``, ``noise`` and ``method`` may hold (and no ``..``), so that a record's file stays in its folder."""
-
-
-def record_name(record):
-    """File name of a record: ``<task>_<noise>[-<rate>]_<method>[_<estimator>][_cf<k>]_seed<seed>.json``, with
-    ``estimator`` only when it is not ``"anchor"`` and ``cf<k>`` only when ``cross_fit`` is set, so that the runs
-    of one job with other estimators keep their own files (and the paper's default keeps the short name).
-
-    Raises
-    ------
-    TypeError, ValueError
-        ``record`` is not a dict or lacks a field of the name; ``task``, ``noise`` or ``method`` is not a str of
-        letters, digits, ``_``, ``-`` and ``.`` (no path separator, no ``..``); ``rate`` is neither ``None`` nor
-        in [0, 1]; ``seed`` is not an int >= 0.
-    """
-    record = _check_record(record, name="record", fields=("task", "noise", "rate", "method", "seed"))
-    for field in ("task", "noise", "method"):
-        part = record[field]
-        if not isinstance(part, str):
-            raise TypeError(f"record[{field!r}] must be a str, got {type(part).__name__}")
-        if not NAME_PART.fullmatch(part) or ".." in part:
-            raise ValueError(
-                f"record[{field!r}] must hold only letters, digits, '_', '-' and '.' (no path, no '..'), got {part!r}"
-            )
-    rate = "" if record["rate"] is None else "-" + format(check_rate(record["rate"], name="record['rate']"), "g")
-    seed = check_int(record["seed"], name="record['seed']", low=0)
-    estimator = record.get("estimator", "anchor")
-    if not isinstance(estimator, str) or not NAME_PART.fullmatch(estimator) or ".." in estimator:
-        raise ValueError(f"record['estimator'] must be a name of letters, digits, '_', '-' and '.', got {estimator!r}")
-    cross_fit = record.get("cross_fit")
-    folds = "" if cross_fit is None else f"_cf{check_int(cross_fit, name='record[cross_fit]', low=2)}"
-    extra = ("" if estimator == "anchor" else f"_{estimator}") + folds
-    return f"{record['task']}_{record['noise']}{rate}_{record['method']}{extra}_seed{seed}.json"
-
-
-def check_results_dir(results_dir):
-    """Return ``results_dir`` as a Path once it is known to be writable (created if needed, a probe file written
-    and removed); ``None`` passes through. Call it before training, so that no run is lost to an unwritable folder.
-
-    Raises
-    ------
-    TypeError
-        ``results_dir`` is not a path.
-    ValueError
-        It cannot be created or written: it is a file, lies under a file, or lacks write permission.
-    """
-    return None if results_dir is None else _writable_dir(_as_path(results_dir, name="results_dir"))
-
-
-def save_record(record, results_dir):
-    """Write ``record`` as indented JSON into ``results_dir`` (created if needed); returns the path.
-
-    The file, named by :func:`record_name`, lies in ``results_dir``. It is written whole or not at all (a
-    temporary file, then renamed), and a record that is not JSON data fails before anything is written.
-
-    Raises
-    ------
-    TypeError, ValueError
-        A field of the name is wrong (see :func:`record_name`); a value is not JSON data or is a non-finite float
-        (the message names the field); ``results_dir`` cannot be written (see :func:`check_results_dir`).
-    """
-    name = record_name(record)
-    _check_json(record, name="record")
-    text = json.dumps(record, indent=1, allow_nan=False) + "\n"
-    path = _writable_dir(_as_path(results_dir, name="results_dir")) / name
-    part = path.with_name(f".{name}.{os.getpid()}.part")
-    part.write_text(text)
-    os.replace(part, path)
-    return path
-
-
-def load_records(results_dir, **where):
-    """All records in ``results_dir`` (sorted by file name) whose fields equal ``where``'s values.
-
-    An existing folder without records gives ``[]``.
-
-    Raises
-    ------
-    FileNotFoundError, NotADirectoryError
-        ``results_dir`` does not exist, or is not a folder.
-    ValueError
-        A ``.json`` file does not hold a JSON object (a truncated write, say; the message names the file), or a
-        key of ``where`` is a field of no record (a misspelt field would otherwise select nothing).
-    """
-    folder = _as_path(results_dir, name="results_dir")
-    if not folder.is_dir():
-        kind, why = (NotADirectoryError, "not a folder") if folder.exists() else (FileNotFoundError, "no such path")
-        raise kind(f"results_dir must be an existing folder of records, got '{folder}' ({why})")
-    records = [_read_record(path) for path in sorted(folder.glob("*.json"))]
-    fields = _fields(records)
-    unknown = [key for key in where if key not in fields]
-    if records and unknown:
-        raise ValueError(
-            f"load_records() keyword {unknown[0]!r} must be a field of the records in '{folder}', one of {fields}"
-        )
-    return [r for r in records if all(r.get(k) == v for k, v in where.items())]
+from .._checks import check_bool, check_choice, check_int, check_rate, check_real, check_sequence, check_str
+from .recipes import Recipe
+from .records import IDENTITY, identity
 
 
 def setting(record):
@@ -137,21 +36,43 @@ def summarize(records, value="test_accuracy"):
     TypeError
         ``records`` is not a sequence of dicts, ``value`` is not a str, or a record's ``value`` is not a number.
     ValueError
-        A record lacks ``method``, ``noise`` or ``rate``, or no record has the field ``value``.
+        A record lacks ``method``, ``noise`` or ``rate``, no record has the field ``value``, or a record's ``value``
+        is not finite or out of its range (:data:`RECORD_FIELDS`: a test accuracy lies in [0, 1]).
     """
-    records = _check_records(records)
     if not isinstance(value, str):
         raise TypeError(f"value must be a str (a field of the records), got {type(value).__name__}")
+    records = _check_records(records, optional=(value,))
     if records and not any(value in r for r in records):
         raise ValueError(f"value must be a field of the records, one of {_fields(records)}, got {value!r}")
-    groups = defaultdict(list)
+    groups, runs = defaultdict(list), defaultdict(list)
     for k, r in enumerate(records):
         if r.get(value) is not None:
-            groups[(r["method"], setting(r))].append(100.0 * _check_number(r[value], name=f"records[{k}][{value!r}]"))
+            number = check_real(r[value], name=f"records[{k}][{value!r}]", signed=True)
+            groups[(r["method"], setting(r))].append(100.0 * number)
+            runs[(r["method"], setting(r))].append(identity(r))
+    for key, identities in runs.items():
+        _check_one_setting(key, identities)
     return {
         key: (float(np.mean(v)), float(np.std(v, ddof=1)) if len(v) > 1 else math.nan, len(v))
         for key, v in groups.items()
     }
+
+
+def _check_one_setting(key, identities):
+    """Refuse to average the records of ``key`` (method, setting) unless they are the runs of one setting, one per
+    seed: equal on every identity field but ``seed`` (:data:`lnc.experiments.records.IDENTITY`)."""
+    for field in IDENTITY:
+        values = list(dict.fromkeys(json.dumps(i[field], sort_keys=True) for i in identities))
+        if field != "seed" and len(values) > 1:
+            shown = ", ".join(v if len(v) <= 40 else v[:37] + "..." for v in values[:3])
+            raise ValueError(
+                f"records of {key[0]!r} at {key[1]!r} must be runs of one setting to be averaged over seeds, got "
+                f"{len(values)} values of {field!r} ({shown}); select one, e.g. load_records(folder, {field}=...)"
+            )
+    seeds = [i["seed"] for i in identities if i["seed"] is not None]  # hand-made records may have no seed
+    twice = [seed for seed in dict.fromkeys(seeds) if seeds.count(seed) > 1]
+    if twice:
+        raise ValueError(f"records of {key[0]!r} at {key[1]!r} must hold each seed once, got seed {twice[0]!r} twice")
 
 
 def accuracy_table(records, methods=None, settings=None, digits=1):
@@ -257,8 +178,9 @@ def comparison_table(records, published, methods=None, settings=None, digits=1):
 
 def verdict(flags):
     """How a claim about several cases fared, from one bool per case: ``"holds"`` (in every case),
-    ``"holds in part (k of n)"``, ``"does not hold"`` (in none) or ``"not tested"`` (no case)."""
-    flags = [bool(f) for f in flags]
+    ``"holds in part (k of n)"``, ``"does not hold"`` (in none) or ``"not tested"`` (no case). ``flags``: a sequence
+    of bools (numpy's too); anything else, whose truth would be a guess, is refused."""
+    flags = check_sequence(flags, name="flags", nonempty=False, item=check_bool)
     if not flags:
         return "not tested"
     if all(flags):
@@ -267,15 +189,21 @@ def verdict(flags):
 
 
 def listing(items, sep="; "):
-    """``items`` (str) joined by ``sep``, or ``"none"``: the cases a claim names in a sentence."""
-    items = list(items)
-    return sep.join(items) if items else "none"
+    """``items`` (a sequence of str, not a str) joined by ``sep`` (a str), or ``"none"``: the cases a claim names in
+    a sentence."""
+    items = check_sequence(items, name="items", nonempty=False, item=check_str)
+    return check_str(sep, name="sep").join(items) if items else "none"
 
 
 def span(values, spec=".0f"):
-    """The range of ``values`` (numbers) as text, ``"19–60"``, formatted by ``spec``; one value when the smallest
-    and largest format alike (``"40"``), ``"none"`` when there are none."""
-    values = [float(v) for v in values]
+    """The range of ``values`` (a sequence of finite real numbers) as text, ``"19–60"``, formatted by ``spec`` (a
+    float format such as ``".0f"``); one value when the smallest and largest format alike (``"40"``), ``"none"``
+    when there are none."""
+    values = check_sequence(values, name="values", nonempty=False, item=partial(check_real, signed=True))
+    try:
+        format(0.0, check_str(spec, name="spec"))
+    except ValueError as err:
+        raise ValueError(f"spec must be a format spec of a float, such as '.0f', got {spec!r}") from err
     if not values:
         return "none"
     low, high = f"{min(values):{spec}}", f"{max(values):{spec}}"
@@ -290,10 +218,19 @@ def _cell(mean, std, digits):
 class Table(str):
     """A result table: the aligned text (``print`` it; it is a ``str``) that also renders as an HTML table in a
     notebook (``_repr_html_``). ``rows``: the header row then the body rows, each a tuple of strings; the first
-    column is left-aligned, the others right-aligned."""
+    column is left-aligned, the others right-aligned.
+
+    Raises ``TypeError`` when ``rows`` is not a sequence of sequences of str, ``ValueError`` when it has no header
+    row, the header no cell, or a row another number of cells than the header (the message names the row)."""
 
     def __new__(cls, rows):
-        rows = tuple(tuple(row) for row in rows)
+        rows = check_sequence(rows, name="rows", item=_check_row)
+        if not rows[0]:
+            raise ValueError("rows[0] (the header) must hold at least one cell, got none")
+        ragged = [k for k, row in enumerate(rows) if len(row) != len(rows[0])]
+        if ragged:
+            k = ragged[0]
+            raise ValueError(f"rows[{k}] must have {len(rows[0])} cells, as the header, got {len(rows[k])}")
         widths = [max(len(row[k]) for row in rows) for k in range(len(rows[0]))]
         lines = [
             "  ".join(text.ljust(w) if k == 0 else text.rjust(w) for k, (text, w) in enumerate(zip(row, widths)))
@@ -335,7 +272,7 @@ def correction_table(records, methods=("ce", "forward", "forward_est", "backward
         As :func:`summarize`; ``methods`` not a sequence of str, ``digits`` not an int >= 0.
     """
     records = _check_records(records, fields=("task", "method", "noise", "rate"))
-    methods = check_sequence(methods, name="methods", item=_check_str)
+    methods = check_sequence(methods, name="methods", item=check_str)
     digits = check_int(digits, name="digits", low=0)
 
     def value(stats, method, key, field=0):
@@ -354,11 +291,23 @@ def correction_table(records, methods=("ce", "forward", "forward_est", "backward
 def gain_table(records, published, settings, methods=("forward", "forward_est"), baseline="ce", digits=1):
     """A :class:`Table` per noise setting: the gain (points of test accuracy, mean over seeds) of each of ``methods``
     over ``baseline`` in ``records``, beside the published gain of ``published[methods[0]]`` over
-    ``published[baseline]`` (``published`` as :func:`comparison_table`); ``-`` where a value is missing."""
+    ``published[baseline]`` (``published`` as :func:`comparison_table`); ``-`` where a value is missing.
+
+    Raises
+    ------
+    TypeError, ValueError
+        As :func:`summarize` and :func:`comparison_table`; ``settings``, ``methods`` (non-empty) or ``baseline`` is
+        not a setting or method of ``records`` or ``published`` (a misspelt one would give a row or column of
+        ``-``); ``digits`` is not an int >= 0.
+    """
+    records = _check_records(records)
     ours = summarize(records)
     published = _check_published(published)
-    settings = check_sequence(settings, name="settings", item=_check_str)
-    methods = check_sequence(methods, name="methods", item=_check_str)
+    known = {(r["method"], setting(r)) for r in records} | {(m, s) for m, cells in published.items() for s in cells}
+    settings = _check_names(check_sequence(settings, name="settings"), "settings", {s for _, s in known})
+    methods = _check_names(methods, "methods", {m for m, _ in known})
+    if check_str(baseline, name="baseline") not in {m for m, _ in known}:
+        raise ValueError(f"baseline must be a method of records or published, got {baseline!r}")
     digits = check_int(digits, name="digits", low=0)
 
     def gain(table, method, key):
@@ -384,7 +333,7 @@ def estimation_table(records, digits=3):
         ``records`` is not a sequence of dicts with ``method``, ``noise`` and ``rate``, or holds no CE run
         (``method == "ce"``); ``digits`` is not an int >= 0.
     """
-    records = _check_records(records)
+    records = _check_records(records, optional=("estimation_error", "cond_T_hat"))
     digits = check_int(digits, name="digits", low=0)
     ce = [
         _check_record(r, name=f"records[{k}]", fields=("best_epoch",))
@@ -420,30 +369,27 @@ def run_summary(records):
     Raises
     ------
     TypeError, ValueError
-        ``records`` is not a non-empty sequence of dicts with a ``task``.
+        ``records`` is not a non-empty sequence of dicts with a ``task``; a successful one lacks ``method`` or a
+        field of :data:`SUMMARY_FIELDS`, or holds a field not of its kind (:data:`RECORD_FIELDS`).
     """
-    records = _check_records(records, fields=("task",), nonempty=True)
+    records = _check_records(records, fields=("task",), optional=("status",), nonempty=True)
+    ok = _successful(records, (*SUMMARY_FIELDS, "method"))
     return "\n".join(
-        _task_summary(task, [r for r in records if r["task"] == task])
+        _task_summary(task, [r for r in ok if r["task"] == task], sum(r["task"] == task for r in records))
         for task in dict.fromkeys(r["task"] for r in records)
     )
 
 
-def _task_summary(task, runs):
-    """The line of :func:`run_summary` for ``runs``, the records of ``task``."""
-    ok = [
-        _check_record(r, name=f"the record of {task}", fields=SUMMARY_FIELDS)
-        for r in runs
-        if r.get("status", "ok") == "ok"
-    ]
+def _task_summary(task, ok, count):
+    """The line of :func:`run_summary` for ``ok``, the successful records of ``task`` among its ``count``."""
     if not ok:
-        return f"{task}: no successful run ({len(runs)} failed)"
+        return f"{task}: no successful run ({count} failed)"
     ok = list({_training(r): r for r in ok}.values())
     first = ok[0]
     minutes = sum(r["wall_time_s"] for r in ok) / 60
     return (
         f"{task}: protocol {first['protocol']!r}, {first['recipe']['model']} "
-        f"{first['recipe']['model_kwargs']}, {sorted({r['epochs'] for r in ok})} epochs, "
+        f"{first['recipe'].get('model_kwargs', {})}, {sorted({r['epochs'] for r in ok})} epochs, "
         f"{first['n_train']} train / {first['n_val']} val, seeds {sorted({r['seed'] for r in ok})}, "
         f"{len({setting(r) for r in ok})} settings, {len(ok)} trainings, "
         f"{minutes:.0f} min on {sorted({r['device'] for r in ok})}"
@@ -460,17 +406,23 @@ def cpu_minutes(records):
         ``records`` is not a sequence of dicts; a successful record lacks ``wall_time_s``, ``threads`` or a field of
         :data:`SUMMARY_FIELDS`, or ran on a GPU (its wall time is not CPU time).
     """
-    records = _check_records(records, fields=("task",))
-    ok = [
-        _check_record(r, name="a record", fields=(*SUMMARY_FIELDS, "method", "threads"))
-        for r in records
-        if r.get("status", "ok") == "ok"
-    ]
+    records = _check_records(records, fields=("task",), optional=("status",))
+    ok = _successful(records, (*SUMMARY_FIELDS, "method", "threads"))
     gpu = sorted({r["device"] for r in ok} - {"cpu"})
     if gpu:
         raise ValueError(f"records must have run on the CPU for CPU minutes, got device {gpu}")
     ok = {(r["task"], _training(r)): r for r in ok}.values()
     return sorted(r["wall_time_s"] * r["threads"] / 60 for r in ok)
+
+
+def _successful(records, fields):
+    """The successful ones (``status`` ``"ok"`` or absent) of the checked ``records``, each checked to hold
+    ``fields`` (and the fields that tell a training apart, where it has them)."""
+    return [
+        _check_record(r, name=f"records[{k}]", fields=fields, optional=("subset", "estimator", "cross_fit"))
+        for k, r in enumerate(records)
+        if r.get("status", "ok") == "ok"
+    ]
 
 
 def _training(record):
@@ -532,29 +484,34 @@ def describe_recipe(recipe, epochs=None):
         ``recipe`` is neither a Recipe nor a dict; ``epochs`` is not an int.
     ValueError
         ``recipe`` lacks a field of :data:`RECIPE_FIELDS`, or its ``augment`` or ``normalize`` is unknown;
-        ``epochs`` < 1.
+        ``epochs`` < 1. And as :class:`lnc.experiments.recipes.Recipe` for a dict that no Recipe could hold (a
+        field of another kind, an unknown field).
 
     See Also
     --------
     describe_records : the protocol of stored records, with this line for their recipe.
     """
-    if dataclasses.is_dataclass(recipe) and not isinstance(recipe, type):
+    if isinstance(recipe, Recipe):
         recipe = dataclasses.asdict(recipe)
     recipe = _check_record(recipe, name="recipe", fields=RECIPE_FIELDS)
-    epochs = recipe["epochs"] if epochs is None else check_int(epochs, name="epochs", low=1)
     for field, words in (("augment", AUGMENT_TEXT), ("normalize", NORMALIZE_TEXT)):
-        if recipe[field] not in words:
+        if not isinstance(recipe[field], (str, type(None))) or recipe[field] not in words:
             raise ValueError(f"recipe['{field}'] must be one of {list(words)}, got {recipe[field]!r}")
+    unknown = [key for key in recipe if key not in {field.name for field in dataclasses.fields(Recipe)}]
+    if unknown:
+        raise ValueError(f"recipe must hold the fields of a Recipe, got the field {unknown[0]!r}")
+    recipe = dataclasses.asdict(Recipe(**recipe))  # checks every field, and fills in the younger ones
+    epochs = recipe["epochs"] if epochs is None else check_int(epochs, name="epochs", low=1)
     kwargs = recipe["model_kwargs"]
     model = ", ".join([recipe["model"], *(f"{k}={v}" for k, v in kwargs.items())])
     name = NETWORK_TEXT.get(recipe["model"])
     network = f"{name(kwargs)} ({model})" if name else model
     steps = [str(m) for m in recipe["milestones"] if m < epochs]
-    if recipe.get("schedule", "step") == "triangle":
+    if recipe["schedule"] == "triangle":
         schedule = ", triangular learning-rate schedule"
     else:
         schedule = f", lr / 10 after epoch{'s' * (len(steps) > 1)} {' and '.join(steps)}" if steps else ""
-    momentum = f", {'Nesterov ' * recipe.get('nesterov', False)}momentum {recipe['momentum']:g}"
+    momentum = f", {'Nesterov ' * recipe['nesterov']}momentum {recipe['momentum']:g}"
     optimizer = {"sgd": "SGD", "adagrad": "Adagrad", "adam": "Adam"}.get(recipe["optimizer"], recipe["optimizer"])
     decay = "no weight decay"
     if recipe["weight_decay"]:
@@ -596,12 +553,8 @@ def describe_records(records):
     describe_recipe : the line of a recipe alone (the paper's, say).
     lnc.experiments.protocol.describe_run : the protocol of a run to come, from its parameters.
     """
-    records = _check_records(records, fields=(), nonempty=True)
-    ok = [
-        _check_record(r, name=f"records[{k}]", fields=DESCRIBE_FIELDS)
-        for k, r in enumerate(records)
-        if r.get("status", "ok") == "ok"
-    ]
+    records = _check_records(records, fields=(), optional=("status",), nonempty=True)
+    ok = _successful(records, DESCRIBE_FIELDS)
     if not ok:
         raise ValueError(f"records must hold a successful run, got {len(records)} failed ones")
     for field in SHARED_FIELDS:
@@ -625,105 +578,81 @@ DESCRIBE_FIELDS = SHARED_FIELDS + ("seed", "device", "torch_version")
 """The fields :func:`describe_records` reads from a successful record."""
 
 
-def _as_path(path, *, name):
-    """Return ``path`` (a str or path-like) as a Path."""
-    if not isinstance(path, (str, os.PathLike)):
-        raise TypeError(f"{name} must be a path (str or pathlib.Path), got {type(path).__name__}")
-    return Path(path)
-
-
-def _writable_dir(path):
-    """Return the folder ``path`` after creating it if needed and writing and removing a probe file in it."""
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=path, prefix=".write-probe-"):
-            pass
-    except OSError as err:
-        raise ValueError(
-            f"results_dir must be a folder that can be written, got '{path}' ({err.strerror or err})"
-        ) from err
-    return path
-
-
-def _read_record(path):
-    """The record in the JSON file ``path``."""
-    try:
-        record = json.loads(path.read_text())
-    except ValueError as err:  # invalid JSON or UTF-8: a truncated write or a foreign file
-        raise ValueError(
-            f"'{path}' must hold a JSON record, got invalid JSON ({err}); delete it or run it again"
-        ) from err
-    if not isinstance(record, dict):
-        raise ValueError(f"'{path}' must hold a JSON record (an object), got a JSON {type(record).__name__}")
-    return record
-
-
-def _check_json(value, *, name):
-    """Check that ``value`` is JSON data: dicts, lists, tuples, str, int, bool, ``None`` and finite floats."""
-    if isinstance(value, float) and not math.isfinite(value):
-        raise ValueError(f"{name} must be a finite number (JSON has no NaN or inf), got {value}")
-    if isinstance(value, dict):
-        for key, item in value.items():
-            _check_json(item, name=f"{name}[{key!r}]")
-    elif isinstance(value, (list, tuple)):
-        for k, item in enumerate(value):
-            _check_json(item, name=f"{name}[{k}]")
-    elif not isinstance(value, (str, int, float, type(None))):
-        raise TypeError(
-            f"{name} must be JSON data (dict, list, str, int, float, bool or None), got {type(value).__name__}"
-        )
-
-
 def _fields(records):
     """The fields of ``records``, in order of first appearance."""
     return list(dict.fromkeys(field for r in records for field in r))
 
 
-def _check_records(records, *, fields=("method", "noise", "rate"), nonempty=False):
-    """Return ``records`` as a tuple of dicts that hold ``fields`` (a str or a single dict is refused)."""
-    return check_sequence(records, name="records", nonempty=nonempty, item=partial(_check_record, fields=fields))
+def _check_records(records, *, fields=("method", "noise", "rate"), optional=(), nonempty=False):
+    """Return ``records`` as a tuple of dicts that hold ``fields`` (a str or a single dict is refused), checked as
+    :func:`_check_record` does."""
+    item = partial(_check_record, fields=fields, optional=optional)
+    return check_sequence(records, name="records", nonempty=nonempty, item=item)
 
 
-def _check_record(record, *, name, fields):
-    """Return ``record`` after checking it is a dict holding ``fields``."""
+def _check_record(record, *, name, fields, optional=()):
+    """Return ``record`` after checking it is a dict holding ``fields``; each of them, and each of the ``optional``
+    fields it holds, must be of its kind in :data:`RECORD_FIELDS` (when listed there)."""
     if not isinstance(record, Mapping):
         raise TypeError(f"{name} must be a record (a dict), got {type(record).__name__}")
     missing = [field for field in fields if field not in record]
     if missing:
         raise ValueError(f"{name} must have the field {missing[0]!r}, got the fields {list(record)}")
-    for field in set(fields) & {"task", "method", "noise"}:
-        if not isinstance(record[field], str):
-            raise TypeError(f"{name}[{field!r}] must be a str, got {type(record[field]).__name__}")
-    if "rate" in fields and record["rate"] is not None:
-        check_rate(_check_number(record["rate"], name=f"{name}['rate']"), name=f"{name}['rate']")
+    for field in (*fields, *optional):
+        if field in RECORD_FIELDS and field in record:
+            RECORD_FIELDS[field](record[field], name=f"{name}[{field!r}]")
     return record
+
+
+def _optional(check):
+    """``check`` that lets ``None`` pass (a field with no value: no true T, an infinite cond, a failed run)."""
+    return lambda value, *, name: None if value is None else check(value, name=name)
+
+
+def _check_estimates(estimates, *, name):
+    """Check a CE record's ``estimates``: ``{kind: {estimator: fields}}``, ``kind`` ``"in_sample"`` or
+    ``"cross_fit"``, each ``fields`` a dict (its ``estimation_error`` a number >= 0 or ``None``)."""
+    for kind, by_name in _check_record(estimates, name=name, fields=()).items():
+        check_choice(kind, ESTIMATOR_KINDS[:2], name=f"{name} key")
+        for estimator, fields in _check_record(by_name, name=f"{name}[{kind!r}]", fields=()).items():
+            check_str(estimator, name=f"{name}[{kind!r}] key")
+            _check_record(fields, name=f"{name}[{kind!r}][{estimator!r}]", fields=(), optional=("estimation_error",))
+
+
+RECORD_FIELDS = {
+    **dict.fromkeys(("task", "method", "noise", "protocol", "device", "torch_version", "estimator"), check_str),
+    **dict.fromkeys(("rate", "test_accuracy"), _optional(check_rate)),
+    **dict.fromkeys(("seed", "best_epoch", "n_train", "n_val", "n_test"), partial(check_int, low=0)),
+    **dict.fromkeys(("epochs", "threads"), partial(check_int, low=1)),
+    **dict.fromkeys(("estimation_error", "cond_T_hat"), _optional(check_real)),
+    "status": partial(check_choice, choices=("ok", "failed")),
+    "subset": _optional(partial(check_int, low=1)),
+    "cross_fit": _optional(partial(check_int, low=2)),
+    "wall_time_s": check_real,
+    "recipe": partial(_check_record, fields=("model",), optional=("model_kwargs",)),
+    "model": check_str,
+    "model_kwargs": partial(_check_record, fields=()),
+    "estimates": _check_estimates,
+}
+"""The kind of each record field that a table reads: a str, a rate or accuracy in [0, 1] (or ``None``), an int, a
+finite number >= 0 (or ``None`` where a value may be missing), a status, a recipe (a dict with a ``model``, and a
+dict ``model_kwargs`` where it has one; :func:`describe_recipe` checks the rest), the estimates of a CE run."""
 
 
 def _check_names(values, name, known):
     """``None``, or ``values`` as a list of str after checking each is one of ``known``."""
     if values is None:
         return None
-    values = list(check_sequence(values, name=name, item=_check_str))
+    values = list(check_sequence(values, name=name, item=check_str))
     unknown = [v for v in values if v not in known]
     if unknown:
         raise ValueError(f"{name} must each be one of {sorted(known)}, got {unknown[0]!r}")
     return values
 
 
-def _check_str(value, *, name):
-    """Return ``value`` after checking it is a str."""
-    if not isinstance(value, str):
-        raise TypeError(f"{name} must be a str, got {type(value).__name__}")
-    return value
-
-
-def _check_number(value, *, name):
-    """Return ``value`` after checking it is a finite real number (not a bool)."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
-    if not math.isfinite(value):
-        raise ValueError(f"{name} must be finite, got {value}")
-    return value
+def _check_row(row, *, name):
+    """A row of a :class:`Table`: a sequence of str, as a tuple."""
+    return check_sequence(row, name=name, nonempty=False, item=check_str)
 
 
 def _check_published(published):
@@ -745,8 +674,8 @@ def _check_published(published):
             name = f"published[{method!r}][{key!r}]"
             if not isinstance(key, str) or not isinstance(cell, (tuple, list)) or len(cell) != 2:
                 raise TypeError(f"{name} must be a (mean, std or None) pair under a str setting, got {cell!r}")
-            _check_number(cell[0], name=f"{name}[0]")
-            if cell[1] is not None and _check_number(cell[1], name=f"{name}[1]") < 0:
+            check_real(cell[0], name=f"{name}[0]", signed=True)
+            if cell[1] is not None and check_real(cell[1], name=f"{name}[1]", signed=True) < 0:
                 raise ValueError(f"{name}[1] must be a std >= 0 or None, got {cell[1]!r}")
     return published
 
@@ -769,14 +698,17 @@ def estimator_stats(records):
     Raises
     ------
     TypeError, ValueError
-        ``records`` is not a sequence of dicts with ``method``, ``noise`` and ``rate``.
+        ``records`` is not a sequence of dicts with ``method``, ``noise`` and ``rate``; a CE record with
+        ``estimates`` or a ``volmin`` / ``revision`` record lacks ``seed`` (or the latter ``estimation_error``); a
+        field read is not of its kind (:data:`RECORD_FIELDS`).
     """
-    records = _check_records(records)
+    records = _check_records(records, optional=("estimates", "test_accuracy", "estimator", "cross_fit"))
     errors, accuracies = defaultdict(dict), defaultdict(list)
-    for r in records:
+    for k, r in enumerate(records):
         key = setting(r)
-        if r["method"] == "ce":
-            for kind, by_name in r.get("estimates", {}).items():
+        if r["method"] == "ce" and r.get("estimates"):
+            _check_record(r, name=f"records[{k}]", fields=("seed",))
+            for kind, by_name in r["estimates"].items():
                 for name, fields in by_name.items():
                     if fields.get("estimation_error") is not None:
                         errors[key, name, kind][r["seed"]] = fields["estimation_error"]
@@ -784,6 +716,7 @@ def estimator_stats(records):
             kind = "cross_fit" if r.get("cross_fit") else "in_sample"
             accuracies[key, r.get("estimator", "anchor"), kind].append(100.0 * r["test_accuracy"])
         elif r["method"] in ("volmin", "revision") and r.get("test_accuracy") is not None:
+            _check_record(r, name=f"records[{k}]", fields=("seed", "estimation_error"))
             errors[key, r["method"], "learned"][r["seed"]] = r["estimation_error"]
             accuracies[key, r["method"], "learned"].append(100.0 * r["test_accuracy"])
     stats = defaultdict(dict)
@@ -812,7 +745,7 @@ def estimator_table(records, key, digits=3):
     """
     records = _check_records(records)
     digits = check_int(digits, name="digits", low=0)
-    _check_names([key], "key", {setting(r) for r in records})
+    _check_names([check_str(key, name="key")], "key", {setting(r) for r in records})
     stats = estimator_stats(records)
     names = list(dict.fromkeys(name for k, name, kind in stats if k == key and kind != "learned"))
     learned = [name for name in ("volmin", "revision") if (key, name, "learned") in stats]

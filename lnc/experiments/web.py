@@ -27,7 +27,7 @@ from .loop import Batches, environment, posteriors, resolve_device, train_on
 from .models import build_model, load_pretrained
 from .protocol import ESTIMATED, estimate_fields, unusable
 from .recipes import Recipe
-from .results import check_results_dir, save_record
+from .records import check_results_dir, save_record
 
 WEBVISION_SOURCES = ("google", "flickr")
 """The image sources of WebVision 1.0 (``info/train_filelist_<source>.txt``)."""
