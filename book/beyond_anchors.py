@@ -13,7 +13,7 @@
 #     name: python3
 # ---
 
-# %% [markdown] papermill={"duration": 0.002536, "end_time": "2026-12-06T05:47:32.040088+00:00", "exception": false, "start_time": "2026-12-06T05:47:32.037552+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.003037, "end_time": "2026-12-06T05:59:21.831689+00:00", "exception": false, "start_time": "2026-12-06T05:59:21.828652+00:00", "status": "completed"}
 # (ch-beyond-anchors)=
 # # Beyond Anchor Points: Other Estimators of T, and Methods That Learn It
 #
@@ -51,11 +51,12 @@
 # | `cross_fit` | folds of the out-of-fold posteriors |
 # | `device`, `workers`, `results_dir` | where it runs and where its JSON records go |
 # | `extend_results` | `True` lets a run add records to a folder of stored runs |
+# | `selection` | how each training keeps its epoch: `"val_loss"` (its own loss on the noisy validation split, the paper's choice and the stored runs') or `"val_accuracy"` (noisy-validation accuracy, the same for every method) |
 # | `cifarn_noise`, `cifarn_protocol`, `cifarn_epochs`, `cifarn_subset`, `cifarn_results_dir` | the CIFAR-10N runs |
 # | `cifarn_estimators`, `cifarn_learned` | on CIFAR-10N, forward with each one's $\hat T$; the methods that learn $T$ |
 # ```
 
-# %% papermill={"duration": 0.013867, "end_time": "2026-12-06T05:47:32.056244+00:00", "exception": false, "start_time": "2026-12-06T05:47:32.042377+00:00", "status": "completed"} tags=["parameters", "hide-input"]
+# %% papermill={"duration": 0.013657, "end_time": "2026-12-06T05:59:21.847859+00:00", "exception": false, "start_time": "2026-12-06T05:59:21.834202+00:00", "status": "completed"} tags=["parameters", "hide-input"]
 example_size = 2000
 seed = 0
 dataset = "mnist"
@@ -77,8 +78,9 @@ cifarn_epochs = None
 cifarn_subset = None
 cifarn_results_dir = "results/cifarn_fast"
 extend_results = False
+selection = "val_loss"
 
-# %% papermill={"duration": 2.361796, "end_time": "2026-12-06T05:47:34.420333+00:00", "exception": false, "start_time": "2026-12-06T05:47:32.058537+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 2.529928, "end_time": "2026-12-06T05:59:24.380215+00:00", "exception": false, "start_time": "2026-12-06T05:59:21.850287+00:00", "status": "completed"} tags=["hide-input"]
 import warnings
 
 import matplotlib.pyplot as plt
@@ -100,14 +102,14 @@ plain_warnings()  # warnings print without this checkout's file paths
 names = list(ESTIMATORS)
 settings = noise_settings(noise, rates)
 grid = dict(seeds=seeds, protocol=protocol, epochs=epochs, subset=subset, device=device,
-            results_dir=results_dir, extend=extend_results)
+            results_dir=results_dir, extend=extend_results, selection=selection)
 jobs = [dict(methods=["ce", "forward_est"], estimator=name, cross_fit=k)
         for k in (None, cross_fit) for name in names]
 jobs.append(dict(methods=["ce", "volmin", "revision"]))
 human_settings = noise_settings(cifarn_noise, [])
 cifarn = dict(protocol=cifarn_protocol, epochs=cifarn_epochs, subset=cifarn_subset,
               device=device, results_dir=cifarn_results_dir,
-              extend=extend_results)
+              extend=extend_results, selection=selection)
 human_jobs = [dict(methods=["ce", "forward"])]  # CE, and forward with the true T
 human_jobs += [dict(methods=["ce", "forward_est"], estimator=name)
                for name in cifarn_estimators]
@@ -117,7 +119,7 @@ configs = [c for job in jobs for c in check_grid(dataset, settings, **grid, **jo
 configs += [c for job in human_jobs
             for c in check_grid("cifar10n", human_settings, **cifarn, **job)]
 
-# %% [markdown] papermill={"duration": 0.001655, "end_time": "2026-12-06T05:47:34.424323+00:00", "exception": false, "start_time": "2026-12-06T05:47:34.422668+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.006818, "end_time": "2026-12-06T05:59:24.390543+00:00", "exception": false, "start_time": "2026-12-06T05:59:24.383725+00:00", "status": "completed"}
 # ## What each estimator assumes
 #
 # All of them read $\hat T$, with $\hat T_{ij} \approx P(\tilde y = j \mid y = i)$, from a CE network's
@@ -146,7 +148,7 @@ configs += [c for job in human_jobs
 # label drawn from its noisy posterior. For contrast, the same $T$ with Dirichlet clean posteriors plus one
 # exact anchor per class (`anchored_posteriors`).
 
-# %% papermill={"duration": 4.264062, "end_time": "2026-12-06T05:47:38.690171+00:00", "exception": false, "start_time": "2026-12-06T05:47:34.426109+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 40.82161, "end_time": "2026-12-06T06:00:05.216058+00:00", "exception": false, "start_time": "2026-12-06T05:59:24.394448+00:00", "status": "completed"} tags=["hide-input"]
 T_example = np.array([[0.7, 0.2, 0.1], [0.1, 0.8, 0.1], [0.25, 0.05, 0.7]])
 _, scattered = scattered_posteriors(T_example, example_size, seed)
 anchored = anchored_posteriors(T_example, example_size, seed)
@@ -198,7 +200,7 @@ with anchors {close('with anchors')}; without anchors {close('without anchors')}
   sample size.
 """))
 
-# %% [markdown] papermill={"duration": 0.002487, "end_time": "2026-12-06T05:47:38.695779+00:00", "exception": false, "start_time": "2026-12-06T05:47:38.693292+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.008007, "end_time": "2026-12-06T06:00:05.234898+00:00", "exception": false, "start_time": "2026-12-06T06:00:05.226891+00:00", "status": "completed"}
 # ```{glue:figure} fig-simplex
 # :name: fig-simplex
 # The noisy posteriors (grey dots) on the three-class simplex, with the triangle of the true $T$, of the
@@ -218,7 +220,7 @@ with anchors {close('with anchors')}; without anchors {close('without anchors')}
 # estimate of the in-sample posteriors. One CE network (and one set of folds) serves every estimator of a
 # seed. The run, as its records state it:
 
-# %% papermill={"duration": 0.149753, "end_time": "2026-12-06T05:47:38.847973+00:00", "exception": false, "start_time": "2026-12-06T05:47:38.698220+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.24682, "end_time": "2026-12-06T06:00:05.487278+00:00", "exception": false, "start_time": "2026-12-06T06:00:05.240458+00:00", "status": "completed"} tags=["hide-input"]
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", UserWarning)  # the 97% rule's fallback
     records = [r for job in jobs
@@ -228,19 +230,19 @@ setup = describe_run(dataset, protocol, epochs=epochs, subset=subset, seeds=seed
 display(Markdown(f"- records: `{run_summary(records)}`\n- set-up: `{setup}`\n"
                  f"- out-of-fold posteriors: {cross_fit} folds"))
 
-# %% [markdown] papermill={"duration": 0.002772, "end_time": "2026-12-06T05:47:38.854005+00:00", "exception": false, "start_time": "2026-12-06T05:47:38.851233+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.004349, "end_time": "2026-12-06T06:00:05.494649+00:00", "exception": false, "start_time": "2026-12-06T06:00:05.490300+00:00", "status": "completed"}
 # One table per noise setting: the relative $L_1$ error of each $\hat T$ against the true $T$ and the clean
 # test accuracy (%) of the forward correction with it, mean ± std over the seeds; for `volmin` and
 # `revision`, the error of the $T$ they learned and their own test accuracy.
 
-# %% papermill={"duration": 0.031666, "end_time": "2026-12-06T05:47:38.888159+00:00", "exception": false, "start_time": "2026-12-06T05:47:38.856493+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.027192, "end_time": "2026-12-06T06:00:05.525811+00:00", "exception": false, "start_time": "2026-12-06T06:00:05.498619+00:00", "status": "completed"} tags=["hide-input"]
 stats = estimator_stats(records)
 keys = list(dict.fromkeys(key for key, _, _ in stats))
 for key in keys:
     display(Markdown(f"**{key}**"))
     display(estimator_table(records, key))
 
-# %% papermill={"duration": 0.014235, "end_time": "2026-12-06T05:47:38.905773+00:00", "exception": false, "start_time": "2026-12-06T05:47:38.891538+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.013705, "end_time": "2026-12-06T06:00:05.544317+00:00", "exception": false, "start_time": "2026-12-06T06:00:05.530612+00:00", "status": "completed"} tags=["hide-input"]
 def mean(key, name, kind, field):
     value = stats.get((key, name, kind), {}).get(field)
     return value[0] if value else np.nan
@@ -285,7 +287,7 @@ transposed), the best of the other estimators, either posterior, is at least as 
 in {len(beats)} of {len(keys)} settings ({listing(beats, ', ') or 'none'}).
 """))
 
-# %% [markdown] papermill={"duration": 0.00302, "end_time": "2026-12-06T05:47:38.912454+00:00", "exception": false, "start_time": "2026-12-06T05:47:38.909434+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.00818, "end_time": "2026-12-06T06:00:05.562793+00:00", "exception": false, "start_time": "2026-12-06T06:00:05.554613+00:00", "status": "completed"}
 # ## CIFAR-10N: against the true human T
 #
 # On human noise the true $T$ is measured from the clean and noisy labels of the training images
@@ -294,7 +296,7 @@ in {len(beats)} of {len(keys)} settings ({listing(beats, ', ') or 'none'}).
 # (one training per estimator: the CE record keeps every estimate). VolMinNet learns its $T$ with its own
 # network. For reference, the same records hold CE and forward with the true $T$. The run:
 
-# %% papermill={"duration": 0.51761, "end_time": "2026-12-06T05:47:39.433137+00:00", "exception": false, "start_time": "2026-12-06T05:47:38.915527+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.629612, "end_time": "2026-12-06T06:00:06.200233+00:00", "exception": false, "start_time": "2026-12-06T06:00:05.570621+00:00", "status": "completed"} tags=["hide-input"]
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", UserWarning)
     runs = [run_grid("cifar10n", human_settings, **cifarn, **job) for job in human_jobs]
@@ -303,18 +305,18 @@ setup = describe_run("cifar10n", cifarn_protocol, epochs=cifarn_epochs,
                      subset=cifarn_subset, device=device)
 display(Markdown(f"- records: `{run_summary(human)}`\n- set-up: `{setup}`"))
 
-# %% [markdown] papermill={"duration": 0.00563, "end_time": "2026-12-06T05:47:39.442527+00:00", "exception": false, "start_time": "2026-12-06T05:47:39.436897+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.009562, "end_time": "2026-12-06T06:00:06.220075+00:00", "exception": false, "start_time": "2026-12-06T06:00:06.210513+00:00", "status": "completed"}
 # One table per label set: the relative $L_1$ error of each $\hat T$ against the true human $T$, and the clean
 # test accuracy (%) of the forward correction with it (one seed); for `volmin`, the error of the $T$ it
 # learned and its own accuracy. Forward is trained with the $\hat T$ of each estimator in
 # `cifarn_estimators` (`-` for one left out): each costs a full-data training.
 
-# %% papermill={"duration": 0.021081, "end_time": "2026-12-06T05:47:39.467108+00:00", "exception": false, "start_time": "2026-12-06T05:47:39.446027+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.022792, "end_time": "2026-12-06T06:00:06.246289+00:00", "exception": false, "start_time": "2026-12-06T06:00:06.223497+00:00", "status": "completed"} tags=["hide-input"]
 for key in cifarn_noise:
     display(Markdown(f"**{key}**"))
     display(estimator_table(human, key))
 
-# %% papermill={"duration": 0.022582, "end_time": "2026-12-06T05:47:39.493745+00:00", "exception": false, "start_time": "2026-12-06T05:47:39.471163+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.021289, "end_time": "2026-12-06T06:00:06.272869+00:00", "exception": false, "start_time": "2026-12-06T06:00:06.251580+00:00", "status": "completed"} tags=["hide-input"]
 human_stats = estimator_stats(human)
 reference = summarize(runs[0])  # CE and forward with the true T
 
@@ -354,7 +356,7 @@ error in {len(halved)} of {len(cifarn_noise)} label sets** ({listing(halved, ', 
 {chr(10).join(lines)}
 """))
 
-# %% [markdown] papermill={"duration": 0.003577, "end_time": "2026-12-06T05:47:39.502635+00:00", "exception": false, "start_time": "2026-12-06T05:47:39.499058+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.003338, "end_time": "2026-12-06T06:00:06.280498+00:00", "exception": false, "start_time": "2026-12-06T06:00:06.277160+00:00", "status": "completed"}
 # ## Summary
 #
 # - Each estimator is exact under its own condition, and the conditions differ: anchors (`anchor`,

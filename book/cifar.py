@@ -13,7 +13,7 @@
 #     name: python3
 # ---
 
-# %% [markdown] papermill={"duration": 0.008466, "end_time": "2026-12-06T05:47:17.478679+00:00", "exception": false, "start_time": "2026-12-06T05:47:17.470213+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.00509, "end_time": "2026-12-06T05:59:07.411780+00:00", "exception": false, "start_time": "2026-12-06T05:59:07.406690+00:00", "status": "completed"}
 # (ch-cifar)=
 # # ResNets on CIFAR-10 Under Synthetic Noise
 #
@@ -49,6 +49,7 @@
 # | `device`, `workers` | `"auto"`, worker processes | `"auto"`, `2` |
 # | `results_dir` | where the JSON records go | `"results/cifar10"` |
 # | `extend_results` | `True` lets a run add records to a folder of stored runs | `False` |
+# | `selection` | how each training keeps its epoch: `"val_loss"` (its own noisy-validation loss, the paper's) or `"val_accuracy"` (the same for every method) | `"val_loss"` |
 #
 # `fast_results_dir` (stored run: `"results/cifar10_fast"`) is the folder of full-data fast-protocol records
 # that the section {ref}`cifar-fast` reads; it trains nothing.
@@ -66,7 +67,7 @@
 # `lnc.experiments.datasets.load_cifar100(download=True)` fetches them where a network exists.
 # ````
 
-# %% papermill={"duration": 0.013695, "end_time": "2026-12-06T05:47:17.500337+00:00", "exception": false, "start_time": "2026-12-06T05:47:17.486642+00:00", "status": "completed"} tags=["parameters", "hide-input"]
+# %% papermill={"duration": 0.018384, "end_time": "2026-12-06T05:59:07.434805+00:00", "exception": false, "start_time": "2026-12-06T05:59:07.416421+00:00", "status": "completed"} tags=["parameters", "hide-input"]
 dataset = "cifar10"
 noise = ["symmetric", "asymmetric"]
 rates = [0.4]
@@ -80,9 +81,10 @@ device = "auto"
 workers = 2
 results_dir = "results/cifar10"
 extend_results = False
+selection = "val_loss"
 fast_results_dir = "results/cifar10_fast"
 
-# %% papermill={"duration": 2.126784, "end_time": "2026-12-06T05:47:19.633634+00:00", "exception": false, "start_time": "2026-12-06T05:47:17.506850+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 2.028406, "end_time": "2026-12-06T05:59:09.467910+00:00", "exception": false, "start_time": "2026-12-06T05:59:07.439504+00:00", "status": "completed"} tags=["hide-input"]
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -109,23 +111,25 @@ noise_kwargs = {"grouping": grouping} if dataset == "cifar100" else None
 configs = check_grid(dataset, settings, seeds=seeds, methods=methods,
                      protocol=protocol, epochs=epochs, subset=subset, device=device,
                      results_dir=results_dir, extend=extend_results,
+                     selection=selection,
                      noise_kwargs=noise_kwargs)
 
-# %% [markdown] papermill={"duration": 0.006034, "end_time": "2026-12-06T05:47:19.642669+00:00", "exception": false, "start_time": "2026-12-06T05:47:19.636635+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.007547, "end_time": "2026-12-06T05:59:09.478727+00:00", "exception": false, "start_time": "2026-12-06T05:59:09.471180+00:00", "status": "completed"}
 # ## The run
 #
 # Every training of the grid (each noise setting × seed × method) runs once and saves a JSON record;
 # with `results_dir` set, a record already there is read instead of re-trained. What this page shows
 # comes from these records:
 
-# %% papermill={"duration": 0.034096, "end_time": "2026-12-06T05:47:19.679723+00:00", "exception": false, "start_time": "2026-12-06T05:47:19.645627+00:00", "status": "completed"}
+# %% papermill={"duration": 0.027307, "end_time": "2026-12-06T05:59:09.513860+00:00", "exception": false, "start_time": "2026-12-06T05:59:09.486553+00:00", "status": "completed"}
 records = run_grid(dataset, settings, seeds=seeds, workers=workers, methods=methods,
                    protocol=protocol, epochs=epochs, subset=subset, device=device,
                    results_dir=results_dir, extend=extend_results,
+                   selection=selection,
                    noise_kwargs=noise_kwargs)
 ok = [r for r in records if r.get("status", "ok") == "ok"]
 
-# %% papermill={"duration": 0.020214, "end_time": "2026-12-06T05:47:19.707751+00:00", "exception": false, "start_time": "2026-12-06T05:47:19.687537+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.014553, "end_time": "2026-12-06T05:59:09.532990+00:00", "exception": false, "start_time": "2026-12-06T05:59:09.518437+00:00", "status": "completed"} tags=["hide-input"]
 paper = get_recipe(dataset, "paper")
 reduced = (protocol, epochs, subset) != ("paper", None, None)
 display(Markdown(
@@ -135,12 +139,12 @@ display(Markdown(
     f"The paper's protocol (`protocol=\"paper\"`): {describe_recipe(paper)}, the "
     "whole training set."))
 
-# %% [markdown] papermill={"duration": 0.008175, "end_time": "2026-12-06T05:47:19.718671+00:00", "exception": false, "start_time": "2026-12-06T05:47:19.710496+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.003502, "end_time": "2026-12-06T05:59:09.540402+00:00", "exception": false, "start_time": "2026-12-06T05:59:09.536900+00:00", "status": "completed"}
 # The noise of each setting is the paper's: symmetric noise moves a label to any other class with
 # probability $N / (c - 1)$ each (`lnc.symmetric_T`); asymmetric noise flips a few chosen classes to a
 # similar one with probability $N$ (`lnc.cifar10_asymmetric_T` on CIFAR-10):
 
-# %% papermill={"duration": 0.017113, "end_time": "2026-12-06T05:47:19.738297+00:00", "exception": false, "start_time": "2026-12-06T05:47:19.721184+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.013631, "end_time": "2026-12-06T05:59:09.557849+00:00", "exception": false, "start_time": "2026-12-06T05:59:09.544218+00:00", "status": "completed"} tags=["hide-input"]
 names = CIFAR10_CLASSES if dataset == "cifar10" else [str(k) for k in range(100)]
 flip_T = paper_T(dataset, "asymmetric", 0.4, **(noise_kwargs or {}))
 off_diagonal = flip_T - np.diag(np.diag(flip_T))
@@ -148,32 +152,32 @@ flips = [f"{names[i]} → {names[j]}" for i, j in zip(*np.nonzero(off_diagonal))
 display(Markdown(f"Asymmetric flips of `{dataset}`: {', '.join(flips[:10])}"
                  + (f" and {len(flips) - 10} more" if len(flips) > 10 else "") + "."))
 
-# %% [markdown] papermill={"duration": 0.002871, "end_time": "2026-12-06T05:47:19.749214+00:00", "exception": false, "start_time": "2026-12-06T05:47:19.746343+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.004179, "end_time": "2026-12-06T05:59:09.566042+00:00", "exception": false, "start_time": "2026-12-06T05:59:09.561863+00:00", "status": "completed"}
 # ## Test accuracy
 #
 # Clean test accuracy (%) of the epoch with the lowest noisy-validation loss, mean ± standard deviation over
 # the seeds (no ± with one seed). "backward" and "forward" use the true $T$; "backward_est" and
 # "forward_est" the $\hat T$ estimated from the CE run of the same setting and seed.
 
-# %% papermill={"duration": 0.01861, "end_time": "2026-12-06T05:47:19.774496+00:00", "exception": false, "start_time": "2026-12-06T05:47:19.755886+00:00", "status": "completed"}
+# %% papermill={"duration": 0.013211, "end_time": "2026-12-06T05:59:09.586486+00:00", "exception": false, "start_time": "2026-12-06T05:59:09.573275+00:00", "status": "completed"}
 for heading, table in accuracy_tables(records, methods=methods):
     display(Markdown(f"**{heading}**"), table)
 
-# %% [markdown] papermill={"duration": 0.002651, "end_time": "2026-12-06T05:47:19.785124+00:00", "exception": false, "start_time": "2026-12-06T05:47:19.782473+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.002557, "end_time": "2026-12-06T05:59:09.592055+00:00", "exception": false, "start_time": "2026-12-06T05:59:09.589498+00:00", "status": "completed"}
 # ## Training curves
 #
 # Each record keeps, per epoch, the training loss and the loss and accuracy on the *noisy* validation
 # split ({numref}`fig-cifar-curves`). The training loss is the method's own: a corrected loss is not
 # comparable with CE in value, and a backward-corrected one can be negative.
 
-# %% papermill={"duration": 0.632031, "end_time": "2026-12-06T05:47:20.423887+00:00", "exception": false, "start_time": "2026-12-06T05:47:19.791856+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.792542, "end_time": "2026-12-06T05:59:10.387205+00:00", "exception": false, "start_time": "2026-12-06T05:59:09.594663+00:00", "status": "completed"} tags=["hide-input"]
 runs = [r for r in ok if r["seed"] == ok[0]["seed"] and "curves" in r]
 keys = list(dict.fromkeys(setting(r) for r in runs))
 fig = training_curves(runs, key=setting)
 glue("fig-cifar-curves", fig, display=False)
 plt.close(fig)
 
-# %% [markdown] papermill={"duration": 0.003444, "end_time": "2026-12-06T05:47:20.432122+00:00", "exception": false, "start_time": "2026-12-06T05:47:20.428678+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.003571, "end_time": "2026-12-06T05:59:10.395869+00:00", "exception": false, "start_time": "2026-12-06T05:59:10.392298+00:00", "status": "completed"}
 # ```{glue:figure} fig-cifar-curves
 # :name: fig-cifar-curves
 #
@@ -182,7 +186,7 @@ plt.close(fig)
 # zero and keeps falling: that is a backward-corrected loss being driven towards $-\infty$.
 # ```
 
-# %% [markdown] papermill={"duration": 0.003105, "end_time": "2026-12-06T05:47:20.438299+00:00", "exception": false, "start_time": "2026-12-06T05:47:20.435194+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.003174, "end_time": "2026-12-06T05:59:10.402407+00:00", "exception": false, "start_time": "2026-12-06T05:59:10.399233+00:00", "status": "completed"}
 # ## The estimated $\hat T$
 #
 # Per setting, the relative $L_1$ error of $\hat T$ against the true $T$,
@@ -190,10 +194,10 @@ plt.close(fig)
 # model selection kept in the CE run that $\hat T$ was estimated from. {numref}`fig-cifar-estimate`
 # shows where the errors lie.
 
-# %% papermill={"duration": 0.014045, "end_time": "2026-12-06T05:47:20.455346+00:00", "exception": false, "start_time": "2026-12-06T05:47:20.441301+00:00", "status": "completed"}
+# %% papermill={"duration": 0.010292, "end_time": "2026-12-06T05:59:10.415959+00:00", "exception": false, "start_time": "2026-12-06T05:59:10.405667+00:00", "status": "completed"}
 display(estimation_table(records))
 
-# %% papermill={"duration": 0.535943, "end_time": "2026-12-06T05:47:20.998992+00:00", "exception": false, "start_time": "2026-12-06T05:47:20.463049+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.574515, "end_time": "2026-12-06T05:59:10.994177+00:00", "exception": false, "start_time": "2026-12-06T05:59:10.419662+00:00", "status": "completed"} tags=["hide-input"]
 ce_runs = [r for r in runs if r["method"] == "ce"]
 gap = max(np.abs(np.array(r["T_hat"]) - np.array(r["T_true"])).max() for r in ce_runs)
 fig, axes = plt.subplots(len(ce_runs), 2, figsize=(10, 4.2 * len(ce_runs)),
@@ -211,7 +215,7 @@ fig.tight_layout()
 glue("fig-cifar-estimate", fig, display=False)
 plt.close(fig)
 
-# %% [markdown] papermill={"duration": 0.003618, "end_time": "2026-12-06T05:47:21.006831+00:00", "exception": false, "start_time": "2026-12-06T05:47:21.003213+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.004187, "end_time": "2026-12-06T05:59:11.005084+00:00", "exception": false, "start_time": "2026-12-06T05:59:11.000897+00:00", "status": "completed"}
 # ```{glue:figure} fig-cifar-estimate
 # :name: fig-cifar-estimate
 #
@@ -220,7 +224,7 @@ plt.close(fig)
 # under-states; a blue diagonal cell means $\hat T$ under-states how often that class keeps its label.
 # ```
 
-# %% [markdown] papermill={"duration": 0.003559, "end_time": "2026-12-06T05:47:21.014006+00:00", "exception": false, "start_time": "2026-12-06T05:47:21.010447+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.004946, "end_time": "2026-12-06T05:59:11.014072+00:00", "exception": false, "start_time": "2026-12-06T05:59:11.009126+00:00", "status": "completed"}
 # ## The backward corrections, epoch by epoch
 #
 # The backward-corrected loss multiplies the vector of losses by the inverse of the matrix it is given
@@ -229,7 +233,7 @@ plt.close(fig)
 # entry of its inverse, the first epoch whose mean training loss is negative, the epoch model selection
 # kept out of the epochs run, the best noisy-validation accuracy over the epochs, and the test accuracy.
 
-# %% papermill={"duration": 0.066194, "end_time": "2026-12-06T05:47:21.083791+00:00", "exception": false, "start_time": "2026-12-06T05:47:21.017597+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.05978, "end_time": "2026-12-06T05:59:11.078370+00:00", "exception": false, "start_time": "2026-12-06T05:59:11.018590+00:00", "status": "completed"} tags=["hide-input"]
 def first_negative(values):
     """1-based first epoch with a negative value, or "never"."""
     below = [k + 1 for k, v in enumerate(values) if v is not None and v < 0]
@@ -255,12 +259,12 @@ backward_runs = pd.DataFrame(rows)
 table = backward_runs.style.hide(axis="index").set_uuid("cifar-backward")
 display(table if rows else Markdown("No backward run in this grid."))
 
-# %% [markdown] papermill={"duration": 0.008353, "end_time": "2026-12-06T05:47:21.099182+00:00", "exception": false, "start_time": "2026-12-06T05:47:21.090829+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.006159, "end_time": "2026-12-06T05:59:11.090634+00:00", "exception": false, "start_time": "2026-12-06T05:59:11.084475+00:00", "status": "completed"}
 # ## What the run shows
 #
 # Each claim below is computed from the records above and marked as holding or not, with its numbers.
 
-# %% papermill={"duration": 0.031602, "end_time": "2026-12-06T05:47:21.139605+00:00", "exception": false, "start_time": "2026-12-06T05:47:21.108003+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.023186, "end_time": "2026-12-06T05:59:11.118185+00:00", "exception": false, "start_time": "2026-12-06T05:59:11.094999+00:00", "status": "completed"} tags=["hide-input"]
 near_chance = 5.0  # points above chance (100 / c %) that still count as "at chance"
 stats = summarize(ok)
 n_classes = len(ok[0]["T_true"])
@@ -328,12 +332,12 @@ claims.append(f"**Seeds: {n_seeds}.** "
                  "The ± in the accuracy table is the spread over seeds."))
 display(Markdown("\n".join(f"- {c}" for c in claims)))
 
-# %% [markdown] papermill={"duration": 0.008545, "end_time": "2026-12-06T05:47:21.156754+00:00", "exception": false, "start_time": "2026-12-06T05:47:21.148209+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.004248, "end_time": "2026-12-06T05:59:11.127471+00:00", "exception": false, "start_time": "2026-12-06T05:59:11.123223+00:00", "status": "completed"}
 # These claims are about the protocol of this run, stated under *The run* beside the paper's; they
 # say nothing of the paper's regime until `protocol="paper"` is run. {ref}`ch-comparison` tests the
 # paper's qualitative claims on the records of every experiment chapter together.
 
-# %% [markdown] papermill={"duration": 0.009598, "end_time": "2026-12-06T05:47:21.174980+00:00", "exception": false, "start_time": "2026-12-06T05:47:21.165382+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.004102, "end_time": "2026-12-06T05:59:11.135973+00:00", "exception": false, "start_time": "2026-12-06T05:59:11.131871+00:00", "status": "completed"}
 # (cifar-fast)=
 # ## The full training set with the fast protocol
 #
@@ -344,7 +348,7 @@ display(Markdown("\n".join(f"- {c}" for c in claims)))
 # tables; `-` marks a run not yet made. The paper's CIFAR-10 table is not among the book's references,
 # so no published row stands beside ours.
 
-# %% papermill={"duration": 0.032402, "end_time": "2026-12-06T05:47:21.216045+00:00", "exception": false, "start_time": "2026-12-06T05:47:21.183643+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.035839, "end_time": "2026-12-06T05:59:11.177001+00:00", "exception": false, "start_time": "2026-12-06T05:59:11.141162+00:00", "status": "completed"} tags=["hide-input"]
 # the paper's estimator only, as in the run above
 paper_T_hat = dict(task=dataset, estimator="anchor", cross_fit=None)
 stored = load_records(fast_results_dir, **paper_T_hat) if fast_results_dir else []
@@ -372,7 +376,7 @@ if fast:
 else:
     display(Markdown("No fast-protocol records were given (`fast_results_dir`)."))
 
-# %% [markdown] papermill={"duration": 0.01, "end_time": "2026-12-06T05:47:21.241433+00:00", "exception": false, "start_time": "2026-12-06T05:47:21.231433+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.005066, "end_time": "2026-12-06T05:59:11.187347+00:00", "exception": false, "start_time": "2026-12-06T05:59:11.182281+00:00", "status": "completed"}
 # (cifar100-grouping)=
 # ## CIFAR-100: which classes are flipped into which
 #
@@ -384,7 +388,7 @@ else:
 # with the official one as the default. How many of the 100 flips stay inside a superclass, and where
 # do the others go ({numref}`fig-cifar100-flips`)?
 
-# %% papermill={"duration": 0.177021, "end_time": "2026-12-06T05:47:21.428107+00:00", "exception": false, "start_time": "2026-12-06T05:47:21.251086+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.196281, "end_time": "2026-12-06T05:59:11.389213+00:00", "exception": false, "start_time": "2026-12-06T05:59:11.192932+00:00", "status": "completed"} tags=["hide-input"]
 rate = 0.4  # any rate in (0, 1) flips the same pairs
 
 
@@ -418,7 +422,7 @@ ax.tick_params(labelsize=7)
 glue("fig-cifar100-flips", fig, display=False)
 plt.close(fig)
 
-# %% [markdown] papermill={"duration": 0.009652, "end_time": "2026-12-06T05:47:21.448771+00:00", "exception": false, "start_time": "2026-12-06T05:47:21.439119+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.004466, "end_time": "2026-12-06T05:59:11.398988+00:00", "exception": false, "start_time": "2026-12-06T05:59:11.394522+00:00", "status": "completed"}
 # ```{glue:figure} fig-cifar100-flips
 # :name: fig-cifar100-flips
 #
@@ -428,7 +432,7 @@ plt.close(fig)
 # all of them there.
 # ```
 
-# %% [markdown] papermill={"duration": 0.009609, "end_time": "2026-12-06T05:47:21.472913+00:00", "exception": false, "start_time": "2026-12-06T05:47:21.463304+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.004658, "end_time": "2026-12-06T05:59:11.408249+00:00", "exception": false, "start_time": "2026-12-06T05:59:11.403591+00:00", "status": "completed"}
 # ## Summary
 #
 # - `lnc.experiments.protocol.run_grid` runs the protocol of the paper (CE, $\hat T$ from its posteriors,
@@ -440,7 +444,7 @@ plt.close(fig)
 # - The CIFAR-100 noise of the official code flips between alphabetical neighbours, mostly across
 #   superclasses.
 
-# %% [markdown] papermill={"duration": 0.013842, "end_time": "2026-12-06T05:47:21.496774+00:00", "exception": false, "start_time": "2026-12-06T05:47:21.482932+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.004538, "end_time": "2026-12-06T05:59:11.417499+00:00", "exception": false, "start_time": "2026-12-06T05:59:11.412961+00:00", "status": "completed"}
 # ## Exercises
 #
 # ```{exercise}

@@ -13,7 +13,7 @@
 #     name: python3
 # ---
 
-# %% [markdown] papermill={"duration": 0.007899, "end_time": "2026-12-06T05:47:24.495615+00:00", "exception": false, "start_time": "2026-12-06T05:47:24.487716+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.003525, "end_time": "2026-12-06T05:59:13.947334+00:00", "exception": false, "start_time": "2026-12-06T05:59:13.943809+00:00", "status": "completed"}
 # (ch-cifarn)=
 # # CIFAR-10N and CIFAR-100N: Human Label Noise and the Estimator Against the True T
 #
@@ -50,6 +50,7 @@
 # | `device`, `workers` | `"auto"`, worker processes (one per label set) | `"auto"`, `3` |
 # | `results_dir` | where the JSON records go | `"results/cifarn"` |
 # | `extend_results` | `True` lets a run add records to a folder of stored runs | `False` |
+# | `selection` | how each training keeps its epoch: `"val_loss"` (its own noisy-validation loss, the paper's) or `"val_accuracy"` (the same for every method) | `"val_loss"` |
 #
 # `fast_results_dir` (stored run: `"results/cifarn_fast"`) is the folder of full-data fast-protocol records
 # that the section {ref}`cifarn-fast` reads; it trains nothing.
@@ -64,7 +65,7 @@
 # ```
 # ````
 
-# %% papermill={"duration": 0.013122, "end_time": "2026-12-06T05:47:24.515943+00:00", "exception": false, "start_time": "2026-12-06T05:47:24.502821+00:00", "status": "completed"} tags=["parameters", "hide-input"]
+# %% papermill={"duration": 0.018512, "end_time": "2026-12-06T05:59:13.968730+00:00", "exception": false, "start_time": "2026-12-06T05:59:13.950218+00:00", "status": "completed"} tags=["parameters", "hide-input"]
 dataset = "cifar10n"
 noise = ["aggre", "random1", "worst"]
 methods = ["ce", "backward", "forward", "backward_est", "forward_est"]
@@ -76,9 +77,10 @@ device = "auto"
 workers = 3
 results_dir = "results/cifarn"
 extend_results = False
+selection = "val_loss"
 fast_results_dir = "results/cifarn_fast"
 
-# %% papermill={"duration": 1.810472, "end_time": "2026-12-06T05:47:26.329592+00:00", "exception": false, "start_time": "2026-12-06T05:47:24.519120+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 2.229671, "end_time": "2026-12-06T05:59:16.201393+00:00", "exception": false, "start_time": "2026-12-06T05:59:13.971722+00:00", "status": "completed"} tags=["hide-input"]
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -106,9 +108,10 @@ settings = noise_settings(noise, [])
 # every parameter is checked before any training
 configs = check_grid(dataset, settings, seeds=seeds, methods=methods,
                      protocol=protocol, epochs=epochs, subset=subset, device=device,
-                     results_dir=results_dir, extend=extend_results)
+                     results_dir=results_dir, extend=extend_results,
+                     selection=selection)
 
-# %% [markdown] papermill={"duration": 0.002824, "end_time": "2026-12-06T05:47:26.335677+00:00", "exception": false, "start_time": "2026-12-06T05:47:26.332853+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.002575, "end_time": "2026-12-06T05:59:16.207258+00:00", "exception": false, "start_time": "2026-12-06T05:59:16.204683+00:00", "status": "completed"}
 # ## The human transition matrices
 #
 # Every label set, from its labels alone (all 50,000 training images): the fraction of wrong labels, the
@@ -116,7 +119,7 @@ configs = check_grid(dataset, settings, seeds=seeds, methods=methods,
 # maximum on the diagonal (the estimator's anchor assumption $T_{ii} > T_{ki}$, {ref}`ch-estimation`),
 # and $\operatorname{cond}(T)$. {numref}`fig-cifarn-human-T` shows four of the matrices.
 
-# %% papermill={"duration": 0.767227, "end_time": "2026-12-06T05:47:27.106745+00:00", "exception": false, "start_time": "2026-12-06T05:47:26.339518+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.860413, "end_time": "2026-12-06T05:59:17.071227+00:00", "exception": false, "start_time": "2026-12-06T05:59:16.210814+00:00", "status": "completed"} tags=["hide-input"]
 human = {}
 for name in CIFARN_LABEL_SETS:
     clean, noisy = load_cifarn_labels(name)
@@ -145,7 +148,7 @@ fig.tight_layout()
 glue("fig-cifarn-human-T", fig, display=False)
 plt.close(fig)
 
-# %% [markdown] papermill={"duration": 0.003102, "end_time": "2026-12-06T05:47:27.113641+00:00", "exception": false, "start_time": "2026-12-06T05:47:27.110539+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.003481, "end_time": "2026-12-06T05:59:17.078971+00:00", "exception": false, "start_time": "2026-12-06T05:59:17.075490+00:00", "status": "completed"}
 # ```{glue:figure} fig-cifarn-human-T
 # :name: fig-cifarn-human-T
 #
@@ -154,20 +157,21 @@ plt.close(fig)
 # the annotators) with `worst`.
 # ```
 
-# %% [markdown] papermill={"duration": 0.003308, "end_time": "2026-12-06T05:47:27.120203+00:00", "exception": false, "start_time": "2026-12-06T05:47:27.116895+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.003247, "end_time": "2026-12-06T05:59:17.085757+00:00", "exception": false, "start_time": "2026-12-06T05:59:17.082510+00:00", "status": "completed"}
 # ## The run
 #
 # Every training of the grid (label set × seed × method) runs once and saves a JSON record; with
 # `results_dir` set, a record already there is read instead of re-trained. What follows comes from these
 # records:
 
-# %% papermill={"duration": 0.025477, "end_time": "2026-12-06T05:47:27.148924+00:00", "exception": false, "start_time": "2026-12-06T05:47:27.123447+00:00", "status": "completed"}
+# %% papermill={"duration": 0.040572, "end_time": "2026-12-06T05:59:17.130095+00:00", "exception": false, "start_time": "2026-12-06T05:59:17.089523+00:00", "status": "completed"}
 records = run_grid(dataset, settings, seeds=seeds, workers=workers, methods=methods,
                    protocol=protocol, epochs=epochs, subset=subset, device=device,
-                   results_dir=results_dir, extend=extend_results)
+                   results_dir=results_dir, extend=extend_results,
+                   selection=selection)
 ok = [r for r in records if r.get("status", "ok") == "ok"]
 
-# %% papermill={"duration": 0.012641, "end_time": "2026-12-06T05:47:27.165367+00:00", "exception": false, "start_time": "2026-12-06T05:47:27.152726+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.013797, "end_time": "2026-12-06T05:59:17.148429+00:00", "exception": false, "start_time": "2026-12-06T05:59:17.134632+00:00", "status": "completed"} tags=["hide-input"]
 paper = get_recipe(dataset, "paper")
 reduced = (protocol, epochs, subset) != ("paper", None, None)
 display(Markdown(
@@ -178,32 +182,32 @@ display(Markdown(
     "are the optimiser settings of the CIFAR-N benchmark {cite}`wei2022`, whose own "
     "code trains a standard (post-activation) ResNet-34."))
 
-# %% [markdown] papermill={"duration": 0.003305, "end_time": "2026-12-06T05:47:27.174387+00:00", "exception": false, "start_time": "2026-12-06T05:47:27.171082+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.003324, "end_time": "2026-12-06T05:59:17.155311+00:00", "exception": false, "start_time": "2026-12-06T05:59:17.151987+00:00", "status": "completed"}
 # ## Test accuracy
 #
 # Clean test accuracy (%) of the epoch with the lowest noisy-validation loss, mean ± standard deviation over
 # the seeds (no ± with one seed). "backward" and "forward" use the true human $T$; "backward_est" and
 # "forward_est" the $\hat T$ estimated from the CE run of the same label set and seed.
 
-# %% papermill={"duration": 0.013122, "end_time": "2026-12-06T05:47:27.190803+00:00", "exception": false, "start_time": "2026-12-06T05:47:27.177681+00:00", "status": "completed"}
+# %% papermill={"duration": 0.012875, "end_time": "2026-12-06T05:59:17.172061+00:00", "exception": false, "start_time": "2026-12-06T05:59:17.159186+00:00", "status": "completed"}
 for heading, table in accuracy_tables(records, methods=methods, columns=5):
     display(Markdown(f"**{heading}**"), table)
 
-# %% [markdown] papermill={"duration": 0.003347, "end_time": "2026-12-06T05:47:27.197907+00:00", "exception": false, "start_time": "2026-12-06T05:47:27.194560+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.003374, "end_time": "2026-12-06T05:59:17.179607+00:00", "exception": false, "start_time": "2026-12-06T05:59:17.176233+00:00", "status": "completed"}
 # ## Training curves
 #
 # Each record keeps, per epoch, the training loss and the loss and accuracy on the *noisy* validation
 # split ({numref}`fig-cifarn-curves`). The training loss is the method's own: a corrected loss is not
 # comparable with CE in value, and a backward-corrected one can be negative.
 
-# %% papermill={"duration": 0.555184, "end_time": "2026-12-06T05:47:27.756470+00:00", "exception": false, "start_time": "2026-12-06T05:47:27.201286+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.585462, "end_time": "2026-12-06T05:59:17.768511+00:00", "exception": false, "start_time": "2026-12-06T05:59:17.183049+00:00", "status": "completed"} tags=["hide-input"]
 runs = [r for r in ok if r["seed"] == ok[0]["seed"] and "curves" in r]
 keys = list(dict.fromkeys(setting(r) for r in runs))
 fig = training_curves(runs, key=setting)
 glue("fig-cifarn-curves", fig, display=False)
 plt.close(fig)
 
-# %% [markdown] papermill={"duration": 0.004699, "end_time": "2026-12-06T05:47:27.767130+00:00", "exception": false, "start_time": "2026-12-06T05:47:27.762431+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.004752, "end_time": "2026-12-06T05:59:17.777973+00:00", "exception": false, "start_time": "2026-12-06T05:59:17.773221+00:00", "status": "completed"}
 # ```{glue:figure} fig-cifarn-curves
 # :name: fig-cifarn-curves
 #
@@ -212,23 +216,23 @@ plt.close(fig)
 # zero: that is a backward-corrected loss being driven towards $-\infty$.
 # ```
 
-# %% [markdown] papermill={"duration": 0.004567, "end_time": "2026-12-06T05:47:27.776589+00:00", "exception": false, "start_time": "2026-12-06T05:47:27.772022+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.004148, "end_time": "2026-12-06T05:59:17.786546+00:00", "exception": false, "start_time": "2026-12-06T05:59:17.782398+00:00", "status": "completed"}
 # ## $\hat T$ against the true human $T$
 #
 # Per label set: the relative $L_1$ error $\sum_{ij} |\hat T_{ij} - T_{ij}| / \sum_{ij} T_{ij}$, the
 # condition number of $\hat T$ and the epoch model selection kept in the CE run.
 
-# %% papermill={"duration": 0.012434, "end_time": "2026-12-06T05:47:27.793984+00:00", "exception": false, "start_time": "2026-12-06T05:47:27.781550+00:00", "status": "completed"}
+# %% papermill={"duration": 0.011954, "end_time": "2026-12-06T05:59:17.802637+00:00", "exception": false, "start_time": "2026-12-06T05:59:17.790683+00:00", "status": "completed"}
 display(estimation_table(records))
 
-# %% [markdown] papermill={"duration": 0.004572, "end_time": "2026-12-06T05:47:27.803825+00:00", "exception": false, "start_time": "2026-12-06T05:47:27.799253+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.0043, "end_time": "2026-12-06T05:59:17.811620+00:00", "exception": false, "start_time": "2026-12-06T05:59:17.807320+00:00", "status": "completed"}
 # How much of that error would a perfect estimator still make? The run's training images are a sample:
 # the *empirical* $T$ of their clean and human labels (which the estimator never sees; the record's
 # `T_train`) already differs
 # from $T$ of all 50,000 images. The first table sets that sampling error beside the error of $\hat T$
 # (first seed); the second gives the $L_1$ error of each row of $\hat T$, one clean class a row.
 
-# %% papermill={"duration": 0.325538, "end_time": "2026-12-06T05:47:28.134036+00:00", "exception": false, "start_time": "2026-12-06T05:47:27.808498+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.255468, "end_time": "2026-12-06T05:59:18.071462+00:00", "exception": false, "start_time": "2026-12-06T05:59:17.815994+00:00", "status": "completed"} tags=["hide-input"]
 ce_runs = [r for r in runs if r["method"] == "ce"]
 images = load_cifar10() if dataset == "cifar10n" else load_cifar100()
 errors, row_errors = {}, {}
@@ -248,7 +252,7 @@ if len(row_errors) > 10:  # CIFAR-100: the ten rows with the largest mean error
 display(row_errors.style.set_uuid("cifarn-rows").format("{:.2f}")
         .background_gradient(cmap="Reds", axis=None))
 
-# %% papermill={"duration": 0.901345, "end_time": "2026-12-06T05:47:29.041054+00:00", "exception": false, "start_time": "2026-12-06T05:47:28.139709+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.976881, "end_time": "2026-12-06T05:59:19.053622+00:00", "exception": false, "start_time": "2026-12-06T05:59:18.076741+00:00", "status": "completed"} tags=["hide-input"]
 gap = max(np.abs(np.array(r["T_hat"]) - np.array(r["T_true"])).max() for r in ce_runs)
 fig, axes = plt.subplots(len(ce_runs), 2, figsize=(10, 4.2 * len(ce_runs)),
                          squeeze=False)
@@ -265,7 +269,7 @@ fig.tight_layout()
 glue("fig-cifarn-estimate", fig, display=False)
 plt.close(fig)
 
-# %% [markdown] papermill={"duration": 0.005968, "end_time": "2026-12-06T05:47:29.053527+00:00", "exception": false, "start_time": "2026-12-06T05:47:29.047559+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.005718, "end_time": "2026-12-06T05:59:19.065226+00:00", "exception": false, "start_time": "2026-12-06T05:59:19.059508+00:00", "status": "completed"}
 # ```{glue:figure} fig-cifarn-estimate
 # :name: fig-cifarn-estimate
 #
@@ -275,7 +279,7 @@ plt.close(fig)
 # {numref}`fig-cifarn-human-T`.
 # ```
 
-# %% [markdown] papermill={"duration": 0.005981, "end_time": "2026-12-06T05:47:29.065450+00:00", "exception": false, "start_time": "2026-12-06T05:47:29.059469+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.005396, "end_time": "2026-12-06T05:59:19.076336+00:00", "exception": false, "start_time": "2026-12-06T05:59:19.070940+00:00", "status": "completed"}
 # ## The backward corrections, epoch by epoch
 #
 # The backward-corrected loss multiplies the vector of losses by the inverse of the matrix it is given
@@ -285,7 +289,7 @@ plt.close(fig)
 # the epochs run and its validation loss, the best noisy-validation accuracy over the epochs, and the
 # test accuracy.
 
-# %% papermill={"duration": 0.019803, "end_time": "2026-12-06T05:47:29.091182+00:00", "exception": false, "start_time": "2026-12-06T05:47:29.071379+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.021373, "end_time": "2026-12-06T05:59:19.103027+00:00", "exception": false, "start_time": "2026-12-06T05:59:19.081654+00:00", "status": "completed"} tags=["hide-input"]
 def first_negative(values):
     """1-based first epoch with a negative value, or "never"."""
     below = [k + 1 for k, v in enumerate(values) if v is not None and v < 0]
@@ -312,13 +316,13 @@ for r in (r for r in runs if r["method"] in ("backward", "backward_est")):
 table = pd.DataFrame(rows).style.hide(axis="index").set_uuid("cifarn-backward")
 display(table if rows else Markdown("No backward run in this grid."))
 
-# %% [markdown] papermill={"duration": 0.006059, "end_time": "2026-12-06T05:47:29.103550+00:00", "exception": false, "start_time": "2026-12-06T05:47:29.097491+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.005675, "end_time": "2026-12-06T05:59:19.115001+00:00", "exception": false, "start_time": "2026-12-06T05:59:19.109326+00:00", "status": "completed"}
 # ## What the run shows
 #
 # Each claim below is computed from the records and tables above and marked as holding or not, with its
 # numbers.
 
-# %% papermill={"duration": 0.038352, "end_time": "2026-12-06T05:47:29.148029+00:00", "exception": false, "start_time": "2026-12-06T05:47:29.109677+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.02891, "end_time": "2026-12-06T05:59:19.149397+00:00", "exception": false, "start_time": "2026-12-06T05:59:19.120487+00:00", "status": "completed"} tags=["hide-input"]
 near_chance = 5.0  # points above chance (100 / c %) that still count as "at chance"
 estimator_share = 0.5  # "mostly the estimator's": own-labels error below this share
 stats = summarize(ok)
@@ -418,7 +422,7 @@ claims.append(f"**Seeds: {n_seeds}.** "
                  "The ± in the accuracy table is the spread over seeds."))
 display(Markdown("\n".join(f"- {c}" for c in claims)))
 
-# %% [markdown] papermill={"duration": 0.006399, "end_time": "2026-12-06T05:47:29.162359+00:00", "exception": false, "start_time": "2026-12-06T05:47:29.155960+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.005647, "end_time": "2026-12-06T05:59:19.161386+00:00", "exception": false, "start_time": "2026-12-06T05:59:19.155739+00:00", "status": "completed"}
 # ## Against the CIFAR-N benchmark
 #
 # The benchmark {cite}`wei2022` publishes CE, Forward-T and Backward-T on every label set
@@ -426,7 +430,7 @@ display(Markdown("\n".join(f"- {c}" for c in claims)))
 # comparable; what a correction adds over CE is closer to comparable. {ref}`ch-comparison` sets all the
 # numbers side by side.
 
-# %% papermill={"duration": 0.017117, "end_time": "2026-12-06T05:47:29.185754+00:00", "exception": false, "start_time": "2026-12-06T05:47:29.168637+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.020042, "end_time": "2026-12-06T05:59:19.187188+00:00", "exception": false, "start_time": "2026-12-06T05:59:19.167146+00:00", "status": "completed"} tags=["hide-input"]
 theirs = published.CIFARN
 gaps = {k: acc("ce", k) - theirs["ce"][k][0] for k in keys
         if acc("ce", k) is not None and k in theirs["ce"]}
@@ -448,7 +452,7 @@ display(Markdown(
     f" label set: {verdict([ours_gain[k] < their_gain[k] for k in ours_gain])}** (ours:"
     f" {listing(per_set(ours_gain))}; published: {listing(per_set(their_gain))})."))
 
-# %% [markdown] papermill={"duration": 0.007373, "end_time": "2026-12-06T05:47:29.200319+00:00", "exception": false, "start_time": "2026-12-06T05:47:29.192946+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.005583, "end_time": "2026-12-06T05:59:19.198996+00:00", "exception": false, "start_time": "2026-12-06T05:59:19.193413+00:00", "status": "completed"}
 # (cifarn-fast)=
 # ## The full training set with the fast protocol
 #
@@ -457,7 +461,7 @@ display(Markdown(
 # same recipe for every method and no change to the loss). Its records (`fast_results_dir`, stored runs
 # that grow across sessions) sit here beside the benchmark's numbers; `-` marks a run not yet made.
 
-# %% papermill={"duration": 0.040848, "end_time": "2026-12-06T05:47:29.250752+00:00", "exception": false, "start_time": "2026-12-06T05:47:29.209904+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.029378, "end_time": "2026-12-06T05:59:19.233993+00:00", "exception": false, "start_time": "2026-12-06T05:59:19.204615+00:00", "status": "completed"} tags=["hide-input"]
 # the paper's estimator only (the folder also holds ch-beyond-anchors' runs)
 paper_T_hat = dict(task=dataset, estimator="anchor", cross_fit=None)
 stored = load_records(fast_results_dir, **paper_T_hat) if fast_results_dir else []
@@ -492,7 +496,7 @@ if fast:
 else:
     display(Markdown("No fast-protocol records were given (`fast_results_dir`)."))
 
-# %% [markdown] papermill={"duration": 0.006378, "end_time": "2026-12-06T05:47:29.263901+00:00", "exception": false, "start_time": "2026-12-06T05:47:29.257523+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.005962, "end_time": "2026-12-06T05:59:19.246108+00:00", "exception": false, "start_time": "2026-12-06T05:59:19.240146+00:00", "status": "completed"}
 # ## CIFAR-100N
 #
 # The human $T$ of CIFAR-100N is in the first table above: {glue:text}`c100n-wrong`% wrong labels, a
@@ -504,14 +508,14 @@ else:
 # `papermill book/cifarn.ipynb out.ipynb -p dataset cifar100n -y "noise: [cifar100n]"` (reduced, CPU) or
 # with `-p protocol paper -p subset None` (the benchmark's settings, GPU).
 
-# %% papermill={"duration": 0.017733, "end_time": "2026-12-06T05:47:29.287894+00:00", "exception": false, "start_time": "2026-12-06T05:47:29.270161+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.022947, "end_time": "2026-12-06T05:59:19.275151+00:00", "exception": false, "start_time": "2026-12-06T05:59:19.252204+00:00", "status": "completed"} tags=["hide-input"]
 c100n = human.loc["cifar100n"]
 glue("c100n-wrong", f"{c100n['wrong labels (%)']:.1f}", display=False)
 glue("c100n-min-diag", f"{c100n['min T_ii']:.3f}", display=False)
 glue("c100n-cond", f"{c100n['cond(T)']:.1f}", display=False)
 glue("c100n-anchors", "yes" if c100n["anchors hold"] else "no", display=False)
 
-# %% [markdown] papermill={"duration": 0.006315, "end_time": "2026-12-06T05:47:29.300868+00:00", "exception": false, "start_time": "2026-12-06T05:47:29.294553+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.007056, "end_time": "2026-12-06T05:59:19.291571+00:00", "exception": false, "start_time": "2026-12-06T05:59:19.284515+00:00", "status": "completed"}
 # ## Summary
 #
 # - Human noise comes with its true $T$: the corrections can be run with it, and $\hat T$ measured
@@ -523,7 +527,7 @@ glue("c100n-anchors", "yes" if c100n["anchors hold"] else "no", display=False)
 # - The benchmark's accuracies use another network, more data and epochs, and model selection on the
 #   test set: compare gains over CE, not accuracies.
 
-# %% [markdown] papermill={"duration": 0.006453, "end_time": "2026-12-06T05:47:29.313612+00:00", "exception": false, "start_time": "2026-12-06T05:47:29.307159+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.007329, "end_time": "2026-12-06T05:59:19.306790+00:00", "exception": false, "start_time": "2026-12-06T05:59:19.299461+00:00", "status": "completed"}
 # ## Exercises
 #
 # ```{exercise}
@@ -539,7 +543,7 @@ glue("c100n-anchors", "yes" if c100n["anchors hold"] else "no", display=False)
 # :class: dropdown
 # ```
 
-# %% papermill={"duration": 0.021636, "end_time": "2026-12-06T05:47:29.343516+00:00", "exception": false, "start_time": "2026-12-06T05:47:29.321880+00:00", "status": "completed"}
+# %% papermill={"duration": 0.021021, "end_time": "2026-12-06T05:59:19.334184+00:00", "exception": false, "start_time": "2026-12-06T05:59:19.313163+00:00", "status": "completed"}
 for name in ("aggre", "worst"):
     T = cifarn_T(name)
     off = T - np.diag(np.diag(T))
@@ -550,7 +554,7 @@ for name in ("aggre", "worst"):
         f" (reverse {T[j, i]:.3f})" for i, j in top)
         + f"; smallest margin {margin:.3f}")
 
-# %% [markdown] papermill={"duration": 0.006239, "end_time": "2026-12-06T05:47:29.356523+00:00", "exception": false, "start_time": "2026-12-06T05:47:29.350284+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.010195, "end_time": "2026-12-06T05:59:19.354449+00:00", "exception": false, "start_time": "2026-12-06T05:59:19.344254+00:00", "status": "completed"}
 # The confusions come in pairs of similar classes but are not symmetric (compare each entry with its
 # reverse). The margin is the slack of the anchor assumption $T_{jj} > T_{kj}$: while it stays positive,
 # the input with the most confident noisy posterior for class $j$ is still of clean class $j$ for a

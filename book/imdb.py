@@ -13,7 +13,7 @@
 #     name: python3
 # ---
 
-# %% [markdown] papermill={"duration": 0.002446, "end_time": "2026-12-06T05:47:11.056866+00:00", "exception": false, "start_time": "2026-12-06T05:47:11.054420+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.002649, "end_time": "2026-12-06T05:59:02.128708+00:00", "exception": false, "start_time": "2026-12-06T05:59:02.126059+00:00", "status": "completed"}
 # (ch-imdb)=
 # # IMDB: The Embedding Network Under Synthetic Noise
 #
@@ -50,10 +50,11 @@
 # | `device`, `workers` | `"auto"`, worker processes |
 # | `results_dir` | where the JSON records go (`None`: not saved) |
 # | `extend_results` | `True` lets a run add records to a folder of stored runs (its `STORED` file) |
+# | `selection` | how each training keeps its epoch: `"val_loss"` (its own loss on the noisy validation split, the paper's choice and the stored runs') or `"val_accuracy"` (noisy-validation accuracy, the same for every method) |
 # | `lstm_settings`, `lstm_methods`, `lstm_subset`, `lstm_epochs` | the LSTM section, first seed only (`[]` skips it) |
 # ```
 
-# %% papermill={"duration": 0.012127, "end_time": "2026-12-06T05:47:11.071304+00:00", "exception": false, "start_time": "2026-12-06T05:47:11.059177+00:00", "status": "completed"} tags=["parameters", "hide-input"]
+# %% papermill={"duration": 0.011219, "end_time": "2026-12-06T05:59:02.142132+00:00", "exception": false, "start_time": "2026-12-06T05:59:02.130913+00:00", "status": "completed"} tags=["parameters", "hide-input"]
 dataset = "imdb"
 noise = ["none", "symmetric", "asymmetric"]
 rates = [0.2, 0.6]
@@ -66,12 +67,13 @@ device = "auto"
 workers = 2
 results_dir = "results/imdb"
 extend_results = False
+selection = "val_loss"
 lstm_settings = [["symmetric", 0.2], ["asymmetric", 0.2]]
 lstm_methods = ["ce", "forward", "forward_est"]
 lstm_subset = 5000
 lstm_epochs = None
 
-# %% papermill={"duration": 2.678946, "end_time": "2026-12-06T05:47:13.753437+00:00", "exception": false, "start_time": "2026-12-06T05:47:11.074491+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 2.203466, "end_time": "2026-12-06T05:59:04.347811+00:00", "exception": false, "start_time": "2026-12-06T05:59:02.144345+00:00", "status": "completed"} tags=["hide-input"]
 import dataclasses
 import inspect
 import math
@@ -95,9 +97,10 @@ plain_warnings()  # warnings print without this checkout's file paths
 
 settings = noise_settings(noise, rates)
 grid = dict(protocol=protocol, epochs=epochs, subset=subset, device=device,
-            results_dir=results_dir, extend=extend_results)
+            results_dir=results_dir, extend=extend_results, selection=selection)
 lstm_grid = dict(protocol=protocol, epochs=lstm_epochs, subset=lstm_subset,
-                 device=device, results_dir=results_dir, extend=extend_results)
+                 device=device, results_dir=results_dir, extend=extend_results,
+                 selection=selection)
 # every parameter of both grids is checked before any training
 check_grid(dataset, settings, seeds=seeds, methods=methods, **grid)
 if lstm_settings:
@@ -135,7 +138,7 @@ def describe(task, records, epochs, subset, seeds):
             f"(the paper's: {paper_size:,}); the records are {where}\n")
 
 
-# %% [markdown] papermill={"duration": 0.0019, "end_time": "2026-12-06T05:47:13.757801+00:00", "exception": false, "start_time": "2026-12-06T05:47:13.755901+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.001881, "end_time": "2026-12-06T05:59:04.353003+00:00", "exception": false, "start_time": "2026-12-06T05:59:04.351122+00:00", "status": "completed"}
 # ## Binary noise
 #
 # Labels are 0 (negative) and 1 (positive), and $T_{ij} = P(\tilde y = j \mid y = i)$. **Symmetric** noise flips
@@ -162,23 +165,23 @@ def describe(task, records, epochs, subset, seeds):
 # training split's most frequent words, each review cut or padded to a fixed length); the noisy validation split
 # is taken from the training reviews, and the clean test split is read once per run.
 
-# %% papermill={"duration": 0.235883, "end_time": "2026-12-06T05:47:13.998335+00:00", "exception": false, "start_time": "2026-12-06T05:47:13.762452+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.211774, "end_time": "2026-12-06T05:59:04.566731+00:00", "exception": false, "start_time": "2026-12-06T05:59:04.354957+00:00", "status": "completed"} tags=["hide-input"]
 records = run_grid(dataset, settings, seeds=seeds, workers=workers, methods=methods,
                    **grid)
 display(Markdown(describe(dataset, records, epochs, subset, seeds)))
 
-# %% [markdown] papermill={"duration": 0.002105, "end_time": "2026-12-06T05:47:14.003040+00:00", "exception": false, "start_time": "2026-12-06T05:47:14.000935+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.001925, "end_time": "2026-12-06T05:59:04.571181+00:00", "exception": false, "start_time": "2026-12-06T05:59:04.569256+00:00", "status": "completed"}
 # ### Test accuracy
 #
 # Clean test accuracy (%), mean ± standard deviation over the seeds, one table per kind of noise; the
 # noise-free column is repeated in each as the reference.
 
-# %% papermill={"duration": 0.032318, "end_time": "2026-12-06T05:47:14.038980+00:00", "exception": false, "start_time": "2026-12-06T05:47:14.006662+00:00", "status": "completed"}
+# %% papermill={"duration": 0.01993, "end_time": "2026-12-06T05:59:04.593011+00:00", "exception": false, "start_time": "2026-12-06T05:59:04.573081+00:00", "status": "completed"}
 keys = list(dict.fromkeys(setting(r) for r in records))
 for heading, table in accuracy_tables(records, methods=methods):
     display(Markdown(f"**{heading}**"), table)
 
-# %% papermill={"duration": 0.193098, "end_time": "2026-12-06T05:47:14.239829+00:00", "exception": false, "start_time": "2026-12-06T05:47:14.046731+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.198133, "end_time": "2026-12-06T05:59:04.793793+00:00", "exception": false, "start_time": "2026-12-06T05:59:04.595660+00:00", "status": "completed"} tags=["hide-input"]
 stats = summarize(records)
 
 
@@ -211,7 +214,7 @@ ax.legend(fontsize="small", ncol=2)
 glue("fig-imdb-methods", fig, display=False)
 plt.close(fig)
 
-# %% [markdown] papermill={"duration": 0.007933, "end_time": "2026-12-06T05:47:14.250744+00:00", "exception": false, "start_time": "2026-12-06T05:47:14.242811+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.002296, "end_time": "2026-12-06T05:59:04.799002+00:00", "exception": false, "start_time": "2026-12-06T05:59:04.796706+00:00", "status": "completed"}
 # ```{glue:figure} fig-imdb-methods
 # :name: fig-imdb-methods
 #
@@ -221,13 +224,13 @@ plt.close(fig)
 # the gap is what estimating $T$ costs.
 # ```
 
-# %% [markdown] papermill={"duration": 0.005454, "end_time": "2026-12-06T05:47:14.258673+00:00", "exception": false, "start_time": "2026-12-06T05:47:14.253219+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.00222, "end_time": "2026-12-06T05:59:04.803463+00:00", "exception": false, "start_time": "2026-12-06T05:59:04.801243+00:00", "status": "completed"}
 # ### The estimated $\hat T$
 #
 # Relative $L_1$ error of $\hat T$ against the true $T$, condition number of $\hat T$ and the CE epoch that model
 # selection kept, then the true $T$ beside the $\hat T$ of the first seed.
 
-# %% papermill={"duration": 0.024186, "end_time": "2026-12-06T05:47:14.286655+00:00", "exception": false, "start_time": "2026-12-06T05:47:14.262469+00:00", "status": "completed"}
+# %% papermill={"duration": 0.012585, "end_time": "2026-12-06T05:59:04.818362+00:00", "exception": false, "start_time": "2026-12-06T05:59:04.805777+00:00", "status": "completed"}
 display(estimation_table(records))
 
 
@@ -244,7 +247,7 @@ display(Table([["setting", "true T", "T̂ (seed)"],
                *([k, matrix(r["T_true"]), f"{matrix(r['T_hat'])} ({r['seed']})"]
                  for k, r in first.items())]))
 
-# %% [markdown] papermill={"duration": 0.004078, "end_time": "2026-12-06T05:47:14.298655+00:00", "exception": false, "start_time": "2026-12-06T05:47:14.294577+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.00266, "end_time": "2026-12-06T05:59:04.824771+00:00", "exception": false, "start_time": "2026-12-06T05:59:04.822111+00:00", "status": "completed"}
 # ## The LSTM
 #
 # The same two-stage protocol with the paper's LSTM architecture (embedding → LSTM → dense → softmax), on the
@@ -252,7 +255,7 @@ display(Table([["setting", "true T", "T̂ (seed)"],
 # it is the noisy validation split). The test set is the whole clean IMDB test split. How far this run is from
 # the paper's protocol is stated below it.
 
-# %% papermill={"duration": 0.221315, "end_time": "2026-12-06T05:47:14.527917+00:00", "exception": false, "start_time": "2026-12-06T05:47:14.306602+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.221526, "end_time": "2026-12-06T05:59:05.048747+00:00", "exception": false, "start_time": "2026-12-06T05:59:04.827221+00:00", "status": "completed"} tags=["hide-input"]
 lstm_records = []
 if lstm_settings:
     lstm_records = run_grid("imdb_lstm", lstm_settings, seeds=seeds[:1],
@@ -262,17 +265,17 @@ if lstm_settings:
 else:
     display(Markdown("The LSTM section was skipped (`lstm_settings` is empty)."))
 
-# %% papermill={"duration": 0.021481, "end_time": "2026-12-06T05:47:14.556759+00:00", "exception": false, "start_time": "2026-12-06T05:47:14.535278+00:00", "status": "completed"}
+# %% papermill={"duration": 0.010968, "end_time": "2026-12-06T05:59:05.062821+00:00", "exception": false, "start_time": "2026-12-06T05:59:05.051853+00:00", "status": "completed"}
 if lstm_records:
     display(accuracy_table(lstm_records, methods=lstm_methods))
     display(estimation_table(lstm_records))
 
-# %% [markdown] papermill={"duration": 0.008304, "end_time": "2026-12-06T05:47:14.574965+00:00", "exception": false, "start_time": "2026-12-06T05:47:14.566661+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.002668, "end_time": "2026-12-06T05:59:05.068386+00:00", "exception": false, "start_time": "2026-12-06T05:59:05.065718+00:00", "status": "completed"}
 # ## What this run shows
 #
 # Each claim below is computed from the records above and marked as holding or not, with its numbers.
 
-# %% papermill={"duration": 0.03276, "end_time": "2026-12-06T05:47:14.615420+00:00", "exception": false, "start_time": "2026-12-06T05:47:14.582660+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.025942, "end_time": "2026-12-06T05:59:05.097139+00:00", "exception": false, "start_time": "2026-12-06T05:59:05.071197+00:00", "status": "completed"} tags=["hide-input"]
 tie, close, good = 0.5, 1.0, 0.1  # points, points, relative L1 error of T̂
 noisy = [k for k in keys if k != "none"]
 corrections = [m for m in ("backward", "forward", "backward_est", "forward_est")
@@ -398,7 +401,7 @@ if lstm_records:
 
 display(Markdown("\n".join(f"{k}. {c}" for k, c in enumerate(claims, 1))))
 
-# %% [markdown] papermill={"duration": 0.008259, "end_time": "2026-12-06T05:47:14.632386+00:00", "exception": false, "start_time": "2026-12-06T05:47:14.624127+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.002588, "end_time": "2026-12-06T05:59:05.102935+00:00", "exception": false, "start_time": "2026-12-06T05:59:05.100347+00:00", "status": "completed"}
 # ## Summary
 #
 # - With two classes, $T$ is invertible unless its two rows are equal, and its inverse stays moderate away from
@@ -409,7 +412,7 @@ display(Markdown("\n".join(f"{k}. {c}" for k, c in enumerate(claims, 1))))
 # - Early stopping on the noisy validation loss is part of the protocol: it decides how much of the noise CE
 #   has fitted before $\hat T$ is read from it. The claims above give what each of these meant in this run.
 
-# %% [markdown] papermill={"duration": 0.008206, "end_time": "2026-12-06T05:47:14.648547+00:00", "exception": false, "start_time": "2026-12-06T05:47:14.640341+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.002518, "end_time": "2026-12-06T05:59:05.108114+00:00", "exception": false, "start_time": "2026-12-06T05:59:05.105596+00:00", "status": "completed"}
 # ## Exercises
 #
 # ```{exercise}

@@ -13,7 +13,7 @@
 #     name: python3
 # ---
 
-# %% [markdown] papermill={"duration": 0.004189, "end_time": "2026-12-06T05:48:24.511048+00:00", "exception": false, "start_time": "2026-12-06T05:48:24.506859+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.003155, "end_time": "2026-12-06T05:58:57.869656+00:00", "exception": false, "start_time": "2026-12-06T05:58:57.866501+00:00", "status": "completed"}
 # (ch-mnist)=
 # # MNIST: Every Method Under Synthetic Noise
 #
@@ -55,9 +55,10 @@
 # | `device`, `workers` | `"auto"` (CUDA if available), worker processes |
 # | `results_dir` | where the JSON records go (`None`: not saved) |
 # | `extend_results` | `True` lets a run add records to a folder of stored runs (its `STORED` file) |
+# | `selection` | how each training keeps its epoch: `"val_loss"` (its own loss on the noisy validation split, the paper's choice and the stored runs') or `"val_accuracy"` (noisy-validation accuracy, the same for every method) |
 # ```
 
-# %% papermill={"duration": 0.014784, "end_time": "2026-12-06T05:48:24.529542+00:00", "exception": false, "start_time": "2026-12-06T05:48:24.514758+00:00", "status": "completed"} tags=["parameters", "hide-input"]
+# %% papermill={"duration": 0.015265, "end_time": "2026-12-06T05:58:57.887700+00:00", "exception": false, "start_time": "2026-12-06T05:58:57.872435+00:00", "status": "completed"} tags=["parameters", "hide-input"]
 dataset = "mnist"
 noise = ["none", "symmetric", "asymmetric"]
 rates = [0.2, 0.6]
@@ -73,8 +74,9 @@ device = "auto"
 workers = 2
 results_dir = "results/mnist"
 extend_results = False
+selection = "val_loss"
 
-# %% papermill={"duration": 2.188902, "end_time": "2026-12-06T05:48:26.723031+00:00", "exception": false, "start_time": "2026-12-06T05:48:24.534129+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 1.662824, "end_time": "2026-12-06T05:58:59.553818+00:00", "exception": false, "start_time": "2026-12-06T05:58:57.890994+00:00", "status": "completed"} tags=["hide-input"]
 import math
 
 import matplotlib.pyplot as plt
@@ -97,14 +99,14 @@ plain_warnings()  # warnings print without this checkout's file paths
 curve_methods = ["ce", "backward", "forward", "backward_est", "forward_est"]
 settings = noise_settings(noise, rates)
 grid = dict(protocol=protocol, epochs=epochs, subset=subset, device=device,
-            results_dir=results_dir, extend=extend_results)
+            results_dir=results_dir, extend=extend_results, selection=selection)
 # every parameter of both grids is checked before any training
 check_grid(dataset, settings, seeds=seeds, methods=methods, **grid)
 if curve_rates:
     check_grid(dataset, noise_settings(["asymmetric"], curve_rates), seeds=curve_seeds,
                methods=curve_methods, **grid)
 
-# %% [markdown] papermill={"duration": 0.002049, "end_time": "2026-12-06T05:48:26.727729+00:00", "exception": false, "start_time": "2026-12-06T05:48:26.725680+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.001611, "end_time": "2026-12-06T05:58:59.557746+00:00", "exception": false, "start_time": "2026-12-06T05:58:59.556135+00:00", "status": "completed"}
 # ## The protocol
 #
 # Each run follows {ref}`the two-stage protocol <ch-estimation>`. A network is trained with CE on the noisy
@@ -118,7 +120,7 @@ if curve_rates:
 #
 # The run on this page, as its records state it:
 
-# %% papermill={"duration": 0.106612, "end_time": "2026-12-06T05:48:26.836109+00:00", "exception": false, "start_time": "2026-12-06T05:48:26.729497+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.09908, "end_time": "2026-12-06T05:58:59.658592+00:00", "exception": false, "start_time": "2026-12-06T05:58:59.559512+00:00", "status": "completed"} tags=["hide-input"]
 records = run_grid(dataset, settings, seeds=seeds, workers=workers, methods=methods,
                    **grid)
 recipe, paper = get_recipe(dataset, protocol), get_recipe(dataset, "paper")
@@ -147,33 +149,33 @@ display(Markdown(f"""
 - asymmetric noise flips {flips} with probability $N$; the records are {where}
 """))
 
-# %% [markdown] papermill={"duration": 0.001728, "end_time": "2026-12-06T05:48:26.840371+00:00", "exception": false, "start_time": "2026-12-06T05:48:26.838643+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.003764, "end_time": "2026-12-06T05:58:59.666561+00:00", "exception": false, "start_time": "2026-12-06T05:58:59.662797+00:00", "status": "completed"}
 # ## The grid: methods × noise settings
 #
 # Test accuracy (%) on the clean test set, mean ± standard deviation over the seeds, one table per kind of
 # noise; the noise-free column is repeated in each as the reference.
 
-# %% papermill={"duration": 0.041524, "end_time": "2026-12-06T05:48:26.883592+00:00", "exception": false, "start_time": "2026-12-06T05:48:26.842068+00:00", "status": "completed"}
+# %% papermill={"duration": 0.041009, "end_time": "2026-12-06T05:58:59.711741+00:00", "exception": false, "start_time": "2026-12-06T05:58:59.670732+00:00", "status": "completed"}
 keys = list(dict.fromkeys(setting(r) for r in records))
 for heading, table in accuracy_tables(records, methods=methods):
     display(Markdown(f"**{heading}**"), table)
 
-# %% [markdown] papermill={"duration": 0.002937, "end_time": "2026-12-06T05:48:26.889916+00:00", "exception": false, "start_time": "2026-12-06T05:48:26.886979+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.002295, "end_time": "2026-12-06T05:58:59.716452+00:00", "exception": false, "start_time": "2026-12-06T05:58:59.714157+00:00", "status": "completed"}
 # How good was $\hat T$? The relative $L_1$ error $\sum|\hat T - T| / \sum |T|$ against the true $T$ and the
 # condition number of $\hat T$, mean over the seeds, and the epoch that model selection kept for CE. A large
 # condition number is what makes the backward correction unstable.
 
-# %% papermill={"duration": 0.011747, "end_time": "2026-12-06T05:48:26.904054+00:00", "exception": false, "start_time": "2026-12-06T05:48:26.892307+00:00", "status": "completed"}
+# %% papermill={"duration": 0.012561, "end_time": "2026-12-06T05:58:59.730988+00:00", "exception": false, "start_time": "2026-12-06T05:58:59.718427+00:00", "status": "completed"}
 display(estimation_table(records))
 
-# %% [markdown] papermill={"duration": 0.002495, "end_time": "2026-12-06T05:48:26.909477+00:00", "exception": false, "start_time": "2026-12-06T05:48:26.906982+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.002141, "end_time": "2026-12-06T05:58:59.735635+00:00", "exception": false, "start_time": "2026-12-06T05:58:59.733494+00:00", "status": "completed"}
 # ## Accuracy against the noise rate
 #
 # The same protocol for asymmetric noise at more rates (`curve_rates`, seeds `curve_seeds`; the rates already
 # in the grid are re-used), as in the paper's figure of accuracy against $N$ {cite}`patrini2017`. $N = 0$ is the
 # noise-free setting.
 
-# %% papermill={"duration": 0.283585, "end_time": "2026-12-06T05:48:27.195281+00:00", "exception": false, "start_time": "2026-12-06T05:48:26.911696+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.246252, "end_time": "2026-12-06T05:58:59.983768+00:00", "exception": false, "start_time": "2026-12-06T05:58:59.737516+00:00", "status": "completed"} tags=["hide-input"]
 present = {(r["noise"], r["rate"], r["seed"], r["method"]) for r in records}
 todo = [("asymmetric", float(r)) for r in curve_rates
         if any(("asymmetric", r, s, m) not in present
@@ -224,7 +226,7 @@ display(Table([["method", *(f"N = {n:g}" for n in by_rate)],
                        for k in by_rate.values())]
                  for m in styles)]))
 
-# %% [markdown] papermill={"duration": 0.002852, "end_time": "2026-12-06T05:48:27.202319+00:00", "exception": false, "start_time": "2026-12-06T05:48:27.199467+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.002118, "end_time": "2026-12-06T05:58:59.988605+00:00", "exception": false, "start_time": "2026-12-06T05:58:59.986487+00:00", "status": "completed"}
 # ```{glue:figure} fig-mnist-curve
 # :name: fig-mnist-curve
 #
@@ -234,12 +236,12 @@ display(Table([["method", *(f"N = {n:g}" for n in by_rate)],
 # one of its colour: the gap is what estimating $T$ costs.
 # ```
 
-# %% [markdown] papermill={"duration": 0.002528, "end_time": "2026-12-06T05:48:27.207493+00:00", "exception": false, "start_time": "2026-12-06T05:48:27.204965+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.00215, "end_time": "2026-12-06T05:58:59.992974+00:00", "exception": false, "start_time": "2026-12-06T05:58:59.990824+00:00", "status": "completed"}
 # ## What this run shows
 #
 # Each claim below is computed from the records above and marked as holding or not, with its numbers.
 
-# %% papermill={"duration": 0.044254, "end_time": "2026-12-06T05:48:27.255412+00:00", "exception": false, "start_time": "2026-12-06T05:48:27.211158+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.051922, "end_time": "2026-12-06T05:59:00.047953+00:00", "exception": false, "start_time": "2026-12-06T05:58:59.996031+00:00", "status": "completed"} tags=["hide-input"]
 tie, close = 0.2, 1.0  # points: "tied with the best method", "close to"
 stats = summarize(records)
 noisy = [k for k in keys if k != "none"]
@@ -384,7 +386,7 @@ if diffs:
 
 display(Markdown("\n".join(f"{k}. {c}" for k, c in enumerate(claims, 1))))
 
-# %% [markdown] papermill={"duration": 0.003133, "end_time": "2026-12-06T05:48:27.262653+00:00", "exception": false, "start_time": "2026-12-06T05:48:27.259520+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.003974, "end_time": "2026-12-06T05:59:00.054552+00:00", "exception": false, "start_time": "2026-12-06T05:59:00.050578+00:00", "status": "completed"}
 # ## Summary
 #
 # - The two-stage protocol needs nothing but the noisy labels: CE, $\hat T$ from its posteriors, then a
@@ -394,7 +396,7 @@ display(Markdown("\n".join(f"{k}. {c}" for k, c in enumerate(claims, 1))))
 # - The backward correction multiplies the loss by $T^{-1}$, so it is undefined where $T$ is singular and
 #   sensitive where $\hat T$ is ill-conditioned; the forward correction only multiplies probabilities by $T$.
 
-# %% [markdown] papermill={"duration": 0.00283, "end_time": "2026-12-06T05:48:27.269517+00:00", "exception": false, "start_time": "2026-12-06T05:48:27.266687+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.004087, "end_time": "2026-12-06T05:59:00.062526+00:00", "exception": false, "start_time": "2026-12-06T05:59:00.058439+00:00", "status": "completed"}
 # ## Exercises
 #
 # ```{exercise}

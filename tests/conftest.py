@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from lnc import estimation
-from lnc.experiments import datasets, protocol
+from lnc.experiments import datasets, protocol, recipes, records
 
 
 def random_T(num_classes, rng, diagonal=0.5):
@@ -49,3 +49,23 @@ def toy_mnist(monkeypatch):
     # every CE stage records every estimator's T̂: a short least-volume fit (these runs test the protocol)
     monkeypatch.setitem(estimation.ESTIMATORS, "min_volume", functools.partial(estimation.min_volume, steps=20))
     return toy
+
+
+def config_of(record, results_dir):
+    """The one-job :class:`protocol.ProtocolConfig` that a stored ``record`` came from, with ``results_dir``."""
+    default_epochs = recipes.get_recipe(record["task"], record["protocol"]).epochs
+    return protocol.configure(
+        record["task"],
+        noise=record["noise"],
+        rate=0.0 if record["rate"] is None else record["rate"],
+        seeds=(record["seed"],),
+        methods=(record["method"],),
+        protocol=record["protocol"],
+        epochs=None if record["epochs"] == default_epochs else record["epochs"],
+        subset=record["subset"],
+        device="cpu",
+        results_dir=results_dir,
+        estimator=record.get("estimator", "anchor"),
+        cross_fit=record.get("cross_fit"),
+        selection=record.get("selection", records.IDENTITY_DEFAULTS["selection"]),
+    )

@@ -7,30 +7,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import config_of
 
-from lnc.experiments import protocol, recipes, records
+from lnc.experiments import protocol, records
 
 RECORDS = Path(__file__).resolve().parent / "golden" / "records"
 needs_data = pytest.mark.skipif(not os.environ.get("LNC_DATA_DIR"), reason="LNC_DATA_DIR unset: no data")
-
-
-def _config(record, results_dir):
-    """The one-job configuration that the stored ``record`` came from, writing into ``results_dir``."""
-    default_epochs = recipes.get_recipe(record["task"], record["protocol"]).epochs
-    return protocol.configure(
-        record["task"],
-        noise=record["noise"],
-        rate=0.0 if record["rate"] is None else record["rate"],
-        seeds=(record["seed"],),
-        methods=(record["method"],),
-        protocol=record["protocol"],
-        epochs=None if record["epochs"] == default_epochs else record["epochs"],
-        subset=record["subset"],
-        device="cpu",
-        results_dir=results_dir,
-        estimator=record.get("estimator", "anchor"),
-        cross_fit=record.get("cross_fit"),
-    )
 
 
 @needs_data
@@ -38,7 +20,7 @@ def test_every_golden_record_is_found_from_its_own_settings():
     paths = sorted(RECORDS.glob("*/*.json"))
     assert len(paths) >= 20 and all((path.parent / records.STORED_MARK).is_file() for path in paths)
     for path in paths:
-        assert protocol.stored_records(_config(records.read_record(path), path.parent)) is not None, path.name
+        assert protocol.stored_records(config_of(records.read_record(path), path.parent)) is not None, path.name
 
 
 @needs_data
@@ -47,7 +29,7 @@ def test_the_golden_mnist_runs_train_again_to_their_stored_numbers(method, tmp_p
     """CE, forward with the true T, backward with T̂ (CE's T̂ and then a correction), 2 epochs on 3,000 images."""
     (path,) = RECORDS.glob(f"mnist/mnist_asymmetric-0.4_{method}_seed0_*.json")
     stored = records.read_record(path)
-    (fresh,) = protocol._run(_config(stored, tmp_path))
+    (fresh,) = protocol._run(config_of(stored, tmp_path))
     assert records.record_name(fresh) == path.name  # the same identity, so the same file name
     assert fresh["status"] == "ok" and abs(fresh["test_accuracy"] - stored["test_accuracy"]) < 0.03
     np.testing.assert_allclose(fresh["curves"]["val_loss"], stored["curves"]["val_loss"], rtol=0.05)

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from conftest import config_of
 
 import lnc
 from lnc import estimation
@@ -546,22 +547,7 @@ def test_every_stored_record_is_recognised_so_no_chapter_retrains():
     paths = sorted(root.glob("*/*.json"))
     assert len(paths) >= 200
     for path in paths:
-        r = json.loads(path.read_text())
-        default_epochs = recipes.get_recipe(r["task"], r["protocol"]).epochs
-        config = protocol.configure(
-            r["task"],
-            noise=r["noise"],
-            rate=0.0 if r["rate"] is None else r["rate"],
-            seeds=(r["seed"],),
-            methods=(r["method"],),
-            protocol=r["protocol"],
-            epochs=None if r["epochs"] == default_epochs else r["epochs"],
-            subset=r["subset"],
-            device="cpu",
-            results_dir=path.parent,
-            estimator=r.get("estimator", "anchor"),
-            cross_fit=r.get("cross_fit"),
-        )
+        config = config_of(json.loads(path.read_text()), path.parent)
         assert protocol.stored_records(config) is not None, path.name
 
 
@@ -579,3 +565,38 @@ def test_the_fast_protocol_exists_for_cifar_only():
     assert recipes.get_recipe("cifar10n", "fast").model == "fast_net"
     with pytest.raises(ValueError, match=r"protocol 'fast' is defined for the tasks \['cifar10', .*not 'mnist'"):
         recipes.get_recipe("mnist", "fast")
+
+
+@pytest.mark.parametrize(("selection", "kept"), [("val_accuracy", 2), ("val_loss", 4)])
+def test_fit_keeps_the_epoch_its_selection_prefers_and_tests_both(monkeypatch, selection, kept):
+    """The backward loss keeps falling while the noisy-validation accuracy peaks early (the CIFAR-10N worst case):
+    val_loss keeps the last epoch, val_accuracy the accurate one; the test set is read for both, choosing nothing."""
+    scripted = iter([(0.9, 0.5), (0.7, 0.8), (0.5, 0.6), (-2.0, 0.3)])  # (val loss, val accuracy) per epoch
+
+    def one_epoch(model, optimizer, loss_fn, batches):
+        with torch.no_grad():
+            model.weight += 1.0  # the weight counts the epochs trained
+        return 1.0
+
+    def evaluate(model, batches, loss_fn):  # the test accuracy reads the weight: the epoch whose state is loaded
+        return next(scripted) if loss_fn is not None else (math.nan, model.weight.item() / 10)
+
+    monkeypatch.setattr(loop, "_epoch", one_epoch)
+    monkeypatch.setattr(loop, "evaluate_batches", evaluate)
+    model = torch.nn.Linear(1, 1, bias=False)
+    torch.nn.init.zeros_(model.weight)
+    fitted = loop.fit(model, torch.optim.SGD(model.parameters(), lr=0.1), torch.nn.CrossEntropyLoss(), list,
+                      list, milestones=(), epochs=4, selection=selection, test_batches=list)  # fmt: skip
+    assert fitted["best_epoch"] == kept and model.weight.item() == kept
+    assert fitted["epoch_by_selection"] == {"val_accuracy": 2, "val_loss": 4}
+    assert fitted["test_accuracy_by_selection"] == pytest.approx({"val_accuracy": 0.2, "val_loss": 0.4})
+    assert fitted["test_accuracy"] == pytest.approx(kept / 10)
+    assert (fitted["best_val_loss"], fitted["best_val_accuracy"]) == {2: (0.7, 0.8), 4: (-2.0, 0.3)}[kept]
+
+
+def test_a_record_states_its_selection_and_a_bad_one_is_refused(toy_mnist):
+    (ce,) = protocol.run_protocol("mnist", methods=("ce",), selection="val_loss", **FAST)
+    assert ce["selection"] == "val_loss" and set(ce["test_accuracy_by_selection"]) == set(loop.SELECTIONS)
+    assert ce["test_accuracy"] == ce["test_accuracy_by_selection"]["val_loss"]
+    with pytest.raises(ValueError, match="selection must be one of .*'val_accuracy'.*got 'accuracy'"):
+        protocol.configure("mnist", selection="accuracy", **FAST)

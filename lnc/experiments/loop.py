@@ -17,6 +17,7 @@ import torch
 from tqdm import tqdm
 
 from .. import __version__
+from .._checks import check_choice
 from ..losses import LossModule, NonFiniteLogitsError
 from .models import build_model
 
@@ -130,13 +131,16 @@ class Batches:
     has_val: bool
 
 
-def train_on(make_batches, make_model, loss_fn, recipe, *, method, seed, device, epochs, progress=None):
+def train_on(
+    make_batches, make_model, loss_fn, recipe, *, method, seed, device, epochs, progress=None, selection="val_accuracy"
+):
     """The one training of ``lnc``, for in-memory and streamed data alike; returns ``(model, record)``.
 
     ``make_batches()`` gives the :class:`Batches` (called inside the timing: preparing the data is part of a
     run's wall time); ``make_model()`` a fresh network on ``device``, built after ``torch.manual_seed(seed)``
     (the global torch RNG is restored afterwards). :func:`fit` trains it with ``loss_fn`` under ``recipe``'s
-    optimiser and schedule, with model selection on the validation batches; the test batches are read once.
+    optimiser and schedule, with model selection by ``selection`` (:data:`SELECTIONS`) on the validation batches;
+    the test batches are read once per criterion, after training (``test_accuracy_by_selection``).
     A loss with parameters (a learned T, :mod:`lnc.experiments.learned_T`) is trained with the network: its
     parameters form their own group, without weight decay, at the loss's ``lr`` (else the recipe's).
     The record holds ``method``, ``test_accuracy``, :func:`fit`'s fields, ``epochs``, ``wall_time_s``, ``device``.
@@ -160,11 +164,11 @@ def train_on(make_batches, make_model, loss_fn, recipe, *, method, seed, device,
             has_val=batches.has_val,
             progress=progress,
             desc=method,
+            selection=selection,
+            test_batches=batches.test,
         )
-        _, test_accuracy = evaluate_batches(model, batches.test(), None)
     record = {
         "method": method,
-        "test_accuracy": test_accuracy,
         **fitted,
         "epochs": epochs,
         "wall_time_s": round(time.perf_counter() - start, 2),
@@ -183,6 +187,13 @@ def in_memory_batches(tensors, recipe):
     )
 
 
+SELECTIONS = ("val_accuracy", "val_loss")
+"""How :func:`fit` keeps its epoch, on the noisy validation split: ``"val_accuracy"``, the highest accuracy of the
+network's argmax against the noisy labels (the same criterion for every method, which no loss can game), or
+``"val_loss"``, the lowest value of the run's own loss (the paper's choice; a backward-corrected loss is unbounded
+below and rewards over-confidence there)."""
+
+
 def fit(
     model,
     optimizer,
@@ -196,21 +207,28 @@ def fit(
     has_val=True,
     progress=None,
     desc=None,
+    selection="val_accuracy",
+    test_batches=None,
 ):
     """The epoch loop of every training here; leaves ``model`` at its selected epoch, in eval mode.
 
     ``train_batches()`` / ``val_batches()`` return a fresh iterable of ``(x, y)`` batches (noisy labels) for
     one epoch. Each epoch sets the learning rate of each parameter group to its initial one times
     :func:`lr_factor` (0-based epochs, ``milestones``, ``schedule``), trains, and evaluates ``loss_fn`` on the
-    validation batches; the epoch with the lowest validation loss is kept (the last one when ``has_val`` is
-    false), with the loss's own state (a learned T). A non-finite training loss (diverged weights) stops training
-    at the best epoch so far. On CUDA the network runs under bf16 autocast; losses see float32 logits.
+    validation batches; the epoch that ``selection`` (:data:`SELECTIONS`) prefers is kept (the last one when
+    ``has_val`` is false; the earliest of equals), with the loss's own state (a learned T). A non-finite training
+    loss (diverged weights) stops training at the best epoch so far. On CUDA the network runs under bf16 autocast;
+    losses see float32 logits.
 
-    Returns ``{"best_epoch" (1-based), "best_val_loss", "diverged", "curves"}``; ``curves`` holds per-epoch
-    ``train_loss``, ``val_loss`` and ``val_accuracy`` (``None`` where not finite).
+    Returns ``{"best_epoch" (1-based), "best_val_loss", "best_val_accuracy", "diverged", "curves",
+    "epoch_by_selection"}``; ``curves`` holds per-epoch ``train_loss``, ``val_loss`` and ``val_accuracy`` (``None``
+    where not finite); ``epoch_by_selection`` the epoch each criterion of :data:`SELECTIONS` keeps. With
+    ``test_batches()`` (clean labels), also ``test_accuracy`` of the kept epoch and ``test_accuracy_by_selection``,
+    the test accuracy of the epoch each criterion keeps: a report of what the choice does, never an input to it.
     """
+    check_choice(selection, SELECTIONS, name="selection")
     curves = {"train_loss": [], "val_loss": [], "val_accuracy": []}
-    best = (math.inf, 0, _state(model, loss_fn))
+    best = {key: (-math.inf, 0, _state(model, loss_fn)) for key in SELECTIONS}  # (score, epoch, state)
     bar = tqdm(range(epochs), desc=desc, leave=False, disable=not _show_progress(progress))
     for epoch in bar:
         for group in optimizer.param_groups:
@@ -223,19 +241,39 @@ def fit(
             curves[key].append(value)
         if not math.isfinite(train_loss):  # diverged (e.g. backward with an ill-conditioned T): stop
             break
-        if val_loss < best[0] or not has_val:
-            best = (val_loss, epoch + 1, _state(model, loss_fn))
+        for key, score in (("val_accuracy", val_accuracy), ("val_loss", -val_loss)):
+            if score > best[key][0] or not has_val:
+                best[key] = (score, epoch + 1, _state(model, loss_fn))
         bar.set_postfix(train=f"{train_loss:.3f}", val=f"{val_loss:.3f}")
-    model.load_state_dict(best[2][0])
-    if best[2][1] is not None:
-        loss_fn.load_state_dict(best[2][1])
-    model.eval()
+    tested = {}
+    for key in sorted(SELECTIONS, key=lambda key: key == selection):  # the kept epoch's state last
+        _load(model, loss_fn, best[key][2])
+        if test_batches is not None:
+            tested[key] = evaluate_batches(model, test_batches(), None)[1]
+    epoch = best[selection][1]
+    finite = [None if epoch == 0 or not math.isfinite(v) else round(v, 6) for v in _at(curves, epoch)]
     return {
-        "best_epoch": best[1],
-        "best_val_loss": best[0] if math.isfinite(best[0]) else None,
+        **({"test_accuracy": tested[selection], "test_accuracy_by_selection": tested} if tested else {}),
+        "best_epoch": epoch,
+        "best_val_loss": finite[0],
+        "best_val_accuracy": finite[1],
         "diverged": not math.isfinite(curves["train_loss"][-1]),
         "curves": {k: [round(v, 6) if math.isfinite(v) else None for v in vs] for k, vs in curves.items()},
+        "epoch_by_selection": {key: best[key][1] for key in SELECTIONS},
     }
+
+
+def _at(curves, epoch):
+    """Validation loss and accuracy at the 1-based ``epoch`` (NaN for epoch 0, before any training)."""
+    return (curves["val_loss"][epoch - 1], curves["val_accuracy"][epoch - 1]) if epoch else (math.nan, math.nan)
+
+
+def _load(model, loss_fn, state):
+    """Put ``model`` (and a loss with parameters) back in ``state`` (:func:`_state`), in eval mode."""
+    model.load_state_dict(state[0])
+    if state[1] is not None:
+        loss_fn.load_state_dict(state[1])
+    model.eval()
 
 
 def _state(model, loss_fn):

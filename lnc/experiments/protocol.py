@@ -2,12 +2,13 @@
 runs (:func:`run_grid`) on any executor, resumable from their records.
 
 Protocol (Patrini et al. 2017, official code): train with cross-entropy on the noisy training split and keep
-the epoch with the lowest noisy-validation loss; estimate ``T̂`` (``T[i, j] = P(noisy = j | clean = i)``) from
-that model's posteriors on the training inputs (training + validation split, as the code does); train a
-fresh network with the forward/backward loss corrected by ``T̂`` (methods ``forward_est``, ``backward_est``)
-or by the true T (``forward``, ``backward``); report the clean test accuracy of the selected epoch. Model
-selection always uses the run's own (corrected) loss on the **noisy** validation split; the test set is
-evaluated once per run.
+the epoch that model selection picks on the **noisy** validation split; estimate ``T̂`` (``T[i, j] = P(noisy = j |
+clean = i)``) from that model's posteriors on the training inputs (training + validation split, as the code does);
+train a fresh network with the forward/backward loss corrected by ``T̂`` (methods ``forward_est``,
+``backward_est``) or by the true T (``forward``, ``backward``); report the clean test accuracy of the selected
+epoch. Model selection (``selection``) is by noisy-validation accuracy, the same for every method, or by the run's
+own (corrected) validation loss, the paper's choice. The test set makes no choice: it is read after training, once
+for the epoch each criterion keeps.
 
 A run is deterministic on CPU for a given seed (model initialisation, dropout, batch order, augmentation and
 label noise all derive from it). Results are plain dicts, saved as JSON with every setting of the run.
@@ -48,6 +49,7 @@ from ..noise import corrupt_labels, empirical_T
 from . import datasets
 from .learned_T import REVISION_LR, RevisionLoss, VolMinLoss
 from .loop import (
+    SELECTIONS,
     build_network,
     check_progress,
     environment,
@@ -89,7 +91,9 @@ def describe_run(task, protocol, *, epochs=None, subset=None, seeds=(0,), device
     )
 
 
-def train(splits, method, recipe, *, T=None, seed=0, device="auto", progress=None, epochs=None):
+def train(
+    splits, method, recipe, *, T=None, seed=0, device="auto", progress=None, epochs=None, selection="val_accuracy"
+):
     """Train a fresh network with loss ``method`` on ``splits``; return ``(model, record)``.
 
     Parameters
@@ -109,14 +113,17 @@ def train(splits, method, recipe, *, T=None, seed=0, device="auto", progress=Non
         tqdm bar over epochs; ``None`` = only when stderr is a terminal.
     epochs : int, optional
         Overrides ``recipe.epochs``.
+    selection : {"val_accuracy", "val_loss"}
+        How the epoch is kept on the noisy validation split (:data:`lnc.experiments.loop.SELECTIONS`).
 
     Returns
     -------
     model : torch.nn.Module
-        The network at the selected epoch (lowest noisy-validation loss), in eval mode.
+        The network at the selected epoch, in eval mode.
     record : dict
         ``test_accuracy`` (clean, of the selected epoch), ``best_epoch`` (1-based), ``best_val_loss``,
-        ``diverged``, ``curves`` (per-epoch ``train_loss``, ``val_loss``, ``val_accuracy`` on noisy labels),
+        ``best_val_accuracy``, ``diverged``, ``curves`` (per-epoch ``train_loss``, ``val_loss``, ``val_accuracy``
+        on noisy labels), ``epoch_by_selection`` and ``test_accuracy_by_selection`` (what each criterion keeps),
         ``wall_time_s``, ``device``.
     """
     if not isinstance(splits, datasets.NoisySplits):
@@ -129,12 +136,14 @@ def train(splits, method, recipe, *, T=None, seed=0, device="auto", progress=Non
     seed = check_seed(seed)
     epochs = check_int(recipe.epochs if epochs is None else epochs, name="epochs", low=1)
     check_progress(progress)
+    check_choice(selection, SELECTIONS, name="selection")
     device = resolve_device(device)
     loss_fn = _loss(method, T, splits.num_classes)
-    return _train(splits, method, loss_fn, recipe, seed=seed, device=device, progress=progress, epochs=epochs)
+    run = dict(seed=seed, device=device, progress=progress, epochs=epochs, selection=selection)
+    return _train(splits, method, loss_fn, recipe, **run)
 
 
-def _train(splits, method, loss_fn, recipe, *, seed, device, progress, epochs, start=None):
+def _train(splits, method, loss_fn, recipe, *, seed, device, progress, epochs, selection, start=None):
     """:func:`train` with a loss module; ``start``: a network to go on training (a copy of it), else a fresh one."""
     network = (
         (lambda: copy.deepcopy(start))
@@ -151,6 +160,7 @@ def _train(splits, method, loss_fn, recipe, *, seed, device, progress, epochs, s
         device=device,
         epochs=epochs,
         progress=progress,
+        selection=selection,
     )
 
 
@@ -213,6 +223,7 @@ class ProtocolConfig:
     estimator: str = "anchor"
     cross_fit: int | None = None
     extend: bool = False
+    selection: str = "val_accuracy"
 
 
 def configure(
@@ -232,6 +243,7 @@ def configure(
     estimator="anchor",
     cross_fit=None,
     extend=False,
+    selection="val_accuracy",
 ):
     """Check the arguments of :func:`run_protocol` without training; return a :class:`ProtocolConfig`.
 
@@ -272,6 +284,10 @@ def configure(
         ``None`` (the paper's choice): the posteriors are the CE model's own, on its training inputs (in-sample).
         ``k``: out-of-fold posteriors of ``k`` more CE networks, each trained on all but one of ``k`` folds of the
         training + validation examples and predicting the held-out fold (whose noisy labels select its epoch).
+    selection : {"val_accuracy", "val_loss"}, default "val_accuracy"
+        How every training of the job keeps its epoch on the noisy validation split
+        (:data:`lnc.experiments.loop.SELECTIONS`): the noisy-validation accuracy, the same criterion for every method,
+        or ``"val_loss"``, the run's own loss (the paper's choice, which an unbounded backward loss games).
     extend : bool, default False
         Whether the job may add records to a stored ``results_dir`` (:func:`lnc.experiments.records.is_stored`,
         the book's evidence). Without it, a job whose records a stored folder does not hold already is refused, so
@@ -296,6 +312,7 @@ def configure(
     noise_kwargs = check_mapping(noise_kwargs, name="noise_kwargs")
     check_choice(estimator, ESTIMATORS, name="estimator")
     cross_fit = check_optional_int(cross_fit, name="cross_fit", low=2)
+    check_choice(selection, SELECTIONS, name="selection")
     if not isinstance(extend, bool):
         raise TypeError(f"extend must be True or False, got {describe(extend)}")
     check_progress(progress)
@@ -308,7 +325,7 @@ def configure(
     rate = rate if noise_name in ("symmetric", "asymmetric") else None
     results_dir = check_results_dir(results_dir)
     config = ProtocolConfig(task, noise_name, rate, methods, seeds, protocol, recipe, epochs, subset, device,
-                            results_dir, progress, T_true, estimator, cross_fit, extend)  # fmt: skip
+                            results_dir, progress, T_true, estimator, cross_fit, extend, selection)  # fmt: skip
     if is_stored(results_dir) and not extend and len(_stored(config)) < len(methods):
         raise ValueError(
             f"results_dir '{results_dir}' holds stored runs, and not those of {task}, noise {noise_name}, rate "
@@ -338,7 +355,8 @@ def _run_job(config, stored):
     task, recipe, T_true = config.task, config.recipe, config.T_true
     records = []
     for seed in config.seeds:
-        run = dict(seed=seed, device=config.device, progress=config.progress, epochs=config.epochs)
+        run = dict(seed=seed, device=config.device, progress=config.progress, epochs=config.epochs,
+                   selection=config.selection)  # fmt: skip
         splits = _splits(task, _load(task), config.noise, T_true, seed, config.subset)
         settings = {
             **_settings(config, seed),
@@ -381,11 +399,6 @@ def _run_job(config, stored):
     return records
 
 
-SELECTION = "val_loss"
-"""How a training keeps its epoch (a record's ``selection``): the lowest value of its own loss (corrected, for the
-corrections) on the noisy validation split, the paper's choice."""
-
-
 def _settings(config, seed):
     """The identity fields of a job's records but ``method`` (:data:`lnc.experiments.records.IDENTITY`)."""
     return {
@@ -401,7 +414,7 @@ def _settings(config, seed):
         "estimator": config.estimator,
         "cross_fit": config.cross_fit,
         "epochs": config.epochs,
-        "selection": SELECTION,
+        "selection": config.selection,
     }
 
 
@@ -464,7 +477,7 @@ def _ce_stage(splits, config, run):
     posteriors and, with ``cross_fit``, on the out-of-fold ones, so that one run compares them all.
     """
     key = (config.task, config.noise, config.rate, run["seed"], config.protocol, repr(config.recipe), config.epochs,
-           config.subset, config.T_true.tobytes(), str(config.device))  # fmt: skip
+           config.subset, config.T_true.tobytes(), str(config.device), config.selection)  # fmt: skip
     if key not in _STAGES:
         if len(_STAGES) >= 16:
             _STAGES.pop(next(iter(_STAGES)))

@@ -17,7 +17,7 @@ import numpy as np
 
 from .._checks import check_bool, check_choice, check_int, check_rate, check_real, check_sequence, check_str
 from .recipes import Recipe
-from .records import IDENTITY, identity
+from .records import IDENTITY, IDENTITY_DEFAULTS, identity
 
 
 def setting(record):
@@ -526,7 +526,7 @@ def describe_recipe(recipe, epochs=None):
 
 def describe_records(records):
     """The protocol of stored runs, in one line read from their records: task, protocol, network, epochs,
-    optimiser and schedule, data sizes and subset, seeds, device and torch version.
+    optimiser and schedule, data sizes and subset, how the epoch was kept, seeds, device and torch version.
 
     Only successful records (``status`` ``"ok"`` or absent) count; they must share one task, protocol, recipe,
     number of epochs, subset and split sizes (the runs of one grid do).
@@ -540,7 +540,8 @@ def describe_records(records):
     -------
     str
         e.g. ``"cifar10, protocol 'cpu': <describe_recipe>; 9,000 training and 1,000 noisy-validation examples
-        (a seeded subset of 10,000), 10,000 test examples; seeds 0, 1; device cpu; torch 2.13.0"``.
+        (a seeded subset of 10,000), 10,000 test examples; the epoch of the highest noisy-validation accuracy kept;
+        seeds 0, 1; device cpu; torch 2.13.0"``.
 
     Raises
     ------
@@ -561,12 +562,16 @@ def describe_records(records):
         values = list(dict.fromkeys(json.dumps(r[field], sort_keys=True) for r in ok))
         if len(values) > 1:
             raise ValueError(f"records must share one {field!r} (one grid's runs), got {', '.join(values)}")
-    first = ok[0]
+    selections = sorted({r.get("selection", IDENTITY_DEFAULTS["selection"]) for r in ok})  # older: the loss's
+    if len(selections) > 1 or selections[0] not in SELECTION_TEXT:
+        raise ValueError(f"records must share one 'selection' of {sorted(SELECTION_TEXT)}, got {selections}")
+    first, selection = ok[0], selections[0]
     subset = f" (a seeded subset of {first['subset']:,})" if first["subset"] is not None else ""
     return (
         f"{first['task']}, protocol {first['protocol']!r}: {describe_recipe(first['recipe'], first['epochs'])}; "
         f"{first['n_train']:,} training and {first['n_val']:,} noisy-validation examples{subset}, "
-        f"{first['n_test']:,} test examples; seeds {', '.join(str(s) for s in sorted({r['seed'] for r in ok}))}; "
+        f"{first['n_test']:,} test examples; {SELECTION_TEXT[selection]} kept; "
+        f"seeds {', '.join(str(s) for s in sorted({r['seed'] for r in ok}))}; "
         f"device {', '.join(sorted({r['device'] for r in ok}))}; "
         f"torch {', '.join(sorted({r['torch_version'] for r in ok}))}"
     )
@@ -575,6 +580,11 @@ def describe_records(records):
 SHARED_FIELDS = ("task", "protocol", "recipe", "epochs", "subset", "n_train", "n_val", "n_test")
 """The fields the records given to :func:`describe_records` must share."""
 DESCRIBE_FIELDS = SHARED_FIELDS + ("seed", "device", "torch_version")
+SELECTION_TEXT = {
+    "val_accuracy": "the epoch of the highest noisy-validation accuracy",
+    "val_loss": "the epoch of the lowest noisy-validation loss of each run's own loss (the paper's choice)",
+}
+"""How :func:`describe_records` states a record's ``selection`` (:data:`lnc.experiments.loop.SELECTIONS`)."""
 """The fields :func:`describe_records` reads from a successful record."""
 
 

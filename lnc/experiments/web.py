@@ -29,6 +29,8 @@ from .protocol import ESTIMATED, estimate_fields, unusable
 from .recipes import Recipe
 from .records import check_results_dir, save_record
 
+WEB_SELECTION = "val_accuracy"
+"""Model selection of the web runs (:data:`lnc.experiments.loop.SELECTIONS`): noisy-validation accuracy."""
 WEBVISION_SOURCES = ("google", "flickr")
 """The image sources of WebVision 1.0 (``info/train_filelist_<source>.txt``)."""
 
@@ -256,6 +258,7 @@ def run_web_protocol(
         "recipe": json.loads(json.dumps(dataclasses.asdict(recipe))),
         "pretrained": str(pretrained),
         "T_true": None,
+        "selection": WEB_SELECTION,
         **environment(),
     }
     train = dict(
@@ -315,6 +318,7 @@ def _train_stream(method, T, *, parts, recipe, pretrained, num_classes, seed, de
         device=device,
         epochs=recipe.epochs,
         progress=progress,
+        selection=WEB_SELECTION,
     )
 
 
