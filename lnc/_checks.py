@@ -181,6 +181,16 @@ def check_mapping(value, *, name):
     return dict(value)
 
 
+def check_fields(record, fields=(), *, name):
+    """Return ``record`` after checking it is a mapping (a record, a dict) that holds every key of ``fields``."""
+    if not isinstance(record, Mapping):
+        raise TypeError(f"{name} must be a record (a dict), got {type(record).__name__}")
+    missing = [field for field in fields if field not in record]
+    if missing:
+        raise ValueError(f"{name} must have the field {missing[0]!r}, got the fields {list(record)}")
+    return record
+
+
 def check_real(value, *, name, positive=False, signed=False):
     """Return a finite real ``value`` as a float: >= 0, > 0 when ``positive``, of either sign when ``signed``."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):

@@ -69,3 +69,31 @@ def config_of(record, results_dir):
         cross_fit=record.get("cross_fit"),
         selection=record.get("selection", records.IDENTITY_DEFAULTS["selection"]),
     )
+
+
+def make_record(method, noise, rate, accuracy, seed=0, **extra):
+    return {
+        "task": "cifar10n",
+        "method": method,
+        "noise": noise,
+        "rate": rate,
+        "test_accuracy": accuracy,
+        "seed": seed,
+        **extra,
+    }
+
+
+def make_run(method, noise, **extra):
+    """A complete record of a successful run, as :func:`protocol.run_protocol` saves it; ``extra`` overrides."""
+    fields = dict(
+        protocol="cpu",
+        epochs=2,
+        n_train=90,
+        n_val=10,
+        recipe={"model": "mnist_fc", "model_kwargs": {}},
+        device="cpu",
+        wall_time_s=60.0,
+        status="ok",
+        curves={"val_loss": [0.5, 0.4]},
+    )
+    return make_record(method, noise, None, 0.8, **{**fields, **extra})

@@ -10,40 +10,13 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from conftest import make_run
 
 from lnc.experiments import protocol, records, results
 
 
-def _record(method, noise, rate, accuracy, seed=0, **extra):
-    return {
-        "task": "cifar10n",
-        "method": method,
-        "noise": noise,
-        "rate": rate,
-        "test_accuracy": accuracy,
-        "seed": seed,
-        **extra,
-    }
-
-
-def _run(method, noise, **extra):
-    """A complete record of a successful run, as :func:`protocol.run_protocol` saves it; ``extra`` overrides."""
-    fields = dict(
-        protocol="cpu",
-        epochs=2,
-        n_train=90,
-        n_val=10,
-        recipe={"model": "mnist_fc", "model_kwargs": {}},
-        device="cpu",
-        wall_time_s=60.0,
-        status="ok",
-        curves={"val_loss": [0.5, 0.4]},
-    )
-    return _record(method, noise, None, 0.8, **{**fields, **extra})
-
-
 def test_save_record_then_load_records_round_trips_and_filters(tmp_path):
-    saved = [_run(m, n) for m in ("ce", "forward") for n in ("aggre", "worst")]
+    saved = [make_run(m, n) for m in ("ce", "forward") for n in ("aggre", "worst")]
     paths = [records.save_record(r, tmp_path) for r in saved]
     assert [p.parent for p in paths] == [tmp_path] * 4 and re.fullmatch(
         r"cifar10n_aggre_ce_seed0_[0-9a-f]{8}\.json", paths[0].name
@@ -61,21 +34,21 @@ def test_load_records_refuses_a_missing_folder_and_a_file(tmp_path):
     """Past bug: a misspelt folder, or a record file given as the folder, loaded as no records at all."""
     with pytest.raises(FileNotFoundError, match="results_dir must be an existing folder.*no such path"):
         records.load_records(tmp_path / "mnsit")
-    path = records.save_record(_run("ce", "aggre"), tmp_path)
+    path = records.save_record(make_run("ce", "aggre"), tmp_path)
     with pytest.raises(NotADirectoryError, match="results_dir must be an existing folder.*not a folder"):
         records.load_records(path)
 
 
 def test_load_records_refuses_a_where_key_that_no_record_has(tmp_path):
     """Past bug: ``methd="ce"`` selected nothing and returned ``[]``."""
-    records.save_record(_run("ce", "aggre"), tmp_path)
+    records.save_record(make_run("ce", "aggre"), tmp_path)
     with pytest.raises(ValueError, match=r"keyword 'methd' must be a field of the records.*'method'"):
         records.load_records(tmp_path, methd="ce")
 
 
 def test_load_records_names_a_truncated_record_file(tmp_path):
     """Past bug: a truncated JSON file raised a JSONDecodeError that did not say which file."""
-    path = records.save_record(_run("ce", "aggre"), tmp_path)
+    path = records.save_record(make_run("ce", "aggre"), tmp_path)
     path.write_text(path.read_text()[:40])
     with pytest.raises(ValueError, match=r"cifar10n_aggre_ce_seed0_[0-9a-f]{8}\.json' must hold a JSON record"):
         records.load_records(tmp_path)
@@ -96,7 +69,7 @@ def test_save_record_refuses_a_name_field_that_could_leave_results_dir(tmp_path,
     """Past bug: ``task="../x"`` wrote the record outside ``results_dir``."""
     results_dir = tmp_path / "results"
     with pytest.raises(ValueError, match=rf"record\['{field}'\] must hold only letters"):
-        records.save_record({**_run("ce", "aggre"), field: value.format(tmp_path=tmp_path)}, results_dir)
+        records.save_record({**make_run("ce", "aggre"), field: value.format(tmp_path=tmp_path)}, results_dir)
     assert sorted(p.name for p in tmp_path.rglob("*")) == []  # nothing written, not even the folder
 
 
@@ -112,7 +85,7 @@ def test_save_record_refuses_a_name_field_that_could_leave_results_dir(tmp_path,
 )
 def test_save_record_checks_the_fields_of_the_file_name(tmp_path, field, value, error):
     """Past bug: a record without ``seed`` raised a bare ``KeyError: 'seed'``; a float seed made ``seed1.0``."""
-    record = {**_run("ce", "aggre"), field: value}
+    record = {**make_run("ce", "aggre"), field: value}
     if error is KeyError:
         del record[field]
         error = ValueError
@@ -122,11 +95,11 @@ def test_save_record_checks_the_fields_of_the_file_name(tmp_path, field, value, 
 
 def test_save_record_names_the_non_finite_field(tmp_path):
     """Past bug: json raised a bare ``ValueError: Out of range float values are not JSON compliant``."""
-    record = _run("ce", "aggre", curves={"val_loss": [0.5, math.nan]})
+    record = make_run("ce", "aggre", curves={"val_loss": [0.5, math.nan]})
     with pytest.raises(ValueError, match=r"record\['curves'\]\['val_loss'\]\[1\] must be a finite number"):
         records.save_record(record, tmp_path)
     with pytest.raises(TypeError, match=r"record\['T'\] must be JSON data.*got set"):
-        records.save_record(_run("ce", "aggre", T={1, 2}), tmp_path)
+        records.save_record(make_run("ce", "aggre", T={1, 2}), tmp_path)
     assert list(tmp_path.iterdir()) == []
 
 
@@ -145,7 +118,7 @@ def test_check_results_dir_refuses_a_folder_under_a_file(tmp_path):
         with pytest.raises(ValueError, match="results_dir must be a folder that can be written"):
             records.check_results_dir(results_dir)
     with pytest.raises(ValueError, match="results_dir must be a folder that can be written"):
-        records.save_record(_run("ce", "aggre"), tmp_path / "file" / "results")
+        records.save_record(make_run("ce", "aggre"), tmp_path / "file" / "results")
 
 
 @pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="root writes into read-only folders")
@@ -207,7 +180,7 @@ def test_save_record_names_results_dir_when_the_write_fails_and_leaves_nothing(t
 
     monkeypatch.setattr(records.Path, "write_text", fail)
     with pytest.raises(ValueError, match=rf"results_dir must be a folder that can be written, got '{tmp_path}'.*{why}"):
-        records.save_record(_run("ce", "aggre"), tmp_path)
+        records.save_record(make_run("ce", "aggre"), tmp_path)
     assert list(tmp_path.iterdir()) == []
 
 

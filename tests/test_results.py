@@ -7,22 +7,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import make_record, make_run
 
 from lnc.experiments import published, results
 
 PAPER_TABLES = Path(__file__).resolve().parents[2] / "shared" / "reference" / "paper_tables.md"
-
-
-def _record(method, noise, rate, accuracy, seed=0, **extra):
-    return {
-        "task": "cifar10n",
-        "method": method,
-        "noise": noise,
-        "rate": rate,
-        "test_accuracy": accuracy,
-        "seed": seed,
-        **extra,
-    }
 
 
 def test_accuracy_table_prints_mean_and_sample_std():
@@ -41,10 +30,10 @@ def test_accuracy_table_prints_mean_and_sample_std():
 
 def test_estimation_table_averages_the_ce_runs_per_setting():
     records = [
-        _record("ce", "aggre", None, 0.8, seed=s, estimation_error=e, cond_T_hat=c, best_epoch=b)
+        make_record("ce", "aggre", None, 0.8, seed=s, estimation_error=e, cond_T_hat=c, best_epoch=b)
         for s, e, c, b in [(0, 0.1, 2.0, 3), (1, 0.3, 4.0, 5)]
     ]
-    records.append(_record("forward_est", "aggre", None, 0.9, estimation_error=9.0, cond_T_hat=9.0, best_epoch=1))
+    records.append(make_record("forward_est", "aggre", None, 0.9, estimation_error=9.0, cond_T_hat=9.0, best_epoch=1))
     table = results.estimation_table(records)
     assert table.rows == (
         ("setting", "T̂ error", "cond(T̂)", "best CE epoch per seed"),
@@ -66,7 +55,7 @@ def test_a_table_is_its_text_and_renders_as_html():
 
 
 def test_comparison_table_puts_published_rows_under_ours():
-    records = [_record("ce", "aggre", None, a, seed=s) for s, a in enumerate((0.80, 0.84))]
+    records = [make_record("ce", "aggre", None, a, seed=s) for s, a in enumerate((0.80, 0.84))]
     table = results.comparison_table(records, {"ce": {"aggre": (87.77, 0.38), "worst": (77.69, None)}}).splitlines()
     assert table[0].split() == ["method", "aggre", "worst"]
     assert table[2].split() == ["ce", "82.0", "±", "2.8", "-"]
@@ -83,8 +72,8 @@ def test_run_summary_counts_trainings_and_sums_their_time():
         "device": "cpu",
         "wall_time_s": 90.0,
     }
-    records = [_record(m, n, None, 0.8, **common) for m in ("ce", "forward") for n in ("aggre", "worst")]
-    records.append(_record("backward_est", "worst", None, None, status="failed", **common))
+    records = [make_record(m, n, None, 0.8, **common) for m in ("ce", "forward") for n in ("aggre", "worst")]
+    records.append(make_record("backward_est", "worst", None, None, status="failed", **common))
     records.append({**records[0], "estimator": "dual_t"})  # the same CE network, for another estimator's job
     assert results.run_summary(records) == (
         "cifar10n: protocol 'cpu', cifar_resnet {'n': 1}, [15] epochs, 9000 train / 1000 val, seeds [0], "
@@ -104,9 +93,9 @@ def test_span_gives_one_value_when_the_ends_format_alike():
 def test_cpu_minutes_weights_wall_time_by_threads_and_counts_a_shared_ce_once():
     common = {"protocol": "fast", "recipe": {"model": "fast_net"}, "epochs": 12, "n_train": 45000, "n_val": 5000}
     common |= {"device": "cpu"}
-    ce = _record("ce", "aggre", None, 0.8, wall_time_s=1800.0, threads=2, **common)
-    forward = _record("forward", "aggre", None, 0.8, wall_time_s=1200.0, threads=1, **common)
-    failed = _record("backward", "aggre", None, None, status="failed")
+    ce = make_record("ce", "aggre", None, 0.8, wall_time_s=1800.0, threads=2, **common)
+    forward = make_record("forward", "aggre", None, 0.8, wall_time_s=1200.0, threads=1, **common)
+    failed = make_record("backward", "aggre", None, None, status="failed")
     records = [ce, forward, failed, {**ce, "estimator": "dual_t"}]  # the CE network again, for another estimator
     assert results.cpu_minutes(records) == [20.0, 60.0]
     with pytest.raises(ValueError, match=r"run on the CPU.*\['cuda'\]"):
@@ -156,25 +145,9 @@ def test_published_values_are_percentages():
             assert 0 < mean < 100 and (std is None or 0 < std < 5)
 
 
-def _run(method, noise, **extra):
-    """A complete record of a successful run, as :func:`protocol.run_protocol` saves it; ``extra`` overrides."""
-    fields = dict(
-        protocol="cpu",
-        epochs=2,
-        n_train=90,
-        n_val=10,
-        recipe={"model": "mnist_fc", "model_kwargs": {}},
-        device="cpu",
-        wall_time_s=60.0,
-        status="ok",
-        curves={"val_loss": [0.5, 0.4]},
-    )
-    return _record(method, noise, None, 0.8, **{**fields, **extra})
-
-
 def test_summarize_refuses_a_value_that_no_record_has():
     """Past bug: ``summarize(records, value="test_acc")`` returned ``{}``."""
-    records = [_record("ce", "aggre", None, 0.8)]
+    records = [make_record("ce", "aggre", None, 0.8)]
     with pytest.raises(ValueError, match=r"value must be a field of the records.*'test_accuracy'.*got 'test_acc'"):
         results.summarize(records, value="test_acc")
     with pytest.raises(TypeError, match=r"records\[0\]\['method'\] must be a real number"):
@@ -185,7 +158,7 @@ def test_summarize_refuses_a_value_that_no_record_has():
 @pytest.mark.parametrize(
     "records, error, match",
     [
-        (_record("ce", "aggre", None, 0.8), TypeError, "records must be a sequence"),
+        (make_record("ce", "aggre", None, 0.8), TypeError, "records must be a sequence"),
         ("cifar10n_aggre_ce_seed0.json", TypeError, "records must be a sequence"),
         ([["ce", "aggre"]], TypeError, r"records\[0\] must be a record \(a dict\), got list"),
         ([{"method": "ce", "noise": "aggre"}], ValueError, r"records\[0\] must have the field 'rate'"),
@@ -203,7 +176,7 @@ def test_tables_refuse_records_that_are_not_a_sequence_of_dicts(records, error, 
 @pytest.mark.parametrize("digits, error", [(-1, ValueError), (1.5, TypeError), (True, TypeError)])
 def test_tables_refuse_digits_that_is_not_an_int_ge_0(digits, error):
     """Past bug: ``digits=-1`` failed inside an f-string with ``Format specifier missing precision``."""
-    records = [_record("ce", "aggre", None, 0.8, estimation_error=0.1, cond_T_hat=2.0, best_epoch=1)]
+    records = [make_record("ce", "aggre", None, 0.8, estimation_error=0.1, cond_T_hat=2.0, best_epoch=1)]
     for table in (
         results.accuracy_table,
         results.estimation_table,
@@ -215,7 +188,7 @@ def test_tables_refuse_digits_that_is_not_an_int_ge_0(digits, error):
 
 def test_accuracy_table_refuses_methods_and_settings_that_are_not_names_in_records():
     """Past bug: ``methods="ce"`` made a row per letter, and a misspelt method a row of ``-``."""
-    records = [_record("ce", "aggre", None, 0.8), _record("forward", "aggre", None, 0.9)]
+    records = [make_record("ce", "aggre", None, 0.8), make_record("forward", "aggre", None, 0.9)]
     with pytest.raises(TypeError, match="methods must be a sequence"):
         results.accuracy_table(records, methods="ce")
     with pytest.raises(TypeError, match=r"settings\[0\] must be a str, got float"):
@@ -242,22 +215,22 @@ def test_accuracy_table_refuses_methods_and_settings_that_are_not_names_in_recor
 def test_comparison_table_refuses_a_malformed_published_table(table, error, match):
     """Past bug: a cell that is not a ``(mean, std)`` pair failed with ``_cell() missing 'digits'``."""
     with pytest.raises(error, match=match):
-        results.comparison_table([_record("ce", "aggre", None, 0.8)], table)
+        results.comparison_table([make_record("ce", "aggre", None, 0.8)], table)
 
 
 def test_estimation_table_refuses_records_without_ce_runs():
     """Past bug: records without a CE run gave an empty table."""
     with pytest.raises(ValueError, match=r"records must hold CE runs.*got the methods \['forward'\]"):
-        results.estimation_table([_record("forward", "aggre", None, 0.8)])
+        results.estimation_table([make_record("forward", "aggre", None, 0.8)])
 
 
 def test_run_summary_reports_a_task_whose_runs_all_failed():
     """Past bug: a task with only failed runs raised ``IndexError: list index out of range``."""
     failed = [
-        {**_run("forward_est", n, task="mnist"), "status": "failed", "test_accuracy": None}
+        {**make_run("forward_est", n, task="mnist"), "status": "failed", "test_accuracy": None}
         for n in ("aggre", "worst", "random1")
     ]
-    assert results.run_summary([_run("ce", "aggre"), *failed]).splitlines() == [
+    assert results.run_summary([make_run("ce", "aggre"), *failed]).splitlines() == [
         "cifar10n: protocol 'cpu', mnist_fc {}, [2] epochs, 90 train / 10 val, seeds [0], 1 settings, 1 trainings, "
         "1 min on ['cpu']",
         "mnist: no successful run (3 failed)",
@@ -271,10 +244,10 @@ def test_run_summary_refuses_no_records():
 
 
 def test_correction_table_gives_means_the_forward_gap_and_the_backward_est_spread():
-    records = [_record("ce", "aggre", None, 0.60, seed=s) for s in (0, 1)]
-    records += [_record("forward", "aggre", None, a, seed=s) for s, a in ((0, 0.70), (1, 0.72))]
-    records += [_record("forward_est", "aggre", None, a, seed=s) for s, a in ((0, 0.65), (1, 0.69))]
-    records += [_record("backward_est", "aggre", None, a, seed=s) for s, a in ((0, 0.50), (1, 0.54))]
+    records = [make_record("ce", "aggre", None, 0.60, seed=s) for s in (0, 1)]
+    records += [make_record("forward", "aggre", None, a, seed=s) for s, a in ((0, 0.70), (1, 0.72))]
+    records += [make_record("forward_est", "aggre", None, a, seed=s) for s, a in ((0, 0.65), (1, 0.69))]
+    records += [make_record("backward_est", "aggre", None, a, seed=s) for s, a in ((0, 0.50), (1, 0.54))]
     lines = results.correction_table(records).splitlines()
     assert lines[0].split() == [
         "task",
@@ -296,9 +269,9 @@ def test_correction_table_gives_means_the_forward_gap_and_the_backward_est_sprea
 
 def test_gain_table_sets_our_gain_over_ce_beside_the_published_one():
     records = [
-        _record("ce", "worst", None, 0.55),
-        _record("forward", "worst", None, 0.58),
-        _record("forward_est", "worst", None, 0.50),
+        make_record("ce", "worst", None, 0.55),
+        make_record("forward", "worst", None, 0.58),
+        make_record("forward_est", "worst", None, 0.50),
     ]
     table = results.gain_table(records, published.CIFARN, ["worst", "aggre"])
     rows = [line.split() for line in table.splitlines()[2:]]
@@ -329,7 +302,7 @@ def test_a_listing_names_the_cases_or_none():
 def _grid(settings, methods=("ce", "forward"), seeds=(0,)):
     """Records of every method and seed in each ``(noise, rate)`` setting; accuracy 0.5 + rate / 10 + seed / 100."""
     return [
-        _record(m, noise, rate, 0.5 + (rate or 0) / 10 + s / 100, seed=s)
+        make_record(m, noise, rate, 0.5 + (rate or 0) / 10 + s / 100, seed=s)
         for noise, rate in settings
         for s in seeds
         for m in methods
@@ -474,11 +447,15 @@ def test_describe_records_states_the_protocol_of_the_successful_runs():
         "cifar10, protocol 'cpu': ResNet-8 (cifar_resnet, n=1), 15 epochs, SGD (lr 0.1, momentum 0.9, batch 64, "
         "lr / 10 after epochs 10 and 12), weight decay 0.0002 on the kernels, random shifts and horizontal flips, "
         "per-pixel mean subtraction; 9,000 training and 1,000 noisy-validation examples (a seeded subset of 10,000), "
-        "10,000 test examples; seeds 0, 1; device cpu, cuda; torch 2.13.0"
+        "10,000 test examples; the epoch of the lowest noisy-validation loss of each run's own loss (the paper's "
+        "choice) kept; seeds 0, 1; device cpu, cuda; torch 2.13.0"
+    )  # records written before the field 'selection' existed: the paper's choice, the only one then
+    one = results.describe_records(
+        [_run_record(0, epochs=1, subset=None, n_train=45000, n_val=5000, selection="val_accuracy")]
     )
-    one = results.describe_records([_run_record(0, epochs=1, subset=None, n_train=45000, n_val=5000)])
     assert ", 1 epoch, SGD (lr 0.1, momentum 0.9, batch 64), " in one
-    assert "; 45,000 training and 5,000 noisy-validation examples, 10,000 test examples; seeds 0;" in one
+    assert "; 45,000 training and 5,000 noisy-validation examples, 10,000 test examples; the epoch of the " in one
+    assert "; the epoch of the highest noisy-validation accuracy kept; seeds 0;" in one
 
 
 @pytest.mark.parametrize(
@@ -490,6 +467,7 @@ def test_describe_records_states_the_protocol_of_the_successful_runs():
         ([{k: v for k, v in _run_record(0).items() if k != "n_val"}], ValueError, "must have the field 'n_val'"),
         ([_run_record(0), _run_record(1, task="cifar100")], ValueError, "records must share one 'task'"),
         ([_run_record(0), _run_record(1, recipe={**CPU_RESNET, "lr": 0.01})], ValueError, "share one 'recipe'"),
+        ([_run_record(0), _run_record(1, selection="val_accuracy")], ValueError, "share one 'selection'"),
     ],
 )
 def test_describe_records_refuses_records_of_no_single_grid(records, error, match):

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 
 from .._checks import (
     as_float64_array,
+    check_fields,
     check_probabilities,
     check_rate,
     check_real,
@@ -184,9 +185,9 @@ def _check_cmap(cmap):
 
 def _check_run(record, *, name):
     """A record that :func:`training_curves` can draw: a str ``method``, and ``curves`` of one length >= 1."""
-    curves = _check_fields(record, ("method", "curves"), name=name)["curves"]
+    curves = check_fields(record, ("method", "curves"), name=name)["curves"]
     check_str(record["method"], name=f"{name}['method']")
-    _check_fields(curves, ("train_loss", "val_accuracy"), name=f"{name}['curves']")
+    check_fields(curves, ("train_loss", "val_accuracy"), name=f"{name}['curves']")
     losses = check_sequence(
         curves["train_loss"],
         name=f"{name}['curves']['train_loss']",
@@ -202,14 +203,4 @@ def _check_run(record, *, name):
             f"{name}['curves'] must hold as many val_accuracy as train_loss values, got "
             f"{len(accuracies)} and {len(losses)}"
         )
-    return record
-
-
-def _check_fields(record, fields, *, name):
-    """``record`` after checking it is a dict holding ``fields``."""
-    if not isinstance(record, Mapping):
-        raise TypeError(f"{name} must be a dict, got {describe(record)}")
-    missing = [field for field in fields if field not in record]
-    if missing:
-        raise ValueError(f"{name} must have the field {missing[0]!r}, got the fields {list(record)}")
     return record

@@ -26,7 +26,7 @@ from pathlib import Path
 
 from filelock import FileLock
 
-from .._checks import check_int, check_rate, describe
+from .._checks import check_fields, check_int, check_rate, describe
 from .recipes import RECIPE_DEFAULTS
 
 IDENTITY = ("task", "noise", "rate", "method", "seed", "protocol", "recipe", "epochs", "subset", "T_true",
@@ -48,7 +48,7 @@ def identity(record):
     """The identity fields of ``record`` (:data:`IDENTITY`), a dict; a missing field takes its
     :data:`IDENTITY_DEFAULTS` value (else ``None``), and the recipe drops the fields at their default value, so that
     a new recipe field does not change the identity of older records."""
-    record = _check_mapping(record, name="record")
+    record = check_fields(record, name="record")
     fields = {key: record.get(key, IDENTITY_DEFAULTS.get(key)) for key in IDENTITY}
     if isinstance(fields["recipe"], Mapping):
         fields["recipe"] = {k: v for k, v in fields["recipe"].items() if RECIPE_DEFAULTS.get(k, _NONE) != v}
@@ -79,7 +79,7 @@ def record_name(record):
         not a str of letters, digits, ``_``, ``-`` and ``.`` (no path separator, no ``..``); ``rate`` is neither
         ``None`` nor in [0, 1]; ``seed`` is not an int >= 0; ``cross_fit`` is neither ``None`` nor an int >= 2.
     """
-    record = _check_mapping(record, name="record", fields=("task", "noise", "rate", "method", "seed"))
+    record = check_fields(record, ("task", "noise", "rate", "method", "seed"), name="record")
     for field in NAME_FIELDS:
         _check_name_part(record[field], name=f"record[{field!r}]")
     estimator = _check_name_part(record.get("estimator", "anchor"), name="record['estimator']")
@@ -256,15 +256,6 @@ def _as_path(path, *, name):
     if not isinstance(path, (str, os.PathLike)):
         raise TypeError(f"{name} must be a path (str or pathlib.Path), got {type(path).__name__}")
     return Path(path)
-
-
-def _check_mapping(record, *, name, fields=()):
-    if not isinstance(record, Mapping):
-        raise TypeError(f"{name} must be a record (a dict), got {type(record).__name__}")
-    missing = [field for field in fields if field not in record]
-    if missing:
-        raise ValueError(f"{name} must have the field {missing[0]!r}, got the fields {list(record)}")
-    return record
 
 
 def _check_name_part(part, *, name):

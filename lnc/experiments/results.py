@@ -15,7 +15,16 @@ from functools import partial
 
 import numpy as np
 
-from .._checks import check_bool, check_choice, check_int, check_rate, check_real, check_sequence, check_str
+from .._checks import (
+    check_bool,
+    check_choice,
+    check_fields,
+    check_int,
+    check_rate,
+    check_real,
+    check_sequence,
+    check_str,
+)
 from .recipes import Recipe
 from .records import IDENTITY, IDENTITY_DEFAULTS, identity
 
@@ -603,11 +612,7 @@ def _check_records(records, *, fields=("method", "noise", "rate"), optional=(), 
 def _check_record(record, *, name, fields, optional=()):
     """Return ``record`` after checking it is a dict holding ``fields``; each of them, and each of the ``optional``
     fields it holds, must be of its kind in :data:`RECORD_FIELDS` (when listed there)."""
-    if not isinstance(record, Mapping):
-        raise TypeError(f"{name} must be a record (a dict), got {type(record).__name__}")
-    missing = [field for field in fields if field not in record]
-    if missing:
-        raise ValueError(f"{name} must have the field {missing[0]!r}, got the fields {list(record)}")
+    check_fields(record, fields, name=name)
     for field in (*fields, *optional):
         if field in RECORD_FIELDS and field in record:
             RECORD_FIELDS[field](record[field], name=f"{name}[{field!r}]")
