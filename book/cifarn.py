@@ -13,7 +13,7 @@
 #     name: python3
 # ---
 
-# %% [markdown] papermill={"duration": 0.003525, "end_time": "2026-12-06T05:59:13.947334+00:00", "exception": false, "start_time": "2026-12-06T05:59:13.943809+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.004135, "end_time": "2026-12-06T06:07:16.325698+00:00", "exception": false, "start_time": "2026-12-06T06:07:16.321563+00:00", "status": "completed"}
 # (ch-cifarn)=
 # # CIFAR-10N and CIFAR-100N: Human Label Noise and the Estimator Against the True T
 #
@@ -49,8 +49,8 @@
 # | `epochs`, `subset` | overrides (`None` = the protocol's, all) | `None`, `10000` |
 # | `device`, `workers` | `"auto"`, worker processes (one per label set) | `"auto"`, `3` |
 # | `results_dir` | where the JSON records go | `"results/cifarn"` |
-# | `extend_results` | `True` lets a run add records to a folder of stored runs | `False` |
-# | `selection` | how each training keeps its epoch: `"val_loss"` (its own noisy-validation loss, the paper's) or `"val_accuracy"` (the same for every method) | `"val_loss"` |
+# | `extend_results` | `True`: add runs to a folder of stored runs | `False` |
+# | `selection` | the epoch kept: `"val_loss"` (own loss, the paper's) or `"val_accuracy"` | `"val_loss"` |
 #
 # `fast_results_dir` (stored run: `"results/cifarn_fast"`) is the folder of full-data fast-protocol records
 # that the section {ref}`cifarn-fast` reads; it trains nothing.
@@ -58,14 +58,15 @@
 # The benchmark's settings run on a GPU:
 #
 # ```
-# papermill book/cifarn.ipynb out.ipynb -p protocol paper -p subset None \
-#   -y "seeds: [0, 1, 2, 3, 4]" -y "noise: [aggre, random1, random2, random3, worst]"
-# papermill book/cifarn.ipynb out.ipynb -p dataset cifar100n -p protocol paper \
-#   -p subset None -y "noise: [cifar100n]"
+# python tools/run_chapter.py cifarn out.ipynb -p results_dir runs/cifarn \
+#   -p protocol paper -p subset None -y "seeds: [0, 1, 2, 3, 4]" \
+#   -y "noise: [aggre, random1, random2, random3, worst]"
+# python tools/run_chapter.py cifarn out.ipynb -p results_dir runs/cifar100n \
+#   -p dataset cifar100n -p protocol paper -p subset None -y "noise: [cifar100n]"
 # ```
 # ````
 
-# %% papermill={"duration": 0.018512, "end_time": "2026-12-06T05:59:13.968730+00:00", "exception": false, "start_time": "2026-12-06T05:59:13.950218+00:00", "status": "completed"} tags=["parameters", "hide-input"]
+# %% papermill={"duration": 0.013127, "end_time": "2026-12-06T06:07:16.343316+00:00", "exception": false, "start_time": "2026-12-06T06:07:16.330189+00:00", "status": "completed"} tags=["parameters", "hide-input"]
 dataset = "cifar10n"
 noise = ["aggre", "random1", "worst"]
 methods = ["ce", "backward", "forward", "backward_est", "forward_est"]
@@ -80,7 +81,7 @@ extend_results = False
 selection = "val_loss"
 fast_results_dir = "results/cifarn_fast"
 
-# %% papermill={"duration": 2.229671, "end_time": "2026-12-06T05:59:16.201393+00:00", "exception": false, "start_time": "2026-12-06T05:59:13.971722+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 2.154869, "end_time": "2026-12-06T06:07:18.501431+00:00", "exception": false, "start_time": "2026-12-06T06:07:16.346562+00:00", "status": "completed"} tags=["hide-input"]
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -111,7 +112,7 @@ configs = check_grid(dataset, settings, seeds=seeds, methods=methods,
                      results_dir=results_dir, extend=extend_results,
                      selection=selection)
 
-# %% [markdown] papermill={"duration": 0.002575, "end_time": "2026-12-06T05:59:16.207258+00:00", "exception": false, "start_time": "2026-12-06T05:59:16.204683+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.002476, "end_time": "2026-12-06T06:07:18.507523+00:00", "exception": false, "start_time": "2026-12-06T06:07:18.505047+00:00", "status": "completed"}
 # ## The human transition matrices
 #
 # Every label set, from its labels alone (all 50,000 training images): the fraction of wrong labels, the
@@ -119,7 +120,7 @@ configs = check_grid(dataset, settings, seeds=seeds, methods=methods,
 # maximum on the diagonal (the estimator's anchor assumption $T_{ii} > T_{ki}$, {ref}`ch-estimation`),
 # and $\operatorname{cond}(T)$. {numref}`fig-cifarn-human-T` shows four of the matrices.
 
-# %% papermill={"duration": 0.860413, "end_time": "2026-12-06T05:59:17.071227+00:00", "exception": false, "start_time": "2026-12-06T05:59:16.210814+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.743934, "end_time": "2026-12-06T06:07:19.254934+00:00", "exception": false, "start_time": "2026-12-06T06:07:18.511000+00:00", "status": "completed"} tags=["hide-input"]
 human = {}
 for name in CIFARN_LABEL_SETS:
     clean, noisy = load_cifarn_labels(name)
@@ -148,7 +149,7 @@ fig.tight_layout()
 glue("fig-cifarn-human-T", fig, display=False)
 plt.close(fig)
 
-# %% [markdown] papermill={"duration": 0.003481, "end_time": "2026-12-06T05:59:17.078971+00:00", "exception": false, "start_time": "2026-12-06T05:59:17.075490+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.00326, "end_time": "2026-12-06T06:07:19.262070+00:00", "exception": false, "start_time": "2026-12-06T06:07:19.258810+00:00", "status": "completed"}
 # ```{glue:figure} fig-cifarn-human-T
 # :name: fig-cifarn-human-T
 #
@@ -157,21 +158,21 @@ plt.close(fig)
 # the annotators) with `worst`.
 # ```
 
-# %% [markdown] papermill={"duration": 0.003247, "end_time": "2026-12-06T05:59:17.085757+00:00", "exception": false, "start_time": "2026-12-06T05:59:17.082510+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.003143, "end_time": "2026-12-06T06:07:19.268540+00:00", "exception": false, "start_time": "2026-12-06T06:07:19.265397+00:00", "status": "completed"}
 # ## The run
 #
 # Every training of the grid (label set × seed × method) runs once and saves a JSON record; with
 # `results_dir` set, a record already there is read instead of re-trained. What follows comes from these
 # records:
 
-# %% papermill={"duration": 0.040572, "end_time": "2026-12-06T05:59:17.130095+00:00", "exception": false, "start_time": "2026-12-06T05:59:17.089523+00:00", "status": "completed"}
+# %% papermill={"duration": 0.026027, "end_time": "2026-12-06T06:07:19.297703+00:00", "exception": false, "start_time": "2026-12-06T06:07:19.271676+00:00", "status": "completed"}
 records = run_grid(dataset, settings, seeds=seeds, workers=workers, methods=methods,
                    protocol=protocol, epochs=epochs, subset=subset, device=device,
                    results_dir=results_dir, extend=extend_results,
                    selection=selection)
 ok = [r for r in records if r.get("status", "ok") == "ok"]
 
-# %% papermill={"duration": 0.013797, "end_time": "2026-12-06T05:59:17.148429+00:00", "exception": false, "start_time": "2026-12-06T05:59:17.134632+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.010306, "end_time": "2026-12-06T06:07:19.311700+00:00", "exception": false, "start_time": "2026-12-06T06:07:19.301394+00:00", "status": "completed"} tags=["hide-input"]
 paper = get_recipe(dataset, "paper")
 reduced = (protocol, epochs, subset) != ("paper", None, None)
 display(Markdown(
@@ -182,32 +183,32 @@ display(Markdown(
     "are the optimiser settings of the CIFAR-N benchmark {cite}`wei2022`, whose own "
     "code trains a standard (post-activation) ResNet-34."))
 
-# %% [markdown] papermill={"duration": 0.003324, "end_time": "2026-12-06T05:59:17.155311+00:00", "exception": false, "start_time": "2026-12-06T05:59:17.151987+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.003276, "end_time": "2026-12-06T06:07:19.318569+00:00", "exception": false, "start_time": "2026-12-06T06:07:19.315293+00:00", "status": "completed"}
 # ## Test accuracy
 #
 # Clean test accuracy (%) of the epoch with the lowest noisy-validation loss, mean ± standard deviation over
 # the seeds (no ± with one seed). "backward" and "forward" use the true human $T$; "backward_est" and
 # "forward_est" the $\hat T$ estimated from the CE run of the same label set and seed.
 
-# %% papermill={"duration": 0.012875, "end_time": "2026-12-06T05:59:17.172061+00:00", "exception": false, "start_time": "2026-12-06T05:59:17.159186+00:00", "status": "completed"}
+# %% papermill={"duration": 0.012724, "end_time": "2026-12-06T06:07:19.334511+00:00", "exception": false, "start_time": "2026-12-06T06:07:19.321787+00:00", "status": "completed"}
 for heading, table in accuracy_tables(records, methods=methods, columns=5):
     display(Markdown(f"**{heading}**"), table)
 
-# %% [markdown] papermill={"duration": 0.003374, "end_time": "2026-12-06T05:59:17.179607+00:00", "exception": false, "start_time": "2026-12-06T05:59:17.176233+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.003428, "end_time": "2026-12-06T06:07:19.341630+00:00", "exception": false, "start_time": "2026-12-06T06:07:19.338202+00:00", "status": "completed"}
 # ## Training curves
 #
 # Each record keeps, per epoch, the training loss and the loss and accuracy on the *noisy* validation
 # split ({numref}`fig-cifarn-curves`). The training loss is the method's own: a corrected loss is not
 # comparable with CE in value, and a backward-corrected one can be negative.
 
-# %% papermill={"duration": 0.585462, "end_time": "2026-12-06T05:59:17.768511+00:00", "exception": false, "start_time": "2026-12-06T05:59:17.183049+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.567478, "end_time": "2026-12-06T06:07:19.912623+00:00", "exception": false, "start_time": "2026-12-06T06:07:19.345145+00:00", "status": "completed"} tags=["hide-input"]
 runs = [r for r in ok if r["seed"] == ok[0]["seed"] and "curves" in r]
 keys = list(dict.fromkeys(setting(r) for r in runs))
 fig = training_curves(runs, key=setting)
 glue("fig-cifarn-curves", fig, display=False)
 plt.close(fig)
 
-# %% [markdown] papermill={"duration": 0.004752, "end_time": "2026-12-06T05:59:17.777973+00:00", "exception": false, "start_time": "2026-12-06T05:59:17.773221+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.004312, "end_time": "2026-12-06T06:07:19.921624+00:00", "exception": false, "start_time": "2026-12-06T06:07:19.917312+00:00", "status": "completed"}
 # ```{glue:figure} fig-cifarn-curves
 # :name: fig-cifarn-curves
 #
@@ -216,23 +217,23 @@ plt.close(fig)
 # zero: that is a backward-corrected loss being driven towards $-\infty$.
 # ```
 
-# %% [markdown] papermill={"duration": 0.004148, "end_time": "2026-12-06T05:59:17.786546+00:00", "exception": false, "start_time": "2026-12-06T05:59:17.782398+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.004144, "end_time": "2026-12-06T06:07:19.930020+00:00", "exception": false, "start_time": "2026-12-06T06:07:19.925876+00:00", "status": "completed"}
 # ## $\hat T$ against the true human $T$
 #
 # Per label set: the relative $L_1$ error $\sum_{ij} |\hat T_{ij} - T_{ij}| / \sum_{ij} T_{ij}$, the
 # condition number of $\hat T$ and the epoch model selection kept in the CE run.
 
-# %% papermill={"duration": 0.011954, "end_time": "2026-12-06T05:59:17.802637+00:00", "exception": false, "start_time": "2026-12-06T05:59:17.790683+00:00", "status": "completed"}
+# %% papermill={"duration": 0.010129, "end_time": "2026-12-06T06:07:19.944341+00:00", "exception": false, "start_time": "2026-12-06T06:07:19.934212+00:00", "status": "completed"}
 display(estimation_table(records))
 
-# %% [markdown] papermill={"duration": 0.0043, "end_time": "2026-12-06T05:59:17.811620+00:00", "exception": false, "start_time": "2026-12-06T05:59:17.807320+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.004411, "end_time": "2026-12-06T06:07:19.953302+00:00", "exception": false, "start_time": "2026-12-06T06:07:19.948891+00:00", "status": "completed"}
 # How much of that error would a perfect estimator still make? The run's training images are a sample:
 # the *empirical* $T$ of their clean and human labels (which the estimator never sees; the record's
 # `T_train`) already differs
 # from $T$ of all 50,000 images. The first table sets that sampling error beside the error of $\hat T$
 # (first seed); the second gives the $L_1$ error of each row of $\hat T$, one clean class a row.
 
-# %% papermill={"duration": 0.255468, "end_time": "2026-12-06T05:59:18.071462+00:00", "exception": false, "start_time": "2026-12-06T05:59:17.815994+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.609525, "end_time": "2026-12-06T06:07:20.567043+00:00", "exception": false, "start_time": "2026-12-06T06:07:19.957518+00:00", "status": "completed"} tags=["hide-input"]
 ce_runs = [r for r in runs if r["method"] == "ce"]
 images = load_cifar10() if dataset == "cifar10n" else load_cifar100()
 errors, row_errors = {}, {}
@@ -252,7 +253,7 @@ if len(row_errors) > 10:  # CIFAR-100: the ten rows with the largest mean error
 display(row_errors.style.set_uuid("cifarn-rows").format("{:.2f}")
         .background_gradient(cmap="Reds", axis=None))
 
-# %% papermill={"duration": 0.976881, "end_time": "2026-12-06T05:59:19.053622+00:00", "exception": false, "start_time": "2026-12-06T05:59:18.076741+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.855635, "end_time": "2026-12-06T06:07:21.427836+00:00", "exception": false, "start_time": "2026-12-06T06:07:20.572201+00:00", "status": "completed"} tags=["hide-input"]
 gap = max(np.abs(np.array(r["T_hat"]) - np.array(r["T_true"])).max() for r in ce_runs)
 fig, axes = plt.subplots(len(ce_runs), 2, figsize=(10, 4.2 * len(ce_runs)),
                          squeeze=False)
@@ -269,7 +270,7 @@ fig.tight_layout()
 glue("fig-cifarn-estimate", fig, display=False)
 plt.close(fig)
 
-# %% [markdown] papermill={"duration": 0.005718, "end_time": "2026-12-06T05:59:19.065226+00:00", "exception": false, "start_time": "2026-12-06T05:59:19.059508+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.005525, "end_time": "2026-12-06T06:07:21.439555+00:00", "exception": false, "start_time": "2026-12-06T06:07:21.434030+00:00", "status": "completed"}
 # ```{glue:figure} fig-cifarn-estimate
 # :name: fig-cifarn-estimate
 #
@@ -279,7 +280,7 @@ plt.close(fig)
 # {numref}`fig-cifarn-human-T`.
 # ```
 
-# %% [markdown] papermill={"duration": 0.005396, "end_time": "2026-12-06T05:59:19.076336+00:00", "exception": false, "start_time": "2026-12-06T05:59:19.070940+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.005246, "end_time": "2026-12-06T06:07:21.450233+00:00", "exception": false, "start_time": "2026-12-06T06:07:21.444987+00:00", "status": "completed"}
 # ## The backward corrections, epoch by epoch
 #
 # The backward-corrected loss multiplies the vector of losses by the inverse of the matrix it is given
@@ -289,7 +290,7 @@ plt.close(fig)
 # the epochs run and its validation loss, the best noisy-validation accuracy over the epochs, and the
 # test accuracy.
 
-# %% papermill={"duration": 0.021373, "end_time": "2026-12-06T05:59:19.103027+00:00", "exception": false, "start_time": "2026-12-06T05:59:19.081654+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.018317, "end_time": "2026-12-06T06:07:21.473956+00:00", "exception": false, "start_time": "2026-12-06T06:07:21.455639+00:00", "status": "completed"} tags=["hide-input"]
 def first_negative(values):
     """1-based first epoch with a negative value, or "never"."""
     below = [k + 1 for k, v in enumerate(values) if v is not None and v < 0]
@@ -316,13 +317,13 @@ for r in (r for r in runs if r["method"] in ("backward", "backward_est")):
 table = pd.DataFrame(rows).style.hide(axis="index").set_uuid("cifarn-backward")
 display(table if rows else Markdown("No backward run in this grid."))
 
-# %% [markdown] papermill={"duration": 0.005675, "end_time": "2026-12-06T05:59:19.115001+00:00", "exception": false, "start_time": "2026-12-06T05:59:19.109326+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.005339, "end_time": "2026-12-06T06:07:21.485265+00:00", "exception": false, "start_time": "2026-12-06T06:07:21.479926+00:00", "status": "completed"}
 # ## What the run shows
 #
 # Each claim below is computed from the records and tables above and marked as holding or not, with its
 # numbers.
 
-# %% papermill={"duration": 0.02891, "end_time": "2026-12-06T05:59:19.149397+00:00", "exception": false, "start_time": "2026-12-06T05:59:19.120487+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.026929, "end_time": "2026-12-06T06:07:21.517647+00:00", "exception": false, "start_time": "2026-12-06T06:07:21.490718+00:00", "status": "completed"} tags=["hide-input"]
 near_chance = 5.0  # points above chance (100 / c %) that still count as "at chance"
 estimator_share = 0.5  # "mostly the estimator's": own-labels error below this share
 stats = summarize(ok)
@@ -422,7 +423,7 @@ claims.append(f"**Seeds: {n_seeds}.** "
                  "The ± in the accuracy table is the spread over seeds."))
 display(Markdown("\n".join(f"- {c}" for c in claims)))
 
-# %% [markdown] papermill={"duration": 0.005647, "end_time": "2026-12-06T05:59:19.161386+00:00", "exception": false, "start_time": "2026-12-06T05:59:19.155739+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.005394, "end_time": "2026-12-06T06:07:21.529156+00:00", "exception": false, "start_time": "2026-12-06T06:07:21.523762+00:00", "status": "completed"}
 # ## Against the CIFAR-N benchmark
 #
 # The benchmark {cite}`wei2022` publishes CE, Forward-T and Backward-T on every label set
@@ -430,7 +431,7 @@ display(Markdown("\n".join(f"- {c}" for c in claims)))
 # comparable; what a correction adds over CE is closer to comparable. {ref}`ch-comparison` sets all the
 # numbers side by side.
 
-# %% papermill={"duration": 0.020042, "end_time": "2026-12-06T05:59:19.187188+00:00", "exception": false, "start_time": "2026-12-06T05:59:19.167146+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.014093, "end_time": "2026-12-06T06:07:21.548980+00:00", "exception": false, "start_time": "2026-12-06T06:07:21.534887+00:00", "status": "completed"} tags=["hide-input"]
 theirs = published.CIFARN
 gaps = {k: acc("ce", k) - theirs["ce"][k][0] for k in keys
         if acc("ce", k) is not None and k in theirs["ce"]}
@@ -452,7 +453,7 @@ display(Markdown(
     f" label set: {verdict([ours_gain[k] < their_gain[k] for k in ours_gain])}** (ours:"
     f" {listing(per_set(ours_gain))}; published: {listing(per_set(their_gain))})."))
 
-# %% [markdown] papermill={"duration": 0.005583, "end_time": "2026-12-06T05:59:19.198996+00:00", "exception": false, "start_time": "2026-12-06T05:59:19.193413+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.005726, "end_time": "2026-12-06T06:07:21.560840+00:00", "exception": false, "start_time": "2026-12-06T06:07:21.555114+00:00", "status": "completed"}
 # (cifarn-fast)=
 # ## The full training set with the fast protocol
 #
@@ -461,7 +462,7 @@ display(Markdown(
 # same recipe for every method and no change to the loss). Its records (`fast_results_dir`, stored runs
 # that grow across sessions) sit here beside the benchmark's numbers; `-` marks a run not yet made.
 
-# %% papermill={"duration": 0.029378, "end_time": "2026-12-06T05:59:19.233993+00:00", "exception": false, "start_time": "2026-12-06T05:59:19.204615+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.027903, "end_time": "2026-12-06T06:07:21.594436+00:00", "exception": false, "start_time": "2026-12-06T06:07:21.566533+00:00", "status": "completed"} tags=["hide-input"]
 # the paper's estimator only (the folder also holds ch-beyond-anchors' runs)
 paper_T_hat = dict(task=dataset, estimator="anchor", cross_fit=None)
 stored = load_records(fast_results_dir, **paper_T_hat) if fast_results_dir else []
@@ -496,7 +497,7 @@ if fast:
 else:
     display(Markdown("No fast-protocol records were given (`fast_results_dir`)."))
 
-# %% [markdown] papermill={"duration": 0.005962, "end_time": "2026-12-06T05:59:19.246108+00:00", "exception": false, "start_time": "2026-12-06T05:59:19.240146+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.005573, "end_time": "2026-12-06T06:07:21.606036+00:00", "exception": false, "start_time": "2026-12-06T06:07:21.600463+00:00", "status": "completed"}
 # ## CIFAR-100N
 #
 # The human $T$ of CIFAR-100N is in the first table above: {glue:text}`c100n-wrong`% wrong labels, a
@@ -505,17 +506,17 @@ else:
 # needs a CE model trained on the CIFAR-100 images, which are not in the book's data folder (only the
 # CIFAR-N labels are). Where a network exists, `lnc.experiments.datasets.load_cifar100(download=True)`
 # fetches the python release (checksum-verified), and the same chapter runs it:
-# `papermill book/cifarn.ipynb out.ipynb -p dataset cifar100n -y "noise: [cifar100n]"` (reduced, CPU) or
+# `python tools/run_chapter.py cifarn out.ipynb -p results_dir runs/cifarn -p dataset cifar100n -y "noise: [cifar100n]"` (reduced, CPU) or
 # with `-p protocol paper -p subset None` (the benchmark's settings, GPU).
 
-# %% papermill={"duration": 0.022947, "end_time": "2026-12-06T05:59:19.275151+00:00", "exception": false, "start_time": "2026-12-06T05:59:19.252204+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.016294, "end_time": "2026-12-06T06:07:21.627835+00:00", "exception": false, "start_time": "2026-12-06T06:07:21.611541+00:00", "status": "completed"} tags=["hide-input"]
 c100n = human.loc["cifar100n"]
 glue("c100n-wrong", f"{c100n['wrong labels (%)']:.1f}", display=False)
 glue("c100n-min-diag", f"{c100n['min T_ii']:.3f}", display=False)
 glue("c100n-cond", f"{c100n['cond(T)']:.1f}", display=False)
 glue("c100n-anchors", "yes" if c100n["anchors hold"] else "no", display=False)
 
-# %% [markdown] papermill={"duration": 0.007056, "end_time": "2026-12-06T05:59:19.291571+00:00", "exception": false, "start_time": "2026-12-06T05:59:19.284515+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.006576, "end_time": "2026-12-06T06:07:21.641042+00:00", "exception": false, "start_time": "2026-12-06T06:07:21.634466+00:00", "status": "completed"}
 # ## Summary
 #
 # - Human noise comes with its true $T$: the corrections can be run with it, and $\hat T$ measured
@@ -527,7 +528,7 @@ glue("c100n-anchors", "yes" if c100n["anchors hold"] else "no", display=False)
 # - The benchmark's accuracies use another network, more data and epochs, and model selection on the
 #   test set: compare gains over CE, not accuracies.
 
-# %% [markdown] papermill={"duration": 0.007329, "end_time": "2026-12-06T05:59:19.306790+00:00", "exception": false, "start_time": "2026-12-06T05:59:19.299461+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.005848, "end_time": "2026-12-06T06:07:21.652864+00:00", "exception": false, "start_time": "2026-12-06T06:07:21.647016+00:00", "status": "completed"}
 # ## Exercises
 #
 # ```{exercise}
@@ -543,7 +544,7 @@ glue("c100n-anchors", "yes" if c100n["anchors hold"] else "no", display=False)
 # :class: dropdown
 # ```
 
-# %% papermill={"duration": 0.021021, "end_time": "2026-12-06T05:59:19.334184+00:00", "exception": false, "start_time": "2026-12-06T05:59:19.313163+00:00", "status": "completed"}
+# %% papermill={"duration": 0.021144, "end_time": "2026-12-06T06:07:21.679886+00:00", "exception": false, "start_time": "2026-12-06T06:07:21.658742+00:00", "status": "completed"}
 for name in ("aggre", "worst"):
     T = cifarn_T(name)
     off = T - np.diag(np.diag(T))
@@ -554,7 +555,7 @@ for name in ("aggre", "worst"):
         f" (reverse {T[j, i]:.3f})" for i, j in top)
         + f"; smallest margin {margin:.3f}")
 
-# %% [markdown] papermill={"duration": 0.010195, "end_time": "2026-12-06T05:59:19.354449+00:00", "exception": false, "start_time": "2026-12-06T05:59:19.344254+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.005958, "end_time": "2026-12-06T06:07:21.692373+00:00", "exception": false, "start_time": "2026-12-06T06:07:21.686415+00:00", "status": "completed"}
 # The confusions come in pairs of similar classes but are not symmetric (compare each entry with its
 # reverse). The margin is the slack of the anchor assumption $T_{jj} > T_{kj}$: while it stays positive,
 # the input with the most confident noisy posterior for class $j$ is still of clean class $j$ for a

@@ -13,7 +13,7 @@
 #     name: python3
 # ---
 
-# %% [markdown] papermill={"duration": 0.003155, "end_time": "2026-12-06T05:58:57.869656+00:00", "exception": false, "start_time": "2026-12-06T05:58:57.866501+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.00235, "end_time": "2026-12-06T06:07:05.471881+00:00", "exception": false, "start_time": "2026-12-06T06:07:05.469531+00:00", "status": "completed"}
 # (ch-mnist)=
 # # MNIST: Every Method Under Synthetic Noise
 #
@@ -58,7 +58,7 @@
 # | `selection` | how each training keeps its epoch: `"val_loss"` (its own loss on the noisy validation split, the paper's choice and the stored runs') or `"val_accuracy"` (noisy-validation accuracy, the same for every method) |
 # ```
 
-# %% papermill={"duration": 0.015265, "end_time": "2026-12-06T05:58:57.887700+00:00", "exception": false, "start_time": "2026-12-06T05:58:57.872435+00:00", "status": "completed"} tags=["parameters", "hide-input"]
+# %% papermill={"duration": 0.010411, "end_time": "2026-12-06T06:07:05.484241+00:00", "exception": false, "start_time": "2026-12-06T06:07:05.473830+00:00", "status": "completed"} tags=["parameters", "hide-input"]
 dataset = "mnist"
 noise = ["none", "symmetric", "asymmetric"]
 rates = [0.2, 0.6]
@@ -76,7 +76,7 @@ results_dir = "results/mnist"
 extend_results = False
 selection = "val_loss"
 
-# %% papermill={"duration": 1.662824, "end_time": "2026-12-06T05:58:59.553818+00:00", "exception": false, "start_time": "2026-12-06T05:58:57.890994+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 1.666382, "end_time": "2026-12-06T06:07:07.152465+00:00", "exception": false, "start_time": "2026-12-06T06:07:05.486083+00:00", "status": "completed"} tags=["hide-input"]
 import math
 
 import matplotlib.pyplot as plt
@@ -106,7 +106,7 @@ if curve_rates:
     check_grid(dataset, noise_settings(["asymmetric"], curve_rates), seeds=curve_seeds,
                methods=curve_methods, **grid)
 
-# %% [markdown] papermill={"duration": 0.001611, "end_time": "2026-12-06T05:58:59.557746+00:00", "exception": false, "start_time": "2026-12-06T05:58:59.556135+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.001589, "end_time": "2026-12-06T06:07:07.156249+00:00", "exception": false, "start_time": "2026-12-06T06:07:07.154660+00:00", "status": "completed"}
 # ## The protocol
 #
 # Each run follows {ref}`the two-stage protocol <ch-estimation>`. A network is trained with CE on the noisy
@@ -120,7 +120,7 @@ if curve_rates:
 #
 # The run on this page, as its records state it:
 
-# %% papermill={"duration": 0.09908, "end_time": "2026-12-06T05:58:59.658592+00:00", "exception": false, "start_time": "2026-12-06T05:58:59.559512+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.101296, "end_time": "2026-12-06T06:07:07.259162+00:00", "exception": false, "start_time": "2026-12-06T06:07:07.157866+00:00", "status": "completed"} tags=["hide-input"]
 records = run_grid(dataset, settings, seeds=seeds, workers=workers, methods=methods,
                    **grid)
 recipe, paper = get_recipe(dataset, protocol), get_recipe(dataset, "paper")
@@ -149,33 +149,33 @@ display(Markdown(f"""
 - asymmetric noise flips {flips} with probability $N$; the records are {where}
 """))
 
-# %% [markdown] papermill={"duration": 0.003764, "end_time": "2026-12-06T05:58:59.666561+00:00", "exception": false, "start_time": "2026-12-06T05:58:59.662797+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.001802, "end_time": "2026-12-06T06:07:07.263456+00:00", "exception": false, "start_time": "2026-12-06T06:07:07.261654+00:00", "status": "completed"}
 # ## The grid: methods × noise settings
 #
 # Test accuracy (%) on the clean test set, mean ± standard deviation over the seeds, one table per kind of
 # noise; the noise-free column is repeated in each as the reference.
 
-# %% papermill={"duration": 0.041009, "end_time": "2026-12-06T05:58:59.711741+00:00", "exception": false, "start_time": "2026-12-06T05:58:59.670732+00:00", "status": "completed"}
+# %% papermill={"duration": 0.037143, "end_time": "2026-12-06T06:07:07.302339+00:00", "exception": false, "start_time": "2026-12-06T06:07:07.265196+00:00", "status": "completed"}
 keys = list(dict.fromkeys(setting(r) for r in records))
 for heading, table in accuracy_tables(records, methods=methods):
     display(Markdown(f"**{heading}**"), table)
 
-# %% [markdown] papermill={"duration": 0.002295, "end_time": "2026-12-06T05:58:59.716452+00:00", "exception": false, "start_time": "2026-12-06T05:58:59.714157+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.001965, "end_time": "2026-12-06T06:07:07.306533+00:00", "exception": false, "start_time": "2026-12-06T06:07:07.304568+00:00", "status": "completed"}
 # How good was $\hat T$? The relative $L_1$ error $\sum|\hat T - T| / \sum |T|$ against the true $T$ and the
 # condition number of $\hat T$, mean over the seeds, and the epoch that model selection kept for CE. A large
 # condition number is what makes the backward correction unstable.
 
-# %% papermill={"duration": 0.012561, "end_time": "2026-12-06T05:58:59.730988+00:00", "exception": false, "start_time": "2026-12-06T05:58:59.718427+00:00", "status": "completed"}
+# %% papermill={"duration": 0.00922, "end_time": "2026-12-06T06:07:07.317723+00:00", "exception": false, "start_time": "2026-12-06T06:07:07.308503+00:00", "status": "completed"}
 display(estimation_table(records))
 
-# %% [markdown] papermill={"duration": 0.002141, "end_time": "2026-12-06T05:58:59.735635+00:00", "exception": false, "start_time": "2026-12-06T05:58:59.733494+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.00196, "end_time": "2026-12-06T06:07:07.322188+00:00", "exception": false, "start_time": "2026-12-06T06:07:07.320228+00:00", "status": "completed"}
 # ## Accuracy against the noise rate
 #
 # The same protocol for asymmetric noise at more rates (`curve_rates`, seeds `curve_seeds`; the rates already
 # in the grid are re-used), as in the paper's figure of accuracy against $N$ {cite}`patrini2017`. $N = 0$ is the
 # noise-free setting.
 
-# %% papermill={"duration": 0.246252, "end_time": "2026-12-06T05:58:59.983768+00:00", "exception": false, "start_time": "2026-12-06T05:58:59.737516+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.252067, "end_time": "2026-12-06T06:07:07.576142+00:00", "exception": false, "start_time": "2026-12-06T06:07:07.324075+00:00", "status": "completed"} tags=["hide-input"]
 present = {(r["noise"], r["rate"], r["seed"], r["method"]) for r in records}
 todo = [("asymmetric", float(r)) for r in curve_rates
         if any(("asymmetric", r, s, m) not in present
@@ -226,7 +226,7 @@ display(Table([["method", *(f"N = {n:g}" for n in by_rate)],
                        for k in by_rate.values())]
                  for m in styles)]))
 
-# %% [markdown] papermill={"duration": 0.002118, "end_time": "2026-12-06T05:58:59.988605+00:00", "exception": false, "start_time": "2026-12-06T05:58:59.986487+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.002142, "end_time": "2026-12-06T06:07:07.581110+00:00", "exception": false, "start_time": "2026-12-06T06:07:07.578968+00:00", "status": "completed"}
 # ```{glue:figure} fig-mnist-curve
 # :name: fig-mnist-curve
 #
@@ -236,12 +236,12 @@ display(Table([["method", *(f"N = {n:g}" for n in by_rate)],
 # one of its colour: the gap is what estimating $T$ costs.
 # ```
 
-# %% [markdown] papermill={"duration": 0.00215, "end_time": "2026-12-06T05:58:59.992974+00:00", "exception": false, "start_time": "2026-12-06T05:58:59.990824+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.002106, "end_time": "2026-12-06T06:07:07.585383+00:00", "exception": false, "start_time": "2026-12-06T06:07:07.583277+00:00", "status": "completed"}
 # ## What this run shows
 #
 # Each claim below is computed from the records above and marked as holding or not, with its numbers.
 
-# %% papermill={"duration": 0.051922, "end_time": "2026-12-06T05:59:00.047953+00:00", "exception": false, "start_time": "2026-12-06T05:58:59.996031+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.038742, "end_time": "2026-12-06T06:07:07.627188+00:00", "exception": false, "start_time": "2026-12-06T06:07:07.588446+00:00", "status": "completed"} tags=["hide-input"]
 tie, close = 0.2, 1.0  # points: "tied with the best method", "close to"
 stats = summarize(records)
 noisy = [k for k in keys if k != "none"]
@@ -386,7 +386,7 @@ if diffs:
 
 display(Markdown("\n".join(f"{k}. {c}" for k, c in enumerate(claims, 1))))
 
-# %% [markdown] papermill={"duration": 0.003974, "end_time": "2026-12-06T05:59:00.054552+00:00", "exception": false, "start_time": "2026-12-06T05:59:00.050578+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.003074, "end_time": "2026-12-06T06:07:07.633118+00:00", "exception": false, "start_time": "2026-12-06T06:07:07.630044+00:00", "status": "completed"}
 # ## Summary
 #
 # - The two-stage protocol needs nothing but the noisy labels: CE, $\hat T$ from its posteriors, then a
@@ -396,7 +396,7 @@ display(Markdown("\n".join(f"{k}. {c}" for k, c in enumerate(claims, 1))))
 # - The backward correction multiplies the loss by $T^{-1}$, so it is undefined where $T$ is singular and
 #   sensitive where $\hat T$ is ill-conditioned; the forward correction only multiplies probabilities by $T$.
 
-# %% [markdown] papermill={"duration": 0.004087, "end_time": "2026-12-06T05:59:00.062526+00:00", "exception": false, "start_time": "2026-12-06T05:59:00.058439+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.002237, "end_time": "2026-12-06T06:07:07.637728+00:00", "exception": false, "start_time": "2026-12-06T06:07:07.635491+00:00", "status": "completed"}
 # ## Exercises
 #
 # ```{exercise}
@@ -404,7 +404,7 @@ display(Markdown("\n".join(f"{k}. {c}" for k, c in enumerate(claims, 1))))
 #
 # At which asymmetric rate $N$ does the anchor assumption $T_{ii} > T_{ki}$ ($k \neq i$) first fail for the
 # MNIST flips 2→7, 3→8, 5↔6, 7→1, and for which columns? Re-run this chapter on both sides of that rate,
-# `papermill book/mnist.ipynb out.ipynb -y "noise: [asymmetric]" -y "rates: [0.45, 0.55]" -y "seeds: [0]" -y "curve_rates: []"`,
+# `python tools/run_chapter.py mnist out.ipynb -p results_dir runs/mnist -y "noise: [asymmetric]" -y "rates: [0.45, 0.55]" -y "seeds: [0]" -y "curve_rates: []"`,
 # and compare `forward_est` with `forward`. Why does the chapter refuse $N = 0.5$ when `backward` is among the
 # methods?
 # ```
