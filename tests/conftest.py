@@ -56,7 +56,7 @@ def config_of(record, results_dir):
     default_epochs = recipes.get_recipe(record["task"], record["protocol"]).epochs
     return protocol.configure(
         record["task"],
-        noise=record["noise"],
+        noise=np.array(record["T_true"]) if record["noise"] == "custom" else record["noise"],  # a matrix's runs
         rate=0.0 if record["rate"] is None else record["rate"],
         seeds=(record["seed"],),
         methods=(record["method"],),
