@@ -13,7 +13,7 @@
 #     name: python3
 # ---
 
-# %% [markdown] papermill={"duration": 0.003382, "end_time": "2026-12-06T06:07:10.068183+00:00", "exception": false, "start_time": "2026-12-06T06:07:10.064801+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.00537, "end_time": "2026-12-06T06:23:14.851113+00:00", "exception": false, "start_time": "2026-12-06T06:23:14.845743+00:00", "status": "completed"}
 # (ch-cifar)=
 # # ResNets on CIFAR-10 Under Synthetic Noise
 #
@@ -48,8 +48,10 @@
 # | `epochs`, `subset` | overrides (`None` = the protocol's, all) | `None`, `10000` |
 # | `device`, `workers` | `"auto"`, worker processes | `"auto"`, `2` |
 # | `results_dir` | where the JSON records go | `"results/cifar10"` |
-# | `extend_results` | `True`: add runs to a folder of stored runs | `False` |
-# | `selection` | the epoch kept: `"val_loss"` (own loss, the paper's) or `"val_accuracy"` | `"val_loss"` |
+#
+# `selection` is how each training keeps its epoch on the noisy validation split: `"val_loss"` (its own
+# loss, the paper's choice and the stored run's) or `"val_accuracy"` (the same for every method;
+# {ref}`sec-model-selection`). `extend_results=True` lets a run add records to a folder of stored runs.
 #
 # `fast_results_dir` (stored run: `"results/cifar10_fast"`) is the folder of full-data fast-protocol records
 # that the section {ref}`cifar-fast` reads; it trains nothing.
@@ -67,7 +69,7 @@
 # `lnc.experiments.datasets.load_cifar100(download=True)` fetches them where a network exists.
 # ````
 
-# %% papermill={"duration": 0.010511, "end_time": "2026-12-06T06:07:10.081331+00:00", "exception": false, "start_time": "2026-12-06T06:07:10.070820+00:00", "status": "completed"} tags=["parameters", "hide-input"]
+# %% papermill={"duration": 0.018425, "end_time": "2026-12-06T06:23:14.874610+00:00", "exception": false, "start_time": "2026-12-06T06:23:14.856185+00:00", "status": "completed"} tags=["parameters", "hide-input"]
 dataset = "cifar10"
 noise = ["symmetric", "asymmetric"]
 rates = [0.4]
@@ -84,7 +86,7 @@ extend_results = False
 selection = "val_loss"
 fast_results_dir = "results/cifar10_fast"
 
-# %% papermill={"duration": 2.109517, "end_time": "2026-12-06T06:07:12.193357+00:00", "exception": false, "start_time": "2026-12-06T06:07:10.083840+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 2.523707, "end_time": "2026-12-06T06:23:17.403364+00:00", "exception": false, "start_time": "2026-12-06T06:23:14.879657+00:00", "status": "completed"} tags=["hide-input"]
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -114,14 +116,14 @@ configs = check_grid(dataset, settings, seeds=seeds, methods=methods,
                      selection=selection,
                      noise_kwargs=noise_kwargs)
 
-# %% [markdown] papermill={"duration": 0.002628, "end_time": "2026-12-06T06:07:12.199784+00:00", "exception": false, "start_time": "2026-12-06T06:07:12.197156+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.00404, "end_time": "2026-12-06T06:23:17.412538+00:00", "exception": false, "start_time": "2026-12-06T06:23:17.408498+00:00", "status": "completed"}
 # ## The run
 #
 # Every training of the grid (each noise setting × seed × method) runs once and saves a JSON record;
 # with `results_dir` set, a record already there is read instead of re-trained. What this page shows
 # comes from these records:
 
-# %% papermill={"duration": 0.018526, "end_time": "2026-12-06T06:07:12.220869+00:00", "exception": false, "start_time": "2026-12-06T06:07:12.202343+00:00", "status": "completed"}
+# %% papermill={"duration": 0.024318, "end_time": "2026-12-06T06:23:17.441057+00:00", "exception": false, "start_time": "2026-12-06T06:23:17.416739+00:00", "status": "completed"}
 records = run_grid(dataset, settings, seeds=seeds, workers=workers, methods=methods,
                    protocol=protocol, epochs=epochs, subset=subset, device=device,
                    results_dir=results_dir, extend=extend_results,
@@ -129,7 +131,7 @@ records = run_grid(dataset, settings, seeds=seeds, workers=workers, methods=meth
                    noise_kwargs=noise_kwargs)
 ok = [r for r in records if r.get("status", "ok") == "ok"]
 
-# %% papermill={"duration": 0.014313, "end_time": "2026-12-06T06:07:12.239636+00:00", "exception": false, "start_time": "2026-12-06T06:07:12.225323+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.019576, "end_time": "2026-12-06T06:23:17.464526+00:00", "exception": false, "start_time": "2026-12-06T06:23:17.444950+00:00", "status": "completed"} tags=["hide-input"]
 paper = get_recipe(dataset, "paper")
 reduced = (protocol, epochs, subset) != ("paper", None, None)
 display(Markdown(
@@ -139,12 +141,12 @@ display(Markdown(
     f"The paper's protocol (`protocol=\"paper\"`): {describe_recipe(paper)}, the "
     "whole training set."))
 
-# %% [markdown] papermill={"duration": 0.002584, "end_time": "2026-12-06T06:07:12.245106+00:00", "exception": false, "start_time": "2026-12-06T06:07:12.242522+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.004598, "end_time": "2026-12-06T06:23:17.472767+00:00", "exception": false, "start_time": "2026-12-06T06:23:17.468169+00:00", "status": "completed"}
 # The noise of each setting is the paper's: symmetric noise moves a label to any other class with
 # probability $N / (c - 1)$ each (`lnc.symmetric_T`); asymmetric noise flips a few chosen classes to a
 # similar one with probability $N$ (`lnc.cifar10_asymmetric_T` on CIFAR-10):
 
-# %% papermill={"duration": 0.011218, "end_time": "2026-12-06T06:07:12.259001+00:00", "exception": false, "start_time": "2026-12-06T06:07:12.247783+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.014098, "end_time": "2026-12-06T06:23:17.491447+00:00", "exception": false, "start_time": "2026-12-06T06:23:17.477349+00:00", "status": "completed"} tags=["hide-input"]
 names = CIFAR10_CLASSES if dataset == "cifar10" else [str(k) for k in range(100)]
 flip_T = paper_T(dataset, "asymmetric", 0.4, **(noise_kwargs or {}))
 off_diagonal = flip_T - np.diag(np.diag(flip_T))
@@ -152,32 +154,32 @@ flips = [f"{names[i]} → {names[j]}" for i, j in zip(*np.nonzero(off_diagonal))
 display(Markdown(f"Asymmetric flips of `{dataset}`: {', '.join(flips[:10])}"
                  + (f" and {len(flips) - 10} more" if len(flips) > 10 else "") + "."))
 
-# %% [markdown] papermill={"duration": 0.002648, "end_time": "2026-12-06T06:07:12.264839+00:00", "exception": false, "start_time": "2026-12-06T06:07:12.262191+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.00467, "end_time": "2026-12-06T06:23:17.501185+00:00", "exception": false, "start_time": "2026-12-06T06:23:17.496515+00:00", "status": "completed"}
 # ## Test accuracy
 #
 # Clean test accuracy (%) of the epoch with the lowest noisy-validation loss, mean ± standard deviation over
 # the seeds (no ± with one seed). "backward" and "forward" use the true $T$; "backward_est" and
 # "forward_est" the $\hat T$ estimated from the CE run of the same setting and seed.
 
-# %% papermill={"duration": 0.019683, "end_time": "2026-12-06T06:07:12.287004+00:00", "exception": false, "start_time": "2026-12-06T06:07:12.267321+00:00", "status": "completed"}
+# %% papermill={"duration": 0.022575, "end_time": "2026-12-06T06:23:17.528377+00:00", "exception": false, "start_time": "2026-12-06T06:23:17.505802+00:00", "status": "completed"}
 for heading, table in accuracy_tables(records, methods=methods):
     display(Markdown(f"**{heading}**"), table)
 
-# %% [markdown] papermill={"duration": 0.003218, "end_time": "2026-12-06T06:07:12.293566+00:00", "exception": false, "start_time": "2026-12-06T06:07:12.290348+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.005159, "end_time": "2026-12-06T06:23:17.538976+00:00", "exception": false, "start_time": "2026-12-06T06:23:17.533817+00:00", "status": "completed"}
 # ## Training curves
 #
 # Each record keeps, per epoch, the training loss and the loss and accuracy on the *noisy* validation
 # split ({numref}`fig-cifar-curves`). The training loss is the method's own: a corrected loss is not
 # comparable with CE in value, and a backward-corrected one can be negative.
 
-# %% papermill={"duration": 0.663806, "end_time": "2026-12-06T06:07:12.961117+00:00", "exception": false, "start_time": "2026-12-06T06:07:12.297311+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.89332, "end_time": "2026-12-06T06:23:18.437400+00:00", "exception": false, "start_time": "2026-12-06T06:23:17.544080+00:00", "status": "completed"} tags=["hide-input"]
 runs = [r for r in ok if r["seed"] == ok[0]["seed"] and "curves" in r]
 keys = list(dict.fromkeys(setting(r) for r in runs))
 fig = training_curves(runs, key=setting)
 glue("fig-cifar-curves", fig, display=False)
 plt.close(fig)
 
-# %% [markdown] papermill={"duration": 0.003546, "end_time": "2026-12-06T06:07:12.968412+00:00", "exception": false, "start_time": "2026-12-06T06:07:12.964866+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.003647, "end_time": "2026-12-06T06:23:18.444788+00:00", "exception": false, "start_time": "2026-12-06T06:23:18.441141+00:00", "status": "completed"}
 # ```{glue:figure} fig-cifar-curves
 # :name: fig-cifar-curves
 #
@@ -186,7 +188,7 @@ plt.close(fig)
 # zero and keeps falling: that is a backward-corrected loss being driven towards $-\infty$.
 # ```
 
-# %% [markdown] papermill={"duration": 0.003057, "end_time": "2026-12-06T06:07:12.974711+00:00", "exception": false, "start_time": "2026-12-06T06:07:12.971654+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.003436, "end_time": "2026-12-06T06:23:18.451840+00:00", "exception": false, "start_time": "2026-12-06T06:23:18.448404+00:00", "status": "completed"}
 # ## The estimated $\hat T$
 #
 # Per setting, the relative $L_1$ error of $\hat T$ against the true $T$,
@@ -194,10 +196,10 @@ plt.close(fig)
 # model selection kept in the CE run that $\hat T$ was estimated from. {numref}`fig-cifar-estimate`
 # shows where the errors lie.
 
-# %% papermill={"duration": 0.008955, "end_time": "2026-12-06T06:07:12.986747+00:00", "exception": false, "start_time": "2026-12-06T06:07:12.977792+00:00", "status": "completed"}
+# %% papermill={"duration": 0.012152, "end_time": "2026-12-06T06:23:18.467392+00:00", "exception": false, "start_time": "2026-12-06T06:23:18.455240+00:00", "status": "completed"}
 display(estimation_table(records))
 
-# %% papermill={"duration": 0.49441, "end_time": "2026-12-06T06:07:13.484900+00:00", "exception": false, "start_time": "2026-12-06T06:07:12.990490+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.803361, "end_time": "2026-12-06T06:23:19.274703+00:00", "exception": false, "start_time": "2026-12-06T06:23:18.471342+00:00", "status": "completed"} tags=["hide-input"]
 ce_runs = [r for r in runs if r["method"] == "ce"]
 gap = max(np.abs(np.array(r["T_hat"]) - np.array(r["T_true"])).max() for r in ce_runs)
 fig, axes = plt.subplots(len(ce_runs), 2, figsize=(10, 4.2 * len(ce_runs)),
@@ -215,7 +217,7 @@ fig.tight_layout()
 glue("fig-cifar-estimate", fig, display=False)
 plt.close(fig)
 
-# %% [markdown] papermill={"duration": 0.003636, "end_time": "2026-12-06T06:07:13.492720+00:00", "exception": false, "start_time": "2026-12-06T06:07:13.489084+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.0062, "end_time": "2026-12-06T06:23:19.287858+00:00", "exception": false, "start_time": "2026-12-06T06:23:19.281658+00:00", "status": "completed"}
 # ```{glue:figure} fig-cifar-estimate
 # :name: fig-cifar-estimate
 #
@@ -224,7 +226,7 @@ plt.close(fig)
 # under-states; a blue diagonal cell means $\hat T$ under-states how often that class keeps its label.
 # ```
 
-# %% [markdown] papermill={"duration": 0.003554, "end_time": "2026-12-06T06:07:13.500042+00:00", "exception": false, "start_time": "2026-12-06T06:07:13.496488+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.006754, "end_time": "2026-12-06T06:23:19.301526+00:00", "exception": false, "start_time": "2026-12-06T06:23:19.294772+00:00", "status": "completed"}
 # ## The backward corrections, epoch by epoch
 #
 # The backward-corrected loss multiplies the vector of losses by the inverse of the matrix it is given
@@ -233,7 +235,7 @@ plt.close(fig)
 # entry of its inverse, the first epoch whose mean training loss is negative, the epoch model selection
 # kept out of the epochs run, the best noisy-validation accuracy over the epochs, and the test accuracy.
 
-# %% papermill={"duration": 0.05148, "end_time": "2026-12-06T06:07:13.555114+00:00", "exception": false, "start_time": "2026-12-06T06:07:13.503634+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.076793, "end_time": "2026-12-06T06:23:19.385276+00:00", "exception": false, "start_time": "2026-12-06T06:23:19.308483+00:00", "status": "completed"} tags=["hide-input"]
 def first_negative(values):
     """1-based first epoch with a negative value, or "never"."""
     below = [k + 1 for k, v in enumerate(values) if v is not None and v < 0]
@@ -259,12 +261,12 @@ backward_runs = pd.DataFrame(rows)
 table = backward_runs.style.hide(axis="index").set_uuid("cifar-backward")
 display(table if rows else Markdown("No backward run in this grid."))
 
-# %% [markdown] papermill={"duration": 0.003607, "end_time": "2026-12-06T06:07:13.562998+00:00", "exception": false, "start_time": "2026-12-06T06:07:13.559391+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.006833, "end_time": "2026-12-06T06:23:19.399452+00:00", "exception": false, "start_time": "2026-12-06T06:23:19.392619+00:00", "status": "completed"}
 # ## What the run shows
 #
 # Each claim below is computed from the records above and marked as holding or not, with its numbers.
 
-# %% papermill={"duration": 0.019591, "end_time": "2026-12-06T06:07:13.586381+00:00", "exception": false, "start_time": "2026-12-06T06:07:13.566790+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.029228, "end_time": "2026-12-06T06:23:19.435660+00:00", "exception": false, "start_time": "2026-12-06T06:23:19.406432+00:00", "status": "completed"} tags=["hide-input"]
 near_chance = 5.0  # points above chance (100 / c %) that still count as "at chance"
 stats = summarize(ok)
 n_classes = len(ok[0]["T_true"])
@@ -332,12 +334,12 @@ claims.append(f"**Seeds: {n_seeds}.** "
                  "The ± in the accuracy table is the spread over seeds."))
 display(Markdown("\n".join(f"- {c}" for c in claims)))
 
-# %% [markdown] papermill={"duration": 0.003811, "end_time": "2026-12-06T06:07:13.594302+00:00", "exception": false, "start_time": "2026-12-06T06:07:13.590491+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.00744, "end_time": "2026-12-06T06:23:19.449658+00:00", "exception": false, "start_time": "2026-12-06T06:23:19.442218+00:00", "status": "completed"}
 # These claims are about the protocol of this run, stated under *The run* beside the paper's; they
 # say nothing of the paper's regime until `protocol="paper"` is run. {ref}`ch-comparison` tests the
 # paper's qualitative claims on the records of every experiment chapter together.
 
-# %% [markdown] papermill={"duration": 0.004654, "end_time": "2026-12-06T06:07:13.602728+00:00", "exception": false, "start_time": "2026-12-06T06:07:13.598074+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.007682, "end_time": "2026-12-06T06:23:19.464997+00:00", "exception": false, "start_time": "2026-12-06T06:23:19.457315+00:00", "status": "completed"}
 # (cifar-fast)=
 # ## The full training set with the fast protocol
 #
@@ -348,7 +350,7 @@ display(Markdown("\n".join(f"- {c}" for c in claims)))
 # tables; `-` marks a run not yet made. The paper's CIFAR-10 table is not among the book's references,
 # so no published row stands beside ours.
 
-# %% papermill={"duration": 0.024892, "end_time": "2026-12-06T06:07:13.631617+00:00", "exception": false, "start_time": "2026-12-06T06:07:13.606725+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.029918, "end_time": "2026-12-06T06:23:19.500289+00:00", "exception": false, "start_time": "2026-12-06T06:23:19.470371+00:00", "status": "completed"} tags=["hide-input"]
 # the paper's estimator only, as in the run above
 paper_T_hat = dict(task=dataset, estimator="anchor", cross_fit=None)
 stored = load_records(fast_results_dir, **paper_T_hat) if fast_results_dir else []
@@ -376,7 +378,7 @@ if fast:
 else:
     display(Markdown("No fast-protocol records were given (`fast_results_dir`)."))
 
-# %% [markdown] papermill={"duration": 0.003959, "end_time": "2026-12-06T06:07:13.640432+00:00", "exception": false, "start_time": "2026-12-06T06:07:13.636473+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.008168, "end_time": "2026-12-06T06:23:19.516666+00:00", "exception": false, "start_time": "2026-12-06T06:23:19.508498+00:00", "status": "completed"}
 # (cifar100-grouping)=
 # ## CIFAR-100: which classes are flipped into which
 #
@@ -388,7 +390,7 @@ else:
 # with the official one as the default. How many of the 100 flips stay inside a superclass, and where
 # do the others go ({numref}`fig-cifar100-flips`)?
 
-# %% papermill={"duration": 0.179858, "end_time": "2026-12-06T06:07:13.824389+00:00", "exception": false, "start_time": "2026-12-06T06:07:13.644531+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.253562, "end_time": "2026-12-06T06:23:19.778417+00:00", "exception": false, "start_time": "2026-12-06T06:23:19.524855+00:00", "status": "completed"} tags=["hide-input"]
 rate = 0.4  # any rate in (0, 1) flips the same pairs
 
 
@@ -422,7 +424,7 @@ ax.tick_params(labelsize=7)
 glue("fig-cifar100-flips", fig, display=False)
 plt.close(fig)
 
-# %% [markdown] papermill={"duration": 0.004579, "end_time": "2026-12-06T06:07:13.842896+00:00", "exception": false, "start_time": "2026-12-06T06:07:13.838317+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.005214, "end_time": "2026-12-06T06:23:19.789112+00:00", "exception": false, "start_time": "2026-12-06T06:23:19.783898+00:00", "status": "completed"}
 # ```{glue:figure} fig-cifar100-flips
 # :name: fig-cifar100-flips
 #
@@ -432,7 +434,7 @@ plt.close(fig)
 # all of them there.
 # ```
 
-# %% [markdown] papermill={"duration": 0.004516, "end_time": "2026-12-06T06:07:13.852172+00:00", "exception": false, "start_time": "2026-12-06T06:07:13.847656+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.004993, "end_time": "2026-12-06T06:23:19.799231+00:00", "exception": false, "start_time": "2026-12-06T06:23:19.794238+00:00", "status": "completed"}
 # ## Summary
 #
 # - `lnc.experiments.protocol.run_grid` runs the protocol of the paper (CE, $\hat T$ from its posteriors,
@@ -444,7 +446,7 @@ plt.close(fig)
 # - The CIFAR-100 noise of the official code flips between alphabetical neighbours, mostly across
 #   superclasses.
 
-# %% [markdown] papermill={"duration": 0.00467, "end_time": "2026-12-06T06:07:13.862335+00:00", "exception": false, "start_time": "2026-12-06T06:07:13.857665+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.004926, "end_time": "2026-12-06T06:23:19.809183+00:00", "exception": false, "start_time": "2026-12-06T06:23:19.804257+00:00", "status": "completed"}
 # ## Exercises
 #
 # ```{exercise}

@@ -13,7 +13,7 @@
 #     name: python3
 # ---
 
-# %% [markdown] papermill={"duration": 0.004135, "end_time": "2026-12-06T06:07:16.325698+00:00", "exception": false, "start_time": "2026-12-06T06:07:16.321563+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.004997, "end_time": "2026-12-06T06:23:23.145411+00:00", "exception": false, "start_time": "2026-12-06T06:23:23.140414+00:00", "status": "completed"}
 # (ch-cifarn)=
 # # CIFAR-10N and CIFAR-100N: Human Label Noise and the Estimator Against the True T
 #
@@ -49,8 +49,10 @@
 # | `epochs`, `subset` | overrides (`None` = the protocol's, all) | `None`, `10000` |
 # | `device`, `workers` | `"auto"`, worker processes (one per label set) | `"auto"`, `3` |
 # | `results_dir` | where the JSON records go | `"results/cifarn"` |
-# | `extend_results` | `True`: add runs to a folder of stored runs | `False` |
-# | `selection` | the epoch kept: `"val_loss"` (own loss, the paper's) or `"val_accuracy"` | `"val_loss"` |
+#
+# `selection` is how each training keeps its epoch on the noisy validation split: `"val_loss"` (its own
+# loss, the paper's choice and the stored run's) or `"val_accuracy"` (the same for every method;
+# {ref}`sec-model-selection`). `extend_results=True` lets a run add records to a folder of stored runs.
 #
 # `fast_results_dir` (stored run: `"results/cifarn_fast"`) is the folder of full-data fast-protocol records
 # that the section {ref}`cifarn-fast` reads; it trains nothing.
@@ -66,7 +68,7 @@
 # ```
 # ````
 
-# %% papermill={"duration": 0.013127, "end_time": "2026-12-06T06:07:16.343316+00:00", "exception": false, "start_time": "2026-12-06T06:07:16.330189+00:00", "status": "completed"} tags=["parameters", "hide-input"]
+# %% papermill={"duration": 0.015354, "end_time": "2026-12-06T06:23:23.165212+00:00", "exception": false, "start_time": "2026-12-06T06:23:23.149858+00:00", "status": "completed"} tags=["parameters", "hide-input"]
 dataset = "cifar10n"
 noise = ["aggre", "random1", "worst"]
 methods = ["ce", "backward", "forward", "backward_est", "forward_est"]
@@ -81,7 +83,7 @@ extend_results = False
 selection = "val_loss"
 fast_results_dir = "results/cifarn_fast"
 
-# %% papermill={"duration": 2.154869, "end_time": "2026-12-06T06:07:18.501431+00:00", "exception": false, "start_time": "2026-12-06T06:07:16.346562+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 2.288121, "end_time": "2026-12-06T06:23:25.458632+00:00", "exception": false, "start_time": "2026-12-06T06:23:23.170511+00:00", "status": "completed"} tags=["hide-input"]
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -112,7 +114,7 @@ configs = check_grid(dataset, settings, seeds=seeds, methods=methods,
                      results_dir=results_dir, extend=extend_results,
                      selection=selection)
 
-# %% [markdown] papermill={"duration": 0.002476, "end_time": "2026-12-06T06:07:18.507523+00:00", "exception": false, "start_time": "2026-12-06T06:07:18.505047+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.002717, "end_time": "2026-12-06T06:23:25.466684+00:00", "exception": false, "start_time": "2026-12-06T06:23:25.463967+00:00", "status": "completed"}
 # ## The human transition matrices
 #
 # Every label set, from its labels alone (all 50,000 training images): the fraction of wrong labels, the
@@ -120,7 +122,7 @@ configs = check_grid(dataset, settings, seeds=seeds, methods=methods,
 # maximum on the diagonal (the estimator's anchor assumption $T_{ii} > T_{ki}$, {ref}`ch-estimation`),
 # and $\operatorname{cond}(T)$. {numref}`fig-cifarn-human-T` shows four of the matrices.
 
-# %% papermill={"duration": 0.743934, "end_time": "2026-12-06T06:07:19.254934+00:00", "exception": false, "start_time": "2026-12-06T06:07:18.511000+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.777562, "end_time": "2026-12-06T06:23:26.247867+00:00", "exception": false, "start_time": "2026-12-06T06:23:25.470305+00:00", "status": "completed"} tags=["hide-input"]
 human = {}
 for name in CIFARN_LABEL_SETS:
     clean, noisy = load_cifarn_labels(name)
@@ -149,7 +151,7 @@ fig.tight_layout()
 glue("fig-cifarn-human-T", fig, display=False)
 plt.close(fig)
 
-# %% [markdown] papermill={"duration": 0.00326, "end_time": "2026-12-06T06:07:19.262070+00:00", "exception": false, "start_time": "2026-12-06T06:07:19.258810+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.003281, "end_time": "2026-12-06T06:23:26.255072+00:00", "exception": false, "start_time": "2026-12-06T06:23:26.251791+00:00", "status": "completed"}
 # ```{glue:figure} fig-cifarn-human-T
 # :name: fig-cifarn-human-T
 #
@@ -158,21 +160,21 @@ plt.close(fig)
 # the annotators) with `worst`.
 # ```
 
-# %% [markdown] papermill={"duration": 0.003143, "end_time": "2026-12-06T06:07:19.268540+00:00", "exception": false, "start_time": "2026-12-06T06:07:19.265397+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.003163, "end_time": "2026-12-06T06:23:26.261522+00:00", "exception": false, "start_time": "2026-12-06T06:23:26.258359+00:00", "status": "completed"}
 # ## The run
 #
 # Every training of the grid (label set × seed × method) runs once and saves a JSON record; with
 # `results_dir` set, a record already there is read instead of re-trained. What follows comes from these
 # records:
 
-# %% papermill={"duration": 0.026027, "end_time": "2026-12-06T06:07:19.297703+00:00", "exception": false, "start_time": "2026-12-06T06:07:19.271676+00:00", "status": "completed"}
+# %% papermill={"duration": 0.025052, "end_time": "2026-12-06T06:23:26.289812+00:00", "exception": false, "start_time": "2026-12-06T06:23:26.264760+00:00", "status": "completed"}
 records = run_grid(dataset, settings, seeds=seeds, workers=workers, methods=methods,
                    protocol=protocol, epochs=epochs, subset=subset, device=device,
                    results_dir=results_dir, extend=extend_results,
                    selection=selection)
 ok = [r for r in records if r.get("status", "ok") == "ok"]
 
-# %% papermill={"duration": 0.010306, "end_time": "2026-12-06T06:07:19.311700+00:00", "exception": false, "start_time": "2026-12-06T06:07:19.301394+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.010938, "end_time": "2026-12-06T06:23:26.304677+00:00", "exception": false, "start_time": "2026-12-06T06:23:26.293739+00:00", "status": "completed"} tags=["hide-input"]
 paper = get_recipe(dataset, "paper")
 reduced = (protocol, epochs, subset) != ("paper", None, None)
 display(Markdown(
@@ -183,32 +185,32 @@ display(Markdown(
     "are the optimiser settings of the CIFAR-N benchmark {cite}`wei2022`, whose own "
     "code trains a standard (post-activation) ResNet-34."))
 
-# %% [markdown] papermill={"duration": 0.003276, "end_time": "2026-12-06T06:07:19.318569+00:00", "exception": false, "start_time": "2026-12-06T06:07:19.315293+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.003436, "end_time": "2026-12-06T06:23:26.311853+00:00", "exception": false, "start_time": "2026-12-06T06:23:26.308417+00:00", "status": "completed"}
 # ## Test accuracy
 #
 # Clean test accuracy (%) of the epoch with the lowest noisy-validation loss, mean ± standard deviation over
 # the seeds (no ± with one seed). "backward" and "forward" use the true human $T$; "backward_est" and
 # "forward_est" the $\hat T$ estimated from the CE run of the same label set and seed.
 
-# %% papermill={"duration": 0.012724, "end_time": "2026-12-06T06:07:19.334511+00:00", "exception": false, "start_time": "2026-12-06T06:07:19.321787+00:00", "status": "completed"}
+# %% papermill={"duration": 0.013026, "end_time": "2026-12-06T06:23:26.328378+00:00", "exception": false, "start_time": "2026-12-06T06:23:26.315352+00:00", "status": "completed"}
 for heading, table in accuracy_tables(records, methods=methods, columns=5):
     display(Markdown(f"**{heading}**"), table)
 
-# %% [markdown] papermill={"duration": 0.003428, "end_time": "2026-12-06T06:07:19.341630+00:00", "exception": false, "start_time": "2026-12-06T06:07:19.338202+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.003546, "end_time": "2026-12-06T06:23:26.336517+00:00", "exception": false, "start_time": "2026-12-06T06:23:26.332971+00:00", "status": "completed"}
 # ## Training curves
 #
 # Each record keeps, per epoch, the training loss and the loss and accuracy on the *noisy* validation
 # split ({numref}`fig-cifarn-curves`). The training loss is the method's own: a corrected loss is not
 # comparable with CE in value, and a backward-corrected one can be negative.
 
-# %% papermill={"duration": 0.567478, "end_time": "2026-12-06T06:07:19.912623+00:00", "exception": false, "start_time": "2026-12-06T06:07:19.345145+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.609496, "end_time": "2026-12-06T06:23:26.949498+00:00", "exception": false, "start_time": "2026-12-06T06:23:26.340002+00:00", "status": "completed"} tags=["hide-input"]
 runs = [r for r in ok if r["seed"] == ok[0]["seed"] and "curves" in r]
 keys = list(dict.fromkeys(setting(r) for r in runs))
 fig = training_curves(runs, key=setting)
 glue("fig-cifarn-curves", fig, display=False)
 plt.close(fig)
 
-# %% [markdown] papermill={"duration": 0.004312, "end_time": "2026-12-06T06:07:19.921624+00:00", "exception": false, "start_time": "2026-12-06T06:07:19.917312+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.007387, "end_time": "2026-12-06T06:23:26.964850+00:00", "exception": false, "start_time": "2026-12-06T06:23:26.957463+00:00", "status": "completed"}
 # ```{glue:figure} fig-cifarn-curves
 # :name: fig-cifarn-curves
 #
@@ -217,23 +219,23 @@ plt.close(fig)
 # zero: that is a backward-corrected loss being driven towards $-\infty$.
 # ```
 
-# %% [markdown] papermill={"duration": 0.004144, "end_time": "2026-12-06T06:07:19.930020+00:00", "exception": false, "start_time": "2026-12-06T06:07:19.925876+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.007315, "end_time": "2026-12-06T06:23:26.979642+00:00", "exception": false, "start_time": "2026-12-06T06:23:26.972327+00:00", "status": "completed"}
 # ## $\hat T$ against the true human $T$
 #
 # Per label set: the relative $L_1$ error $\sum_{ij} |\hat T_{ij} - T_{ij}| / \sum_{ij} T_{ij}$, the
 # condition number of $\hat T$ and the epoch model selection kept in the CE run.
 
-# %% papermill={"duration": 0.010129, "end_time": "2026-12-06T06:07:19.944341+00:00", "exception": false, "start_time": "2026-12-06T06:07:19.934212+00:00", "status": "completed"}
+# %% papermill={"duration": 0.016201, "end_time": "2026-12-06T06:23:27.003338+00:00", "exception": false, "start_time": "2026-12-06T06:23:26.987137+00:00", "status": "completed"}
 display(estimation_table(records))
 
-# %% [markdown] papermill={"duration": 0.004411, "end_time": "2026-12-06T06:07:19.953302+00:00", "exception": false, "start_time": "2026-12-06T06:07:19.948891+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.007188, "end_time": "2026-12-06T06:23:27.018205+00:00", "exception": false, "start_time": "2026-12-06T06:23:27.011017+00:00", "status": "completed"}
 # How much of that error would a perfect estimator still make? The run's training images are a sample:
 # the *empirical* $T$ of their clean and human labels (which the estimator never sees; the record's
 # `T_train`) already differs
 # from $T$ of all 50,000 images. The first table sets that sampling error beside the error of $\hat T$
 # (first seed); the second gives the $L_1$ error of each row of $\hat T$, one clean class a row.
 
-# %% papermill={"duration": 0.609525, "end_time": "2026-12-06T06:07:20.567043+00:00", "exception": false, "start_time": "2026-12-06T06:07:19.957518+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.590711, "end_time": "2026-12-06T06:23:27.616290+00:00", "exception": false, "start_time": "2026-12-06T06:23:27.025579+00:00", "status": "completed"} tags=["hide-input"]
 ce_runs = [r for r in runs if r["method"] == "ce"]
 images = load_cifar10() if dataset == "cifar10n" else load_cifar100()
 errors, row_errors = {}, {}
@@ -253,7 +255,7 @@ if len(row_errors) > 10:  # CIFAR-100: the ten rows with the largest mean error
 display(row_errors.style.set_uuid("cifarn-rows").format("{:.2f}")
         .background_gradient(cmap="Reds", axis=None))
 
-# %% papermill={"duration": 0.855635, "end_time": "2026-12-06T06:07:21.427836+00:00", "exception": false, "start_time": "2026-12-06T06:07:20.572201+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 1.055209, "end_time": "2026-12-06T06:23:28.677406+00:00", "exception": false, "start_time": "2026-12-06T06:23:27.622197+00:00", "status": "completed"} tags=["hide-input"]
 gap = max(np.abs(np.array(r["T_hat"]) - np.array(r["T_true"])).max() for r in ce_runs)
 fig, axes = plt.subplots(len(ce_runs), 2, figsize=(10, 4.2 * len(ce_runs)),
                          squeeze=False)
@@ -270,7 +272,7 @@ fig.tight_layout()
 glue("fig-cifarn-estimate", fig, display=False)
 plt.close(fig)
 
-# %% [markdown] papermill={"duration": 0.005525, "end_time": "2026-12-06T06:07:21.439555+00:00", "exception": false, "start_time": "2026-12-06T06:07:21.434030+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.009393, "end_time": "2026-12-06T06:23:28.696889+00:00", "exception": false, "start_time": "2026-12-06T06:23:28.687496+00:00", "status": "completed"}
 # ```{glue:figure} fig-cifarn-estimate
 # :name: fig-cifarn-estimate
 #
@@ -280,7 +282,7 @@ plt.close(fig)
 # {numref}`fig-cifarn-human-T`.
 # ```
 
-# %% [markdown] papermill={"duration": 0.005246, "end_time": "2026-12-06T06:07:21.450233+00:00", "exception": false, "start_time": "2026-12-06T06:07:21.444987+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.009331, "end_time": "2026-12-06T06:23:28.715719+00:00", "exception": false, "start_time": "2026-12-06T06:23:28.706388+00:00", "status": "completed"}
 # ## The backward corrections, epoch by epoch
 #
 # The backward-corrected loss multiplies the vector of losses by the inverse of the matrix it is given
@@ -290,7 +292,7 @@ plt.close(fig)
 # the epochs run and its validation loss, the best noisy-validation accuracy over the epochs, and the
 # test accuracy.
 
-# %% papermill={"duration": 0.018317, "end_time": "2026-12-06T06:07:21.473956+00:00", "exception": false, "start_time": "2026-12-06T06:07:21.455639+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.025505, "end_time": "2026-12-06T06:23:28.750686+00:00", "exception": false, "start_time": "2026-12-06T06:23:28.725181+00:00", "status": "completed"} tags=["hide-input"]
 def first_negative(values):
     """1-based first epoch with a negative value, or "never"."""
     below = [k + 1 for k, v in enumerate(values) if v is not None and v < 0]
@@ -317,13 +319,13 @@ for r in (r for r in runs if r["method"] in ("backward", "backward_est")):
 table = pd.DataFrame(rows).style.hide(axis="index").set_uuid("cifarn-backward")
 display(table if rows else Markdown("No backward run in this grid."))
 
-# %% [markdown] papermill={"duration": 0.005339, "end_time": "2026-12-06T06:07:21.485265+00:00", "exception": false, "start_time": "2026-12-06T06:07:21.479926+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.009552, "end_time": "2026-12-06T06:23:28.770167+00:00", "exception": false, "start_time": "2026-12-06T06:23:28.760615+00:00", "status": "completed"}
 # ## What the run shows
 #
 # Each claim below is computed from the records and tables above and marked as holding or not, with its
 # numbers.
 
-# %% papermill={"duration": 0.026929, "end_time": "2026-12-06T06:07:21.517647+00:00", "exception": false, "start_time": "2026-12-06T06:07:21.490718+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.037259, "end_time": "2026-12-06T06:23:28.816642+00:00", "exception": false, "start_time": "2026-12-06T06:23:28.779383+00:00", "status": "completed"} tags=["hide-input"]
 near_chance = 5.0  # points above chance (100 / c %) that still count as "at chance"
 estimator_share = 0.5  # "mostly the estimator's": own-labels error below this share
 stats = summarize(ok)
@@ -423,7 +425,7 @@ claims.append(f"**Seeds: {n_seeds}.** "
                  "The ± in the accuracy table is the spread over seeds."))
 display(Markdown("\n".join(f"- {c}" for c in claims)))
 
-# %% [markdown] papermill={"duration": 0.005394, "end_time": "2026-12-06T06:07:21.529156+00:00", "exception": false, "start_time": "2026-12-06T06:07:21.523762+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.009913, "end_time": "2026-12-06T06:23:28.837175+00:00", "exception": false, "start_time": "2026-12-06T06:23:28.827262+00:00", "status": "completed"}
 # ## Against the CIFAR-N benchmark
 #
 # The benchmark {cite}`wei2022` publishes CE, Forward-T and Backward-T on every label set
@@ -431,7 +433,7 @@ display(Markdown("\n".join(f"- {c}" for c in claims)))
 # comparable; what a correction adds over CE is closer to comparable. {ref}`ch-comparison` sets all the
 # numbers side by side.
 
-# %% papermill={"duration": 0.014093, "end_time": "2026-12-06T06:07:21.548980+00:00", "exception": false, "start_time": "2026-12-06T06:07:21.534887+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.021653, "end_time": "2026-12-06T06:23:28.868885+00:00", "exception": false, "start_time": "2026-12-06T06:23:28.847232+00:00", "status": "completed"} tags=["hide-input"]
 theirs = published.CIFARN
 gaps = {k: acc("ce", k) - theirs["ce"][k][0] for k in keys
         if acc("ce", k) is not None and k in theirs["ce"]}
@@ -453,7 +455,7 @@ display(Markdown(
     f" label set: {verdict([ours_gain[k] < their_gain[k] for k in ours_gain])}** (ours:"
     f" {listing(per_set(ours_gain))}; published: {listing(per_set(their_gain))})."))
 
-# %% [markdown] papermill={"duration": 0.005726, "end_time": "2026-12-06T06:07:21.560840+00:00", "exception": false, "start_time": "2026-12-06T06:07:21.555114+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.010384, "end_time": "2026-12-06T06:23:28.890062+00:00", "exception": false, "start_time": "2026-12-06T06:23:28.879678+00:00", "status": "completed"}
 # (cifarn-fast)=
 # ## The full training set with the fast protocol
 #
@@ -462,7 +464,7 @@ display(Markdown(
 # same recipe for every method and no change to the loss). Its records (`fast_results_dir`, stored runs
 # that grow across sessions) sit here beside the benchmark's numbers; `-` marks a run not yet made.
 
-# %% papermill={"duration": 0.027903, "end_time": "2026-12-06T06:07:21.594436+00:00", "exception": false, "start_time": "2026-12-06T06:07:21.566533+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.040891, "end_time": "2026-12-06T06:23:28.942038+00:00", "exception": false, "start_time": "2026-12-06T06:23:28.901147+00:00", "status": "completed"} tags=["hide-input"]
 # the paper's estimator only (the folder also holds ch-beyond-anchors' runs)
 paper_T_hat = dict(task=dataset, estimator="anchor", cross_fit=None)
 stored = load_records(fast_results_dir, **paper_T_hat) if fast_results_dir else []
@@ -497,7 +499,7 @@ if fast:
 else:
     display(Markdown("No fast-protocol records were given (`fast_results_dir`)."))
 
-# %% [markdown] papermill={"duration": 0.005573, "end_time": "2026-12-06T06:07:21.606036+00:00", "exception": false, "start_time": "2026-12-06T06:07:21.600463+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.011079, "end_time": "2026-12-06T06:23:28.963896+00:00", "exception": false, "start_time": "2026-12-06T06:23:28.952817+00:00", "status": "completed"}
 # ## CIFAR-100N
 #
 # The human $T$ of CIFAR-100N is in the first table above: {glue:text}`c100n-wrong`% wrong labels, a
@@ -509,14 +511,14 @@ else:
 # `python tools/run_chapter.py cifarn out.ipynb -p results_dir runs/cifarn -p dataset cifar100n -y "noise: [cifar100n]"` (reduced, CPU) or
 # with `-p protocol paper -p subset None` (the benchmark's settings, GPU).
 
-# %% papermill={"duration": 0.016294, "end_time": "2026-12-06T06:07:21.627835+00:00", "exception": false, "start_time": "2026-12-06T06:07:21.611541+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.020303, "end_time": "2026-12-06T06:23:28.994511+00:00", "exception": false, "start_time": "2026-12-06T06:23:28.974208+00:00", "status": "completed"} tags=["hide-input"]
 c100n = human.loc["cifar100n"]
 glue("c100n-wrong", f"{c100n['wrong labels (%)']:.1f}", display=False)
 glue("c100n-min-diag", f"{c100n['min T_ii']:.3f}", display=False)
 glue("c100n-cond", f"{c100n['cond(T)']:.1f}", display=False)
 glue("c100n-anchors", "yes" if c100n["anchors hold"] else "no", display=False)
 
-# %% [markdown] papermill={"duration": 0.006576, "end_time": "2026-12-06T06:07:21.641042+00:00", "exception": false, "start_time": "2026-12-06T06:07:21.634466+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.011348, "end_time": "2026-12-06T06:23:29.016938+00:00", "exception": false, "start_time": "2026-12-06T06:23:29.005590+00:00", "status": "completed"}
 # ## Summary
 #
 # - Human noise comes with its true $T$: the corrections can be run with it, and $\hat T$ measured
@@ -528,7 +530,7 @@ glue("c100n-anchors", "yes" if c100n["anchors hold"] else "no", display=False)
 # - The benchmark's accuracies use another network, more data and epochs, and model selection on the
 #   test set: compare gains over CE, not accuracies.
 
-# %% [markdown] papermill={"duration": 0.005848, "end_time": "2026-12-06T06:07:21.652864+00:00", "exception": false, "start_time": "2026-12-06T06:07:21.647016+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.011452, "end_time": "2026-12-06T06:23:29.039738+00:00", "exception": false, "start_time": "2026-12-06T06:23:29.028286+00:00", "status": "completed"}
 # ## Exercises
 #
 # ```{exercise}
@@ -544,7 +546,7 @@ glue("c100n-anchors", "yes" if c100n["anchors hold"] else "no", display=False)
 # :class: dropdown
 # ```
 
-# %% papermill={"duration": 0.021144, "end_time": "2026-12-06T06:07:21.679886+00:00", "exception": false, "start_time": "2026-12-06T06:07:21.658742+00:00", "status": "completed"}
+# %% papermill={"duration": 0.025398, "end_time": "2026-12-06T06:23:29.076285+00:00", "exception": false, "start_time": "2026-12-06T06:23:29.050887+00:00", "status": "completed"}
 for name in ("aggre", "worst"):
     T = cifarn_T(name)
     off = T - np.diag(np.diag(T))
@@ -555,7 +557,7 @@ for name in ("aggre", "worst"):
         f" (reverse {T[j, i]:.3f})" for i, j in top)
         + f"; smallest margin {margin:.3f}")
 
-# %% [markdown] papermill={"duration": 0.005958, "end_time": "2026-12-06T06:07:21.692373+00:00", "exception": false, "start_time": "2026-12-06T06:07:21.686415+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.011614, "end_time": "2026-12-06T06:23:29.099690+00:00", "exception": false, "start_time": "2026-12-06T06:23:29.088076+00:00", "status": "completed"}
 # The confusions come in pairs of similar classes but are not symmetric (compare each entry with its
 # reverse). The margin is the slack of the anchor assumption $T_{jj} > T_{kj}$: while it stays positive,
 # the input with the most confident noisy posterior for class $j$ is still of clean class $j$ for a
