@@ -250,3 +250,11 @@ def test_no_training_starts_when_its_record_could_not_be_written(toy_mnist, monk
     with pytest.raises(ValueError, match=rf"results_dir must have at least 16 MiB free.*'{tmp_path}'"):
         protocol._run(config)
     assert trained == []
+
+
+def test_is_stored_reads_the_mark_and_refuses_a_non_path(tmp_path):
+    assert not records.is_stored(tmp_path) and not records.is_stored(None)
+    (tmp_path / records.STORED_MARK).write_text("stored runs\n")
+    assert records.is_stored(tmp_path) and records.is_stored(str(tmp_path))
+    with pytest.raises(TypeError, match="results_dir must be a path"):
+        records.is_stored(3)

@@ -203,7 +203,7 @@ def stored_record(results_dir, expected):
         The file is damaged (no JSON object), holds another run (its identity differs from its name's), or lacks
         a result field of a successful run: it is never trusted nor written over. The message names the file.
     """
-    path = Path(results_dir) / record_name(expected)
+    path = _as_path(results_dir, name="results_dir") / record_name(expected)
     if not path.is_file():
         return None
     record = read_record(path)
@@ -233,8 +233,8 @@ def _result_problem(record):
 
 
 def is_stored(results_dir):
-    """Whether ``results_dir`` is a stored folder (it holds :data:`STORED_MARK`)."""
-    return results_dir is not None and (Path(results_dir) / STORED_MARK).is_file()
+    """Whether ``results_dir`` (a path, or ``None``) is a stored folder (it holds :data:`STORED_MARK`)."""
+    return results_dir is not None and (_as_path(results_dir, name="results_dir") / STORED_MARK).is_file()
 
 
 def job_lock(results_dir, settings):
