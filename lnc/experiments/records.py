@@ -42,6 +42,7 @@ STORED_MARK = "STORED"
 """A folder holding a file of this name is stored: grids add jobs to it only with ``extend=True``."""
 MIN_FREE_BYTES = 16 * 2**20
 """The free space a results folder must have before a training starts (a record takes at most a few 100 kB)."""
+_NONE = object()  # a recipe field without a default
 
 
 def identity(record):
@@ -53,9 +54,6 @@ def identity(record):
     if isinstance(fields["recipe"], Mapping):
         fields["recipe"] = {k: v for k, v in fields["recipe"].items() if RECIPE_DEFAULTS.get(k, _NONE) != v}
     return fields
-
-
-_NONE = object()
 
 
 def record_id(record):
