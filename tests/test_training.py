@@ -573,7 +573,7 @@ def test_fit_keeps_the_epoch_its_selection_prefers_and_tests_both(monkeypatch, s
     val_loss keeps the last epoch, val_accuracy the accurate one; the test set is read for both, choosing nothing."""
     scripted = iter([(0.9, 0.5), (0.7, 0.8), (0.5, 0.6), (-2.0, 0.3)])  # (val loss, val accuracy) per epoch
 
-    def one_epoch(model, optimizer, loss_fn, batches):
+    def one_epoch(model, optimizer, loss_fn, batches, clip_norm):
         with torch.no_grad():
             model.weight += 1.0  # the weight counts the epochs trained
         return 1.0
@@ -600,3 +600,28 @@ def test_a_record_states_its_selection_and_a_bad_one_is_refused(toy_mnist):
     assert ce["test_accuracy"] == ce["test_accuracy_by_selection"]["val_loss"]
     with pytest.raises(ValueError, match="selection must be one of .*'val_accuracy'.*got 'accuracy'"):
         protocol.configure("mnist", selection="accuracy", **FAST)
+
+
+def test_clip_norm_bounds_every_steps_gradient_norm(monkeypatch):
+    """recipe.clip_norm scales each step's gradient to a total norm of at most clip_norm, measured independently at
+    the optimiser's step (and leaves it alone without clipping)."""
+    norms = []
+
+    def one_training(clip_norm):
+        gen = torch.Generator().manual_seed(0)
+        model = torch.nn.Linear(5, 3)
+        optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+        real_step = optimizer.step
+        measure = lambda: torch.sqrt(sum((p.grad**2).sum() for p in model.parameters())).item()  # noqa: E731
+        monkeypatch.setattr(optimizer, "step", lambda: norms.append(measure()) or real_step())
+        x, y = 100 * torch.randn(8, 5, generator=gen), torch.randint(0, 3, (8,), generator=gen)
+        loop._epoch(model, optimizer, torch.nn.CrossEntropyLoss(), [(x, y)] * 3, clip_norm)
+
+    one_training(None)
+    assert max(norms) > 1.0  # inputs of scale 100: gradients far above the bound
+    norms.clear()
+    one_training(0.5)
+    assert len(norms) == 3 and max(norms) <= 0.5 + 1e-5
+    assert recipes.Recipe("mnist_fc", 1, clip_norm=2).clip_norm == 2.0
+    with pytest.raises(ValueError, match=r"recipe.clip_norm must be .*> 0"):
+        recipes.Recipe("mnist_fc", 1, clip_norm=0)

@@ -166,6 +166,7 @@ def train_on(
             desc=method,
             selection=selection,
             test_batches=batches.test,
+            clip_norm=recipe.clip_norm,
         )
     record = {
         "method": method,
@@ -209,12 +210,14 @@ def fit(
     desc=None,
     selection="val_accuracy",
     test_batches=None,
+    clip_norm=None,
 ):
     """The epoch loop of every training here; leaves ``model`` at its selected epoch, in eval mode.
 
     ``train_batches()`` / ``val_batches()`` return a fresh iterable of ``(x, y)`` batches (noisy labels) for
     one epoch. Each epoch sets the learning rate of each parameter group to its initial one times
-    :func:`lr_factor` (0-based epochs, ``milestones``, ``schedule``), trains, and evaluates ``loss_fn`` on the
+    :func:`lr_factor` (0-based epochs, ``milestones``, ``schedule``), trains (each step's gradient scaled to a total
+    norm of at most ``clip_norm`` when it is set), and evaluates ``loss_fn`` on the
     validation batches; the epoch that ``selection`` (:data:`SELECTIONS`) prefers is kept (the last one when
     ``has_val`` is false; the earliest of equals), with the loss's own state (a learned T). A non-finite training
     loss (diverged weights) stops training at the best epoch so far. On CUDA the network runs under bf16 autocast;
@@ -233,7 +236,7 @@ def fit(
     for epoch in bar:
         for group in optimizer.param_groups:
             group["lr"] = group.setdefault("initial_lr", group["lr"]) * lr_factor(epoch, epochs, milestones, schedule)
-        train_loss = _epoch(model, optimizer, loss_fn, train_batches())
+        train_loss = _epoch(model, optimizer, loss_fn, train_batches(), clip_norm)
         val_loss, val_accuracy = (
             evaluate_batches(model, val_batches(), loss_fn) if math.isfinite(train_loss) else (math.nan, math.nan)
         )
@@ -340,7 +343,7 @@ def _batches(x, y, batch_size=1024):
     return ((x[start : start + batch_size], y[start : start + batch_size]) for start in range(0, len(y), batch_size))
 
 
-def _epoch(model, optimizer, loss_fn, batches):
+def _epoch(model, optimizer, loss_fn, batches, clip_norm=None):
     """One training pass over ``batches``; returns the mean training loss (NaN once the weights diverge: the loss
     refuses their NaN/inf logits, at once or, for deferred checks, at the end of the epoch)."""
     model.train()
@@ -351,6 +354,8 @@ def _epoch(model, optimizer, loss_fn, batches):
             loss = loss_fn(_logits(model, x), y)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
+            if clip_norm is not None:
+                torch.nn.utils.clip_grad_norm_([p for g in optimizer.param_groups for p in g["params"]], clip_norm)
             optimizer.step()
             total = loss.detach() * len(y) if total is None else total + loss.detach() * len(y)
             n += len(y)

@@ -79,7 +79,9 @@ class Recipe:
     edge replication + horizontal flips: Keras' generator of the code) or ``"crop"`` (4-pixel zero padding,
     random 32×32 crop + flips). ``normalize``: ``"scale"`` (x / 255), ``"pixel_mean"`` (x / 255 minus the
     training split's per-pixel mean) or ``"channel"`` (per-channel mean/std of the training split).
-    ``quantile`` is the estimator's (``None`` = plain argmax, as the code does on CIFAR-100).
+    ``quantile`` is the estimator's (``None`` = plain argmax, as the code does on CIFAR-100). ``clip_norm``: before
+    each step the gradient of every trained parameter (network and learned T) is scaled to a total norm of at most
+    this (``None``: no clipping), the same for every method.
 
     Every field is checked when the recipe is made: ``epochs`` and ``batch_size`` ints >= 1, ``lr`` > 0,
     ``weight_decay`` >= 0, ``momentum`` in [0, 1) and ``nesterov`` for SGD only (Nesterov with ``momentum > 0``),
@@ -103,6 +105,7 @@ class Recipe:
     normalize: str | None = None
     quantile: float | None = 0.97
     model_kwargs: dict = field(default_factory=dict)
+    clip_norm: float | None = None
 
     def __post_init__(self):
         """Check every field; store numbers as Python ints and floats (a record is JSON)."""
@@ -124,6 +127,9 @@ class Recipe:
             if self.quantile is None
             else check_rate(self.quantile, name="recipe.quantile", low=1e-12, high=1 - 1e-12),
             "model_kwargs": _check_model_kwargs(self.model_kwargs, self.model),
+            "clip_norm": None
+            if self.clip_norm is None
+            else check_real(self.clip_norm, name="recipe.clip_norm", positive=True),  # fmt: skip
         }
         for name, value in checked.items():
             object.__setattr__(self, name, value)

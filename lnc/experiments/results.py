@@ -522,13 +522,14 @@ def describe_recipe(recipe, epochs=None):
         schedule = f", lr / 10 after epoch{'s' * (len(steps) > 1)} {' and '.join(steps)}" if steps else ""
     momentum = f", {'Nesterov ' * recipe['nesterov']}momentum {recipe['momentum']:g}"
     optimizer = {"sgd": "SGD", "adagrad": "Adagrad", "adam": "Adam"}.get(recipe["optimizer"], recipe["optimizer"])
+    clip = "" if recipe["clip_norm"] is None else f", gradient norm clipped at {recipe['clip_norm']:g}"
     decay = "no weight decay"
     if recipe["weight_decay"]:
         where = "all weights" if recipe["decay_all"] else "the kernels"
         decay = f"weight decay {recipe['weight_decay']:g} on {where}"
     return (
         f"{network}, {epochs} epoch{'s' * (epochs != 1)}, {optimizer} (lr {recipe['lr']:g}"
-        f"{momentum * bool(recipe['momentum'])}, batch {recipe['batch_size']}{schedule}), {decay}, "
+        f"{momentum * bool(recipe['momentum'])}, batch {recipe['batch_size']}{schedule}{clip}), {decay}, "
         f"{AUGMENT_TEXT[recipe['augment']]}, {NORMALIZE_TEXT[recipe['normalize']]}"
     )
 
