@@ -2374,6 +2374,13 @@ def bad_rows(draw):
     return rows, f"rows[{k}][{j}]"
 
 
+def not_a_sequence_of(bad_items, *others):
+    """Values that are no sequence of good items: a str, None, an int, a short list holding one of ``bad_items``,
+    or one of ``others``."""
+    items = st.lists(st.one_of(*bad_items), min_size=1, max_size=3)
+    return st.one_of(st.text(max_size=3), st.none(), st.integers(), items, *others)
+
+
 @fuzz(150)
 @given(data=st.data())
 def test_bad_input_to_result_helpers_is_refused_naming_the_argument(data):
@@ -2402,22 +2409,15 @@ def test_bad_input_to_result_helpers_is_refused_naming_the_argument(data):
         assert_rejects(lambda: results.listing(["a", "b"], sep=data.draw(NOT_STR)), "sep")
     elif which == "values":  # past bug: span([nan]) gave "nan", span(["1"]) "1"
         bad = data.draw(
-            st.one_of(
-                st.text(max_size=3),
-                st.none(),
-                st.integers(),
-                st.lists(
-                    st.one_of(
-                        NON_FINITE,
-                        st.text(max_size=1),
-                        st.none(),
-                        st.booleans(),
-                        st.complex_numbers(max_magnitude=2),
-                        st.builds(lambda: torch.tensor(1.0)),
-                    ),
-                    min_size=1,
-                    max_size=3,
-                ),
+            not_a_sequence_of(
+                [
+                    NON_FINITE,
+                    st.text(max_size=1),
+                    st.none(),
+                    st.booleans(),
+                    st.complex_numbers(max_magnitude=2),
+                    st.builds(lambda: torch.tensor(1.0)),
+                ],
                 st.sampled_from([np.array(3.0), np.zeros((2, 2)), torch.zeros(2), {"a": 1.0}]),
             )
         )
@@ -2427,22 +2427,15 @@ def test_bad_input_to_result_helpers_is_refused_naming_the_argument(data):
         assert_rejects(lambda: results.span([1.0, 2.5], spec=bad), "spec")
     elif which == "flags":  # past bug: verdict("abc") and verdict(["no"]) gave "holds"
         bad = data.draw(
-            st.one_of(
-                st.text(max_size=3),
-                st.none(),
-                st.integers(),
-                st.lists(
-                    st.one_of(
-                        st.integers(),
-                        st.floats(),
-                        st.none(),
-                        st.text(max_size=1),
-                        st.builds(lambda: np.array([True, False])),
-                        st.builds(lambda: torch.tensor(True)),
-                    ),
-                    min_size=1,
-                    max_size=3,
-                ),
+            not_a_sequence_of(
+                [
+                    st.integers(),
+                    st.floats(),
+                    st.none(),
+                    st.text(max_size=1),
+                    st.builds(lambda: np.array([True, False])),
+                    st.builds(lambda: torch.tensor(True)),
+                ]
             )
         )
         assert_rejects(lambda: results.verdict(bad), "flags")

@@ -139,8 +139,9 @@ def train(
     check_choice(selection, SELECTIONS, name="selection")
     device = resolve_device(device)
     loss_fn = _loss(method, T, splits.num_classes)
-    run = dict(seed=seed, device=device, progress=progress, epochs=epochs, selection=selection)
-    return _train(splits, method, loss_fn, recipe, **run)
+    return _train(
+        splits, method, loss_fn, recipe, seed=seed, device=device, progress=progress, epochs=epochs, selection=selection
+    )
 
 
 def _train(splits, method, loss_fn, recipe, *, seed, device, progress, epochs, selection, start=None):
@@ -222,7 +223,6 @@ class ProtocolConfig:
     T_true: np.ndarray
     estimator: str = "anchor"
     cross_fit: int | None = None
-    extend: bool = False
     selection: str = "val_accuracy"
 
 
@@ -325,7 +325,7 @@ def configure(
     rate = rate if noise_name in ("symmetric", "asymmetric") else None
     results_dir = check_results_dir(results_dir)
     config = ProtocolConfig(task, noise_name, rate, methods, seeds, protocol, recipe, epochs, subset, device,
-                            results_dir, progress, T_true, estimator, cross_fit, extend, selection)  # fmt: skip
+                            results_dir, progress, T_true, estimator, cross_fit, selection)  # fmt: skip
     if is_stored(results_dir) and not extend and len(_stored(config)) < len(methods):
         raise ValueError(
             f"results_dir '{results_dir}' holds stored runs, and not those of {task}, noise {noise_name}, rate "

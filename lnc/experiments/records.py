@@ -59,8 +59,7 @@ def identity(record):
 def record_id(record):
     """An 8-hex-digit digest of :func:`identity`: equal for two records exactly when their identities are equal
     (up to a 2**-32 chance)."""
-    text = json.dumps(identity(record), sort_keys=True, separators=(",", ":"), allow_nan=False)
-    return hashlib.sha256(text.encode()).hexdigest()[:8]
+    return _digest(identity(record), 8)
 
 
 def record_name(record):
@@ -241,8 +240,13 @@ def job_lock(results_dir, settings):
     once however many processes run the grid."""
     folder = _as_path(results_dir, name="results_dir") / ".locks"
     folder.mkdir(parents=True, exist_ok=True)
-    key = hashlib.sha256(json.dumps(settings, sort_keys=True, default=str).encode()).hexdigest()[:12]
-    return FileLock(folder / f"job-{key}.lock")
+    return FileLock(folder / f"job-{_digest(settings, 12)}.lock")
+
+
+def _digest(data, digits):
+    """The first ``digits`` hex digits of the SHA-256 of ``data`` as canonical JSON (sorted keys, no NaN)."""
+    text = json.dumps(data, sort_keys=True, separators=(",", ":"), allow_nan=False)
+    return hashlib.sha256(text.encode()).hexdigest()[:digits]
 
 
 def _why(err):
