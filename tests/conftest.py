@@ -1,5 +1,6 @@
 """Shared test helpers: random transition matrices (asymmetric on purpose, so a transpose bug fails), a toy
-MNIST-shaped data set for protocol runs in seconds."""
+MNIST-shaped data set for protocol runs in seconds. Every test trains in float32 (``LNC_PRECISION=fp32``) on
+every CPU, with bf16 units or not; the tests of bf16 autocast set it themselves."""
 
 import functools
 
@@ -16,6 +17,11 @@ def random_T(num_classes, rng, diagonal=0.5):
     T is invertible and diagonally dominant in each column."""
     rows = rng.dirichlet(np.ones(num_classes), size=num_classes)
     return diagonal * np.eye(num_classes) + (1.0 - diagonal) * rows
+
+
+@pytest.fixture(autouse=True)
+def float32(monkeypatch):
+    monkeypatch.setenv("LNC_PRECISION", "fp32")
 
 
 @pytest.fixture

@@ -1,12 +1,15 @@
 """Methods that learn T with the network (VolMinNet, T-Revision) and cross-fitted posteriors for T̂: the losses
 against plain formulas and finite differences, the loop training and selecting their T, the protocol's records."""
 
+import copy
+
 import numpy as np
 import pytest
 import torch
 
 from lnc.experiments import loop, protocol, recipes
 from lnc.experiments.learned_T import REVISION_LR, VOLMIN_LR, RevisionLoss, VolMinLoss
+from lnc.experiments.records import record_name, save_record
 from lnc.losses import forward_loss
 from lnc.metrics import estimation_error
 
@@ -111,14 +114,48 @@ def test_learned_T_losses_refuse_bad_options():
         RevisionLoss(T3.T, revise=False)
 
 
-def test_a_learned_T_is_optimised_in_its_own_group_without_weight_decay():
-    recipe = recipes.get_recipe("mnist")
+def test_volmin_T_has_its_own_adam_optimiser_without_weight_decay():
+    recipe = recipes.get_recipe("cifar10n", "fast")
     model = loop.build_network(recipe, 10, "volmin", torch.device("cpu"))
     loss = VolMinLoss(10)
-    groups = loop._optimizer(model, recipe, loss).param_groups
-    assert groups[-1]["params"] == [loss.W] and groups[-1]["weight_decay"] == 0.0
-    assert groups[-1]["lr"] == VOLMIN_LR and groups[0]["lr"] == recipe.lr
-    assert len(loop._optimizer(model, recipe, RevisionLoss(np.eye(10), revise=False)).param_groups) == 2
+    optimizer = loop._optimizer(model, recipe, loss)
+    network, own = optimizer.optimizers
+    assert isinstance(network, torch.optim.SGD) and network.param_groups[0]["nesterov"]
+    assert isinstance(own, torch.optim.Adam) and own.param_groups[0]["params"] == [loss.W]
+    assert own.param_groups[0]["weight_decay"] == 0.0 and own.param_groups[0]["lr"] == VOLMIN_LR
+    assert optimizer.param_groups == network.param_groups + own.param_groups
+    revision = loop._optimizer(model, recipe, RevisionLoss(np.eye(10), revise=True))
+    assert isinstance(revision, torch.optim.SGD) and len(revision.param_groups) == 2  # ΔT: a group of the network's
+
+
+def test_a_first_step_moves_each_entry_of_W_by_adams_lr_and_the_network_by_sgds():
+    """Adam's first step is ``lr · g / (|g| + eps)`` (closed form): each entry of W moves by the learned T's lr,
+    while the network takes the SGD step ``-lr · g``; one call of ``step`` steps both."""
+    torch.manual_seed(0)
+    x, y = torch.randn(32, 3), torch.randint(0, 3, (32,))
+    model, loss = torch.nn.Linear(3, 3), VolMinLoss(3, lam=0.0)
+    optimizer = loop._optimizer(model, recipes.Recipe("mnist_fc", 5, optimizer="sgd", lr=0.1), loss)
+    W, weight = loss.W.detach().clone(), model.weight.detach().clone()
+    loss(model(x), y).backward()
+    g_W, g_weight = loss.W.grad.clone(), model.weight.grad.clone()
+    loop._epoch(model, optimizer, loss, [(x, y)])
+    np.testing.assert_allclose(loss.W.detach() - W, -VOLMIN_LR * torch.sign(g_W), rtol=1e-4)
+    np.testing.assert_allclose(model.weight.detach() - weight, -0.1 * g_weight, rtol=1e-5, atol=1e-7)  # float32 ulps
+
+
+def test_the_schedule_scales_the_learned_Ts_own_optimiser_as_the_networks():
+    x, y = torch.randn(32, 3), torch.randint(0, 3, (32,))
+    model, loss = torch.nn.Linear(3, 3), VolMinLoss(3)
+    optimizer = loop._optimizer(model, recipes.Recipe("mnist_fc", 5, optimizer="sgd", lr=0.1), loss)
+    loop.fit(model, optimizer, loss, lambda: [(x, y)], lambda: [(x, y)], milestones=(), epochs=5, schedule="triangle")
+    factor = loop.lr_factor(4, 5, schedule="triangle")
+    assert [group["lr"] for group in optimizer.param_groups] == pytest.approx([0.1 * factor] * 2 + [VOLMIN_LR * factor])
+
+
+@pytest.mark.parametrize("c", [2, 3, 10, 100])
+def test_volmin_starts_every_diagonal_entry_near_one_half_whatever_the_number_of_classes(c):
+    T = VolMinLoss(c).transition_matrix().detach().double().numpy()
+    np.testing.assert_allclose(np.diag(T), c / (2 * c - 1), rtol=1e-6)  # W = -log(c - 1): sigmoid(W) = 1 / c
 
 
 def test_fit_keeps_the_learned_T_of_the_selected_epoch(monkeypatch):
@@ -158,6 +195,60 @@ def test_the_protocol_runs_volmin_and_revision_and_records_their_T(toy_mnist):
     assert revision["reweight"]["best_epoch"] >= 1 and 0 <= revision["reweight"]["test_accuracy"] <= 1
     assert revision["delta_T_l1"] <= 100 * 9 * REVISION_LR * 10 + 1e-12  # Adam moves each entry ~lr per step
     assert revision["estimation_error"] == pytest.approx(by["ce"]["estimation_error"], abs=1e-3)
+
+
+def _starts_of_revision(monkeypatch):
+    """The networks T-Revision's stages start from (``None``: fresh), recorded from :func:`protocol._train`."""
+    starts, original = [], protocol._train
+
+    def spy(splits, method, loss_fn, recipe, **kw):
+        if method == "revision":
+            starts.append(None if kw.get("start") is None else copy.deepcopy(kw["start"].state_dict()))
+        return original(splits, method, loss_fn, recipe, **kw)
+
+    monkeypatch.setattr(protocol, "_train", spy)
+    return starts
+
+
+def test_revision_starts_from_the_selected_ce_network_even_when_the_ce_record_is_stored(
+    toy_mnist, monkeypatch, tmp_path
+):
+    """Its code's warm start: the reweighting stage starts from the CE network of the job, which a resumed job
+    (CE record stored, no weights) trains again, the same run."""
+    starts = _starts_of_revision(monkeypatch)
+    ce_networks, original_train = [], protocol.train
+
+    def keep(*args, **kw):
+        model, record = original_train(*args, **kw)
+        ce_networks.append(copy.deepcopy(model.state_dict()))
+        return model, record
+
+    monkeypatch.setattr(protocol, "train", keep)
+    protocol.run_protocol("mnist", methods=("ce", "revision"), **FAST)
+    assert len(ce_networks) == 1 and len(starts) == 2 and starts[1] is not None
+    for key, value in ce_networks[0].items():
+        torch.testing.assert_close(starts[0][key], value, rtol=0, atol=0)
+    protocol.run_protocol("mnist", methods=("ce",), results_dir=tmp_path, **FAST)
+    monkeypatch.setattr(protocol, "_STAGES", {})  # a new process: the CE record is read, its network retrained
+    records = protocol.run_protocol("mnist", methods=("ce", "revision"), results_dir=tmp_path, **FAST)
+    assert records[1]["method_options"] == {"start": "ce"} and len(starts) == 4
+    for key, value in ce_networks[0].items():
+        torch.testing.assert_close(starts[2][key], value, rtol=0, atol=0)
+
+
+def test_learned_T_records_of_the_earlier_set_up_are_not_taken_for_the_methods_of_today(toy_mnist, tmp_path):
+    """Records without ``method_options`` were made with T on the network's optimiser (VolMinNet) and from a fresh
+    network (T-Revision): another method, which a job of today re-runs rather than reads."""
+    options = dict(methods=("ce", "volmin"), results_dir=tmp_path, **FAST)
+    records = protocol.run_protocol("mnist", **options)
+    assert records[1]["method_options"] == {"T_optimizer": "adam", "T_lr": VOLMIN_LR, "T_init": "-log(c - 1)"}
+    assert "method_options" not in records[0]
+    config = protocol.configure("mnist", **options)
+    assert protocol.stored_records(config) is not None
+    old = {key: value for key, value in records[1].items() if key != "method_options"}
+    (tmp_path / record_name(records[1])).unlink()
+    save_record(old, tmp_path)
+    assert protocol.stored_records(config) is None and record_name(old) != record_name(records[1])
 
 
 def test_cross_fitted_posteriors_come_from_networks_that_never_saw_the_example(toy_mnist, monkeypatch):

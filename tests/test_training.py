@@ -53,6 +53,65 @@ def test_the_cpu_is_named_from_cpuinfo_else_from_platform(monkeypatch, tmp_path)
     assert loop.cpu_name() == "arm64"
 
 
+@pytest.mark.parametrize(
+    "flags,capability,onednn,expected",
+    [
+        ("fpu avx512f avx512_bf16", "AVX512", True, True),
+        ("fpu amx_bf16 amx_tile", "AVX512", True, True),
+        ("fpu avx512f avx512bw", "AVX512", True, False),  # AVX-512 without bf16 units
+        ("fpu avx512f avx512_bf16", "AVX2", True, False),  # ATEN_CPU_CAPABILITY=avx2
+        ("fpu avx512f avx512_bf16", "AVX512", False, False),  # ONEDNN_MAX_CPU_ISA=AVX2
+    ],
+)
+def test_bf16_units_are_detected_from_the_cpu_flags_and_what_torch_uses(
+    monkeypatch, tmp_path, flags, capability, onednn, expected
+):
+    info = tmp_path / "cpuinfo"
+    info.write_text(f"processor\t: 0\nflags\t\t: {flags}\n")
+    monkeypatch.setattr(loop, "CPUINFO", info)
+    monkeypatch.setattr(loop.torch.backends.cpu, "get_cpu_capability", lambda: capability)
+    monkeypatch.setattr(loop.torch.ops.mkldnn, "_is_mkldnn_bf16_supported", lambda: onednn)
+    loop.cpu_has_bf16.cache_clear()
+    try:
+        assert loop.cpu_has_bf16() is expected
+        monkeypatch.setenv("LNC_PRECISION", "auto")
+        assert loop.precision("cpu") == ("bf16" if expected else "fp32")
+    finally:
+        loop.cpu_has_bf16.cache_clear()
+
+
+def test_the_precision_follows_lnc_precision_and_refuses_other_values(monkeypatch):
+    for value in ("fp32", "bf16"):
+        monkeypatch.setenv("LNC_PRECISION", value)
+        assert loop.precision("cpu") == value
+    monkeypatch.setenv("LNC_PRECISION", "fp16")
+    with pytest.raises(ValueError, match="LNC_PRECISION must be one of .*got 'fp16'"):
+        loop.precision("cpu")
+
+
+def test_bf16_autocast_runs_the_network_in_bf16_and_gives_float32_logits_near_fp32(monkeypatch, torch_seeded):
+    recipe = recipes.get_recipe("cifar10", "fast")
+    model = loop.build_network(recipe, 10, "ce", torch.device("cpu")).eval()
+    torch.nn.init.normal_(model[-2].weight)  # the classifier starts at zero
+    x = torch.randn(8, 3, 32, 32).contiguous(memory_format=torch.channels_last)
+    model[0].whiten(x)  # and the stem before it has seen images
+    reference = loop._logits(model, x)
+    monkeypatch.setenv("LNC_PRECISION", "bf16")
+    seen = []
+    handle = model[-2].register_forward_hook(lambda m, i, out: seen.append(out.dtype))
+    logits = loop._logits(model, x)
+    handle.remove()
+    assert seen == [torch.bfloat16] and logits.dtype == torch.float32 and reference.dtype == torch.float32
+    scale = reference.abs().max().item()
+    assert 0 < (logits - reference).abs().max().item() < 0.05 * scale  # bf16 keeps 8 bits of mantissa
+
+
+def test_a_record_states_its_precision(toy_mnist, monkeypatch):
+    monkeypatch.setenv("LNC_PRECISION", "bf16")
+    record = protocol.run_protocol("mnist", methods=("ce",), **FAST)[0]
+    assert record["precision"] == "bf16" and record["status"] == "ok"
+
+
 def test_records_carry_the_noise_the_training_split_holds(toy_mnist):
     """T_train is the empirical T of the run's own training labels, counted here from the split itself."""
     record = protocol.run_protocol("mnist", methods=("ce",), seeds=(3,), **FAST)[0]

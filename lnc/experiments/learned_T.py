@@ -23,6 +23,9 @@ from ..losses import LossModule, _check_produced, _forward_loss
 
 VOLMIN_LR = 0.01
 """Learning rate of VolMinNet's T (its code: 0.01 for every data set), under the network's schedule."""
+VOLMIN_OPTIMIZER = "adam"
+"""VolMinNet's T has its own optimiser: Adam, as its code for MNIST and CIFAR-100 (SGD with momentum 0.9 for
+CIFAR-10, over 80 epochs; Adam's step does not depend on the gradient's small size, so T moves in short recipes)."""
 REVISION_LR = 5e-7
 """Adam learning rate of T-Revision's revision stage, for the network and the slack ΔT (its code)."""
 
@@ -43,17 +46,23 @@ class VolMinLoss(LossModule):
         c, an int >= 2.
     lam : float, default 1e-4
         Weight of the volume penalty (its code's), finite and >= 0.
-    init : float, default -2.0
-        Initial ``W`` off the diagonal (its code: -2; -4.5 for CIFAR-100), a finite number.
+    init : float, optional
+        Initial ``W`` off the diagonal, a finite number. ``None``: ``-log(c - 1)``, which starts every diagonal entry
+        at ``c / (2c - 1)`` ≈ 0.5 whatever c (its code: -2 for c = 10 and -4.5 for c = 100, diagonals 0.48).
+
+    The epoch loop trains ``W`` with its own optimiser, :data:`VOLMIN_OPTIMIZER` at :data:`VOLMIN_LR`, as its
+    code does (:class:`lnc.experiments.loop.Optimizers`).
     """
 
     lr = VOLMIN_LR
+    optimizer = VOLMIN_OPTIMIZER
 
-    def __init__(self, num_classes, lam=1e-4, init=-2.0, reduction="mean", checks="auto"):
+    def __init__(self, num_classes, lam=1e-4, init=None, reduction="mean", checks="auto"):
         super().__init__(reduction, checks)
         num_classes = check_num_classes(num_classes)
         self.lam = check_real(lam, name="lam")
-        self.W = torch.nn.Parameter(torch.full((num_classes, num_classes), check_real(init, name="init", signed=True)))
+        init = -np.log(num_classes - 1) if init is None else check_real(init, name="init", signed=True)
+        self.W = torch.nn.Parameter(torch.full((num_classes, num_classes), float(init)))
         self.register_buffer("eye", torch.eye(num_classes))
 
     def transition_matrix(self):

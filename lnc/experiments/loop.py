@@ -1,11 +1,13 @@
 """The epoch loop of every training here (:func:`train_on`, :func:`fit`), for in-memory and streamed batches:
 model-ready tensors, augmentation, the optimiser of a recipe, evaluation, posteriors.
 
-Model selection uses the run's own loss on the **noisy** validation batches; the test batches are read once.
+Model selection reads the **noisy** validation batches (:data:`SELECTIONS`); the test batches are read once.
 """
 
 import copy
+import functools
 import math
+import os
 import platform
 import sys
 import time
@@ -48,6 +50,38 @@ def cpu_name():
         lines = []
     names = [line.split(":", 1)[1].strip() for line in lines if line.startswith("model name")]
     return names[0] if names else platform.processor() or platform.machine()
+
+
+PRECISIONS = ("auto", "fp32", "bf16")
+"""Values of the environment variable ``LNC_PRECISION`` (:func:`precision`); unset means ``"auto"``."""
+
+
+def precision(device):
+    """``"bf16"`` where the networks run under bf16 autocast on ``device``, else ``"fp32"``.
+
+    ``"auto"`` (``LNC_PRECISION`` unset): bf16 on CUDA and on a CPU with bf16 units (:func:`cpu_has_bf16`), fp32
+    elsewhere. ``LNC_PRECISION=fp32`` or ``bf16`` forces one (bf16 on a CPU without bf16 units is emulated: slow).
+    Losses always see float32 logits. A record states the precision it ran in (:func:`train_on`).
+    """
+    chosen = os.environ.get("LNC_PRECISION", "auto")
+    if chosen not in PRECISIONS:
+        raise ValueError(f"the environment variable LNC_PRECISION must be one of {PRECISIONS}, got {chosen!r}")
+    if chosen != "auto":
+        return chosen
+    return "bf16" if torch.device(device).type == "cuda" or cpu_has_bf16() else "fp32"
+
+
+@functools.cache
+def cpu_has_bf16():
+    """Whether this CPU computes bf16 natively (AVX512-BF16 or AMX-BF16 in :data:`CPUINFO`'s flags) and torch
+    uses it: its kernels at the AVX512 level and oneDNN's bf16 enabled (``ATEN_CPU_CAPABILITY=avx2`` or
+    ``ONEDNN_MAX_CPU_ISA=AVX2`` turn it off, as on a CPU without them)."""
+    try:
+        flags = {flag for line in CPUINFO.read_text().splitlines() if line.startswith("flags") for flag in line.split()}
+    except OSError:
+        return False
+    onednn = getattr(torch.ops.mkldnn, "_is_mkldnn_bf16_supported", lambda: False)
+    return bool({"avx512_bf16", "amx_bf16"} & flags) and torch.backends.cpu.get_cpu_capability() == "AVX512" and onednn()
 
 
 def resolve_device(device="auto"):
@@ -142,8 +176,10 @@ def train_on(
     optimiser and schedule, with model selection by ``selection`` (:data:`SELECTIONS`) on the validation batches;
     the test batches are read once per criterion, after training (``test_accuracy_by_selection``).
     A loss with parameters (a learned T, :mod:`lnc.experiments.learned_T`) is trained with the network: its
-    parameters form their own group, without weight decay, at the loss's ``lr`` (else the recipe's).
-    The record holds ``method``, ``test_accuracy``, :func:`fit`'s fields, ``epochs``, ``wall_time_s``, ``device``.
+    parameters form their own group, without weight decay, at the loss's ``lr`` (else the recipe's), in the
+    optimiser its ``optimizer`` attribute names (:class:`Optimizers`; else the network's).
+    The record holds ``method``, ``test_accuracy``, :func:`fit`'s fields, ``epochs``, ``wall_time_s``, ``device``
+    and ``precision`` (:func:`precision`).
     """
     start = time.perf_counter()
     batches = make_batches()
@@ -174,6 +210,7 @@ def train_on(
         "epochs": epochs,
         "wall_time_s": round(time.perf_counter() - start, 2),
         "device": str(device),
+        "precision": precision(device),
     }
     return model, record
 
@@ -220,8 +257,8 @@ def fit(
     norm of at most ``clip_norm`` when it is set), and evaluates ``loss_fn`` on the
     validation batches; the epoch that ``selection`` (:data:`SELECTIONS`) prefers is kept (the last one when
     ``has_val`` is false; the earliest of equals), with the loss's own state (a learned T). A non-finite training
-    loss (diverged weights) stops training at the best epoch so far. On CUDA the network runs under bf16 autocast;
-    losses see float32 logits.
+    loss (diverged weights) stops training at the best epoch so far. The network runs in the :func:`precision` of its
+    device; losses see float32 logits.
 
     Returns ``{"best_epoch" (1-based), "best_val_loss", "best_val_accuracy", "diverged", "curves",
     "epoch_by_selection"}``; ``curves`` holds per-epoch ``train_loss``, ``val_loss`` and ``val_accuracy`` (``None``
@@ -321,13 +358,42 @@ def _optimizer(model, recipe, loss_fn=None):
             {"params": [p for p in model.parameters() if id(p) not in ids], "weight_decay": 0.0},
         ]
     learned = list(loss_fn.parameters()) if isinstance(loss_fn, torch.nn.Module) else []
-    if learned:
-        groups.append({"params": learned, "weight_decay": 0.0, "lr": getattr(loss_fn, "lr", recipe.lr)})
-    if recipe.optimizer == "adagrad":
+    learned = [{"params": learned, "weight_decay": 0.0, "lr": getattr(loss_fn, "lr", recipe.lr)}] if learned else []
+    own = getattr(loss_fn, "optimizer", None)
+    if own is None:
+        return _make_optimizer(recipe.optimizer, groups + learned, recipe)
+    return Optimizers(_make_optimizer(recipe.optimizer, groups, recipe), _make_optimizer(own, learned, recipe))
+
+
+def _make_optimizer(name, groups, recipe):
+    """A torch optimiser ``name`` (:data:`lnc.experiments.recipes.OPTIMIZERS`) over ``groups``; SGD takes the
+    recipe's momentum and Nesterov."""
+    if name == "adagrad":
         return torch.optim.Adagrad(groups, lr=recipe.lr)
-    if recipe.optimizer == "adam":
+    if name == "adam":
         return torch.optim.Adam(groups, lr=recipe.lr)
     return torch.optim.SGD(groups, lr=recipe.lr, momentum=recipe.momentum, nesterov=recipe.nesterov)
+
+
+class Optimizers:
+    """Torch optimisers stepped as one: the network's, and the own optimiser of a learned T (a loss whose
+    ``optimizer`` attribute names one, as VolMinNet's code gives T Adam). ``param_groups`` lists all their groups,
+    so that the schedule of :func:`fit` scales every learning rate alike."""
+
+    def __init__(self, *optimizers):
+        self.optimizers = optimizers
+
+    @property
+    def param_groups(self):
+        return [group for optimizer in self.optimizers for group in optimizer.param_groups]
+
+    def zero_grad(self, set_to_none=True):
+        for optimizer in self.optimizers:
+            optimizer.zero_grad(set_to_none=set_to_none)
+
+    def step(self):
+        for optimizer in self.optimizers:
+            optimizer.step()
 
 
 def _shuffled_batches(tensors, recipe, generator):
@@ -366,8 +432,9 @@ def _epoch(model, optimizer, loss_fn, batches, clip_norm=None):
 
 
 def _logits(model, x):
-    """``model(x)``, under bf16 autocast on CUDA; half-precision logits come back as float32."""
-    with torch.autocast("cuda", dtype=torch.bfloat16, enabled=x.is_cuda):
+    """``model(x)``, under bf16 autocast where :func:`precision` says so; half-precision logits come back as
+    float32."""
+    with torch.autocast(x.device.type, dtype=torch.bfloat16, enabled=precision(x.device) == "bf16"):
         logits = model(x)
     return logits.float() if logits.dtype in (torch.bfloat16, torch.float16) else logits
 

@@ -47,7 +47,7 @@ from ..losses import CORRECTIONS, LOSS_NAMES, make_loss
 from ..metrics import condition_number, estimation_error
 from ..noise import corrupt_labels, empirical_T
 from . import datasets
-from .learned_T import REVISION_LR, RevisionLoss, VolMinLoss
+from .learned_T import REVISION_LR, VOLMIN_LR, VOLMIN_OPTIMIZER, RevisionLoss, VolMinLoss
 from .loop import (
     SELECTIONS,
     build_network,
@@ -69,6 +69,14 @@ LEARNED = ("volmin", "revision")
 """Methods that learn T with the network (:mod:`lnc.experiments.learned_T`): ``volmin``, VolMinNet from T near I;
 ``revision``, T-Revision from the ``T̂`` of the CE run (importance reweighting with ``T̂``, then the network and a
 slack ``ΔT`` revised together)."""
+METHOD_OPTIONS = {
+    "volmin": {"T_optimizer": VOLMIN_OPTIMIZER, "T_lr": VOLMIN_LR, "T_init": "-log(c - 1)"},
+    "revision": {"start": "ce"},
+}
+"""How a learned-T method runs beyond the recipe, as its authors' code does: VolMinNet's T on its own optimiser
+from a diagonal near 0.5 whatever c; T-Revision from the CE network. Its records' ``method_options`` (an identity
+field): records without it were made when T was a group of the network's optimiser (init -2) and T-Revision
+started from a fresh network."""
 METHODS = LOSS_NAMES + tuple(ESTIMATED) + LEARNED
 """Methods of :func:`run_protocol`: the losses of :data:`lnc.losses.LOSS_NAMES` (``forward``/``backward``
 with the true T), the corrections with the estimated ``T̂``, and :data:`LEARNED`."""
@@ -374,7 +382,7 @@ def _run_job(config, stored):
                 records.append(stored[method])
                 continue
             check_results_dir(config.results_dir)  # no training starts whose record could not be written
-            record = dict(settings)
+            record = {**settings, **_method_options(method)}
             if (method == "ce" or method in _USES_T_HAT) and ce is None:
                 ce, T_hat = _ce_stage(splits, config, run)
             if method == "ce":
@@ -388,7 +396,7 @@ def _run_job(config, stored):
             elif method == "volmin":
                 record.update(_volmin(splits, recipe, run, T_true))
             elif method == "revision":
-                record.update(_revision(splits, T_hat, recipe, run, T_true))
+                record.update(_revision(splits, T_hat, _ce_network(splits, config, run), recipe, run, T_true))
             else:
                 T = T_true if method in CORRECTIONS else None
                 record.update(train(splits, method, recipe, T=T, **run)[1], T=None if T is None else _listed(T))
@@ -397,6 +405,11 @@ def _run_job(config, stored):
             if config.results_dir is not None:
                 save_record(record, config.results_dir)
     return records
+
+
+def _method_options(method):
+    """``{"method_options": ...}`` for a method of :data:`METHOD_OPTIONS`, else ``{}``."""
+    return {"method_options": METHOD_OPTIONS[method]} if method in METHOD_OPTIONS else {}
 
 
 def _settings(config, seed):
@@ -464,8 +477,9 @@ def _splits(task, dataset, noise, T_true, seed, subset):
 
 
 _STAGES = {}
-"""The CE stages of this process's latest jobs (:func:`_ce_stage`), so that jobs differing only in ``estimator`` or
-``cross_fit`` train their CE network (and its folds) once."""
+"""The CE stages of this process's latest jobs (:func:`_ce_stage`: record, posteriors by ``cross_fit``, network),
+so that jobs differing only in ``estimator`` or ``cross_fit`` train their CE network (and its folds) once, and
+T-Revision starts from it."""
 
 
 def _ce_stage(splits, config, run):
@@ -476,15 +490,15 @@ def _ce_stage(splits, config, run):
     also holds ``estimates``, every estimator's ``T̂`` fields (:func:`estimate_fields`) on the in-sample
     posteriors and, with ``cross_fit``, on the out-of-fold ones, so that one run compares them all.
     """
-    key = (config.task, config.noise, config.rate, run["seed"], config.protocol, repr(config.recipe), config.epochs,
-           config.subset, config.T_true.tobytes(), str(config.device), config.selection)  # fmt: skip
+    key = _stage_key(config, run)
     if key not in _STAGES:
         if len(_STAGES) >= 16:
             _STAGES.pop(next(iter(_STAGES)))
         model, record = train(splits, "ce", config.recipe, **run)
         tensors = prepare(splits, config.recipe, config.device)
-        _STAGES[key] = (record, {None: predict_proba(model, torch.cat([tensors.x_train, tensors.x_val])).numpy()})
-    record, posteriors = _STAGES[key]
+        probs = predict_proba(model, torch.cat([tensors.x_train, tensors.x_val])).numpy()
+        _STAGES[key] = (record, {None: probs}, model)
+    record, posteriors, _ = _STAGES[key]
     if config.cross_fit not in posteriors:
         posteriors[config.cross_fit] = _out_of_fold(splits, config, run)
     labels = np.concatenate([splits.y_train, splits.y_val])
@@ -500,6 +514,19 @@ def _ce_stage(splits, config, run):
         for kind, by_name in T_hats.items()
     }  # fmt: skip
     return {**record, **estimate_fields(T_hat, config.T_true), "estimates": estimates}, T_hat
+
+
+def _stage_key(config, run):
+    """What a CE stage depends on: jobs with the same key share it (:data:`_STAGES`)."""
+    return (config.task, config.noise, config.rate, run["seed"], config.protocol, repr(config.recipe), config.epochs,
+            config.subset, config.T_true.tobytes(), str(config.device), config.selection)  # fmt: skip
+
+
+def _ce_network(splits, config, run):
+    """The selected CE network of the job: its CE stage's (:data:`_STAGES`), else trained again (a CE record read
+    from ``results_dir`` keeps no weights; the training is the same run, deterministic on a CPU)."""
+    stage = _STAGES.get(_stage_key(config, run))
+    return stage[2] if stage is not None else train(splits, "ce", config.recipe, **run)[0]
 
 
 def _try_estimate(probs, labels, estimator, recipe):
@@ -583,7 +610,8 @@ def _listed(T):
 
 
 def _volmin(splits, recipe, run, T_true):
-    """VolMinNet's training (:class:`VolMinLoss`); ``T`` and ``T_hat`` are its learned T at the selected epoch."""
+    """VolMinNet's training (:class:`VolMinLoss`, T on its own optimiser, :data:`METHOD_OPTIONS`); ``T`` and
+    ``T_hat`` are its learned T at the selected epoch."""
     loss = VolMinLoss(splits.num_classes)
     _, record = _train(splits, "volmin", loss, recipe, **run)
     T = loss.transition_matrix().detach().double().cpu().numpy()
@@ -591,14 +619,16 @@ def _volmin(splits, recipe, run, T_true):
     return {**record, "T": _listed(T), **estimate_fields(T, T_true)}
 
 
-def _revision(splits, T_hat, recipe, run, T_true):
-    """T-Revision from ``T_hat``: importance reweighting (:class:`RevisionLoss`) under ``recipe``, then, from its
-    selected network, the network and ``ΔT`` trained together with Adam at :data:`REVISION_LR` for as many epochs.
-    ``reweight`` holds the first stage's result; ``T`` and ``T_hat`` are ``T̂ + ΔT`` (projected row-stochastic)."""
+def _revision(splits, T_hat, ce_network, recipe, run, T_true):
+    """T-Revision from ``T_hat``: importance reweighting (:class:`RevisionLoss`) under ``recipe`` from the selected
+    CE network ``ce_network`` (a copy; its code's warm start), then, from the reweighted network, the network and
+    ``ΔT`` trained together with Adam at :data:`REVISION_LR` for as many epochs. ``reweight`` holds the first
+    stage's result; ``T`` and ``T_hat`` are ``T̂ + ΔT`` (projected row-stochastic)."""
     failed = unusable("forward", T_hat, np.concatenate([splits.y_train, splits.y_val]))  # β = p / (pT) infinite
     if failed:
         return {"method": "revision", **failed}
-    model, first = _train(splits, "revision", RevisionLoss(T_hat, revise=False), recipe, **run)
+    reweight = RevisionLoss(T_hat, revise=False)
+    model, first = _train(splits, "revision", reweight, recipe, **run, start=ce_network)
     loss = RevisionLoss(T_hat, revise=True)
     revise = dataclasses.replace(
         recipe, optimizer="adam", lr=REVISION_LR, momentum=0.0, nesterov=False, schedule="step", milestones=()
@@ -717,7 +747,7 @@ def _stored(config):
     expected = _settings(config, config.seeds[0])
     records = {}
     for method in config.methods:
-        record = stored_record(config.results_dir, {**expected, "method": method})
+        record = stored_record(config.results_dir, {**expected, "method": method, **_method_options(method)})
         if record is not None:
             records[method] = record
     if "ce" in config.methods and "ce" not in records and config.cross_fit is None:

@@ -3,8 +3,9 @@
 A record is a dict of JSON data: one training of :func:`lnc.experiments.protocol.run_protocol` (or of
 :mod:`lnc.experiments.web`). Its **identity** (:data:`IDENTITY`) is every setting that changes its numbers: task,
 noise and exact rate, method, seed, protocol, recipe, epochs, subset, the true T, estimator, cross-fitting, how
-the epoch was selected. Its file name (:func:`record_name`) shows the first few to people and ends with
-:func:`record_id`, a digest of the whole identity, so a run of other settings never writes over a record.
+the epoch was selected, how a learned-T method trains its T. Its file name (:func:`record_name`) shows the first
+few to people and ends with :func:`record_id`, a digest of the whole identity, so a run of other settings never
+writes over a record.
 
 A folder holding a file named :data:`STORED_MARK` is **stored**: the book's evidence. A grid reads it freely and
 adds a job to it only when asked (``extend=True``), so a chapter re-run with other parameters cannot write into it.
@@ -30,7 +31,7 @@ from .._checks import check_fields, check_int, check_rate, describe
 from .recipes import RECIPE_DEFAULTS
 
 IDENTITY = ("task", "noise", "rate", "method", "seed", "protocol", "recipe", "epochs", "subset", "T_true",
-            "estimator", "cross_fit", "selection", "pretrained")  # fmt: skip
+            "estimator", "cross_fit", "selection", "pretrained", "method_options")  # fmt: skip
 """The fields that tell one run from another: two records that agree on all of them hold the same numbers."""
 IDENTITY_DEFAULTS = {"estimator": "anchor", "cross_fit": None, "selection": "val_loss", "pretrained": None}
 """The value of an identity field that a record written before the field existed has (its settings then)."""
@@ -48,9 +49,12 @@ _NONE = object()  # a recipe field without a default
 def identity(record):
     """The identity fields of ``record`` (:data:`IDENTITY`), a dict; a missing field takes its
     :data:`IDENTITY_DEFAULTS` value (else ``None``), and the recipe drops the fields at their default value, so that
-    a new recipe field does not change the identity of older records."""
+    a new recipe field does not change the identity of older records; ``method_options`` is left out where it is
+    ``None`` (a method without options), for the same reason."""
     record = check_fields(record, name="record")
     fields = {key: record.get(key, IDENTITY_DEFAULTS.get(key)) for key in IDENTITY}
+    if fields["method_options"] is None:
+        del fields["method_options"]
     if isinstance(fields["recipe"], Mapping):
         fields["recipe"] = {k: v for k, v in fields["recipe"].items() if RECIPE_DEFAULTS.get(k, _NONE) != v}
     return fields

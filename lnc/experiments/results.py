@@ -71,7 +71,7 @@ def _check_one_setting(key, identities):
     """Refuse to average the records of ``key`` (method, setting) unless they are the runs of one setting, one per
     seed: equal on every identity field but ``seed`` (:data:`lnc.experiments.records.IDENTITY`)."""
     for field in IDENTITY:
-        values = list(dict.fromkeys(json.dumps(i[field], sort_keys=True) for i in identities))
+        values = list(dict.fromkeys(json.dumps(i.get(field), sort_keys=True) for i in identities))
         if field != "seed" and len(values) > 1:
             shown = ", ".join(v if len(v) <= 40 else v[:37] + "..." for v in values[:3])
             raise ValueError(
