@@ -620,10 +620,17 @@ def test_the_triangular_schedule_rises_then_falls_linearly(epochs, expected):
     assert [loop.lr_factor(e, 5, (1, 3)) for e in range(5)] == pytest.approx([1, 0.1, 0.1, 0.01, 0.01])
 
 
-def test_the_fast_protocol_exists_for_cifar_only():
-    assert recipes.get_recipe("cifar10n", "fast").model == "fast_net"
-    with pytest.raises(ValueError, match=r"protocol 'fast' is defined for the tasks \['cifar10', .*not 'mnist'"):
-        recipes.get_recipe("mnist", "fast")
+@pytest.mark.parametrize("protocol", ["fast", "fast2"])
+def test_the_fast_protocols_exist_for_cifar_only(protocol):
+    assert recipes.get_recipe("cifar10n", protocol).model == "fast_net"
+    with pytest.raises(ValueError, match=rf"protocol '{protocol}' is defined for the tasks \['cifar10', .*not 'mnist'"):
+        recipes.get_recipe("mnist", protocol)
+
+
+def test_fast2_is_the_fast_recipe_clipped_for_every_method_with_more_epochs():
+    fast, fast2 = recipes.get_recipe("cifar10n", "fast"), recipes.get_recipe("cifar10n", "fast2")
+    assert fast.clip_norm is None and fast2.clip_norm is not None and fast2.epochs > fast.epochs
+    assert dataclasses.replace(fast2, clip_norm=None, epochs=fast.epochs) == fast
 
 
 @pytest.mark.parametrize(("selection", "kept"), [("val_accuracy", 2), ("val_loss", 4)])
