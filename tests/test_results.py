@@ -1,5 +1,6 @@
 """Result tables: mean ± std over seeds, T̂ quality, our numbers beside published ones, and run summaries."""
 
+import json
 import math
 import re
 import statistics
@@ -456,6 +457,10 @@ def test_describe_records_states_the_protocol_of_the_successful_runs():
     assert ", 1 epoch, SGD (lr 0.1, momentum 0.9, batch 64), " in one
     assert "; 45,000 training and 5,000 noisy-validation examples, 10,000 test examples; the epoch of the " in one
     assert "; the epoch of the highest noisy-validation accuracy kept; seeds 0;" in one
+    newer = _run_record(1, recipe={**CPU_RESNET, "clip_norm": None})  # a recipe field added since, at its default
+    assert results.describe_records([_run_record(0), newer]) == results.describe_records([_run_record(0)]).replace(
+        "seeds 0;", "seeds 0, 1;"
+    )
 
 
 @pytest.mark.parametrize(
@@ -473,3 +478,36 @@ def test_describe_records_states_the_protocol_of_the_successful_runs():
 def test_describe_records_refuses_records_of_no_single_grid(records, error, match):
     with pytest.raises(error, match=match):
         results.describe_records(records)
+
+
+def test_paired_differences_subtract_the_baseline_of_the_same_seed():
+    """Brute force: the per-seed differences of hand-made runs; a seed without a CE run is not paired."""
+    accuracy = {("ce", 0): 0.80, ("ce", 1): 0.70, ("forward", 0): 0.83, ("forward", 1): 0.74, ("forward", 2): 0.99}
+    runs = [make_record(m, "worst", None, a, seed=s) for (m, s), a in accuracy.items()]
+    mean, std, n = results.paired_differences(runs)["forward", "worst"]
+    assert (mean, std, n) == pytest.approx((3.5, statistics.stdev([3.0, 4.0]), 2))
+    table = results.paired_table(runs)
+    assert "forward - ce" in table and "+3.5 ± 0.7 (2)" in table
+
+
+def test_paired_differences_refuse_an_unknown_baseline_and_a_seed_twice():
+    runs = [make_record("ce", "worst", None, 0.8), make_record("forward", "worst", None, 0.9)]
+    with pytest.raises(ValueError, match="baseline must be a method of records, got 'CE'"):
+        results.paired_differences(runs, baseline="CE")
+    with pytest.raises(ValueError, match="seed 0 twice"):
+        results.paired_differences([*runs, make_record("ce", "worst", None, 0.7)])
+
+
+def test_clip_table_reads_the_clip_norm_lines(tmp_path):
+    path = tmp_path / "clip_norm.jsonl"
+    lines = [dict(method="backward", epochs=12, clip_norm=c, test_accuracy_by_selection={"val_accuracy": a},
+                  epoch_by_selection={"val_accuracy": e}) for c, a, e in ((1.0, 0.6317, 12), (None, 0.45, 3))]  # fmt: skip
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    table = results.clip_table(path)
+    assert re.search(r"none.*\b1\b", table, re.S)  # no clipping first
+    assert "45.0 (epoch 3)" in table and "63.2 (epoch 12)" in table
+    path.write_text(json.dumps({"method": "ce"}) + "\n")
+    with pytest.raises(ValueError, match="line 1 of clip_norm.jsonl"):
+        results.clip_table(path)
+    with pytest.raises(ValueError, match="no such file"):
+        results.clip_table(tmp_path / "missing.jsonl")

@@ -26,7 +26,7 @@ from .._checks import (
     check_str,
 )
 from .recipes import Recipe
-from .records import IDENTITY, IDENTITY_DEFAULTS, identity
+from .records import IDENTITY, IDENTITY_DEFAULTS, _as_path, identity
 
 
 def setting(record):
@@ -101,6 +101,52 @@ def accuracy_table(records, methods=None, settings=None, digits=1):
     )
 
     rows = [[m, *(_cell(*stats[m, s][:2], digits) if (m, s) in stats else "-" for s in settings)] for m in methods]
+    return Table([["method", *settings], *rows])
+
+
+def paired_differences(records, baseline="ce"):
+    """``{(method, setting): (mean, std, n)}`` of the paired difference of test accuracy (points): each method's run
+    minus ``baseline``'s run of the same seed and setting, over the ``n`` seeds run with both (std with ddof = 1;
+    NaN if n = 1). Pairing takes out what a seed changes for every method alike (its split and initialisation).
+
+    Raises
+    ------
+    TypeError, ValueError
+        As :func:`summarize` (runs of one setting per method and setting, each seed once); a record with a test
+        accuracy lacks ``seed``; ``baseline`` is not a method of ``records``.
+    """
+    records = _check_records(records, optional=("test_accuracy",))
+    summarize(records)  # one setting per (method, setting), each seed once
+    if check_str(baseline, name="baseline") not in {r["method"] for r in records}:
+        raise ValueError(f"baseline must be a method of records, got {baseline!r}")
+    ok = [_check_record(r, name=f"records[{k}]", fields=("seed",))
+          for k, r in enumerate(records) if r.get("test_accuracy") is not None]  # fmt: skip
+    accuracy = {(r["method"], setting(r), r["seed"]): 100.0 * r["test_accuracy"] for r in ok}
+    groups = defaultdict(list)
+    for (method, key, seed), value in accuracy.items():
+        if method != baseline and (baseline, key, seed) in accuracy:
+            groups[method, key].append(value - accuracy[baseline, key, seed])
+    return {
+        key: (float(np.mean(v)), float(np.std(v, ddof=1)) if len(v) > 1 else math.nan, len(v))
+        for key, v in groups.items()
+    }
+
+
+def paired_table(records, baseline="ce", digits=1):
+    """A :class:`Table` of :func:`paired_differences`: a row per method but ``baseline``, a column per noise
+    setting, cells ``mean ± std (n)`` in points; ``-`` where no seed has both runs."""
+    digits = check_int(digits, name="digits", low=0)
+    differences = paired_differences(records, baseline)
+    settings = list(dict.fromkeys(setting(r) for r in records))
+    methods = [m for m in dict.fromkeys(r["method"] for r in records) if m != baseline]
+
+    def cell(key):
+        if key not in differences:
+            return "-"
+        mean, std, n = differences[key]
+        return f"{mean:+.{digits}f}" + ("" if math.isnan(std) else f" ± {std:.{digits}f}") + f" ({n})"
+
+    rows = [[f"{m} - {baseline}", *(cell((m, s)) for s in settings)] for m in methods]
     return Table([["method", *settings], *rows])
 
 
@@ -568,8 +614,8 @@ def describe_records(records):
     ok = _successful(records, DESCRIBE_FIELDS)
     if not ok:
         raise ValueError(f"records must hold a successful run, got {len(records)} failed ones")
-    for field in SHARED_FIELDS:
-        values = list(dict.fromkeys(json.dumps(r[field], sort_keys=True) for r in ok))
+    for field in SHARED_FIELDS:  # a recipe as its identity has it: a field added since, at its default, is the same
+        values = list(dict.fromkeys(json.dumps({**r, **identity(r)}[field], sort_keys=True) for r in ok))
         if len(values) > 1:
             raise ValueError(f"records must share one {field!r} (one grid's runs), got {', '.join(values)}")
     selections = sorted({r.get("selection", IDENTITY_DEFAULTS["selection"]) for r in ok})  # older: the loss's
@@ -781,3 +827,35 @@ def estimator_table(records, key, digits=3):
         rows.append([f"{name} (learns T)", cell(name, "learned", "error", digits), *blank,
                      cell(name, "learned", "accuracy", 1), *blank])  # fmt: skip
     return Table(rows)
+
+
+def clip_table(path, digits=1):
+    """A :class:`Table` of the lines of ``benchmarks/clip_norm.py`` in the JSON-lines file ``path``: a row per method
+    and epochs, a column per ``clip_norm`` (``none`` first), cells the test accuracy (%) of the epoch of highest
+    noisy-validation accuracy and that epoch; ``-`` where not run.
+
+    Raises
+    ------
+    TypeError, ValueError
+        ``path`` is not a path; the file is missing, holds no line, or a line lacks a field read.
+    """
+    path = _as_path(path, name="path")
+    if not path.is_file():
+        raise ValueError(f"path must be a file of benchmarks/clip_norm.py's lines, got {str(path)!r} (no such file)")
+    lines = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    if not lines:
+        raise ValueError(f"path must hold at least one line of benchmarks/clip_norm.py, got an empty {str(path)!r}")
+    for k, line in enumerate(lines):
+        check_fields(line, ("method", "epochs", "clip_norm", "test_accuracy_by_selection", "epoch_by_selection"),
+                     name=f"line {k + 1} of {path.name}")  # fmt: skip
+    clips = sorted({line["clip_norm"] for line in lines}, key=lambda c: (c is not None, c or 0.0))
+    rows = list(dict.fromkeys((line["method"], line["epochs"]) for line in lines))
+    cells = {
+        (line["method"], line["epochs"], line["clip_norm"]): (
+            f"{100 * line['test_accuracy_by_selection']['val_accuracy']:.{digits}f}"
+            f" (epoch {line['epoch_by_selection']['val_accuracy']})"
+        )
+        for line in lines
+    }
+    header = ["method, epochs", *("none" if c is None else f"{c:g}" for c in clips)]
+    return Table([header, *([f"{m}, {e}", *(cells.get((m, e, c), "-") for c in clips)] for m, e in rows)])
