@@ -8,8 +8,9 @@ optimiser, crops and flips, ``--epochs`` passes over them in the same seeded ord
 - ``lnc fit, fp32`` and ``lnc fit, bf16``: :func:`lnc.experiments.loop.fit` as every training here runs it
   (``LNC_PRECISION`` set for each), without a validation split.
 
-After one warm-up run of each, rounds are interleaved (a drift of the machine hits every contender alike); the median seconds per epoch and
-the ratio to the bare loop are printed. On a CPU without bf16 units, bf16 is emulated and slow.
+After one warm-up run of each, rounds are interleaved (a drift of the machine hits every contender alike); the
+median seconds per epoch and the ratio to the bare loop are printed. On a CPU without bf16 units, bf16 is emulated
+and slow.
 
 Accuracy (``--accuracy``): ``run_protocol("cifar10", noise="none", methods=("ce",), protocol=...)`` once per
 precision and seed, records in ``--results-dir``/fp32 and /bf16 (resumable; a whole training each, about 20-40

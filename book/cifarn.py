@@ -106,7 +106,8 @@ from lnc.experiments.results import (accuracy_tables, clip_table, comparison_tab
                                      cpu_minutes, describe_recipe, describe_records,
                                      estimation_table, estimator_stats, estimator_table,
                                      listing, paired_differences, paired_table,
-                                     run_summary, setting, span, summarize, verdict)
+                                     run_summary, selection_table, setting, span,
+                                     summarize, verdict)
 
 plain_warnings()  # warnings print without this checkout's file paths
 
@@ -514,6 +515,15 @@ if fast:
         f" {sum(k == r['epochs'] for k, r in zip(kept, fast))} of {len(fast)} trainings.\n"
         f"- **CPU time per training:** {span(minutes)} CPU-minutes (wall time × threads"
         f" of each record, in the precision it states; it depends on the CPU)."))
+
+# %% [markdown]
+# Each record also holds the test accuracy of the epoch that the run's own noisy-validation loss would have
+# kept (the paper's criterion, {ref}`sec-model-selection`), so the two criteria compare on the same trainings:
+
+# %% tags=["hide-input"]
+both = [r for r in fast if r.get("test_accuracy_by_selection")]
+if both:
+    display(selection_table(both))
 
 # %% [markdown]
 # The same CE networks give every estimator's $\hat T$ (the CE record keeps them all). Per label set, the

@@ -457,6 +457,9 @@ def test_describe_records_states_the_protocol_of_the_successful_runs():
     assert ", 1 epoch, SGD (lr 0.1, momentum 0.9, batch 64), " in one
     assert "; 45,000 training and 5,000 noisy-validation examples, 10,000 test examples; the epoch of the " in one
     assert "; the epoch of the highest noisy-validation accuracy kept; seeds 0;" in one
+    assert "; device cpu; precision bf16, fp32; torch" in results.describe_records(
+        [_run_record(0, precision="fp32"), _run_record(1, precision="bf16"), _run_record(2)]
+    )
     newer = _run_record(1, recipe={**CPU_RESNET, "clip_norm": None})  # a recipe field added since, at its default
     assert results.describe_records([_run_record(0), newer]) == results.describe_records([_run_record(0)]).replace(
         "seeds 0;", "seeds 0, 1;"
@@ -500,8 +503,11 @@ def test_paired_differences_refuse_an_unknown_baseline_and_a_seed_twice():
 
 def test_clip_table_reads_the_clip_norm_lines(tmp_path):
     path = tmp_path / "clip_norm.jsonl"
-    lines = [dict(method="backward", epochs=12, clip_norm=c, test_accuracy_by_selection={"val_accuracy": a},
-                  epoch_by_selection={"val_accuracy": e}) for c, a, e in ((1.0, 0.6317, 12), (None, 0.45, 3))]  # fmt: skip
+    lines = [
+        dict(method="backward", epochs=12, clip_norm=c, test_accuracy_by_selection={"val_accuracy": a},
+             epoch_by_selection={"val_accuracy": e})
+        for c, a, e in ((1.0, 0.6317, 12), (None, 0.45, 3))
+    ]  # fmt: skip
     path.write_text("".join(json.dumps(line) + "\n" for line in lines))
     table = results.clip_table(path)
     assert re.search(r"none.*\b1\b", table, re.S)  # no clipping first
@@ -511,3 +517,15 @@ def test_clip_table_reads_the_clip_norm_lines(tmp_path):
         results.clip_table(path)
     with pytest.raises(ValueError, match="no such file"):
         results.clip_table(tmp_path / "missing.jsonl")
+
+
+def test_selection_table_shows_both_criteria_on_the_same_runs():
+    runs = [
+        make_record("backward", "worst", None, a, seed=s, test_accuracy_by_selection={"val_accuracy": a, "val_loss": b})
+        for s, a, b in ((0, 0.80, 0.40), (1, 0.70, 0.50))
+    ]
+    table = results.selection_table(runs)
+    assert re.search(r"backward, kept by noisy-val\. accuracy\s+75\.0 ± 7\.1", table)
+    assert re.search(r"backward, kept by its own val\. loss\s+45\.0 ± 7\.1", table)
+    with pytest.raises(ValueError, match=r"records\[0\]\['test_accuracy_by_selection'\]"):
+        results.selection_table([make_record("ce", "worst", None, 0.8, test_accuracy_by_selection={"val_loss": 0.8})])

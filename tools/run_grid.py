@@ -69,5 +69,6 @@ def main(argv=None):
         stamp = time.strftime("%Y-%m-%d %H:%M:%S")
         print(f"{stamp} seed {seed}, {estimator}: {accuracies} ({time.perf_counter() - start:.0f} s)", flush=True)
 
+
 if __name__ == "__main__":
     main()

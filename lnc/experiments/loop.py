@@ -81,7 +81,8 @@ def cpu_has_bf16():
     except OSError:
         return False
     onednn = getattr(torch.ops.mkldnn, "_is_mkldnn_bf16_supported", lambda: False)
-    return bool({"avx512_bf16", "amx_bf16"} & flags) and torch.backends.cpu.get_cpu_capability() == "AVX512" and onednn()
+    avx512 = torch.backends.cpu.get_cpu_capability() == "AVX512"
+    return bool({"avx512_bf16", "amx_bf16"} & flags) and avx512 and onednn()
 
 
 def resolve_device(device="auto"):

@@ -25,6 +25,7 @@ from .._checks import (
     check_sequence,
     check_str,
 )
+from .loop import SELECTIONS
 from .recipes import Recipe
 from .records import IDENTITY, IDENTITY_DEFAULTS, _as_path, identity
 
@@ -147,6 +148,37 @@ def paired_table(records, baseline="ce", digits=1):
         return f"{mean:+.{digits}f}" + ("" if math.isnan(std) else f" ± {std:.{digits}f}") + f" ({n})"
 
     rows = [[f"{m} - {baseline}", *(cell((m, s)) for s in settings)] for m in methods]
+    return Table([["method", *settings], *rows])
+
+
+def selection_table(records, methods=None, digits=1):
+    """A :class:`Table` of what model selection changes on the same runs: per method two rows, the test accuracy
+    (%, mean ± std over seeds) of the epoch the noisy-validation accuracy keeps and of the epoch the run's own
+    validation loss keeps (``test_accuracy_by_selection``); a column per noise setting.
+
+    Raises
+    ------
+    TypeError, ValueError
+        As :func:`accuracy_table`; a record with a test accuracy lacks ``test_accuracy_by_selection`` (records
+        written before it existed) or one of its criteria.
+    """
+    records = _check_records(records, optional=("test_accuracy",))
+    ok = [r for r in records if r.get("test_accuracy") is not None]
+    for k, r in enumerate(records):
+        if r.get("test_accuracy") is not None:
+            name = f"records[{k}]['test_accuracy_by_selection']"
+            check_fields(r.get("test_accuracy_by_selection"), SELECTIONS, name=name)
+    labels = {"val_accuracy": "kept by noisy-val. accuracy", "val_loss": "kept by its own val. loss"}
+    kept = {c: [{**r, "test_accuracy": r["test_accuracy_by_selection"][c]} for r in ok] for c in SELECTIONS}
+    stats = {c: summarize(runs) for c, runs in kept.items()}
+    known = list(dict.fromkeys(r["method"] for r in ok))
+    methods = _check_names(methods, "methods", set(known)) or known
+    settings = list(dict.fromkeys(setting(r) for r in ok))
+    rows = [
+        [f"{m}, {labels[c]}", *(_cell(*stats[c][m, s][:2], digits) if (m, s) in stats[c] else "-" for s in settings)]
+        for m in methods
+        for c in SELECTIONS
+    ]
     return Table([["method", *settings], *rows])
 
 
@@ -597,7 +629,7 @@ def describe_records(records):
     str
         e.g. ``"cifar10, protocol 'cpu': <describe_recipe>; 9,000 training and 1,000 noisy-validation examples
         (a seeded subset of 10,000), 10,000 test examples; the epoch of the highest noisy-validation accuracy kept;
-        seeds 0, 1; device cpu; torch 2.13.0"``.
+        seeds 0, 1; device cpu; precision bf16; torch 2.13.0"`` (the precision where the records state it).
 
     Raises
     ------
@@ -623,25 +655,27 @@ def describe_records(records):
         raise ValueError(f"records must share one 'selection' of {sorted(SELECTION_TEXT)}, got {selections}")
     first, selection = ok[0], selections[0]
     subset = f" (a seeded subset of {first['subset']:,})" if first["subset"] is not None else ""
+    stated = sorted({r["precision"] for r in ok if r.get("precision")})  # older records do not state it
+    precisions = f"; precision {', '.join(stated)}" if stated else ""
     return (
         f"{first['task']}, protocol {first['protocol']!r}: {describe_recipe(first['recipe'], first['epochs'])}; "
         f"{first['n_train']:,} training and {first['n_val']:,} noisy-validation examples{subset}, "
         f"{first['n_test']:,} test examples; {SELECTION_TEXT[selection]} kept; "
         f"seeds {', '.join(str(s) for s in sorted({r['seed'] for r in ok}))}; "
-        f"device {', '.join(sorted({r['device'] for r in ok}))}; "
-        f"torch {', '.join(sorted({r['torch_version'] for r in ok}))}"
+        f"device {', '.join(sorted({r['device'] for r in ok}))}"
+        f"{precisions}; torch {', '.join(sorted({r['torch_version'] for r in ok}))}"
     )
 
 
 SHARED_FIELDS = ("task", "protocol", "recipe", "epochs", "subset", "n_train", "n_val", "n_test")
 """The fields the records given to :func:`describe_records` must share."""
 DESCRIBE_FIELDS = SHARED_FIELDS + ("seed", "device", "torch_version")
+"""The fields :func:`describe_records` reads from a successful record."""
 SELECTION_TEXT = {
     "val_accuracy": "the epoch of the highest noisy-validation accuracy",
     "val_loss": "the epoch of the lowest noisy-validation loss of each run's own loss (the paper's choice)",
 }
 """How :func:`describe_records` states a record's ``selection`` (:data:`lnc.experiments.loop.SELECTIONS`)."""
-"""The fields :func:`describe_records` reads from a successful record."""
 
 
 def _fields(records):
