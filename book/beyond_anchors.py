@@ -232,10 +232,11 @@ display(Markdown(f"- records: `{run_summary(records)}`\n- set-up: `{setup}`\n"
 
 # %% [markdown] papermill={"duration": 0.002158, "end_time": "2026-12-06T18:34:48.450929+00:00", "exception": false, "start_time": "2026-12-06T18:34:48.448771+00:00", "status": "completed"}
 # One table per noise setting: the relative $L_1$ error of each $\hat T$ against the true $T$ and the clean
-# test accuracy (%) of the forward correction with it, mean ± std over the seeds; for `volmin` and
-# `revision`, the error of the $T$ they learned and their own test accuracy. The stored `min_volume`
-# estimates (here and on CIFAR-10N below) were made before `min_volume` left out the 3% most confident
-# posteriors (its `trim`); a run of this chapter into a new `results_dir` gives the trimmed ones.
+# test accuracy (%) of the forward correction with it, mean ± std over the seeds (the mean alone for one
+# seed); for `volmin` and `revision`, the error of the $T$ they learned and their own test accuracy. The
+# stored `min_volume` estimates (here and on CIFAR-10N below) were made before `min_volume` left out the 3%
+# most confident posteriors (its `trim`); a run of this chapter into a new `results_dir` gives the trimmed
+# ones.
 
 # %% papermill={"duration": 0.024883, "end_time": "2026-12-06T18:34:48.477867+00:00", "exception": false, "start_time": "2026-12-06T18:34:48.452984+00:00", "status": "completed"} tags=["hide-input"]
 stats = estimator_stats(records)
@@ -293,8 +294,8 @@ in {len(beats)} of {len(keys)} settings ({listing(beats, ', ') or 'none'}).
 # ## CIFAR-10N: against the true human T
 #
 # On human noise the true $T$ is measured from the clean and noisy labels of the training images
-# ({ref}`ch-cifarn`). The CE network is the fast protocol's, on the full training set; every estimator reads
-# its in-sample posteriors, and a fresh network is trained with the forward correction and each $\hat T$
+# ({ref}`ch-cifarn`). One CE network per label set (its protocol and data as the records below state them);
+# every estimator reads its in-sample posteriors, and a fresh network is trained with the forward correction and each $\hat T$
 # (one training per estimator: the CE record keeps every estimate). The methods of `cifarn_learned` learn
 # their $T$ with their own network (the stored run has none: VolMinNet on CIFAR-10N, with three seeds, is in
 # {ref}`ch-cifarn`). For reference, the same records hold CE and forward with the true $T$. The run:

@@ -2,6 +2,7 @@
 raised before any training, augmentation, the Keras-style weight decay, result tables."""
 
 import dataclasses
+import datetime
 import json
 import math
 import os
@@ -106,10 +107,12 @@ def test_bf16_autocast_runs_the_network_in_bf16_and_gives_float32_logits_near_fp
     assert 0 < (logits - reference).abs().max().item() < 0.05 * scale  # bf16 keeps 8 bits of mantissa
 
 
-def test_a_record_states_its_precision(toy_mnist, monkeypatch):
+def test_a_record_states_its_precision_and_when_it_finished(toy_mnist, monkeypatch):
     monkeypatch.setenv("LNC_PRECISION", "bf16")
+    before = datetime.datetime.now(datetime.UTC).replace(microsecond=0)
     record = protocol.run_protocol("mnist", methods=("ce",), **FAST)[0]
     assert record["precision"] == "bf16" and record["status"] == "ok"
+    assert before <= datetime.datetime.fromisoformat(record["finished"]) <= datetime.datetime.now(datetime.UTC)
 
 
 def test_records_carry_the_noise_the_training_split_holds(toy_mnist):
@@ -131,7 +134,7 @@ def lnc_asymmetric(rate):
 
 def test_two_identical_runs_give_identical_numbers(toy_mnist):
     def strip(records):
-        return [{k: v for k, v in r.items() if k != "wall_time_s"} for r in records]
+        return [{k: v for k, v in r.items() if k not in ("wall_time_s", "finished")} for r in records]
 
     first = protocol.run_protocol("mnist", methods=("ce", "forward_est"), seeds=(1,), **FAST)
     protocol._STAGES.clear()  # train the CE stage again rather than reuse it
@@ -510,7 +513,7 @@ def test_run_grid_checks_its_executor_options(toy_mnist):
 
 
 def _without_timing(records):
-    return [{k: v for k, v in r.items() if k != "wall_time_s"} for r in records]
+    return [{k: v for k, v in r.items() if k not in ("wall_time_s", "finished")} for r in records]
 
 
 @pytest.mark.slow

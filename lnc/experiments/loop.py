@@ -5,6 +5,7 @@ Model selection reads the **noisy** validation batches (:data:`SELECTIONS`); the
 """
 
 import copy
+import datetime
 import functools
 import math
 import os
@@ -179,8 +180,8 @@ def train_on(
     A loss with parameters (a learned T, :mod:`lnc.experiments.learned_T`) is trained with the network: its
     parameters form their own group, without weight decay, at the loss's ``lr`` (else the recipe's), in the
     optimiser its ``optimizer`` attribute names (:class:`Optimizers`; else the network's).
-    The record holds ``method``, ``test_accuracy``, :func:`fit`'s fields, ``epochs``, ``wall_time_s``, ``device``
-    and ``precision`` (:func:`precision`).
+    The record holds ``method``, ``test_accuracy``, :func:`fit`'s fields, ``epochs``, ``wall_time_s``, ``finished``
+    (UTC, ISO 8601), ``device`` (and ``gpu``, its name, on CUDA) and ``precision`` (:func:`precision`).
     """
     start = time.perf_counter()
     batches = make_batches()
@@ -210,9 +211,12 @@ def train_on(
         **fitted,
         "epochs": epochs,
         "wall_time_s": round(time.perf_counter() - start, 2),
+        "finished": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "device": str(device),
         "precision": precision(device),
     }
+    if device.type == "cuda":
+        record["gpu"] = torch.cuda.get_device_name(device)
     return model, record
 
 
