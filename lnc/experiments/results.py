@@ -471,7 +471,7 @@ def _task_summary(task, ok, count):
     """The line of :func:`run_summary` for ``ok``, the successful records of ``task`` among its ``count``."""
     if not ok:
         return f"{task}: no successful run ({count} failed)"
-    ok = list({_training(r): r for r in ok}.values())
+    ok = list({training_key(r): r for r in ok}.values())
     first = ok[0]
     minutes = sum(r["wall_time_s"] for r in ok) / 60
     return (
@@ -498,7 +498,7 @@ def cpu_minutes(records):
     gpu = sorted({r["device"] for r in ok} - {"cpu"})
     if gpu:
         raise ValueError(f"records must have run on the CPU for CPU minutes, got device {gpu}")
-    ok = {(r["task"], _training(r)): r for r in ok}.values()
+    ok = {(r["task"], training_key(r)): r for r in ok}.values()
     return sorted(r["wall_time_s"] * r["threads"] / 60 for r in ok)
 
 
@@ -512,7 +512,7 @@ def _successful(records, fields):
     ]
 
 
-def _training(record):
+def training_key(record):
     """What tells one training from another: a CE network serves every estimator of its job, so the CE records of
     jobs that differ only in ``estimator`` or ``cross_fit`` are one training."""
     fields = ("noise", "rate", "seed", "protocol", "subset", "epochs", "method")

@@ -1,0 +1,61 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown] papermill={"duration": 0.00152, "end_time": "2026-12-06T18:37:45.719998+00:00", "exception": false, "start_time": "2026-12-06T18:37:45.718478+00:00", "status": "completed"}
+# (ch-runs)=
+# # The Runs Behind the Book
+#
+# Every number in the experiment chapters is read from a stored record: one JSON file per training, written as
+# the training ends, named after every setting that changes its numbers (`lnc.experiments.records`). This page
+# lists them all, read from the records themselves, so it is the book's canonical list of its evidence. Each row
+# is one grid: the records of one stored folder that share a task, a protocol (its recipe and epochs), a subset
+# of the training data and a model selection ({ref}`ch-protocol`).
+#
+# After this page you can
+#
+# - say which runs stand behind a chapter's numbers, with how many seeds, on which machine and when;
+# - tell a reduced run (a subset, a smaller network) from a full-data one before reading its numbers.
+
+# %% papermill={"duration": 0.009358, "end_time": "2026-12-06T18:37:45.730629+00:00", "exception": false, "start_time": "2026-12-06T18:37:45.721271+00:00", "status": "completed"} tags=["parameters", "hide-input"]
+results_root = None  # the folder of the stored record folders; None: the book's results/
+
+# %% papermill={"duration": 1.072224, "end_time": "2026-12-06T18:37:46.803798+00:00", "exception": false, "start_time": "2026-12-06T18:37:45.731574+00:00", "status": "completed"} tags=["hide-input"]
+from pathlib import Path
+
+from IPython.display import Markdown, display
+
+import lnc
+from lnc.experiments.inventory import runs_table, stored_folders
+
+root = Path(lnc.__file__).resolve().parents[1] / "results" if results_root is None else results_root
+folders = stored_folders(root)
+display(Markdown(f"Read from {len(folders)} stored folders under `{Path(root).name}/`."))
+
+# %% [markdown] papermill={"duration": 0.003864, "end_time": "2026-12-06T18:37:46.812677+00:00", "exception": false, "start_time": "2026-12-06T18:37:46.808813+00:00", "status": "completed"}
+# Columns: the folder; the grid (task, protocol, epochs, training data); the epoch each training kept (by
+# noisy-validation accuracy, or by its own loss on the noisy validation split, the paper's choice); the noise
+# settings or CIFAR-N label sets; the methods ({ref}`ch-protocol`); the estimators of $\hat T$ used by
+# `forward_est`, `backward_est` and `revision` (`-`: none); the seeds; the trainings (a CE network shared by
+# several estimators counted once); the CPU or GPU and the precision it ran in; the hours of computing (wall
+# time × threads on a CPU); the dates the trainings finished. "not recorded": records written before the field
+# existed.
+
+# %% papermill={"duration": 0.05137, "end_time": "2026-12-06T18:37:46.867930+00:00", "exception": false, "start_time": "2026-12-06T18:37:46.816560+00:00", "status": "completed"} tags=["hide-input"]
+display(runs_table(root))
+
+# %% [markdown] papermill={"duration": 0.001048, "end_time": "2026-12-06T18:37:46.870508+00:00", "exception": false, "start_time": "2026-12-06T18:37:46.869460+00:00", "status": "completed"}
+# Two measurements that are not trainings of a chapter's grid sit beside the folders: `cifar_speed.json`, the
+# CPU time of the CIFAR networks (`benchmarks/cifar_speed.py`), and `clip_norm.jsonl`, the clipping sweep of
+# {ref}`ch-cifarn` (`benchmarks/clip_norm.py`).

@@ -1,0 +1,103 @@
+"""The book's evidence: what the stored record folders hold (:func:`runs_table`), for the book's Runs page.
+
+A stored folder (:func:`lnc.experiments.records.is_stored`) holds the runs that chapters read. Its records are
+grouped into **grids**: the records of one task, protocol, epoch count, subset and model selection. A row per grid
+says what ran (label sets or noise settings, methods, estimators, seeds), where (CPU or GPU kind, precision,
+threads) and when, and what it cost; older records that predate a field say "not recorded".
+"""
+
+from pathlib import Path
+
+from .protocol import ESTIMATED
+from .records import _as_path, is_stored, load_records
+from .results import Table, setting, training_key
+
+USES_T_HAT = (*ESTIMATED, "revision")
+"""The methods whose records name the estimator of the ``T̂`` they used."""
+GRID = ("task", "protocol", "epochs", "subset", "selection")
+"""The fields that tell one grid of a folder from another."""
+
+
+def stored_folders(root):
+    """The stored folders directly under ``root`` (a path), sorted by name.
+
+    Raises
+    ------
+    TypeError, ValueError
+        ``root`` is not a path, or not an existing folder.
+    """
+    root = _as_path(root, name="root")
+    if not root.is_dir():
+        raise ValueError(f"root must be an existing folder of record folders, got '{root}'")
+    return [folder for folder in sorted(root.iterdir()) if folder.is_dir() and is_stored(folder)]
+
+
+def grids(records):
+    """``records`` grouped by :data:`GRID`, in order of first appearance: a list of lists."""
+    groups = {}
+    for r in records:
+        key = tuple(str(r.get(field, "val_loss" if field == "selection" else None)) for field in GRID)
+        groups.setdefault(key, []).append(r)
+    return list(groups.values())
+
+
+def grid_row(records):
+    """What one grid's records say (a dict of str): every field of :data:`ROW`'s columns."""
+    ok = [r for r in records if r.get("status", "ok") == "ok"]
+    trainings = list({training_key(r): r for r in ok}.values())  # a CE record of several estimators once
+    first = records[0]
+    hours = sum(r["wall_time_s"] * (r.get("threads", 1) if r["device"] == "cpu" else 1) for r in trainings) / 3600
+    finished = sorted(r["finished"][:10] for r in ok if r.get("finished"))
+    return {
+        "grid": f"{first['task']}, {first['protocol']}, {first['epochs']} epochs, "
+        + ("all training data" if first.get("subset") is None else f"subset {first['subset']:,}"),
+        "selection": {"val_accuracy": "noisy-val. accuracy", "val_loss": "own val. loss"}[
+            first.get("selection", "val_loss")
+        ],
+        "settings": ", ".join(dict.fromkeys(setting(r) for r in records)),
+        "methods": ", ".join(dict.fromkeys(r["method"] for r in records)),
+        "estimators": ", ".join(dict.fromkeys(_estimator(r) for r in records if r["method"] in USES_T_HAT)) or "-",
+        "seeds": ", ".join(str(s) for s in sorted({r["seed"] for r in records})),
+        "trainings": f"{len(trainings)}" + (f" ({len(records) - len(ok)} failed)" if len(ok) < len(records) else ""),
+        "machine": _listed({r.get("gpu") or r.get("cpu") for r in ok}),
+        "precision": _listed({r.get("precision") for r in ok}),
+        "hours": f"{hours:.1f} ({_listed({'CPU' if r['device'] == 'cpu' else 'GPU' for r in ok})})",
+        "finished": (finished[0] if finished[0] == finished[-1] else f"{finished[0]} to {finished[-1]}")
+        if finished
+        else "not recorded",
+    }
+
+
+ROW = ("grid", "selection", "settings", "methods", "estimators", "seeds", "trainings", "machine", "precision",
+       "hours", "finished")  # fmt: skip
+"""The columns of :func:`runs_table`."""
+
+
+def runs_table(root):
+    """A :class:`lnc.experiments.results.Table` of every grid of every stored folder under ``root``: its folder,
+    then :data:`ROW`. ``hours`` is the wall time of each training (a CE record shared by several estimators
+    counted once) times its threads on a CPU.
+
+    Raises
+    ------
+    TypeError, ValueError
+        As :func:`stored_folders`; a record cannot be read (:func:`lnc.experiments.records.load_records`) or lacks
+        ``task``, ``method``, ``noise``, ``rate``, ``seed``, ``wall_time_s`` or ``device``.
+    """
+    rows = [["folder", *ROW]]
+    for folder in stored_folders(root):
+        for records in grids(load_records(folder)):
+            row = grid_row(records)
+            rows.append([Path(folder).name, *(row[column] for column in ROW)])
+    return Table(rows)
+
+
+def _estimator(record):
+    """The estimator of a record that uses ``T̂``, with its cross-fitting."""
+    estimator = record.get("estimator", "anchor")
+    return estimator + (f" (cross-fit {record['cross_fit']})" if record.get("cross_fit") else "")
+
+
+def _listed(values):
+    """Sorted values joined by commas, ``"not recorded"`` for a missing one."""
+    return ", ".join(sorted("not recorded" if v is None else str(v) for v in values))

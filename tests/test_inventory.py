@@ -1,0 +1,42 @@
+"""The Runs page's inventory: one row per grid of each stored folder, trainings counted once, the machine,
+precision and dates a record states, and "not recorded" where older records lack them."""
+
+import pytest
+from conftest import make_run
+
+from lnc.experiments import inventory
+from lnc.experiments.records import STORED_MARK, save_record
+
+
+def stored(folder, records):
+    for r in records:
+        save_record(r, folder)
+    (folder / STORED_MARK).write_text("stored\n")
+
+
+def test_a_row_per_grid_with_a_shared_ce_training_counted_once(tmp_path):
+    ce = dict(threads=2, cpu="Xeon", precision="bf16", finished="2026-12-06T10:00:00+00:00", seed=0)
+    records = [
+        make_run("ce", "worst", estimator="anchor", **ce),
+        make_run("ce", "worst", estimator="confident_joint", **ce),  # the same CE training, another estimator
+        make_run("forward_est", "worst", estimator="confident_joint", threads=2, finished="2026-12-07T09:00:00"),
+        make_run("ce", "worst", protocol="fast2", epochs=20),  # another grid, an older record
+    ]
+    stored(tmp_path / "cifarn", records)
+    (tmp_path / "scratch").mkdir()  # not stored: not the book's evidence
+    save_record(make_run("ce", "aggre"), tmp_path / "scratch")
+    table = inventory.runs_table(tmp_path)
+    assert table.count("cifarn") == 2 and "scratch" not in table and "aggre" not in table
+    first, second = table.splitlines()[2:]
+    assert "cifar10n, cpu, 2 epochs, all training data" in first and "confident_joint" in first
+    assert "2026-12-06 to 2026-12-07" in first and "bf16, not recorded" in first
+    assert "Xeon, not recorded" in first and " 2 " in first  # 2 trainings: CE once, forward once
+    assert f"{2 * 2 * 60 / 3600:.1f} (CPU)" in first  # 2 trainings × 60 s × 2 threads
+    assert "cifar10n, fast2, 20 epochs" in second and second.rstrip().endswith("not recorded")
+
+
+def test_runs_table_refuses_a_missing_root(tmp_path):
+    with pytest.raises(ValueError, match="root must be an existing folder"):
+        inventory.runs_table(tmp_path / "missing")
+    with pytest.raises(TypeError, match="root must be a path"):
+        inventory.runs_table(3)
