@@ -13,14 +13,15 @@
 #     name: python3
 # ---
 
-# %% [markdown]
+# %% [markdown] papermill={"duration": 0.003891, "end_time": "2026-12-06T18:38:56.407632+00:00", "exception": false, "start_time": "2026-12-06T18:38:56.403741+00:00", "status": "completed"}
 # (ch-hessian)=
 # # Curvature Under Label Noise
 #
 # A loss correction changes the loss, so it may change the landscape an optimiser walks on: its slopes and
-# its curvature. {cite:t}`patrini2017` also study the curvature of the loss under class-dependent label
-# noise, for networks whose only non-linearity is ReLU (their Theorem 3). We do not restate their theorem
-# here. Instead this chapter states a result we prove, and checks each part with exact Hessians in float64
+# its curvature. {cite:t}`patrini2017` study this in their Theorem 3, which their abstract sums up as
+# "when ReLU is the only non-linearity, the loss curvature is immune to class-dependent label noise".
+# This chapter makes that sentence precise in a proposition that we prove ({prf:ref}`thm-curvature`),
+# says which part of it is the paper's claim, and checks each part with exact Hessians in float64
 # (`torch.func.hessian`, through `lnc.book.curvature.layer_hessian` and
 # `lnc.book.curvature.full_hessian`) on small networks from `lnc.experiments.models`.
 #
@@ -47,12 +48,12 @@
 # | `seed` | seed of the weights, inputs and flipped labels |
 # ```
 
-# %% tags=["parameters", "hide-input"]
+# %% papermill={"duration": 0.022253, "end_time": "2026-12-06T18:38:56.434969+00:00", "exception": false, "start_time": "2026-12-06T18:38:56.412716+00:00", "status": "completed"} tags=["parameters", "hide-input"]
 num_examples = 8
 flip_fraction = 0.5
 seed = 0
 
-# %% tags=["hide-input"]
+# %% papermill={"duration": 1.432217, "end_time": "2026-12-06T18:38:57.870334+00:00", "exception": false, "start_time": "2026-12-06T18:38:56.438117+00:00", "status": "completed"} tags=["hide-input"]
 import numpy as np
 import pandas as pd
 import torch
@@ -65,7 +66,7 @@ from lnc.experiments.models import mlp, small_convnet
 
 plain_warnings()  # warnings print without this checkout's file paths
 
-# %% [markdown]
+# %% [markdown] papermill={"duration": 0.003814, "end_time": "2026-12-06T18:38:57.876686+00:00", "exception": false, "start_time": "2026-12-06T18:38:57.872872+00:00", "status": "completed"}
 # ## Statement
 #
 # Let $\hat p = \mathrm{softmax}(h)$ and let $v^\top$ be row $\tilde y$ of $T^{-1}$, so $\mathbf{1}^\top v = 1$
@@ -86,7 +87,7 @@ plain_warnings()  # warnings print without this checkout's file paths
 #
 # Plain cross-entropy of a label $y$ is the case $v = e_y$ ($T = I$).
 #
-# ```{prf:theorem} Curvature under label noise, what we verify
+# ```{prf:proposition} Curvature under label noise, what we verify
 # :label: thm-curvature
 #
 # For softmax cross-entropy and its backward correction with any non-singular $T$:
@@ -112,6 +113,13 @@ plain_warnings()  # warnings print without this checkout's file paths
 # second derivatives.
 # ```
 #
+# **Relation to the paper's Theorem 3.** Part (2) is the sense in which the paper's claim holds: for a
+# network whose only non-linearities are ReLU (and max-pooling), each layer's own block of the Hessian is
+# the label-free first term of {eq}`eq-gauss-newton`, the same for the clean label, a noisy label and the
+# backward correction. Read as a statement about the whole Hessian in all the weights at once, the claim
+# does not hold: the cross-layer blocks depend on the label, as check (c) below shows. Parts (1) and (3)
+# need no ReLU; they hold for any network.
+#
 # ```{important}
 # Part (2) needs a network that is piecewise linear in each layer's parameters. The networks of the
 # experiment chapters are mostly **outside** it: the ResNets of {ref}`ch-cifar` use batch normalisation,
@@ -127,7 +135,7 @@ plain_warnings()  # warnings print without this checkout's file paths
 # from $T$ (which, on a small batch, may flip few of them) we flip a fixed fraction `flip_fraction` of the
 # clean labels $y$ to another class, chosen with a seeded `torch.Generator`.
 
-# %%
+# %% papermill={"duration": 0.02636, "end_time": "2026-12-06T18:38:57.906894+00:00", "exception": false, "start_time": "2026-12-06T18:38:57.880534+00:00", "status": "completed"}
 c = 3
 T = np.array([[0.7, 0.2, 0.1], [0.1, 0.8, 0.1], [0.3, 0.1, 0.6]])
 gen = torch.Generator().manual_seed(seed)
@@ -156,13 +164,13 @@ losses = {
 assert int((noisy != clean).sum()) == len(flipped)
 print(f"{len(flipped)} of {num_examples} labels flipped")
 
-# %% [markdown]
+# %% [markdown] papermill={"duration": 0.004037, "end_time": "2026-12-06T18:38:57.916547+00:00", "exception": false, "start_time": "2026-12-06T18:38:57.912510+00:00", "status": "completed"}
 # ## (a) The Hessian w.r.t. the logits
 #
 # For every label and three different $T$ (including the identity), `lnc.book.curvature.logit_hessian` of
 # the backward loss equals $\mathrm{diag}(\hat p) - \hat p \hat p^\top$:
 
-# %%
+# %% papermill={"duration": 1.134294, "end_time": "2026-12-06T18:38:59.054794+00:00", "exception": false, "start_time": "2026-12-06T18:38:57.920500+00:00", "status": "completed"}
 h = torch.randn(c, dtype=torch.float64, generator=gen)
 p = torch.softmax(h, dim=0)
 closed_form = torch.diag(p) - torch.outer(p, p)
@@ -172,14 +180,14 @@ for T_any in (np.eye(c), T, lnc.symmetric_T(c, 0.5)):
         assert torch.allclose(H, closed_form, atol=1e-12)
 print("logit Hessian = diag(p) - p p^T for every label and every T (to 1e-12)")
 
-# %% [markdown]
+# %% [markdown] papermill={"duration": 0.001915, "end_time": "2026-12-06T18:38:59.059481+00:00", "exception": false, "start_time": "2026-12-06T18:38:59.057566+00:00", "status": "completed"}
 # ## (b)–(e) Blocks of the Hessian w.r.t. the parameters
 #
 # For each network and loss we compute the exact Hessian, grouped into per-layer blocks, and compare each block
 # with the one of the clean cross-entropy. The table gives the largest absolute difference in the diagonal
 # (within-layer) blocks and in the cross-layer blocks.
 
-# %%
+# %% papermill={"duration": 0.975869, "end_time": "2026-12-06T18:39:00.044380+00:00", "exception": false, "start_time": "2026-12-06T18:38:59.068511+00:00", "status": "completed"}
 differences = {}
 for net_name, net in nets.items():
     x = inputs[net_name]
@@ -194,7 +202,7 @@ table = pd.DataFrame(
      for (net_name, loss_name), (diagonal, cross) in differences.items()])
 display(table.set_index(["network", "loss vs ce(clean)"]))
 
-# %% [markdown]
+# %% [markdown] papermill={"duration": 0.005897, "end_time": "2026-12-06T18:39:00.052673+00:00", "exception": false, "start_time": "2026-12-06T18:39:00.046776+00:00", "status": "completed"}
 # Reading the table, with the claims asserted:
 #
 # * **(b)** For both ReLU networks the diagonal blocks of `ce(noisy)` and `backward(noisy)` equal those of
@@ -204,7 +212,7 @@ display(table.set_index(["network", "loss vs ce(clean)"]))
 # * **(d)** Forward correction changes even the diagonal blocks.
 # * **(e)** With tanh, the diagonal blocks depend on the label too.
 
-# %%
+# %% papermill={"duration": 0.011319, "end_time": "2026-12-06T18:39:00.067837+00:00", "exception": false, "start_time": "2026-12-06T18:39:00.056518+00:00", "status": "completed"}
 for net_name in ("relu mlp", "relu conv + max-pool"):
     for loss_name in ("ce(noisy)", "backward(noisy)"):
         diagonal, cross = differences[net_name, loss_name]
@@ -215,13 +223,13 @@ for loss_name in ("ce(noisy)", "backward(noisy)"):
 print("(b) diagonal blocks equal, (c) cross blocks differ, (d) forward differs, "
       "(e) tanh differs: all hold")
 
-# %% [markdown]
+# %% [markdown] papermill={"duration": 0.004064, "end_time": "2026-12-06T18:39:00.076577+00:00", "exception": false, "start_time": "2026-12-06T18:39:00.072513+00:00", "status": "completed"}
 # ## (f) The expected Hessian, for any architecture
 #
 # For one example of clean label $y$, the average of the backward-loss Hessians over the noisy labels, weighted by
 # row $y$ of $T$, is the clean Hessian, here for the tanh network, where (2) fails:
 
-# %%
+# %% papermill={"duration": 0.325759, "end_time": "2026-12-06T18:39:00.406225+00:00", "exception": false, "start_time": "2026-12-06T18:39:00.080466+00:00", "status": "completed"}
 net, x = nets["tanh mlp"], inputs["tanh mlp"][:1]
 backward = lnc.make_loss("backward", T)
 for y in range(c):
@@ -232,7 +240,7 @@ for y in range(c):
 print("E over y~ of the backward Hessian = clean Hessian, tanh network, every y "
       "(to 1e-10)")
 
-# %% [markdown]
+# %% [markdown] papermill={"duration": 0.003836, "end_time": "2026-12-06T18:39:00.412676+00:00", "exception": false, "start_time": "2026-12-06T18:39:00.408840+00:00", "status": "completed"}
 # ## Summary
 #
 # - The Hessian of cross-entropy w.r.t. the logits, corrected or not, is $\mathrm{diag}(\hat p) -
@@ -259,13 +267,13 @@ print("E over y~ of the backward Hessian = clean Hessian, tanh network, every y 
 # $u^\top(\mathrm{diag}\,\hat p - \hat p\hat p^\top)u = \sum_j \hat p_j u_j^2 - (\sum_j \hat p_j u_j)^2 \ge 0$ (a variance),
 # and $(\mathrm{diag}\,\hat p - \hat p \hat p^\top)\mathbf{1} = \hat p - \hat p = 0$.
 
-# %%
+# %% papermill={"duration": 0.014864, "end_time": "2026-12-06T18:39:00.431340+00:00", "exception": false, "start_time": "2026-12-06T18:39:00.416476+00:00", "status": "completed"}
 eigenvalues = torch.linalg.eigvalsh(closed_form)
 kernel = closed_form @ torch.ones(c, dtype=torch.float64)
 assert eigenvalues.min() > -1e-12 and kernel.abs().max() < 1e-12
 print("positive semi-definite; the smallest eigenvalue is 0 (to 1e-12), eigenvector 1")
 
-# %% [markdown]
+# %% [markdown] papermill={"duration": 0.001987, "end_time": "2026-12-06T18:39:00.435569+00:00", "exception": false, "start_time": "2026-12-06T18:39:00.433582+00:00", "status": "completed"}
 # ```{solution-end}
 # ```
 #
