@@ -21,7 +21,7 @@ AVX2 := ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2
 nbval = $(if $(1),$(2) $(BIN)/python -m pytest -p no:cacheprovider --nbval --nbval-current-env \
   --nbval-sanitize-with $(SANITIZE) $(1),@echo "no stored notebooks to check")
 
-.PHONY: test lint unit notebooks book check-html browser chapters golden-records goldens clean
+.PHONY: test lint unit notebooks book students check-html browser chapters golden-records goldens clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -50,8 +50,17 @@ notebooks: $(STAMP)
 	$(call nbval,$(NOTEBOOKS),$(AVX2))
 
 ## book: the HTML book in _build/html, from the stored outputs (no re-execution), offline
+## REPOSITORY=https://github.com/<owner>/<name> (the Pages workflow passes its own; BRANCH, default main) adds the
+## repository, edit and issue buttons and the Binder and Colab launch buttons (tools/book_config.py)
+BRANCH ?= main
 book: $(STAMP)
-	$(BIN)/jupyter-book build . -W -n --keep-going
+	$(if $(REPOSITORY),$(BIN)/python tools/book_config.py --repository $(REPOSITORY) --branch $(BRANCH) \
+	  > .book_config.yml)
+	$(BIN)/jupyter-book build . -W -n --keep-going $(if $(REPOSITORY),--config .book_config.yml)
+
+## students: the students' edition, every page without the exercises' solutions, in _build/students/_build/html
+students: $(STAMP)
+	$(BIN)/python tools/students.py _build/students
 
 ## check-html: every page in headless Chromium (raw math, tracebacks, overflow at 1280 px, leftovers, captions);
 ## the checker first proves on two pages of its own that it finds what it should
