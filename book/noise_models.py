@@ -13,7 +13,7 @@
 #     name: python3
 # ---
 
-# %% [markdown] papermill={"duration": 0.002655, "end_time": "2026-12-06T18:39:44.788668+00:00", "exception": false, "start_time": "2026-12-06T18:39:44.786013+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.006173, "end_time": "2026-12-06T18:41:58.632774+00:00", "exception": false, "start_time": "2026-12-06T18:41:58.626601+00:00", "status": "completed"}
 # (ch-noise)=
 # # Setup and Noise Models
 #
@@ -45,12 +45,12 @@
 # | `seed` | seed of every random draw |
 # ```
 
-# %% papermill={"duration": 0.015955, "end_time": "2026-12-06T18:39:44.812677+00:00", "exception": false, "start_time": "2026-12-06T18:39:44.796722+00:00", "status": "completed"} tags=["parameters", "hide-input"]
+# %% papermill={"duration": 0.011095, "end_time": "2026-12-06T18:41:58.647800+00:00", "exception": false, "start_time": "2026-12-06T18:41:58.636705+00:00", "status": "completed"} tags=["parameters", "hide-input"]
 rate = 0.4
 num_samples = 100_000
 seed = 0
 
-# %% papermill={"duration": 2.200456, "end_time": "2026-12-06T18:39:47.015285+00:00", "exception": false, "start_time": "2026-12-06T18:39:44.814829+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 1.48129, "end_time": "2026-12-06T18:42:00.133793+00:00", "exception": false, "start_time": "2026-12-06T18:41:58.652503+00:00", "status": "completed"} tags=["hide-input"]
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -62,7 +62,7 @@ from lnc.book.plots import show_T
 from lnc.estimation import anchor_columns
 from lnc.experiments.datasets import CIFAR10_CLASSES, cifarn_T, load_cifarn_labels
 
-# %% [markdown] papermill={"duration": 0.006181, "end_time": "2026-12-06T18:39:47.024690+00:00", "exception": false, "start_time": "2026-12-06T18:39:47.018509+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.003866, "end_time": "2026-12-06T18:42:00.144649+00:00", "exception": false, "start_time": "2026-12-06T18:42:00.140783+00:00", "status": "completed"}
 # ## Notation
 #
 # An example is $(x, y)$ with clean label $y \in \{0, \dots, c-1\}$; we observe a **noisy label** $\tilde y$.
@@ -87,7 +87,7 @@ from lnc.experiments.datasets import CIFAR10_CLASSES, cifarn_T, load_cifarn_labe
 # is $\mathbb{P}(\tilde y \ne y)$. Every function of `lnc` that takes $T$ uses this orientation; cleanlab
 # stores $T^\top$ (`lnc.to_cleanlab`, `lnc.from_cleanlab`).
 
-# %% [markdown] papermill={"duration": 0.004077, "end_time": "2026-12-06T18:39:47.036605+00:00", "exception": false, "start_time": "2026-12-06T18:39:47.032528+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.004104, "end_time": "2026-12-06T18:42:00.152560+00:00", "exception": false, "start_time": "2026-12-06T18:42:00.148456+00:00", "status": "completed"}
 # ## Synthetic noise of the paper
 #
 # **Symmetric** noise flips a label with probability $N$ to one of the $c - 1$ other classes uniformly,
@@ -96,7 +96,7 @@ from lnc.experiments.datasets import CIFAR10_CLASSES, cifarn_T, load_cifarn_labe
 # $7 \to 1$; on CIFAR-10 truck $\to$ automobile, bird $\to$ airplane, cat $\leftrightarrow$ dog, deer $\to$ horse
 # (`lnc.mnist_asymmetric_T`, `lnc.cifar10_asymmetric_T`).
 
-# %% papermill={"duration": 0.795284, "end_time": "2026-12-06T18:39:47.835770+00:00", "exception": false, "start_time": "2026-12-06T18:39:47.040486+00:00", "status": "completed"}
+# %% papermill={"duration": 0.493562, "end_time": "2026-12-06T18:42:00.650030+00:00", "exception": false, "start_time": "2026-12-06T18:42:00.156468+00:00", "status": "completed"}
 synthetic = {
     f"symmetric {rate}": lnc.symmetric_T(10, rate),
     f"mnist asymmetric {rate}": lnc.mnist_asymmetric_T(rate),
@@ -110,7 +110,7 @@ fig.colorbar(image, ax=axes.ravel().tolist(), shrink=0.6, label="$T_{ij}$")
 glue("fig-synthetic-T", fig, display=False)
 plt.close(fig)
 
-# %% [markdown] papermill={"duration": 0.005847, "end_time": "2026-12-06T18:39:47.844609+00:00", "exception": false, "start_time": "2026-12-06T18:39:47.838762+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.00224, "end_time": "2026-12-06T18:42:00.654933+00:00", "exception": false, "start_time": "2026-12-06T18:42:00.652693+00:00", "status": "completed"}
 # ```{glue:figure} fig-synthetic-T
 # :name: fig-synthetic-T
 #
@@ -122,7 +122,7 @@ plt.close(fig)
 # The sampler `lnc.corrupt_labels` draws $\tilde y_n$ from row $T_{y_n, :}$, seeded. On `num_samples` labels the
 # realised transition matrix (`lnc.empirical_T`) stays within a tolerance of the nominal one:
 
-# %% papermill={"duration": 0.056306, "end_time": "2026-12-06T18:39:47.906020+00:00", "exception": false, "start_time": "2026-12-06T18:39:47.849714+00:00", "status": "completed"}
+# %% papermill={"duration": 0.040538, "end_time": "2026-12-06T18:42:00.701106+00:00", "exception": false, "start_time": "2026-12-06T18:42:00.660568+00:00", "status": "completed"}
 tolerance = 0.01
 rng = np.random.default_rng(seed)
 clean = rng.integers(0, 10, num_samples)
@@ -136,7 +136,7 @@ for name, T in synthetic.items():
 print(f"max |empirical T - T| < {tolerance} for every model, {num_samples} labels")
 display(pd.DataFrame.from_dict(rows, orient="index").rename_axis("noise model"))
 
-# %% [markdown] papermill={"duration": 0.004057, "end_time": "2026-12-06T18:39:47.916680+00:00", "exception": false, "start_time": "2026-12-06T18:39:47.912623+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.005276, "end_time": "2026-12-06T18:42:00.708602+00:00", "exception": false, "start_time": "2026-12-06T18:42:00.703326+00:00", "status": "completed"}
 # ## CIFAR-100: blocks or superclasses
 #
 # On CIFAR-100 the paper flips each class to the "next" class of its superclass of five, circularly. The
@@ -145,7 +145,7 @@ display(pd.DataFrame.from_dict(rows, orient="index").rename_axis("noise model"))
 # offers both: `grouping="blocks"` (the code, used for the experiments) and `grouping="superclass"` (the true
 # coarse labels of `lnc.noise.CIFAR100_COARSE`).
 
-# %% papermill={"duration": 0.344977, "end_time": "2026-12-06T18:39:48.265456+00:00", "exception": false, "start_time": "2026-12-06T18:39:47.920479+00:00", "status": "completed"}
+# %% papermill={"duration": 0.209127, "end_time": "2026-12-06T18:42:00.921606+00:00", "exception": false, "start_time": "2026-12-06T18:42:00.712479+00:00", "status": "completed"}
 cifar100 = {g: lnc.cifar100_asymmetric_T(rate, grouping=g)
             for g in ("blocks", "superclass")}
 fig, axes = plt.subplots(1, 2, figsize=(10, 4.6), layout="constrained")
@@ -162,7 +162,7 @@ same_group = np.mean(coarse[flip_target] == coarse)
 glue("blocks-same-superclass", f"{same_group:.0%}", display=False)
 print(f"blocks: {same_group:.0%} of the flips stay inside the true superclass")
 
-# %% [markdown] papermill={"duration": 0.011858, "end_time": "2026-12-06T18:39:48.284813+00:00", "exception": false, "start_time": "2026-12-06T18:39:48.272955+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.007765, "end_time": "2026-12-06T18:42:00.932688+00:00", "exception": false, "start_time": "2026-12-06T18:42:00.924923+00:00", "status": "completed"}
 # ```{glue:figure} fig-cifar100-T
 # :name: fig-cifar100-T
 #
@@ -181,7 +181,7 @@ print(f"blocks: {same_group:.0%} of the flips stay inside the true superclass")
 # $T$ is measured on all training images (`lnc.experiments.datasets.cifarn_T`). The labels come from
 # `$LNC_DATA_DIR/cifarn` (CC BY-NC 4.0).
 
-# %% papermill={"duration": 0.083467, "end_time": "2026-12-06T18:39:48.376241+00:00", "exception": false, "start_time": "2026-12-06T18:39:48.292774+00:00", "status": "completed"}
+# %% papermill={"duration": 0.033001, "end_time": "2026-12-06T18:42:00.969552+00:00", "exception": false, "start_time": "2026-12-06T18:42:00.936551+00:00", "status": "completed"}
 human = {name: cifarn_T(name) for name in ["aggre", "random1", "worst", "cifar100n"]}
 rows = {}
 for name, T in human.items():
@@ -196,7 +196,7 @@ for name, T in human.items():
 human_table = pd.DataFrame.from_dict(rows, orient="index").rename_axis("label set")
 display(human_table)
 
-# %% papermill={"duration": 0.666961, "end_time": "2026-12-06T18:39:49.046301+00:00", "exception": false, "start_time": "2026-12-06T18:39:48.379340+00:00", "status": "completed"}
+# %% papermill={"duration": 0.409774, "end_time": "2026-12-06T18:42:01.381937+00:00", "exception": false, "start_time": "2026-12-06T18:42:00.972163+00:00", "status": "completed"}
 fig, axes = plt.subplots(2, 2, figsize=(10, 8.6), layout="constrained")
 for ax, (name, T) in zip(axes.flat, human.items()):
     image = show_T(ax, T, f"true human $T$: {name}")
@@ -204,7 +204,7 @@ fig.colorbar(image, ax=axes.ravel().tolist(), shrink=0.6, label="$T_{ij}$")
 glue("fig-human-T", fig, display=False)
 plt.close(fig)
 
-# %% [markdown] papermill={"duration": 0.007762, "end_time": "2026-12-06T18:39:49.060708+00:00", "exception": false, "start_time": "2026-12-06T18:39:49.052946+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.005562, "end_time": "2026-12-06T18:42:01.392839+00:00", "exception": false, "start_time": "2026-12-06T18:42:01.387277+00:00", "status": "completed"}
 # ```{glue:figure} fig-human-T
 # :name: fig-human-T
 #
@@ -215,7 +215,7 @@ plt.close(fig)
 #
 # The claims below are computed from these matrices:
 
-# %% papermill={"duration": 0.011955, "end_time": "2026-12-06T18:39:49.080544+00:00", "exception": false, "start_time": "2026-12-06T18:39:49.068589+00:00", "status": "completed"}
+# %% papermill={"duration": 0.016409, "end_time": "2026-12-06T18:42:01.417065+00:00", "exception": false, "start_time": "2026-12-06T18:42:01.400656+00:00", "status": "completed"}
 off = human["worst"] - np.diag(np.diag(human["worst"]))
 cells = zip(*np.unravel_index(np.argsort(-off, axis=None)[:3], off.shape))
 names = CIFAR10_CLASSES
@@ -230,8 +230,8 @@ display(Markdown(
     f"- Largest confusions of *worst*: {confusions}.\n"
     f"- Human noise is not symmetric: max $|T_{{ij}} - T_{{ji}}|$ on *worst* is "
     f"{asymmetry:.3f}.\n"
-    f"- *worst* is noisier than every synthetic model above at $N$ = {rate} (noise rate "
-    f"at most {synthetic_rate:.4f} on balanced classes): "
+    f"- *worst* is noisier than every synthetic model above at $N$ = {rate} "
+    f"(noise rate at most {synthetic_rate:.4f} on balanced classes): "
     f"{verdict[bool(worst > synthetic_rate)]} (noise rate {worst:.4f}).\n"
     f"- On CIFAR-100N, {bad_rows} classes are relabelled to one particular other class "
     f"more often than kept (a row whose maximum is off the diagonal), and "
@@ -241,7 +241,7 @@ display(Markdown(
     f"{verdict[bool(bad_columns == 0)]}."
 ))
 
-# %% [markdown] papermill={"duration": 0.004074, "end_time": "2026-12-06T18:39:49.088661+00:00", "exception": false, "start_time": "2026-12-06T18:39:49.084587+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.004825, "end_time": "2026-12-06T18:42:01.424721+00:00", "exception": false, "start_time": "2026-12-06T18:42:01.419896+00:00", "status": "completed"}
 # ## Summary
 #
 # - $T_{ij} = \mathbb{P}(\tilde y = j \mid y = i)$ is row-stochastic, and the noisy posterior is
@@ -267,13 +267,13 @@ display(Markdown(
 # The label changes with probability $N (c-1)/c$, so that scheme with rate $N$ equals
 # `lnc.symmetric_T(c, N * (c - 1) / c)`:
 
-# %% papermill={"duration": 0.012481, "end_time": "2026-12-06T18:39:49.105050+00:00", "exception": false, "start_time": "2026-12-06T18:39:49.092569+00:00", "status": "completed"}
+# %% papermill={"duration": 0.009637, "end_time": "2026-12-06T18:42:01.438259+00:00", "exception": false, "start_time": "2026-12-06T18:42:01.428622+00:00", "status": "completed"}
 c, N = 10, 0.4
 uniform_over_all = (1 - N) * np.eye(c) + N / c * np.ones((c, c))
 assert np.allclose(uniform_over_all, lnc.symmetric_T(c, N * (c - 1) / c))
 print(f"realised rate {N * (c - 1) / c:.2f} for N = {N}")
 
-# %% [markdown] papermill={"duration": 0.004044, "end_time": "2026-12-06T18:39:49.112618+00:00", "exception": false, "start_time": "2026-12-06T18:39:49.108574+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.008048, "end_time": "2026-12-06T18:42:01.456695+00:00", "exception": false, "start_time": "2026-12-06T18:42:01.448647+00:00", "status": "completed"}
 # ```{solution-end}
 # ```
 #
@@ -290,12 +290,12 @@ print(f"realised rate {N * (c - 1) / c:.2f} for N = {N}")
 # Rows 5 and 6 are $(1-N, N)$ and $(N, 1-N)$ on columns 5, 6: equal at $N = 1/2$. The eigenvalues of symmetric
 # noise are $1$ and $1 - N c / (c-1)$, zero at $N = (c-1)/c$.
 
-# %% papermill={"duration": 0.008392, "end_time": "2026-12-06T18:39:49.124981+00:00", "exception": false, "start_time": "2026-12-06T18:39:49.116589+00:00", "status": "completed"}
+# %% papermill={"duration": 0.013686, "end_time": "2026-12-06T18:42:01.478277+00:00", "exception": false, "start_time": "2026-12-06T18:42:01.464591+00:00", "status": "completed"}
 assert abs(np.linalg.det(lnc.mnist_asymmetric_T(0.5))) < 1e-12
 assert abs(np.linalg.det(lnc.symmetric_T(10, 0.9))) < 1e-12
 print("singular: mnist asymmetric at 0.5, symmetric (c = 10) at 0.9")
 
-# %% [markdown] papermill={"duration": 0.006037, "end_time": "2026-12-06T18:39:49.136639+00:00", "exception": false, "start_time": "2026-12-06T18:39:49.130602+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.008081, "end_time": "2026-12-06T18:42:01.492692+00:00", "exception": false, "start_time": "2026-12-06T18:42:01.484611+00:00", "status": "completed"}
 # ```{solution-end}
 # ```
 #
@@ -313,7 +313,7 @@ print("singular: mnist asymmetric at 0.5, symmetric (c = 10) at 0.9")
 #
 # $\mathbb{P}(\tilde y \ne y) = \sum_i \pi_i (1 - T_{ii}) = 1 - \sum_i \pi_i T_{ii}$.
 
-# %% papermill={"duration": 0.016189, "end_time": "2026-12-06T18:39:49.156744+00:00", "exception": false, "start_time": "2026-12-06T18:39:49.140555+00:00", "status": "completed"}
+# %% papermill={"duration": 0.020203, "end_time": "2026-12-06T18:42:01.520979+00:00", "exception": false, "start_time": "2026-12-06T18:42:01.500776+00:00", "status": "completed"}
 clean_labels, noisy_labels = load_cifarn_labels("worst")
 priors = np.bincount(clean_labels, minlength=10) / len(clean_labels)
 from_T = 1 - priors @ np.diag(human["worst"])
@@ -321,6 +321,6 @@ measured = np.mean(clean_labels != noisy_labels)
 assert abs(from_T - measured) < 1e-12
 print(f"1 - sum_i pi_i T_ii = {from_T:.4f} = measured noise rate {measured:.4f}")
 
-# %% [markdown] papermill={"duration": 0.003951, "end_time": "2026-12-06T18:39:49.168713+00:00", "exception": false, "start_time": "2026-12-06T18:39:49.164762+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.008106, "end_time": "2026-12-06T18:42:01.536717+00:00", "exception": false, "start_time": "2026-12-06T18:42:01.528611+00:00", "status": "completed"}
 # ```{solution-end}
 # ```
