@@ -13,7 +13,7 @@
 #     name: python3
 # ---
 
-# %% [markdown]
+# %% [markdown] papermill={"duration": 0.002417, "end_time": "2026-12-06T18:41:25.232239+00:00", "exception": false, "start_time": "2026-12-06T18:41:25.229822+00:00", "status": "completed"}
 # (ch-estimation)=
 # # Estimating T From Noisy Data
 #
@@ -46,12 +46,12 @@
 # | `seed` | base seed |
 # ```
 
-# %% tags=["parameters", "hide-input"]
+# %% papermill={"duration": 0.016187, "end_time": "2026-12-06T18:41:25.252863+00:00", "exception": false, "start_time": "2026-12-06T18:41:25.236676+00:00", "status": "completed"} tags=["parameters", "hide-input"]
 num_classes = 10
 seeds = 5
 seed = 0
 
-# %% tags=["hide-input"]
+# %% papermill={"duration": 2.266533, "end_time": "2026-12-06T18:41:27.521047+00:00", "exception": false, "start_time": "2026-12-06T18:41:25.254514+00:00", "status": "completed"} tags=["hide-input"]
 import warnings
 
 import matplotlib.pyplot as plt
@@ -69,7 +69,7 @@ from lnc.experiments.datasets import cifarn_T
 
 plain_warnings()  # warnings print without this checkout's file paths
 
-# %% [markdown]
+# %% [markdown] papermill={"duration": 0.003854, "end_time": "2026-12-06T18:41:27.528576+00:00", "exception": false, "start_time": "2026-12-06T18:41:27.524722+00:00", "status": "completed"}
 # ## The anchor-point estimator
 #
 # ```{prf:definition} Anchor point
@@ -104,7 +104,7 @@ plain_warnings()  # warnings print without this checkout's file paths
 # `lnc.estimate_T(noisy_probs, quantile=None)` is {eq}`eq-anchor-estimator`; the default `quantile=0.97` is the
 # official code's robust variant (below). Neither mutates `noisy_probs` (the official code zeroes a view of it).
 
-# %%
+# %% papermill={"duration": 0.065259, "end_time": "2026-12-06T18:41:27.597736+00:00", "exception": false, "start_time": "2026-12-06T18:41:27.532477+00:00", "status": "completed"}
 rng = np.random.default_rng(seed)
 rows = {}
 for name, T in {"mnist asymmetric 0.4": lnc.mnist_asymmetric_T(0.4),
@@ -119,7 +119,7 @@ for name, T in {"mnist asymmetric 0.4": lnc.mnist_asymmetric_T(0.4),
                   "error < 1e-9": bool(error < 1e-9)}
 display(pd.DataFrame.from_dict(rows, orient="index").rename_axis("T"))
 
-# %% [markdown]
+# %% [markdown] papermill={"duration": 0.003097, "end_time": "2026-12-06T18:41:27.607712+00:00", "exception": false, "start_time": "2026-12-06T18:41:27.604615+00:00", "status": "completed"}
 # With the column condition, recovery is exact (`lnc.book.simulation.anchored_posteriors` draws the exact posteriors).
 # The condition holds for the real CIFAR-10N and CIFAR-100N noise too: on CIFAR-100N three *rows* have an
 # off-diagonal entry above the diagonal ({ref}`ch-noise`), but every *column* keeps its maximum on the diagonal,
@@ -137,7 +137,7 @@ display(pd.DataFrame.from_dict(rows, orient="index").rename_axis("T"))
 # one-hot outliers. The 97% rule skips the outliers of column $i$ only while they are fewer than 3% of all
 # examples, so we sweep $f$ past that point and report, for each $f$, the outliers' share of a column.
 
-# %%
+# %% papermill={"duration": 0.530368, "end_time": "2026-12-06T18:41:28.142892+00:00", "exception": false, "start_time": "2026-12-06T18:41:27.612524+00:00", "status": "completed"}
 T = lnc.cifar10_asymmetric_T(0.3)
 n = 4000
 fractions = [0.01, 0.02, 0.03, 0.04, 0.05, 0.10, 0.20]
@@ -159,7 +159,7 @@ for f in fractions:
 sweep = pd.DataFrame(rows).set_index("f")
 glue("tab-estimation-outliers", sweep, display=False)
 
-# %% [markdown]
+# %% [markdown] papermill={"duration": 0.001748, "end_time": "2026-12-06T18:41:28.150507+00:00", "exception": false, "start_time": "2026-12-06T18:41:28.148759+00:00", "status": "completed"}
 # ```{glue:figure} tab-estimation-outliers
 # :name: tab-estimation-outliers
 #
@@ -170,7 +170,7 @@ glue("tab-estimation-outliers", sweep, display=False)
 # to the argmax.
 # ```
 
-# %%
+# %% papermill={"duration": 0.013633, "end_time": "2026-12-06T18:41:28.172495+00:00", "exception": false, "start_time": "2026-12-06T18:41:28.158862+00:00", "status": "completed"}
 below = sweep[sweep["column share (%)"] < 3]
 above = sweep[sweep["column share (%)"] >= 3]
 verdict = {True: "holds", False: "does not hold"}
@@ -186,7 +186,7 @@ display(Markdown(
     f"(errors {above['97% rule'].min():.3f}–{above['97% rule'].max():.3f})."
 ))
 
-# %% [markdown]
+# %% [markdown] papermill={"duration": 0.004119, "end_time": "2026-12-06T18:41:28.180567+00:00", "exception": false, "start_time": "2026-12-06T18:41:28.176448+00:00", "status": "completed"}
 # ## Error against sample size and peakedness
 #
 # Without outliers the quantile rule has a price: it never uses the most confident examples. We simulate
@@ -195,7 +195,7 @@ display(Markdown(
 # gives more peaked examples. With exact noisy posteriors, the argmax error should fall towards zero as the
 # sample size $n$ grows, while the 97% rule stops at the peakedness of the 97% quantile.
 
-# %%
+# %% papermill={"duration": 1.352041, "end_time": "2026-12-06T18:41:29.536498+00:00", "exception": false, "start_time": "2026-12-06T18:41:28.184457+00:00", "status": "completed"}
 T = lnc.symmetric_T(num_classes, 0.4)
 sizes = [100, 300, 1000, 3000, 10000, 30000]
 curves = {}
@@ -212,7 +212,7 @@ display(pd.DataFrame(
       f"error at n = {sizes[-1]}": round(float(curve[-1]), 3)}
      for (peakedness, q), curve in curves.items()]).set_index(["a", "rule"]))
 
-# %%
+# %% papermill={"duration": 0.512261, "end_time": "2026-12-06T18:41:30.052992+00:00", "exception": false, "start_time": "2026-12-06T18:41:29.540731+00:00", "status": "completed"}
 fig, ax = plt.subplots(figsize=(7, 4.5))
 colours = {1.0: "C0", 5.0: "C1", 20.0: "C2"}
 for (peakedness, q), curve in curves.items():
@@ -226,14 +226,36 @@ fig.tight_layout()
 glue("fig-estimation-error", fig, display=False)
 plt.close(fig)
 
-# %% [markdown]
+argmax_curves = [np.array(curves[a, None]) for a in colours]
+rule_curves = [np.array(curves[a, 0.97]) for a in colours]
+argmax_falls = all(np.all(np.diff(curve) <= 0) for curve in argmax_curves)
+rule_falls = all(curve[-3] < curve[0] for curve in rule_curves)
+rule_change = max(abs(curve[-1] / curve[-3] - 1) for curve in rule_curves)
+rule_above = all(np.all(r > m) for r, m in zip(rule_curves, argmax_curves))
+glue("est-n-first", f"{sizes[0]}", display=False)
+glue("est-n-plateau", f"{sizes[-3]}", display=False)
+glue("est-n-last", f"{sizes[-1]}", display=False)
+glue("est-argmax-trend", "falls with each larger sample" if argmax_falls
+     else "does not fall with each larger sample", display=False)
+glue("est-argmax-last", f"{max(curve[-1] for curve in argmax_curves):.4f}",
+     display=False)
+glue("est-rule-trend", "falls too" if rule_falls else "does not fall", display=False)
+glue("est-rule-change", f"{rule_change:.0%}", display=False)
+glue("est-rule-above", "lies above" if rule_above else "does not lie above",
+     display=False)
+
+# %% [markdown] papermill={"duration": 0.007878, "end_time": "2026-12-06T18:41:30.068733+00:00", "exception": false, "start_time": "2026-12-06T18:41:30.060855+00:00", "status": "completed"}
 # ```{glue:figure} fig-estimation-error
 # :name: fig-estimation-error
 #
 # Mean estimation error against the sample size $n$, from exact noisy posteriors under symmetric noise,
-# for the argmax (solid) and the 97% rule (dotted), coloured by peakedness $a$. Look at the gap between
-# a solid line and the dotted line of its colour: it is the price of the 97% rule when there are no
-# outliers, and it widens with $n$ because only the argmax keeps improving.
+# for the argmax (solid) and the 97% rule (dotted), coloured by peakedness $a$. The argmax error
+# {glue:text}`est-argmax-trend`, down to at most {glue:text}`est-argmax-last` at
+# $n$ = {glue:text}`est-n-last`. The error of the 97% rule {glue:text}`est-rule-trend`, from
+# $n$ = {glue:text}`est-n-first` to {glue:text}`est-n-plateau`, then changes by at most
+# {glue:text}`est-rule-change` of its value up to $n$ = {glue:text}`est-n-last`. Each dotted line
+# {glue:text}`est-rule-above` the solid line of its colour at every $n$: that gap is the price of the
+# 97% rule when there are no outliers.
 # ```
 #
 # Here the posteriors are exact, so the only error is the anchors' imperfection. With a trained network
@@ -262,14 +284,14 @@ plt.close(fig)
 # :class: dropdown
 # ```
 
-# %%
+# %% papermill={"duration": 0.016275, "end_time": "2026-12-06T18:41:30.092834+00:00", "exception": false, "start_time": "2026-12-06T18:41:30.076559+00:00", "status": "completed"}
 T_bad = np.array([[0.5, 0.2, 0.3], [0.6, 0.3, 0.1], [0.1, 0.1, 0.8]])
 assert anchor_columns(T_bad).tolist() == [False, True, True]     # no ties in any column
 T_hat = lnc.estimate_T(anchored_posteriors(T_bad, 2000, seed), quantile=None)
 assert np.allclose(T_hat[0], T_bad[1]) and np.allclose(T_hat[1:], T_bad[1:])
 print(f"row 0 of T_hat = row 1 of T: {np.round(T_hat[0], 3).tolist()}; rows 1, 2 exact")
 
-# %% [markdown]
+# %% [markdown] papermill={"duration": 0.00419, "end_time": "2026-12-06T18:41:30.104722+00:00", "exception": false, "start_time": "2026-12-06T18:41:30.100532+00:00", "status": "completed"}
 # The largest $\hat p(\tilde y = 0 \mid x)$ is at the anchor of class 1, because class 1 produces the noisy
 # label 0 more often than class 0 does. Columns 1 and 2 keep their maxima on the diagonal, so rows 1 and 2
 # are recovered.
@@ -293,13 +315,13 @@ print(f"row 0 of T_hat = row 1 of T: {np.round(T_hat[0], 3).tolist()}; rows 1, 2
 # $\hat T_{ii} = \pi_i (1 - N) + (1 - \pi_i) \frac{N}{c - 1} = T_{ii} - (1 - \pi_i)\big(1 - N - \frac{N}{c-1}\big)$,
 # and $1 - N - N/(c-1) > 0$ whenever $N < (c-1)/c$ (non-singular $T$).
 
-# %%
+# %% papermill={"duration": 0.014645, "end_time": "2026-12-06T18:41:30.127215+00:00", "exception": false, "start_time": "2026-12-06T18:41:30.112570+00:00", "status": "completed"}
 T = lnc.symmetric_T(num_classes, 0.4)
 T_hat = lnc.estimate_T(peaked_posteriors(T, 1000, 1.0, seed), quantile=None)
 shortfall = np.diag(T) - np.diag(T_hat)
 assert (shortfall >= -1e-12).all()
 print(f"T_ii - T_hat_ii >= 0 for every i; mean shortfall {shortfall.mean():.4f}")
 
-# %% [markdown]
+# %% [markdown] papermill={"duration": 0.005791, "end_time": "2026-12-06T18:41:30.140594+00:00", "exception": false, "start_time": "2026-12-06T18:41:30.134803+00:00", "status": "completed"}
 # ```{solution-end}
 # ```
