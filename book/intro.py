@@ -13,7 +13,7 @@
 #     name: python3
 # ---
 
-# %% [markdown]
+# %% [markdown] papermill={"duration": 0.001364, "end_time": "2026-12-06T18:42:36.420132+00:00", "exception": false, "start_time": "2026-12-06T18:42:36.418768+00:00", "status": "completed"}
 # (ch-intro)=
 # # Loss Correction for Noisy Labels
 #
@@ -37,6 +37,7 @@
 # | | {ref}`ch-estimation` | estimating $T$ from anchor points, and when that fails |
 # | Experiments | {ref}`ch-protocol` | the two-stage protocol, as an algorithm, and the baseline losses |
 # | | {ref}`ch-mnist`, {ref}`ch-imdb`, {ref}`ch-cifar`, {ref}`ch-cifarn` | the protocol on real data |
+# | | {ref}`ch-beyond-anchors` | other estimators of $T$ and methods that learn it, beside the anchor estimator on MNIST and CIFAR-10N |
 # | | {ref}`ch-comparison` | our numbers beside the published ones |
 # | | {ref}`ch-guidance` | which correction when: rules drawn from the stored runs |
 # | Back matter | {ref}`ch-notation`, {ref}`ch-references` | symbols; the bibliography |
@@ -47,7 +48,7 @@
 # correction changed the clean test accuracy over plain cross-entropy, averaged over the noisy settings run
 # there (each chapter gives the settings, seeds and protocol behind these numbers).
 
-# %% tags=["hide-input"]
+# %% papermill={"duration": 2.77972, "end_time": "2026-12-06T18:42:39.205680+00:00", "exception": false, "start_time": "2026-12-06T18:42:36.425960+00:00", "status": "completed"} tags=["hide-input"]
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -84,7 +85,7 @@ fig.tight_layout()
 glue("fig-summary", fig, display=False)
 plt.close(fig)
 
-# %% [markdown]
+# %% [markdown] papermill={"duration": 0.005411, "end_time": "2026-12-06T18:42:39.212642+00:00", "exception": false, "start_time": "2026-12-06T18:42:39.207231+00:00", "status": "completed"}
 # ```{glue:figure} fig-summary
 # :name: fig-summary
 #
