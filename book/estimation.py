@@ -13,7 +13,7 @@
 #     name: python3
 # ---
 
-# %% [markdown] papermill={"duration": 0.002417, "end_time": "2026-12-06T18:41:25.232239+00:00", "exception": false, "start_time": "2026-12-06T18:41:25.229822+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.013494, "end_time": "2026-12-06T18:43:40.505147+00:00", "exception": false, "start_time": "2026-12-06T18:43:40.491653+00:00", "status": "completed"}
 # (ch-estimation)=
 # # Estimating T From Noisy Data
 #
@@ -46,12 +46,12 @@
 # | `seed` | base seed |
 # ```
 
-# %% papermill={"duration": 0.016187, "end_time": "2026-12-06T18:41:25.252863+00:00", "exception": false, "start_time": "2026-12-06T18:41:25.236676+00:00", "status": "completed"} tags=["parameters", "hide-input"]
+# %% papermill={"duration": 0.030917, "end_time": "2026-12-06T18:43:40.551685+00:00", "exception": false, "start_time": "2026-12-06T18:43:40.520768+00:00", "status": "completed"} tags=["parameters", "hide-input"]
 num_classes = 10
 seeds = 5
 seed = 0
 
-# %% papermill={"duration": 2.266533, "end_time": "2026-12-06T18:41:27.521047+00:00", "exception": false, "start_time": "2026-12-06T18:41:25.254514+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 6.607529, "end_time": "2026-12-06T18:43:47.169770+00:00", "exception": false, "start_time": "2026-12-06T18:43:40.562241+00:00", "status": "completed"} tags=["hide-input"]
 import warnings
 
 import matplotlib.pyplot as plt
@@ -69,7 +69,7 @@ from lnc.experiments.datasets import cifarn_T
 
 plain_warnings()  # warnings print without this checkout's file paths
 
-# %% [markdown] papermill={"duration": 0.003854, "end_time": "2026-12-06T18:41:27.528576+00:00", "exception": false, "start_time": "2026-12-06T18:41:27.524722+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.004834, "end_time": "2026-12-06T18:43:47.180612+00:00", "exception": false, "start_time": "2026-12-06T18:43:47.175778+00:00", "status": "completed"}
 # ## The anchor-point estimator
 #
 # ```{prf:definition} Anchor point
@@ -86,7 +86,7 @@ plain_warnings()  # warnings print without this checkout's file paths
 # \bar x^i = \operatorname*{argmax}_{x \in X'} \hat p(\tilde y = i \mid x), \qquad \hat T_{ij} = \hat p(\tilde y = j \mid \bar x^i).
 # $$ (eq-anchor-estimator)
 #
-# ```{prf:theorem} Exact recovery
+# ```{prf:proposition} Exact recovery
 # :label: thm-anchor-recovery
 #
 # If $\hat p(\tilde y \mid x) = T^\top \mathbb{P}(y \mid x)$ exactly, every class has an anchor point in $X'$, and
@@ -104,7 +104,7 @@ plain_warnings()  # warnings print without this checkout's file paths
 # `lnc.estimate_T(noisy_probs, quantile=None)` is {eq}`eq-anchor-estimator`; the default `quantile=0.97` is the
 # official code's robust variant (below). Neither mutates `noisy_probs` (the official code zeroes a view of it).
 
-# %% papermill={"duration": 0.065259, "end_time": "2026-12-06T18:41:27.597736+00:00", "exception": false, "start_time": "2026-12-06T18:41:27.532477+00:00", "status": "completed"}
+# %% papermill={"duration": 0.280749, "end_time": "2026-12-06T18:43:47.465252+00:00", "exception": false, "start_time": "2026-12-06T18:43:47.184503+00:00", "status": "completed"}
 rng = np.random.default_rng(seed)
 rows = {}
 for name, T in {"mnist asymmetric 0.4": lnc.mnist_asymmetric_T(0.4),
@@ -119,7 +119,7 @@ for name, T in {"mnist asymmetric 0.4": lnc.mnist_asymmetric_T(0.4),
                   "error < 1e-9": bool(error < 1e-9)}
 display(pd.DataFrame.from_dict(rows, orient="index").rename_axis("T"))
 
-# %% [markdown] papermill={"duration": 0.003097, "end_time": "2026-12-06T18:41:27.607712+00:00", "exception": false, "start_time": "2026-12-06T18:41:27.604615+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.014887, "end_time": "2026-12-06T18:43:47.500397+00:00", "exception": false, "start_time": "2026-12-06T18:43:47.485510+00:00", "status": "completed"}
 # With the column condition, recovery is exact (`lnc.book.simulation.anchored_posteriors` draws the exact posteriors).
 # The condition holds for the real CIFAR-10N and CIFAR-100N noise too: on CIFAR-100N three *rows* have an
 # off-diagonal entry above the diagonal ({ref}`ch-noise`), but every *column* keeps its maximum on the diagonal,
@@ -137,7 +137,7 @@ display(pd.DataFrame.from_dict(rows, orient="index").rename_axis("T"))
 # one-hot outliers. The 97% rule skips the outliers of column $i$ only while they are fewer than 3% of all
 # examples, so we sweep $f$ past that point and report, for each $f$, the outliers' share of a column.
 
-# %% papermill={"duration": 0.530368, "end_time": "2026-12-06T18:41:28.142892+00:00", "exception": false, "start_time": "2026-12-06T18:41:27.612524+00:00", "status": "completed"}
+# %% papermill={"duration": 0.715156, "end_time": "2026-12-06T18:43:48.217887+00:00", "exception": false, "start_time": "2026-12-06T18:43:47.502731+00:00", "status": "completed"}
 T = lnc.cifar10_asymmetric_T(0.3)
 n = 4000
 fractions = [0.01, 0.02, 0.03, 0.04, 0.05, 0.10, 0.20]
@@ -159,7 +159,7 @@ for f in fractions:
 sweep = pd.DataFrame(rows).set_index("f")
 glue("tab-estimation-outliers", sweep, display=False)
 
-# %% [markdown] papermill={"duration": 0.001748, "end_time": "2026-12-06T18:41:28.150507+00:00", "exception": false, "start_time": "2026-12-06T18:41:28.148759+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.010612, "end_time": "2026-12-06T18:43:48.230997+00:00", "exception": false, "start_time": "2026-12-06T18:43:48.220385+00:00", "status": "completed"}
 # ```{glue:figure} tab-estimation-outliers
 # :name: tab-estimation-outliers
 #
@@ -170,7 +170,7 @@ glue("tab-estimation-outliers", sweep, display=False)
 # to the argmax.
 # ```
 
-# %% papermill={"duration": 0.013633, "end_time": "2026-12-06T18:41:28.172495+00:00", "exception": false, "start_time": "2026-12-06T18:41:28.158862+00:00", "status": "completed"}
+# %% papermill={"duration": 0.038977, "end_time": "2026-12-06T18:43:48.299731+00:00", "exception": false, "start_time": "2026-12-06T18:43:48.260754+00:00", "status": "completed"}
 below = sweep[sweep["column share (%)"] < 3]
 above = sweep[sweep["column share (%)"] >= 3]
 verdict = {True: "holds", False: "does not hold"}
@@ -186,7 +186,7 @@ display(Markdown(
     f"(errors {above['97% rule'].min():.3f}–{above['97% rule'].max():.3f})."
 ))
 
-# %% [markdown] papermill={"duration": 0.004119, "end_time": "2026-12-06T18:41:28.180567+00:00", "exception": false, "start_time": "2026-12-06T18:41:28.176448+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.012277, "end_time": "2026-12-06T18:43:48.319869+00:00", "exception": false, "start_time": "2026-12-06T18:43:48.307592+00:00", "status": "completed"}
 # ## Error against sample size and peakedness
 #
 # Without outliers the quantile rule has a price: it never uses the most confident examples. We simulate
@@ -195,7 +195,7 @@ display(Markdown(
 # gives more peaked examples. With exact noisy posteriors, the argmax error should fall towards zero as the
 # sample size $n$ grows, while the 97% rule stops at the peakedness of the 97% quantile.
 
-# %% papermill={"duration": 1.352041, "end_time": "2026-12-06T18:41:29.536498+00:00", "exception": false, "start_time": "2026-12-06T18:41:28.184457+00:00", "status": "completed"}
+# %% papermill={"duration": 3.882706, "end_time": "2026-12-06T18:43:52.209574+00:00", "exception": false, "start_time": "2026-12-06T18:43:48.326868+00:00", "status": "completed"}
 T = lnc.symmetric_T(num_classes, 0.4)
 sizes = [100, 300, 1000, 3000, 10000, 30000]
 curves = {}
@@ -212,7 +212,7 @@ display(pd.DataFrame(
       f"error at n = {sizes[-1]}": round(float(curve[-1]), 3)}
      for (peakedness, q), curve in curves.items()]).set_index(["a", "rule"]))
 
-# %% papermill={"duration": 0.512261, "end_time": "2026-12-06T18:41:30.052992+00:00", "exception": false, "start_time": "2026-12-06T18:41:29.540731+00:00", "status": "completed"}
+# %% papermill={"duration": 1.725838, "end_time": "2026-12-06T18:43:53.942949+00:00", "exception": false, "start_time": "2026-12-06T18:43:52.217111+00:00", "status": "completed"}
 fig, ax = plt.subplots(figsize=(7, 4.5))
 colours = {1.0: "C0", 5.0: "C1", 20.0: "C2"}
 for (peakedness, q), curve in curves.items():
@@ -244,7 +244,7 @@ glue("est-rule-change", f"{rule_change:.0%}", display=False)
 glue("est-rule-above", "lies above" if rule_above else "does not lie above",
      display=False)
 
-# %% [markdown] papermill={"duration": 0.007878, "end_time": "2026-12-06T18:41:30.068733+00:00", "exception": false, "start_time": "2026-12-06T18:41:30.060855+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.015499, "end_time": "2026-12-06T18:43:53.973219+00:00", "exception": false, "start_time": "2026-12-06T18:43:53.957720+00:00", "status": "completed"}
 # ```{glue:figure} fig-estimation-error
 # :name: fig-estimation-error
 #
@@ -284,14 +284,14 @@ glue("est-rule-above", "lies above" if rule_above else "does not lie above",
 # :class: dropdown
 # ```
 
-# %% papermill={"duration": 0.016275, "end_time": "2026-12-06T18:41:30.092834+00:00", "exception": false, "start_time": "2026-12-06T18:41:30.076559+00:00", "status": "completed"}
+# %% papermill={"duration": 0.120868, "end_time": "2026-12-06T18:43:54.111315+00:00", "exception": false, "start_time": "2026-12-06T18:43:53.990447+00:00", "status": "completed"}
 T_bad = np.array([[0.5, 0.2, 0.3], [0.6, 0.3, 0.1], [0.1, 0.1, 0.8]])
 assert anchor_columns(T_bad).tolist() == [False, True, True]     # no ties in any column
 T_hat = lnc.estimate_T(anchored_posteriors(T_bad, 2000, seed), quantile=None)
 assert np.allclose(T_hat[0], T_bad[1]) and np.allclose(T_hat[1:], T_bad[1:])
 print(f"row 0 of T_hat = row 1 of T: {np.round(T_hat[0], 3).tolist()}; rows 1, 2 exact")
 
-# %% [markdown] papermill={"duration": 0.00419, "end_time": "2026-12-06T18:41:30.104722+00:00", "exception": false, "start_time": "2026-12-06T18:41:30.100532+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.007901, "end_time": "2026-12-06T18:43:54.172833+00:00", "exception": false, "start_time": "2026-12-06T18:43:54.164932+00:00", "status": "completed"}
 # The largest $\hat p(\tilde y = 0 \mid x)$ is at the anchor of class 1, because class 1 produces the noisy
 # label 0 more often than class 0 does. Columns 1 and 2 keep their maxima on the diagonal, so rows 1 and 2
 # are recovered.
@@ -315,13 +315,13 @@ print(f"row 0 of T_hat = row 1 of T: {np.round(T_hat[0], 3).tolist()}; rows 1, 2
 # $\hat T_{ii} = \pi_i (1 - N) + (1 - \pi_i) \frac{N}{c - 1} = T_{ii} - (1 - \pi_i)\big(1 - N - \frac{N}{c-1}\big)$,
 # and $1 - N - N/(c-1) > 0$ whenever $N < (c-1)/c$ (non-singular $T$).
 
-# %% papermill={"duration": 0.014645, "end_time": "2026-12-06T18:41:30.127215+00:00", "exception": false, "start_time": "2026-12-06T18:41:30.112570+00:00", "status": "completed"}
+# %% papermill={"duration": 0.017534, "end_time": "2026-12-06T18:43:54.229088+00:00", "exception": false, "start_time": "2026-12-06T18:43:54.211554+00:00", "status": "completed"}
 T = lnc.symmetric_T(num_classes, 0.4)
 T_hat = lnc.estimate_T(peaked_posteriors(T, 1000, 1.0, seed), quantile=None)
 shortfall = np.diag(T) - np.diag(T_hat)
 assert (shortfall >= -1e-12).all()
 print(f"T_ii - T_hat_ii >= 0 for every i; mean shortfall {shortfall.mean():.4f}")
 
-# %% [markdown] papermill={"duration": 0.005791, "end_time": "2026-12-06T18:41:30.140594+00:00", "exception": false, "start_time": "2026-12-06T18:41:30.134803+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.002858, "end_time": "2026-12-06T18:43:54.235234+00:00", "exception": false, "start_time": "2026-12-06T18:43:54.232376+00:00", "status": "completed"}
 # ```{solution-end}
 # ```
