@@ -13,7 +13,7 @@
 #     name: python3
 # ---
 
-# %% [markdown]
+# %% [markdown] papermill={"duration": 0.001958, "end_time": "2026-12-06T18:46:55.907751+00:00", "exception": false, "start_time": "2026-12-06T18:46:55.905793+00:00", "status": "completed"}
 # (ch-guidance)=
 # # Which Correction When
 #
@@ -28,21 +28,22 @@
 # - read $\operatorname{cond}(T)$, the anchor condition and the error of $\hat T$ as warning signs;
 # - choose between forward and backward correction, with the true $T$ and with $\hat T$, for a new data set.
 
-# %% tags=["parameters", "hide-input"]
+# %% papermill={"duration": 0.011272, "end_time": "2026-12-06T18:46:55.921020+00:00", "exception": false, "start_time": "2026-12-06T18:46:55.909748+00:00", "status": "completed"} tags=["parameters", "hide-input"]
 results_root = None  # the folder of the chapters' record folders; None: results/
 helps = 1.0  # points: a correction "helps" above +helps and "hurts" below -helps
 
-# %% tags=["hide-input"]
+# %% papermill={"duration": 5.040354, "end_time": "2026-12-06T18:47:00.964131+00:00", "exception": false, "start_time": "2026-12-06T18:46:55.923777+00:00", "status": "completed"} tags=["hide-input"]
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from IPython.display import Markdown, display
+from myst_nb import glue
 
 import lnc
 from lnc.estimation import anchor_columns
 from lnc.experiments.records import load_records
-from lnc.experiments.results import Table, listing, setting, summarize
+from lnc.experiments.results import Table, listing, setting, span, summarize
 
 # every parameter is checked before any record is read
 if not (results_root is None or isinstance(results_root, (str, Path))):
@@ -61,8 +62,17 @@ folders = [root / name for name in ("mnist", "imdb", "cifar10", "cifarn")]
 records = [r for folder in folders if folder.is_dir() for r in load_records(folder)]
 if not records:
     raise ValueError(f"results_root must hold the chapters' records, none under {root}")
+# the folder as the reader knows it, not this machine's path
+repository = default.parent
+inside = root.resolve().is_relative_to(repository)
+read = root.resolve().relative_to(repository) if inside else root
+found = [folder.name for folder in folders if folder.is_dir()]
+display(Markdown(f"Records read from `{read.as_posix()}/` ({', '.join(found)}): "
+                 f"{len(records)} records."))
+margin = f"{helps:g} point" + "s" * (helps != 1)  # how the rules name `helps`
+glue("guidance-helps", margin, display=False)
 
-# %% [markdown]
+# %% [markdown] papermill={"duration": 0.002081, "end_time": "2026-12-06T18:47:00.987008+00:00", "exception": false, "start_time": "2026-12-06T18:47:00.984927+00:00", "status": "completed"}
 # ## What each setting looked like
 #
 # One row per data set and noise setting with a CE run and both corrections: the condition number of the
@@ -70,9 +80,9 @@ if not records:
 # {ref}`ch-estimation`), the relative $L_1$ error of $\hat T$, the test accuracy (%) of CE (mean over seeds),
 # and the change over CE of each correction with $T$ and with $\hat T$ (points).
 
-# %% tags=["hide-input"]
+# %% papermill={"duration": 0.061885, "end_time": "2026-12-06T18:47:01.050687+00:00", "exception": false, "start_time": "2026-12-06T18:47:00.988802+00:00", "status": "completed"} tags=["hide-input"]
 methods = ["forward", "backward", "forward_est", "backward_est"]
-rows = []
+rows, seed_stds = [], []
 for task in dict.fromkeys(r["task"] for r in records):
     runs = [r for r in records if r["task"] == task]
     stats = summarize(runs)
@@ -80,6 +90,8 @@ for task in dict.fromkeys(r["task"] for r in records):
         ce = [r for r in runs if setting(r) == key and r["method"] == "ce"]
         if key == "none" or not ce or not all((m, key) in stats for m in methods):
             continue
+        seed_stds += [stats[m, key][1] for m in ["ce", *methods]
+                      if stats[m, key][2] >= 2]
         T = np.array(ce[0]["T_true"])
         errors = [r["estimation_error"] for r in ce
                   if r.get("estimation_error") is not None]
@@ -98,14 +110,18 @@ display(Table([["task", "setting", *formats],
                *([r["task"], r["setting"],
                   *(f.format(r[k]) for k, f in formats.items())]
                  for r in rows)]))
+seed_noise = (f"in the settings with two seeds or more, the seed std of CE and of the "
+              f"corrections spans {span(seed_stds, '.1f')} points" if seed_stds
+              else "no setting has two seeds or more: the seed noise is not measured")
+glue("guidance-seed-noise", seed_noise, display=False)
 
-# %% [markdown]
+# %% [markdown] papermill={"duration": 0.006323, "end_time": "2026-12-06T18:47:01.063033+00:00", "exception": false, "start_time": "2026-12-06T18:47:01.056710+00:00", "status": "completed"}
 # ## Rules drawn from these runs
 #
-# A correction *helps* when it is more than `helps` points above CE and *hurts* when more than `helps` points
-# below (the parameter above; seed noise is of that order in the single-seed runs).
+# A correction *helps* when it is more than {glue:text}`guidance-helps` above CE and *hurts* when more than
+# {glue:text}`guidance-helps` below (the parameter `helps`); {glue:text}`guidance-seed-noise`.
 
-# %% tags=["hide-input"]
+# %% papermill={"duration": 0.025817, "end_time": "2026-12-06T18:47:01.094304+00:00", "exception": false, "start_time": "2026-12-06T18:47:01.068487+00:00", "status": "completed"} tags=["hide-input"]
 def where(mask):
     chosen = table[mask]
     pairs = zip(chosen["task"], chosen["setting"])
@@ -119,7 +135,8 @@ def count(mask, within):
     return f"{int((mask & within).sum())} of {int(within.sum())}"
 
 
-good_T_hat = table["anchors"] & (table["T̂ error"] <= 0.2)
+close_T_hat = 0.2  # relative L1 error of T̂ that counts as "close"
+good_T_hat = table["anchors"] & (table["T̂ error"] <= close_T_hat)
 bad_T_hat = ~good_T_hat
 forward_helps = table["forward"] > helps
 forward_hurts = table["forward"] < -helps
@@ -132,22 +149,23 @@ hurt_T = "never hurt" if not hurts_T else "sometimes hurt"
 mostly = "was" if 2 * below > len(table) else "was not"
 hurt_est = "never hurt" if not hurts_est else "hurt"
 display(Markdown(f"""
-1. **With the true $T$, forward correction {hurt_T}.** It helps in
-   {count(forward_helps, every)} settings and hurts in {count(forward_hurts, every)}
-   (hurts at: {where(forward_hurts)}).
+1. **With the true $T$, forward correction {hurt_T}.** It helps (by more than
+   {margin}) in {count(forward_helps, every)} settings and hurts (by more than
+   {margin}) in {count(forward_hurts, every)} (hurts at: {where(forward_hurts)}).
 2. **Backward with $T$ {mostly} mostly below forward with $T$:** in
    {count(backward_below, every)} settings; where $\\operatorname{{cond}}(T) > 2$ in
    {count(backward_below, ill)} (not below at: {where(~backward_below)}).
 3. **Forward with $\\hat T$ {hurt_est} where the estimator's assumption holds and
    $\\hat T$ is close** (every column of $T$ keeps its maximum on the diagonal and the
-   error of $\\hat T$ is at most 0.2): it hurts in {count(est_hurts, good_T_hat)} such
-   settings, and in {count(est_hurts, bad_T_hat)} of the others
+   error of $\\hat T$ is at most {close_T_hat:g}): it hurts (by more than
+   {margin}) in {count(est_hurts, good_T_hat)} such settings, and in
+   {count(est_hurts, bad_T_hat)} of the others
    (at: {where(est_hurts)}).
    The error of $\\hat T$ is not known in practice, but its causes are: a weak CE model
    and columns of $T$ whose maximum leaves the diagonal.
 """))
 
-# %% [markdown]
+# %% [markdown] papermill={"duration": 0.001624, "end_time": "2026-12-06T18:47:01.099758+00:00", "exception": false, "start_time": "2026-12-06T18:47:01.098134+00:00", "status": "completed"}
 # ## In practice
 #
 # - Estimate $\hat T$ from a CE model that fits the data well, then look at it: a column whose maximum is off
@@ -182,7 +200,7 @@ display(Markdown(f"""
 # $\operatorname{cond}(T) = 1 / (1 - \tfrac{Nc}{c-1})$, which exceeds 2 for $N > \tfrac{c-1}{2c}$: 0.25 for
 # $c = 2$, 0.45 for $c = 10$.
 
-# %%
+# %% papermill={"duration": 0.011325, "end_time": "2026-12-06T18:47:01.113289+00:00", "exception": false, "start_time": "2026-12-06T18:47:01.101964+00:00", "status": "completed"}
 for c in (2, 10):
     threshold = (c - 1) / (2 * c)
     for rate in (threshold - 0.01, threshold + 0.01):
@@ -191,6 +209,6 @@ for c in (2, 10):
         assert (closed > 2) == (rate > threshold)
 print("closed form and thresholds hold for c = 2 and c = 10")
 
-# %% [markdown]
+# %% [markdown] papermill={"duration": 0.002421, "end_time": "2026-12-06T18:47:01.117244+00:00", "exception": false, "start_time": "2026-12-06T18:47:01.114823+00:00", "status": "completed"}
 # ```{solution-end}
 # ```
