@@ -13,7 +13,7 @@
 #     name: python3
 # ---
 
-# %% [markdown] papermill={"duration": 0.00537, "end_time": "2026-12-06T06:23:14.851113+00:00", "exception": false, "start_time": "2026-12-06T06:23:14.845743+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.015726, "end_time": "2026-12-06T18:49:04.188980+00:00", "exception": false, "start_time": "2026-12-06T18:49:04.173254+00:00", "status": "completed"}
 # (ch-cifar)=
 # # ResNets on CIFAR-10 Under Synthetic Noise
 #
@@ -69,7 +69,7 @@
 # `lnc.experiments.datasets.load_cifar100(download=True)` fetches them where a network exists.
 # ````
 
-# %% papermill={"duration": 0.018425, "end_time": "2026-12-06T06:23:14.874610+00:00", "exception": false, "start_time": "2026-12-06T06:23:14.856185+00:00", "status": "completed"} tags=["parameters", "hide-input"]
+# %% papermill={"duration": 0.050265, "end_time": "2026-12-06T18:49:04.248717+00:00", "exception": false, "start_time": "2026-12-06T18:49:04.198452+00:00", "status": "completed"} tags=["parameters", "hide-input"]
 dataset = "cifar10"
 noise = ["symmetric", "asymmetric"]
 rates = [0.4]
@@ -86,7 +86,7 @@ extend_results = False
 selection = "val_loss"
 fast_results_dir = "results/cifar10_fast"
 
-# %% papermill={"duration": 2.523707, "end_time": "2026-12-06T06:23:17.403364+00:00", "exception": false, "start_time": "2026-12-06T06:23:14.879657+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 5.850578, "end_time": "2026-12-06T18:49:10.115139+00:00", "exception": false, "start_time": "2026-12-06T18:49:04.264561+00:00", "status": "completed"} tags=["hide-input"]
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -116,14 +116,14 @@ configs = check_grid(dataset, settings, seeds=seeds, methods=methods,
                      selection=selection,
                      noise_kwargs=noise_kwargs)
 
-# %% [markdown] papermill={"duration": 0.00404, "end_time": "2026-12-06T06:23:17.412538+00:00", "exception": false, "start_time": "2026-12-06T06:23:17.408498+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.002175, "end_time": "2026-12-06T18:49:10.120114+00:00", "exception": false, "start_time": "2026-12-06T18:49:10.117939+00:00", "status": "completed"}
 # ## The run
 #
 # Every training of the grid (each noise setting × seed × method) runs once and saves a JSON record;
 # with `results_dir` set, a record already there is read instead of re-trained. What this page shows
 # comes from these records:
 
-# %% papermill={"duration": 0.024318, "end_time": "2026-12-06T06:23:17.441057+00:00", "exception": false, "start_time": "2026-12-06T06:23:17.416739+00:00", "status": "completed"}
+# %% papermill={"duration": 0.020402, "end_time": "2026-12-06T18:49:10.144866+00:00", "exception": false, "start_time": "2026-12-06T18:49:10.124464+00:00", "status": "completed"}
 records = run_grid(dataset, settings, seeds=seeds, workers=workers, methods=methods,
                    protocol=protocol, epochs=epochs, subset=subset, device=device,
                    results_dir=results_dir, extend=extend_results,
@@ -131,22 +131,34 @@ records = run_grid(dataset, settings, seeds=seeds, workers=workers, methods=meth
                    noise_kwargs=noise_kwargs)
 ok = [r for r in records if r.get("status", "ok") == "ok"]
 
-# %% papermill={"duration": 0.019576, "end_time": "2026-12-06T06:23:17.464526+00:00", "exception": false, "start_time": "2026-12-06T06:23:17.444950+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.013475, "end_time": "2026-12-06T18:49:10.161516+00:00", "exception": false, "start_time": "2026-12-06T18:49:10.148041+00:00", "status": "completed"} tags=["hide-input"]
+def failures(records):
+    """The failed trainings of ``records`` in markdown: what ran, and why it failed."""
+    failed = [r for r in records if r.get("status", "ok") != "ok"]
+    if not failed:
+        return f"All {len(records)} trainings finished."
+    lines = [f"  - {setting(r)}, `{r['method']}`, seed {r['seed']}: {r['error']}"
+             for r in failed]
+    return (f"**Failed trainings: {len(failed)} of {len(records)}**, left out of every "
+            "table (`-`), count and claim on this page:\n" + "\n".join(lines))
+
+
 paper = get_recipe(dataset, "paper")
 reduced = (protocol, epochs, subset) != ("paper", None, None)
 display(Markdown(
     f"**The run shown here{': a reduced protocol, not the paper’s' * reduced}.** "
     f"{describe_records(records)}.\n\n"
-    f"Records: {run_summary(records)}.\n\n"
+    f"Records of the successful trainings: {run_summary(records)}.\n\n"
+    f"{failures(records)}\n\n"
     f"The paper's protocol (`protocol=\"paper\"`): {describe_recipe(paper)}, the "
     "whole training set."))
 
-# %% [markdown] papermill={"duration": 0.004598, "end_time": "2026-12-06T06:23:17.472767+00:00", "exception": false, "start_time": "2026-12-06T06:23:17.468169+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.008124, "end_time": "2026-12-06T18:49:10.176608+00:00", "exception": false, "start_time": "2026-12-06T18:49:10.168484+00:00", "status": "completed"}
 # The noise of each setting is the paper's: symmetric noise moves a label to any other class with
 # probability $N / (c - 1)$ each (`lnc.symmetric_T`); asymmetric noise flips a few chosen classes to a
 # similar one with probability $N$ (`lnc.cifar10_asymmetric_T` on CIFAR-10):
 
-# %% papermill={"duration": 0.014098, "end_time": "2026-12-06T06:23:17.491447+00:00", "exception": false, "start_time": "2026-12-06T06:23:17.477349+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.012275, "end_time": "2026-12-06T18:49:10.196783+00:00", "exception": false, "start_time": "2026-12-06T18:49:10.184508+00:00", "status": "completed"} tags=["hide-input"]
 names = CIFAR10_CLASSES if dataset == "cifar10" else [str(k) for k in range(100)]
 flip_T = paper_T(dataset, "asymmetric", 0.4, **(noise_kwargs or {}))
 off_diagonal = flip_T - np.diag(np.diag(flip_T))
@@ -154,32 +166,32 @@ flips = [f"{names[i]} → {names[j]}" for i, j in zip(*np.nonzero(off_diagonal))
 display(Markdown(f"Asymmetric flips of `{dataset}`: {', '.join(flips[:10])}"
                  + (f" and {len(flips) - 10} more" if len(flips) > 10 else "") + "."))
 
-# %% [markdown] papermill={"duration": 0.00467, "end_time": "2026-12-06T06:23:17.501185+00:00", "exception": false, "start_time": "2026-12-06T06:23:17.496515+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.008131, "end_time": "2026-12-06T18:49:10.212609+00:00", "exception": false, "start_time": "2026-12-06T18:49:10.204478+00:00", "status": "completed"}
 # ## Test accuracy
 #
 # Clean test accuracy (%) of the epoch with the lowest noisy-validation loss, mean ± standard deviation over
 # the seeds (no ± with one seed). "backward" and "forward" use the true $T$; "backward_est" and
 # "forward_est" the $\hat T$ estimated from the CE run of the same setting and seed.
 
-# %% papermill={"duration": 0.022575, "end_time": "2026-12-06T06:23:17.528377+00:00", "exception": false, "start_time": "2026-12-06T06:23:17.505802+00:00", "status": "completed"}
+# %% papermill={"duration": 0.013074, "end_time": "2026-12-06T18:49:10.229566+00:00", "exception": false, "start_time": "2026-12-06T18:49:10.216492+00:00", "status": "completed"}
 for heading, table in accuracy_tables(records, methods=methods):
     display(Markdown(f"**{heading}**"), table)
 
-# %% [markdown] papermill={"duration": 0.005159, "end_time": "2026-12-06T06:23:17.538976+00:00", "exception": false, "start_time": "2026-12-06T06:23:17.533817+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.003859, "end_time": "2026-12-06T18:49:10.240529+00:00", "exception": false, "start_time": "2026-12-06T18:49:10.236670+00:00", "status": "completed"}
 # ## Training curves
 #
 # Each record keeps, per epoch, the training loss and the loss and accuracy on the *noisy* validation
 # split ({numref}`fig-cifar-curves`). The training loss is the method's own: a corrected loss is not
 # comparable with CE in value, and a backward-corrected one can be negative.
 
-# %% papermill={"duration": 0.89332, "end_time": "2026-12-06T06:23:18.437400+00:00", "exception": false, "start_time": "2026-12-06T06:23:17.544080+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 1.745629, "end_time": "2026-12-06T18:49:11.990077+00:00", "exception": false, "start_time": "2026-12-06T18:49:10.244448+00:00", "status": "completed"} tags=["hide-input"]
 runs = [r for r in ok if r["seed"] == ok[0]["seed"] and "curves" in r]
 keys = list(dict.fromkeys(setting(r) for r in runs))
 fig = training_curves(runs, key=setting)
 glue("fig-cifar-curves", fig, display=False)
 plt.close(fig)
 
-# %% [markdown] papermill={"duration": 0.003647, "end_time": "2026-12-06T06:23:18.444788+00:00", "exception": false, "start_time": "2026-12-06T06:23:18.441141+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.014571, "end_time": "2026-12-06T18:49:12.008949+00:00", "exception": false, "start_time": "2026-12-06T18:49:11.994378+00:00", "status": "completed"}
 # ```{glue:figure} fig-cifar-curves
 # :name: fig-cifar-curves
 #
@@ -188,7 +200,7 @@ plt.close(fig)
 # zero and keeps falling: that is a backward-corrected loss being driven towards $-\infty$.
 # ```
 
-# %% [markdown] papermill={"duration": 0.003436, "end_time": "2026-12-06T06:23:18.451840+00:00", "exception": false, "start_time": "2026-12-06T06:23:18.448404+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.007521, "end_time": "2026-12-06T18:49:12.028467+00:00", "exception": false, "start_time": "2026-12-06T18:49:12.020946+00:00", "status": "completed"}
 # ## The estimated $\hat T$
 #
 # Per setting, the relative $L_1$ error of $\hat T$ against the true $T$,
@@ -196,10 +208,10 @@ plt.close(fig)
 # model selection kept in the CE run that $\hat T$ was estimated from. {numref}`fig-cifar-estimate`
 # shows where the errors lie.
 
-# %% papermill={"duration": 0.012152, "end_time": "2026-12-06T06:23:18.467392+00:00", "exception": false, "start_time": "2026-12-06T06:23:18.455240+00:00", "status": "completed"}
+# %% papermill={"duration": 0.039567, "end_time": "2026-12-06T18:49:12.073704+00:00", "exception": false, "start_time": "2026-12-06T18:49:12.034137+00:00", "status": "completed"}
 display(estimation_table(records))
 
-# %% papermill={"duration": 0.803361, "end_time": "2026-12-06T06:23:19.274703+00:00", "exception": false, "start_time": "2026-12-06T06:23:18.471342+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 1.222221, "end_time": "2026-12-06T18:49:13.303455+00:00", "exception": false, "start_time": "2026-12-06T18:49:12.081234+00:00", "status": "completed"} tags=["hide-input"]
 ce_runs = [r for r in runs if r["method"] == "ce"]
 gap = max(np.abs(np.array(r["T_hat"]) - np.array(r["T_true"])).max() for r in ce_runs)
 fig, axes = plt.subplots(len(ce_runs), 2, figsize=(10, 4.2 * len(ce_runs)),
@@ -217,7 +229,7 @@ fig.tight_layout()
 glue("fig-cifar-estimate", fig, display=False)
 plt.close(fig)
 
-# %% [markdown] papermill={"duration": 0.0062, "end_time": "2026-12-06T06:23:19.287858+00:00", "exception": false, "start_time": "2026-12-06T06:23:19.281658+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.008404, "end_time": "2026-12-06T18:49:13.324795+00:00", "exception": false, "start_time": "2026-12-06T18:49:13.316391+00:00", "status": "completed"}
 # ```{glue:figure} fig-cifar-estimate
 # :name: fig-cifar-estimate
 #
@@ -226,7 +238,7 @@ plt.close(fig)
 # under-states; a blue diagonal cell means $\hat T$ under-states how often that class keeps its label.
 # ```
 
-# %% [markdown] papermill={"duration": 0.006754, "end_time": "2026-12-06T06:23:19.301526+00:00", "exception": false, "start_time": "2026-12-06T06:23:19.294772+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.007236, "end_time": "2026-12-06T18:49:13.340894+00:00", "exception": false, "start_time": "2026-12-06T18:49:13.333658+00:00", "status": "completed"}
 # ## The backward corrections, epoch by epoch
 #
 # The backward-corrected loss multiplies the vector of losses by the inverse of the matrix it is given
@@ -235,7 +247,7 @@ plt.close(fig)
 # entry of its inverse, the first epoch whose mean training loss is negative, the epoch model selection
 # kept out of the epochs run, the best noisy-validation accuracy over the epochs, and the test accuracy.
 
-# %% papermill={"duration": 0.076793, "end_time": "2026-12-06T06:23:19.385276+00:00", "exception": false, "start_time": "2026-12-06T06:23:19.308483+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.177937, "end_time": "2026-12-06T18:49:13.531397+00:00", "exception": false, "start_time": "2026-12-06T18:49:13.353460+00:00", "status": "completed"} tags=["hide-input"]
 def first_negative(values):
     """1-based first epoch with a negative value, or "never"."""
     below = [k + 1 for k, v in enumerate(values) if v is not None and v < 0]
@@ -261,20 +273,20 @@ backward_runs = pd.DataFrame(rows)
 table = backward_runs.style.hide(axis="index").set_uuid("cifar-backward")
 display(table if rows else Markdown("No backward run in this grid."))
 
-# %% [markdown] papermill={"duration": 0.006833, "end_time": "2026-12-06T06:23:19.399452+00:00", "exception": false, "start_time": "2026-12-06T06:23:19.392619+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.008543, "end_time": "2026-12-06T18:49:13.548989+00:00", "exception": false, "start_time": "2026-12-06T18:49:13.540446+00:00", "status": "completed"}
 # ## What the run shows
 #
 # Each claim below is computed from the records above and marked as holding or not, with its numbers.
 
-# %% papermill={"duration": 0.029228, "end_time": "2026-12-06T06:23:19.435660+00:00", "exception": false, "start_time": "2026-12-06T06:23:19.406432+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.035795, "end_time": "2026-12-06T18:49:13.588504+00:00", "exception": false, "start_time": "2026-12-06T18:49:13.552709+00:00", "status": "completed"} tags=["hide-input"]
 near_chance = 5.0  # points above chance (100 / c %) that still count as "at chance"
 stats = summarize(ok)
 n_classes = len(ok[0]["T_true"])
 chance = 100 / n_classes
 
 
-def acc(method, key, of=stats):
-    return of[method, key][0] if (method, key) in of else None
+def acc(method, key, of=stats):  # as the tables print it, to one decimal
+    return float(f"{of[method, key][0]:.1f}") if (method, key) in of else None
 
 
 def compare(a, b, keys, of=stats):
@@ -319,9 +331,13 @@ claims.append(f"**Forward correction with $\\hat T$ below CE in each setting:"
               + ", ".join(f"{k}: {fmt(c)}" for k, (_, c) in err.items()) + ".")
 ends = [(k, acc("backward_est", k)) for k in keys if acc("backward_est", k) is not None]
 flags = [a <= chance + near_chance for _, a in ends]
+lost = [setting(r) for r in records
+        if r["method"] == "backward_est" and r.get("status", "ok") != "ok"]
+ended = [f"{k}: {a:.1f}%" for k, a in ends]
+ended += [f"failed at {listing(lost, ', ')} (see *The run*)"] if lost else []
 claims.append(f"**Backward correction with $\\hat T$ ends at chance ({chance:.0f}%,"
-              f" within {near_chance:g} points) in each setting: {verdict(flags)}** ("
-              + "; ".join(f"{k}: {a:.1f}%" for k, a in ends) + "). "
+              f" within {near_chance:g} points) in each setting: {verdict(flags)}**"
+              + (f" ({'; '.join(ended)})" if ended else "") + ". "
               + " ".join(f"{row['setting']}: {negative(row['loss < 0 from epoch'])},"
                          f" smallest entry of"
                          f" $\\hat T^{{-1}}$ {row['min of inverse']}, epoch"
@@ -334,27 +350,30 @@ claims.append(f"**Seeds: {n_seeds}.** "
                  "The ± in the accuracy table is the spread over seeds."))
 display(Markdown("\n".join(f"- {c}" for c in claims)))
 
-# %% [markdown] papermill={"duration": 0.00744, "end_time": "2026-12-06T06:23:19.449658+00:00", "exception": false, "start_time": "2026-12-06T06:23:19.442218+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.008971, "end_time": "2026-12-06T18:49:13.605801+00:00", "exception": false, "start_time": "2026-12-06T18:49:13.596830+00:00", "status": "completed"}
 # These claims are about the protocol of this run, stated under *The run* beside the paper's; they
 # say nothing of the paper's regime until `protocol="paper"` is run. {ref}`ch-comparison` tests the
 # paper's qualitative claims on the records of every experiment chapter together.
 
-# %% [markdown] papermill={"duration": 0.007682, "end_time": "2026-12-06T06:23:19.464997+00:00", "exception": false, "start_time": "2026-12-06T06:23:19.457315+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.017867, "end_time": "2026-12-06T18:49:13.639160+00:00", "exception": false, "start_time": "2026-12-06T18:49:13.621293+00:00", "status": "completed"}
 # (cifar-fast)=
 # ## The full training set with the fast protocol
 #
 # The run above is reduced to fit a CPU. `protocol="fast"` trains on the whole training set within a CPU
 # budget (`lnc.experiments.recipes.FAST_RECIPES`: a small network built for accuracy per operation, a
 # short schedule, the same recipe for every method and no change to the loss); {ref}`ch-cifarn` runs it on
-# human noise. Its records (`fast_results_dir`, stored runs that grow across sessions) give the same
-# tables; `-` marks a run not yet made. The paper's CIFAR-10 table is not among the book's references,
-# so no published row stands beside ours.
+# human noise. Its records (`fast_results_dir`) give the same tables; `-` marks a method and setting without
+# a successful training, and failed trainings are named below the tables. The CIFAR-10 accuracies of
+# {cite:t}`patrini2017` are not quoted in this book (`lnc.experiments.published` holds none;
+# {ref}`ch-comparison`), so no published row stands beside ours.
 
-# %% papermill={"duration": 0.029918, "end_time": "2026-12-06T06:23:19.500289+00:00", "exception": false, "start_time": "2026-12-06T06:23:19.470371+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.078944, "end_time": "2026-12-06T18:49:13.737010+00:00", "exception": false, "start_time": "2026-12-06T18:49:13.658066+00:00", "status": "completed"} tags=["hide-input"]
 # the paper's estimator only, as in the run above
 paper_T_hat = dict(task=dataset, estimator="anchor", cross_fit=None)
 stored = load_records(fast_results_dir, **paper_T_hat) if fast_results_dir else []
 fast = [r for r in stored if r["status"] == "ok"]
+if stored and not fast:
+    display(Markdown(failures(stored)))
 if fast:
     ran = [m for m in methods if any(r["method"] == m for r in fast)]
     for heading, table in accuracy_tables(fast, methods=ran):
@@ -362,13 +381,14 @@ if fast:
     display(Markdown("**$\\hat T$ of the fast CE model**"), estimation_table(fast))
     fast_stats = summarize(fast)
     fast_keys = list(dict.fromkeys(setting(r) for r in fast))
+    # differences of the accuracies as the tables print them
     gains = {k: acc("ce", k, fast_stats) - acc("ce", k) for k in fast_keys
              if None not in (acc("ce", k, fast_stats), acc("ce", k))}
     flags, text = compare("forward", "ce", fast_keys, fast_stats)
     minutes = cpu_minutes(fast)
     display(Markdown(
-        f"- **Protocol.** {describe_records(fast)}; the epoch of lowest"
-        " noisy-validation loss.\n"
+        f"- **Protocol.** {describe_records(fast)}.\n"
+        f"- **Trainings.** {failures(stored)}\n"
         "- **CE accuracy, fast protocol − the reduced run above (points):**"
         f" {listing(f'{k}: {g:+.1f}' for k, g in gains.items())}.\n"
         f"- **Forward correction with the true $T$ above CE in each setting:"
@@ -378,7 +398,7 @@ if fast:
 else:
     display(Markdown("No fast-protocol records were given (`fast_results_dir`)."))
 
-# %% [markdown] papermill={"duration": 0.008168, "end_time": "2026-12-06T06:23:19.516666+00:00", "exception": false, "start_time": "2026-12-06T06:23:19.508498+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.016418, "end_time": "2026-12-06T18:49:13.769111+00:00", "exception": false, "start_time": "2026-12-06T18:49:13.752693+00:00", "status": "completed"}
 # (cifar100-grouping)=
 # ## CIFAR-100: which classes are flipped into which
 #
@@ -390,7 +410,7 @@ else:
 # with the official one as the default. How many of the 100 flips stay inside a superclass, and where
 # do the others go ({numref}`fig-cifar100-flips`)?
 
-# %% papermill={"duration": 0.253562, "end_time": "2026-12-06T06:23:19.778417+00:00", "exception": false, "start_time": "2026-12-06T06:23:19.524855+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.510069, "end_time": "2026-12-06T18:49:14.294467+00:00", "exception": false, "start_time": "2026-12-06T18:49:13.784398+00:00", "status": "completed"} tags=["hide-input"]
 rate = 0.4  # any rate in (0, 1) flips the same pairs
 
 
@@ -424,7 +444,7 @@ ax.tick_params(labelsize=7)
 glue("fig-cifar100-flips", fig, display=False)
 plt.close(fig)
 
-# %% [markdown] papermill={"duration": 0.005214, "end_time": "2026-12-06T06:23:19.789112+00:00", "exception": false, "start_time": "2026-12-06T06:23:19.783898+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.015812, "end_time": "2026-12-06T18:49:14.325329+00:00", "exception": false, "start_time": "2026-12-06T18:49:14.309517+00:00", "status": "completed"}
 # ```{glue:figure} fig-cifar100-flips
 # :name: fig-cifar100-flips
 #
@@ -434,7 +454,7 @@ plt.close(fig)
 # all of them there.
 # ```
 
-# %% [markdown] papermill={"duration": 0.004993, "end_time": "2026-12-06T06:23:19.799231+00:00", "exception": false, "start_time": "2026-12-06T06:23:19.794238+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.015885, "end_time": "2026-12-06T18:49:14.357296+00:00", "exception": false, "start_time": "2026-12-06T18:49:14.341411+00:00", "status": "completed"}
 # ## Summary
 #
 # - `lnc.experiments.protocol.run_grid` runs the protocol of the paper (CE, $\hat T$ from its posteriors,
@@ -446,7 +466,7 @@ plt.close(fig)
 # - The CIFAR-100 noise of the official code flips between alphabetical neighbours, mostly across
 #   superclasses.
 
-# %% [markdown] papermill={"duration": 0.004926, "end_time": "2026-12-06T06:23:19.809183+00:00", "exception": false, "start_time": "2026-12-06T06:23:19.804257+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.016202, "end_time": "2026-12-06T18:49:14.389235+00:00", "exception": false, "start_time": "2026-12-06T18:49:14.373033+00:00", "status": "completed"}
 # ## Exercises
 #
 # ```{exercise}
