@@ -13,7 +13,7 @@
 #     name: python3
 # ---
 
-# %% [markdown] papermill={"duration": 0.003386, "end_time": "2026-12-06T18:44:06.798031+00:00", "exception": false, "start_time": "2026-12-06T18:44:06.794645+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.002411, "end_time": "2026-12-06T18:53:18.855083+00:00", "exception": false, "start_time": "2026-12-06T18:53:18.852672+00:00", "status": "completed"}
 # (ch-comparison)=
 # # Our Runs Against the Paper's Claims and the Published Benchmarks
 #
@@ -31,10 +31,10 @@
 # - test a paper's qualitative claims on your own records, each shown as holding or not with its numbers;
 # - tell a gap of protocol from a gap of method when comparing with a benchmark.
 
-# %% papermill={"duration": 0.015162, "end_time": "2026-12-06T18:44:06.854937+00:00", "exception": false, "start_time": "2026-12-06T18:44:06.839775+00:00", "status": "completed"} tags=["parameters", "hide-input"]
+# %% papermill={"duration": 0.021189, "end_time": "2026-12-06T18:53:18.881811+00:00", "exception": false, "start_time": "2026-12-06T18:53:18.860622+00:00", "status": "completed"} tags=["parameters", "hide-input"]
 results_root = None  # the folder of the chapters' record folders; None: results/
 
-# %% papermill={"duration": 5.071522, "end_time": "2026-12-06T18:44:11.946899+00:00", "exception": false, "start_time": "2026-12-06T18:44:06.875377+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 2.055353, "end_time": "2026-12-06T18:53:20.943801+00:00", "exception": false, "start_time": "2026-12-06T18:53:18.888448+00:00", "status": "completed"} tags=["hide-input"]
 from pathlib import Path
 
 from IPython.display import Markdown, display
@@ -74,7 +74,7 @@ display(Markdown(
     + "\n\nPublished tables of `lnc.experiments.published`: "
     + ", ".join(f"`{name}`" for name in tables) + "."))
 
-# %% [markdown] papermill={"duration": 0.001886, "end_time": "2026-12-06T18:44:11.954726+00:00", "exception": false, "start_time": "2026-12-06T18:44:11.952840+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.001748, "end_time": "2026-12-06T18:53:20.947704+00:00", "exception": false, "start_time": "2026-12-06T18:53:20.945956+00:00", "status": "completed"}
 # ## Three qualitative claims, tested on our runs
 #
 # The paper's table of test accuracies (MNIST, IMDB, CIFAR-10, CIFAR-100 × methods × noise) is not quoted
@@ -89,12 +89,12 @@ display(Markdown(
 # backward with $T$ and with $\hat T$ (mean over seeds), the gap forward($\hat T$) − forward($T$) and the seed std
 # of backward($\hat T$); each data set's protocol is in the run summary above.
 
-# %% papermill={"duration": 0.103635, "end_time": "2026-12-06T18:44:12.064113+00:00", "exception": false, "start_time": "2026-12-06T18:44:11.960478+00:00", "status": "completed"}
+# %% papermill={"duration": 0.138116, "end_time": "2026-12-06T18:53:21.090565+00:00", "exception": false, "start_time": "2026-12-06T18:53:20.952449+00:00", "status": "completed"}
 columns = ["ce", "forward", "forward_est", "backward", "backward_est"]
 synthetic = [r for name in ("mnist", "imdb", "cifar10") for r in records[name]]
 glue("tab-corrections", correction_table(synthetic, methods=columns), display=False)
 
-# %% [markdown] papermill={"duration": 0.002221, "end_time": "2026-12-06T18:44:12.074995+00:00", "exception": false, "start_time": "2026-12-06T18:44:12.072774+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.003895, "end_time": "2026-12-06T18:53:21.100574+00:00", "exception": false, "start_time": "2026-12-06T18:53:21.096679+00:00", "status": "completed"}
 # ```{glue:figure} tab-corrections
 # :name: tab-corrections
 # Test accuracy (%) of CE and of the corrections with the true $T$ and with $\hat T$, mean over seeds, per data
@@ -102,7 +102,7 @@ glue("tab-corrections", correction_table(synthetic, methods=columns), display=Fa
 # correction and how much backward with $\hat T$ varies over seeds.
 # ```
 
-# %% papermill={"duration": 0.02934, "end_time": "2026-12-06T18:44:12.110344+00:00", "exception": false, "start_time": "2026-12-06T18:44:12.081004+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.05499, "end_time": "2026-12-06T18:53:21.159402+00:00", "exception": false, "start_time": "2026-12-06T18:53:21.104412+00:00", "status": "completed"} tags=["hide-input"]
 close = 1.0  # points: "close to the T-known variant"
 stats = {task: summarize([r for r in synthetic if r["task"] == task])
          for task in dict.fromkeys(r["task"] for r in synthetic)}
@@ -151,7 +151,7 @@ display(Markdown(f"""
    {{ref}}`ch-cifar` gives the command).
 """))
 
-# %% [markdown] papermill={"duration": 0.001865, "end_time": "2026-12-06T18:44:12.118452+00:00", "exception": false, "start_time": "2026-12-06T18:44:12.116587+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.003024, "end_time": "2026-12-06T18:53:21.164565+00:00", "exception": false, "start_time": "2026-12-06T18:53:21.161541+00:00", "status": "completed"}
 # ## CIFAR-10N: our runs beside the CIFAR-N benchmark
 #
 # Published: `lnc.experiments.published.CIFARN` {cite}`wei2022`: ResNet-34, 100 epochs, all 50,000 images, mean ±
@@ -163,25 +163,25 @@ display(Markdown(f"""
 # The rows "forward (published)" and "backward (published)" are the benchmark's Forward-T and Backward-T, set
 # beside our corrections with the true $T$, as {ref}`ch-cifarn` sets them (`lnc.experiments.published.CIFARN`
 # keys them so). That pairing is our reading, not the benchmark's statement: its table names the two methods
-# after {cite:t}`patrini2017`, and neither the paper's text we could read nor its released code (which trains
-# CE only) says whether their $T$ was estimated or the true human one. Our $\hat T$ rows are listed beside them
-# for the other reading.
+# after {cite:t}`patrini2017`, and neither the benchmark paper, as far as we could read it, nor its released
+# code (which trains CE only) says whether their $T$ was estimated or the true human one. Our $\hat T$ rows are
+# listed beside them for the other reading.
 
-# %% papermill={"duration": 0.043141, "end_time": "2026-12-06T18:44:12.168057+00:00", "exception": false, "start_time": "2026-12-06T18:44:12.124916+00:00", "status": "completed"}
+# %% papermill={"duration": 0.018106, "end_time": "2026-12-06T18:53:21.186525+00:00", "exception": false, "start_time": "2026-12-06T18:53:21.168419+00:00", "status": "completed"}
 label_sets = ["aggre", "random1", "random2", "random3", "worst", "cifar100n"]
 cifarn = summarize(records["cifarn"])
 shown = [s for s in label_sets if any((m, s) in cifarn for m in columns)]
 display(comparison_table(records["cifarn"], published.CIFARN, methods=columns,
                          settings=shown))
 
-# %% [markdown] papermill={"duration": 0.008035, "end_time": "2026-12-06T18:44:12.180584+00:00", "exception": false, "start_time": "2026-12-06T18:44:12.172549+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.0081, "end_time": "2026-12-06T18:53:21.196517+00:00", "exception": false, "start_time": "2026-12-06T18:53:21.188417+00:00", "status": "completed"}
 # Absolute accuracies differ by the protocol. What a correction *adds* over CE is closer to comparable: the gain
 # of forward correction (true $T$ and $\hat T$) over CE, ours beside the benchmark's.
 
-# %% papermill={"duration": 0.02311, "end_time": "2026-12-06T18:44:12.207721+00:00", "exception": false, "start_time": "2026-12-06T18:44:12.184611+00:00", "status": "completed"}
+# %% papermill={"duration": 0.016589, "end_time": "2026-12-06T18:53:21.217155+00:00", "exception": false, "start_time": "2026-12-06T18:53:21.200566+00:00", "status": "completed"}
 display(gain_table(records["cifarn"], published.CIFARN, shown, digits=2))
 
-# %% papermill={"duration": 0.02831, "end_time": "2026-12-06T18:44:12.248871+00:00", "exception": false, "start_time": "2026-12-06T18:44:12.220561+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.017184, "end_time": "2026-12-06T18:53:21.236085+00:00", "exception": false, "start_time": "2026-12-06T18:53:21.218901+00:00", "status": "completed"} tags=["hide-input"]
 ours = run_summary(records["cifarn"]).splitlines()[0].split(": ", 1)[1]
 gaps = [cifarn[m, s][0] - published.CIFARN[m][s][0]
         for m in published.CIFARN for s in shown if (m, s) in cifarn]
@@ -201,14 +201,14 @@ display(Markdown(f"""
 - **Label sets without a run of ours:** {listing(missing)}.
 """))
 
-# %% [markdown] papermill={"duration": 0.003951, "end_time": "2026-12-06T18:44:12.256507+00:00", "exception": false, "start_time": "2026-12-06T18:44:12.252556+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.004059, "end_time": "2026-12-06T18:53:21.244504+00:00", "exception": false, "start_time": "2026-12-06T18:53:21.240445+00:00", "status": "completed"}
 # ## Clothing1M and mini-WebVision: published, not run here
 #
 # The published numbers (`lnc.experiments.published`): Clothing1M from the paper's own table (ResNet-50 from ImageNet
 # weights, 1M noisy web images, 14 classes); mini-WebVision (first 50 classes of WebVision 1.0) from later
 # papers that ran the forward correction with Inception-ResNet-v2.
 
-# %% papermill={"duration": 0.028359, "end_time": "2026-12-06T18:44:12.292832+00:00", "exception": false, "start_time": "2026-12-06T18:44:12.264473+00:00", "status": "completed"}
+# %% papermill={"duration": 0.015002, "end_time": "2026-12-06T18:53:21.263431+00:00", "exception": false, "start_time": "2026-12-06T18:53:21.248429+00:00", "status": "completed"}
 clothing = published.CLOTHING1M.items()
 webvision = published.MINI_WEBVISION["forward_est"].items()
 display(Table([["Clothing1M", "test accuracy (%)"],
@@ -216,7 +216,7 @@ display(Table([["Clothing1M", "test accuracy (%)"],
 display(Table([["mini-WebVision, forward correction", "accuracy (%)"],
                *([name, f"{mean:.2f}"] for name, (mean, _) in webvision)]))
 
-# %% [markdown] papermill={"duration": 0.003928, "end_time": "2026-12-06T18:44:12.300557+00:00", "exception": false, "start_time": "2026-12-06T18:44:12.296629+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.004064, "end_time": "2026-12-06T18:53:21.272504+00:00", "exception": false, "start_time": "2026-12-06T18:53:21.268440+00:00", "status": "completed"}
 # Why they are not run in this book:
 #
 # - **Data.** Clothing1M {cite}`xiao2015` is released on request by its authors; WebVision 1.0 is a
