@@ -13,7 +13,7 @@
 #     name: python3
 # ---
 
-# %% [markdown] papermill={"duration": 0.002822, "end_time": "2026-12-06T18:34:55.332471+00:00", "exception": false, "start_time": "2026-12-06T18:34:55.329649+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.047286, "end_time": "2026-12-06T18:47:24.648055+00:00", "exception": false, "start_time": "2026-12-06T18:47:24.600769+00:00", "status": "completed"}
 # (ch-mnist)=
 # # MNIST: Every Method Under Synthetic Noise
 #
@@ -59,7 +59,7 @@
 # | `selection` | how each training keeps its epoch: `"val_loss"` (its own loss on the noisy validation split, the paper's choice and the stored runs') or `"val_accuracy"` (noisy-validation accuracy, the same for every method) |
 # ```
 
-# %% papermill={"duration": 0.010341, "end_time": "2026-12-06T18:34:55.347087+00:00", "exception": false, "start_time": "2026-12-06T18:34:55.336746+00:00", "status": "completed"} tags=["parameters", "hide-input"]
+# %% papermill={"duration": 0.062932, "end_time": "2026-12-06T18:47:24.786083+00:00", "exception": false, "start_time": "2026-12-06T18:47:24.723151+00:00", "status": "completed"} tags=["parameters", "hide-input"]
 dataset = "mnist"
 noise = ["none", "symmetric", "asymmetric"]
 rates = [0.2, 0.6]
@@ -78,7 +78,7 @@ extend_results = False
 selection = "val_loss"
 selection_results_dir = "results/selection_mnist"
 
-# %% papermill={"duration": 1.578329, "end_time": "2026-12-06T18:34:56.927502+00:00", "exception": false, "start_time": "2026-12-06T18:34:55.349173+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 6.757478, "end_time": "2026-12-06T18:47:31.557688+00:00", "exception": false, "start_time": "2026-12-06T18:47:24.800210+00:00", "status": "completed"} tags=["hide-input"]
 import math
 
 import matplotlib.pyplot as plt
@@ -110,7 +110,7 @@ if curve_rates:
     check_grid(dataset, noise_settings(["asymmetric"], curve_rates), seeds=curve_seeds,
                methods=curve_methods, **grid)
 
-# %% [markdown] papermill={"duration": 0.001577, "end_time": "2026-12-06T18:34:56.935485+00:00", "exception": false, "start_time": "2026-12-06T18:34:56.933908+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.004428, "end_time": "2026-12-06T18:47:31.565111+00:00", "exception": false, "start_time": "2026-12-06T18:47:31.560683+00:00", "status": "completed"}
 # ## The protocol
 #
 # Each run follows {ref}`the two-stage protocol <ch-estimation>`. A network is trained with CE on the noisy
@@ -124,7 +124,7 @@ if curve_rates:
 #
 # The run on this page, as its records state it:
 
-# %% papermill={"duration": 0.087393, "end_time": "2026-12-06T18:34:57.024421+00:00", "exception": false, "start_time": "2026-12-06T18:34:56.937028+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.430053, "end_time": "2026-12-06T18:47:31.997263+00:00", "exception": false, "start_time": "2026-12-06T18:47:31.567210+00:00", "status": "completed"} tags=["hide-input"]
 records = run_grid(dataset, settings, seeds=seeds, workers=workers, methods=methods,
                    **grid)
 recipe, paper = get_recipe(dataset, protocol), get_recipe(dataset, "paper")
@@ -153,33 +153,33 @@ display(Markdown(f"""
 - asymmetric noise flips {flips} with probability $N$; the records are {where}
 """))
 
-# %% [markdown] papermill={"duration": 0.001712, "end_time": "2026-12-06T18:34:57.028167+00:00", "exception": false, "start_time": "2026-12-06T18:34:57.026455+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.001895, "end_time": "2026-12-06T18:47:32.001701+00:00", "exception": false, "start_time": "2026-12-06T18:47:31.999806+00:00", "status": "completed"}
 # ## The grid: methods × noise settings
 #
 # Test accuracy (%) on the clean test set, mean ± standard deviation over the seeds, one table per kind of
 # noise; the noise-free column is repeated in each as the reference.
 
-# %% papermill={"duration": 0.037581, "end_time": "2026-12-06T18:34:57.067315+00:00", "exception": false, "start_time": "2026-12-06T18:34:57.029734+00:00", "status": "completed"}
+# %% papermill={"duration": 0.052858, "end_time": "2026-12-06T18:47:32.056621+00:00", "exception": false, "start_time": "2026-12-06T18:47:32.003763+00:00", "status": "completed"}
 keys = list(dict.fromkeys(setting(r) for r in records))
 for heading, table in accuracy_tables(records, methods=methods):
     display(Markdown(f"**{heading}**"), table)
 
-# %% [markdown] papermill={"duration": 0.001785, "end_time": "2026-12-06T18:34:57.071507+00:00", "exception": false, "start_time": "2026-12-06T18:34:57.069722+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.008117, "end_time": "2026-12-06T18:47:32.072884+00:00", "exception": false, "start_time": "2026-12-06T18:47:32.064767+00:00", "status": "completed"}
 # How good was $\hat T$? The relative $L_1$ error $\sum|\hat T - T| / \sum |T|$ against the true $T$ and the
 # condition number of $\hat T$, mean over the seeds, and the epoch that model selection kept for CE. A large
 # condition number is what makes the backward correction unstable.
 
-# %% papermill={"duration": 0.011292, "end_time": "2026-12-06T18:34:57.084728+00:00", "exception": false, "start_time": "2026-12-06T18:34:57.073436+00:00", "status": "completed"}
+# %% papermill={"duration": 0.107379, "end_time": "2026-12-06T18:47:32.182800+00:00", "exception": false, "start_time": "2026-12-06T18:47:32.075421+00:00", "status": "completed"}
 display(estimation_table(records))
 
-# %% [markdown] papermill={"duration": 0.001821, "end_time": "2026-12-06T18:34:57.090291+00:00", "exception": false, "start_time": "2026-12-06T18:34:57.088470+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.019773, "end_time": "2026-12-06T18:47:32.212927+00:00", "exception": false, "start_time": "2026-12-06T18:47:32.193154+00:00", "status": "completed"}
 # ## Accuracy against the noise rate
 #
 # The same protocol for asymmetric noise at more rates (`curve_rates`, seeds `curve_seeds`; the rates already
 # in the grid are re-used), as in the paper's figure of accuracy against $N$ {cite}`patrini2017`. $N = 0$ is the
 # noise-free setting.
 
-# %% papermill={"duration": 0.218454, "end_time": "2026-12-06T18:34:57.314933+00:00", "exception": false, "start_time": "2026-12-06T18:34:57.096479+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.719676, "end_time": "2026-12-06T18:47:32.938084+00:00", "exception": false, "start_time": "2026-12-06T18:47:32.218408+00:00", "status": "completed"} tags=["hide-input"]
 present = {(r["noise"], r["rate"], r["seed"], r["method"]) for r in records}
 todo = [("asymmetric", float(r)) for r in curve_rates
         if any(("asymmetric", r, s, m) not in present
@@ -230,7 +230,7 @@ display(Table([["method", *(f"N = {n:g}" for n in by_rate)],
                        for k in by_rate.values())]
                  for m in styles)]))
 
-# %% [markdown] papermill={"duration": 0.003162, "end_time": "2026-12-06T18:34:57.321030+00:00", "exception": false, "start_time": "2026-12-06T18:34:57.317868+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.033263, "end_time": "2026-12-06T18:47:33.029005+00:00", "exception": false, "start_time": "2026-12-06T18:47:32.995742+00:00", "status": "completed"}
 # ```{glue:figure} fig-mnist-curve
 # :name: fig-mnist-curve
 #
@@ -240,12 +240,12 @@ display(Table([["method", *(f"N = {n:g}" for n in by_rate)],
 # one of its colour: the gap is what estimating $T$ costs.
 # ```
 
-# %% [markdown] papermill={"duration": 0.001992, "end_time": "2026-12-06T18:34:57.325091+00:00", "exception": false, "start_time": "2026-12-06T18:34:57.323099+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.006437, "end_time": "2026-12-06T18:47:33.047040+00:00", "exception": false, "start_time": "2026-12-06T18:47:33.040603+00:00", "status": "completed"}
 # ## What this run shows
 #
 # Each claim below is computed from the records above and marked as holding or not, with its numbers.
 
-# %% papermill={"duration": 0.048357, "end_time": "2026-12-06T18:34:57.376872+00:00", "exception": false, "start_time": "2026-12-06T18:34:57.328515+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.087707, "end_time": "2026-12-06T18:47:33.139719+00:00", "exception": false, "start_time": "2026-12-06T18:47:33.052012+00:00", "status": "completed"} tags=["hide-input"]
 tie, close = 0.2, 1.0  # points: "tied with the best method", "close to"
 stats = summarize(records)
 noisy = [k for k in keys if k != "none"]
@@ -390,7 +390,7 @@ if diffs:
 
 display(Markdown("\n".join(f"{k}. {c}" for k, c in enumerate(claims, 1))))
 
-# %% [markdown] papermill={"duration": 0.002459, "end_time": "2026-12-06T18:34:57.382139+00:00", "exception": false, "start_time": "2026-12-06T18:34:57.379680+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.005267, "end_time": "2026-12-06T18:47:33.149961+00:00", "exception": false, "start_time": "2026-12-06T18:47:33.144694+00:00", "status": "completed"}
 # (mnist-selection)=
 # ## What model selection changes
 #
@@ -400,15 +400,16 @@ display(Markdown("\n".join(f"{k}. {c}" for k, c in enumerate(claims, 1))))
 # far from $I$), keeps the epoch of highest noisy-validation accuracy, and records the test accuracy of the
 # epoch either criterion keeps, so both are read from the same trainings:
 
-# %% papermill={"duration": 0.011557, "end_time": "2026-12-06T18:34:57.395911+00:00", "exception": false, "start_time": "2026-12-06T18:34:57.384354+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.016725, "end_time": "2026-12-06T18:47:33.170437+00:00", "exception": false, "start_time": "2026-12-06T18:47:33.153712+00:00", "status": "completed"} tags=["hide-input"]
 shown = load_records(selection_results_dir) if selection_results_dir else []
 shown = [r for r in shown if r.get("test_accuracy_by_selection")]
 if shown:
     display(Markdown(f"- set-up: {describe_records(shown)}"), selection_table(shown))
 else:
-    display(Markdown("No records with both criteria were given (`selection_results_dir`)."))
+    display(Markdown("No records with both criteria were given"
+                     " (`selection_results_dir`)."))
 
-# %% [markdown] papermill={"duration": 0.002248, "end_time": "2026-12-06T18:34:57.402830+00:00", "exception": false, "start_time": "2026-12-06T18:34:57.400582+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.0069, "end_time": "2026-12-06T18:47:33.180672+00:00", "exception": false, "start_time": "2026-12-06T18:47:33.173772+00:00", "status": "completed"}
 # ## Summary
 #
 # - The two-stage protocol needs nothing but the noisy labels: CE, $\hat T$ from its posteriors, then a
@@ -420,7 +421,7 @@ else:
 # - Keep an epoch by a criterion that means the same for every method: a method's own loss can reward an
 #   over-confident network ({ref}`mnist-selection`).
 
-# %% [markdown] papermill={"duration": 0.00361, "end_time": "2026-12-06T18:34:57.408595+00:00", "exception": false, "start_time": "2026-12-06T18:34:57.404985+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.004603, "end_time": "2026-12-06T18:47:33.189124+00:00", "exception": false, "start_time": "2026-12-06T18:47:33.184521+00:00", "status": "completed"}
 # ## Exercises
 #
 # ```{exercise}

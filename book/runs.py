@@ -13,7 +13,7 @@
 #     name: python3
 # ---
 
-# %% [markdown] papermill={"duration": 0.00152, "end_time": "2026-12-06T18:37:45.719998+00:00", "exception": false, "start_time": "2026-12-06T18:37:45.718478+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.001619, "end_time": "2026-12-06T18:48:05.167099+00:00", "exception": false, "start_time": "2026-12-06T18:48:05.165480+00:00", "status": "completed"}
 # (ch-runs)=
 # # The Runs Behind the Book
 #
@@ -28,10 +28,10 @@
 # - say which runs stand behind a chapter's numbers, with how many seeds, on which machine and when;
 # - tell a reduced run (a subset, a smaller network) from a full-data one before reading its numbers.
 
-# %% papermill={"duration": 0.009358, "end_time": "2026-12-06T18:37:45.730629+00:00", "exception": false, "start_time": "2026-12-06T18:37:45.721271+00:00", "status": "completed"} tags=["parameters", "hide-input"]
-results_root = None  # the folder of the stored record folders; None: the book's results/
+# %% papermill={"duration": 0.016247, "end_time": "2026-12-06T18:48:05.194147+00:00", "exception": false, "start_time": "2026-12-06T18:48:05.177900+00:00", "status": "completed"} tags=["parameters", "hide-input"]
+results_root = None  # the folder of the stored record folders; None: results/
 
-# %% papermill={"duration": 1.072224, "end_time": "2026-12-06T18:37:46.803798+00:00", "exception": false, "start_time": "2026-12-06T18:37:45.731574+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 2.762304, "end_time": "2026-12-06T18:48:07.957858+00:00", "exception": false, "start_time": "2026-12-06T18:48:05.195554+00:00", "status": "completed"} tags=["hide-input"]
 from pathlib import Path
 
 from IPython.display import Markdown, display
@@ -39,11 +39,12 @@ from IPython.display import Markdown, display
 import lnc
 from lnc.experiments.inventory import runs_table, stored_folders
 
-root = Path(lnc.__file__).resolve().parents[1] / "results" if results_root is None else results_root
+book_results = Path(lnc.__file__).resolve().parents[1] / "results"
+root = book_results if results_root is None else Path(results_root)
 folders = stored_folders(root)
-display(Markdown(f"Read from {len(folders)} stored folders under `{Path(root).name}/`."))
+display(Markdown(f"Read from the {len(folders)} stored folders under `{root.name}/`."))
 
-# %% [markdown] papermill={"duration": 0.003864, "end_time": "2026-12-06T18:37:46.812677+00:00", "exception": false, "start_time": "2026-12-06T18:37:46.808813+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.015811, "end_time": "2026-12-06T18:48:08.007466+00:00", "exception": false, "start_time": "2026-12-06T18:48:07.991655+00:00", "status": "completed"}
 # Columns: the folder; the grid (task, protocol, epochs, training data); the epoch each training kept (by
 # noisy-validation accuracy, or by its own loss on the noisy validation split, the paper's choice); the noise
 # settings or CIFAR-N label sets; the methods ({ref}`ch-protocol`); the estimators of $\hat T$ used by
@@ -52,10 +53,10 @@ display(Markdown(f"Read from {len(folders)} stored folders under `{Path(root).na
 # time × threads on a CPU); the dates the trainings finished. "not recorded": records written before the field
 # existed.
 
-# %% papermill={"duration": 0.05137, "end_time": "2026-12-06T18:37:46.867930+00:00", "exception": false, "start_time": "2026-12-06T18:37:46.816560+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.489461, "end_time": "2026-12-06T18:48:08.521962+00:00", "exception": false, "start_time": "2026-12-06T18:48:08.032501+00:00", "status": "completed"} tags=["hide-input"]
 display(runs_table(root))
 
-# %% [markdown] papermill={"duration": 0.001048, "end_time": "2026-12-06T18:37:46.870508+00:00", "exception": false, "start_time": "2026-12-06T18:37:46.869460+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.040356, "end_time": "2026-12-06T18:48:08.577306+00:00", "exception": false, "start_time": "2026-12-06T18:48:08.536950+00:00", "status": "completed"}
 # Two measurements that are not trainings of a chapter's grid sit beside the folders: `cifar_speed.json`, the
 # CPU time of the CIFAR networks (`benchmarks/cifar_speed.py`), and `clip_norm.jsonl`, the clipping sweep of
 # {ref}`ch-cifarn` (`benchmarks/clip_norm.py`).

@@ -10,7 +10,10 @@ A page fails when its rendered DOM (window 1280x1400, after MathJax ran, offline
 - a code block (`pre`), a cell output (`.cell_output`) or a table that overflows horizontally: its content is wider
   than its box (scrollWidth > clientWidth), or it reaches past the right edge of the main content column;
 - (chapter pages) an uncaptioned figure: an `img` in a cell output that is not inside a `figure` with a
-  `figcaption` (a myst-nb `glue:figure` renders as one).
+  `figcaption` (a myst-nb `glue:figure` renders as one);
+- at a phone's width (a second pass, window 390x844), math, code, an output, a table or an image that is cut off:
+  it reaches past the window's right edge, or is wider than its own box, and neither it nor a box around it
+  scrolls horizontally (content that scrolls can be read; content that is cut off cannot).
 
 `--dump-dom` runs no script of ours, so the layout checks run in a copy of the page, written next to it (relative
 links to CSS and JS keep working) with a script added: after `load` and MathJax it opens every collapsed block,
@@ -36,8 +39,9 @@ FLAGS = [
     "--disable-component-update",
     "--disable-sync",
     "--virtual-time-budget=10000",
-    "--window-size=1280,1400",
 ]
+WIDE, NARROW = "--window-size=1280,1400", "--window-size=390,844"
+"""The two windows: the desktop layout (overflow and figure checks) and a phone's (what is cut off)."""
 CODE = re.compile(r"<(pre|code|script|style|mjx-container|textarea)\b.*?</\1>", re.S | re.I)
 SCRIPT = re.compile(r"<(script|style)\b.*?</\1>", re.S | re.I)
 RAW_MATH = re.compile(r"\\\(|\\\[|\$[^$\s][^$]*\$")
@@ -89,6 +93,31 @@ MEASURE_JS = """
       return "uncaptioned figure (output of '" + (input ? text(input) : img.getAttribute("src")) + "')";
     });
   }
+  function scrolls(el) {
+    var overflow = getComputedStyle(el).overflowX;
+    return overflow === "auto" || overflow === "scroll";
+  }
+  function cutOff(root) {
+    var width = document.documentElement.clientWidth;
+    var items = root.querySelectorAll("mjx-container, pre, .cell_output, table, img");
+    var found = Array.prototype.filter.call(items, function (el) {
+      for (var box = el; box && box !== document.body; box = box.parentElement) {
+        if (scrolls(box)) return false;
+      }
+      // An inline box reports its own right edge; a block box's content may run past it (scrollWidth).
+      var box = el.getBoundingClientRect();
+      var inline = getComputedStyle(el).display.indexOf("inline") === 0;
+      return (inline ? box.right : box.left + el.scrollWidth) > width + 1;
+    });
+    return found.filter(function (el) {
+      return !found.some(function (other) { return other !== el && el.contains(other); });
+    }).map(function (el) {
+      var name = el.matches("mjx-container") ? "math" : kind(el);
+      var box = el.getBoundingClientRect();
+      var by = Math.round(Math.max(box.right, box.left + el.scrollWidth) - width);
+      return name + " cut off at 390 px by " + by + " px: '" + text(el) + "'";
+    });
+  }
   function expand() {
     document.querySelectorAll("details").forEach(function (d) { d.open = true; });
     document.querySelectorAll(".toggle-hidden").forEach(function (e) { e.classList.remove("toggle-hidden"); });
@@ -96,8 +125,8 @@ MEASURE_JS = """
   function report() {
     expand();
     var root = document.querySelector(".bd-article") || document.querySelector("main") || document.body;
-    var found = overflowing(root);
-    if (window.lncFigures) found = found.concat(uncaptioned(root));
+    var found = window.lncNarrow ? cutOff(root) : overflowing(root);
+    if (window.lncFigures && !window.lncNarrow) found = found.concat(uncaptioned(root));
     var marker = document.createElement("div");
     marker.id = "lnc-check";
     marker.hidden = true;
@@ -112,14 +141,18 @@ MEASURE_JS = """
 """
 
 
-def chromium(*args):
-    """Run headless Chromium with FLAGS and a throwaway profile; return its stdout."""
+def chromium(*args, window=WIDE):
+    """Run headless Chromium with FLAGS, ``window`` and a throwaway profile; return its stdout."""
     exe = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
     if exe is None:
         sys.exit("check_html: no chromium found (`make browser` installs Debian's chromium)")
     with tempfile.TemporaryDirectory() as profile:
         return subprocess.run(
-            [exe, *FLAGS, f"--user-data-dir={profile}", *args], capture_output=True, text=True, timeout=120, check=True
+            [exe, *FLAGS, window, f"--user-data-dir={profile}", *args],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=True,
         ).stdout
 
 
@@ -139,23 +172,26 @@ def text_problems(dom):
     return found
 
 
-def with_measuring_script(source, figures):
-    """The page's HTML with MEASURE_JS added; `figures` turns the uncaptioned-figure check on."""
-    script = f"<script>var lncFigures = {'true' if figures else 'false'};{MEASURE_JS}</script>"
+def with_measuring_script(source, figures, narrow=False):
+    """The page's HTML with MEASURE_JS added; `figures` turns the uncaptioned-figure check on, `narrow` measures
+    what is cut off at the phone's width instead of what overflows."""
+    flags = f"var lncFigures = {str(figures).lower()}; var lncNarrow = {str(narrow).lower()};"
+    script = f"<script>{flags}{MEASURE_JS}</script>"
     if "</body>" in source:
         return source.replace("</body>", script + "</body>", 1)
     return source + script
 
 
-def measured(page, figures):
-    """Dump the DOM of a measuring copy of `page` (removed afterwards); return (dom, layout problems)."""
+def measured(page, figures, narrow=False):
+    """Dump the DOM of a measuring copy of `page` (removed afterwards), in the phone's window when `narrow`;
+    return (dom, layout problems)."""
     source = page.read_text(encoding="utf-8")
     with tempfile.NamedTemporaryFile(
         "w", encoding="utf-8", dir=page.parent, prefix=".lnc-check-", suffix=".html", delete=False
     ) as copy:
-        copy.write(with_measuring_script(source, figures))
+        copy.write(with_measuring_script(source, figures, narrow))
     try:
-        dom = chromium("--dump-dom", Path(copy.name).resolve().as_uri())
+        dom = chromium("--dump-dom", Path(copy.name).resolve().as_uri(), window=NARROW if narrow else WIDE)
     finally:
         Path(copy.name).unlink(missing_ok=True)
     marker = MARKER.search(dom)
@@ -166,9 +202,10 @@ def measured(page, figures):
 
 
 def page_problems(page):
-    """Every problem of one page: layout and figures (measured in the browser), then text."""
+    """Every problem of one page: layout and figures (measured in the browser), then text, then what is cut off at
+    the phone's width."""
     dom, found = measured(page, figures=page.name not in NO_FIGURE_CHECK)
-    return found + text_problems(dom)
+    return found + text_problems(dom) + measured(page, figures=False, narrow=True)[1]
 
 
 def main(root):
@@ -182,6 +219,7 @@ def main(root):
     for page in pages:
         found = page_problems(page)
         chromium(f"--screenshot={shots / (page.stem + '.png')}", page.resolve().as_uri())
+        chromium(f"--screenshot={shots / (page.stem + '-390px.png')}", page.resolve().as_uri(), window=NARROW)
         print(f"{page.relative_to(root)}: {'ok' if not found else f'{len(found)} problem(s)'}")
         for problem in found:
             print(f"  - {problem}")
@@ -193,7 +231,8 @@ def main(root):
 
 
 SELF_CHECK_PAGE = """<!DOCTYPE html><html><head><style>
-  main {{ width: 600px; }} pre {{ overflow-x: auto; }} .wrap {{ overflow-x: auto; }}
+  main {{ max-width: 600px; }} pre {{ overflow-x: auto; }} .wrap {{ overflow-x: auto; }}
+  mjx-container {{ display: block; white-space: nowrap; }}
 </style></head><body><main>
 <div class="cell"><div class="cell_input"><pre>{code}</pre></div>
 <div class="cell_output"><pre>{output}</pre></div></div>
@@ -203,25 +242,35 @@ SELF_CHECK_PAGE = """<!DOCTYPE html><html><head><style>
 <figcaption>Fig. 1</figcaption></figure></div>
 <div class="wrap"><table><tr><td>{table}</td></tr></table></div>
 <p>{prose}</p>
+<mjx-container>{math}</mjx-container>
 </main></body></html>
 """
 # Each case: the page's parts, and the start of each problem it must raise (in order; nothing else).
 SELF_CHECK_CASES = {
     "narrow": (
-        dict(code="print(1)", output="short output", table="a narrow table", prose="We measured it."),
+        dict(code="print(1)", output="short output", table="a narrow table", prose="We measured it.", math="x = 1"),
         ["uncaptioned figure"],
     ),
     "wide": (
-        # The leftover in the code is quoted by the overflow message too: it must still count once.
-        dict(code="# this machine\nx = " + "1 + " * 200, output="w" * 999, table="t" * 999, prose="On this machine."),
-        ["code block", "output overflows", "table overflows", "uncaptioned figure"] + ["authoring leftover"] * 2,
+        # The leftover in the code is quoted by the overflow message too: it must still count once. At 390 px the
+        # code, output and table scroll (readable), the unbreakable formula does not (cut off).
+        dict(
+            code="# this machine\nx = " + "1 + " * 200,
+            output="w" * 999,
+            table="t" * 999,
+            prose="On this machine.",
+            math="x " * 200,
+        ),  # fmt: skip
+        ["code block", "output overflows", "table overflows", "uncaptioned figure"]
+        + ["authoring leftover"] * 2
+        + ["math cut off"],
     ),
 }
 
 
 def self_check():
-    """Check the checks on two small pages, one narrow and one with a wide code block, output and table and two
-    leftovers (both with one captioned and one uncaptioned output image). Exits non-zero on a mismatch."""
+    """Check the checks on two small pages, one narrow and one with a wide code block, output, table and formula
+    and two leftovers (both with one captioned and one uncaptioned output image). Exits non-zero on a mismatch."""
     ok = True
     with tempfile.TemporaryDirectory() as tmp:
         for name, (parts, expected) in SELF_CHECK_CASES.items():
