@@ -13,7 +13,7 @@
 #     name: python3
 # ---
 
-# %% [markdown] papermill={"duration": 0.001364, "end_time": "2026-12-06T18:42:36.420132+00:00", "exception": false, "start_time": "2026-12-06T18:42:36.418768+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.001736, "end_time": "2026-12-06T19:03:21.656823+00:00", "exception": false, "start_time": "2026-12-06T19:03:21.655087+00:00", "status": "completed"}
 # (ch-intro)=
 # # Loss Correction for Noisy Labels
 #
@@ -35,12 +35,14 @@
 # | | {ref}`ch-forward` | forward correction: its minimiser is the clean posterior (Theorem 2) |
 # | | {ref}`ch-hessian` | the curvature result for ReLU networks, verified numerically |
 # | | {ref}`ch-estimation` | estimating $T$ from anchor points, and when that fails |
+# | | {ref}`ch-from-scratch` | both corrections and the anchor estimator in plain PyTorch, checked against `lnc` |
 # | Experiments | {ref}`ch-protocol` | the two-stage protocol, as an algorithm, and the baseline losses |
 # | | {ref}`ch-mnist`, {ref}`ch-imdb`, {ref}`ch-cifar`, {ref}`ch-cifarn` | the protocol on real data |
 # | | {ref}`ch-beyond-anchors` | other estimators of $T$ and methods that learn it, beside the anchor estimator on MNIST and CIFAR-10N |
 # | | {ref}`ch-comparison` | our numbers beside the published ones |
 # | | {ref}`ch-guidance` | which correction when: rules drawn from the stored runs |
-# | Back matter | {ref}`ch-notation`, {ref}`ch-references` | symbols; the bibliography |
+# | | {ref}`ch-runs` | every run behind the book: protocol, seeds, machine, hours and dates |
+# | Back matter | {ref}`ch-course`, {ref}`ch-notation`, {ref}`ch-references` | a three-week course plan; symbols; the bibliography |
 #
 # ## The results in one figure
 #
@@ -48,7 +50,7 @@
 # correction changed the clean test accuracy over plain cross-entropy, averaged over the noisy settings run
 # there (each chapter gives the settings, seeds and protocol behind these numbers).
 
-# %% papermill={"duration": 2.77972, "end_time": "2026-12-06T18:42:39.205680+00:00", "exception": false, "start_time": "2026-12-06T18:42:36.425960+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 1.516746, "end_time": "2026-12-06T19:03:23.174945+00:00", "exception": false, "start_time": "2026-12-06T19:03:21.658199+00:00", "status": "completed"} tags=["hide-input"]
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -85,7 +87,7 @@ fig.tight_layout()
 glue("fig-summary", fig, display=False)
 plt.close(fig)
 
-# %% [markdown] papermill={"duration": 0.005411, "end_time": "2026-12-06T18:42:39.212642+00:00", "exception": false, "start_time": "2026-12-06T18:42:39.207231+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.001162, "end_time": "2026-12-06T19:03:23.181969+00:00", "exception": false, "start_time": "2026-12-06T19:03:23.180807+00:00", "status": "completed"}
 # ```{glue:figure} fig-summary
 # :name: fig-summary
 #
