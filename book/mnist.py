@@ -13,7 +13,7 @@
 #     name: python3
 # ---
 
-# %% [markdown] papermill={"duration": 0.047286, "end_time": "2026-12-06T18:47:24.648055+00:00", "exception": false, "start_time": "2026-12-06T18:47:24.600769+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.005407, "end_time": "2026-12-06T19:04:21.176891+00:00", "exception": false, "start_time": "2026-12-06T19:04:21.171484+00:00", "status": "completed"}
 # (ch-mnist)=
 # # MNIST: Every Method Under Synthetic Noise
 #
@@ -59,7 +59,7 @@
 # | `selection` | how each training keeps its epoch: `"val_loss"` (its own loss on the noisy validation split, the paper's choice and the stored runs') or `"val_accuracy"` (noisy-validation accuracy, the same for every method) |
 # ```
 
-# %% papermill={"duration": 0.062932, "end_time": "2026-12-06T18:47:24.786083+00:00", "exception": false, "start_time": "2026-12-06T18:47:24.723151+00:00", "status": "completed"} tags=["parameters", "hide-input"]
+# %% papermill={"duration": 0.012822, "end_time": "2026-12-06T19:04:21.197624+00:00", "exception": false, "start_time": "2026-12-06T19:04:21.184802+00:00", "status": "completed"} tags=["parameters", "hide-input"]
 dataset = "mnist"
 noise = ["none", "symmetric", "asymmetric"]
 rates = [0.2, 0.6]
@@ -78,7 +78,7 @@ extend_results = False
 selection = "val_loss"
 selection_results_dir = "results/selection_mnist"
 
-# %% papermill={"duration": 6.757478, "end_time": "2026-12-06T18:47:31.557688+00:00", "exception": false, "start_time": "2026-12-06T18:47:24.800210+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 2.245863, "end_time": "2026-12-06T19:04:23.446368+00:00", "exception": false, "start_time": "2026-12-06T19:04:21.200505+00:00", "status": "completed"} tags=["hide-input"]
 import math
 
 import matplotlib.pyplot as plt
@@ -110,7 +110,7 @@ if curve_rates:
     check_grid(dataset, noise_settings(["asymmetric"], curve_rates), seeds=curve_seeds,
                methods=curve_methods, **grid)
 
-# %% [markdown] papermill={"duration": 0.004428, "end_time": "2026-12-06T18:47:31.565111+00:00", "exception": false, "start_time": "2026-12-06T18:47:31.560683+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.004003, "end_time": "2026-12-06T19:04:23.452651+00:00", "exception": false, "start_time": "2026-12-06T19:04:23.448648+00:00", "status": "completed"}
 # ## The protocol
 #
 # Each run follows {ref}`the two-stage protocol <ch-estimation>`. A network is trained with CE on the noisy
@@ -124,7 +124,7 @@ if curve_rates:
 #
 # The run on this page, as its records state it:
 
-# %% papermill={"duration": 0.430053, "end_time": "2026-12-06T18:47:31.997263+00:00", "exception": false, "start_time": "2026-12-06T18:47:31.567210+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.118616, "end_time": "2026-12-06T19:04:23.573895+00:00", "exception": false, "start_time": "2026-12-06T19:04:23.455279+00:00", "status": "completed"} tags=["hide-input"]
 records = run_grid(dataset, settings, seeds=seeds, workers=workers, methods=methods,
                    **grid)
 recipe, paper = get_recipe(dataset, protocol), get_recipe(dataset, "paper")
@@ -153,33 +153,33 @@ display(Markdown(f"""
 - asymmetric noise flips {flips} with probability $N$; the records are {where}
 """))
 
-# %% [markdown] papermill={"duration": 0.001895, "end_time": "2026-12-06T18:47:32.001701+00:00", "exception": false, "start_time": "2026-12-06T18:47:31.999806+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.001951, "end_time": "2026-12-06T19:04:23.578382+00:00", "exception": false, "start_time": "2026-12-06T19:04:23.576431+00:00", "status": "completed"}
 # ## The grid: methods × noise settings
 #
 # Test accuracy (%) on the clean test set, mean ± standard deviation over the seeds, one table per kind of
 # noise; the noise-free column is repeated in each as the reference.
 
-# %% papermill={"duration": 0.052858, "end_time": "2026-12-06T18:47:32.056621+00:00", "exception": false, "start_time": "2026-12-06T18:47:32.003763+00:00", "status": "completed"}
+# %% papermill={"duration": 0.048372, "end_time": "2026-12-06T19:04:23.632895+00:00", "exception": false, "start_time": "2026-12-06T19:04:23.584523+00:00", "status": "completed"}
 keys = list(dict.fromkeys(setting(r) for r in records))
 for heading, table in accuracy_tables(records, methods=methods):
     display(Markdown(f"**{heading}**"), table)
 
-# %% [markdown] papermill={"duration": 0.008117, "end_time": "2026-12-06T18:47:32.072884+00:00", "exception": false, "start_time": "2026-12-06T18:47:32.064767+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.003589, "end_time": "2026-12-06T19:04:23.644154+00:00", "exception": false, "start_time": "2026-12-06T19:04:23.640565+00:00", "status": "completed"}
 # How good was $\hat T$? The relative $L_1$ error $\sum|\hat T - T| / \sum |T|$ against the true $T$ and the
 # condition number of $\hat T$, mean over the seeds, and the epoch that model selection kept for CE. A large
 # condition number is what makes the backward correction unstable.
 
-# %% papermill={"duration": 0.107379, "end_time": "2026-12-06T18:47:32.182800+00:00", "exception": false, "start_time": "2026-12-06T18:47:32.075421+00:00", "status": "completed"}
+# %% papermill={"duration": 0.013862, "end_time": "2026-12-06T19:04:23.666344+00:00", "exception": false, "start_time": "2026-12-06T19:04:23.652482+00:00", "status": "completed"}
 display(estimation_table(records))
 
-# %% [markdown] papermill={"duration": 0.019773, "end_time": "2026-12-06T18:47:32.212927+00:00", "exception": false, "start_time": "2026-12-06T18:47:32.193154+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.003968, "end_time": "2026-12-06T19:04:23.672518+00:00", "exception": false, "start_time": "2026-12-06T19:04:23.668550+00:00", "status": "completed"}
 # ## Accuracy against the noise rate
 #
 # The same protocol for asymmetric noise at more rates (`curve_rates`, seeds `curve_seeds`; the rates already
 # in the grid are re-used), as in the paper's figure of accuracy against $N$ {cite}`patrini2017`. $N = 0$ is the
 # noise-free setting.
 
-# %% papermill={"duration": 0.719676, "end_time": "2026-12-06T18:47:32.938084+00:00", "exception": false, "start_time": "2026-12-06T18:47:32.218408+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.318092, "end_time": "2026-12-06T19:04:23.994655+00:00", "exception": false, "start_time": "2026-12-06T19:04:23.676563+00:00", "status": "completed"} tags=["hide-input"]
 present = {(r["noise"], r["rate"], r["seed"], r["method"]) for r in records}
 todo = [("asymmetric", float(r)) for r in curve_rates
         if any(("asymmetric", r, s, m) not in present
@@ -219,33 +219,59 @@ for s in singular:
     ax.axvline(s, color="0.6", linestyle="--", linewidth=1)
     ax.annotate("T singular", (s, 0.02), xycoords=("data", "axes fraction"),
                 xytext=(4, 0), textcoords="offset points", color="0.4")
+
+
+def and_list(names):
+    names = list(names)
+    return (" and ".join([", ".join(names[:-1]), names[-1]]) if len(names) > 1
+            else names[0])
+
+
+def seeds_text(values):
+    return f"seed{'s' * (len(values) > 1)} {and_list(str(s) for s in values)}"
+
+
 ax.set(xlabel="asymmetric noise rate N", ylabel="test accuracy (%)",
-       title=f"{dataset}, seeds {curve_seeds}")
+       title=f"{dataset}, {seeds_text(curve_seeds)}")
 ax.legend(loc="lower left")
 glue("fig-mnist-curve", fig, display=False)
 plt.close(fig)
 by_rate = {rate_of(key): key for _, key in sorted(curve, key=lambda mk: rate_of(mk[1]))}
+shared = [n for n in by_rate  # rates that the tables above show too
+          if ("none" in noise if n == 0 else "asymmetric" in noise and n in rates)]
+if sorted(curve_seeds) == sorted(seeds):
+    curve_note = (f"Each point is the mean over {seeds_text(seeds)}, as in the tables "
+                  "above.")
+else:
+    one = len(curve_seeds) == 1
+    curve_note = (f"Each point is {'the run of' if one else 'the mean over'} "
+                  f"{seeds_text(curve_seeds)}, while the tables above "
+                  f"average {seeds_text(seeds)}")
+    curve_note += (f", so at N = {and_list(f'{n:g}' for n in shared)}, which both "
+                   "show, the curve's values can differ from the tables'."
+                   if shared else ".")
+glue("mnist-curve-seeds", curve_note, display=False)
 display(Table([["method", *(f"N = {n:g}" for n in by_rate)],
                *([m, *(f"{curve[m, k][0]:.1f}" if (m, k) in curve else "-"
                        for k in by_rate.values())]
                  for m in styles)]))
 
-# %% [markdown] papermill={"duration": 0.033263, "end_time": "2026-12-06T18:47:33.029005+00:00", "exception": false, "start_time": "2026-12-06T18:47:32.995742+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.003353, "end_time": "2026-12-06T19:04:24.000704+00:00", "exception": false, "start_time": "2026-12-06T19:04:23.997351+00:00", "status": "completed"}
 # ```{glue:figure} fig-mnist-curve
 # :name: fig-mnist-curve
 #
 # Test accuracy (%) against the asymmetric noise rate $N$: CE and the corrections with the true $T$ solid,
 # the corrections with $\hat T$ dotted in the colour of the same correction with $T$. The dashed grey line
 # marks the rate where $T$ is singular; no curve is drawn across it. Compare each solid line with the dotted
-# one of its colour: the gap is what estimating $T$ costs.
+# one of its colour: the gap is what estimating $T$ costs. {glue:text}`mnist-curve-seeds`
 # ```
 
-# %% [markdown] papermill={"duration": 0.006437, "end_time": "2026-12-06T18:47:33.047040+00:00", "exception": false, "start_time": "2026-12-06T18:47:33.040603+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.009712, "end_time": "2026-12-06T19:04:24.012613+00:00", "exception": false, "start_time": "2026-12-06T19:04:24.002901+00:00", "status": "completed"}
 # ## What this run shows
 #
 # Each claim below is computed from the records above and marked as holding or not, with its numbers.
 
-# %% papermill={"duration": 0.087707, "end_time": "2026-12-06T18:47:33.139719+00:00", "exception": false, "start_time": "2026-12-06T18:47:33.052012+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.062127, "end_time": "2026-12-06T19:04:24.080512+00:00", "exception": false, "start_time": "2026-12-06T19:04:24.018385+00:00", "status": "completed"} tags=["hide-input"]
 tie, close = 0.2, 1.0  # points: "tied with the best method", "close to"
 stats = summarize(records)
 noisy = [k for k in keys if k != "none"]
@@ -390,7 +416,7 @@ if diffs:
 
 display(Markdown("\n".join(f"{k}. {c}" for k, c in enumerate(claims, 1))))
 
-# %% [markdown] papermill={"duration": 0.005267, "end_time": "2026-12-06T18:47:33.149961+00:00", "exception": false, "start_time": "2026-12-06T18:47:33.144694+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.005638, "end_time": "2026-12-06T19:04:24.088681+00:00", "exception": false, "start_time": "2026-12-06T19:04:24.083043+00:00", "status": "completed"}
 # (mnist-selection)=
 # ## What model selection changes
 #
@@ -400,7 +426,7 @@ display(Markdown("\n".join(f"{k}. {c}" for k, c in enumerate(claims, 1))))
 # far from $I$), keeps the epoch of highest noisy-validation accuracy, and records the test accuracy of the
 # epoch either criterion keeps, so both are read from the same trainings:
 
-# %% papermill={"duration": 0.016725, "end_time": "2026-12-06T18:47:33.170437+00:00", "exception": false, "start_time": "2026-12-06T18:47:33.153712+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.028041, "end_time": "2026-12-06T19:04:24.120620+00:00", "exception": false, "start_time": "2026-12-06T19:04:24.092579+00:00", "status": "completed"} tags=["hide-input"]
 shown = load_records(selection_results_dir) if selection_results_dir else []
 shown = [r for r in shown if r.get("test_accuracy_by_selection")]
 if shown:
@@ -409,7 +435,7 @@ else:
     display(Markdown("No records with both criteria were given"
                      " (`selection_results_dir`)."))
 
-# %% [markdown] papermill={"duration": 0.0069, "end_time": "2026-12-06T18:47:33.180672+00:00", "exception": false, "start_time": "2026-12-06T18:47:33.173772+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.003873, "end_time": "2026-12-06T19:04:24.128650+00:00", "exception": false, "start_time": "2026-12-06T19:04:24.124777+00:00", "status": "completed"}
 # ## Summary
 #
 # - The two-stage protocol needs nothing but the noisy labels: CE, $\hat T$ from its posteriors, then a
@@ -421,7 +447,7 @@ else:
 # - Keep an epoch by a criterion that means the same for every method: a method's own loss can reward an
 #   over-confident network ({ref}`mnist-selection`).
 
-# %% [markdown] papermill={"duration": 0.004603, "end_time": "2026-12-06T18:47:33.189124+00:00", "exception": false, "start_time": "2026-12-06T18:47:33.184521+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.00409, "end_time": "2026-12-06T19:04:24.136612+00:00", "exception": false, "start_time": "2026-12-06T19:04:24.132522+00:00", "status": "completed"}
 # ## Exercises
 #
 # ```{exercise}
