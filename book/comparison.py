@@ -13,7 +13,7 @@
 #     name: python3
 # ---
 
-# %% [markdown] papermill={"duration": 0.002411, "end_time": "2026-12-06T18:53:18.855083+00:00", "exception": false, "start_time": "2026-12-06T18:53:18.852672+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.009627, "end_time": "2026-12-06T19:07:58.172828+00:00", "exception": false, "start_time": "2026-12-06T19:07:58.163201+00:00", "status": "completed"}
 # (ch-comparison)=
 # # Our Runs Against the Paper's Claims and the Published Benchmarks
 #
@@ -31,10 +31,10 @@
 # - test a paper's qualitative claims on your own records, each shown as holding or not with its numbers;
 # - tell a gap of protocol from a gap of method when comparing with a benchmark.
 
-# %% papermill={"duration": 0.021189, "end_time": "2026-12-06T18:53:18.881811+00:00", "exception": false, "start_time": "2026-12-06T18:53:18.860622+00:00", "status": "completed"} tags=["parameters", "hide-input"]
+# %% papermill={"duration": 0.020491, "end_time": "2026-12-06T19:07:58.198679+00:00", "exception": false, "start_time": "2026-12-06T19:07:58.178188+00:00", "status": "completed"} tags=["parameters", "hide-input"]
 results_root = None  # the folder of the chapters' record folders; None: results/
 
-# %% papermill={"duration": 2.055353, "end_time": "2026-12-06T18:53:20.943801+00:00", "exception": false, "start_time": "2026-12-06T18:53:18.888448+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 2.182083, "end_time": "2026-12-06T19:08:00.382542+00:00", "exception": false, "start_time": "2026-12-06T19:07:58.200459+00:00", "status": "completed"} tags=["hide-input"]
 from pathlib import Path
 
 from IPython.display import Markdown, display
@@ -58,7 +58,7 @@ records = {name: load_records(root / name) if (root / name).is_dir() else []
            for name in ("mnist", "imdb", "cifar10", "cifarn")}
 if not any(records.values()):
     raise ValueError(f"results_root must hold the chapters' records, none under {root}")
-# the folder as the reader knows it, not this machine's path
+# printed relative to the repository when it lies inside it
 repository = default.parent
 inside = root.resolve().is_relative_to(repository)
 read = root.resolve().relative_to(repository) if inside else root
@@ -74,7 +74,7 @@ display(Markdown(
     + "\n\nPublished tables of `lnc.experiments.published`: "
     + ", ".join(f"`{name}`" for name in tables) + "."))
 
-# %% [markdown] papermill={"duration": 0.001748, "end_time": "2026-12-06T18:53:20.947704+00:00", "exception": false, "start_time": "2026-12-06T18:53:20.945956+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.001648, "end_time": "2026-12-06T19:08:00.390141+00:00", "exception": false, "start_time": "2026-12-06T19:08:00.388493+00:00", "status": "completed"}
 # ## Three qualitative claims, tested on our runs
 #
 # The paper's table of test accuracies (MNIST, IMDB, CIFAR-10, CIFAR-100 × methods × noise) is not quoted
@@ -89,12 +89,12 @@ display(Markdown(
 # backward with $T$ and with $\hat T$ (mean over seeds), the gap forward($\hat T$) − forward($T$) and the seed std
 # of backward($\hat T$); each data set's protocol is in the run summary above.
 
-# %% papermill={"duration": 0.138116, "end_time": "2026-12-06T18:53:21.090565+00:00", "exception": false, "start_time": "2026-12-06T18:53:20.952449+00:00", "status": "completed"}
+# %% papermill={"duration": 0.135401, "end_time": "2026-12-06T19:08:00.531872+00:00", "exception": false, "start_time": "2026-12-06T19:08:00.396471+00:00", "status": "completed"}
 columns = ["ce", "forward", "forward_est", "backward", "backward_est"]
 synthetic = [r for name in ("mnist", "imdb", "cifar10") for r in records[name]]
 glue("tab-corrections", correction_table(synthetic, methods=columns), display=False)
 
-# %% [markdown] papermill={"duration": 0.003895, "end_time": "2026-12-06T18:53:21.100574+00:00", "exception": false, "start_time": "2026-12-06T18:53:21.096679+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.006272, "end_time": "2026-12-06T19:08:00.540663+00:00", "exception": false, "start_time": "2026-12-06T19:08:00.534391+00:00", "status": "completed"}
 # ```{glue:figure} tab-corrections
 # :name: tab-corrections
 # Test accuracy (%) of CE and of the corrections with the true $T$ and with $\hat T$, mean over seeds, per data
@@ -102,7 +102,7 @@ glue("tab-corrections", correction_table(synthetic, methods=columns), display=Fa
 # correction and how much backward with $\hat T$ varies over seeds.
 # ```
 
-# %% papermill={"duration": 0.05499, "end_time": "2026-12-06T18:53:21.159402+00:00", "exception": false, "start_time": "2026-12-06T18:53:21.104412+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.056432, "end_time": "2026-12-06T19:08:00.600915+00:00", "exception": false, "start_time": "2026-12-06T19:08:00.544483+00:00", "status": "completed"} tags=["hide-input"]
 close = 1.0  # points: "close to the T-known variant"
 stats = {task: summarize([r for r in synthetic if r["task"] == task])
          for task in dict.fromkeys(r["task"] for r in synthetic)}
@@ -151,7 +151,7 @@ display(Markdown(f"""
    {{ref}}`ch-cifar` gives the command).
 """))
 
-# %% [markdown] papermill={"duration": 0.003024, "end_time": "2026-12-06T18:53:21.164565+00:00", "exception": false, "start_time": "2026-12-06T18:53:21.161541+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.005615, "end_time": "2026-12-06T19:08:00.608591+00:00", "exception": false, "start_time": "2026-12-06T19:08:00.602976+00:00", "status": "completed"}
 # ## CIFAR-10N: our runs beside the CIFAR-N benchmark
 #
 # Published: `lnc.experiments.published.CIFARN` {cite}`wei2022`: ResNet-34, 100 epochs, all 50,000 images, mean ±
@@ -167,21 +167,21 @@ display(Markdown(f"""
 # code (which trains CE only) says whether their $T$ was estimated or the true human one. Our $\hat T$ rows are
 # listed beside them for the other reading.
 
-# %% papermill={"duration": 0.018106, "end_time": "2026-12-06T18:53:21.186525+00:00", "exception": false, "start_time": "2026-12-06T18:53:21.168419+00:00", "status": "completed"}
+# %% papermill={"duration": 0.022593, "end_time": "2026-12-06T19:08:00.635055+00:00", "exception": false, "start_time": "2026-12-06T19:08:00.612462+00:00", "status": "completed"}
 label_sets = ["aggre", "random1", "random2", "random3", "worst", "cifar100n"]
 cifarn = summarize(records["cifarn"])
 shown = [s for s in label_sets if any((m, s) in cifarn for m in columns)]
 display(comparison_table(records["cifarn"], published.CIFARN, methods=columns,
                          settings=shown))
 
-# %% [markdown] papermill={"duration": 0.0081, "end_time": "2026-12-06T18:53:21.196517+00:00", "exception": false, "start_time": "2026-12-06T18:53:21.188417+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.003057, "end_time": "2026-12-06T19:08:00.640499+00:00", "exception": false, "start_time": "2026-12-06T19:08:00.637442+00:00", "status": "completed"}
 # Absolute accuracies differ by the protocol. What a correction *adds* over CE is closer to comparable: the gain
 # of forward correction (true $T$ and $\hat T$) over CE, ours beside the benchmark's.
 
-# %% papermill={"duration": 0.016589, "end_time": "2026-12-06T18:53:21.217155+00:00", "exception": false, "start_time": "2026-12-06T18:53:21.200566+00:00", "status": "completed"}
+# %% papermill={"duration": 0.019824, "end_time": "2026-12-06T19:08:00.663364+00:00", "exception": false, "start_time": "2026-12-06T19:08:00.643540+00:00", "status": "completed"}
 display(gain_table(records["cifarn"], published.CIFARN, shown, digits=2))
 
-# %% papermill={"duration": 0.017184, "end_time": "2026-12-06T18:53:21.236085+00:00", "exception": false, "start_time": "2026-12-06T18:53:21.218901+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.010993, "end_time": "2026-12-06T19:08:00.676559+00:00", "exception": false, "start_time": "2026-12-06T19:08:00.665566+00:00", "status": "completed"} tags=["hide-input"]
 ours = run_summary(records["cifarn"]).splitlines()[0].split(": ", 1)[1]
 gaps = [cifarn[m, s][0] - published.CIFARN[m][s][0]
         for m in published.CIFARN for s in shown if (m, s) in cifarn]
@@ -201,14 +201,14 @@ display(Markdown(f"""
 - **Label sets without a run of ours:** {listing(missing)}.
 """))
 
-# %% [markdown] papermill={"duration": 0.004059, "end_time": "2026-12-06T18:53:21.244504+00:00", "exception": false, "start_time": "2026-12-06T18:53:21.240445+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.001926, "end_time": "2026-12-06T19:08:00.680561+00:00", "exception": false, "start_time": "2026-12-06T19:08:00.678635+00:00", "status": "completed"}
 # ## Clothing1M and mini-WebVision: published, not run here
 #
 # The published numbers (`lnc.experiments.published`): Clothing1M from the paper's own table (ResNet-50 from ImageNet
 # weights, 1M noisy web images, 14 classes); mini-WebVision (first 50 classes of WebVision 1.0) from later
 # papers that ran the forward correction with Inception-ResNet-v2.
 
-# %% papermill={"duration": 0.015002, "end_time": "2026-12-06T18:53:21.263431+00:00", "exception": false, "start_time": "2026-12-06T18:53:21.248429+00:00", "status": "completed"}
+# %% papermill={"duration": 0.016878, "end_time": "2026-12-06T19:08:00.699414+00:00", "exception": false, "start_time": "2026-12-06T19:08:00.682536+00:00", "status": "completed"}
 clothing = published.CLOTHING1M.items()
 webvision = published.MINI_WEBVISION["forward_est"].items()
 display(Table([["Clothing1M", "test accuracy (%)"],
@@ -216,7 +216,7 @@ display(Table([["Clothing1M", "test accuracy (%)"],
 display(Table([["mini-WebVision, forward correction", "accuracy (%)"],
                *([name, f"{mean:.2f}"] for name, (mean, _) in webvision)]))
 
-# %% [markdown] papermill={"duration": 0.004064, "end_time": "2026-12-06T18:53:21.272504+00:00", "exception": false, "start_time": "2026-12-06T18:53:21.268440+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.007604, "end_time": "2026-12-06T19:08:00.712107+00:00", "exception": false, "start_time": "2026-12-06T19:08:00.704503+00:00", "status": "completed"}
 # Why they are not run in this book:
 #
 # - **Data.** Clothing1M {cite}`xiao2015` is released on request by its authors; WebVision 1.0 is a

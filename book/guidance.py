@@ -13,7 +13,7 @@
 #     name: python3
 # ---
 
-# %% [markdown] papermill={"duration": 0.001958, "end_time": "2026-12-06T18:46:55.907751+00:00", "exception": false, "start_time": "2026-12-06T18:46:55.905793+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.00505, "end_time": "2026-12-06T19:08:12.156829+00:00", "exception": false, "start_time": "2026-12-06T19:08:12.151779+00:00", "status": "completed"}
 # (ch-guidance)=
 # # Which Correction When
 #
@@ -28,11 +28,11 @@
 # - read $\operatorname{cond}(T)$, the anchor condition and the error of $\hat T$ as warning signs;
 # - choose between forward and backward correction, with the true $T$ and with $\hat T$, for a new data set.
 
-# %% papermill={"duration": 0.011272, "end_time": "2026-12-06T18:46:55.921020+00:00", "exception": false, "start_time": "2026-12-06T18:46:55.909748+00:00", "status": "completed"} tags=["parameters", "hide-input"]
+# %% papermill={"duration": 0.010673, "end_time": "2026-12-06T19:08:12.170973+00:00", "exception": false, "start_time": "2026-12-06T19:08:12.160300+00:00", "status": "completed"} tags=["parameters", "hide-input"]
 results_root = None  # the folder of the chapters' record folders; None: results/
 helps = 1.0  # points: a correction "helps" above +helps and "hurts" below -helps
 
-# %% papermill={"duration": 5.040354, "end_time": "2026-12-06T18:47:00.964131+00:00", "exception": false, "start_time": "2026-12-06T18:46:55.923777+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 2.240713, "end_time": "2026-12-06T19:08:14.417180+00:00", "exception": false, "start_time": "2026-12-06T19:08:12.176467+00:00", "status": "completed"} tags=["hide-input"]
 from pathlib import Path
 
 import numpy as np
@@ -62,7 +62,7 @@ folders = [root / name for name in ("mnist", "imdb", "cifar10", "cifarn")]
 records = [r for folder in folders if folder.is_dir() for r in load_records(folder)]
 if not records:
     raise ValueError(f"results_root must hold the chapters' records, none under {root}")
-# the folder as the reader knows it, not this machine's path
+# printed relative to the repository when it lies inside it
 repository = default.parent
 inside = root.resolve().is_relative_to(repository)
 read = root.resolve().relative_to(repository) if inside else root
@@ -72,7 +72,7 @@ display(Markdown(f"Records read from `{read.as_posix()}/` ({', '.join(found)}): 
 margin = f"{helps:g} point" + "s" * (helps != 1)  # how the rules name `helps`
 glue("guidance-helps", margin, display=False)
 
-# %% [markdown] papermill={"duration": 0.002081, "end_time": "2026-12-06T18:47:00.987008+00:00", "exception": false, "start_time": "2026-12-06T18:47:00.984927+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.00173, "end_time": "2026-12-06T19:08:14.422565+00:00", "exception": false, "start_time": "2026-12-06T19:08:14.420835+00:00", "status": "completed"}
 # ## What each setting looked like
 #
 # One row per data set and noise setting with a CE run and both corrections: the condition number of the
@@ -80,7 +80,7 @@ glue("guidance-helps", margin, display=False)
 # {ref}`ch-estimation`), the relative $L_1$ error of $\hat T$, the test accuracy (%) of CE (mean over seeds),
 # and the change over CE of each correction with $T$ and with $\hat T$ (points).
 
-# %% papermill={"duration": 0.061885, "end_time": "2026-12-06T18:47:01.050687+00:00", "exception": false, "start_time": "2026-12-06T18:47:00.988802+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.043972, "end_time": "2026-12-06T19:08:14.472456+00:00", "exception": false, "start_time": "2026-12-06T19:08:14.428484+00:00", "status": "completed"} tags=["hide-input"]
 methods = ["forward", "backward", "forward_est", "backward_est"]
 rows, seed_stds = [], []
 for task in dict.fromkeys(r["task"] for r in records):
@@ -115,13 +115,13 @@ seed_noise = (f"in the settings with two seeds or more, the seed std of CE and o
               else "no setting has two seeds or more: the seed noise is not measured")
 glue("guidance-seed-noise", seed_noise, display=False)
 
-# %% [markdown] papermill={"duration": 0.006323, "end_time": "2026-12-06T18:47:01.063033+00:00", "exception": false, "start_time": "2026-12-06T18:47:01.056710+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.008719, "end_time": "2026-12-06T19:08:14.488714+00:00", "exception": false, "start_time": "2026-12-06T19:08:14.479995+00:00", "status": "completed"}
 # ## Rules drawn from these runs
 #
 # A correction *helps* when it is more than {glue:text}`guidance-helps` above CE and *hurts* when more than
 # {glue:text}`guidance-helps` below (the parameter `helps`); {glue:text}`guidance-seed-noise`.
 
-# %% papermill={"duration": 0.025817, "end_time": "2026-12-06T18:47:01.094304+00:00", "exception": false, "start_time": "2026-12-06T18:47:01.068487+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.026512, "end_time": "2026-12-06T19:08:14.518951+00:00", "exception": false, "start_time": "2026-12-06T19:08:14.492439+00:00", "status": "completed"} tags=["hide-input"]
 def where(mask):
     chosen = table[mask]
     pairs = zip(chosen["task"], chosen["setting"])
@@ -165,7 +165,7 @@ display(Markdown(f"""
    and columns of $T$ whose maximum leaves the diagonal.
 """))
 
-# %% [markdown] papermill={"duration": 0.001624, "end_time": "2026-12-06T18:47:01.099758+00:00", "exception": false, "start_time": "2026-12-06T18:47:01.098134+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.003449, "end_time": "2026-12-06T19:08:14.524549+00:00", "exception": false, "start_time": "2026-12-06T19:08:14.521100+00:00", "status": "completed"}
 # ## In practice
 #
 # - Estimate $\hat T$ from a CE model that fits the data well, then look at it: a column whose maximum is off
@@ -200,7 +200,7 @@ display(Markdown(f"""
 # $\operatorname{cond}(T) = 1 / (1 - \tfrac{Nc}{c-1})$, which exceeds 2 for $N > \tfrac{c-1}{2c}$: 0.25 for
 # $c = 2$, 0.45 for $c = 10$.
 
-# %% papermill={"duration": 0.011325, "end_time": "2026-12-06T18:47:01.113289+00:00", "exception": false, "start_time": "2026-12-06T18:47:01.101964+00:00", "status": "completed"}
+# %% papermill={"duration": 0.010706, "end_time": "2026-12-06T19:08:14.539164+00:00", "exception": false, "start_time": "2026-12-06T19:08:14.528458+00:00", "status": "completed"}
 for c in (2, 10):
     threshold = (c - 1) / (2 * c)
     for rate in (threshold - 0.01, threshold + 0.01):
@@ -209,6 +209,6 @@ for c in (2, 10):
         assert (closed > 2) == (rate > threshold)
 print("closed form and thresholds hold for c = 2 and c = 10")
 
-# %% [markdown] papermill={"duration": 0.002421, "end_time": "2026-12-06T18:47:01.117244+00:00", "exception": false, "start_time": "2026-12-06T18:47:01.114823+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.003563, "end_time": "2026-12-06T19:08:14.544528+00:00", "exception": false, "start_time": "2026-12-06T19:08:14.540965+00:00", "status": "completed"}
 # ```{solution-end}
 # ```
