@@ -13,7 +13,7 @@
 #     name: python3
 # ---
 
-# %% [markdown] papermill={"duration": 0.002856, "end_time": "2026-12-06T18:33:10.086344+00:00", "exception": false, "start_time": "2026-12-06T18:33:10.083488+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.005495, "end_time": "2026-12-06T19:06:31.648808+00:00", "exception": false, "start_time": "2026-12-06T19:06:31.643313+00:00", "status": "completed"}
 # (ch-beyond-anchors)=
 # # Beyond Anchor Points: Other Estimators of T, and Methods That Learn It
 #
@@ -56,7 +56,7 @@
 # | `cifarn_estimators`, `cifarn_learned` | on CIFAR-10N, forward with each one's $\hat T$; the methods that learn $T$ (none in the stored run: VolMinNet's CIFAR-10N rows are in {ref}`ch-cifarn`) |
 # ```
 
-# %% papermill={"duration": 0.012084, "end_time": "2026-12-06T18:33:10.104859+00:00", "exception": false, "start_time": "2026-12-06T18:33:10.092775+00:00", "status": "completed"} tags=["parameters", "hide-input"]
+# %% papermill={"duration": 0.022853, "end_time": "2026-12-06T19:06:31.676242+00:00", "exception": false, "start_time": "2026-12-06T19:06:31.653389+00:00", "status": "completed"} tags=["parameters", "hide-input"]
 example_size = 2000
 seed = 0
 dataset = "mnist"
@@ -80,7 +80,7 @@ cifarn_results_dir = "results/cifarn_fast"
 extend_results = False
 selection = "val_loss"
 
-# %% papermill={"duration": 2.072266, "end_time": "2026-12-06T18:33:12.180797+00:00", "exception": false, "start_time": "2026-12-06T18:33:10.108531+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 6.091512, "end_time": "2026-12-06T19:06:37.772158+00:00", "exception": false, "start_time": "2026-12-06T19:06:31.680646+00:00", "status": "completed"} tags=["hide-input"]
 import warnings
 
 import matplotlib.pyplot as plt
@@ -119,7 +119,7 @@ configs = [c for job in jobs for c in check_grid(dataset, settings, **grid, **jo
 configs += [c for job in human_jobs
             for c in check_grid("cifar10n", human_settings, **cifarn, **job)]
 
-# %% [markdown] papermill={"duration": 0.005941, "end_time": "2026-12-06T18:33:12.188990+00:00", "exception": false, "start_time": "2026-12-06T18:33:12.183049+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.003934, "end_time": "2026-12-06T19:06:37.780657+00:00", "exception": false, "start_time": "2026-12-06T19:06:37.776723+00:00", "status": "completed"}
 # ## What each estimator assumes
 #
 # All of them read $\hat T$, with $\hat T_{ij} \approx P(\tilde y = j \mid y = i)$, from a CE network's
@@ -148,7 +148,7 @@ configs += [c for job in human_jobs
 # label drawn from its noisy posterior. For contrast, the same $T$ with Dirichlet clean posteriors plus one
 # exact anchor per class (`anchored_posteriors`).
 
-# %% papermill={"duration": 96.047838, "end_time": "2026-12-06T18:34:48.238622+00:00", "exception": false, "start_time": "2026-12-06T18:33:12.190784+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 86.686028, "end_time": "2026-12-06T19:08:04.470477+00:00", "exception": false, "start_time": "2026-12-06T19:06:37.784449+00:00", "status": "completed"} tags=["hide-input"]
 T_example = np.array([[0.7, 0.2, 0.1], [0.1, 0.8, 0.1], [0.25, 0.05, 0.7]])
 _, scattered = scattered_posteriors(T_example, example_size, seed)
 anchored = anchored_posteriors(T_example, example_size, seed)
@@ -200,7 +200,7 @@ with anchors {close('with anchors')}; without anchors {close('without anchors')}
   sample size.
 """))
 
-# %% [markdown] papermill={"duration": 0.003257, "end_time": "2026-12-06T18:34:48.244634+00:00", "exception": false, "start_time": "2026-12-06T18:34:48.241377+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.004234, "end_time": "2026-12-06T19:08:04.484782+00:00", "exception": false, "start_time": "2026-12-06T19:08:04.480548+00:00", "status": "completed"}
 # ```{glue:figure} fig-simplex
 # :name: fig-simplex
 # The noisy posteriors (grey dots) on the three-class simplex, with the triangle of the true $T$, of the
@@ -220,7 +220,7 @@ with anchors {close('with anchors')}; without anchors {close('without anchors')}
 # estimate of the in-sample posteriors. One CE network (and one set of folds) serves every estimator of a
 # seed. The run, as its records state it:
 
-# %% papermill={"duration": 0.197521, "end_time": "2026-12-06T18:34:48.445747+00:00", "exception": false, "start_time": "2026-12-06T18:34:48.248226+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.351107, "end_time": "2026-12-06T19:08:04.839747+00:00", "exception": false, "start_time": "2026-12-06T19:08:04.488640+00:00", "status": "completed"} tags=["hide-input"]
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", UserWarning)  # the 97% rule's fallback
     records = [r for job in jobs
@@ -230,7 +230,7 @@ setup = describe_run(dataset, protocol, epochs=epochs, subset=subset, seeds=seed
 display(Markdown(f"- records: `{run_summary(records)}`\n- set-up: `{setup}`\n"
                  f"- out-of-fold posteriors: {cross_fit} folds"))
 
-# %% [markdown] papermill={"duration": 0.002158, "end_time": "2026-12-06T18:34:48.450929+00:00", "exception": false, "start_time": "2026-12-06T18:34:48.448771+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.002172, "end_time": "2026-12-06T19:08:04.844868+00:00", "exception": false, "start_time": "2026-12-06T19:08:04.842696+00:00", "status": "completed"}
 # One table per noise setting: the relative $L_1$ error of each $\hat T$ against the true $T$ and the clean
 # test accuracy (%) of the forward correction with it, mean ± std over the seeds (the mean alone for one
 # seed); for `volmin` and `revision`, the error of the $T$ they learned and their own test accuracy. The
@@ -238,14 +238,14 @@ display(Markdown(f"- records: `{run_summary(records)}`\n- set-up: `{setup}`\n"
 # most confident posteriors (its `trim`); a run of this chapter into a new `results_dir` gives the trimmed
 # ones.
 
-# %% papermill={"duration": 0.024883, "end_time": "2026-12-06T18:34:48.477867+00:00", "exception": false, "start_time": "2026-12-06T18:34:48.452984+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.036107, "end_time": "2026-12-06T19:08:04.882976+00:00", "exception": false, "start_time": "2026-12-06T19:08:04.846869+00:00", "status": "completed"} tags=["hide-input"]
 stats = estimator_stats(records)
 keys = list(dict.fromkeys(key for key, _, _ in stats))
 for key in keys:
     display(Markdown(f"**{key}**"))
     display(estimator_table(records, key))
 
-# %% papermill={"duration": 0.014953, "end_time": "2026-12-06T18:34:48.495377+00:00", "exception": false, "start_time": "2026-12-06T18:34:48.480424+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.013234, "end_time": "2026-12-06T19:08:04.899207+00:00", "exception": false, "start_time": "2026-12-06T19:08:04.885973+00:00", "status": "completed"} tags=["hide-input"]
 def mean(key, name, kind, field):
     value = stats.get((key, name, kind), {}).get(field)
     return value[0] if value else np.nan
@@ -290,7 +290,7 @@ transposed), the best of the other estimators, either posterior, is at least as 
 in {len(beats)} of {len(keys)} settings ({listing(beats, ', ') or 'none'}).
 """))
 
-# %% [markdown] papermill={"duration": 0.002403, "end_time": "2026-12-06T18:34:48.500140+00:00", "exception": false, "start_time": "2026-12-06T18:34:48.497737+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.002367, "end_time": "2026-12-06T19:08:04.904304+00:00", "exception": false, "start_time": "2026-12-06T19:08:04.901937+00:00", "status": "completed"}
 # ## CIFAR-10N: against the true human T
 #
 # On human noise the true $T$ is measured from the clean and noisy labels of the training images
@@ -300,7 +300,7 @@ in {len(beats)} of {len(keys)} settings ({listing(beats, ', ') or 'none'}).
 # their $T$ with their own network (the stored run has none: VolMinNet on CIFAR-10N, with three seeds, is in
 # {ref}`ch-cifarn`). For reference, the same records hold CE and forward with the true $T$. The run:
 
-# %% papermill={"duration": 0.30568, "end_time": "2026-12-06T18:34:48.810211+00:00", "exception": false, "start_time": "2026-12-06T18:34:48.504531+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.391339, "end_time": "2026-12-06T19:08:05.299894+00:00", "exception": false, "start_time": "2026-12-06T19:08:04.908555+00:00", "status": "completed"} tags=["hide-input"]
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", UserWarning)
     runs = [run_grid("cifar10n", human_settings, **cifarn, **job) for job in human_jobs]
@@ -309,18 +309,18 @@ setup = describe_run("cifar10n", cifarn_protocol, epochs=cifarn_epochs,
                      subset=cifarn_subset, device=device)
 display(Markdown(f"- records: `{run_summary(human)}`\n- set-up: `{setup}`"))
 
-# %% [markdown] papermill={"duration": 0.002681, "end_time": "2026-12-06T18:34:48.819593+00:00", "exception": false, "start_time": "2026-12-06T18:34:48.816912+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.008372, "end_time": "2026-12-06T19:08:05.312929+00:00", "exception": false, "start_time": "2026-12-06T19:08:05.304557+00:00", "status": "completed"}
 # One table per label set: the relative $L_1$ error of each $\hat T$ against the true human $T$, and the clean
 # test accuracy (%) of the forward correction with it (one seed); for a method of `cifarn_learned`, the
 # error of the $T$ it learned and its own accuracy. Forward is trained with the $\hat T$ of each estimator in
 # `cifarn_estimators` (`-` for one left out): each costs a full-data training.
 
-# %% papermill={"duration": 0.01385, "end_time": "2026-12-06T18:34:48.838402+00:00", "exception": false, "start_time": "2026-12-06T18:34:48.824552+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.016859, "end_time": "2026-12-06T19:08:05.332502+00:00", "exception": false, "start_time": "2026-12-06T19:08:05.315643+00:00", "status": "completed"} tags=["hide-input"]
 for key in cifarn_noise:
     display(Markdown(f"**{key}**"))
     display(estimator_table(human, key))
 
-# %% papermill={"duration": 0.017437, "end_time": "2026-12-06T18:34:48.862614+00:00", "exception": false, "start_time": "2026-12-06T18:34:48.845177+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.02135, "end_time": "2026-12-06T19:08:05.356811+00:00", "exception": false, "start_time": "2026-12-06T19:08:05.335461+00:00", "status": "completed"} tags=["hide-input"]
 human_stats = estimator_stats(human)
 reference = summarize(runs[0])  # CE and forward with the true T
 
@@ -360,7 +360,7 @@ error in {len(halved)} of {len(cifarn_noise)} label sets** ({listing(halved, ', 
 {chr(10).join(lines)}
 """))
 
-# %% [markdown] papermill={"duration": 0.007102, "end_time": "2026-12-06T18:34:48.872673+00:00", "exception": false, "start_time": "2026-12-06T18:34:48.865571+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.002848, "end_time": "2026-12-06T19:08:05.362773+00:00", "exception": false, "start_time": "2026-12-06T19:08:05.359925+00:00", "status": "completed"}
 # ## Summary
 #
 # - Each estimator is exact under its own condition, and the conditions differ: anchors (`anchor`,
