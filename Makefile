@@ -21,7 +21,7 @@ AVX2 := ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2
 nbval = $(if $(1),$(2) $(BIN)/python -m pytest -p no:cacheprovider --nbval --nbval-current-env \
   --nbval-sanitize-with $(SANITIZE) $(1),@echo "no stored notebooks to check")
 
-.PHONY: test lint unit notebooks book students check-html browser chapters golden-records goldens clean
+.PHONY: test lint unit notebooks book pdf tex students check-html browser chapters golden-records goldens clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -57,6 +57,38 @@ book: $(STAMP)
 	$(if $(REPOSITORY),$(BIN)/python tools/book_config.py --repository $(REPOSITORY) --branch $(BRANCH) \
 	  > .book_config.yml)
 	$(BIN)/jupyter-book build . -W -n --keep-going $(if $(REPOSITORY),--config .book_config.yml)
+
+## pdf: the whole book as one PDF, _build/pdf/lnc-book.pdf, from the stored outputs like make book (-W too), with
+## xelatex for the book's Unicode; tools/book_config.py --pdf holds its LaTeX settings and the Sphinx extension that
+## sets the outputs' HTML tables as LaTeX tables. It has Sphinx folders of its own (_build/pdf/_build: doctrees, and
+## latex/ with the .tex and lnc-book.log), so that it never shares an environment with a concurrent make book.
+## latexmk runs -silent, afresh each time; on a LaTeX error, the log's error lines are printed
+PDF_LOG := _build/pdf/_build/latex/lnc-book.log
+pdf: $(STAMP) tex
+	mkdir -p _build/pdf
+	rm -rf _build/pdf/_build/latex _build/pdf/lnc-book.pdf
+	$(BIN)/python tools/book_config.py --pdf > _build/pdf/config.yml
+	PYTHONPATH=tools LATEXMKOPTS=-silent $(BIN)/jupyter-book build . --builder pdflatex --path-output _build/pdf \
+	  -W -n --keep-going --config _build/pdf/config.yml \
+	  || { grep -s -A4 '^!' $(PDF_LOG) >&2; exit 1; }
+	cp _build/pdf/_build/latex/lnc-book.pdf _build/pdf/lnc-book.pdf
+	@echo "the book as one PDF: _build/pdf/lnc-book.pdf"
+
+## tex: Debian's TeX for make pdf (xelatex, latexmk, the fonts), installed when missing and the user is root;
+## fonts-freefont-otf is Sphinx's xelatex font, texlive-fonts-recommended has the ZapfDingbats of hyperref's links
+TEX_PACKAGES := latexmk texlive-xetex texlive-fonts-recommended fonts-freefont-otf
+tex:
+	@{ command -v xelatex && command -v latexmk && kpsewhich pzdr.tfm && fc-list | grep -q FreeSerif; } \
+	  >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing Debian's TeX for the PDF: $(TEX_PACKAGES)"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+	      $(TEX_PACKAGES) >/dev/null; \
+	  else \
+	    echo "make pdf needs xelatex, latexmk and GNU FreeFont: run" \
+	      "'sudo apt-get install --no-install-recommends $(TEX_PACKAGES)'" >&2; \
+	    exit 1; \
+	  fi; }
 
 ## students: the students' edition, every page without the exercises' solutions, in _build/students/_build/html
 students: $(STAMP)
