@@ -94,8 +94,9 @@ from lnc.book.plots import simplex_view
 from lnc.book.simulation import anchored_posteriors, sample_labels, scattered_posteriors
 from lnc.estimation import ESTIMATORS
 from lnc.experiments.protocol import check_grid, describe_run, noise_settings, run_grid
-from lnc.experiments.results import (Table, estimator_stats, estimator_table, listing,
-                                     run_summary, span, summarize)
+from lnc.experiments.prose import listing, run_summary, span
+from lnc.experiments.results import estimator_stats, summarize
+from lnc.experiments.tables import estimator_table, Table
 
 plain_warnings()  # warnings print without this checkout's file paths
 

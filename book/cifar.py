@@ -100,9 +100,9 @@ from lnc.experiments.datasets import CIFAR10_CLASSES
 from lnc.experiments.protocol import check_grid, noise_settings, run_grid
 from lnc.experiments.recipes import get_recipe, paper_T
 from lnc.experiments.records import load_records
-from lnc.experiments.results import (accuracy_tables, cpu_minutes, describe_recipe,
-                                     describe_records, estimation_table, listing,
-                                     run_summary, setting, span, summarize, verdict)
+from lnc.experiments.prose import describe_recipe, describe_records, listing, run_summary, span, verdict
+from lnc.experiments.results import cpu_minutes, setting, summarize
+from lnc.experiments.tables import accuracy_tables, estimation_table
 from lnc.noise import CIFAR100_COARSE
 
 plain_warnings()  # warnings print without this checkout's file paths

@@ -43,9 +43,9 @@ from myst_nb import glue
 import lnc
 from lnc.experiments import published
 from lnc.experiments.records import load_records
-from lnc.experiments.results import (Table, comparison_table, correction_table,
-                                     gain_table, listing, run_summary, summarize,
-                                     verdict)
+from lnc.experiments.prose import listing, run_summary, verdict
+from lnc.experiments.results import summarize
+from lnc.experiments.tables import comparison_table, correction_table, gain_table, Table
 
 if not (results_root is None or isinstance(results_root, (str, Path))):
     raise TypeError("results_root must be a folder path (str) or None, got "

@@ -43,7 +43,9 @@ from myst_nb import glue
 import lnc
 from lnc.estimation import anchor_columns
 from lnc.experiments.records import load_records
-from lnc.experiments.results import Table, listing, setting, span, summarize
+from lnc.experiments.prose import listing, span
+from lnc.experiments.results import setting, summarize
+from lnc.experiments.tables import Table
 
 # every parameter is checked before any record is read
 if not (results_root is None or isinstance(results_root, (str, Path))):

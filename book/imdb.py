@@ -91,9 +91,9 @@ from lnc.estimation import anchor_columns
 from lnc.experiments.models import build_model, count_parameters
 from lnc.experiments.protocol import check_grid, describe_run, noise_settings, run_grid
 from lnc.experiments.recipes import get_recipe, paper_T
-from lnc.experiments.results import (Table, accuracy_table, accuracy_tables,
-                                     estimation_table, listing, run_summary, setting,
-                                     summarize, verdict)
+from lnc.experiments.prose import listing, run_summary, verdict
+from lnc.experiments.results import setting, summarize
+from lnc.experiments.tables import accuracy_table, accuracy_tables, estimation_table, Table
 from lnc.metrics import condition_number
 from lnc.noise import binary_asymmetric_T
 

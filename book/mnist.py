@@ -93,9 +93,9 @@ from lnc.experiments.models import build_model, count_parameters
 from lnc.experiments.protocol import check_grid, describe_run, noise_settings, run_grid
 from lnc.experiments.recipes import get_recipe, paper_T
 from lnc.experiments.records import load_records
-from lnc.experiments.results import (Table, accuracy_tables, describe_records,
-                                     estimation_table, listing, run_summary,
-                                     selection_table, setting, summarize, verdict)
+from lnc.experiments.prose import describe_records, listing, run_summary, verdict
+from lnc.experiments.results import setting, summarize
+from lnc.experiments.tables import accuracy_tables, estimation_table, selection_table, Table
 from lnc.noise import MNIST_PAIRS
 
 plain_warnings()  # warnings print without this checkout's file paths

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from lnc.experiments.records import record_name
-from lnc.experiments.results import estimator_stats, estimator_table
+from lnc.experiments.results import estimator_stats
+from lnc.experiments.tables import estimator_table
 
 BASE = dict(task="mnist", noise="symmetric", rate=0.2, seed=0)
 

@@ -35,7 +35,7 @@ from hypothesis.extra import numpy as hnp
 
 import lnc
 from lnc.book import curvature, plots, risk, simulation
-from lnc.experiments import learned_T, loop, models, protocol, recipes, results
+from lnc.experiments import learned_T, loop, models, prose, protocol, recipes, results, tables
 from lnc.experiments.published import CIFARN, MINI_WEBVISION
 
 SETTINGS = dict(
@@ -2108,7 +2108,7 @@ def test_bad_recipes_and_paper_T_are_refused_naming_the_field(data):
                 lambda v: v not in VALID_TOO.get(field, ())
             )
         )
-        assert_rejects(lambda: results.describe_recipe({**fields, field: bad}), "recipe")
+        assert_rejects(lambda: prose.describe_recipe({**fields, field: bad}), "recipe")
     elif which == "dataset":
         bad = data.draw(st.one_of(JUNK, st.sampled_from(["MNIST", "svhn", "cifar10n", ["mnist"]])))
         assert_rejects(lambda: recipes.paper_T(bad, "symmetric", 0.2), "dataset")
@@ -2191,7 +2191,7 @@ def test_valid_recipes_keep_python_values_and_build_the_optimiser_they_state(dat
     assert type(optimiser).__name__.lower() == optimizer and group["lr"] == recipe.lr
     if optimizer == "sgd":
         assert group["momentum"] == recipe.momentum and group["nesterov"] == recipe.nesterov
-    text = results.describe_recipe(recipe)
+    text = prose.describe_recipe(recipe)
     assert f", {recipe.epochs} epoch" in text and ("Nesterov" in text) == recipe.nesterov
 
     dataset = data.draw(st.sampled_from(list(recipes.DATASET_CLASSES)))
@@ -2237,9 +2237,9 @@ def test_bad_input_to_result_tables_is_refused_naming_the_argument(data):
         st.sampled_from(
             [
                 results.summarize,
-                results.accuracy_table,
-                results.estimation_table,
-                lambda r: results.comparison_table(r, CIFARN),
+                tables.accuracy_table,
+                tables.estimation_table,
+                lambda r: tables.comparison_table(r, CIFARN),
             ]
         )
     )
@@ -2272,9 +2272,9 @@ def test_bad_input_to_result_tables_is_refused_naming_the_argument(data):
         call = data.draw(
             st.sampled_from(
                 [
-                    results.accuracy_table,
-                    results.estimation_table,
-                    lambda r, digits: results.comparison_table(r, CIFARN, digits=digits),
+                    tables.accuracy_table,
+                    tables.estimation_table,
+                    lambda r, digits: tables.comparison_table(r, CIFARN, digits=digits),
                 ]
             )
         )
@@ -2288,7 +2288,7 @@ def test_bad_input_to_result_tables_is_refused_naming_the_argument(data):
                 st.lists(st.one_of(st.integers(), st.none(), st.sampled_from(["x", "CE"])), min_size=1, max_size=2),
             )
         )
-        assert_rejects(lambda: results.accuracy_table(records, **{which: bad}), which)
+        assert_rejects(lambda: tables.accuracy_table(records, **{which: bad}), which)
     elif which == "published":
         bad = data.draw(
             st.one_of(
@@ -2310,12 +2310,12 @@ def test_bad_input_to_result_tables_is_refused_naming_the_argument(data):
                 ),
             )
         )
-        assert_rejects(lambda: results.comparison_table(records, bad), "published")
+        assert_rejects(lambda: tables.comparison_table(records, bad), "published")
     elif which == "no_ce":
-        assert_rejects(lambda: results.estimation_table([dict(r, method="forward") for r in records]), "records")
+        assert_rejects(lambda: tables.estimation_table([dict(r, method="forward") for r in records]), "records")
     else:
         bad = data.draw(st.one_of(st.none(), st.just([]), st.text(max_size=2), st.builds(lambda: [{}])))
-        assert_rejects(lambda: results.run_summary(bad), "records")
+        assert_rejects(lambda: prose.run_summary(bad), "records")
 
 
 @fuzz(60)
@@ -2338,12 +2338,12 @@ def test_valid_result_tables_match_a_loop(data):
         else:
             assert math.isnan(std)
     digits = data.draw(st.integers(0, 4))
-    table = results.accuracy_table(records, digits=digits)
+    table = tables.accuracy_table(records, digits=digits)
     for (method, setting_), (mean, _, _) in summary.items():
         assert method in table and setting_ in table and f"{mean:.{digits}f}" in table
     if any(r["method"] == "ce" for r in records):
-        assert "error" in results.estimation_table(records, digits=digits)
-    assert isinstance(results.comparison_table(records, CIFARN, digits=digits), str)
+        assert "error" in tables.estimation_table(records, digits=digits)
+    assert isinstance(tables.comparison_table(records, CIFARN, digits=digits), str)
     assert repr(records) == before
 
 
@@ -2405,9 +2405,9 @@ def test_bad_input_to_result_helpers_is_refused_naming_the_argument(data):
                 ),
             )
         )
-        assert_rejects(lambda: results.listing(bad), "items")
+        assert_rejects(lambda: prose.listing(bad), "items")
     elif which == "sep":
-        assert_rejects(lambda: results.listing(["a", "b"], sep=data.draw(NOT_STR)), "sep")
+        assert_rejects(lambda: prose.listing(["a", "b"], sep=data.draw(NOT_STR)), "sep")
     elif which == "values":  # past bug: span([nan]) gave "nan", span(["1"]) "1"
         bad = data.draw(
             not_a_sequence_of(
@@ -2422,10 +2422,10 @@ def test_bad_input_to_result_helpers_is_refused_naming_the_argument(data):
                 st.sampled_from([np.array(3.0), np.zeros((2, 2)), torch.zeros(2), {"a": 1.0}]),
             )
         )
-        assert_rejects(lambda: results.span(bad), "values")
+        assert_rejects(lambda: prose.span(bad), "values")
     elif which == "spec":
         bad = data.draw(st.one_of(NOT_STR, st.sampled_from(["d", "zz", "s", "x", "%%", ".-1f", "b", "c"])))
-        assert_rejects(lambda: results.span([1.0, 2.5], spec=bad), "spec")
+        assert_rejects(lambda: prose.span([1.0, 2.5], spec=bad), "spec")
     elif which == "flags":  # past bug: verdict("abc") and verdict(["no"]) gave "holds"
         bad = data.draw(
             not_a_sequence_of(
@@ -2439,10 +2439,10 @@ def test_bad_input_to_result_helpers_is_refused_naming_the_argument(data):
                 ]
             )
         )
-        assert_rejects(lambda: results.verdict(bad), "flags")
+        assert_rejects(lambda: prose.verdict(bad), "flags")
     elif which == "rows":
         bad, name = data.draw(bad_rows())
-        assert_rejects(lambda: results.Table(bad), name)
+        assert_rejects(lambda: tables.Table(bad), name)
     elif which == "record":
         bad = data.draw(
             st.one_of(
@@ -2467,14 +2467,14 @@ def test_bad_input_to_result_helpers_is_refused_naming_the_argument(data):
             )
         )
         options = {"settings": [results.setting(records[0])], "methods": ["forward"], which: bad}
-        assert_rejects(lambda: results.gain_table(records, CIFARN, **options), which)
+        assert_rejects(lambda: tables.gain_table(records, CIFARN, **options), which)
     elif which == "key":
         bad = data.draw(st.one_of(NOT_STR, st.sampled_from(["symmetric 0.3", "Symmetric 0.2", ["symmetric 0.2"]])))
-        assert_rejects(lambda: results.estimator_table(records, bad), "key")
+        assert_rejects(lambda: tables.estimator_table(records, bad), "key")
     else:
         bad = data.draw(st.one_of(st.text(max_size=3), st.just([]), st.lists(NOT_STR, min_size=1, max_size=2)))
         assert_rejects(
-            lambda: results.correction_table([dict(r, task="mnist") for r in records], methods=bad), "methods"
+            lambda: tables.correction_table([dict(r, task="mnist") for r in records], methods=bad), "methods"
         )
 
 
@@ -2512,21 +2512,21 @@ def _run_record(seed=0, **changes):
 _SUMMARY = ("task", "method", *results.SUMMARY_FIELDS)
 READS = {  # function -> (the fields it needs, the fields it reads where they are)
     "summarize": (results.summarize, ("method", "noise", "rate"), ("test_accuracy",)),
-    "accuracy_tables": (results.accuracy_tables, ("method", "noise", "rate"), ("test_accuracy",)),
+    "accuracy_tables": (tables.accuracy_tables, ("method", "noise", "rate"), ("test_accuracy",)),
     "comparison_table": (
-        lambda r: results.comparison_table(r, CIFARN),
+        lambda r: tables.comparison_table(r, CIFARN),
         ("method", "noise", "rate"),
         ("test_accuracy",),
     ),
     "estimation_table": (
-        results.estimation_table,
+        tables.estimation_table,
         ("method", "noise", "rate", "best_epoch"),
         ("estimation_error", "cond_T_hat"),
     ),
-    "correction_table": (results.correction_table, ("task", "method", "noise", "rate"), ("test_accuracy",)),
-    "run_summary": (results.run_summary, _SUMMARY, ("status", "subset", "estimator", "cross_fit")),
+    "correction_table": (tables.correction_table, ("task", "method", "noise", "rate"), ("test_accuracy",)),
+    "run_summary": (prose.run_summary, _SUMMARY, ("status", "subset", "estimator", "cross_fit")),
     "cpu_minutes": (results.cpu_minutes, (*_SUMMARY, "threads"), ("status", "subset", "estimator", "cross_fit")),
-    "describe_records": (results.describe_records, results.DESCRIBE_FIELDS, ("status",)),
+    "describe_records": (prose.describe_records, prose.DESCRIBE_FIELDS, ("status",)),
     "estimator_stats": (
         results.estimator_stats,
         ("method", "noise", "rate", "seed"),
@@ -2593,15 +2593,15 @@ def test_valid_result_helpers_match_a_loop(data):
     items = data.draw(st.lists(TEXT, max_size=4))
     sep = data.draw(st.text(max_size=3))
     container = data.draw(st.sampled_from([list, tuple, iter]))
-    assert results.listing(container(items), sep) == (sep.join(items) if items else "none")
+    assert prose.listing(container(items), sep) == (sep.join(items) if items else "none")
 
     values = data.draw(st.lists(st.one_of(st.floats(-1e6, 1e6), st.integers(-1000, 1000)), max_size=5))
     spec = data.draw(st.sampled_from([".0f", ".1f", ".3g", "+.2f", "", ".2e", ","]))
     floats = [float(v) for v in values]
     low, high = (format(min(floats), spec), format(max(floats), spec)) if values else ("none", "none")
-    assert results.span(container(values), spec) == (low if low == high else f"{low}–{high}")
+    assert prose.span(container(values), spec) == (low if low == high else f"{low}–{high}")
     if values:
-        assert results.span(np.array(floats), spec) == results.span(values, spec)
+        assert prose.span(np.array(floats), spec) == prose.span(values, spec)
 
     flags = data.draw(st.lists(st.one_of(st.booleans(), st.builds(np.bool_, st.booleans())), max_size=5))
     held = sum(bool(f) for f in flags)
@@ -2614,11 +2614,11 @@ def test_valid_result_helpers_match_a_loop(data):
         if not held
         else f"holds in part ({held} of {len(flags)})"
     )
-    assert results.verdict(container(flags)) == expected
+    assert prose.verdict(container(flags)) == expected
 
     width = data.draw(st.integers(1, 4))
     rows = data.draw(st.lists(st.lists(TEXT, min_size=width, max_size=width), min_size=1, max_size=4))
-    table = results.Table(container(container(row) for row in rows))
+    table = tables.Table(container(container(row) for row in rows))
     lines = table.split("\n")
     assert table.rows == tuple(map(tuple, rows)) and len(lines) == len(rows) + 1
     assert len({len(line) for line in lines}) == 1 and lines[1] == "-" * len(lines[0])  # aligned columns
@@ -2639,7 +2639,7 @@ def test_valid_gain_table_accuracy_tables_and_estimator_stats_match_a_loop(data)
     digits = data.draw(st.integers(0, 3))
     keys = list(dict.fromkeys(results.setting(r) for r in records))
     methods = sorted({r["method"] for r in records})
-    table = results.gain_table(records, CIFARN, keys, methods=methods, digits=digits)
+    table = tables.gain_table(records, CIFARN, keys, methods=methods, digits=digits)
 
     def mean(method, key):
         runs = [r for r in records if r["method"] == method and results.setting(r) == key]
@@ -2656,15 +2656,15 @@ def test_valid_gain_table_accuracy_tables_and_estimator_stats_match_a_loop(data)
                 assert abs(float(cell) - (ours - ce)) <= 0.5 * 10**-digits + 1e-9
 
     for published in (CIFARN, MINI_WEBVISION):  # each published number in its method's row
-        rows = {row[0]: row[1:] for row in results.comparison_table(records, published, digits=digits).rows}
+        rows = {row[0]: row[1:] for row in tables.comparison_table(records, published, digits=digits).rows}
         for method, cells in published.items():
             shown = rows[f"{method} (published)"]
             assert all(any(cell.startswith(f"{mean:.{digits}f}") for cell in shown) for mean, _ in cells.values())
 
     columns = data.draw(st.integers(2, 5))  # every setting in one table of at most columns settings
-    tables = results.accuracy_tables(records, columns=columns, digits=digits)
-    shown = [key for _, part in tables for key in part.rows[0][1:]]
-    assert sorted(shown) == sorted(keys) and all(len(part.rows[0]) <= columns + 1 for _, part in tables)
+    split = tables.accuracy_tables(records, columns=columns, digits=digits)
+    shown = [key for _, part in split for key in part.rows[0][1:]]
+    assert sorted(shown) == sorted(keys) and all(len(part.rows[0]) <= columns + 1 for _, part in split)
 
     ce = [
         dict(r, estimates={"in_sample": {"anchor": {"estimation_error": r["estimation_error"]}}})
@@ -2699,8 +2699,8 @@ def test_valid_gain_table_accuracy_tables_and_estimator_stats_match_a_loop(data)
             lambda: results.summarize([dict(method="ce", noise="symmetric", rate=0.2, test_accuracy=math.nan)]),
             "records",
         ),
-        (lambda: results.estimation_table([dict(method="ce", noise="symmetric", rate=0.2)]), "records"),
-        (lambda: results.run_summary([dict(task="mnist")]), "records"),
+        (lambda: tables.estimation_table([dict(method="ce", noise="symmetric", rate=0.2)]), "records"),
+        (lambda: prose.run_summary([dict(task="mnist")]), "records"),
         (lambda: results.setting({}), "record"),
     ],
     ids=["str-rate", "list-method", "nan-accuracy", "no-best-epoch", "no-wall-time", "setting-no-field"],
@@ -2745,20 +2745,20 @@ _ZERO_COLUMN = np.array([[0.5, 0.0, 0.5], [0.5, 0.0, 0.5], [0.0, 0.0, 1.0]])
 @pytest.mark.parametrize(
     "call,name",
     [
-        (lambda: results.listing("abc"), "items"),
-        (lambda: results.Table([["a", "b"], ["c"]]), "rows[1]"),
-        (lambda: results.Table([["a"], ["b", "c"]]), "rows[1]"),
-        (lambda: results.span([1.0, math.nan]), "values[1]"),
-        (lambda: results.verdict(["no"]), "flags[0]"),
+        (lambda: prose.listing("abc"), "items"),
+        (lambda: tables.Table([["a", "b"], ["c"]]), "rows[1]"),
+        (lambda: tables.Table([["a"], ["b", "c"]]), "rows[1]"),
+        (lambda: prose.span([1.0, math.nan]), "values[1]"),
+        (lambda: prose.verdict(["no"]), "flags[0]"),
         (lambda: results.summarize([_run_record(test_accuracy=-0.5)]), "records[0]"),
-        (lambda: results.gain_table([_run_record()], CIFARN, ["symetric 0.2"], methods=["ce"]), "settings"),
-        (lambda: results.run_summary([_run_record(recipe={})]), "records[0]"),
-        (lambda: results.run_summary([_run_record(seed=None)]), "records[0]"),
+        (lambda: tables.gain_table([_run_record()], CIFARN, ["symetric 0.2"], methods=["ce"]), "settings"),
+        (lambda: prose.run_summary([_run_record(recipe={})]), "records[0]"),
+        (lambda: prose.run_summary([_run_record(seed=None)]), "records[0]"),
         (lambda: results.cpu_minutes([_run_record(threads="2")]), "records[0]"),
         (lambda: results.estimator_stats([_run_record(estimates=None)]), "records[0]"),
         (lambda: results.estimator_stats([_without(_run_record(method="volmin"), "estimation_error")]), "records[0]"),
-        (lambda: results.describe_recipe({**_run_record()["recipe"], "model_kwargs": None}), "recipe"),
-        (lambda: results.describe_records([_run_record(n_test=None)]), "records[0]"),
+        (lambda: prose.describe_recipe({**_run_record()["recipe"], "model_kwargs": None}), "recipe"),
+        (lambda: prose.describe_records([_run_record(n_test=None)]), "records[0]"),
         (lambda: recipes.Recipe("mnist_fc", 1, optimizer="sgd", momentum=2), "recipe.momentum"),
         (lambda: recipes.Recipe("mnist_fc", 1, optimizer="sgd", nesterov=True), "recipe.nesterov"),
         (lambda: recipes.Recipe("mnist_fc", 1, momentum=0.9), "recipe.momentum"),

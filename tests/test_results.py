@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from conftest import make_record, make_run
 
-from lnc.experiments import published, results
+from lnc.experiments import prose, published, results, tables
 
 PAPER_TABLES = Path(__file__).resolve().parents[2] / "shared" / "reference" / "paper_tables.md"
 
@@ -24,7 +24,7 @@ def test_accuracy_table_prints_mean_and_sample_std():
     stats = results.summarize(records)
     assert stats[("ce", "symmetric 0.2")] == pytest.approx((85.0, 5.0, 3))
     assert stats[("forward", "none")][2] == 1 and math.isnan(stats[("forward", "none")][1])
-    table = results.accuracy_table(records, settings=["none", "symmetric 0.2"]).splitlines()
+    table = tables.accuracy_table(records, settings=["none", "symmetric 0.2"]).splitlines()
     assert table[0].split() == ["method", "none", "symmetric", "0.2"]
     assert table[2].split() == ["ce", "-", "85.0", "±", "5.0"] and table[3].split() == ["forward", "95.0", "-"]
 
@@ -35,7 +35,7 @@ def test_estimation_table_averages_the_ce_runs_per_setting():
         for s, e, c, b in [(0, 0.1, 2.0, 3), (1, 0.3, 4.0, 5)]
     ]
     records.append(make_record("forward_est", "aggre", None, 0.9, estimation_error=9.0, cond_T_hat=9.0, best_epoch=1))
-    table = results.estimation_table(records)
+    table = tables.estimation_table(records)
     assert table.rows == (
         ("setting", "T̂ error", "cond(T̂)", "best CE epoch per seed"),
         ("aggre", "0.200", "3.00", "3, 5"),
@@ -43,7 +43,7 @@ def test_estimation_table_averages_the_ce_runs_per_setting():
 
 
 def test_a_table_is_its_text_and_renders_as_html():
-    table = results.Table([["method", "a < b"], ["ce", "85.0 ± 5.0"], ["forward", "-"]])
+    table = tables.Table([["method", "a < b"], ["ce", "85.0 ± 5.0"], ["forward", "-"]])
     assert table.splitlines() == [
         "method" + " " * 8 + "a < b",
         "-" * 19,
@@ -57,7 +57,7 @@ def test_a_table_is_its_text_and_renders_as_html():
 
 def test_comparison_table_puts_published_rows_under_ours():
     records = [make_record("ce", "aggre", None, a, seed=s) for s, a in enumerate((0.80, 0.84))]
-    table = results.comparison_table(records, {"ce": {"aggre": (87.77, 0.38), "worst": (77.69, None)}}).splitlines()
+    table = tables.comparison_table(records, {"ce": {"aggre": (87.77, 0.38), "worst": (77.69, None)}}).splitlines()
     assert table[0].split() == ["method", "aggre", "worst"]
     assert table[2].split() == ["ce", "82.0", "±", "2.8", "-"]
     assert table[3].split() == ["ce", "(published)", "87.8", "±", "0.4", "77.7"]
@@ -76,19 +76,19 @@ def test_run_summary_counts_trainings_and_sums_their_time():
     records = [make_record(m, n, None, 0.8, **common) for m in ("ce", "forward") for n in ("aggre", "worst")]
     records.append(make_record("backward_est", "worst", None, None, status="failed", **common))
     records.append({**records[0], "estimator": "dual_t"})  # the same CE network, for another estimator's job
-    assert results.run_summary(records) == (
+    assert prose.run_summary(records) == (
         "cifar10n: protocol 'cpu', cifar_resnet {'n': 1}, [15] epochs, 9000 train / 1000 val, seeds [0], "
         "2 settings, 4 trainings, 6 min on ['cpu']"
     )
     records.append({**records[2], "estimator": "dual_t"})  # forward with another T: one more training
-    assert "2 settings, 5 trainings, 8 min on ['cpu']" in results.run_summary(records)
+    assert "2 settings, 5 trainings, 8 min on ['cpu']" in prose.run_summary(records)
 
 
 def test_span_gives_one_value_when_the_ends_format_alike():
-    assert results.span([60.4, 19.2, 33.0]) == "19–60"
-    assert results.span([39.6, 40.4]) == "40"
-    assert results.span([0.104, 0.196], ".3f") == "0.104–0.196"
-    assert results.span([]) == "none"
+    assert prose.span([60.4, 19.2, 33.0]) == "19–60"
+    assert prose.span([39.6, 40.4]) == "40"
+    assert prose.span([0.104, 0.196], ".3f") == "0.104–0.196"
+    assert prose.span([]) == "none"
 
 
 def test_cpu_minutes_weights_wall_time_by_threads_and_counts_a_shared_ce_once():
@@ -167,11 +167,11 @@ def test_summarize_refuses_a_value_that_no_record_has():
 )
 def test_tables_refuse_records_that_are_not_a_sequence_of_dicts(records, error, match):
     """Past bug: a single record (a dict) or a str failed with ``AttributeError: 'str' object has no attribute``."""
-    for table in (results.summarize, results.accuracy_table, results.estimation_table):
+    for table in (results.summarize, tables.accuracy_table, tables.estimation_table):
         with pytest.raises(error, match=match):
             table(records)
     with pytest.raises(error, match=match):
-        results.comparison_table(records, published.CIFARN)
+        tables.comparison_table(records, published.CIFARN)
 
 
 @pytest.mark.parametrize("digits, error", [(-1, ValueError), (1.5, TypeError), (True, TypeError)])
@@ -179,9 +179,9 @@ def test_tables_refuse_digits_that_is_not_an_int_ge_0(digits, error):
     """Past bug: ``digits=-1`` failed inside an f-string with ``Format specifier missing precision``."""
     records = [make_record("ce", "aggre", None, 0.8, estimation_error=0.1, cond_T_hat=2.0, best_epoch=1)]
     for table in (
-        results.accuracy_table,
-        results.estimation_table,
-        lambda r, digits: results.comparison_table(r, published.CIFARN, digits=digits),
+        tables.accuracy_table,
+        tables.estimation_table,
+        lambda r, digits: tables.comparison_table(r, published.CIFARN, digits=digits),
     ):
         with pytest.raises(error, match="digits must be an int"):
             table(records, digits=digits)
@@ -191,13 +191,13 @@ def test_accuracy_table_refuses_methods_and_settings_that_are_not_names_in_recor
     """Past bug: ``methods="ce"`` made a row per letter, and a misspelt method a row of ``-``."""
     records = [make_record("ce", "aggre", None, 0.8), make_record("forward", "aggre", None, 0.9)]
     with pytest.raises(TypeError, match="methods must be a sequence"):
-        results.accuracy_table(records, methods="ce")
+        tables.accuracy_table(records, methods="ce")
     with pytest.raises(TypeError, match=r"settings\[0\] must be a str, got float"):
-        results.accuracy_table(records, settings=[0.2])
+        tables.accuracy_table(records, settings=[0.2])
     with pytest.raises(ValueError, match=r"methods must each be one of \['ce', 'forward'\], got 'forwrd'"):
-        results.accuracy_table(records, methods=["ce", "forwrd"])
+        tables.accuracy_table(records, methods=["ce", "forwrd"])
     with pytest.raises(ValueError, match="settings must each be one of.*got 'agre'"):
-        results.comparison_table(records, published.CIFARN, settings=["agre"])
+        tables.comparison_table(records, published.CIFARN, settings=["agre"])
 
 
 @pytest.mark.parametrize(
@@ -216,13 +216,13 @@ def test_accuracy_table_refuses_methods_and_settings_that_are_not_names_in_recor
 def test_comparison_table_refuses_a_malformed_published_table(table, error, match):
     """Past bug: a cell that is not a ``(mean, std)`` pair failed with ``_cell() missing 'digits'``."""
     with pytest.raises(error, match=match):
-        results.comparison_table([make_record("ce", "aggre", None, 0.8)], table)
+        tables.comparison_table([make_record("ce", "aggre", None, 0.8)], table)
 
 
 def test_estimation_table_refuses_records_without_ce_runs():
     """Past bug: records without a CE run gave an empty table."""
     with pytest.raises(ValueError, match=r"records must hold CE runs.*got the methods \['forward'\]"):
-        results.estimation_table([make_record("forward", "aggre", None, 0.8)])
+        tables.estimation_table([make_record("forward", "aggre", None, 0.8)])
 
 
 def test_run_summary_reports_a_task_whose_runs_all_failed():
@@ -231,7 +231,7 @@ def test_run_summary_reports_a_task_whose_runs_all_failed():
         {**make_run("forward_est", n, task="mnist"), "status": "failed", "test_accuracy": None}
         for n in ("aggre", "worst", "random1")
     ]
-    assert results.run_summary([make_run("ce", "aggre"), *failed]).splitlines() == [
+    assert prose.run_summary([make_run("ce", "aggre"), *failed]).splitlines() == [
         "cifar10n: protocol 'cpu', mnist_fc {}, [2] epochs, 90 train / 10 val, seeds [0], 1 settings, 1 trainings, "
         "1 min on ['cpu']",
         "mnist: no successful run (3 failed)",
@@ -241,7 +241,7 @@ def test_run_summary_reports_a_task_whose_runs_all_failed():
 def test_run_summary_refuses_no_records():
     """Past bug: no records gave an empty summary."""
     with pytest.raises(ValueError, match="records must be a non-empty sequence"):
-        results.run_summary([])
+        prose.run_summary([])
 
 
 def test_correction_table_gives_means_the_forward_gap_and_the_backward_est_spread():
@@ -249,7 +249,7 @@ def test_correction_table_gives_means_the_forward_gap_and_the_backward_est_sprea
     records += [make_record("forward", "aggre", None, a, seed=s) for s, a in ((0, 0.70), (1, 0.72))]
     records += [make_record("forward_est", "aggre", None, a, seed=s) for s, a in ((0, 0.65), (1, 0.69))]
     records += [make_record("backward_est", "aggre", None, a, seed=s) for s, a in ((0, 0.50), (1, 0.54))]
-    lines = results.correction_table(records).splitlines()
+    lines = tables.correction_table(records).splitlines()
     assert lines[0].split() == [
         "task",
         "setting",
@@ -274,7 +274,7 @@ def test_gain_table_sets_our_gain_over_ce_beside_the_published_one():
         make_record("forward", "worst", None, 0.58),
         make_record("forward_est", "worst", None, 0.50),
     ]
-    table = results.gain_table(records, published.CIFARN, ["worst", "aggre"])
+    table = tables.gain_table(records, published.CIFARN, ["worst", "aggre"])
     rows = [line.split() for line in table.splitlines()[2:]]
     paper = published.CIFARN["forward"]["worst"][0] - published.CIFARN["ce"]["worst"][0]
     assert rows[0] == ["worst", "+3.0", "-5.0", f"{paper:+.1f}"]
@@ -292,12 +292,12 @@ def test_gain_table_sets_our_gain_over_ce_beside_the_published_one():
     ],
 )
 def test_a_verdict_counts_the_cases_a_claim_holds_in(flags, expected):
-    assert results.verdict(flags) == expected
+    assert prose.verdict(flags) == expected
 
 
 def test_a_listing_names_the_cases_or_none():
-    assert results.listing(["a", "b"]) == "a; b" and results.listing([], ", ") == "none"
-    assert results.listing((s for s in ["x"]), ", ") == "x"
+    assert prose.listing(["a", "b"]) == "a; b" and prose.listing([], ", ") == "none"
+    assert prose.listing((s for s in ["x"]), ", ") == "x"
 
 
 def _grid(settings, methods=("ce", "forward"), seeds=(0,)):
@@ -312,40 +312,40 @@ def _grid(settings, methods=("ce", "forward"), seeds=(0,)):
 
 def test_accuracy_tables_make_one_table_per_noise_kind_with_the_noise_free_reference():
     records = _grid([("none", None), ("symmetric", 0.2), ("asymmetric", 0.2), ("symmetric", 0.6)], seeds=(0, 1))
-    tables = results.accuracy_tables(records, methods=["forward", "ce"])
-    assert [heading for heading, _ in tables] == ["Symmetric noise", "Asymmetric noise"]
-    symmetric = tables[0][1].rows
+    split = tables.accuracy_tables(records, methods=["forward", "ce"])
+    assert [heading for heading, _ in split] == ["Symmetric noise", "Asymmetric noise"]
+    symmetric = split[0][1].rows
     assert symmetric[0] == ("method", "none", "symmetric 0.2", "symmetric 0.6")
     # seeds 0 and 1: mean 0.5 + rate / 10 + 0.005, sample std 0.01 / sqrt(2) = 0.0071 -> 0.7 points
     assert symmetric[1] == ("forward", "50.5 ± 0.7", "52.5 ± 0.7", "56.5 ± 0.7")
     assert [row[0] for row in symmetric[1:]] == ["forward", "ce"]
-    assert tables[1][1].rows[0] == ("method", "none", "asymmetric 0.2")
+    assert split[1][1].rows[0] == ("method", "none", "asymmetric 0.2")
 
 
 def test_accuracy_tables_cut_a_long_group_and_gather_the_label_sets():
     rates = [0.1, 0.2, 0.3, 0.4, 0.5]
     records = _grid([("none", None), *(("asymmetric", r) for r in rates), ("aggre", None), ("worst", None)])
-    tables = results.accuracy_tables(records, columns=3, digits=0)
-    assert [heading for heading, _ in tables] == [
+    split = tables.accuracy_tables(records, columns=3, digits=0)
+    assert [heading for heading, _ in split] == [
         "Asymmetric noise, part 1 of 3",
         "Asymmetric noise, part 2 of 3",
         "Asymmetric noise, part 3 of 3",
         "Label sets",
     ]
-    assert [t.rows[0][1:] for _, t in tables] == [
+    assert [t.rows[0][1:] for _, t in split] == [
         ("none", "asymmetric 0.1", "asymmetric 0.2"),
         ("none", "asymmetric 0.3", "asymmetric 0.4"),
         ("none", "asymmetric 0.5"),
         ("none", "aggre", "worst"),
     ]
-    assert tables[2][1].rows[1] == ("ce", "50", "55")  # one seed: no ±; 0.5 + 0.5 / 10
+    assert split[2][1].rows[1] == ("ce", "50", "55")  # one seed: no ±; 0.5 + 0.5 / 10
 
 
 def test_accuracy_tables_of_noise_free_records_only_or_of_none():
-    ((heading, table),) = results.accuracy_tables(_grid([("none", None)]))
+    ((heading, table),) = tables.accuracy_tables(_grid([("none", None)]))
     assert heading == "No noise" and table.rows == (("method", "none"), ("ce", "50.0"), ("forward", "50.0"))
-    assert results.accuracy_tables([]) == []
-    ((heading, table),) = results.accuracy_tables(_grid([("aggre", None)]))  # no reference column
+    assert tables.accuracy_tables([]) == []
+    ((heading, table),) = tables.accuracy_tables(_grid([("aggre", None)]))  # no reference column
     assert heading == "Label sets" and table.rows[0] == ("method", "aggre")
 
 
@@ -361,9 +361,9 @@ def test_accuracy_tables_of_noise_free_records_only_or_of_none():
 def test_accuracy_tables_refuse_bad_arguments(kwargs, error, match):
     records = _grid([("none", None), ("symmetric", 0.2)])
     with pytest.raises(error, match=match):
-        results.accuracy_tables(records, **kwargs)
+        tables.accuracy_tables(records, **kwargs)
     with pytest.raises(TypeError, match="records must be a sequence"):
-        results.accuracy_tables(records[0])
+        tables.accuracy_tables(records[0])
 
 
 CPU_RESNET = {
@@ -384,25 +384,25 @@ CPU_RESNET = {
 
 
 def test_describe_recipe_names_network_schedule_decay_and_preprocessing():
-    assert results.describe_recipe(CPU_RESNET) == (
+    assert prose.describe_recipe(CPU_RESNET) == (
         "ResNet-8 (cifar_resnet, n=1), 15 epochs, SGD (lr 0.1, momentum 0.9, batch 64, lr / 10 after epochs 10 and "
         "12), weight decay 0.0002 on the kernels, random shifts and horizontal flips, per-pixel mean subtraction"
     )
     # a step after the epochs run is left out, and one epoch is singular
-    assert "1 epoch, SGD (lr 0.1, momentum 0.9, batch 64), weight" in results.describe_recipe(CPU_RESNET, epochs=1)
-    assert "lr / 10 after epoch 10)" in results.describe_recipe(CPU_RESNET, epochs=11)
+    assert "1 epoch, SGD (lr 0.1, momentum 0.9, batch 64), weight" in prose.describe_recipe(CPU_RESNET, epochs=1)
+    assert "lr / 10 after epoch 10)" in prose.describe_recipe(CPU_RESNET, epochs=11)
 
 
 def test_describe_recipe_reads_a_recipe_object_as_its_fields():
     from lnc.experiments.recipes import Recipe
 
     recipe = Recipe("mnist_fc", 40, normalize="scale")
-    assert results.describe_recipe(recipe) == (
+    assert prose.describe_recipe(recipe) == (
         "mnist_fc, 40 epochs, Adagrad (lr 0.01, batch 128), no weight decay, no augmentation, pixels / 255"
     )
     fast = Recipe("fast_net", 12, optimizer="sgd", lr=0.2, momentum=0.85, nesterov=True, schedule="triangle")
     assert "SGD (lr 0.2, Nesterov momentum 0.85, batch 128, triangular learning-rate schedule)" in (
-        results.describe_recipe(fast)
+        prose.describe_recipe(fast)
     )
 
 
@@ -418,7 +418,7 @@ def test_describe_recipe_reads_a_recipe_object_as_its_fields():
 )
 def test_describe_recipe_refuses_bad_input(recipe, epochs, error, match):
     with pytest.raises(error, match=match):
-        results.describe_recipe(recipe, epochs=epochs)
+        prose.describe_recipe(recipe, epochs=epochs)
 
 
 def _run_record(seed, **changes):
@@ -444,24 +444,24 @@ def _run_record(seed, **changes):
 
 def test_describe_records_states_the_protocol_of_the_successful_runs():
     records = [_run_record(1), _run_record(0, device="cuda"), _run_record(7, status="failed", device="mps")]
-    assert results.describe_records(records) == (
+    assert prose.describe_records(records) == (
         "cifar10, protocol 'cpu': ResNet-8 (cifar_resnet, n=1), 15 epochs, SGD (lr 0.1, momentum 0.9, batch 64, "
         "lr / 10 after epochs 10 and 12), weight decay 0.0002 on the kernels, random shifts and horizontal flips, "
         "per-pixel mean subtraction; 9,000 training and 1,000 noisy-validation examples (a seeded subset of 10,000), "
         "10,000 test examples; the epoch of the lowest noisy-validation loss of each run's own loss (the paper's "
         "choice) kept; seeds 0, 1; device cpu, cuda; torch 2.13.0"
     )  # records written before the field 'selection' existed: the paper's choice, the only one then
-    one = results.describe_records(
+    one = prose.describe_records(
         [_run_record(0, epochs=1, subset=None, n_train=45000, n_val=5000, selection="val_accuracy")]
     )
     assert ", 1 epoch, SGD (lr 0.1, momentum 0.9, batch 64), " in one
     assert "; 45,000 training and 5,000 noisy-validation examples, 10,000 test examples; the epoch of the " in one
     assert "; the epoch of the highest noisy-validation accuracy kept; seeds 0;" in one
-    assert "; device cpu; precision bf16, fp32; torch" in results.describe_records(
+    assert "; device cpu; precision bf16, fp32; torch" in prose.describe_records(
         [_run_record(0, precision="fp32"), _run_record(1, precision="bf16"), _run_record(2)]
     )
     newer = _run_record(1, recipe={**CPU_RESNET, "clip_norm": None})  # a recipe field added since, at its default
-    assert results.describe_records([_run_record(0), newer]) == results.describe_records([_run_record(0)]).replace(
+    assert prose.describe_records([_run_record(0), newer]) == prose.describe_records([_run_record(0)]).replace(
         "seeds 0;", "seeds 0, 1;"
     )
 
@@ -480,7 +480,7 @@ def test_describe_records_states_the_protocol_of_the_successful_runs():
 )
 def test_describe_records_refuses_records_of_no_single_grid(records, error, match):
     with pytest.raises(error, match=match):
-        results.describe_records(records)
+        prose.describe_records(records)
 
 
 def test_paired_differences_subtract_the_baseline_of_the_same_seed():
@@ -489,7 +489,7 @@ def test_paired_differences_subtract_the_baseline_of_the_same_seed():
     runs = [make_record(m, "worst", None, a, seed=s) for (m, s), a in accuracy.items()]
     mean, std, n = results.paired_differences(runs)["forward", "worst"]
     assert (mean, std, n) == pytest.approx((3.5, statistics.stdev([3.0, 4.0]), 2))
-    table = results.paired_table(runs)
+    table = tables.paired_table(runs)
     assert "forward - ce" in table and "+3.5 ± 0.7 (2)" in table
 
 
@@ -509,14 +509,14 @@ def test_clip_table_reads_the_clip_norm_lines(tmp_path):
         for c, a, e in ((1.0, 0.6317, 12), (None, 0.45, 3))
     ]  # fmt: skip
     path.write_text("".join(json.dumps(line) + "\n" for line in lines))
-    table = results.clip_table(path)
+    table = tables.clip_table(path)
     assert re.search(r"none.*\b1\b", table, re.S)  # no clipping first
     assert "45.0 (epoch 3)" in table and "63.2 (epoch 12)" in table
     path.write_text(json.dumps({"method": "ce"}) + "\n")
     with pytest.raises(ValueError, match="line 1 of clip_norm.jsonl"):
-        results.clip_table(path)
+        tables.clip_table(path)
     with pytest.raises(ValueError, match="no such file"):
-        results.clip_table(tmp_path / "missing.jsonl")
+        tables.clip_table(tmp_path / "missing.jsonl")
 
 
 def test_selection_table_shows_both_criteria_on_the_same_runs():
@@ -524,8 +524,8 @@ def test_selection_table_shows_both_criteria_on_the_same_runs():
         make_record("backward", "worst", None, a, seed=s, test_accuracy_by_selection={"val_accuracy": a, "val_loss": b})
         for s, a, b in ((0, 0.80, 0.40), (1, 0.70, 0.50))
     ]
-    table = results.selection_table(runs)
+    table = tables.selection_table(runs)
     assert re.search(r"backward, kept by noisy-val\. accuracy\s+75\.0 ± 7\.1", table)
     assert re.search(r"backward, kept by its own val\. loss\s+45\.0 ± 7\.1", table)
     with pytest.raises(ValueError, match=r"records\[0\]\['test_accuracy_by_selection'\]"):
-        results.selection_table([make_record("ce", "worst", None, 0.8, test_accuracy_by_selection={"val_loss": 0.8})])
+        tables.selection_table([make_record("ce", "worst", None, 0.8, test_accuracy_by_selection={"val_loss": 0.8})])

@@ -8,5 +8,8 @@ its records. ``T[i, j] = P(noisy = j | clean = i)`` everywhere.
 - :mod:`~lnc.experiments.recipes`: how each task is trained, and the paper's synthetic noise
 - :mod:`~lnc.experiments.loop`: the epoch loop, for in-memory and streamed batches
 - :mod:`~lnc.experiments.protocol`: CE → ``T̂`` → corrected losses, and grids of runs on any executor
-- :mod:`~lnc.experiments.results`, :mod:`~lnc.experiments.published`: JSON records, tables, published numbers
+- :mod:`~lnc.experiments.records`: record files, their identity and resume
+- :mod:`~lnc.experiments.results`, :mod:`~lnc.experiments.tables`, :mod:`~lnc.experiments.prose`: the numbers,
+  tables and sentences drawn from records; :mod:`~lnc.experiments.inventory`: the stored runs, for the Runs page
+- :mod:`~lnc.experiments.published`: published numbers with their sources
 """

@@ -10,7 +10,8 @@ from pathlib import Path
 
 from .protocol import ESTIMATED
 from .records import _as_path, is_stored, load_records
-from .results import Table, setting, training_key
+from .results import setting, training_key
+from .tables import Table
 
 USES_T_HAT = (*ESTIMATED, "revision")
 """The methods whose records name the estimator of the ``T̂`` they used."""

@@ -256,7 +256,7 @@ def configure(
     """Check the arguments of :func:`run_protocol` without training; return a :class:`ProtocolConfig`.
 
     Loads the task's data set (kept in memory for the run) to check ``subset`` and CIFAR-N labels, and creates
-    ``results_dir`` if needed (:func:`lnc.experiments.results.check_results_dir`).
+    ``results_dir`` if needed (:func:`lnc.experiments.records.check_results_dir`).
 
     Parameters
     ----------
@@ -279,7 +279,7 @@ def configure(
         Override the recipe's epochs; use a random ``subset`` of the training set (before the 10% validation cut).
     device : str
     results_dir : path, optional
-        Each record is saved there as JSON (:func:`lnc.experiments.results.save_record`); checked to be writable
+        Each record is saved there as JSON (:func:`lnc.experiments.records.save_record`); checked to be writable
         before any training.
     progress : bool, optional
         tqdm bars over epochs; ``None`` = only when stderr is a terminal.

@@ -1,0 +1,395 @@
+"""Tables of result records (:class:`Table`: plain text for a terminal, HTML in a notebook): accuracies over seeds,
+ours beside published numbers, gains and paired differences, estimators' errors, model selection, the clipping
+sweep. The numbers come from :mod:`lnc.experiments.results`.
+"""
+
+import html
+import json
+import math
+
+from .._checks import (
+    check_fields,
+    check_int,
+    check_sequence,
+    check_str,
+)
+from .loop import SELECTIONS
+from .records import _as_path
+from .results import (
+    ESTIMATOR_KINDS,
+    _check_names,
+    _check_published,
+    _check_record,
+    _check_records,
+    _mean_of,
+    estimator_stats,
+    paired_differences,
+    setting,
+    summarize,
+)
+
+
+def accuracy_table(records, methods=None, settings=None, digits=1):
+    """A :class:`Table`: a row per method, a column per noise setting, cells ``mean ± std`` of the test accuracy (%).
+
+    ``methods`` / ``settings`` (str, each found in ``records``) fix the order (default: as first seen). Missing
+    cells print ``-``. ``digits``: the decimals, an int >= 0.
+    """
+    records = _check_records(records)
+    digits = check_int(digits, name="digits", low=0)
+    stats = summarize(records)
+    methods = _check_names(methods, "methods", {r["method"] for r in records}) or list(
+        dict.fromkeys(m for m, _ in stats)
+    )
+    settings = _check_names(settings, "settings", {setting(r) for r in records}) or list(
+        dict.fromkeys(s for _, s in stats)
+    )
+
+    rows = [[m, *(_cell(*stats[m, s][:2], digits) if (m, s) in stats else "-" for s in settings)] for m in methods]
+    return Table([["method", *settings], *rows])
+
+
+def paired_table(records, baseline="ce", digits=1):
+    """A :class:`Table` of :func:`paired_differences`: a row per method but ``baseline``, a column per noise
+    setting, cells ``mean ± std (n)`` in points; ``-`` where no seed has both runs."""
+    digits = check_int(digits, name="digits", low=0)
+    differences = paired_differences(records, baseline)
+    settings = list(dict.fromkeys(setting(r) for r in records))
+    methods = [m for m in dict.fromkeys(r["method"] for r in records) if m != baseline]
+
+    def cell(key):
+        if key not in differences:
+            return "-"
+        mean, std, n = differences[key]
+        return f"{mean:+.{digits}f}" + ("" if math.isnan(std) else f" ± {std:.{digits}f}") + f" ({n})"
+
+    rows = [[f"{m} - {baseline}", *(cell((m, s)) for s in settings)] for m in methods]
+    return Table([["method", *settings], *rows])
+
+
+def selection_table(records, methods=None, digits=1):
+    """A :class:`Table` of what model selection changes on the same runs: per method two rows, the test accuracy
+    (%, mean ± std over seeds) of the epoch the noisy-validation accuracy keeps and of the epoch the run's own
+    validation loss keeps (``test_accuracy_by_selection``); a column per noise setting.
+
+    Raises
+    ------
+    TypeError, ValueError
+        As :func:`accuracy_table`; a record with a test accuracy lacks ``test_accuracy_by_selection`` (records
+        written before it existed) or one of its criteria.
+    """
+    records = _check_records(records, optional=("test_accuracy",))
+    ok = [r for r in records if r.get("test_accuracy") is not None]
+    for k, r in enumerate(records):
+        if r.get("test_accuracy") is not None:
+            name = f"records[{k}]['test_accuracy_by_selection']"
+            check_fields(r.get("test_accuracy_by_selection"), SELECTIONS, name=name)
+    labels = {"val_accuracy": "kept by noisy-val. accuracy", "val_loss": "kept by its own val. loss"}
+    kept = {c: [{**r, "test_accuracy": r["test_accuracy_by_selection"][c]} for r in ok] for c in SELECTIONS}
+    stats = {c: summarize(runs) for c, runs in kept.items()}
+    known = list(dict.fromkeys(r["method"] for r in ok))
+    methods = _check_names(methods, "methods", set(known)) or known
+    settings = list(dict.fromkeys(setting(r) for r in ok))
+    rows = [
+        [f"{m}, {labels[c]}", *(_cell(*stats[c][m, s][:2], digits) if (m, s) in stats[c] else "-" for s in settings)]
+        for m in methods
+        for c in SELECTIONS
+    ]
+    return Table([["method", *settings], *rows])
+
+
+def accuracy_tables(records, methods=None, columns=5, digits=1):
+    """:func:`accuracy_table` split by noise kind into tables that fit a page: a list of ``(heading, Table)``.
+
+    Parameters
+    ----------
+    records : sequence of dict
+        Records with ``method``, ``noise``, ``rate`` and ``test_accuracy``.
+    methods : sequence of str, optional
+        The rows, in this order (default: as first seen); each must be a method of ``records``.
+    columns : int, default 5
+        The most noise settings a table holds, an int >= 2; a longer group is cut into parts.
+    digits : int, default 1
+        The decimals, an int >= 0.
+
+    Returns
+    -------
+    list of (str, Table)
+        One table per noise kind with a rate, headed ``"Symmetric noise"`` (its settings in order of first
+        appearance), then one headed ``"Label sets"`` for the settings without a rate other than ``"none"``
+        (CIFAR-N label sets). The noise-free setting ``"none"``, when ``records`` hold it, is repeated as the
+        first column of every table, as the reference; alone, it makes one table headed ``"No noise"``. A group
+        cut into parts has headings ``"Symmetric noise, part 1 of 2"``, ... No records give ``[]``.
+
+    Raises
+    ------
+    TypeError, ValueError
+        As :func:`accuracy_table`; ``columns`` is not an int >= 2.
+    """
+    records = _check_records(records)
+    columns = check_int(columns, name="columns", low=2)
+    groups = {}  # heading -> its settings, in order of first appearance
+    for r in records:
+        if r["noise"] != "none":
+            heading = "Label sets" if r["rate"] is None else f"{r['noise'].capitalize()} noise"
+            groups.setdefault(heading, [])
+            if setting(r) not in groups[heading]:
+                groups[heading].append(setting(r))
+    if "Label sets" in groups:  # after the kinds with a rate
+        groups["Label sets"] = groups.pop("Label sets")
+    reference = ["none"] if any(r["noise"] == "none" for r in records) else []
+    if not groups:
+        return [("No noise", accuracy_table(records, methods, reference, digits))] if reference else []
+    room = columns - len(reference)
+    tables = []
+    for heading, shown in groups.items():
+        parts = [shown[k : k + room] for k in range(0, len(shown), room)]
+        for k, part in enumerate(parts, 1):
+            title = heading if len(parts) == 1 else f"{heading}, part {k} of {len(parts)}"
+            tables.append((title, accuracy_table(records, methods, reference + part, digits)))
+    return tables
+
+
+def comparison_table(records, published, methods=None, settings=None, digits=1):
+    """Our test accuracies beside published ones: per method a row ``<method>`` (ours, mean ± std over seeds)
+    and a row ``<method> (published)``; a column per noise setting.
+
+    ``published``: ``{method: {setting: (mean, std or None)}}`` in %, as :data:`lnc.experiments.published.CIFARN`.
+    ``methods`` / ``settings`` (str, each found in ``records`` or ``published``) default to those of
+    ``published``. Missing cells print ``-``. ``digits``: the decimals, an int >= 0.
+    """
+    records = _check_records(records)
+    published = _check_published(published)
+    digits = check_int(digits, name="digits", low=0)
+    ours = summarize(records)
+    published_settings = list(dict.fromkeys(s for values in published.values() for s in values))
+    methods = _check_names(methods, "methods", {r["method"] for r in records} | set(published)) or list(published)
+    settings = (
+        _check_names(settings, "settings", {setting(r) for r in records} | set(published_settings))
+        or published_settings
+    )
+
+    rows = [["method", *settings]]
+    for m in methods:
+        rows.append([m, *(_cell(*ours[m, s][:2], digits) if (m, s) in ours else "-" for s in settings)])
+        if m in published:
+            rows.append(
+                [f"{m} (published)", *(_cell(*published[m][s], digits) if s in published[m] else "-" for s in settings)]
+            )
+    return Table(rows)
+
+
+def _cell(mean, std, digits):
+    """``mean ± std`` with ``digits`` decimals; the mean alone when ``std`` is ``None`` or NaN."""
+    return f"{mean:.{digits}f}" + ("" if std is None or math.isnan(std) else f" ± {std:.{digits}f}")
+
+
+class Table(str):
+    """A result table: the aligned text (``print`` it; it is a ``str``) that also renders as an HTML table in a
+    notebook (``_repr_html_``). ``rows``: the header row then the body rows, each a tuple of strings; the first
+    column is left-aligned, the others right-aligned.
+
+    Raises ``TypeError`` when ``rows`` is not a sequence of sequences of str, ``ValueError`` when it has no header
+    row, the header no cell, or a row another number of cells than the header (the message names the row)."""
+
+    def __new__(cls, rows):
+        rows = check_sequence(rows, name="rows", item=_check_row)
+        if not rows[0]:
+            raise ValueError("rows[0] (the header) must hold at least one cell, got none")
+        ragged = [k for k, row in enumerate(rows) if len(row) != len(rows[0])]
+        if ragged:
+            k = ragged[0]
+            raise ValueError(f"rows[{k}] must have {len(rows[0])} cells, as the header, got {len(rows[k])}")
+        widths = [max(len(row[k]) for row in rows) for k in range(len(rows[0]))]
+        lines = [
+            "  ".join(text.ljust(w) if k == 0 else text.rjust(w) for k, (text, w) in enumerate(zip(row, widths)))
+            for row in rows
+        ]
+        table = super().__new__(cls, "\n".join([lines[0], "-" * len(lines[0]), *lines[1:]]))
+        table.rows = rows
+        return table
+
+    def _repr_html_(self):
+        def row(cells, tag):
+            return (
+                "<tr>"
+                + "".join(
+                    f'<{tag} style="text-align:{"left" if k == 0 else "right"}">{html.escape(c)}</{tag}>'
+                    for k, c in enumerate(cells)
+                )
+                + "</tr>"
+            )
+
+        head, *body = self.rows
+        return (
+            '<table class="lnc-table"><thead>'
+            + row(head, "th")
+            + "</thead><tbody>"
+            + "".join(row(r, "td") for r in body)
+            + "</tbody></table>"
+        )
+
+
+def correction_table(records, methods=("ce", "forward", "forward_est", "backward", "backward_est"), digits=1):
+    """A :class:`Table` per task and noise setting: the mean test accuracy (%) over seeds of each of ``methods``, the
+    gap ``forward_est - forward`` (what estimating T costs the forward correction) and the seed std of
+    ``backward_est`` (its instability); ``-`` where a method has no run. Rows in the order of ``records``.
+
+    Raises
+    ------
+    TypeError, ValueError
+        As :func:`summarize`; ``methods`` not a sequence of str, ``digits`` not an int >= 0.
+    """
+    records = _check_records(records, fields=("task", "method", "noise", "rate"))
+    methods = check_sequence(methods, name="methods", item=check_str)
+    digits = check_int(digits, name="digits", low=0)
+
+    def value(stats, method, key, field=0):
+        return stats[method, key][field] if (method, key) in stats else math.nan
+
+    rows = [["task", "setting", *methods, "forward_est - forward", "backward_est std"]]
+    for task in dict.fromkeys(r["task"] for r in records):
+        stats = summarize([r for r in records if r["task"] == task])
+        for key in dict.fromkeys(s for _, s in stats):
+            gap = value(stats, "forward_est", key) - value(stats, "forward", key)
+            cells = [value(stats, m, key) for m in methods] + [gap, value(stats, "backward_est", key, 1)]
+            rows.append([task, key, *("-" if math.isnan(v) else f"{v:.{digits}f}" for v in cells)])
+    return Table(rows)
+
+
+def gain_table(records, published, settings, methods=("forward", "forward_est"), baseline="ce", digits=1):
+    """A :class:`Table` per noise setting: the gain (points of test accuracy, mean over seeds) of each of ``methods``
+    over ``baseline`` in ``records``, beside the published gain of ``published[methods[0]]`` over
+    ``published[baseline]`` (``published`` as :func:`comparison_table`); ``-`` where a value is missing.
+
+    Raises
+    ------
+    TypeError, ValueError
+        As :func:`summarize` and :func:`comparison_table`; ``settings``, ``methods`` (non-empty) or ``baseline`` is
+        not a setting or method of ``records`` or ``published`` (a misspelt one would give a row or column of
+        ``-``); ``digits`` is not an int >= 0.
+    """
+    records = _check_records(records)
+    ours = summarize(records)
+    published = _check_published(published)
+    known = {(r["method"], setting(r)) for r in records} | {(m, s) for m, cells in published.items() for s in cells}
+    settings = _check_names(check_sequence(settings, name="settings"), "settings", {s for _, s in known})
+    methods = _check_names(methods, "methods", {m for m, _ in known})
+    if check_str(baseline, name="baseline") not in {m for m, _ in known}:
+        raise ValueError(f"baseline must be a method of records or published, got {baseline!r}")
+    digits = check_int(digits, name="digits", low=0)
+
+    def gain(table, method, key):
+        if (method, key) in table and (baseline, key) in table:
+            return table[method, key][0] - table[baseline, key][0]
+        return math.nan
+
+    theirs = {(m, s): cell for m, cells in published.items() for s, cell in cells.items()}
+    rows = [["setting", *(f"ours: {m} - {baseline}" for m in methods), f"published: {methods[0]} - {baseline}"]]
+    for key in settings:
+        values = [gain(ours, m, key) for m in methods] + [gain(theirs, methods[0], key)]
+        rows.append([key, *("-" if math.isnan(v) else f"{v:+.{digits}f}" for v in values)])
+    return Table(rows)
+
+
+def estimation_table(records, digits=3):
+    """A :class:`Table` of the CE runs: per noise setting, the mean relative L1 error of ``T̂`` against the true T,
+    the mean ``cond(T̂)`` (``nan`` where no run has a value) and the selected CE epochs (one per seed).
+
+    Raises
+    ------
+    TypeError, ValueError
+        ``records`` is not a sequence of dicts with ``method``, ``noise`` and ``rate``, or holds no CE run
+        (``method == "ce"``); ``digits`` is not an int >= 0.
+    """
+    records = _check_records(records, optional=("estimation_error", "cond_T_hat"))
+    digits = check_int(digits, name="digits", low=0)
+    ce = [
+        _check_record(r, name=f"records[{k}]", fields=("best_epoch",))
+        for k, r in enumerate(records)
+        if r["method"] == "ce"
+    ]
+    if not ce:
+        raise ValueError(
+            "records must hold CE runs (method 'ce'), the ones that estimate T, got the methods "
+            f"{list(dict.fromkeys(r['method'] for r in records))}"
+        )
+    rows = [["setting", "T̂ error", "cond(T̂)", "best CE epoch per seed"]]
+    for key in dict.fromkeys(setting(r) for r in ce):
+        runs = [r for r in ce if setting(r) == key]
+        error, cond = (_mean_of(runs, field) for field in ("estimation_error", "cond_T_hat"))
+        epochs = ", ".join(str(r["best_epoch"]) for r in runs)
+        rows.append([key, f"{error:.{digits}f}", f"{cond:.2f}", epochs])
+    return Table(rows)
+
+
+def _check_row(row, *, name):
+    """A row of a :class:`Table`: a sequence of str, as a tuple."""
+    return check_sequence(row, name=name, nonempty=False, item=check_str)
+
+
+def estimator_table(records, key, digits=3):
+    """A :class:`Table` of one noise setting ``key`` (as :func:`setting` writes it): a row per estimator, then per
+    T-learning method; columns the error of ``T̂`` and the forward correction's test accuracy (%) with it, for
+    in-sample and, where any record of ``key`` has them, cross-fitted posteriors (:func:`estimator_stats`).
+    Cells ``mean ± std``; ``-`` where no run.
+
+    Raises
+    ------
+    TypeError, ValueError
+        As :func:`estimator_stats`; ``key`` is not a setting of ``records``; ``digits`` is not an int >= 0.
+    """
+    records = _check_records(records)
+    digits = check_int(digits, name="digits", low=0)
+    _check_names([check_str(key, name="key")], "key", {setting(r) for r in records})
+    stats = estimator_stats(records)
+    names = list(dict.fromkeys(name for k, name, kind in stats if k == key and kind != "learned"))
+    learned = [name for name in ("volmin", "revision") if (key, name, "learned") in stats]
+    kinds = [kind for kind in ESTIMATOR_KINDS[:2] if any((key, name, kind) in stats for name in names)]
+    labels = {"in_sample": "in-sample", "cross_fit": "cross-fitted"}
+
+    def cell(name, kind, field, places):
+        value = stats.get((key, name, kind), {}).get(field)
+        return _cell(*value[:2], places) if value else "-"
+
+    rows = [["estimator", *(f"{field}, {labels[kind]}" for field in ("error", "accuracy") for kind in kinds)]]
+    for name in names:
+        rows.append([name, *(cell(name, kind, "error", digits) for kind in kinds),
+                     *(cell(name, kind, "accuracy", 1) for kind in kinds)])  # fmt: skip
+    blank = ["-"] * (len(kinds) - 1)
+    for name in learned:
+        rows.append([f"{name} (learns T)", cell(name, "learned", "error", digits), *blank,
+                     cell(name, "learned", "accuracy", 1), *blank])  # fmt: skip
+    return Table(rows)
+
+
+def clip_table(path, digits=1):
+    """A :class:`Table` of the lines of ``benchmarks/clip_norm.py`` in the JSON-lines file ``path``: a row per method
+    and epochs, a column per ``clip_norm`` (``none`` first), cells the test accuracy (%) of the epoch of highest
+    noisy-validation accuracy and that epoch; ``-`` where not run.
+
+    Raises
+    ------
+    TypeError, ValueError
+        ``path`` is not a path; the file is missing, holds no line, or a line lacks a field read.
+    """
+    path = _as_path(path, name="path")
+    if not path.is_file():
+        raise ValueError(f"path must be a file of benchmarks/clip_norm.py's lines, got {str(path)!r} (no such file)")
+    lines = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    if not lines:
+        raise ValueError(f"path must hold at least one line of benchmarks/clip_norm.py, got an empty {str(path)!r}")
+    for k, line in enumerate(lines):
+        check_fields(line, ("method", "epochs", "clip_norm", "test_accuracy_by_selection", "epoch_by_selection"),
+                     name=f"line {k + 1} of {path.name}")  # fmt: skip
+    clips = sorted({line["clip_norm"] for line in lines}, key=lambda c: (c is not None, c or 0.0))
+    rows = list(dict.fromkeys((line["method"], line["epochs"]) for line in lines))
+    cells = {
+        (line["method"], line["epochs"], line["clip_norm"]): (
+            f"{100 * line['test_accuracy_by_selection']['val_accuracy']:.{digits}f}"
+            f" (epoch {line['epoch_by_selection']['val_accuracy']})"
+        )
+        for line in lines
+    }
+    header = ["method, epochs", *("none" if c is None else f"{c:g}" for c in clips)]
+    return Table([header, *([f"{m}, {e}", *(cells.get((m, e, c), "-") for c in clips)] for m, e in rows)])
