@@ -100,7 +100,8 @@ from lnc.experiments.datasets import CIFAR10_CLASSES
 from lnc.experiments.protocol import check_grid, noise_settings, run_grid
 from lnc.experiments.recipes import get_recipe, paper_T
 from lnc.experiments.records import load_records
-from lnc.experiments.prose import describe_recipe, describe_records, listing, run_summary, span, verdict
+from lnc.experiments.prose import (describe_recipe, describe_records, listing,
+                                   run_summary, span, verdict)
 from lnc.experiments.results import cpu_minutes, setting, summarize
 from lnc.experiments.tables import accuracy_tables, estimation_table
 from lnc.noise import CIFAR100_COARSE

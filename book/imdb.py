@@ -93,7 +93,8 @@ from lnc.experiments.protocol import check_grid, describe_run, noise_settings, r
 from lnc.experiments.recipes import get_recipe, paper_T
 from lnc.experiments.prose import listing, run_summary, verdict
 from lnc.experiments.results import setting, summarize
-from lnc.experiments.tables import accuracy_table, accuracy_tables, estimation_table, Table
+from lnc.experiments.tables import (accuracy_table, accuracy_tables, estimation_table,
+                                    Table)
 from lnc.metrics import condition_number
 from lnc.noise import binary_asymmetric_T
 

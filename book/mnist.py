@@ -95,7 +95,8 @@ from lnc.experiments.recipes import get_recipe, paper_T
 from lnc.experiments.records import load_records
 from lnc.experiments.prose import describe_records, listing, run_summary, verdict
 from lnc.experiments.results import setting, summarize
-from lnc.experiments.tables import accuracy_tables, estimation_table, selection_table, Table
+from lnc.experiments.tables import (accuracy_tables, estimation_table, selection_table,
+                                    Table)
 from lnc.noise import MNIST_PAIRS
 
 plain_warnings()  # warnings print without this checkout's file paths

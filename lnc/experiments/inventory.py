@@ -49,19 +49,18 @@ def grid_row(records):
     first = records[0]
     hours = sum(r["wall_time_s"] * (r.get("threads", 1) if r["device"] == "cpu" else 1) for r in trainings) / 3600
     finished = sorted(r["finished"][:10] for r in ok if r.get("finished"))
+    data = "all training data" if first.get("subset") is None else f"subset {first['subset']:,}"
+    kept = {"val_accuracy": "noisy-val. accuracy", "val_loss": "own val. loss"}[first.get("selection", "val_loss")]
+    estimators = ", ".join(dict.fromkeys(_estimator(r) for r in records if r["method"] in USES_T_HAT))
     return {
-        "grid": f"{first['task']}, {first['protocol']}, {first['epochs']} epochs, "
-        + ("all training data" if first.get("subset") is None else f"subset {first['subset']:,}"),
-        "selection": {"val_accuracy": "noisy-val. accuracy", "val_loss": "own val. loss"}[
-            first.get("selection", "val_loss")
-        ],
+        "grid": f"{first['task']}, {first['protocol']}, {first['epochs']} epochs, {data}; kept by {kept}",
         "settings": ", ".join(dict.fromkeys(setting(r) for r in records)),
-        "methods": ", ".join(dict.fromkeys(r["method"] for r in records)),
-        "estimators": ", ".join(dict.fromkeys(_estimator(r) for r in records if r["method"] in USES_T_HAT)) or "-",
+        "methods": ", ".join(dict.fromkeys(r["method"] for r in records))
+        + (f"; T̂ by {estimators}" if estimators else ""),
         "seeds": ", ".join(str(s) for s in sorted({r["seed"] for r in records})),
         "trainings": f"{len(trainings)}" + (f" ({len(records) - len(ok)} failed)" if len(ok) < len(records) else ""),
-        "machine": _listed({r.get("gpu") or r.get("cpu") for r in ok}),
-        "precision": _listed({r.get("precision") for r in ok}),
+        "machine": f"{_listed({r.get('gpu') or r.get('cpu') for r in ok})}; "
+        f"precision {_listed({r.get('precision') for r in ok})}",
         "hours": f"{hours:.1f} ({_listed({'CPU' if r['device'] == 'cpu' else 'GPU' for r in ok})})",
         "finished": (finished[0] if finished[0] == finished[-1] else f"{finished[0]} to {finished[-1]}")
         if finished
@@ -69,8 +68,7 @@ def grid_row(records):
     }
 
 
-ROW = ("grid", "selection", "settings", "methods", "estimators", "seeds", "trainings", "machine", "precision",
-       "hours", "finished")  # fmt: skip
+ROW = ("grid", "settings", "methods", "seeds", "trainings", "machine", "hours", "finished")
 """The columns of :func:`runs_table`."""
 
 
