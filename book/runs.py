@@ -13,7 +13,7 @@
 #     name: python3
 # ---
 
-# %% [markdown] papermill={"duration": 0.001889, "end_time": "2026-12-06T19:17:01.746780+00:00", "exception": false, "start_time": "2026-12-06T19:17:01.744891+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.005816, "end_time": "2026-12-06T19:31:28.305137+00:00", "exception": false, "start_time": "2026-12-06T19:31:28.299321+00:00", "status": "completed"}
 # (ch-runs)=
 # # The Runs Behind the Book
 #
@@ -28,34 +28,35 @@
 # - say which runs stand behind a chapter's numbers, with how many seeds, on which machine and when;
 # - tell a reduced run (a subset, a smaller network) from a full-data one before reading its numbers.
 
-# %% papermill={"duration": 0.007651, "end_time": "2026-12-06T19:17:01.756039+00:00", "exception": false, "start_time": "2026-12-06T19:17:01.748388+00:00", "status": "completed"} tags=["parameters", "hide-input"]
+# %% papermill={"duration": 0.007721, "end_time": "2026-12-06T19:31:28.316364+00:00", "exception": false, "start_time": "2026-12-06T19:31:28.308643+00:00", "status": "completed"} tags=["parameters", "hide-input"]
 results_root = None  # the folder of the stored record folders; None: results/
 
-# %% papermill={"duration": 1.008761, "end_time": "2026-12-06T19:17:02.765895+00:00", "exception": false, "start_time": "2026-12-06T19:17:01.757134+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 1.382428, "end_time": "2026-12-06T19:31:29.699658+00:00", "exception": false, "start_time": "2026-12-06T19:31:28.317230+00:00", "status": "completed"} tags=["hide-input"]
 from pathlib import Path
 
 from IPython.display import Markdown, display
 
 import lnc
-from lnc.experiments.inventory import runs_table, stored_folders
+from lnc.experiments.inventory import runs_markdown, stored_folders
 
 book_results = Path(lnc.__file__).resolve().parents[1] / "results"
 root = book_results if results_root is None else Path(results_root)
 folders = stored_folders(root)
 display(Markdown(f"Read from the {len(folders)} stored folders under `{root.name}/`."))
 
-# %% [markdown] papermill={"duration": 0.001172, "end_time": "2026-12-06T19:17:02.768631+00:00", "exception": false, "start_time": "2026-12-06T19:17:02.767459+00:00", "status": "completed"}
-# Columns: the folder; the grid (task, protocol, epochs, training data, and the epoch each training kept: by
+# %% [markdown] papermill={"duration": 0.001369, "end_time": "2026-12-06T19:31:29.702730+00:00", "exception": false, "start_time": "2026-12-06T19:31:29.701361+00:00", "status": "completed"}
+# Per grid: its folder; the task, protocol, epochs and training data, and the epoch each training kept (by
 # noisy-validation accuracy, or by its own loss on the noisy validation split, the paper's choice); the noise
 # settings or CIFAR-N label sets; the methods ({ref}`ch-protocol`) and the estimators of $\hat T$ that
 # `forward_est`, `backward_est` and `revision` used; the seeds; the trainings (a CE network shared by several
-# estimators counted once); the CPU or GPU and the precision it ran in; the hours of computing (wall time ×
-# threads on a CPU); the dates the trainings finished. "not recorded": records written before the field existed.
+# estimators counted once); the hours of computing (wall time × threads on a CPU); the dates the trainings
+# finished; the CPU or GPU and the precision it ran in. "not recorded": records written before the field
+# existed.
 
-# %% papermill={"duration": 0.06006, "end_time": "2026-12-06T19:17:02.829718+00:00", "exception": false, "start_time": "2026-12-06T19:17:02.769658+00:00", "status": "completed"} tags=["hide-input"]
-display(runs_table(root))
+# %% papermill={"duration": 0.080808, "end_time": "2026-12-06T19:31:29.784858+00:00", "exception": false, "start_time": "2026-12-06T19:31:29.704050+00:00", "status": "completed"} tags=["hide-input"]
+display(Markdown(runs_markdown(root)))
 
-# %% [markdown] papermill={"duration": 0.000944, "end_time": "2026-12-06T19:17:02.832054+00:00", "exception": false, "start_time": "2026-12-06T19:17:02.831110+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.002427, "end_time": "2026-12-06T19:31:29.788927+00:00", "exception": false, "start_time": "2026-12-06T19:31:29.786500+00:00", "status": "completed"}
 # Two measurements that are not trainings of a chapter's grid sit beside the folders: `cifar_speed.json`, the
 # CPU time of the CIFAR networks (`benchmarks/cifar_speed.py`), and `clip_norm.jsonl`, the clipping sweep of
 # {ref}`ch-cifarn` (`benchmarks/clip_norm.py`).

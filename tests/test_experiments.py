@@ -49,6 +49,7 @@ def test_mnist_chapter_runs_under_papermill_and_writes_its_records(tmp_path):
         methods=["ce", "forward_est"],
         curve_rates=[0.4],
         results_dir=str(tmp_path / "results"),
+        selection_results_dir=str(ROOT / "results" / "selection_mnist"),  # the golden's path is relative to it
     )
     papermill.execute_notebook(
         str(ROOT / "book" / "mnist.ipynb"),

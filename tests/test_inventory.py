@@ -25,18 +25,22 @@ def test_a_row_per_grid_with_a_shared_ce_training_counted_once(tmp_path):
     stored(tmp_path / "cifarn", records)
     (tmp_path / "scratch").mkdir()  # not stored: not the book's evidence
     save_record(make_run("ce", "aggre"), tmp_path / "scratch")
-    table = inventory.runs_table(tmp_path)
-    assert table.count("cifarn") == 2 and "scratch" not in table and "aggre" not in table
-    first, second = table.splitlines()[2:]
-    assert "cifar10n, cpu, 2 epochs, all training data" in first and "confident_joint" in first
-    assert "2026-12-06 to 2026-12-07" in first and "bf16, not recorded" in first
-    assert "Xeon, not recorded" in first and " 2 " in first  # 2 trainings: CE once, forward once
-    assert f"{2 * 2 * 60 / 3600:.1f} (CPU)" in first  # 2 trainings × 60 s × 2 threads
-    assert "cifar10n, fast2, 20 epochs" in second and second.rstrip().endswith("not recorded")
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "empty" / STORED_MARK).write_text("stored\n")  # a stored folder whose grid has not run yet
+    text = inventory.runs_markdown(tmp_path)
+    assert text.count("**`cifarn`**") == 2 and "scratch" not in text and "aggre" not in text
+    assert "**`empty`**: no records yet." in text
+    first, second = text.split("\n\n")[:2]
+    assert "cifar10n, cpu, 2 epochs, all training data" in first and "T̂ by confident_joint" in first
+    assert "2026-12-06 to 2026-12-07" in first and "precision bf16, not recorded" in first
+    assert "Xeon, not recorded" in first and "; 2 trainings;" in first  # CE once, forward once
+    assert f"{2 * 2 * 60 / 3600:.1f} CPU-hours" in first  # 2 trainings × 60 s × 2 threads
+    assert "cifar10n, fast2, 20 epochs" in second and "; 1 training;" in second
+    assert second.splitlines()[-2].endswith("finished not recorded")
 
 
-def test_runs_table_refuses_a_missing_root(tmp_path):
+def test_runs_markdown_refuses_a_missing_root(tmp_path):
     with pytest.raises(ValueError, match="root must be an existing folder"):
-        inventory.runs_table(tmp_path / "missing")
+        inventory.runs_markdown(tmp_path / "missing")
     with pytest.raises(TypeError, match="root must be a path"):
-        inventory.runs_table(3)
+        inventory.runs_markdown(3)

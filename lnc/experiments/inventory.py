@@ -1,4 +1,4 @@
-"""The book's evidence: what the stored record folders hold (:func:`runs_table`), for the book's Runs page.
+"""The book's evidence: what the stored record folders hold (:func:`runs_markdown`), for the book's Runs page.
 
 A stored folder (:func:`lnc.experiments.records.is_stored`) holds the runs that chapters read. Its records are
 grouped into **grids**: the records of one task, protocol, epoch count, subset and model selection. A row per grid
@@ -6,12 +6,9 @@ says what ran (label sets or noise settings, methods, estimators, seeds), where 
 threads) and when, and what it cost; older records that predate a field say "not recorded".
 """
 
-from pathlib import Path
-
 from .protocol import ESTIMATED
 from .records import _as_path, is_stored, load_records
 from .results import setting, training_key
-from .tables import Table
 
 USES_T_HAT = (*ESTIMATED, "revision")
 """The methods whose records name the estimator of the ``T̂`` they used."""
@@ -43,7 +40,9 @@ def grids(records):
 
 
 def grid_row(records):
-    """What one grid's records say (a dict of str): every field of :data:`ROW`'s columns."""
+    """What one grid's records say, a dict of str: ``grid`` (task, protocol, epochs, data, selection), ``settings``,
+    ``methods`` (and the estimators of ``T̂``), ``seeds``, ``trainings``, ``machine`` (and precision), ``hours``,
+    ``finished``."""
     ok = [r for r in records if r.get("status", "ok") == "ok"]
     trainings = list({training_key(r): r for r in ok}.values())  # a CE record of several estimators once
     first = records[0]
@@ -58,24 +57,21 @@ def grid_row(records):
         "methods": ", ".join(dict.fromkeys(r["method"] for r in records))
         + (f"; T̂ by {estimators}" if estimators else ""),
         "seeds": ", ".join(str(s) for s in sorted({r["seed"] for r in records})),
-        "trainings": f"{len(trainings)}" + (f" ({len(records) - len(ok)} failed)" if len(ok) < len(records) else ""),
+        "trainings": f"{len(trainings)} training{'s' * (len(trainings) != 1)}"
+        + (f" ({len(records) - len(ok)} failed)" if len(ok) < len(records) else ""),
         "machine": f"{_listed({r.get('gpu') or r.get('cpu') for r in ok})}; "
         f"precision {_listed({r.get('precision') for r in ok})}",
-        "hours": f"{hours:.1f} ({_listed({'CPU' if r['device'] == 'cpu' else 'GPU' for r in ok})})",
+        "hours": f"{hours:.1f} {'/'.join(sorted({'CPU' if r['device'] == 'cpu' else 'GPU' for r in ok}))}-hours",
         "finished": (finished[0] if finished[0] == finished[-1] else f"{finished[0]} to {finished[-1]}")
         if finished
         else "not recorded",
     }
 
 
-ROW = ("grid", "settings", "methods", "seeds", "trainings", "machine", "hours", "finished")
-"""The columns of :func:`runs_table`."""
-
-
-def runs_table(root):
-    """A :class:`lnc.experiments.results.Table` of every grid of every stored folder under ``root``: its folder,
-    then :data:`ROW`. ``hours`` is the wall time of each training (a CE record shared by several estimators
-    counted once) times its threads on a CPU.
+def runs_markdown(root):
+    """Every grid of every stored folder under ``root``, in Markdown (a list per grid, readable at any width): its
+    folder and :func:`grid_row`'s fields; a stored folder without records says so. ``hours`` is the wall time of
+    each training (a CE record shared by several estimators counted once) times its threads on a CPU.
 
     Raises
     ------
@@ -83,12 +79,22 @@ def runs_table(root):
         As :func:`stored_folders`; a record cannot be read (:func:`lnc.experiments.records.load_records`) or lacks
         ``task``, ``method``, ``noise``, ``rate``, ``seed``, ``wall_time_s`` or ``device``.
     """
-    rows = [["folder", *ROW]]
+    blocks = []
     for folder in stored_folders(root):
-        for records in grids(load_records(folder)):
-            row = grid_row(records)
-            rows.append([Path(folder).name, *(row[column] for column in ROW)])
-    return Table(rows)
+        records = load_records(folder)
+        if not records:
+            blocks.append(f"**`{folder.name}`**: no records yet.")
+        for grid in grids(records):
+            row = grid_row(grid)
+            blocks.append(
+                f"**`{folder.name}`**: {row['grid']}\n"
+                f"- noise: {row['settings']}\n"
+                f"- methods: {row['methods']}\n"
+                f"- seeds {row['seeds']}; {row['trainings']}; {row['hours']}; "
+                f"finished {row['finished']}\n"
+                f"- machine: {row['machine']}"
+            )
+    return "\n\n".join(blocks)
 
 
 def _estimator(record):
