@@ -115,6 +115,18 @@ def test_a_record_states_its_precision_and_when_it_finished(toy_mnist, monkeypat
     assert before <= datetime.datetime.fromisoformat(record["finished"]) <= datetime.datetime.now(datetime.UTC)
 
 
+def test_a_bf16_run_does_not_take_the_fp32_ce_network_of_the_same_settings(toy_mnist, monkeypatch):
+    """Past bug: the CE stages of one process were cached by settings without the precision, so the bf16 run of
+    benchmarks/precision.py returned the fp32 record (precision 'fp32', the same wall time)."""
+    monkeypatch.setattr(protocol, "_STAGES", {})
+    runs = {}
+    for chosen in ("fp32", "bf16"):
+        monkeypatch.setenv("LNC_PRECISION", chosen)
+        runs[chosen] = protocol.run_protocol("mnist", methods=("ce",), **FAST)[0]
+    assert [runs[p]["precision"] for p in ("fp32", "bf16")] == ["fp32", "bf16"]
+    assert runs["fp32"]["curves"] != runs["bf16"]["curves"]
+
+
 def test_records_carry_the_noise_the_training_split_holds(toy_mnist):
     """T_train is the empirical T of the run's own training labels, counted here from the split itself."""
     record = protocol.run_protocol("mnist", methods=("ce",), seeds=(3,), **FAST)[0]

@@ -54,6 +54,7 @@ from .loop import (
     check_progress,
     environment,
     in_memory_batches,
+    precision,
     predict_proba,
     prepare,
     resolve_device,
@@ -517,9 +518,11 @@ def _ce_stage(splits, config, run):
 
 
 def _stage_key(config, run):
-    """What a CE stage depends on: jobs with the same key share it (:data:`_STAGES`)."""
+    """What a CE stage depends on: jobs with the same key share it (:data:`_STAGES`); the precision too, which the
+    records state without it being part of their identity (a run in bf16 must not take the fp32 CE network)."""
     return (config.task, config.noise, config.rate, run["seed"], config.protocol, repr(config.recipe), config.epochs,
-            config.subset, config.T_true.tobytes(), str(config.device), config.selection)  # fmt: skip
+            config.subset, config.T_true.tobytes(), str(config.device), config.selection,
+            precision(config.device))  # fmt: skip
 
 
 def _ce_network(splits, config, run):
