@@ -16,6 +16,11 @@ Example, the CIFAR-10N rows of the CIFAR-N chapter (a few CPU-days; run it under
     python tools/run_grid.py cifar10n --noise aggre random1 random2 random3 worst \\
         --methods ce forward backward forward_est volmin --estimators anchor confident_joint \\
         --seeds 0 1 2 --protocol fast2 --selection val_accuracy --results-dir results/cifarn_fast2 --extend --workers 2
+
+then T-Revision from the CE runs (their records give T̂; each CE network is trained again from its seed):
+
+    python tools/run_grid.py cifar10n --noise aggre random1 random2 random3 worst --methods ce revision \\
+        --seeds 0 --protocol fast2 --selection val_accuracy --results-dir results/cifarn_fast2 --extend --workers 2
 """
 
 import argparse

@@ -526,8 +526,9 @@ def _stage_key(config, run):
 
 
 def _ce_network(splits, config, run):
-    """The selected CE network of the job: its CE stage's (:data:`_STAGES`), else trained again (a CE record read
-    from ``results_dir`` keeps no weights; the training is the same run, deterministic on a CPU)."""
+    """The selected CE network of the job: its CE stage's (:data:`_STAGES`), else trained again from the same seed
+    (a CE record read from ``results_dir`` keeps no weights; on the same CPU kind the training is the same run, on
+    another its last digits may differ)."""
     stage = _STAGES.get(_stage_key(config, run))
     return stage[2] if stage is not None else train(splits, "ce", config.recipe, **run)[0]
 
