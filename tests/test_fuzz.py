@@ -35,7 +35,7 @@ from hypothesis.extra import numpy as hnp
 
 import lnc
 from lnc.book import curvature, plots, risk, simulation
-from lnc.experiments import learned_T, loop, models, prose, protocol, recipes, results, tables
+from lnc.experiments import inventory, learned_T, loop, models, prose, protocol, recipes, results, tables
 from lnc.experiments.published import CIFARN, MINI_WEBVISION
 
 SETTINGS = dict(
@@ -2864,27 +2864,125 @@ def test_every_public_name_is_fuzzed():
     assert set(lnc.__all__) <= FUZZED, sorted(set(lnc.__all__) - FUZZED)
 
 
+def _by_selection(records):
+    """``records`` with both criteria's test accuracy (the accuracy itself and another draw-free value)."""
+    return [
+        {**r, "test_accuracy_by_selection": None if r["test_accuracy"] is None else
+         {"val_accuracy": r["test_accuracy"], "val_loss": r["test_accuracy"] / 2}}
+        for r in records
+    ]  # fmt: skip
+
+
+@fuzz(100)
+@given(data=st.data())
+def test_bad_input_to_paired_and_selection_tables_is_refused_naming_it(data):
+    records = _by_selection(_records(data.draw, data.draw(st.integers(1, 4))))
+    which = data.draw(st.sampled_from(["records", "baseline", "digits", "seed", "by_selection"]))
+    if which == "records":
+        bad = data.draw(st.one_of(st.none(), st.text(max_size=3), st.integers(), st.builds(lambda: records[0])))
+        call = data.draw(st.sampled_from([results.paired_differences, tables.paired_table, tables.selection_table]))
+        assert_rejects(lambda: call(bad), "records")
+    elif which == "baseline":
+        bad = data.draw(
+            st.one_of(NOT_STR, st.text(max_size=4).filter(lambda b: b not in {r["method"] for r in records}))
+        )
+        call = data.draw(st.sampled_from([results.paired_differences, tables.paired_table]))
+        assert_rejects(lambda: call(records, baseline=bad), "baseline")
+    elif which == "digits":
+        bad = data.draw(st.one_of(BAD_INT_OPTION, st.integers(-(10**6), -1)))
+        call = data.draw(st.sampled_from([tables.paired_table, tables.selection_table]))
+        assert_rejects(lambda: call(records, digits=bad), "digits")
+    else:
+        scored = [k for k, r in enumerate(records) if r["test_accuracy"] is not None]
+        assume(scored)
+        k = data.draw(st.sampled_from(scored))
+        if which == "seed":
+            records[k] = {key: v for key, v in records[k].items() if key != "seed"}
+            baseline = records[k]["method"]  # a baseline of the records: the missing seed is what is refused
+            assert_rejects(lambda: results.paired_differences(records, baseline=baseline), f"records[{k}]")
+        else:
+            bad = data.draw(st.sampled_from([None, 3, {}, {"val_loss": 0.5}, {"val_accuracy": 0.5}]))
+            records[k] = {**records[k], "test_accuracy_by_selection": bad}
+            assert_rejects(lambda: tables.selection_table(records), f"records[{k}]['test_accuracy_by_selection']")
+
+
+@fuzz(100)
+@given(data=st.data())
+def test_paired_differences_match_a_loop_over_seeds(data):
+    methods = ["ce", *data.draw(st.lists(st.sampled_from(["forward", "backward"]), min_size=1, unique=True))]
+    seeds = data.draw(st.integers(1, 4))
+    accuracy = st.one_of(st.floats(0.0, 1.0), st.none())
+    records = [
+        dict(task="mnist", noise="worst", rate=None, method=m, seed=s, test_accuracy=data.draw(accuracy))
+        for m in methods
+        for s in range(seeds)
+        if data.draw(st.booleans()) or m == "ce"
+    ]
+    got = results.paired_differences(records)
+    for method in methods[1:]:
+
+        def score(m, s):
+            found = [r["test_accuracy"] for r in records if r["method"] == m and r["seed"] == s]
+            return found[0] if found else None
+
+        pairs = [100 * score(method, s) - 100 * score("ce", s) for s in range(seeds)
+                 if None not in (score(method, s), score("ce", s))]  # fmt: skip
+        if not pairs:
+            assert (method, "worst") not in got
+        else:
+            mean, std, n = got[method, "worst"]
+            assert n == len(pairs) and abs(mean - math.fsum(pairs) / len(pairs)) < 1e-9
+            assert (n == 1 and math.isnan(std)) or abs(std - float(np.std(pairs, ddof=1))) < 1e-9
+
+
+@fuzz(50)
+@given(data=st.data())
+def test_training_key_tells_trainings_apart_and_one_ce_network_of_several_estimators_once(data):
+    record = dict(noise="worst", rate=None, seed=0, protocol="fast2", subset=None, epochs=20, recipe={"model": "x"})
+    ce = {**record, "method": "ce", "estimator": "anchor"}
+    other = {**ce, "estimator": data.draw(st.sampled_from(["confident_joint", "dual_t"])), "cross_fit": None}
+    assert results.training_key(ce) == results.training_key(other)  # one CE network serves every estimator
+    field, value = data.draw(st.sampled_from([("seed", 1), ("method", "forward"), ("epochs", 12), ("noise", "aggre")]))
+    assert results.training_key({**ce, field: value}) != results.training_key(ce)
+    forward = {**record, "method": "forward_est", "estimator": "anchor"}
+    assert results.training_key(forward) != results.training_key({**forward, "estimator": "dual_t"})
+
+
+@fuzz(50)
+@given(bad=st.one_of(st.none(), st.integers(), st.floats(), st.builds(list), st.builds(dict)))
+def test_clip_table_and_the_inventory_refuse_a_path_of_another_kind(bad):
+    assert_rejects(lambda: tables.clip_table(bad), "path")
+    assert_rejects(lambda: inventory.runs_markdown(bad), "root")
+    assert_rejects(lambda: inventory.stored_folders(bad), "root")
+
+
+@fuzz(30)
+@given(missing=st.sampled_from(["method", "epochs", "clip_norm", "test_accuracy_by_selection", "epoch_by_selection"]))
+def test_clip_table_names_the_line_that_lacks_a_field(tmp_path_factory, missing):
+    line = dict(method="ce", epochs=12, clip_norm=1.0, test_accuracy_by_selection={"val_accuracy": 0.7},
+                epoch_by_selection={"val_accuracy": 12})  # fmt: skip
+    path = tmp_path_factory.mktemp("clip") / "clip_norm.jsonl"
+    path.write_text(json.dumps(line) + "\n" + json.dumps({k: v for k, v in line.items() if k != missing}) + "\n")
+    assert_rejects(lambda: tables.clip_table(path), "line 2 of clip_norm.jsonl")
+
+
 HELPERS_FUZZED = {
-    results: {
+    results: {"cpu_minutes", "estimator_stats", "paired_differences", "setting", "summarize", "training_key"},
+    tables: {
         "Table",
         "accuracy_table",
         "accuracy_tables",
+        "clip_table",
         "comparison_table",
         "correction_table",
-        "cpu_minutes",
-        "describe_recipe",
-        "describe_records",
         "estimation_table",
-        "estimator_stats",
         "estimator_table",
         "gain_table",
-        "listing",
-        "run_summary",
-        "setting",
-        "span",
-        "summarize",
-        "verdict",
+        "paired_table",
+        "selection_table",
     },
+    prose: {"describe_recipe", "describe_records", "listing", "run_summary", "span", "verdict"},
+    inventory: {"runs_markdown", "stored_folders"},
     recipes: {"Recipe", "get_recipe", "paper_T"},
     learned_T: {"RevisionLoss", "VolMinLoss"},
     curvature: {

@@ -30,7 +30,7 @@ def stored_folders(root):
     return [folder for folder in sorted(root.iterdir()) if folder.is_dir() and is_stored(folder)]
 
 
-def grids(records):
+def _grids(records):
     """``records`` grouped by :data:`GRID`, in order of first appearance: a list of lists."""
     groups = {}
     for r in records:
@@ -39,7 +39,7 @@ def grids(records):
     return list(groups.values())
 
 
-def grid_row(records):
+def _grid_row(records):
     """What one grid's records say, a dict of str: ``grid`` (task, protocol, epochs, data, selection), ``settings``,
     ``methods`` (and the estimators of ``T̂``), ``seeds``, ``trainings``, ``machine`` (and precision), ``hours``,
     ``finished``."""
@@ -70,7 +70,7 @@ def grid_row(records):
 
 def runs_markdown(root):
     """Every grid of every stored folder under ``root``, in Markdown (a list per grid, readable at any width): its
-    folder and :func:`grid_row`'s fields; a stored folder without records says so. ``hours`` is the wall time of
+    folder and :func:`_grid_row`'s fields; a stored folder without records says so. ``hours`` is the wall time of
     each training (a CE record shared by several estimators counted once) times its threads on a CPU.
 
     Raises
@@ -84,8 +84,8 @@ def runs_markdown(root):
         records = load_records(folder)
         if not records:
             blocks.append(f"**`{folder.name}`**: no records yet.")
-        for grid in grids(records):
-            row = grid_row(grid)
+        for grid in _grids(records):
+            row = _grid_row(grid)
             blocks.append(
                 f"**`{folder.name}`**: {row['grid']}\n"
                 f"- noise: {row['settings']}\n"

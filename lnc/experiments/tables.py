@@ -76,9 +76,10 @@ def selection_table(records, methods=None, digits=1):
     ------
     TypeError, ValueError
         As :func:`accuracy_table`; a record with a test accuracy lacks ``test_accuracy_by_selection`` (records
-        written before it existed) or one of its criteria.
+        written before it existed) or one of its criteria; ``digits`` is not an int >= 0.
     """
     records = _check_records(records, optional=("test_accuracy",))
+    digits = check_int(digits, name="digits", low=0)
     ok = [r for r in records if r.get("test_accuracy") is not None]
     for k, r in enumerate(records):
         if r.get("test_accuracy") is not None:
