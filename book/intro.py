@@ -13,7 +13,7 @@
 #     name: python3
 # ---
 
-# %% [markdown] papermill={"duration": 0.001736, "end_time": "2026-12-06T19:03:21.656823+00:00", "exception": false, "start_time": "2026-12-06T19:03:21.655087+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.004953, "end_time": "2026-12-06T19:38:56.772786+00:00", "exception": false, "start_time": "2026-12-06T19:38:56.767833+00:00", "status": "completed"}
 # (ch-intro)=
 # # Loss Correction for Noisy Labels
 #
@@ -50,7 +50,7 @@
 # correction changed the clean test accuracy over plain cross-entropy, averaged over the noisy settings run
 # there (each chapter gives the settings, seeds and protocol behind these numbers).
 
-# %% papermill={"duration": 1.516746, "end_time": "2026-12-06T19:03:23.174945+00:00", "exception": false, "start_time": "2026-12-06T19:03:21.658199+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 1.54564, "end_time": "2026-12-06T19:38:58.319775+00:00", "exception": false, "start_time": "2026-12-06T19:38:56.774135+00:00", "status": "completed"} tags=["hide-input"]
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -65,9 +65,13 @@ from lnc.experiments.results import summarize
 root = Path(lnc.__file__).resolve().parents[1] / "results"
 corrections = ["forward", "forward_est", "backward", "backward_est"]
 changes = {}  # task -> mean change over CE (points) of each correction, noisy settings
+runs = {}  # task -> its protocol and training data, for the caption
 for folder in ("mnist", "imdb", "cifar10", "cifarn"):
     records = load_records(root / folder)
     for task in dict.fromkeys(r["task"] for r in records):
+        first = next(r for r in records if r["task"] == task)
+        data = ("all" if first["subset"] is None else f"{first['subset']:,}") + " examples"
+        runs[task] = f"{task} protocol '{first['protocol']}', {data}"
         stats = summarize([r for r in records if r["task"] == task])
         keys = [k for k in dict.fromkeys(k for _, k in stats) if k != "none"
                 and all((m, k) in stats for m in ["ce", *corrections])]
@@ -85,16 +89,18 @@ ax.set_ylabel("test accuracy - CE (points)")
 ax.legend(ncol=4, fontsize=8)
 fig.tight_layout()
 glue("fig-summary", fig, display=False)
+glue("summary-runs", "; ".join(runs[task] for task in changes), display=False)
 plt.close(fig)
 
-# %% [markdown] papermill={"duration": 0.001162, "end_time": "2026-12-06T19:03:23.181969+00:00", "exception": false, "start_time": "2026-12-06T19:03:23.180807+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.001079, "end_time": "2026-12-06T19:38:58.325860+00:00", "exception": false, "start_time": "2026-12-06T19:38:58.324781+00:00", "status": "completed"}
 # ```{glue:figure} fig-summary
 # :name: fig-summary
 #
 # Change of the clean test accuracy over cross-entropy (points), per data set of the stored runs, averaged
 # over its noisy settings: forward and backward correction with the true $T$ and with $\hat T$. Bars above
 # the grey line are gains; compare each $\hat T$ bar with the bar of the same correction with the true $T$
-# to see what estimating $T$ cost.
+# to see what estimating $T$ cost. The runs: {glue:text}`summary-runs` (the full-data CIFAR runs are in
+# their chapters).
 # ```
 #
 # ## Re-running a chapter

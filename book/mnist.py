@@ -13,7 +13,7 @@
 #     name: python3
 # ---
 
-# %% [markdown] papermill={"duration": 0.002735, "end_time": "2026-12-06T19:31:23.517720+00:00", "exception": false, "start_time": "2026-12-06T19:31:23.514985+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.003075, "end_time": "2026-12-06T19:39:06.500758+00:00", "exception": false, "start_time": "2026-12-06T19:39:06.497683+00:00", "status": "completed"}
 # (ch-mnist)=
 # # MNIST: Every Method Under Synthetic Noise
 #
@@ -24,7 +24,7 @@
 # measured, not guessed.
 #
 # Every method of `lnc.experiments.protocol.METHODS` is trained on the same noisy labels: plain cross-entropy
-# (CE), four noise-robust losses from the literature, and the two corrections, each with the true $T$ and with
+# (CE), the noise-robust losses from the literature of {ref}`ch-protocol`, and the two corrections, each with the true $T$ and with
 # the estimate $\hat T$. The hardest setting is asymmetric noise at a rate above one half, where a flipped
 # digit carries its wrong label more often than its right one: there CE learns the flips, and the estimator's
 # assumption breaks.
@@ -59,7 +59,7 @@
 # | `selection` | how each training keeps its epoch: `"val_loss"` (its own loss on the noisy validation split, the paper's choice and the stored runs') or `"val_accuracy"` (noisy-validation accuracy, the same for every method) |
 # ```
 
-# %% papermill={"duration": 0.018624, "end_time": "2026-12-06T19:31:23.538935+00:00", "exception": false, "start_time": "2026-12-06T19:31:23.520311+00:00", "status": "completed"} tags=["parameters", "hide-input"]
+# %% papermill={"duration": 0.010628, "end_time": "2026-12-06T19:39:06.515336+00:00", "exception": false, "start_time": "2026-12-06T19:39:06.504708+00:00", "status": "completed"} tags=["parameters", "hide-input"]
 dataset = "mnist"
 noise = ["none", "symmetric", "asymmetric"]
 rates = [0.2, 0.6]
@@ -78,7 +78,7 @@ extend_results = False
 selection = "val_loss"
 selection_results_dir = "results/selection_mnist"
 
-# %% papermill={"duration": 2.057762, "end_time": "2026-12-06T19:31:25.602301+00:00", "exception": false, "start_time": "2026-12-06T19:31:23.544539+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 1.455823, "end_time": "2026-12-06T19:39:07.973180+00:00", "exception": false, "start_time": "2026-12-06T19:39:06.517357+00:00", "status": "completed"} tags=["hide-input"]
 import math
 
 import matplotlib.pyplot as plt
@@ -111,7 +111,7 @@ if curve_rates:
     check_grid(dataset, noise_settings(["asymmetric"], curve_rates), seeds=curve_seeds,
                methods=curve_methods, **grid)
 
-# %% [markdown] papermill={"duration": 0.001776, "end_time": "2026-12-06T19:31:25.606417+00:00", "exception": false, "start_time": "2026-12-06T19:31:25.604641+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.002103, "end_time": "2026-12-06T19:39:07.977828+00:00", "exception": false, "start_time": "2026-12-06T19:39:07.975725+00:00", "status": "completed"}
 # ## The protocol
 #
 # Each run follows {ref}`the two-stage protocol <ch-estimation>`. A network is trained with CE on the noisy
@@ -125,7 +125,7 @@ if curve_rates:
 #
 # The run on this page, as its records state it:
 
-# %% papermill={"duration": 0.105029, "end_time": "2026-12-06T19:31:25.713125+00:00", "exception": false, "start_time": "2026-12-06T19:31:25.608096+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.101127, "end_time": "2026-12-06T19:39:08.080882+00:00", "exception": false, "start_time": "2026-12-06T19:39:07.979755+00:00", "status": "completed"} tags=["hide-input"]
 records = run_grid(dataset, settings, seeds=seeds, workers=workers, methods=methods,
                    **grid)
 recipe, paper = get_recipe(dataset, protocol), get_recipe(dataset, "paper")
@@ -154,33 +154,33 @@ display(Markdown(f"""
 - asymmetric noise flips {flips} with probability $N$; the records are {where}
 """))
 
-# %% [markdown] papermill={"duration": 0.003904, "end_time": "2026-12-06T19:31:25.724667+00:00", "exception": false, "start_time": "2026-12-06T19:31:25.720763+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.002218, "end_time": "2026-12-06T19:39:08.085799+00:00", "exception": false, "start_time": "2026-12-06T19:39:08.083581+00:00", "status": "completed"}
 # ## The grid: methods × noise settings
 #
 # Test accuracy (%) on the clean test set, mean ± standard deviation over the seeds, one table per kind of
 # noise; the noise-free column is repeated in each as the reference.
 
-# %% papermill={"duration": 0.031843, "end_time": "2026-12-06T19:31:25.758300+00:00", "exception": false, "start_time": "2026-12-06T19:31:25.726457+00:00", "status": "completed"}
+# %% papermill={"duration": 0.038219, "end_time": "2026-12-06T19:39:08.126086+00:00", "exception": false, "start_time": "2026-12-06T19:39:08.087867+00:00", "status": "completed"}
 keys = list(dict.fromkeys(setting(r) for r in records))
 for heading, table in accuracy_tables(records, methods=methods):
     display(Markdown(f"**{heading}**"), table)
 
-# %% [markdown] papermill={"duration": 0.001844, "end_time": "2026-12-06T19:31:25.766402+00:00", "exception": false, "start_time": "2026-12-06T19:31:25.764558+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.004038, "end_time": "2026-12-06T19:39:08.136647+00:00", "exception": false, "start_time": "2026-12-06T19:39:08.132609+00:00", "status": "completed"}
 # How good was $\hat T$? The relative $L_1$ error $\sum|\hat T - T| / \sum |T|$ against the true $T$ and the
 # condition number of $\hat T$, mean over the seeds, and the epoch that model selection kept for CE. A large
 # condition number is what makes the backward correction unstable.
 
-# %% papermill={"duration": 0.015859, "end_time": "2026-12-06T19:31:25.784221+00:00", "exception": false, "start_time": "2026-12-06T19:31:25.768362+00:00", "status": "completed"}
+# %% papermill={"duration": 0.008098, "end_time": "2026-12-06T19:39:08.147302+00:00", "exception": false, "start_time": "2026-12-06T19:39:08.139204+00:00", "status": "completed"}
 display(estimation_table(records))
 
-# %% [markdown] papermill={"duration": 0.001797, "end_time": "2026-12-06T19:31:25.788017+00:00", "exception": false, "start_time": "2026-12-06T19:31:25.786220+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.002257, "end_time": "2026-12-06T19:39:08.154764+00:00", "exception": false, "start_time": "2026-12-06T19:39:08.152507+00:00", "status": "completed"}
 # ## Accuracy against the noise rate
 #
 # The same protocol for asymmetric noise at more rates (`curve_rates`, seeds `curve_seeds`; the rates already
 # in the grid are re-used), as in the paper's figure of accuracy against $N$ {cite}`patrini2017`. $N = 0$ is the
 # noise-free setting.
 
-# %% papermill={"duration": 0.292679, "end_time": "2026-12-06T19:31:26.082602+00:00", "exception": false, "start_time": "2026-12-06T19:31:25.789923+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.216753, "end_time": "2026-12-06T19:39:08.373831+00:00", "exception": false, "start_time": "2026-12-06T19:39:08.157078+00:00", "status": "completed"} tags=["hide-input"]
 present = {(r["noise"], r["rate"], r["seed"], r["method"]) for r in records}
 todo = [("asymmetric", float(r)) for r in curve_rates
         if any(("asymmetric", r, s, m) not in present
@@ -257,7 +257,7 @@ display(Table([["method", *(f"N = {n:g}" for n in by_rate)],
                        for k in by_rate.values())]
                  for m in styles)]))
 
-# %% [markdown] papermill={"duration": 0.003387, "end_time": "2026-12-06T19:31:26.088990+00:00", "exception": false, "start_time": "2026-12-06T19:31:26.085603+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.007792, "end_time": "2026-12-06T19:39:08.384708+00:00", "exception": false, "start_time": "2026-12-06T19:39:08.376916+00:00", "status": "completed"}
 # ```{glue:figure} fig-mnist-curve
 # :name: fig-mnist-curve
 #
@@ -267,12 +267,12 @@ display(Table([["method", *(f"N = {n:g}" for n in by_rate)],
 # one of its colour: the gap is what estimating $T$ costs. {glue:text}`mnist-curve-seeds`
 # ```
 
-# %% [markdown] papermill={"duration": 0.002098, "end_time": "2026-12-06T19:31:26.093245+00:00", "exception": false, "start_time": "2026-12-06T19:31:26.091147+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.002472, "end_time": "2026-12-06T19:39:08.389771+00:00", "exception": false, "start_time": "2026-12-06T19:39:08.387299+00:00", "status": "completed"}
 # ## What this run shows
 #
 # Each claim below is computed from the records above and marked as holding or not, with its numbers.
 
-# %% papermill={"duration": 0.062426, "end_time": "2026-12-06T19:31:26.158965+00:00", "exception": false, "start_time": "2026-12-06T19:31:26.096539+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.042593, "end_time": "2026-12-06T19:39:08.434782+00:00", "exception": false, "start_time": "2026-12-06T19:39:08.392189+00:00", "status": "completed"} tags=["hide-input"]
 tie, close = 0.2, 1.0  # points: "tied with the best method", "close to"
 stats = summarize(records)
 noisy = [k for k in keys if k != "none"]
@@ -417,7 +417,7 @@ if diffs:
 
 display(Markdown("\n".join(f"{k}. {c}" for k, c in enumerate(claims, 1))))
 
-# %% [markdown] papermill={"duration": 0.006806, "end_time": "2026-12-06T19:31:26.168660+00:00", "exception": false, "start_time": "2026-12-06T19:31:26.161854+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.002638, "end_time": "2026-12-06T19:39:08.440585+00:00", "exception": false, "start_time": "2026-12-06T19:39:08.437947+00:00", "status": "completed"}
 # (mnist-selection)=
 # ## What model selection changes
 #
@@ -427,7 +427,7 @@ display(Markdown("\n".join(f"{k}. {c}" for k, c in enumerate(claims, 1))))
 # far from $I$), keeps the epoch of highest noisy-validation accuracy, and records the test accuracy of the
 # epoch either criterion keeps, so both are read from the same trainings:
 
-# %% papermill={"duration": 0.01358, "end_time": "2026-12-06T19:31:26.184671+00:00", "exception": false, "start_time": "2026-12-06T19:31:26.171091+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.01767, "end_time": "2026-12-06T19:39:08.466662+00:00", "exception": false, "start_time": "2026-12-06T19:39:08.448992+00:00", "status": "completed"} tags=["hide-input"]
 shown = load_records(selection_results_dir) if selection_results_dir else []
 shown = [{**r, "noise": "CIFAR-10N worst's T"}  # its T_true; "custom" in the records
          for r in shown if r.get("test_accuracy_by_selection")]
@@ -437,11 +437,11 @@ else:
     display(Markdown("No records with both criteria were given"
                      " (`selection_results_dir`)."))
 
-# %% [markdown] papermill={"duration": 0.002316, "end_time": "2026-12-06T19:31:26.189419+00:00", "exception": false, "start_time": "2026-12-06T19:31:26.187103+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.002382, "end_time": "2026-12-06T19:39:08.471578+00:00", "exception": false, "start_time": "2026-12-06T19:39:08.469196+00:00", "status": "completed"}
 # Each pair of rows is one set of trainings read at two epochs. Where a method's rows differ, the criterion
 # changed which epoch was kept, not the training: compare the backward rows with those of CE and forward.
 
-# %% [markdown] papermill={"duration": 0.002208, "end_time": "2026-12-06T19:31:26.193898+00:00", "exception": false, "start_time": "2026-12-06T19:31:26.191690+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.002186, "end_time": "2026-12-06T19:39:08.476095+00:00", "exception": false, "start_time": "2026-12-06T19:39:08.473909+00:00", "status": "completed"}
 # ## Summary
 #
 # - The two-stage protocol needs nothing but the noisy labels: CE, $\hat T$ from its posteriors, then a
@@ -453,7 +453,7 @@ else:
 # - Keep an epoch by a criterion that means the same for every method: a method's own loss can reward an
 #   over-confident network ({ref}`mnist-selection`).
 
-# %% [markdown] papermill={"duration": 0.002275, "end_time": "2026-12-06T19:31:26.198467+00:00", "exception": false, "start_time": "2026-12-06T19:31:26.196192+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.002315, "end_time": "2026-12-06T19:39:08.480814+00:00", "exception": false, "start_time": "2026-12-06T19:39:08.478499+00:00", "status": "completed"}
 # ## Exercises
 #
 # ```{exercise}
