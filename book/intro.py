@@ -13,7 +13,7 @@
 #     name: python3
 # ---
 
-# %% [markdown] papermill={"duration": 0.004953, "end_time": "2026-12-06T19:38:56.772786+00:00", "exception": false, "start_time": "2026-12-06T19:38:56.767833+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.001718, "end_time": "2026-12-06T19:39:33.029448+00:00", "exception": false, "start_time": "2026-12-06T19:39:33.027730+00:00", "status": "completed"}
 # (ch-intro)=
 # # Loss Correction for Noisy Labels
 #
@@ -50,7 +50,7 @@
 # correction changed the clean test accuracy over plain cross-entropy, averaged over the noisy settings run
 # there (each chapter gives the settings, seeds and protocol behind these numbers).
 
-# %% papermill={"duration": 1.54564, "end_time": "2026-12-06T19:38:58.319775+00:00", "exception": false, "start_time": "2026-12-06T19:38:56.774135+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 1.555528, "end_time": "2026-12-06T19:39:34.586484+00:00", "exception": false, "start_time": "2026-12-06T19:39:33.030956+00:00", "status": "completed"} tags=["hide-input"]
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -70,7 +70,8 @@ for folder in ("mnist", "imdb", "cifar10", "cifarn"):
     records = load_records(root / folder)
     for task in dict.fromkeys(r["task"] for r in records):
         first = next(r for r in records if r["task"] == task)
-        data = ("all" if first["subset"] is None else f"{first['subset']:,}") + " examples"
+        subset = first["subset"]
+        data = ("all" if subset is None else f"{subset:,}") + " examples"
         runs[task] = f"{task} protocol '{first['protocol']}', {data}"
         stats = summarize([r for r in records if r["task"] == task])
         keys = [k for k in dict.fromkeys(k for _, k in stats) if k != "none"
@@ -92,7 +93,7 @@ glue("fig-summary", fig, display=False)
 glue("summary-runs", "; ".join(runs[task] for task in changes), display=False)
 plt.close(fig)
 
-# %% [markdown] papermill={"duration": 0.001079, "end_time": "2026-12-06T19:38:58.325860+00:00", "exception": false, "start_time": "2026-12-06T19:38:58.324781+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.001175, "end_time": "2026-12-06T19:39:34.589526+00:00", "exception": false, "start_time": "2026-12-06T19:39:34.588351+00:00", "status": "completed"}
 # ```{glue:figure} fig-summary
 # :name: fig-summary
 #
