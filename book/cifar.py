@@ -13,7 +13,7 @@
 #     name: python3
 # ---
 
-# %% [markdown] papermill={"duration": 0.015726, "end_time": "2026-12-06T18:49:04.188980+00:00", "exception": false, "start_time": "2026-12-06T18:49:04.173254+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.008168, "end_time": "2026-12-06T19:52:13.424934+00:00", "exception": false, "start_time": "2026-12-06T19:52:13.416766+00:00", "status": "completed"}
 # (ch-cifar)=
 # # ResNets on CIFAR-10 Under Synthetic Noise
 #
@@ -69,7 +69,7 @@
 # `lnc.experiments.datasets.load_cifar100(download=True)` fetches them where a network exists.
 # ````
 
-# %% papermill={"duration": 0.050265, "end_time": "2026-12-06T18:49:04.248717+00:00", "exception": false, "start_time": "2026-12-06T18:49:04.198452+00:00", "status": "completed"} tags=["parameters", "hide-input"]
+# %% papermill={"duration": 0.016224, "end_time": "2026-12-06T19:52:13.443940+00:00", "exception": false, "start_time": "2026-12-06T19:52:13.427716+00:00", "status": "completed"} tags=["parameters", "hide-input"]
 dataset = "cifar10"
 noise = ["symmetric", "asymmetric"]
 rates = [0.4]
@@ -86,7 +86,7 @@ extend_results = False
 selection = "val_loss"
 fast_results_dir = "results/cifar10_fast"
 
-# %% papermill={"duration": 5.850578, "end_time": "2026-12-06T18:49:10.115139+00:00", "exception": false, "start_time": "2026-12-06T18:49:04.264561+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 2.113465, "end_time": "2026-12-06T19:52:15.560174+00:00", "exception": false, "start_time": "2026-12-06T19:52:13.446709+00:00", "status": "completed"} tags=["hide-input"]
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -117,14 +117,14 @@ configs = check_grid(dataset, settings, seeds=seeds, methods=methods,
                      selection=selection,
                      noise_kwargs=noise_kwargs)
 
-# %% [markdown] papermill={"duration": 0.002175, "end_time": "2026-12-06T18:49:10.120114+00:00", "exception": false, "start_time": "2026-12-06T18:49:10.117939+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.002424, "end_time": "2026-12-06T19:52:15.565608+00:00", "exception": false, "start_time": "2026-12-06T19:52:15.563184+00:00", "status": "completed"}
 # ## The run
 #
 # Every training of the grid (each noise setting × seed × method) runs once and saves a JSON record;
 # with `results_dir` set, a record already there is read instead of re-trained. What this page shows
 # comes from these records:
 
-# %% papermill={"duration": 0.020402, "end_time": "2026-12-06T18:49:10.144866+00:00", "exception": false, "start_time": "2026-12-06T18:49:10.124464+00:00", "status": "completed"}
+# %% papermill={"duration": 0.020842, "end_time": "2026-12-06T19:52:15.588721+00:00", "exception": false, "start_time": "2026-12-06T19:52:15.567879+00:00", "status": "completed"}
 records = run_grid(dataset, settings, seeds=seeds, workers=workers, methods=methods,
                    protocol=protocol, epochs=epochs, subset=subset, device=device,
                    results_dir=results_dir, extend=extend_results,
@@ -132,7 +132,7 @@ records = run_grid(dataset, settings, seeds=seeds, workers=workers, methods=meth
                    noise_kwargs=noise_kwargs)
 ok = [r for r in records if r.get("status", "ok") == "ok"]
 
-# %% papermill={"duration": 0.013475, "end_time": "2026-12-06T18:49:10.161516+00:00", "exception": false, "start_time": "2026-12-06T18:49:10.148041+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.013361, "end_time": "2026-12-06T19:52:15.605481+00:00", "exception": false, "start_time": "2026-12-06T19:52:15.592120+00:00", "status": "completed"} tags=["hide-input"]
 def failures(records):
     """The failed trainings of ``records`` in markdown: what ran, and why it failed."""
     failed = [r for r in records if r.get("status", "ok") != "ok"]
@@ -154,12 +154,12 @@ display(Markdown(
     f"The paper's protocol (`protocol=\"paper\"`): {describe_recipe(paper)}, the "
     "whole training set."))
 
-# %% [markdown] papermill={"duration": 0.008124, "end_time": "2026-12-06T18:49:10.176608+00:00", "exception": false, "start_time": "2026-12-06T18:49:10.168484+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.004672, "end_time": "2026-12-06T19:52:15.612570+00:00", "exception": false, "start_time": "2026-12-06T19:52:15.607898+00:00", "status": "completed"}
 # The noise of each setting is the paper's: symmetric noise moves a label to any other class with
 # probability $N / (c - 1)$ each (`lnc.symmetric_T`); asymmetric noise flips a few chosen classes to a
 # similar one with probability $N$ (`lnc.cifar10_asymmetric_T` on CIFAR-10):
 
-# %% papermill={"duration": 0.012275, "end_time": "2026-12-06T18:49:10.196783+00:00", "exception": false, "start_time": "2026-12-06T18:49:10.184508+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.009334, "end_time": "2026-12-06T19:52:15.625793+00:00", "exception": false, "start_time": "2026-12-06T19:52:15.616459+00:00", "status": "completed"} tags=["hide-input"]
 names = CIFAR10_CLASSES if dataset == "cifar10" else [str(k) for k in range(100)]
 flip_T = paper_T(dataset, "asymmetric", 0.4, **(noise_kwargs or {}))
 off_diagonal = flip_T - np.diag(np.diag(flip_T))
@@ -167,32 +167,32 @@ flips = [f"{names[i]} → {names[j]}" for i, j in zip(*np.nonzero(off_diagonal))
 display(Markdown(f"Asymmetric flips of `{dataset}`: {', '.join(flips[:10])}"
                  + (f" and {len(flips) - 10} more" if len(flips) > 10 else "") + "."))
 
-# %% [markdown] papermill={"duration": 0.008131, "end_time": "2026-12-06T18:49:10.212609+00:00", "exception": false, "start_time": "2026-12-06T18:49:10.204478+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.004484, "end_time": "2026-12-06T19:52:15.632566+00:00", "exception": false, "start_time": "2026-12-06T19:52:15.628082+00:00", "status": "completed"}
 # ## Test accuracy
 #
 # Clean test accuracy (%) of the epoch with the lowest noisy-validation loss, mean ± standard deviation over
 # the seeds (no ± with one seed). "backward" and "forward" use the true $T$; "backward_est" and
 # "forward_est" the $\hat T$ estimated from the CE run of the same setting and seed.
 
-# %% papermill={"duration": 0.013074, "end_time": "2026-12-06T18:49:10.229566+00:00", "exception": false, "start_time": "2026-12-06T18:49:10.216492+00:00", "status": "completed"}
+# %% papermill={"duration": 0.013597, "end_time": "2026-12-06T19:52:15.650032+00:00", "exception": false, "start_time": "2026-12-06T19:52:15.636435+00:00", "status": "completed"}
 for heading, table in accuracy_tables(records, methods=methods):
     display(Markdown(f"**{heading}**"), table)
 
-# %% [markdown] papermill={"duration": 0.003859, "end_time": "2026-12-06T18:49:10.240529+00:00", "exception": false, "start_time": "2026-12-06T18:49:10.236670+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.002393, "end_time": "2026-12-06T19:52:15.663046+00:00", "exception": false, "start_time": "2026-12-06T19:52:15.660653+00:00", "status": "completed"}
 # ## Training curves
 #
 # Each record keeps, per epoch, the training loss and the loss and accuracy on the *noisy* validation
 # split ({numref}`fig-cifar-curves`). The training loss is the method's own: a corrected loss is not
 # comparable with CE in value, and a backward-corrected one can be negative.
 
-# %% papermill={"duration": 1.745629, "end_time": "2026-12-06T18:49:11.990077+00:00", "exception": false, "start_time": "2026-12-06T18:49:10.244448+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.668327, "end_time": "2026-12-06T19:52:16.336946+00:00", "exception": false, "start_time": "2026-12-06T19:52:15.668619+00:00", "status": "completed"} tags=["hide-input"]
 runs = [r for r in ok if r["seed"] == ok[0]["seed"] and "curves" in r]
 keys = list(dict.fromkeys(setting(r) for r in runs))
 fig = training_curves(runs, key=setting)
 glue("fig-cifar-curves", fig, display=False)
 plt.close(fig)
 
-# %% [markdown] papermill={"duration": 0.014571, "end_time": "2026-12-06T18:49:12.008949+00:00", "exception": false, "start_time": "2026-12-06T18:49:11.994378+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.003258, "end_time": "2026-12-06T19:52:16.343799+00:00", "exception": false, "start_time": "2026-12-06T19:52:16.340541+00:00", "status": "completed"}
 # ```{glue:figure} fig-cifar-curves
 # :name: fig-cifar-curves
 #
@@ -201,7 +201,7 @@ plt.close(fig)
 # zero and keeps falling: that is a backward-corrected loss being driven towards $-\infty$.
 # ```
 
-# %% [markdown] papermill={"duration": 0.007521, "end_time": "2026-12-06T18:49:12.028467+00:00", "exception": false, "start_time": "2026-12-06T18:49:12.020946+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.002887, "end_time": "2026-12-06T19:52:16.349726+00:00", "exception": false, "start_time": "2026-12-06T19:52:16.346839+00:00", "status": "completed"}
 # ## The estimated $\hat T$
 #
 # Per setting, the relative $L_1$ error of $\hat T$ against the true $T$,
@@ -209,10 +209,10 @@ plt.close(fig)
 # model selection kept in the CE run that $\hat T$ was estimated from. {numref}`fig-cifar-estimate`
 # shows where the errors lie.
 
-# %% papermill={"duration": 0.039567, "end_time": "2026-12-06T18:49:12.073704+00:00", "exception": false, "start_time": "2026-12-06T18:49:12.034137+00:00", "status": "completed"}
+# %% papermill={"duration": 0.009925, "end_time": "2026-12-06T19:52:16.362555+00:00", "exception": false, "start_time": "2026-12-06T19:52:16.352630+00:00", "status": "completed"}
 display(estimation_table(records))
 
-# %% papermill={"duration": 1.222221, "end_time": "2026-12-06T18:49:13.303455+00:00", "exception": false, "start_time": "2026-12-06T18:49:12.081234+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.521464, "end_time": "2026-12-06T19:52:16.887191+00:00", "exception": false, "start_time": "2026-12-06T19:52:16.365727+00:00", "status": "completed"} tags=["hide-input"]
 ce_runs = [r for r in runs if r["method"] == "ce"]
 gap = max(np.abs(np.array(r["T_hat"]) - np.array(r["T_true"])).max() for r in ce_runs)
 fig, axes = plt.subplots(len(ce_runs), 2, figsize=(10, 4.2 * len(ce_runs)),
@@ -224,13 +224,13 @@ for (ax_hat, ax_gap), r in zip(axes, ce_runs):
                         cmap="coolwarm"), ax=ax_gap)
     if len(T) <= 10:  # class names on the axes of a 10-class matrix
         for ax in (ax_hat, ax_gap):
-            ax.set_xticks(range(len(T)), names[:len(T)], rotation=90, fontsize=7)
-            ax.set_yticks(range(len(T)), names[:len(T)], fontsize=7)
+            ax.set_xticks(range(len(T)), names[:len(T)], rotation=90, fontsize=9)
+            ax.set_yticks(range(len(T)), names[:len(T)], fontsize=9)
 fig.tight_layout()
 glue("fig-cifar-estimate", fig, display=False)
 plt.close(fig)
 
-# %% [markdown] papermill={"duration": 0.008404, "end_time": "2026-12-06T18:49:13.324795+00:00", "exception": false, "start_time": "2026-12-06T18:49:13.316391+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.003741, "end_time": "2026-12-06T19:52:16.895311+00:00", "exception": false, "start_time": "2026-12-06T19:52:16.891570+00:00", "status": "completed"}
 # ```{glue:figure} fig-cifar-estimate
 # :name: fig-cifar-estimate
 #
@@ -239,7 +239,7 @@ plt.close(fig)
 # under-states; a blue diagonal cell means $\hat T$ under-states how often that class keeps its label.
 # ```
 
-# %% [markdown] papermill={"duration": 0.007236, "end_time": "2026-12-06T18:49:13.340894+00:00", "exception": false, "start_time": "2026-12-06T18:49:13.333658+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.003609, "end_time": "2026-12-06T19:52:16.904312+00:00", "exception": false, "start_time": "2026-12-06T19:52:16.900703+00:00", "status": "completed"}
 # ## The backward corrections, epoch by epoch
 #
 # The backward-corrected loss multiplies the vector of losses by the inverse of the matrix it is given
@@ -248,7 +248,7 @@ plt.close(fig)
 # entry of its inverse, the first epoch whose mean training loss is negative, the epoch model selection
 # kept out of the epochs run, the best noisy-validation accuracy over the epochs, and the test accuracy.
 
-# %% papermill={"duration": 0.177937, "end_time": "2026-12-06T18:49:13.531397+00:00", "exception": false, "start_time": "2026-12-06T18:49:13.353460+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.0593, "end_time": "2026-12-06T19:52:16.968148+00:00", "exception": false, "start_time": "2026-12-06T19:52:16.908848+00:00", "status": "completed"} tags=["hide-input"]
 def first_negative(values):
     """1-based first epoch with a negative value, or "never"."""
     below = [k + 1 for k, v in enumerate(values) if v is not None and v < 0]
@@ -274,12 +274,12 @@ backward_runs = pd.DataFrame(rows)
 table = backward_runs.style.hide(axis="index").set_uuid("cifar-backward")
 display(table if rows else Markdown("No backward run in this grid."))
 
-# %% [markdown] papermill={"duration": 0.008543, "end_time": "2026-12-06T18:49:13.548989+00:00", "exception": false, "start_time": "2026-12-06T18:49:13.540446+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.007957, "end_time": "2026-12-06T19:52:16.980871+00:00", "exception": false, "start_time": "2026-12-06T19:52:16.972914+00:00", "status": "completed"}
 # ## What the run shows
 #
 # Each claim below is computed from the records above and marked as holding or not, with its numbers.
 
-# %% papermill={"duration": 0.035795, "end_time": "2026-12-06T18:49:13.588504+00:00", "exception": false, "start_time": "2026-12-06T18:49:13.552709+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.018288, "end_time": "2026-12-06T19:52:17.002470+00:00", "exception": false, "start_time": "2026-12-06T19:52:16.984182+00:00", "status": "completed"} tags=["hide-input"]
 near_chance = 5.0  # points above chance (100 / c %) that still count as "at chance"
 stats = summarize(ok)
 n_classes = len(ok[0]["T_true"])
@@ -351,12 +351,12 @@ claims.append(f"**Seeds: {n_seeds}.** "
                  "The ± in the accuracy table is the spread over seeds."))
 display(Markdown("\n".join(f"- {c}" for c in claims)))
 
-# %% [markdown] papermill={"duration": 0.008971, "end_time": "2026-12-06T18:49:13.605801+00:00", "exception": false, "start_time": "2026-12-06T18:49:13.596830+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.005585, "end_time": "2026-12-06T19:52:17.011714+00:00", "exception": false, "start_time": "2026-12-06T19:52:17.006129+00:00", "status": "completed"}
 # These claims are about the protocol of this run, stated under *The run* beside the paper's; they
 # say nothing of the paper's regime until `protocol="paper"` is run. {ref}`ch-comparison` tests the
 # paper's qualitative claims on the records of every experiment chapter together.
 
-# %% [markdown] papermill={"duration": 0.017867, "end_time": "2026-12-06T18:49:13.639160+00:00", "exception": false, "start_time": "2026-12-06T18:49:13.621293+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.003434, "end_time": "2026-12-06T19:52:17.020343+00:00", "exception": false, "start_time": "2026-12-06T19:52:17.016909+00:00", "status": "completed"}
 # (cifar-fast)=
 # ## The full training set with the fast protocol
 #
@@ -368,7 +368,7 @@ display(Markdown("\n".join(f"- {c}" for c in claims)))
 # {cite:t}`patrini2017` are not quoted in this book (`lnc.experiments.published` holds none;
 # {ref}`ch-comparison`), so no published row stands beside ours.
 
-# %% papermill={"duration": 0.078944, "end_time": "2026-12-06T18:49:13.737010+00:00", "exception": false, "start_time": "2026-12-06T18:49:13.658066+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.036438, "end_time": "2026-12-06T19:52:17.061111+00:00", "exception": false, "start_time": "2026-12-06T19:52:17.024673+00:00", "status": "completed"} tags=["hide-input"]
 # the paper's estimator only, as in the run above
 paper_T_hat = dict(task=dataset, estimator="anchor", cross_fit=None)
 stored = load_records(fast_results_dir, **paper_T_hat) if fast_results_dir else []
@@ -399,7 +399,7 @@ if fast:
 else:
     display(Markdown("No fast-protocol records were given (`fast_results_dir`)."))
 
-# %% [markdown] papermill={"duration": 0.016418, "end_time": "2026-12-06T18:49:13.769111+00:00", "exception": false, "start_time": "2026-12-06T18:49:13.752693+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.003958, "end_time": "2026-12-06T19:52:17.072795+00:00", "exception": false, "start_time": "2026-12-06T19:52:17.068837+00:00", "status": "completed"}
 # (cifar100-grouping)=
 # ## CIFAR-100: which classes are flipped into which
 #
@@ -411,7 +411,7 @@ else:
 # with the official one as the default. How many of the 100 flips stay inside a superclass, and where
 # do the others go ({numref}`fig-cifar100-flips`)?
 
-# %% papermill={"duration": 0.510069, "end_time": "2026-12-06T18:49:14.294467+00:00", "exception": false, "start_time": "2026-12-06T18:49:13.784398+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.19334, "end_time": "2026-12-06T19:52:17.270076+00:00", "exception": false, "start_time": "2026-12-06T19:52:17.076736+00:00", "status": "completed"} tags=["hide-input"]
 rate = 0.4  # any rate in (0, 1) flips the same pairs
 
 
@@ -441,11 +441,11 @@ ax.plot([-0.5, 19.5], [-0.5, 19.5], color="tab:red", lw=0.8)  # the diagonal
 ax.set(xticks=range(20), yticks=range(20), xlabel="superclass of the noisy label",
        ylabel="superclass of the clean label",
        title=f"CIFAR-100 blocks grouping: {counts['blocks'][0]} flips by superclass")
-ax.tick_params(labelsize=7)
+ax.tick_params(labelsize=9)
 glue("fig-cifar100-flips", fig, display=False)
 plt.close(fig)
 
-# %% [markdown] papermill={"duration": 0.015812, "end_time": "2026-12-06T18:49:14.325329+00:00", "exception": false, "start_time": "2026-12-06T18:49:14.309517+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.007619, "end_time": "2026-12-06T19:52:17.285080+00:00", "exception": false, "start_time": "2026-12-06T19:52:17.277461+00:00", "status": "completed"}
 # ```{glue:figure} fig-cifar100-flips
 # :name: fig-cifar100-flips
 #
@@ -455,7 +455,7 @@ plt.close(fig)
 # all of them there.
 # ```
 
-# %% [markdown] papermill={"duration": 0.015885, "end_time": "2026-12-06T18:49:14.357296+00:00", "exception": false, "start_time": "2026-12-06T18:49:14.341411+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.007019, "end_time": "2026-12-06T19:52:17.300970+00:00", "exception": false, "start_time": "2026-12-06T19:52:17.293951+00:00", "status": "completed"}
 # ## Summary
 #
 # - `lnc.experiments.protocol.run_grid` runs the protocol of the paper (CE, $\hat T$ from its posteriors,
@@ -467,7 +467,7 @@ plt.close(fig)
 # - The CIFAR-100 noise of the official code flips between alphabetical neighbours, mostly across
 #   superclasses.
 
-# %% [markdown] papermill={"duration": 0.016202, "end_time": "2026-12-06T18:49:14.389235+00:00", "exception": false, "start_time": "2026-12-06T18:49:14.373033+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.007858, "end_time": "2026-12-06T19:52:17.312917+00:00", "exception": false, "start_time": "2026-12-06T19:52:17.305059+00:00", "status": "completed"}
 # ## Exercises
 #
 # ```{exercise}

@@ -13,7 +13,7 @@
 #     name: python3
 # ---
 
-# %% [markdown] papermill={"duration": 0.005569, "end_time": "2026-12-06T19:40:19.815351+00:00", "exception": false, "start_time": "2026-12-06T19:40:19.809782+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.005526, "end_time": "2026-12-06T19:52:19.848880+00:00", "exception": false, "start_time": "2026-12-06T19:52:19.843354+00:00", "status": "completed"}
 # (ch-cifarn)=
 # # CIFAR-10N and CIFAR-100N: Human Label Noise and the Estimator Against the True T
 #
@@ -69,7 +69,7 @@
 # ```
 # ````
 
-# %% papermill={"duration": 0.012669, "end_time": "2026-12-06T19:40:19.831850+00:00", "exception": false, "start_time": "2026-12-06T19:40:19.819181+00:00", "status": "completed"} tags=["parameters", "hide-input"]
+# %% papermill={"duration": 0.016494, "end_time": "2026-12-06T19:52:19.868817+00:00", "exception": false, "start_time": "2026-12-06T19:52:19.852323+00:00", "status": "completed"} tags=["parameters", "hide-input"]
 dataset = "cifar10n"
 noise = ["aggre", "random1", "worst"]
 methods = ["ce", "backward", "forward", "backward_est", "forward_est"]
@@ -85,7 +85,7 @@ selection = "val_loss"
 fast_results_dir = "results/cifarn_fast2"
 clip_norm_path = "results/clip_norm.jsonl"
 
-# %% papermill={"duration": 2.3807, "end_time": "2026-12-06T19:40:22.217222+00:00", "exception": false, "start_time": "2026-12-06T19:40:19.836522+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 1.853185, "end_time": "2026-12-06T19:52:21.729704+00:00", "exception": false, "start_time": "2026-12-06T19:52:19.876519+00:00", "status": "completed"} tags=["hide-input"]
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -119,7 +119,7 @@ configs = check_grid(dataset, settings, seeds=seeds, methods=methods,
                      results_dir=results_dir, extend=extend_results,
                      selection=selection)
 
-# %% [markdown] papermill={"duration": 0.003552, "end_time": "2026-12-06T19:40:22.228454+00:00", "exception": false, "start_time": "2026-12-06T19:40:22.224902+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.003178, "end_time": "2026-12-06T19:52:21.740628+00:00", "exception": false, "start_time": "2026-12-06T19:52:21.737450+00:00", "status": "completed"}
 # ## The human transition matrices
 #
 # Every label set, from its labels alone (all 50,000 training images): the fraction of wrong labels, the
@@ -127,7 +127,7 @@ configs = check_grid(dataset, settings, seeds=seeds, methods=methods,
 # maximum on the diagonal (the estimator's anchor assumption $T_{ii} > T_{ki}$, {ref}`ch-estimation`),
 # and $\operatorname{cond}(T)$. {numref}`fig-cifarn-human-T` shows four of the matrices.
 
-# %% papermill={"duration": 0.817888, "end_time": "2026-12-06T19:40:23.049691+00:00", "exception": false, "start_time": "2026-12-06T19:40:22.231803+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.958992, "end_time": "2026-12-06T19:52:22.707493+00:00", "exception": false, "start_time": "2026-12-06T19:52:21.748501+00:00", "status": "completed"} tags=["hide-input"]
 human = {}
 for name in CIFARN_LABEL_SETS:
     clean, noisy = load_cifarn_labels(name)
@@ -150,13 +150,13 @@ for ax, name in zip(axes.flat, shown_T):
     T = cifarn_T(name)
     fig.colorbar(show_T(ax, T, f"true human $T$: {name}"), ax=ax)
     if len(T) == 10:
-        ax.set_xticks(range(10), CIFAR10_CLASSES, rotation=90, fontsize=7)
-        ax.set_yticks(range(10), CIFAR10_CLASSES, fontsize=7)
+        ax.set_xticks(range(10), CIFAR10_CLASSES, rotation=90, fontsize=9)
+        ax.set_yticks(range(10), CIFAR10_CLASSES, fontsize=9)
 fig.tight_layout()
 glue("fig-cifarn-human-T", fig, display=False)
 plt.close(fig)
 
-# %% [markdown] papermill={"duration": 0.007762, "end_time": "2026-12-06T19:40:23.064948+00:00", "exception": false, "start_time": "2026-12-06T19:40:23.057186+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.003842, "end_time": "2026-12-06T19:52:22.715775+00:00", "exception": false, "start_time": "2026-12-06T19:52:22.711933+00:00", "status": "completed"}
 # ```{glue:figure} fig-cifarn-human-T
 # :name: fig-cifarn-human-T
 #
@@ -165,21 +165,21 @@ plt.close(fig)
 # the annotators) with `worst`.
 # ```
 
-# %% [markdown] papermill={"duration": 0.003847, "end_time": "2026-12-06T19:40:23.076595+00:00", "exception": false, "start_time": "2026-12-06T19:40:23.072748+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.004116, "end_time": "2026-12-06T19:52:22.724710+00:00", "exception": false, "start_time": "2026-12-06T19:52:22.720594+00:00", "status": "completed"}
 # ## The run
 #
 # Every training of the grid (label set × seed × method) runs once and saves a JSON record; with
 # `results_dir` set, a record already there is read instead of re-trained. What follows comes from these
 # records:
 
-# %% papermill={"duration": 0.02503, "end_time": "2026-12-06T19:40:23.105188+00:00", "exception": false, "start_time": "2026-12-06T19:40:23.080158+00:00", "status": "completed"}
+# %% papermill={"duration": 0.024244, "end_time": "2026-12-06T19:52:22.756836+00:00", "exception": false, "start_time": "2026-12-06T19:52:22.732592+00:00", "status": "completed"}
 records = run_grid(dataset, settings, seeds=seeds, workers=workers, methods=methods,
                    protocol=protocol, epochs=epochs, subset=subset, device=device,
                    results_dir=results_dir, extend=extend_results,
                    selection=selection)
 ok = [r for r in records if r.get("status", "ok") == "ok"]
 
-# %% papermill={"duration": 0.012443, "end_time": "2026-12-06T19:40:23.125743+00:00", "exception": false, "start_time": "2026-12-06T19:40:23.113300+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.016198, "end_time": "2026-12-06T19:52:22.780858+00:00", "exception": false, "start_time": "2026-12-06T19:52:22.764660+00:00", "status": "completed"} tags=["hide-input"]
 paper = get_recipe(dataset, "paper")
 reduced = (protocol, epochs, subset) != ("paper", None, None)
 display(Markdown(
@@ -190,32 +190,32 @@ display(Markdown(
     "are the optimiser settings of the CIFAR-N benchmark {cite}`wei2022`, whose own "
     "code trains a standard (post-activation) ResNet-34."))
 
-# %% [markdown] papermill={"duration": 0.003825, "end_time": "2026-12-06T19:40:23.136596+00:00", "exception": false, "start_time": "2026-12-06T19:40:23.132771+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.008043, "end_time": "2026-12-06T19:52:22.792664+00:00", "exception": false, "start_time": "2026-12-06T19:52:22.784621+00:00", "status": "completed"}
 # ## Test accuracy
 #
 # Clean test accuracy (%) of the epoch with the lowest noisy-validation loss, mean ± standard deviation over
 # the seeds (no ± with one seed). "backward" and "forward" use the true human $T$; "backward_est" and
 # "forward_est" the $\hat T$ estimated from the CE run of the same label set and seed.
 
-# %% papermill={"duration": 0.015797, "end_time": "2026-12-06T19:40:23.160472+00:00", "exception": false, "start_time": "2026-12-06T19:40:23.144675+00:00", "status": "completed"}
+# %% papermill={"duration": 0.009979, "end_time": "2026-12-06T19:52:22.805957+00:00", "exception": false, "start_time": "2026-12-06T19:52:22.795978+00:00", "status": "completed"}
 for heading, table in accuracy_tables(records, methods=methods, columns=5):
     display(Markdown(f"**{heading}**"), table)
 
-# %% [markdown] papermill={"duration": 0.0036, "end_time": "2026-12-06T19:40:23.168226+00:00", "exception": false, "start_time": "2026-12-06T19:40:23.164626+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.003398, "end_time": "2026-12-06T19:52:22.813035+00:00", "exception": false, "start_time": "2026-12-06T19:52:22.809637+00:00", "status": "completed"}
 # ## Training curves
 #
 # Each record keeps, per epoch, the training loss and the loss and accuracy on the *noisy* validation
 # split ({numref}`fig-cifarn-curves`). The training loss is the method's own: a corrected loss is not
 # comparable with CE in value, and a backward-corrected one can be negative.
 
-# %% papermill={"duration": 0.529147, "end_time": "2026-12-06T19:40:23.701045+00:00", "exception": false, "start_time": "2026-12-06T19:40:23.171898+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.514976, "end_time": "2026-12-06T19:52:23.334636+00:00", "exception": false, "start_time": "2026-12-06T19:52:22.819660+00:00", "status": "completed"} tags=["hide-input"]
 runs = [r for r in ok if r["seed"] == ok[0]["seed"] and "curves" in r]
 keys = list(dict.fromkeys(setting(r) for r in runs))
 fig = training_curves(runs, key=setting)
 glue("fig-cifarn-curves", fig, display=False)
 plt.close(fig)
 
-# %% [markdown] papermill={"duration": 0.006877, "end_time": "2026-12-06T19:40:23.713115+00:00", "exception": false, "start_time": "2026-12-06T19:40:23.706238+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.009239, "end_time": "2026-12-06T19:52:23.348979+00:00", "exception": false, "start_time": "2026-12-06T19:52:23.339740+00:00", "status": "completed"}
 # ```{glue:figure} fig-cifarn-curves
 # :name: fig-cifarn-curves
 #
@@ -224,23 +224,23 @@ plt.close(fig)
 # zero: that is a backward-corrected loss being driven towards $-\infty$.
 # ```
 
-# %% [markdown] papermill={"duration": 0.011358, "end_time": "2026-12-06T19:40:23.729023+00:00", "exception": false, "start_time": "2026-12-06T19:40:23.717665+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.004067, "end_time": "2026-12-06T19:52:23.357286+00:00", "exception": false, "start_time": "2026-12-06T19:52:23.353219+00:00", "status": "completed"}
 # ## $\hat T$ against the true human $T$
 #
 # Per label set: the relative $L_1$ error $\sum_{ij} |\hat T_{ij} - T_{ij}| / \sum_{ij} T_{ij}$, the
 # condition number of $\hat T$ and the epoch model selection kept in the CE run.
 
-# %% papermill={"duration": 0.016569, "end_time": "2026-12-06T19:40:23.749830+00:00", "exception": false, "start_time": "2026-12-06T19:40:23.733261+00:00", "status": "completed"}
+# %% papermill={"duration": 0.010052, "end_time": "2026-12-06T19:52:23.378938+00:00", "exception": false, "start_time": "2026-12-06T19:52:23.368886+00:00", "status": "completed"}
 display(estimation_table(records))
 
-# %% [markdown] papermill={"duration": 0.004107, "end_time": "2026-12-06T19:40:23.761017+00:00", "exception": false, "start_time": "2026-12-06T19:40:23.756910+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.00585, "end_time": "2026-12-06T19:52:23.388835+00:00", "exception": false, "start_time": "2026-12-06T19:52:23.382985+00:00", "status": "completed"}
 # How much of that error would a perfect estimator still make? The run's training images are a sample:
 # the *empirical* $T$ of their clean and human labels (which the estimator never sees; the record's
 # `T_train`) already differs
 # from $T$ of all 50,000 images. The first table sets that sampling error beside the error of $\hat T$
 # (first seed); the second gives the $L_1$ error of each row of $\hat T$, one clean class a row.
 
-# %% papermill={"duration": 0.362134, "end_time": "2026-12-06T19:40:24.127216+00:00", "exception": false, "start_time": "2026-12-06T19:40:23.765082+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.752024, "end_time": "2026-12-06T19:52:24.144942+00:00", "exception": false, "start_time": "2026-12-06T19:52:23.392918+00:00", "status": "completed"} tags=["hide-input"]
 ce_runs = [r for r in runs if r["method"] == "ce"]
 images = load_cifar10() if dataset == "cifar10n" else load_cifar100()
 errors, row_errors = {}, {}
@@ -260,7 +260,7 @@ if len(row_errors) > 10:  # CIFAR-100: the ten rows with the largest mean error
 display(row_errors.style.set_uuid("cifarn-rows").format("{:.2f}")
         .background_gradient(cmap="Reds", axis=None))
 
-# %% papermill={"duration": 0.870183, "end_time": "2026-12-06T19:40:25.007489+00:00", "exception": false, "start_time": "2026-12-06T19:40:24.137306+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.871542, "end_time": "2026-12-06T19:52:25.022170+00:00", "exception": false, "start_time": "2026-12-06T19:52:24.150628+00:00", "status": "completed"} tags=["hide-input"]
 gap = max(np.abs(np.array(r["T_hat"]) - np.array(r["T_true"])).max() for r in ce_runs)
 fig, axes = plt.subplots(len(ce_runs), 2, figsize=(10, 4.2 * len(ce_runs)),
                          squeeze=False)
@@ -271,13 +271,13 @@ for (ax_hat, ax_gap), r in zip(axes, ce_runs):
                         cmap="coolwarm"), ax=ax_gap)
     if len(T) <= 10:  # class names on the axes of a 10-class matrix
         for ax in (ax_hat, ax_gap):
-            ax.set_xticks(range(len(T)), images.class_names, rotation=90, fontsize=7)
-            ax.set_yticks(range(len(T)), images.class_names, fontsize=7)
+            ax.set_xticks(range(len(T)), images.class_names, rotation=90, fontsize=9)
+            ax.set_yticks(range(len(T)), images.class_names, fontsize=9)
 fig.tight_layout()
 glue("fig-cifarn-estimate", fig, display=False)
 plt.close(fig)
 
-# %% [markdown] papermill={"duration": 0.006128, "end_time": "2026-12-06T19:40:25.024498+00:00", "exception": false, "start_time": "2026-12-06T19:40:25.018370+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.009861, "end_time": "2026-12-06T19:52:25.049543+00:00", "exception": false, "start_time": "2026-12-06T19:52:25.039682+00:00", "status": "completed"}
 # ```{glue:figure} fig-cifarn-estimate
 # :name: fig-cifarn-estimate
 #
@@ -287,7 +287,7 @@ plt.close(fig)
 # {numref}`fig-cifarn-human-T`.
 # ```
 
-# %% [markdown] papermill={"duration": 0.005532, "end_time": "2026-12-06T19:40:25.043039+00:00", "exception": false, "start_time": "2026-12-06T19:40:25.037507+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.009927, "end_time": "2026-12-06T19:52:25.069313+00:00", "exception": false, "start_time": "2026-12-06T19:52:25.059386+00:00", "status": "completed"}
 # ## The backward corrections, epoch by epoch
 #
 # The backward-corrected loss multiplies the vector of losses by the inverse of the matrix it is given
@@ -297,7 +297,7 @@ plt.close(fig)
 # the epochs run and its validation loss, the best noisy-validation accuracy over the epochs, and the
 # test accuracy.
 
-# %% papermill={"duration": 0.019708, "end_time": "2026-12-06T19:40:25.073078+00:00", "exception": false, "start_time": "2026-12-06T19:40:25.053370+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.021883, "end_time": "2026-12-06T19:52:25.096548+00:00", "exception": false, "start_time": "2026-12-06T19:52:25.074665+00:00", "status": "completed"} tags=["hide-input"]
 def first_negative(values):
     """1-based first epoch with a negative value, or "never"."""
     below = [k + 1 for k, v in enumerate(values) if v is not None and v < 0]
@@ -324,13 +324,13 @@ for r in (r for r in runs if r["method"] in ("backward", "backward_est")):
 table = pd.DataFrame(rows).style.hide(axis="index").set_uuid("cifarn-backward")
 display(table if rows else Markdown("No backward run in this grid."))
 
-# %% [markdown] papermill={"duration": 0.005599, "end_time": "2026-12-06T19:40:25.084714+00:00", "exception": false, "start_time": "2026-12-06T19:40:25.079115+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.005021, "end_time": "2026-12-06T19:52:25.111501+00:00", "exception": false, "start_time": "2026-12-06T19:52:25.106480+00:00", "status": "completed"}
 # ## What the run shows
 #
 # Each claim below is computed from the records and tables above and marked as holding or not, with its
 # numbers.
 
-# %% papermill={"duration": 0.046289, "end_time": "2026-12-06T19:40:25.136198+00:00", "exception": false, "start_time": "2026-12-06T19:40:25.089909+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.036468, "end_time": "2026-12-06T19:52:25.153552+00:00", "exception": false, "start_time": "2026-12-06T19:52:25.117084+00:00", "status": "completed"} tags=["hide-input"]
 near_chance = 5.0  # points above chance (100 / c %) that still count as "at chance"
 estimator_share = 0.5  # "mostly the estimator's": own-labels error below this share
 stats = summarize(ok)
@@ -430,7 +430,7 @@ claims.append(f"**Seeds: {n_seeds}.** "
                  "The ± in the accuracy table is the spread over seeds."))
 display(Markdown("\n".join(f"- {c}" for c in claims)))
 
-# %% [markdown] papermill={"duration": 0.006317, "end_time": "2026-12-06T19:40:25.152196+00:00", "exception": false, "start_time": "2026-12-06T19:40:25.145879+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.005418, "end_time": "2026-12-06T19:52:25.169767+00:00", "exception": false, "start_time": "2026-12-06T19:52:25.164349+00:00", "status": "completed"}
 # ## Against the CIFAR-N benchmark
 #
 # The benchmark {cite}`wei2022` publishes CE, Forward-T and Backward-T on every label set
@@ -438,7 +438,7 @@ display(Markdown("\n".join(f"- {c}" for c in claims)))
 # comparable; what a correction adds over CE is closer to comparable. {ref}`ch-comparison` sets all the
 # numbers side by side.
 
-# %% papermill={"duration": 0.016457, "end_time": "2026-12-06T19:40:25.177941+00:00", "exception": false, "start_time": "2026-12-06T19:40:25.161484+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.013527, "end_time": "2026-12-06T19:52:25.188728+00:00", "exception": false, "start_time": "2026-12-06T19:52:25.175201+00:00", "status": "completed"} tags=["hide-input"]
 theirs = published.CIFARN
 gaps = {k: acc("ce", k) - theirs["ce"][k][0] for k in keys
         if acc("ce", k) is not None and k in theirs["ce"]}
@@ -460,7 +460,7 @@ display(Markdown(
     f" label set: {verdict([ours_gain[k] < their_gain[k] for k in ours_gain])}** (ours:"
     f" {listing(per_set(ours_gain))}; published: {listing(per_set(their_gain))})."))
 
-# %% [markdown] papermill={"duration": 0.005558, "end_time": "2026-12-06T19:40:25.189636+00:00", "exception": false, "start_time": "2026-12-06T19:40:25.184078+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.005211, "end_time": "2026-12-06T19:52:25.203426+00:00", "exception": false, "start_time": "2026-12-06T19:52:25.198215+00:00", "status": "completed"}
 # (cifarn-fast)=
 # ## The full training set with the fast protocol
 #
@@ -471,7 +471,7 @@ display(Markdown(
 # set runs with seeds 0, 1 and 2 (`tools/run_grid.py`; the command is in its documentation). `-` marks a run
 # not yet made; the table gives mean ± std over the seeds run, the mean alone for one seed.
 
-# %% papermill={"duration": 0.025423, "end_time": "2026-12-06T19:40:25.220663+00:00", "exception": false, "start_time": "2026-12-06T19:40:25.195240+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.017569, "end_time": "2026-12-06T19:52:25.230739+00:00", "exception": false, "start_time": "2026-12-06T19:52:25.213170+00:00", "status": "completed"} tags=["hide-input"]
 # the paper's estimator (the folder also holds forward with another one's T̂)
 paper_T_hat = dict(task=dataset, estimator="anchor", cross_fit=None)
 stored = load_records(fast_results_dir, task=dataset) if fast_results_dir else []
@@ -487,12 +487,12 @@ else:
             else "No folder of full-data records was given (`fast_results_dir`).")
     display(Markdown(none))
 
-# %% [markdown] papermill={"duration": 0.005674, "end_time": "2026-12-06T19:40:25.232433+00:00", "exception": false, "start_time": "2026-12-06T19:40:25.226759+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.005171, "end_time": "2026-12-06T19:52:25.245607+00:00", "exception": false, "start_time": "2026-12-06T19:52:25.240436+00:00", "status": "completed"}
 # Seeds change the split and the initialisation of every method alike, so the fair comparison with CE is
 # paired: for each seed, a method's accuracy minus CE's on the same seed. Mean ± std over the seeds with both
 # runs (their number in brackets), in points:
 
-# %% papermill={"duration": 0.014331, "end_time": "2026-12-06T19:40:25.255840+00:00", "exception": false, "start_time": "2026-12-06T19:40:25.241509+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.01772, "end_time": "2026-12-06T19:52:25.268661+00:00", "exception": false, "start_time": "2026-12-06T19:52:25.250941+00:00", "status": "completed"} tags=["hide-input"]
 if fast:
     if any(r["method"] != "ce" for r in fast):
         display(paired_table(fast))
@@ -522,16 +522,16 @@ if fast:
         f"- **CPU time per training:** {span(minutes)} CPU-minutes (wall time ×"
         " threads of each record, in the precision it states; it depends on the CPU)."))
 
-# %% [markdown] papermill={"duration": 0.005134, "end_time": "2026-12-06T19:40:25.266705+00:00", "exception": false, "start_time": "2026-12-06T19:40:25.261571+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.006106, "end_time": "2026-12-06T19:52:25.280527+00:00", "exception": false, "start_time": "2026-12-06T19:52:25.274421+00:00", "status": "completed"}
 # Each record also holds the test accuracy of the epoch that the run's own noisy-validation loss would have
 # kept (the paper's criterion, {ref}`sec-model-selection`), so the two criteria compare on the same trainings:
 
-# %% papermill={"duration": 0.013864, "end_time": "2026-12-06T19:40:25.285797+00:00", "exception": false, "start_time": "2026-12-06T19:40:25.271933+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.014556, "end_time": "2026-12-06T19:52:25.303631+00:00", "exception": false, "start_time": "2026-12-06T19:52:25.289075+00:00", "status": "completed"} tags=["hide-input"]
 both = [r for r in fast if r.get("test_accuracy_by_selection")]
 if both:
     display(selection_table(both))
 
-# %% [markdown] papermill={"duration": 0.009826, "end_time": "2026-12-06T19:40:25.305462+00:00", "exception": false, "start_time": "2026-12-06T19:40:25.295636+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.005151, "end_time": "2026-12-06T19:52:25.315155+00:00", "exception": false, "start_time": "2026-12-06T19:52:25.310004+00:00", "status": "completed"}
 # The same CE networks give every estimator's $\hat T$ (the CE record keeps them all). Per label set, the
 # relative $L_1$ error of each against the true human $T$ and the accuracy of forward with it, where it was
 # trained (the anchor estimate and cleanlab's confident joint); VolMinNet's row is the error of the $T$ it
@@ -540,7 +540,7 @@ if both:
 # have memorised the noisy labels (with an underfit CE network it counts the noise twice); `min_volume` and
 # VolMinNet clean posteriors scattered enough to span the simplex.
 
-# %% papermill={"duration": 0.019096, "end_time": "2026-12-06T19:40:25.330212+00:00", "exception": false, "start_time": "2026-12-06T19:40:25.311116+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.016716, "end_time": "2026-12-06T19:52:25.337350+00:00", "exception": false, "start_time": "2026-12-06T19:52:25.320634+00:00", "status": "completed"} tags=["hide-input"]
 for key in (shown if fast else []):
     display(Markdown(f"**{key}**"))
     display(estimator_table(fast_all, key))
@@ -559,7 +559,7 @@ if fast:
         f" $\\hat T$: {verdict(list(closer.values()))}**"
         f" ({listing([k for k, v in closer.items() if v], ', ')})."))
 
-# %% [markdown] papermill={"duration": 0.005678, "end_time": "2026-12-06T19:40:25.342037+00:00", "exception": false, "start_time": "2026-12-06T19:40:25.336359+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.009783, "end_time": "2026-12-06T19:52:25.354000+00:00", "exception": false, "start_time": "2026-12-06T19:52:25.344217+00:00", "status": "completed"}
 # ### Why every method is clipped
 #
 # Without clipping, backward with the true $T$ degraded within a few epochs at the fast recipe's peak learning
@@ -569,10 +569,10 @@ if fast:
 # norm for every method. The table gives the test accuracy (%) of the epoch of highest noisy-validation
 # accuracy, and that epoch; the norm `fast2` uses is in its recipe, stated with the records above.
 
-# %% papermill={"duration": 0.011126, "end_time": "2026-12-06T19:40:25.358816+00:00", "exception": false, "start_time": "2026-12-06T19:40:25.347690+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.010144, "end_time": "2026-12-06T19:52:25.369786+00:00", "exception": false, "start_time": "2026-12-06T19:52:25.359642+00:00", "status": "completed"} tags=["hide-input"]
 display(clip_table(clip_norm_path))
 
-# %% [markdown] papermill={"duration": 0.005405, "end_time": "2026-12-06T19:40:25.370870+00:00", "exception": false, "start_time": "2026-12-06T19:40:25.365465+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.005619, "end_time": "2026-12-06T19:52:25.381747+00:00", "exception": false, "start_time": "2026-12-06T19:52:25.376128+00:00", "status": "completed"}
 # ## CIFAR-100N
 #
 # The human $T$ of CIFAR-100N is in the first table above: {glue:text}`c100n-wrong`% wrong labels, a
@@ -584,14 +584,14 @@ display(clip_table(clip_norm_path))
 # `python tools/run_chapter.py cifarn out.ipynb -p results_dir runs/cifarn -p dataset cifar100n -y "noise: [cifar100n]"` (reduced, CPU) or
 # with `-p protocol paper -p subset None` (the benchmark's settings, GPU).
 
-# %% papermill={"duration": 0.013415, "end_time": "2026-12-06T19:40:25.394453+00:00", "exception": false, "start_time": "2026-12-06T19:40:25.381038+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.015559, "end_time": "2026-12-06T19:52:25.403047+00:00", "exception": false, "start_time": "2026-12-06T19:52:25.387488+00:00", "status": "completed"} tags=["hide-input"]
 c100n = human.loc["cifar100n"]
 glue("c100n-wrong", f"{c100n['wrong labels (%)']:.1f}", display=False)
 glue("c100n-min-diag", f"{c100n['min T_ii']:.3f}", display=False)
 glue("c100n-cond", f"{c100n['cond(T)']:.1f}", display=False)
 glue("c100n-anchors", "yes" if c100n["anchors hold"] else "no", display=False)
 
-# %% [markdown] papermill={"duration": 0.005496, "end_time": "2026-12-06T19:40:25.406106+00:00", "exception": false, "start_time": "2026-12-06T19:40:25.400610+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.006035, "end_time": "2026-12-06T19:52:25.419728+00:00", "exception": false, "start_time": "2026-12-06T19:52:25.413693+00:00", "status": "completed"}
 # ## Summary
 #
 # - Human noise comes with its true $T$: the corrections can be run with it, and $\hat T$ measured
@@ -605,7 +605,7 @@ glue("c100n-anchors", "yes" if c100n["anchors hold"] else "no", display=False)
 # - The benchmark's accuracies use another network, more data and epochs, and model selection on the
 #   test set: compare gains over CE, not accuracies.
 
-# %% [markdown] papermill={"duration": 0.00787, "end_time": "2026-12-06T19:40:25.419422+00:00", "exception": false, "start_time": "2026-12-06T19:40:25.411552+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.005836, "end_time": "2026-12-06T19:52:25.431526+00:00", "exception": false, "start_time": "2026-12-06T19:52:25.425690+00:00", "status": "completed"}
 # ## Exercises
 #
 # ```{exercise}
@@ -621,7 +621,7 @@ glue("c100n-anchors", "yes" if c100n["anchors hold"] else "no", display=False)
 # :class: dropdown
 # ```
 
-# %% papermill={"duration": 0.02104, "end_time": "2026-12-06T19:40:25.450156+00:00", "exception": false, "start_time": "2026-12-06T19:40:25.429116+00:00", "status": "completed"}
+# %% papermill={"duration": 0.017078, "end_time": "2026-12-06T19:52:25.454517+00:00", "exception": false, "start_time": "2026-12-06T19:52:25.437439+00:00", "status": "completed"}
 for name in ("aggre", "worst"):
     T = cifarn_T(name)
     off = T - np.diag(np.diag(T))
@@ -632,7 +632,7 @@ for name in ("aggre", "worst"):
         f" (reverse {T[j, i]:.3f})" for i, j in top)
         + f"; smallest margin {margin:.3f}")
 
-# %% [markdown] papermill={"duration": 0.00584, "end_time": "2026-12-06T19:40:25.462531+00:00", "exception": false, "start_time": "2026-12-06T19:40:25.456691+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.01016, "end_time": "2026-12-06T19:52:25.471426+00:00", "exception": false, "start_time": "2026-12-06T19:52:25.461266+00:00", "status": "completed"}
 # The confusions come in pairs of similar classes but are not symmetric (compare each entry with its
 # reverse). The margin is the slack of the anchor assumption $T_{jj} > T_{kj}$: while it stays positive,
 # the input with the most confident noisy posterior for class $j$ is still of clean class $j$ for a
