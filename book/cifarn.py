@@ -579,7 +579,7 @@ display(clip_table(clip_norm_path))
 # smallest diagonal entry of {glue:text}`c100n-min-diag` and $\operatorname{cond}(T) =$
 # {glue:text}`c100n-cond`; its anchor assumption holds: {glue:text}`c100n-anchors`. Its $\hat T$
 # needs a CE model trained on the CIFAR-100 images, which are not in the book's data folder (only the
-# CIFAR-N labels are). Where a network exists, `lnc.experiments.datasets.load_cifar100(download=True)`
+# CIFAR-N labels are). With an internet connection, `lnc.experiments.datasets.load_cifar100(download=True)`
 # fetches the python release (checksum-verified), and the same chapter runs it:
 # `python tools/run_chapter.py cifarn out.ipynb -p results_dir runs/cifarn -p dataset cifar100n -y "noise: [cifar100n]"` (reduced, CPU) or
 # with `-p protocol paper -p subset None` (the benchmark's settings, GPU).
