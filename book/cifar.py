@@ -13,7 +13,7 @@
 #     name: python3
 # ---
 
-# %% [markdown] papermill={"duration": 0.008168, "end_time": "2026-12-06T19:52:13.424934+00:00", "exception": false, "start_time": "2026-12-06T19:52:13.416766+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.007831, "end_time": "2026-12-06T19:54:39.236805+00:00", "exception": false, "start_time": "2026-12-06T19:54:39.228974+00:00", "status": "completed"}
 # (ch-cifar)=
 # # ResNets on CIFAR-10 Under Synthetic Noise
 #
@@ -69,7 +69,7 @@
 # `lnc.experiments.datasets.load_cifar100(download=True)` fetches them where a network exists.
 # ````
 
-# %% papermill={"duration": 0.016224, "end_time": "2026-12-06T19:52:13.443940+00:00", "exception": false, "start_time": "2026-12-06T19:52:13.427716+00:00", "status": "completed"} tags=["parameters", "hide-input"]
+# %% papermill={"duration": 0.011098, "end_time": "2026-12-06T19:54:39.250476+00:00", "exception": false, "start_time": "2026-12-06T19:54:39.239378+00:00", "status": "completed"} tags=["parameters", "hide-input"]
 dataset = "cifar10"
 noise = ["symmetric", "asymmetric"]
 rates = [0.4]
@@ -86,7 +86,7 @@ extend_results = False
 selection = "val_loss"
 fast_results_dir = "results/cifar10_fast"
 
-# %% papermill={"duration": 2.113465, "end_time": "2026-12-06T19:52:15.560174+00:00", "exception": false, "start_time": "2026-12-06T19:52:13.446709+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 1.671967, "end_time": "2026-12-06T19:54:40.925261+00:00", "exception": false, "start_time": "2026-12-06T19:54:39.253294+00:00", "status": "completed"} tags=["hide-input"]
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -100,8 +100,8 @@ from lnc.experiments.datasets import CIFAR10_CLASSES
 from lnc.experiments.protocol import check_grid, noise_settings, run_grid
 from lnc.experiments.recipes import get_recipe, paper_T
 from lnc.experiments.records import load_records
-from lnc.experiments.prose import (describe_recipe, describe_records, listing,
-                                   run_summary, span, verdict)
+from lnc.experiments.prose import (describe_records, failed_trainings, listing,
+                                   shown_run, span, verdict)
 from lnc.experiments.results import cpu_minutes, setting, summarize
 from lnc.experiments.tables import accuracy_tables, estimation_table
 from lnc.noise import CIFAR100_COARSE
@@ -117,14 +117,14 @@ configs = check_grid(dataset, settings, seeds=seeds, methods=methods,
                      selection=selection,
                      noise_kwargs=noise_kwargs)
 
-# %% [markdown] papermill={"duration": 0.002424, "end_time": "2026-12-06T19:52:15.565608+00:00", "exception": false, "start_time": "2026-12-06T19:52:15.563184+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.002273, "end_time": "2026-12-06T19:54:40.930451+00:00", "exception": false, "start_time": "2026-12-06T19:54:40.928178+00:00", "status": "completed"}
 # ## The run
 #
 # Every training of the grid (each noise setting × seed × method) runs once and saves a JSON record;
 # with `results_dir` set, a record already there is read instead of re-trained. What this page shows
 # comes from these records:
 
-# %% papermill={"duration": 0.020842, "end_time": "2026-12-06T19:52:15.588721+00:00", "exception": false, "start_time": "2026-12-06T19:52:15.567879+00:00", "status": "completed"}
+# %% papermill={"duration": 0.013337, "end_time": "2026-12-06T19:54:40.945859+00:00", "exception": false, "start_time": "2026-12-06T19:54:40.932522+00:00", "status": "completed"}
 records = run_grid(dataset, settings, seeds=seeds, workers=workers, methods=methods,
                    protocol=protocol, epochs=epochs, subset=subset, device=device,
                    results_dir=results_dir, extend=extend_results,
@@ -132,34 +132,16 @@ records = run_grid(dataset, settings, seeds=seeds, workers=workers, methods=meth
                    noise_kwargs=noise_kwargs)
 ok = [r for r in records if r.get("status", "ok") == "ok"]
 
-# %% papermill={"duration": 0.013361, "end_time": "2026-12-06T19:52:15.605481+00:00", "exception": false, "start_time": "2026-12-06T19:52:15.592120+00:00", "status": "completed"} tags=["hide-input"]
-def failures(records):
-    """The failed trainings of ``records`` in markdown: what ran, and why it failed."""
-    failed = [r for r in records if r.get("status", "ok") != "ok"]
-    if not failed:
-        return f"All {len(records)} trainings finished."
-    lines = [f"  - {setting(r)}, `{r['method']}`, seed {r['seed']}: {r['error']}"
-             for r in failed]
-    return (f"**Failed trainings: {len(failed)} of {len(records)}**, left out of every "
-            "table (`-`), count and claim on this page:\n" + "\n".join(lines))
-
-
+# %% papermill={"duration": 0.014355, "end_time": "2026-12-06T19:54:40.963517+00:00", "exception": false, "start_time": "2026-12-06T19:54:40.949162+00:00", "status": "completed"} tags=["hide-input"]
 paper = get_recipe(dataset, "paper")
-reduced = (protocol, epochs, subset) != ("paper", None, None)
-display(Markdown(
-    f"**The run shown here{': a reduced protocol, not the paper’s' * reduced}.** "
-    f"{describe_records(records)}.\n\n"
-    f"Records of the successful trainings: {run_summary(records)}.\n\n"
-    f"{failures(records)}\n\n"
-    f"The paper's protocol (`protocol=\"paper\"`): {describe_recipe(paper)}, the "
-    "whole training set."))
+display(Markdown(shown_run(records, paper, "the paper’s")))
 
-# %% [markdown] papermill={"duration": 0.004672, "end_time": "2026-12-06T19:52:15.612570+00:00", "exception": false, "start_time": "2026-12-06T19:52:15.607898+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.006488, "end_time": "2026-12-06T19:54:40.972520+00:00", "exception": false, "start_time": "2026-12-06T19:54:40.966032+00:00", "status": "completed"}
 # The noise of each setting is the paper's: symmetric noise moves a label to any other class with
 # probability $N / (c - 1)$ each (`lnc.symmetric_T`); asymmetric noise flips a few chosen classes to a
 # similar one with probability $N$ (`lnc.cifar10_asymmetric_T` on CIFAR-10):
 
-# %% papermill={"duration": 0.009334, "end_time": "2026-12-06T19:52:15.625793+00:00", "exception": false, "start_time": "2026-12-06T19:52:15.616459+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.012343, "end_time": "2026-12-06T19:54:40.988806+00:00", "exception": false, "start_time": "2026-12-06T19:54:40.976463+00:00", "status": "completed"} tags=["hide-input"]
 names = CIFAR10_CLASSES if dataset == "cifar10" else [str(k) for k in range(100)]
 flip_T = paper_T(dataset, "asymmetric", 0.4, **(noise_kwargs or {}))
 off_diagonal = flip_T - np.diag(np.diag(flip_T))
@@ -167,32 +149,32 @@ flips = [f"{names[i]} → {names[j]}" for i, j in zip(*np.nonzero(off_diagonal))
 display(Markdown(f"Asymmetric flips of `{dataset}`: {', '.join(flips[:10])}"
                  + (f" and {len(flips) - 10} more" if len(flips) > 10 else "") + "."))
 
-# %% [markdown] papermill={"duration": 0.004484, "end_time": "2026-12-06T19:52:15.632566+00:00", "exception": false, "start_time": "2026-12-06T19:52:15.628082+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.009554, "end_time": "2026-12-06T19:54:41.000545+00:00", "exception": false, "start_time": "2026-12-06T19:54:40.990991+00:00", "status": "completed"}
 # ## Test accuracy
 #
 # Clean test accuracy (%) of the epoch with the lowest noisy-validation loss, mean ± standard deviation over
 # the seeds (no ± with one seed). "backward" and "forward" use the true $T$; "backward_est" and
 # "forward_est" the $\hat T$ estimated from the CE run of the same setting and seed.
 
-# %% papermill={"duration": 0.013597, "end_time": "2026-12-06T19:52:15.650032+00:00", "exception": false, "start_time": "2026-12-06T19:52:15.636435+00:00", "status": "completed"}
+# %% papermill={"duration": 0.011821, "end_time": "2026-12-06T19:54:41.014388+00:00", "exception": false, "start_time": "2026-12-06T19:54:41.002567+00:00", "status": "completed"}
 for heading, table in accuracy_tables(records, methods=methods):
     display(Markdown(f"**{heading}**"), table)
 
-# %% [markdown] papermill={"duration": 0.002393, "end_time": "2026-12-06T19:52:15.663046+00:00", "exception": false, "start_time": "2026-12-06T19:52:15.660653+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.002117, "end_time": "2026-12-06T19:54:41.018926+00:00", "exception": false, "start_time": "2026-12-06T19:54:41.016809+00:00", "status": "completed"}
 # ## Training curves
 #
 # Each record keeps, per epoch, the training loss and the loss and accuracy on the *noisy* validation
 # split ({numref}`fig-cifar-curves`). The training loss is the method's own: a corrected loss is not
 # comparable with CE in value, and a backward-corrected one can be negative.
 
-# %% papermill={"duration": 0.668327, "end_time": "2026-12-06T19:52:16.336946+00:00", "exception": false, "start_time": "2026-12-06T19:52:15.668619+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.616279, "end_time": "2026-12-06T19:54:41.640743+00:00", "exception": false, "start_time": "2026-12-06T19:54:41.024464+00:00", "status": "completed"} tags=["hide-input"]
 runs = [r for r in ok if r["seed"] == ok[0]["seed"] and "curves" in r]
 keys = list(dict.fromkeys(setting(r) for r in runs))
 fig = training_curves(runs, key=setting)
 glue("fig-cifar-curves", fig, display=False)
 plt.close(fig)
 
-# %% [markdown] papermill={"duration": 0.003258, "end_time": "2026-12-06T19:52:16.343799+00:00", "exception": false, "start_time": "2026-12-06T19:52:16.340541+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.00349, "end_time": "2026-12-06T19:54:41.649152+00:00", "exception": false, "start_time": "2026-12-06T19:54:41.645662+00:00", "status": "completed"}
 # ```{glue:figure} fig-cifar-curves
 # :name: fig-cifar-curves
 #
@@ -201,7 +183,7 @@ plt.close(fig)
 # zero and keeps falling: that is a backward-corrected loss being driven towards $-\infty$.
 # ```
 
-# %% [markdown] papermill={"duration": 0.002887, "end_time": "2026-12-06T19:52:16.349726+00:00", "exception": false, "start_time": "2026-12-06T19:52:16.346839+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.004311, "end_time": "2026-12-06T19:54:41.656672+00:00", "exception": false, "start_time": "2026-12-06T19:54:41.652361+00:00", "status": "completed"}
 # ## The estimated $\hat T$
 #
 # Per setting, the relative $L_1$ error of $\hat T$ against the true $T$,
@@ -209,10 +191,10 @@ plt.close(fig)
 # model selection kept in the CE run that $\hat T$ was estimated from. {numref}`fig-cifar-estimate`
 # shows where the errors lie.
 
-# %% papermill={"duration": 0.009925, "end_time": "2026-12-06T19:52:16.362555+00:00", "exception": false, "start_time": "2026-12-06T19:52:16.352630+00:00", "status": "completed"}
+# %% papermill={"duration": 0.017108, "end_time": "2026-12-06T19:54:41.676799+00:00", "exception": false, "start_time": "2026-12-06T19:54:41.659691+00:00", "status": "completed"}
 display(estimation_table(records))
 
-# %% papermill={"duration": 0.521464, "end_time": "2026-12-06T19:52:16.887191+00:00", "exception": false, "start_time": "2026-12-06T19:52:16.365727+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.467386, "end_time": "2026-12-06T19:54:42.147393+00:00", "exception": false, "start_time": "2026-12-06T19:54:41.680007+00:00", "status": "completed"} tags=["hide-input"]
 ce_runs = [r for r in runs if r["method"] == "ce"]
 gap = max(np.abs(np.array(r["T_hat"]) - np.array(r["T_true"])).max() for r in ce_runs)
 fig, axes = plt.subplots(len(ce_runs), 2, figsize=(10, 4.2 * len(ce_runs)),
@@ -230,7 +212,7 @@ fig.tight_layout()
 glue("fig-cifar-estimate", fig, display=False)
 plt.close(fig)
 
-# %% [markdown] papermill={"duration": 0.003741, "end_time": "2026-12-06T19:52:16.895311+00:00", "exception": false, "start_time": "2026-12-06T19:52:16.891570+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.004777, "end_time": "2026-12-06T19:54:42.156731+00:00", "exception": false, "start_time": "2026-12-06T19:54:42.151954+00:00", "status": "completed"}
 # ```{glue:figure} fig-cifar-estimate
 # :name: fig-cifar-estimate
 #
@@ -239,7 +221,7 @@ plt.close(fig)
 # under-states; a blue diagonal cell means $\hat T$ under-states how often that class keeps its label.
 # ```
 
-# %% [markdown] papermill={"duration": 0.003609, "end_time": "2026-12-06T19:52:16.904312+00:00", "exception": false, "start_time": "2026-12-06T19:52:16.900703+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.004595, "end_time": "2026-12-06T19:54:42.164737+00:00", "exception": false, "start_time": "2026-12-06T19:54:42.160142+00:00", "status": "completed"}
 # ## The backward corrections, epoch by epoch
 #
 # The backward-corrected loss multiplies the vector of losses by the inverse of the matrix it is given
@@ -248,7 +230,7 @@ plt.close(fig)
 # entry of its inverse, the first epoch whose mean training loss is negative, the epoch model selection
 # kept out of the epochs run, the best noisy-validation accuracy over the epochs, and the test accuracy.
 
-# %% papermill={"duration": 0.0593, "end_time": "2026-12-06T19:52:16.968148+00:00", "exception": false, "start_time": "2026-12-06T19:52:16.908848+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.061085, "end_time": "2026-12-06T19:54:42.237770+00:00", "exception": false, "start_time": "2026-12-06T19:54:42.176685+00:00", "status": "completed"} tags=["hide-input"]
 def first_negative(values):
     """1-based first epoch with a negative value, or "never"."""
     below = [k + 1 for k, v in enumerate(values) if v is not None and v < 0]
@@ -274,12 +256,12 @@ backward_runs = pd.DataFrame(rows)
 table = backward_runs.style.hide(axis="index").set_uuid("cifar-backward")
 display(table if rows else Markdown("No backward run in this grid."))
 
-# %% [markdown] papermill={"duration": 0.007957, "end_time": "2026-12-06T19:52:16.980871+00:00", "exception": false, "start_time": "2026-12-06T19:52:16.972914+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.003842, "end_time": "2026-12-06T19:54:42.246116+00:00", "exception": false, "start_time": "2026-12-06T19:54:42.242274+00:00", "status": "completed"}
 # ## What the run shows
 #
 # Each claim below is computed from the records above and marked as holding or not, with its numbers.
 
-# %% papermill={"duration": 0.018288, "end_time": "2026-12-06T19:52:17.002470+00:00", "exception": false, "start_time": "2026-12-06T19:52:16.984182+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.027404, "end_time": "2026-12-06T19:54:42.277273+00:00", "exception": false, "start_time": "2026-12-06T19:54:42.249869+00:00", "status": "completed"} tags=["hide-input"]
 near_chance = 5.0  # points above chance (100 / c %) that still count as "at chance"
 stats = summarize(ok)
 n_classes = len(ok[0]["T_true"])
@@ -351,12 +333,12 @@ claims.append(f"**Seeds: {n_seeds}.** "
                  "The ± in the accuracy table is the spread over seeds."))
 display(Markdown("\n".join(f"- {c}" for c in claims)))
 
-# %% [markdown] papermill={"duration": 0.005585, "end_time": "2026-12-06T19:52:17.011714+00:00", "exception": false, "start_time": "2026-12-06T19:52:17.006129+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.003469, "end_time": "2026-12-06T19:54:42.284719+00:00", "exception": false, "start_time": "2026-12-06T19:54:42.281250+00:00", "status": "completed"}
 # These claims are about the protocol of this run, stated under *The run* beside the paper's; they
 # say nothing of the paper's regime until `protocol="paper"` is run. {ref}`ch-comparison` tests the
 # paper's qualitative claims on the records of every experiment chapter together.
 
-# %% [markdown] papermill={"duration": 0.003434, "end_time": "2026-12-06T19:52:17.020343+00:00", "exception": false, "start_time": "2026-12-06T19:52:17.016909+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.008059, "end_time": "2026-12-06T19:54:42.296758+00:00", "exception": false, "start_time": "2026-12-06T19:54:42.288699+00:00", "status": "completed"}
 # (cifar-fast)=
 # ## The full training set with the fast protocol
 #
@@ -368,13 +350,13 @@ display(Markdown("\n".join(f"- {c}" for c in claims)))
 # {cite:t}`patrini2017` are not quoted in this book (`lnc.experiments.published` holds none;
 # {ref}`ch-comparison`), so no published row stands beside ours.
 
-# %% papermill={"duration": 0.036438, "end_time": "2026-12-06T19:52:17.061111+00:00", "exception": false, "start_time": "2026-12-06T19:52:17.024673+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.030693, "end_time": "2026-12-06T19:54:42.330757+00:00", "exception": false, "start_time": "2026-12-06T19:54:42.300064+00:00", "status": "completed"} tags=["hide-input"]
 # the paper's estimator only, as in the run above
 paper_T_hat = dict(task=dataset, estimator="anchor", cross_fit=None)
 stored = load_records(fast_results_dir, **paper_T_hat) if fast_results_dir else []
 fast = [r for r in stored if r["status"] == "ok"]
 if stored and not fast:
-    display(Markdown(failures(stored)))
+    display(Markdown(failed_trainings(stored)))
 if fast:
     ran = [m for m in methods if any(r["method"] == m for r in fast)]
     for heading, table in accuracy_tables(fast, methods=ran):
@@ -389,7 +371,7 @@ if fast:
     minutes = cpu_minutes(fast)
     display(Markdown(
         f"- **Protocol.** {describe_records(fast)}.\n"
-        f"- **Trainings.** {failures(stored)}\n"
+        f"- **Trainings.** {failed_trainings(stored)}\n"
         "- **CE accuracy, fast protocol − the reduced run above (points):**"
         f" {listing(f'{k}: {g:+.1f}' for k, g in gains.items())}.\n"
         f"- **Forward correction with the true $T$ above CE in each setting:"
@@ -399,7 +381,7 @@ if fast:
 else:
     display(Markdown("No fast-protocol records were given (`fast_results_dir`)."))
 
-# %% [markdown] papermill={"duration": 0.003958, "end_time": "2026-12-06T19:52:17.072795+00:00", "exception": false, "start_time": "2026-12-06T19:52:17.068837+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.00585, "end_time": "2026-12-06T19:54:42.340856+00:00", "exception": false, "start_time": "2026-12-06T19:54:42.335006+00:00", "status": "completed"}
 # (cifar100-grouping)=
 # ## CIFAR-100: which classes are flipped into which
 #
@@ -411,7 +393,7 @@ else:
 # with the official one as the default. How many of the 100 flips stay inside a superclass, and where
 # do the others go ({numref}`fig-cifar100-flips`)?
 
-# %% papermill={"duration": 0.19334, "end_time": "2026-12-06T19:52:17.270076+00:00", "exception": false, "start_time": "2026-12-06T19:52:17.076736+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.185621, "end_time": "2026-12-06T19:54:42.530104+00:00", "exception": false, "start_time": "2026-12-06T19:54:42.344483+00:00", "status": "completed"} tags=["hide-input"]
 rate = 0.4  # any rate in (0, 1) flips the same pairs
 
 
@@ -445,7 +427,7 @@ ax.tick_params(labelsize=9)
 glue("fig-cifar100-flips", fig, display=False)
 plt.close(fig)
 
-# %% [markdown] papermill={"duration": 0.007619, "end_time": "2026-12-06T19:52:17.285080+00:00", "exception": false, "start_time": "2026-12-06T19:52:17.277461+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.007074, "end_time": "2026-12-06T19:54:42.548331+00:00", "exception": false, "start_time": "2026-12-06T19:54:42.541257+00:00", "status": "completed"}
 # ```{glue:figure} fig-cifar100-flips
 # :name: fig-cifar100-flips
 #
@@ -455,7 +437,7 @@ plt.close(fig)
 # all of them there.
 # ```
 
-# %% [markdown] papermill={"duration": 0.007019, "end_time": "2026-12-06T19:52:17.300970+00:00", "exception": false, "start_time": "2026-12-06T19:52:17.293951+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.00447, "end_time": "2026-12-06T19:54:42.556790+00:00", "exception": false, "start_time": "2026-12-06T19:54:42.552320+00:00", "status": "completed"}
 # ## Summary
 #
 # - `lnc.experiments.protocol.run_grid` runs the protocol of the paper (CE, $\hat T$ from its posteriors,
@@ -467,7 +449,7 @@ plt.close(fig)
 # - The CIFAR-100 noise of the official code flips between alphabetical neighbours, mostly across
 #   superclasses.
 
-# %% [markdown] papermill={"duration": 0.007858, "end_time": "2026-12-06T19:52:17.312917+00:00", "exception": false, "start_time": "2026-12-06T19:52:17.305059+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.003745, "end_time": "2026-12-06T19:54:42.568422+00:00", "exception": false, "start_time": "2026-12-06T19:54:42.564677+00:00", "status": "completed"}
 # ## Exercises
 #
 # ```{exercise}

@@ -2864,6 +2864,26 @@ def test_every_public_name_is_fuzzed():
     assert set(lnc.__all__) <= FUZZED, sorted(set(lnc.__all__) - FUZZED)
 
 
+@fuzz(60)
+@given(data=st.data())
+def test_the_run_description_refuses_bad_input_naming_it(data):
+    records = [_run_record(test_accuracy=0.5)]
+    paper = recipes.get_recipe("cifar10", "paper")
+    which = data.draw(st.sampled_from(["records", "reference", "whose", "error"]))
+    if which == "records":
+        bad = data.draw(st.one_of(st.none(), st.text(max_size=3), st.integers(), st.builds(list)))
+        call = data.draw(st.sampled_from([prose.failed_trainings, lambda r: prose.shown_run(r, paper, "its")]))
+        assert_rejects(lambda: call(bad), "records")
+    elif which == "reference":
+        bad = data.draw(st.one_of(st.none(), st.text(max_size=3), st.integers(), st.builds(dict)))
+        assert_rejects(lambda: prose.shown_run(records, bad, "its"), "reference")
+    elif which == "whose":
+        assert_rejects(lambda: prose.shown_run(records, paper, data.draw(NOT_STR)), "whose")
+    else:
+        failed = {**records[0], "status": "failed"}  # a failed record must say why
+        assert_rejects(lambda: prose.failed_trainings([*records, failed]), "records[1]")
+
+
 def _by_selection(records):
     """``records`` with both criteria's test accuracy (the accuracy itself and another draw-free value)."""
     return [
@@ -2981,7 +3001,16 @@ HELPERS_FUZZED = {
         "paired_table",
         "selection_table",
     },
-    prose: {"describe_recipe", "describe_records", "listing", "run_summary", "span", "verdict"},
+    prose: {
+        "describe_recipe",
+        "describe_records",
+        "failed_trainings",
+        "listing",
+        "run_summary",
+        "shown_run",
+        "span",
+        "verdict",
+    },
     inventory: {"runs_markdown", "stored_folders"},
     recipes: {"Recipe", "get_recipe", "paper_T"},
     learned_T: {"RevisionLoss", "VolMinLoss"},

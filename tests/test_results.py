@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from conftest import make_record, make_run
 
-from lnc.experiments import prose, published, results, tables
+from lnc.experiments import prose, published, recipes, results, tables
 
 PAPER_TABLES = Path(__file__).resolve().parents[2] / "shared" / "reference" / "paper_tables.md"
 
@@ -529,3 +529,15 @@ def test_selection_table_shows_both_criteria_on_the_same_runs():
     assert re.search(r"backward, kept by its own val\. loss\s+45\.0 ± 7\.1", table)
     with pytest.raises(ValueError, match=r"records\[0\]\['test_accuracy_by_selection'\]"):
         tables.selection_table([make_record("ce", "worst", None, 0.8, test_accuracy_by_selection={"val_loss": 0.8})])
+
+
+def test_shown_run_says_whether_the_run_is_reduced_and_names_each_failed_training():
+    paper = recipes.get_recipe("cifar10", "paper")
+    timed = dict(wall_time_s=60.0, threads=1)
+    runs = [_run_record(0, **timed), _run_record(1, status="failed", error="T_hat is singular", method="backward_est")]
+    text = prose.shown_run(runs, paper, "the paper’s")
+    assert text.startswith("**The run shown here: a reduced protocol, not the paper’s.** cifar10, protocol 'cpu'")
+    assert "**Failed trainings: 1 of 2**" in text and "`backward_est`, seed 1: T_hat is singular" in text
+    assert prose.failed_trainings([_run_record(0)]) == "All 1 trainings finished."
+    with pytest.raises(TypeError, match="reference must be an lnc.experiments.recipes.Recipe"):
+        prose.shown_run(runs, "paper", "the paper’s")

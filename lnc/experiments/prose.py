@@ -52,6 +52,56 @@ def span(values, spec=".0f"):
     return low if low == high else f"{low}–{high}"
 
 
+def failed_trainings(records):
+    """Markdown: ``"All <n> trainings finished."``, or how many of ``records`` failed, each with its setting,
+    method, seed and the ``error`` its record states (failed trainings are left out of every table).
+
+    Raises
+    ------
+    TypeError, ValueError
+        ``records`` is not a non-empty sequence of dicts with ``method``, ``noise`` and ``rate``; a failed one
+        lacks ``seed`` or ``error``.
+    """
+    records = _check_records(records, optional=("status",), nonempty=True)
+    failed = [
+        _check_record(r, name=f"records[{k}]", fields=("seed", "error"))
+        for k, r in enumerate(records)
+        if r.get("status", "ok") != "ok"
+    ]
+    if not failed:
+        return f"All {len(records)} trainings finished."
+    lines = [f"  - {setting(r)}, `{r['method']}`, seed {r['seed']}: {r['error']}" for r in failed]
+    return (
+        f"**Failed trainings: {len(failed)} of {len(records)}**, left out of every table (`-`), count and claim "
+        "on this page:\n" + "\n".join(lines)
+    )
+
+
+def shown_run(records, reference, whose):
+    """Markdown that opens an experiment chapter's results: whether its run is reduced against ``reference`` (the
+    :class:`lnc.experiments.recipes.Recipe` of the published protocol, ``whose``: ``"the paper's"``, say), the
+    protocol its records state (:func:`describe_records`), their summary (:func:`run_summary`) and failures
+    (:func:`failed_trainings`), and the reference recipe.
+
+    Raises
+    ------
+    TypeError, ValueError
+        As :func:`describe_records`; ``reference`` is not a Recipe; ``whose`` is not a str.
+    """
+    if not isinstance(reference, Recipe):
+        raise TypeError(f"reference must be an lnc.experiments.recipes.Recipe, got {type(reference).__name__}")
+    whose = check_str(whose, name="whose")
+    described = describe_records(records)
+    first = next(r for r in records if r.get("status", "ok") == "ok")
+    reduced = first["protocol"] != "paper" or first["subset"] is not None or first["epochs"] != reference.epochs
+    ok = [r for r in records if r.get("status", "ok") == "ok"]
+    return (
+        f"**The run shown here{f': a reduced protocol, not {whose}' * reduced}.** {described}.\n\n"
+        f"Records of the successful trainings: {run_summary(ok)}.\n\n{failed_trainings(records)}\n\n"
+        f'The published protocol (`protocol="paper"`): {describe_recipe(reference)}, the whole training set.'
+    )
+
+
 def run_summary(records):
     """One text line per task of ``records``: protocol, model, epochs, training / validation size, seeds, noise
     settings, trainings (a CE record repeated by the jobs of other estimators counted once), and their summed wall
