@@ -19,7 +19,7 @@
 #
 # Every number in the experiment chapters is read from a stored record: one JSON file per training, written as
 # the training ends, named after every setting that changes its numbers (`lnc.experiments.records`). This page
-# lists them all, read from the records themselves, so it is the book's canonical list of its evidence. Each row
+# lists them all, read from the records themselves, so it is the book's canonical list of its evidence. Each entry
 # is one grid: the records of one stored folder that share a task, a protocol (its recipe and epochs), a subset
 # of the training data and a model selection ({ref}`ch-protocol`).
 #

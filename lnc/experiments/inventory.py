@@ -1,7 +1,7 @@
 """The book's evidence: what the stored record folders hold (:func:`runs_markdown`), for the book's Runs page.
 
 A stored folder (:func:`lnc.experiments.records.is_stored`) holds the runs that chapters read. Its records are
-grouped into **grids**: the records of one task, protocol, epoch count, subset and model selection. A row per grid
+grouped into **grids**: the records of one task, protocol, epoch count, subset and model selection. An entry per grid
 says what ran (label sets or noise settings, methods, estimators, seeds), where (CPU or GPU kind, precision,
 threads) and when, and what it cost; older records that predate a field say "not recorded".
 """
