@@ -59,9 +59,9 @@ book: $(STAMP)
 	$(BIN)/jupyter-book build . -W -n --keep-going $(if $(REPOSITORY),--config .book_config.yml)
 
 ## pdf: the whole book as one PDF, _build/pdf/lnc-book.pdf, from the stored outputs like make book (-W too), with
-## xelatex for the book's Unicode; tools/book_config.py --pdf holds its LaTeX settings and the Sphinx extension that
-## sets the outputs' HTML tables as LaTeX tables. It has Sphinx folders of its own (_build/pdf/_build: doctrees, and
-## latex/ with the .tex and lnc-book.log), so that it never shares an environment with a concurrent make book.
+## xelatex for the book's Unicode; tools/book_config.py --pdf holds its LaTeX settings, tools/pdf_latex.py the Sphinx
+## extension that sets the outputs' HTML tables as LaTeX tables. It has Sphinx folders of its own (_build/pdf/_build:
+## doctrees, and latex/ with the .tex and lnc-book.log), so that it never shares an environment with a make book.
 ## latexmk runs -silent, afresh each time; on a LaTeX error, the log's error lines are printed
 PDF_LOG := _build/pdf/_build/latex/lnc-book.log
 pdf: $(STAMP) tex

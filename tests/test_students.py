@@ -1,5 +1,6 @@
-"""tools/students.py: the students' edition keeps every exercise and drops every solution, gated ones spanning
-cells included."""
+"""The builds for readers: tools/students.py (the students' edition keeps every exercise and drops every
+solution, gated ones spanning cells included), tools/book_config.py (buttons, hidden solutions, the PDF's
+settings) and tools/pdf_latex.py (the PDF's tables)."""
 
 import importlib.util
 import sys
@@ -66,7 +67,7 @@ def test_the_pdf_config_adds_xelatex_and_its_latex_extension_and_leaves_the_html
 
     html, pdf = book_config.config(), book_config.config(pdf=True)
     assert pdf["latex"]["latex_engine"] == "xelatex" and pdf["latex"]["latex_documents"]["targetname"] == "lnc-book.tex"
-    assert pdf["sphinx"]["extra_extensions"] == [*html["sphinx"]["extra_extensions"], "book_config"]
+    assert pdf["sphinx"]["extra_extensions"] == [*html["sphinx"]["extra_extensions"], "pdf_latex"]
     latex_only = {key: value for key, value in pdf["sphinx"]["config"].items() if not key.startswith("latex_")}
     assert latex_only == html["sphinx"]["config"] and "latex" not in html
     assert {key: value for key, value in pdf.items() if key not in ("latex", "sphinx")} == {
@@ -75,7 +76,7 @@ def test_the_pdf_config_adds_xelatex_and_its_latex_extension_and_leaves_the_html
 
 
 def test_an_html_table_with_spans_and_an_index_name_becomes_rows_of_cells():
-    import book_config
+    import pdf_latex
 
     # As pandas writes a Styler with a column group and a named index, written out by hand: "acc" spans two
     # columns, "mnist" two rows, and the index name sits in a header row of its own.
@@ -86,21 +87,21 @@ def test_an_html_table_with_spans_and_an_index_name_becomes_rows_of_cells():
         '<tr><th rowspan="2">mnist</th><td>97.9 &plusmn; 0.1</td><td>T&#770;</td><td>1.26</td></tr>'
         "<tr><td>96.8</td><td>T<br>hat</td><td>3.60</td></tr></tbody></table>"
     )
-    head, body = book_config.html_table(html)
+    head, body = pdf_latex.html_table(html)
     assert head == [["setting", "acc", "", "cond"]]
     assert body == [["mnist", "97.9 ± 0.1", "T\u0302", "1.26"], ["", "96.8", "T hat", "3.60"]]
-    assert book_config.html_table("<p>no table</p>") is None
-    assert book_config.html_table("<table><tr><td>1</td></tr></table>" * 2) is None
+    assert pdf_latex.html_table("<p>no table</p>") is None
+    assert pdf_latex.html_table("<table><tr><td>1</td></tr></table>" * 2) is None
 
 
 def test_a_wide_tables_columns_hold_their_longest_word_and_fill_the_line():
-    import book_config
+    import pdf_latex
 
     rows = [["folder", "estimators"], ["cifar10_fast", "anchor, confident_joint, " * 8], ["mnist", "anchor"]]
-    least, natural = book_config.column_extent(rows)
+    least, natural = pdf_latex.column_extent(rows)
     assert least == [1 + len("cifar10_"), 1 + len("confident_")]  # an identifier may break after "_"
     assert natural == [1 + len("cifar10_fast"), 1 + len(rows[1][1])]
-    widths = book_config.column_widths(rows, line=60)
+    widths = pdf_latex.column_widths(rows, line=60)
     assert all(w >= low for w, low in zip(widths, least)) and abs(sum(widths) - 60) < 1e-9
-    assert book_config.column_widths(rows, line=10) == least  # too narrow for even the words: the words win
-    assert book_config.column_widths(rows, line=1000) == natural
+    assert pdf_latex.column_widths(rows, line=10) == least  # too narrow for even the words: the words win
+    assert pdf_latex.column_widths(rows, line=1000) == natural
