@@ -13,7 +13,7 @@
 #     name: python3
 # ---
 
-# %% [markdown] papermill={"duration": 0.00505, "end_time": "2026-12-06T19:08:12.156829+00:00", "exception": false, "start_time": "2026-12-06T19:08:12.151779+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.002201, "end_time": "2026-12-06T20:00:49.026876+00:00", "exception": false, "start_time": "2026-12-06T20:00:49.024675+00:00", "status": "completed"}
 # (ch-guidance)=
 # # Which Correction When
 #
@@ -28,11 +28,11 @@
 # - read $\operatorname{cond}(T)$, the anchor condition and the error of $\hat T$ as warning signs;
 # - choose between forward and backward correction, with the true $T$ and with $\hat T$, for a new data set.
 
-# %% papermill={"duration": 0.010673, "end_time": "2026-12-06T19:08:12.170973+00:00", "exception": false, "start_time": "2026-12-06T19:08:12.160300+00:00", "status": "completed"} tags=["parameters", "hide-input"]
+# %% papermill={"duration": 0.008448, "end_time": "2026-12-06T20:00:49.041478+00:00", "exception": false, "start_time": "2026-12-06T20:00:49.033030+00:00", "status": "completed"} tags=["parameters", "hide-input"]
 results_root = None  # the folder of the chapters' record folders; None: results/
 helps = 1.0  # points: a correction "helps" above +helps and "hurts" below -helps
 
-# %% papermill={"duration": 2.240713, "end_time": "2026-12-06T19:08:14.417180+00:00", "exception": false, "start_time": "2026-12-06T19:08:12.176467+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 1.314118, "end_time": "2026-12-06T20:00:50.357016+00:00", "exception": false, "start_time": "2026-12-06T20:00:49.042898+00:00", "status": "completed"} tags=["hide-input"]
 from pathlib import Path
 
 import numpy as np
@@ -74,7 +74,7 @@ display(Markdown(f"Records read from `{read.as_posix()}/` ({', '.join(found)}): 
 margin = f"{helps:g} point" + "s" * (helps != 1)  # how the rules name `helps`
 glue("guidance-helps", margin, display=False)
 
-# %% [markdown] papermill={"duration": 0.00173, "end_time": "2026-12-06T19:08:14.422565+00:00", "exception": false, "start_time": "2026-12-06T19:08:14.420835+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.00145, "end_time": "2026-12-06T20:00:50.360553+00:00", "exception": false, "start_time": "2026-12-06T20:00:50.359103+00:00", "status": "completed"}
 # ## What each setting looked like
 #
 # One row per data set and noise setting with a CE run and both corrections: the condition number of the
@@ -82,7 +82,7 @@ glue("guidance-helps", margin, display=False)
 # {ref}`ch-estimation`), the relative $L_1$ error of $\hat T$, the test accuracy (%) of CE (mean over seeds),
 # and the change over CE of each correction with $T$ and with $\hat T$ (points).
 
-# %% papermill={"duration": 0.043972, "end_time": "2026-12-06T19:08:14.472456+00:00", "exception": false, "start_time": "2026-12-06T19:08:14.428484+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.036916, "end_time": "2026-12-06T20:00:50.398798+00:00", "exception": false, "start_time": "2026-12-06T20:00:50.361882+00:00", "status": "completed"} tags=["hide-input"]
 methods = ["forward", "backward", "forward_est", "backward_est"]
 rows, seed_stds = [], []
 for task in dict.fromkeys(r["task"] for r in records):
@@ -117,13 +117,13 @@ seed_noise = (f"in the settings with two seeds or more, the seed std of CE and o
               else "no setting has two seeds or more: the seed noise is not measured")
 glue("guidance-seed-noise", seed_noise, display=False)
 
-# %% [markdown] papermill={"duration": 0.008719, "end_time": "2026-12-06T19:08:14.488714+00:00", "exception": false, "start_time": "2026-12-06T19:08:14.479995+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.001549, "end_time": "2026-12-06T20:00:50.402251+00:00", "exception": false, "start_time": "2026-12-06T20:00:50.400702+00:00", "status": "completed"}
 # ## Rules drawn from these runs
 #
 # A correction *helps* when it is more than {glue:text}`guidance-helps` above CE and *hurts* when more than
 # {glue:text}`guidance-helps` below (the parameter `helps`); {glue:text}`guidance-seed-noise`.
 
-# %% papermill={"duration": 0.026512, "end_time": "2026-12-06T19:08:14.518951+00:00", "exception": false, "start_time": "2026-12-06T19:08:14.492439+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.014103, "end_time": "2026-12-06T20:00:50.417886+00:00", "exception": false, "start_time": "2026-12-06T20:00:50.403783+00:00", "status": "completed"} tags=["hide-input"]
 def where(mask):
     chosen = table[mask]
     pairs = zip(chosen["task"], chosen["setting"])
@@ -167,7 +167,7 @@ display(Markdown(f"""
    and columns of $T$ whose maximum leaves the diagonal.
 """))
 
-# %% [markdown] papermill={"duration": 0.003449, "end_time": "2026-12-06T19:08:14.524549+00:00", "exception": false, "start_time": "2026-12-06T19:08:14.521100+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.0015, "end_time": "2026-12-06T20:00:50.420981+00:00", "exception": false, "start_time": "2026-12-06T20:00:50.419481+00:00", "status": "completed"}
 # ## In practice
 #
 # - Estimate $\hat T$ from a CE model that fits the data well, then look at it: a column whose maximum is off
@@ -186,6 +186,23 @@ display(Markdown(f"""
 # does that say about how much of each rule rests on differences of the size of the seed noise?
 # ```
 #
+# ```{solution-start} ex-guidance-threshold
+# :class: dropdown
+# ```
+
+# %% papermill={"duration": 0.007728, "end_time": "2026-12-06T20:00:50.430309+00:00", "exception": false, "start_time": "2026-12-06T20:00:50.422581+00:00", "status": "completed"}
+for threshold in sorted({0.5, helps, 2.0}):
+    counts = ", ".join(f"{m} helps in {int((table[m] > threshold).sum())} and hurts in "
+                       f"{int((table[m] < -threshold).sum())}" for m in methods)
+    print(f"threshold {threshold:g} points: {counts} (of {len(table)} settings)")
+
+# %% [markdown] papermill={"duration": 0.001571, "end_time": "2026-12-06T20:00:50.433509+00:00", "exception": false, "start_time": "2026-12-06T20:00:50.431938+00:00", "status": "completed"}
+# A count that changes between the thresholds rests on differences of a point or two, the size of the seed
+# spread measured above; a count that stays rests on larger differences.
+#
+# ```{solution-end}
+# ```
+#
 # ```{exercise}
 # :label: ex-guidance-cond
 # Rule 2 splits the settings at $\operatorname{cond}(T) = 2$. Compute $\operatorname{cond}(T)$ of the symmetric
@@ -202,7 +219,7 @@ display(Markdown(f"""
 # $\operatorname{cond}(T) = 1 / (1 - \tfrac{Nc}{c-1})$, which exceeds 2 for $N > \tfrac{c-1}{2c}$: 0.25 for
 # $c = 2$, 0.45 for $c = 10$.
 
-# %% papermill={"duration": 0.010706, "end_time": "2026-12-06T19:08:14.539164+00:00", "exception": false, "start_time": "2026-12-06T19:08:14.528458+00:00", "status": "completed"}
+# %% papermill={"duration": 0.006484, "end_time": "2026-12-06T20:00:50.441501+00:00", "exception": false, "start_time": "2026-12-06T20:00:50.435017+00:00", "status": "completed"}
 for c in (2, 10):
     threshold = (c - 1) / (2 * c)
     for rate in (threshold - 0.01, threshold + 0.01):
@@ -211,6 +228,6 @@ for c in (2, 10):
         assert (closed > 2) == (rate > threshold)
 print("closed form and thresholds hold for c = 2 and c = 10")
 
-# %% [markdown] papermill={"duration": 0.003563, "end_time": "2026-12-06T19:08:14.544528+00:00", "exception": false, "start_time": "2026-12-06T19:08:14.540965+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.005391, "end_time": "2026-12-06T20:00:50.448523+00:00", "exception": false, "start_time": "2026-12-06T20:00:50.443132+00:00", "status": "completed"}
 # ```{solution-end}
 # ```

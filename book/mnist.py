@@ -13,7 +13,7 @@
 #     name: python3
 # ---
 
-# %% [markdown] papermill={"duration": 0.003075, "end_time": "2026-12-06T19:39:06.500758+00:00", "exception": false, "start_time": "2026-12-06T19:39:06.497683+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.002935, "end_time": "2026-12-06T20:00:44.567567+00:00", "exception": false, "start_time": "2026-12-06T20:00:44.564632+00:00", "status": "completed"}
 # (ch-mnist)=
 # # MNIST: Every Method Under Synthetic Noise
 #
@@ -59,7 +59,7 @@
 # | `selection` | how each training keeps its epoch: `"val_loss"` (its own loss on the noisy validation split, the paper's choice and the stored runs') or `"val_accuracy"` (noisy-validation accuracy, the same for every method) |
 # ```
 
-# %% papermill={"duration": 0.010628, "end_time": "2026-12-06T19:39:06.515336+00:00", "exception": false, "start_time": "2026-12-06T19:39:06.504708+00:00", "status": "completed"} tags=["parameters", "hide-input"]
+# %% papermill={"duration": 0.01071, "end_time": "2026-12-06T20:00:44.580975+00:00", "exception": false, "start_time": "2026-12-06T20:00:44.570265+00:00", "status": "completed"} tags=["parameters", "hide-input"]
 dataset = "mnist"
 noise = ["none", "symmetric", "asymmetric"]
 rates = [0.2, 0.6]
@@ -78,7 +78,7 @@ extend_results = False
 selection = "val_loss"
 selection_results_dir = "results/selection_mnist"
 
-# %% papermill={"duration": 1.455823, "end_time": "2026-12-06T19:39:07.973180+00:00", "exception": false, "start_time": "2026-12-06T19:39:06.517357+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 1.646052, "end_time": "2026-12-06T20:00:46.229217+00:00", "exception": false, "start_time": "2026-12-06T20:00:44.583165+00:00", "status": "completed"} tags=["hide-input"]
 import math
 
 import matplotlib.pyplot as plt
@@ -94,7 +94,7 @@ from lnc.experiments.protocol import check_grid, describe_run, noise_settings, r
 from lnc.experiments.recipes import get_recipe, paper_T
 from lnc.experiments.records import load_records
 from lnc.experiments.prose import describe_records, listing, run_summary, verdict
-from lnc.experiments.results import setting, summarize
+from lnc.experiments.results import paired_differences, setting, summarize
 from lnc.experiments.tables import (accuracy_tables, estimation_table, selection_table,
                                     Table)
 from lnc.noise import MNIST_PAIRS
@@ -111,7 +111,7 @@ if curve_rates:
     check_grid(dataset, noise_settings(["asymmetric"], curve_rates), seeds=curve_seeds,
                methods=curve_methods, **grid)
 
-# %% [markdown] papermill={"duration": 0.002103, "end_time": "2026-12-06T19:39:07.977828+00:00", "exception": false, "start_time": "2026-12-06T19:39:07.975725+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.002249, "end_time": "2026-12-06T20:00:46.234165+00:00", "exception": false, "start_time": "2026-12-06T20:00:46.231916+00:00", "status": "completed"}
 # ## The protocol
 #
 # Each run follows {ref}`the two-stage protocol <ch-estimation>`. A network is trained with CE on the noisy
@@ -125,7 +125,7 @@ if curve_rates:
 #
 # The run on this page, as its records state it:
 
-# %% papermill={"duration": 0.101127, "end_time": "2026-12-06T19:39:08.080882+00:00", "exception": false, "start_time": "2026-12-06T19:39:07.979755+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.104458, "end_time": "2026-12-06T20:00:46.340694+00:00", "exception": false, "start_time": "2026-12-06T20:00:46.236236+00:00", "status": "completed"} tags=["hide-input"]
 records = run_grid(dataset, settings, seeds=seeds, workers=workers, methods=methods,
                    **grid)
 recipe, paper = get_recipe(dataset, protocol), get_recipe(dataset, "paper")
@@ -154,33 +154,33 @@ display(Markdown(f"""
 - asymmetric noise flips {flips} with probability $N$; the records are {where}
 """))
 
-# %% [markdown] papermill={"duration": 0.002218, "end_time": "2026-12-06T19:39:08.085799+00:00", "exception": false, "start_time": "2026-12-06T19:39:08.083581+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.005194, "end_time": "2026-12-06T20:00:46.348682+00:00", "exception": false, "start_time": "2026-12-06T20:00:46.343488+00:00", "status": "completed"}
 # ## The grid: methods × noise settings
 #
 # Test accuracy (%) on the clean test set, mean ± standard deviation over the seeds, one table per kind of
 # noise; the noise-free column is repeated in each as the reference.
 
-# %% papermill={"duration": 0.038219, "end_time": "2026-12-06T19:39:08.126086+00:00", "exception": false, "start_time": "2026-12-06T19:39:08.087867+00:00", "status": "completed"}
+# %% papermill={"duration": 0.041058, "end_time": "2026-12-06T20:00:46.391879+00:00", "exception": false, "start_time": "2026-12-06T20:00:46.350821+00:00", "status": "completed"}
 keys = list(dict.fromkeys(setting(r) for r in records))
 for heading, table in accuracy_tables(records, methods=methods):
     display(Markdown(f"**{heading}**"), table)
 
-# %% [markdown] papermill={"duration": 0.004038, "end_time": "2026-12-06T19:39:08.136647+00:00", "exception": false, "start_time": "2026-12-06T19:39:08.132609+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.002221, "end_time": "2026-12-06T20:00:46.396883+00:00", "exception": false, "start_time": "2026-12-06T20:00:46.394662+00:00", "status": "completed"}
 # How good was $\hat T$? The relative $L_1$ error $\sum|\hat T - T| / \sum |T|$ against the true $T$ and the
 # condition number of $\hat T$, mean over the seeds, and the epoch that model selection kept for CE. A large
 # condition number is what makes the backward correction unstable.
 
-# %% papermill={"duration": 0.008098, "end_time": "2026-12-06T19:39:08.147302+00:00", "exception": false, "start_time": "2026-12-06T19:39:08.139204+00:00", "status": "completed"}
+# %% papermill={"duration": 0.017695, "end_time": "2026-12-06T20:00:46.416719+00:00", "exception": false, "start_time": "2026-12-06T20:00:46.399024+00:00", "status": "completed"}
 display(estimation_table(records))
 
-# %% [markdown] papermill={"duration": 0.002257, "end_time": "2026-12-06T19:39:08.154764+00:00", "exception": false, "start_time": "2026-12-06T19:39:08.152507+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.002192, "end_time": "2026-12-06T20:00:46.421251+00:00", "exception": false, "start_time": "2026-12-06T20:00:46.419059+00:00", "status": "completed"}
 # ## Accuracy against the noise rate
 #
 # The same protocol for asymmetric noise at more rates (`curve_rates`, seeds `curve_seeds`; the rates already
 # in the grid are re-used), as in the paper's figure of accuracy against $N$ {cite}`patrini2017`. $N = 0$ is the
 # noise-free setting.
 
-# %% papermill={"duration": 0.216753, "end_time": "2026-12-06T19:39:08.373831+00:00", "exception": false, "start_time": "2026-12-06T19:39:08.157078+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.226177, "end_time": "2026-12-06T20:00:46.649662+00:00", "exception": false, "start_time": "2026-12-06T20:00:46.423485+00:00", "status": "completed"} tags=["hide-input"]
 present = {(r["noise"], r["rate"], r["seed"], r["method"]) for r in records}
 todo = [("asymmetric", float(r)) for r in curve_rates
         if any(("asymmetric", r, s, m) not in present
@@ -257,7 +257,7 @@ display(Table([["method", *(f"N = {n:g}" for n in by_rate)],
                        for k in by_rate.values())]
                  for m in styles)]))
 
-# %% [markdown] papermill={"duration": 0.007792, "end_time": "2026-12-06T19:39:08.384708+00:00", "exception": false, "start_time": "2026-12-06T19:39:08.376916+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.00779, "end_time": "2026-12-06T20:00:46.660741+00:00", "exception": false, "start_time": "2026-12-06T20:00:46.652951+00:00", "status": "completed"}
 # ```{glue:figure} fig-mnist-curve
 # :name: fig-mnist-curve
 #
@@ -267,12 +267,12 @@ display(Table([["method", *(f"N = {n:g}" for n in by_rate)],
 # one of its colour: the gap is what estimating $T$ costs. {glue:text}`mnist-curve-seeds`
 # ```
 
-# %% [markdown] papermill={"duration": 0.002472, "end_time": "2026-12-06T19:39:08.389771+00:00", "exception": false, "start_time": "2026-12-06T19:39:08.387299+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.002512, "end_time": "2026-12-06T20:00:46.666007+00:00", "exception": false, "start_time": "2026-12-06T20:00:46.663495+00:00", "status": "completed"}
 # ## What this run shows
 #
 # Each claim below is computed from the records above and marked as holding or not, with its numbers.
 
-# %% papermill={"duration": 0.042593, "end_time": "2026-12-06T19:39:08.434782+00:00", "exception": false, "start_time": "2026-12-06T19:39:08.392189+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.051489, "end_time": "2026-12-06T20:00:46.719983+00:00", "exception": false, "start_time": "2026-12-06T20:00:46.668494+00:00", "status": "completed"} tags=["hide-input"]
 tie, close = 0.2, 1.0  # points: "tied with the best method", "close to"
 stats = summarize(records)
 noisy = [k for k in keys if k != "none"]
@@ -417,7 +417,7 @@ if diffs:
 
 display(Markdown("\n".join(f"{k}. {c}" for k, c in enumerate(claims, 1))))
 
-# %% [markdown] papermill={"duration": 0.002638, "end_time": "2026-12-06T19:39:08.440585+00:00", "exception": false, "start_time": "2026-12-06T19:39:08.437947+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.002662, "end_time": "2026-12-06T20:00:46.725860+00:00", "exception": false, "start_time": "2026-12-06T20:00:46.723198+00:00", "status": "completed"}
 # (mnist-selection)=
 # ## What model selection changes
 #
@@ -427,7 +427,7 @@ display(Markdown("\n".join(f"{k}. {c}" for k, c in enumerate(claims, 1))))
 # far from $I$), keeps the epoch of highest noisy-validation accuracy, and records the test accuracy of the
 # epoch either criterion keeps, so both are read from the same trainings:
 
-# %% papermill={"duration": 0.01767, "end_time": "2026-12-06T19:39:08.466662+00:00", "exception": false, "start_time": "2026-12-06T19:39:08.448992+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.016469, "end_time": "2026-12-06T20:00:46.744815+00:00", "exception": false, "start_time": "2026-12-06T20:00:46.728346+00:00", "status": "completed"} tags=["hide-input"]
 shown = load_records(selection_results_dir) if selection_results_dir else []
 shown = [{**r, "noise": "CIFAR-10N worst's T"}  # its T_true; "custom" in the records
          for r in shown if r.get("test_accuracy_by_selection")]
@@ -437,11 +437,11 @@ else:
     display(Markdown("No records with both criteria were given"
                      " (`selection_results_dir`)."))
 
-# %% [markdown] papermill={"duration": 0.002382, "end_time": "2026-12-06T19:39:08.471578+00:00", "exception": false, "start_time": "2026-12-06T19:39:08.469196+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.002685, "end_time": "2026-12-06T20:00:46.750196+00:00", "exception": false, "start_time": "2026-12-06T20:00:46.747511+00:00", "status": "completed"}
 # Each pair of rows is one set of trainings read at two epochs. Where a method's rows differ, the criterion
 # changed which epoch was kept, not the training: compare the backward rows with those of CE and forward.
 
-# %% [markdown] papermill={"duration": 0.002186, "end_time": "2026-12-06T19:39:08.476095+00:00", "exception": false, "start_time": "2026-12-06T19:39:08.473909+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.002385, "end_time": "2026-12-06T20:00:46.755069+00:00", "exception": false, "start_time": "2026-12-06T20:00:46.752684+00:00", "status": "completed"}
 # ## Summary
 #
 # - The two-stage protocol needs nothing but the noisy labels: CE, $\hat T$ from its posteriors, then a
@@ -453,7 +453,7 @@ else:
 # - Keep an epoch by a criterion that means the same for every method: a method's own loss can reward an
 #   over-confident network ({ref}`mnist-selection`).
 
-# %% [markdown] papermill={"duration": 0.002315, "end_time": "2026-12-06T19:39:08.480814+00:00", "exception": false, "start_time": "2026-12-06T19:39:08.478499+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.002402, "end_time": "2026-12-06T20:00:46.760092+00:00", "exception": false, "start_time": "2026-12-06T20:00:46.757690+00:00", "status": "completed"}
 # ## Exercises
 #
 # ```{exercise}
@@ -485,32 +485,31 @@ else:
 # ```
 #
 # ```{exercise}
-# :label: ex-mnist-forward-gradient
+# :label: ex-mnist-paired
 #
-# Let $p = \operatorname{softmax}(z)$ for the logits $z$ of one example with noisy label $\tilde y$, and
-# $\overrightarrow{\ell}(z, \tilde y) = -\log \sum_i p_i T_{i \tilde y}$ the forward-corrected loss
-# (`lnc.losses.forward_loss`). Show that $\partial \overrightarrow{\ell} / \partial z = p - q$, where
-# $q_i = p_i T_{i \tilde y} / \sum_k p_k T_{k \tilde y}$ is the model's posterior of the clean class $i$ given
-# the noisy label $\tilde y$. What does this say about the size of the gradient, compared with the backward
-# correction, and about a gradient step when $T = I$?
+# The tables above give mean ± std over seeds. The seeds change the split and the initialisation of every
+# method alike, so a method is better compared with CE seed by seed. From the records of this run (`records`),
+# compute with `lnc.experiments.results.paired_differences` the difference to CE of `forward` and
+# `forward_est` on the same seed, per noise setting. Where is the mean difference larger than its std over
+# seeds?
 # ```
 #
-# ```{solution} ex-mnist-forward-gradient
+# ```{solution-start} ex-mnist-paired
 # :class: dropdown
+# ```
+
+# %% papermill={"duration": 0.016293, "end_time": "2026-12-06T20:00:46.778883+00:00", "exception": false, "start_time": "2026-12-06T20:00:46.762590+00:00", "status": "completed"}
+paired = paired_differences([r for r in records
+                             if r["method"] in ("ce", "forward", "forward_est")])
+for (method, key), (mean, std, n) in sorted(paired.items()):
+    spread = "one seed" if n == 1 else f"std {std:.1f}"
+    clear = n > 1 and abs(mean) > std
+    print(f"{key}, {method} - ce: {mean:+.1f} ({spread}, {n} seeds)"
+          + (": larger than its std" if clear else ""))
+
+# %% [markdown] papermill={"duration": 0.002459, "end_time": "2026-12-06T20:00:46.788162+00:00", "exception": false, "start_time": "2026-12-06T20:00:46.785703+00:00", "status": "completed"}
+# A difference larger than its std over the same seeds is one the seeds do not explain; with one seed no
+# spread is measured, and the difference is a single draw.
 #
-# With $s = \sum_k p_k T_{k \tilde y}$ and $\partial p_k / \partial z_j = p_k(\delta_{kj} - p_j)$,
-#
-# $$
-# \frac{\partial \overrightarrow{\ell}}{\partial z_j}
-# = -\frac{1}{s} \sum_k T_{k \tilde y}\, p_k (\delta_{kj} - p_j)
-# = -\frac{p_j T_{j \tilde y}}{s} + p_j \frac{\sum_k p_k T_{k \tilde y}}{s} = p_j - q_j .
-# $$
-#
-# By Bayes' rule with the model's $p$ as prior and $T$ as likelihood, $q_i = P(y = i \mid \tilde y, x)$: the
-# gradient pulls $p$ towards the model's own belief about the clean class given the noisy label, not towards
-# the noisy label itself. Both $p$ and $q$ are probability vectors, so every component of the gradient lies in
-# $[-1, 1]$ for any $T$. The backward loss $\sum_j (T^{-1})_{\tilde y j}\, \ell(z, j)$ has gradient
-# $p - (T^{-1})_{\tilde y \cdot}^\top$ (its row of $T^{-1}$ sums to 1), whose entries grow with those of
-# $T^{-1}$: large and of both signs when $T$ is ill-conditioned. With $T = I$, $q$ is the one-hot vector of
-# $\tilde y$ and the gradient is CE's, $p - e_{\tilde y}$.
+# ```{solution-end}
 # ```
