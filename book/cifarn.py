@@ -13,7 +13,7 @@
 #     name: python3
 # ---
 
-# %% [markdown] papermill={"duration": 0.005031, "end_time": "2026-12-06T19:55:58.530255+00:00", "exception": false, "start_time": "2026-12-06T19:55:58.525224+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.006582, "end_time": "2026-12-06T20:18:11.543413+00:00", "exception": false, "start_time": "2026-12-06T20:18:11.536831+00:00", "status": "completed"}
 # (ch-cifarn)=
 # # CIFAR-10N and CIFAR-100N: Human Label Noise and the Estimator Against the True T
 #
@@ -69,7 +69,7 @@
 # ```
 # ````
 
-# %% papermill={"duration": 0.011136, "end_time": "2026-12-06T19:55:58.544592+00:00", "exception": false, "start_time": "2026-12-06T19:55:58.533456+00:00", "status": "completed"} tags=["parameters", "hide-input"]
+# %% papermill={"duration": 0.013993, "end_time": "2026-12-06T20:18:11.561222+00:00", "exception": false, "start_time": "2026-12-06T20:18:11.547229+00:00", "status": "completed"} tags=["parameters", "hide-input"]
 dataset = "cifar10n"
 noise = ["aggre", "random1", "worst"]
 methods = ["ce", "backward", "forward", "backward_est", "forward_est"]
@@ -85,7 +85,7 @@ selection = "val_loss"
 fast_results_dir = "results/cifarn_fast2"
 clip_norm_path = "results/clip_norm.jsonl"
 
-# %% papermill={"duration": 2.126523, "end_time": "2026-12-06T19:56:00.674148+00:00", "exception": false, "start_time": "2026-12-06T19:55:58.547625+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 1.900115, "end_time": "2026-12-06T20:18:13.464603+00:00", "exception": false, "start_time": "2026-12-06T20:18:11.564488+00:00", "status": "completed"} tags=["hide-input"]
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -119,7 +119,7 @@ configs = check_grid(dataset, settings, seeds=seeds, methods=methods,
                      results_dir=results_dir, extend=extend_results,
                      selection=selection)
 
-# %% [markdown] papermill={"duration": 0.00313, "end_time": "2026-12-06T19:56:00.681362+00:00", "exception": false, "start_time": "2026-12-06T19:56:00.678232+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.003173, "end_time": "2026-12-06T20:18:13.471574+00:00", "exception": false, "start_time": "2026-12-06T20:18:13.468401+00:00", "status": "completed"}
 # ## The human transition matrices
 #
 # Every label set, from its labels alone (all 50,000 training images): the fraction of wrong labels, the
@@ -127,7 +127,7 @@ configs = check_grid(dataset, settings, seeds=seeds, methods=methods,
 # maximum on the diagonal (the estimator's anchor assumption $T_{ii} > T_{ki}$, {ref}`ch-estimation`),
 # and $\operatorname{cond}(T)$. {numref}`fig-cifarn-human-T` shows four of the matrices.
 
-# %% papermill={"duration": 0.757695, "end_time": "2026-12-06T19:56:01.441887+00:00", "exception": false, "start_time": "2026-12-06T19:56:00.684192+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.776812, "end_time": "2026-12-06T20:18:14.251261+00:00", "exception": false, "start_time": "2026-12-06T20:18:13.474449+00:00", "status": "completed"} tags=["hide-input"]
 human = {}
 for name in CIFARN_LABEL_SETS:
     clean, noisy = load_cifarn_labels(name)
@@ -156,7 +156,7 @@ fig.tight_layout()
 glue("fig-cifarn-human-T", fig, display=False)
 plt.close(fig)
 
-# %% [markdown] papermill={"duration": 0.003704, "end_time": "2026-12-06T19:56:01.449963+00:00", "exception": false, "start_time": "2026-12-06T19:56:01.446259+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.003939, "end_time": "2026-12-06T20:18:14.261442+00:00", "exception": false, "start_time": "2026-12-06T20:18:14.257503+00:00", "status": "completed"}
 # ```{glue:figure} fig-cifarn-human-T
 # :name: fig-cifarn-human-T
 #
@@ -165,53 +165,53 @@ plt.close(fig)
 # the annotators) with `worst`.
 # ```
 
-# %% [markdown] papermill={"duration": 0.003345, "end_time": "2026-12-06T19:56:01.460858+00:00", "exception": false, "start_time": "2026-12-06T19:56:01.457513+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.003614, "end_time": "2026-12-06T20:18:14.268695+00:00", "exception": false, "start_time": "2026-12-06T20:18:14.265081+00:00", "status": "completed"}
 # ## The run
 #
 # Every training of the grid (label set × seed × method) runs once and saves a JSON record; with
 # `results_dir` set, a record already there is read instead of re-trained. What follows comes from these
 # records:
 
-# %% papermill={"duration": 0.036384, "end_time": "2026-12-06T19:56:01.500462+00:00", "exception": false, "start_time": "2026-12-06T19:56:01.464078+00:00", "status": "completed"}
+# %% papermill={"duration": 0.026911, "end_time": "2026-12-06T20:18:14.298992+00:00", "exception": false, "start_time": "2026-12-06T20:18:14.272081+00:00", "status": "completed"}
 records = run_grid(dataset, settings, seeds=seeds, workers=workers, methods=methods,
                    protocol=protocol, epochs=epochs, subset=subset, device=device,
                    results_dir=results_dir, extend=extend_results,
                    selection=selection)
 ok = [r for r in records if r.get("status", "ok") == "ok"]
 
-# %% papermill={"duration": 0.014348, "end_time": "2026-12-06T19:56:01.518724+00:00", "exception": false, "start_time": "2026-12-06T19:56:01.504376+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.014379, "end_time": "2026-12-06T20:18:14.318771+00:00", "exception": false, "start_time": "2026-12-06T20:18:14.304392+00:00", "status": "completed"} tags=["hide-input"]
 paper = get_recipe(dataset, "paper")
 benchmark = (" These are the optimiser settings of the CIFAR-N benchmark"
              " {cite}`wei2022`, whose own code trains a standard (post-activation)"
              " ResNet-34.")
 display(Markdown(shown_run(records, paper, "the benchmark’s") + benchmark))
 
-# %% [markdown] papermill={"duration": 0.003213, "end_time": "2026-12-06T19:56:01.525245+00:00", "exception": false, "start_time": "2026-12-06T19:56:01.522032+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.00394, "end_time": "2026-12-06T20:18:14.326561+00:00", "exception": false, "start_time": "2026-12-06T20:18:14.322621+00:00", "status": "completed"}
 # ## Test accuracy
 #
 # Clean test accuracy (%) of the epoch with the lowest noisy-validation loss, mean ± standard deviation over
 # the seeds (no ± with one seed). "backward" and "forward" use the true human $T$; "backward_est" and
 # "forward_est" the $\hat T$ estimated from the CE run of the same label set and seed.
 
-# %% papermill={"duration": 0.009125, "end_time": "2026-12-06T19:56:01.537450+00:00", "exception": false, "start_time": "2026-12-06T19:56:01.528325+00:00", "status": "completed"}
+# %% papermill={"duration": 0.017681, "end_time": "2026-12-06T20:18:14.347849+00:00", "exception": false, "start_time": "2026-12-06T20:18:14.330168+00:00", "status": "completed"}
 for heading, table in accuracy_tables(records, methods=methods, columns=5):
     display(Markdown(f"**{heading}**"), table)
 
-# %% [markdown] papermill={"duration": 0.00318, "end_time": "2026-12-06T19:56:01.548022+00:00", "exception": false, "start_time": "2026-12-06T19:56:01.544842+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.003713, "end_time": "2026-12-06T20:18:14.355455+00:00", "exception": false, "start_time": "2026-12-06T20:18:14.351742+00:00", "status": "completed"}
 # ## Training curves
 #
 # Each record keeps, per epoch, the training loss and the loss and accuracy on the *noisy* validation
 # split ({numref}`fig-cifarn-curves`). The training loss is the method's own: a corrected loss is not
 # comparable with CE in value, and a backward-corrected one can be negative.
 
-# %% papermill={"duration": 0.510737, "end_time": "2026-12-06T19:56:02.062095+00:00", "exception": false, "start_time": "2026-12-06T19:56:01.551358+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.570828, "end_time": "2026-12-06T20:18:14.930074+00:00", "exception": false, "start_time": "2026-12-06T20:18:14.359246+00:00", "status": "completed"} tags=["hide-input"]
 runs = [r for r in ok if r["seed"] == ok[0]["seed"] and "curves" in r]
 keys = list(dict.fromkeys(setting(r) for r in runs))
 fig = training_curves(runs, key=setting)
 glue("fig-cifarn-curves", fig, display=False)
 plt.close(fig)
 
-# %% [markdown] papermill={"duration": 0.00767, "end_time": "2026-12-06T19:56:02.075435+00:00", "exception": false, "start_time": "2026-12-06T19:56:02.067765+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.004687, "end_time": "2026-12-06T20:18:14.940227+00:00", "exception": false, "start_time": "2026-12-06T20:18:14.935540+00:00", "status": "completed"}
 # ```{glue:figure} fig-cifarn-curves
 # :name: fig-cifarn-curves
 #
@@ -220,23 +220,23 @@ plt.close(fig)
 # zero: that is a backward-corrected loss being driven towards $-\infty$.
 # ```
 
-# %% [markdown] papermill={"duration": 0.00394, "end_time": "2026-12-06T19:56:02.083725+00:00", "exception": false, "start_time": "2026-12-06T19:56:02.079785+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.0046, "end_time": "2026-12-06T20:18:14.949268+00:00", "exception": false, "start_time": "2026-12-06T20:18:14.944668+00:00", "status": "completed"}
 # ## $\hat T$ against the true human $T$
 #
 # Per label set: the relative $L_1$ error $\sum_{ij} |\hat T_{ij} - T_{ij}| / \sum_{ij} T_{ij}$, the
 # condition number of $\hat T$ and the epoch model selection kept in the CE run.
 
-# %% papermill={"duration": 0.013305, "end_time": "2026-12-06T19:56:02.105698+00:00", "exception": false, "start_time": "2026-12-06T19:56:02.092393+00:00", "status": "completed"}
+# %% papermill={"duration": 0.014208, "end_time": "2026-12-06T20:18:14.968082+00:00", "exception": false, "start_time": "2026-12-06T20:18:14.953874+00:00", "status": "completed"}
 display(estimation_table(records))
 
-# %% [markdown] papermill={"duration": 0.004265, "end_time": "2026-12-06T19:56:02.118428+00:00", "exception": false, "start_time": "2026-12-06T19:56:02.114163+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.004573, "end_time": "2026-12-06T20:18:14.979536+00:00", "exception": false, "start_time": "2026-12-06T20:18:14.974963+00:00", "status": "completed"}
 # How much of that error would a perfect estimator still make? The run's training images are a sample:
 # the *empirical* $T$ of their clean and human labels (which the estimator never sees; the record's
 # `T_train`) already differs
 # from $T$ of all 50,000 images. The first table sets that sampling error beside the error of $\hat T$
 # (first seed); the second gives the $L_1$ error of each row of $\hat T$, one clean class a row.
 
-# %% papermill={"duration": 0.663537, "end_time": "2026-12-06T19:56:02.785999+00:00", "exception": false, "start_time": "2026-12-06T19:56:02.122462+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.746858, "end_time": "2026-12-06T20:18:15.730730+00:00", "exception": false, "start_time": "2026-12-06T20:18:14.983872+00:00", "status": "completed"} tags=["hide-input"]
 ce_runs = [r for r in runs if r["method"] == "ce"]
 images = load_cifar10() if dataset == "cifar10n" else load_cifar100()
 errors, row_errors = {}, {}
@@ -256,7 +256,7 @@ if len(row_errors) > 10:  # CIFAR-100: the ten rows with the largest mean error
 display(row_errors.style.set_uuid("cifarn-rows").format("{:.2f}")
         .background_gradient(cmap="Reds", axis=None))
 
-# %% papermill={"duration": 0.766255, "end_time": "2026-12-06T19:56:03.557998+00:00", "exception": false, "start_time": "2026-12-06T19:56:02.791743+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.925735, "end_time": "2026-12-06T20:18:16.663544+00:00", "exception": false, "start_time": "2026-12-06T20:18:15.737809+00:00", "status": "completed"} tags=["hide-input"]
 gap = max(np.abs(np.array(r["T_hat"]) - np.array(r["T_true"])).max() for r in ce_runs)
 fig, axes = plt.subplots(len(ce_runs), 2, figsize=(10, 4.2 * len(ce_runs)),
                          squeeze=False)
@@ -273,7 +273,7 @@ fig.tight_layout()
 glue("fig-cifarn-estimate", fig, display=False)
 plt.close(fig)
 
-# %% [markdown] papermill={"duration": 0.009834, "end_time": "2026-12-06T19:56:03.574484+00:00", "exception": false, "start_time": "2026-12-06T19:56:03.564650+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.006313, "end_time": "2026-12-06T20:18:16.677958+00:00", "exception": false, "start_time": "2026-12-06T20:18:16.671645+00:00", "status": "completed"}
 # ```{glue:figure} fig-cifarn-estimate
 # :name: fig-cifarn-estimate
 #
@@ -283,7 +283,7 @@ plt.close(fig)
 # {numref}`fig-cifarn-human-T`.
 # ```
 
-# %% [markdown] papermill={"duration": 0.004881, "end_time": "2026-12-06T19:56:03.585010+00:00", "exception": false, "start_time": "2026-12-06T19:56:03.580129+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.005698, "end_time": "2026-12-06T20:18:16.689650+00:00", "exception": false, "start_time": "2026-12-06T20:18:16.683952+00:00", "status": "completed"}
 # ## The backward corrections, epoch by epoch
 #
 # The backward-corrected loss multiplies the vector of losses by the inverse of the matrix it is given
@@ -293,7 +293,7 @@ plt.close(fig)
 # the epochs run and its validation loss, the best noisy-validation accuracy over the epochs, and the
 # test accuracy.
 
-# %% papermill={"duration": 0.021193, "end_time": "2026-12-06T19:56:03.611028+00:00", "exception": false, "start_time": "2026-12-06T19:56:03.589835+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.023172, "end_time": "2026-12-06T20:18:16.718363+00:00", "exception": false, "start_time": "2026-12-06T20:18:16.695191+00:00", "status": "completed"} tags=["hide-input"]
 def first_negative(values):
     """1-based first epoch with a negative value, or "never"."""
     below = [k + 1 for k, v in enumerate(values) if v is not None and v < 0]
@@ -320,13 +320,13 @@ for r in (r for r in runs if r["method"] in ("backward", "backward_est")):
 table = pd.DataFrame(rows).style.hide(axis="index").set_uuid("cifarn-backward")
 display(table if rows else Markdown("No backward run in this grid."))
 
-# %% [markdown] papermill={"duration": 0.0089, "end_time": "2026-12-06T19:56:03.625463+00:00", "exception": false, "start_time": "2026-12-06T19:56:03.616563+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.006228, "end_time": "2026-12-06T20:18:16.731057+00:00", "exception": false, "start_time": "2026-12-06T20:18:16.724829+00:00", "status": "completed"}
 # ## What the run shows
 #
 # Each claim below is computed from the records and tables above and marked as holding or not, with its
 # numbers.
 
-# %% papermill={"duration": 0.027072, "end_time": "2026-12-06T19:56:03.661545+00:00", "exception": false, "start_time": "2026-12-06T19:56:03.634473+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.04097, "end_time": "2026-12-06T20:18:16.777940+00:00", "exception": false, "start_time": "2026-12-06T20:18:16.736970+00:00", "status": "completed"} tags=["hide-input"]
 near_chance = 5.0  # points above chance (100 / c %) that still count as "at chance"
 estimator_share = 0.5  # "mostly the estimator's": own-labels error below this share
 stats = summarize(ok)
@@ -426,7 +426,7 @@ claims.append(f"**Seeds: {n_seeds}.** "
                  "The ± in the accuracy table is the spread over seeds."))
 display(Markdown("\n".join(f"- {c}" for c in claims)))
 
-# %% [markdown] papermill={"duration": 0.005223, "end_time": "2026-12-06T19:56:03.672218+00:00", "exception": false, "start_time": "2026-12-06T19:56:03.666995+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.006215, "end_time": "2026-12-06T20:18:16.791268+00:00", "exception": false, "start_time": "2026-12-06T20:18:16.785053+00:00", "status": "completed"}
 # ## Against the CIFAR-N benchmark
 #
 # The benchmark {cite}`wei2022` publishes CE, Forward-T and Backward-T on every label set
@@ -434,7 +434,7 @@ display(Markdown("\n".join(f"- {c}" for c in claims)))
 # comparable; what a correction adds over CE is closer to comparable. {ref}`ch-comparison` sets all the
 # numbers side by side.
 
-# %% papermill={"duration": 0.016349, "end_time": "2026-12-06T19:56:03.697837+00:00", "exception": false, "start_time": "2026-12-06T19:56:03.681488+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.017829, "end_time": "2026-12-06T20:18:16.815083+00:00", "exception": false, "start_time": "2026-12-06T20:18:16.797254+00:00", "status": "completed"} tags=["hide-input"]
 theirs = published.CIFARN
 gaps = {k: acc("ce", k) - theirs["ce"][k][0] for k in keys
         if acc("ce", k) is not None and k in theirs["ce"]}
@@ -456,7 +456,7 @@ display(Markdown(
     f" label set: {verdict([ours_gain[k] < their_gain[k] for k in ours_gain])}** (ours:"
     f" {listing(per_set(ours_gain))}; published: {listing(per_set(their_gain))})."))
 
-# %% [markdown] papermill={"duration": 0.004982, "end_time": "2026-12-06T19:56:03.708027+00:00", "exception": false, "start_time": "2026-12-06T19:56:03.703045+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.006046, "end_time": "2026-12-06T20:18:16.828826+00:00", "exception": false, "start_time": "2026-12-06T20:18:16.822780+00:00", "status": "completed"}
 # (cifarn-fast)=
 # ## The full training set with the fast protocol
 #
@@ -467,7 +467,7 @@ display(Markdown(
 # set runs with seeds 0, 1 and 2 (`tools/run_grid.py`; the command is in its documentation). `-` marks a run
 # not yet made; the table gives mean ± std over the seeds run, the mean alone for one seed.
 
-# %% papermill={"duration": 0.012259, "end_time": "2026-12-06T19:56:03.725288+00:00", "exception": false, "start_time": "2026-12-06T19:56:03.713029+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.018457, "end_time": "2026-12-06T20:18:16.852918+00:00", "exception": false, "start_time": "2026-12-06T20:18:16.834461+00:00", "status": "completed"} tags=["hide-input"]
 # the paper's estimator (the folder also holds forward with another one's T̂)
 paper_T_hat = dict(task=dataset, estimator="anchor", cross_fit=None)
 stored = load_records(fast_results_dir, task=dataset) if fast_results_dir else []
@@ -483,12 +483,12 @@ else:
             else "No folder of full-data records was given (`fast_results_dir`).")
     display(Markdown(none))
 
-# %% [markdown] papermill={"duration": 0.006922, "end_time": "2026-12-06T19:56:03.737279+00:00", "exception": false, "start_time": "2026-12-06T19:56:03.730357+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.006124, "end_time": "2026-12-06T20:18:16.868087+00:00", "exception": false, "start_time": "2026-12-06T20:18:16.861963+00:00", "status": "completed"}
 # Seeds change the split and the initialisation of every method alike, so the fair comparison with CE is
 # paired: for each seed, a method's accuracy minus CE's on the same seed. Mean ± std over the seeds with both
 # runs (their number in brackets), in points:
 
-# %% papermill={"duration": 0.018942, "end_time": "2026-12-06T19:56:03.761247+00:00", "exception": false, "start_time": "2026-12-06T19:56:03.742305+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.024231, "end_time": "2026-12-06T20:18:16.898494+00:00", "exception": false, "start_time": "2026-12-06T20:18:16.874263+00:00", "status": "completed"} tags=["hide-input"]
 if fast:
     if any(r["method"] != "ce" for r in fast):
         display(paired_table(fast))
@@ -518,16 +518,16 @@ if fast:
         f"- **CPU time per training:** {span(minutes)} CPU-minutes (wall time ×"
         " threads of each record, in the precision it states; it depends on the CPU)."))
 
-# %% [markdown] papermill={"duration": 0.005287, "end_time": "2026-12-06T19:56:03.772344+00:00", "exception": false, "start_time": "2026-12-06T19:56:03.767057+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.006267, "end_time": "2026-12-06T20:18:16.911871+00:00", "exception": false, "start_time": "2026-12-06T20:18:16.905604+00:00", "status": "completed"}
 # Each record also holds the test accuracy of the epoch that the run's own noisy-validation loss would have
 # kept (the paper's criterion, {ref}`sec-model-selection`), so the two criteria compare on the same trainings:
 
-# %% papermill={"duration": 0.014456, "end_time": "2026-12-06T19:56:03.791958+00:00", "exception": false, "start_time": "2026-12-06T19:56:03.777502+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.015946, "end_time": "2026-12-06T20:18:16.934252+00:00", "exception": false, "start_time": "2026-12-06T20:18:16.918306+00:00", "status": "completed"} tags=["hide-input"]
 both = [r for r in fast if r.get("test_accuracy_by_selection")]
 if both:
     display(selection_table(both))
 
-# %% [markdown] papermill={"duration": 0.007357, "end_time": "2026-12-06T19:56:03.805179+00:00", "exception": false, "start_time": "2026-12-06T19:56:03.797822+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.008668, "end_time": "2026-12-06T20:18:16.949452+00:00", "exception": false, "start_time": "2026-12-06T20:18:16.940784+00:00", "status": "completed"}
 # The same CE networks give every estimator's $\hat T$ (the CE record keeps them all). Per label set, the
 # relative $L_1$ error of each against the true human $T$ and the accuracy of forward with it, where it was
 # trained (the anchor estimate and cleanlab's confident joint); VolMinNet's row is the error of the $T$ it
@@ -536,7 +536,7 @@ if both:
 # have memorised the noisy labels (with an underfit CE network it counts the noise twice); `min_volume` and
 # VolMinNet clean posteriors scattered enough to span the simplex.
 
-# %% papermill={"duration": 0.015318, "end_time": "2026-12-06T19:56:03.825528+00:00", "exception": false, "start_time": "2026-12-06T19:56:03.810210+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.019664, "end_time": "2026-12-06T20:18:16.975548+00:00", "exception": false, "start_time": "2026-12-06T20:18:16.955884+00:00", "status": "completed"} tags=["hide-input"]
 for key in (shown if fast else []):
     display(Markdown(f"**{key}**"))
     display(estimator_table(fast_all, key))
@@ -555,7 +555,7 @@ if fast:
         f" $\\hat T$: {verdict(list(closer.values()))}**"
         f" ({listing([k for k, v in closer.items() if v], ', ')})."))
 
-# %% [markdown] papermill={"duration": 0.005271, "end_time": "2026-12-06T19:56:03.836078+00:00", "exception": false, "start_time": "2026-12-06T19:56:03.830807+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.006485, "end_time": "2026-12-06T20:18:16.989056+00:00", "exception": false, "start_time": "2026-12-06T20:18:16.982571+00:00", "status": "completed"}
 # ### Why every method is clipped
 #
 # Without clipping, backward with the true $T$ degraded within a few epochs at the fast recipe's peak learning
@@ -565,10 +565,10 @@ if fast:
 # norm for every method. The table gives the test accuracy (%) of the epoch of highest noisy-validation
 # accuracy, and that epoch; the norm `fast2` uses is in its recipe, stated with the records above.
 
-# %% papermill={"duration": 0.013315, "end_time": "2026-12-06T19:56:03.858801+00:00", "exception": false, "start_time": "2026-12-06T19:56:03.845486+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.014953, "end_time": "2026-12-06T20:18:17.010550+00:00", "exception": false, "start_time": "2026-12-06T20:18:16.995597+00:00", "status": "completed"} tags=["hide-input"]
 display(clip_table(clip_norm_path))
 
-# %% [markdown] papermill={"duration": 0.005219, "end_time": "2026-12-06T19:56:03.869393+00:00", "exception": false, "start_time": "2026-12-06T19:56:03.864174+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.006455, "end_time": "2026-12-06T20:18:17.023959+00:00", "exception": false, "start_time": "2026-12-06T20:18:17.017504+00:00", "status": "completed"}
 # ## CIFAR-100N
 #
 # The human $T$ of CIFAR-100N is in the first table above: {glue:text}`c100n-wrong`% wrong labels, a
@@ -580,14 +580,14 @@ display(clip_table(clip_norm_path))
 # `python tools/run_chapter.py cifarn out.ipynb -p results_dir runs/cifarn -p dataset cifar100n -y "noise: [cifar100n]"` (reduced, CPU) or
 # with `-p protocol paper -p subset None` (the benchmark's settings, GPU).
 
-# %% papermill={"duration": 0.011278, "end_time": "2026-12-06T19:56:03.885966+00:00", "exception": false, "start_time": "2026-12-06T19:56:03.874688+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.017929, "end_time": "2026-12-06T20:18:17.048318+00:00", "exception": false, "start_time": "2026-12-06T20:18:17.030389+00:00", "status": "completed"} tags=["hide-input"]
 c100n = human.loc["cifar100n"]
 glue("c100n-wrong", f"{c100n['wrong labels (%)']:.1f}", display=False)
 glue("c100n-min-diag", f"{c100n['min T_ii']:.3f}", display=False)
 glue("c100n-cond", f"{c100n['cond(T)']:.1f}", display=False)
 glue("c100n-anchors", "yes" if c100n["anchors hold"] else "no", display=False)
 
-# %% [markdown] papermill={"duration": 0.005463, "end_time": "2026-12-06T19:56:03.898592+00:00", "exception": false, "start_time": "2026-12-06T19:56:03.893129+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.006864, "end_time": "2026-12-06T20:18:17.062355+00:00", "exception": false, "start_time": "2026-12-06T20:18:17.055491+00:00", "status": "completed"}
 # ## Summary
 #
 # - Human noise comes with its true $T$: the corrections can be run with it, and $\hat T$ measured
@@ -601,7 +601,7 @@ glue("c100n-anchors", "yes" if c100n["anchors hold"] else "no", display=False)
 # - The benchmark's accuracies use another network, more data and epochs, and model selection on the
 #   test set: compare gains over CE, not accuracies.
 
-# %% [markdown] papermill={"duration": 0.009476, "end_time": "2026-12-06T19:56:03.913561+00:00", "exception": false, "start_time": "2026-12-06T19:56:03.904085+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.006381, "end_time": "2026-12-06T20:18:17.075279+00:00", "exception": false, "start_time": "2026-12-06T20:18:17.068898+00:00", "status": "completed"}
 # ## Exercises
 #
 # ```{exercise}
@@ -617,7 +617,7 @@ glue("c100n-anchors", "yes" if c100n["anchors hold"] else "no", display=False)
 # :class: dropdown
 # ```
 
-# %% papermill={"duration": 0.020008, "end_time": "2026-12-06T19:56:03.939092+00:00", "exception": false, "start_time": "2026-12-06T19:56:03.919084+00:00", "status": "completed"}
+# %% papermill={"duration": 0.021373, "end_time": "2026-12-06T20:18:17.103218+00:00", "exception": false, "start_time": "2026-12-06T20:18:17.081845+00:00", "status": "completed"}
 for name in ("aggre", "worst"):
     T = cifarn_T(name)
     off = T - np.diag(np.diag(T))
@@ -628,7 +628,7 @@ for name in ("aggre", "worst"):
         f" (reverse {T[j, i]:.3f})" for i, j in top)
         + f"; smallest margin {margin:.3f}")
 
-# %% [markdown] papermill={"duration": 0.008053, "end_time": "2026-12-06T19:56:03.953152+00:00", "exception": false, "start_time": "2026-12-06T19:56:03.945099+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.00679, "end_time": "2026-12-06T20:18:17.117104+00:00", "exception": false, "start_time": "2026-12-06T20:18:17.110314+00:00", "status": "completed"}
 # The confusions come in pairs of similar classes but are not symmetric (compare each entry with its
 # reverse). The margin is the slack of the anchor assumption $T_{jj} > T_{kj}$: while it stays positive,
 # the input with the most confident noisy posterior for class $j$ is still of clean class $j$ for a
