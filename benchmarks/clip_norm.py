@@ -26,10 +26,9 @@ from lnc.experiments.recipes import get_recipe
 KEY = ("noise", "subset", "clip_norm", "method", "epochs", "seed")
 
 
-def run(noise, subset, clip_norm, method, epochs, seed=0):
-    """One training; its line (a dict)."""
+def run(data, noise, subset, clip_norm, method, epochs, seed=0):
+    """One training on ``data`` (CIFAR-10, loaded once for every line); its line (a dict)."""
     recipe = dataclasses.replace(get_recipe("cifar10n", "fast"), clip_norm=clip_norm, epochs=epochs)
-    data = datasets.load_cifar10()
     _, noisy = datasets.load_cifarn_labels(noise)
     T = datasets.cifarn_T(noise)
     splits = datasets.noisy_splits(data, noisy, seed=seed, subset=subset, T=T)
@@ -58,12 +57,13 @@ def main(argv=None):
     torch.set_num_threads(1)
     lines = [json.loads(line) for line in args.out.read_text().splitlines()] if args.out.exists() else []
     done = {tuple(line[k] for k in KEY) for line in lines}
+    data = datasets.load_cifar10()
     for epochs in args.epochs:
         for clip in [None if c == "none" else float(c) for c in args.clips]:
             for method in args.methods:
                 if (args.noise, args.subset, clip, method, epochs, 0) in done:
                     continue
-                line = run(args.noise, args.subset, clip, method, epochs)
+                line = run(data, args.noise, args.subset, clip, method, epochs)
                 with args.out.open("a") as f:
                     f.write(json.dumps(line) + "\n")
                 lines.append(line)

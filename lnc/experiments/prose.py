@@ -91,10 +91,10 @@ def shown_run(records, reference, whose):
     if not isinstance(reference, Recipe):
         raise TypeError(f"reference must be an lnc.experiments.recipes.Recipe, got {type(reference).__name__}")
     whose = check_str(whose, name="whose")
-    described = describe_records(records)
-    first = next(r for r in records if r.get("status", "ok") == "ok")
-    reduced = first["protocol"] != "paper" or first["subset"] is not None or first["epochs"] != reference.epochs
+    described = describe_records(records)  # checks that some run succeeded
     ok = [r for r in records if r.get("status", "ok") == "ok"]
+    first = ok[0]
+    reduced = first["protocol"] != "paper" or first["subset"] is not None or first["epochs"] != reference.epochs
     return (
         f"**The run shown here{f': a reduced protocol, not {whose}' * reduced}.** {described}.\n\n"
         f"Records of the successful trainings: {run_summary(ok)}.\n\n{failed_trainings(records)}\n\n"
@@ -266,8 +266,9 @@ def describe_records(records):
     ok = _successful(records, DESCRIBE_FIELDS)
     if not ok:
         raise ValueError(f"records must hold a successful run, got {len(records)} failed ones")
-    for field in SHARED_FIELDS:  # a recipe as its identity has it: a field added since, at its default, is the same
-        values = list(dict.fromkeys(json.dumps({**r, **identity(r)}[field], sort_keys=True) for r in ok))
+    shared = [{**r, **identity(r)} for r in ok]  # a recipe as its identity has it: a field added since, at its default
+    for field in SHARED_FIELDS:
+        values = list(dict.fromkeys(json.dumps(r[field], sort_keys=True) for r in shared))
         if len(values) > 1:
             raise ValueError(f"records must share one {field!r} (one grid's runs), got {', '.join(values)}")
     selections = sorted({r.get("selection", IDENTITY_DEFAULTS["selection"]) for r in ok})  # older: the loss's

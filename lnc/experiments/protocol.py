@@ -397,7 +397,7 @@ def _run_job(config, stored):
             elif method == "volmin":
                 record.update(_volmin(splits, recipe, run, T_true))
             elif method == "revision":
-                record.update(_revision(splits, T_hat, _ce_network(splits, config, run), recipe, run, T_true))
+                record.update(_revision(splits, T_hat, config, run, T_true))
             else:
                 T = T_true if method in CORRECTIONS else None
                 record.update(train(splits, method, recipe, T=T, **run)[1], T=None if T is None else _listed(T))
@@ -623,16 +623,18 @@ def _volmin(splits, recipe, run, T_true):
     return {**record, "T": _listed(T), **estimate_fields(T, T_true)}
 
 
-def _revision(splits, T_hat, ce_network, recipe, run, T_true):
-    """T-Revision from ``T_hat``: importance reweighting (:class:`RevisionLoss`) under ``recipe`` from the selected
-    CE network ``ce_network`` (a copy; its code's warm start), then, from the reweighted network, the network and
-    ``ΔT`` trained together with Adam at :data:`REVISION_LR` for as many epochs. ``reweight`` holds the first
-    stage's result; ``T`` and ``T_hat`` are ``T̂ + ΔT`` (projected row-stochastic)."""
+def _revision(splits, T_hat, config, run, T_true):
+    """T-Revision from ``T_hat``: importance reweighting (:class:`RevisionLoss`) under the job's recipe from its
+    selected CE network (:func:`_ce_network`, a copy; its code's warm start), then, from the reweighted network,
+    the network and ``ΔT`` trained together with Adam at :data:`REVISION_LR` for as many epochs. ``reweight`` holds
+    the first stage's result; ``T`` and ``T_hat`` are ``T̂ + ΔT`` (projected row-stochastic). An unusable ``T_hat``
+    fails before any training."""
     failed = unusable("forward", T_hat, np.concatenate([splits.y_train, splits.y_val]))  # β = p / (pT) infinite
     if failed:
         return {"method": "revision", **failed}
+    recipe = config.recipe
     reweight = RevisionLoss(T_hat, revise=False)
-    model, first = _train(splits, "revision", reweight, recipe, **run, start=ce_network)
+    model, first = _train(splits, "revision", reweight, recipe, **run, start=_ce_network(splits, config, run))
     loss = RevisionLoss(T_hat, revise=True)
     revise = dataclasses.replace(
         recipe, optimizer="adam", lr=REVISION_LR, momentum=0.0, nesterov=False, schedule="step", milestones=()

@@ -33,6 +33,9 @@ from .recipes import RECIPE_DEFAULTS
 IDENTITY = ("task", "noise", "rate", "method", "seed", "protocol", "recipe", "epochs", "subset", "T_true",
             "estimator", "cross_fit", "selection", "pretrained", "method_options")  # fmt: skip
 """The fields that tell one run from another: two records that agree on all of them hold the same numbers."""
+ADDED_LATER = ("method_options",)
+"""Identity fields added after record ids existed: left out of the identity where ``None``, so that the records
+written before them keep their names."""
 IDENTITY_DEFAULTS = {"estimator": "anchor", "cross_fit": None, "selection": "val_loss", "pretrained": None}
 """The value of an identity field that a record written before the field existed has (its settings then)."""
 NAME_FIELDS = ("task", "noise", "method")
@@ -49,12 +52,11 @@ _NONE = object()  # a recipe field without a default
 def identity(record):
     """The identity fields of ``record`` (:data:`IDENTITY`), a dict; a missing field takes its
     :data:`IDENTITY_DEFAULTS` value (else ``None``), and the recipe drops the fields at their default value, so that
-    a new recipe field does not change the identity of older records; ``method_options`` is left out where it is
-    ``None`` (a method without options), for the same reason."""
+    a new recipe field does not change the identity of older records; a field of :data:`ADDED_LATER` is left out
+    where it is ``None``, for the same reason."""
     record = check_fields(record, name="record")
     fields = {key: record.get(key, IDENTITY_DEFAULTS.get(key)) for key in IDENTITY}
-    if fields["method_options"] is None:
-        del fields["method_options"]
+    fields = {key: value for key, value in fields.items() if value is not None or key not in ADDED_LATER}
     if isinstance(fields["recipe"], Mapping):
         fields["recipe"] = {k: v for k, v in fields["recipe"].items() if RECIPE_DEFAULTS.get(k, _NONE) != v}
     return fields
