@@ -9,6 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import SimpleNamespace
 
+import numpy as np
 import pytest
 from conftest import make_run
 
@@ -24,6 +25,19 @@ def test_save_record_then_load_records_round_trips_and_filters(tmp_path):
     assert sorted(q.name for q in tmp_path.iterdir()) == sorted(p.name for p in paths)  # no temporary file left
     assert records.load_records(tmp_path, method="forward") == [saved[2], saved[3]]
     assert records.load_records(tmp_path, method="backward") == []
+
+
+def test_posteriors_round_trip_beside_their_record_and_refuse_other_shapes(tmp_path):
+    record, rng = make_run("ce", "aggre"), np.random.default_rng(0)
+    probs, noisy, clean = rng.dirichlet(np.ones(10), size=50), rng.integers(0, 10, 50), rng.integers(0, 10, 50)
+    path = records.save_posteriors(record, tmp_path, probs, noisy, clean)
+    assert path == tmp_path / records.record_name(record).replace(".json", ".npz")
+    assert [p.name for p in tmp_path.iterdir()] == [path.name] and records.load_records(tmp_path) == []
+    loaded = records.load_posteriors(path)
+    np.testing.assert_array_equal(loaded[0], probs.astype(np.float32))
+    assert (loaded[1] == noisy).all() and (loaded[2] == clean).all()
+    with pytest.raises(ValueError, match=r"noisy and clean \(N,\), got shapes \(50, 10\), \(49,\)"):
+        records.save_posteriors(record, tmp_path, probs, noisy[1:], clean)
 
 
 def test_load_records_of_an_existing_empty_folder_is_empty(tmp_path):

@@ -19,7 +19,7 @@ from conftest import config_of
 import lnc
 from lnc import estimation
 from lnc.experiments import datasets, loop, protocol, recipes
-from lnc.experiments.records import record_name
+from lnc.experiments.records import load_posteriors, posteriors_path, record_name
 
 FAST = dict(noise="asymmetric", rate=0.3, epochs=2, device="cpu")
 
@@ -41,6 +41,10 @@ def test_protocol_returns_complete_records_and_saves_them(toy_mnist, tmp_path):
     assert by["forward_est"]["T_hat"] == by["ce"]["T_hat"] == by["backward_est"]["T"]  # one CE stage, reused
     np.testing.assert_allclose(by["forward"]["T"], lnc_asymmetric(0.3))
     assert by["ce"]["estimation_error"] == pytest.approx(np.abs(T_hat - lnc_asymmetric(0.3)).sum() / 10, abs=1e-6)
+    probs, noisy, clean = load_posteriors(posteriors_path(by["ce"], tmp_path))  # beside the CE record only
+    assert sorted(p.suffix for p in tmp_path.iterdir() if not p.name.startswith(".")) == [".json"] * 6 + [".npz"]
+    assert probs.shape == (600, 10) and noisy.shape == clean.shape == (600,) and (noisy != clean).any()
+    np.testing.assert_allclose(estimation.estimate_T(probs, noisy), T_hat, atol=1e-9)  # the CE record's T̂ again
 
 
 def test_the_cpu_is_named_from_cpuinfo_else_from_platform(monkeypatch, tmp_path):

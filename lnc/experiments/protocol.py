@@ -61,7 +61,7 @@ from .loop import (
     train_on,
 )
 from .recipes import NOISE_KINDS, TASKS, Recipe, get_recipe, paper_T
-from .records import check_results_dir, is_stored, job_lock, record_name, save_record, stored_record
+from .records import check_results_dir, is_stored, job_lock, record_name, save_posteriors, save_record, stored_record
 from .text import load_imdb
 
 ESTIMATED = {f"{name}_est": name for name in CORRECTIONS}
@@ -405,7 +405,18 @@ def _run_job(config, stored):
             records.append(record)
             if config.results_dir is not None:
                 save_record(record, config.results_dir)
+                if method == "ce":
+                    _save_ce_posteriors(record, splits, config, run)
     return records
+
+
+def _save_ce_posteriors(record, splits, config, run):
+    """Store the in-sample posteriors of a CE record's network beside it (:func:`lnc.experiments.records.
+    save_posteriors`), so that new estimators can be compared on it without training it again."""
+    probs = _STAGES[_stage_key(config, run)][1][None]
+    noisy = np.concatenate([splits.y_train, splits.y_val])
+    clean = np.concatenate([splits.clean_train, splits.clean_val])
+    save_posteriors(record, config.results_dir, probs, noisy, clean)
 
 
 def _method_options(method):

@@ -25,6 +25,7 @@ import warnings
 from collections.abc import Mapping
 from pathlib import Path
 
+import numpy as np
 from filelock import FileLock
 
 from .._checks import check_fields, check_int, check_rate, describe
@@ -153,6 +154,47 @@ def save_record(record, results_dir):
             f"({_why(err)})"
         ) from err
     return folder / name
+
+
+def posteriors_path(record, results_dir):
+    """The file of a CE record's posteriors beside it in ``results_dir``: its record name with ``.npz``."""
+    return _as_path(results_dir, name="results_dir") / record_name(record).replace(".json", ".npz")
+
+
+def save_posteriors(record, results_dir, probs, noisy, clean):
+    """Write the posteriors ``probs`` (N, c) of a CE record's network on its training + validation inputs, with
+    their ``noisy`` and ``clean`` labels (N,), beside the record (:func:`posteriors_path`), whole or not at all;
+    returns the path. They let an estimator of ``T`` be evaluated on the network again without training it.
+
+    Raises
+    ------
+    ValueError
+        The shapes disagree, or ``results_dir`` cannot be written.
+    """
+    probs, noisy, clean = np.asarray(probs, np.float32), np.asarray(noisy), np.asarray(clean)
+    if probs.ndim != 2 or noisy.shape != (len(probs),) or clean.shape != (len(probs),):
+        raise ValueError(
+            f"probs must be (N, c) and noisy and clean (N,), got shapes {probs.shape}, {noisy.shape}, {clean.shape}"
+        )
+    path = posteriors_path(record, results_dir)
+    part = path.with_name(f".{path.name}.{os.getpid()}.part")
+    try:
+        with open(part, "wb") as file:
+            np.savez_compressed(file, probs=probs, noisy=noisy.astype(np.int16), clean=clean.astype(np.int16))
+        os.replace(part, path)
+    except OSError as err:
+        with contextlib.suppress(OSError):
+            part.unlink(missing_ok=True)
+        raise ValueError(
+            f"results_dir must be a folder that can be written, got '{path.parent}' ({_why(err)})"
+        ) from err
+    return path
+
+
+def load_posteriors(path):
+    """``(probs, noisy, clean)`` from a file of :func:`save_posteriors`: float32 (N, c) and two int (N,)."""
+    with np.load(_as_path(path, name="path")) as data:
+        return data["probs"], data["noisy"].astype(np.int64), data["clean"].astype(np.int64)
 
 
 def load_records(results_dir, **where):
