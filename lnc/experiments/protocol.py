@@ -411,9 +411,10 @@ def _run_job(config, stored):
 
 
 def _save_ce_posteriors(record, splits, config, run):
-    """Store the in-sample posteriors of a CE record's network beside it (:func:`lnc.experiments.records.
-    save_posteriors`), so that new estimators can be compared on it without training it again."""
-    probs = _STAGES[_stage_key(config, run)][1][None]
+    """Store the posteriors that a CE record's ``T̂`` was estimated from (in-sample, or out-of-fold with
+    ``cross_fit``) beside it (:func:`lnc.experiments.records.save_posteriors`), so that new estimators can be
+    compared on them without training again."""
+    probs = _STAGES[_stage_key(config, run)][1][config.cross_fit]
     noisy = np.concatenate([splits.y_train, splits.y_val])
     clean = np.concatenate([splits.clean_train, splits.clean_val])
     save_posteriors(record, config.results_dir, probs, noisy, clean)
