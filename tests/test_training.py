@@ -32,6 +32,7 @@ def test_protocol_returns_complete_records_and_saves_them(toy_mnist, tmp_path):
         assert r["status"] == "ok" and 0.0 <= r["test_accuracy"] <= 1.0 and 1 <= r["best_epoch"] <= 2
         assert r["n_train"] + r["n_val"] == 600 and r["n_val"] == 60 and r["n_test"] == 200
         assert len(r["curves"]["val_loss"]) == 2 and r["recipe"]["model"] == "mnist_fc" and r["device"] == "cpu"
+        assert r["curves"]["clipped"] == [0.0, 0.0] and all(g > 0 for g in r["curves"]["grad_norm"])  # no clip_norm
         assert np.asarray(r["T_true"]).shape == (10, 10) and r["wall_time_s"] > 0
         assert r["threads"] == torch.get_num_threads() and r["cpu"] == loop.cpu_name() != ""
         assert json.loads((tmp_path / record_name(r)).read_text()) == r
@@ -664,7 +665,7 @@ def test_fit_keeps_the_epoch_its_selection_prefers_and_tests_both(monkeypatch, s
     def one_epoch(model, optimizer, loss_fn, batches, clip_norm):
         with torch.no_grad():
             model.weight += 1.0  # the weight counts the epochs trained
-        return 1.0
+        return 1.0, torch.ones(3)
 
     def evaluate(model, batches, loss_fn):  # the test accuracy reads the weight: the epoch whose state is loaded
         return next(scripted) if loss_fn is not None else (math.nan, model.weight.item() / 10)
@@ -693,7 +694,7 @@ def test_a_record_states_its_selection_and_a_bad_one_is_refused(toy_mnist):
 def test_clip_norm_bounds_every_steps_gradient_norm(monkeypatch):
     """recipe.clip_norm scales each step's gradient to a total norm of at most clip_norm, measured independently at
     the optimiser's step (and leaves it alone without clipping)."""
-    norms = []
+    norms, before = [], []
 
     def one_training(clip_norm):
         gen = torch.Generator().manual_seed(0)
@@ -703,13 +704,15 @@ def test_clip_norm_bounds_every_steps_gradient_norm(monkeypatch):
         measure = lambda: torch.sqrt(sum((p.grad**2).sum() for p in model.parameters())).item()  # noqa: E731
         monkeypatch.setattr(optimizer, "step", lambda: norms.append(measure()) or real_step())
         x, y = 100 * torch.randn(8, 5, generator=gen), torch.randint(0, 3, (8,), generator=gen)
-        loop._epoch(model, optimizer, torch.nn.CrossEntropyLoss(), [(x, y)] * 3, clip_norm)
+        before[:] = loop._epoch(model, optimizer, torch.nn.CrossEntropyLoss(), [(x, y)] * 3, clip_norm)[1].tolist()
 
     one_training(None)
     assert max(norms) > 1.0  # inputs of scale 100: gradients far above the bound
+    assert before == pytest.approx(norms, rel=1e-6)  # the norms _epoch reports are those the optimiser saw
     norms.clear()
     one_training(0.5)
     assert len(norms) == 3 and max(norms) <= 0.5 + 1e-5
+    assert norms == pytest.approx([min(b, 0.5) for b in before], rel=1e-5) and max(before) > 0.5  # before clipping
     assert recipes.Recipe("mnist_fc", 1, clip_norm=2).clip_norm == 2.0
     with pytest.raises(ValueError, match=r"recipe.clip_norm must be .*> 0"):
         recipes.Recipe("mnist_fc", 1, clip_norm=0)

@@ -267,22 +267,26 @@ def fit(
 
     Returns ``{"best_epoch" (1-based), "best_val_loss", "best_val_accuracy", "diverged", "curves",
     "epoch_by_selection"}``; ``curves`` holds per-epoch ``train_loss``, ``val_loss`` and ``val_accuracy`` (``None``
-    where not finite); ``epoch_by_selection`` the epoch each criterion of :data:`SELECTIONS` keeps. With
+    where not finite), and ``grad_norm`` and ``clipped``: the median total gradient norm of the epoch's steps
+    before clipping, and the fraction of its steps that ``clip_norm`` scaled down (0 without it);
+    ``epoch_by_selection`` the epoch each criterion of :data:`SELECTIONS` keeps. With
     ``test_batches()`` (clean labels), also ``test_accuracy`` of the kept epoch and ``test_accuracy_by_selection``,
     the test accuracy of the epoch each criterion keeps: a report of what the choice does, never an input to it.
     """
     check_choice(selection, SELECTIONS, name="selection")
-    curves = {"train_loss": [], "val_loss": [], "val_accuracy": []}
+    curves = {"train_loss": [], "val_loss": [], "val_accuracy": [], "grad_norm": [], "clipped": []}
     best = {key: (-math.inf, 0, _state(model, loss_fn)) for key in SELECTIONS}  # (score, epoch, state)
     bar = tqdm(range(epochs), desc=desc, leave=False, disable=not _show_progress(progress))
     for epoch in bar:
         for group in optimizer.param_groups:
             group["lr"] = group.setdefault("initial_lr", group["lr"]) * lr_factor(epoch, epochs, milestones, schedule)
-        train_loss = _epoch(model, optimizer, loss_fn, train_batches(), clip_norm)
+        train_loss, norms = _epoch(model, optimizer, loss_fn, train_batches(), clip_norm)
         val_loss, val_accuracy = (
             evaluate_batches(model, val_batches(), loss_fn) if math.isfinite(train_loss) else (math.nan, math.nan)
         )
-        for key, value in zip(curves, (train_loss, val_loss, val_accuracy)):
+        clipped = (norms > clip_norm).double().mean().item() if clip_norm is not None and len(norms) else 0.0
+        grad_norm = norms.median().item() if len(norms) else math.nan
+        for key, value in zip(curves, (train_loss, val_loss, val_accuracy, grad_norm, clipped)):
             curves[key].append(value)
         if not math.isfinite(train_loss):  # diverged (e.g. backward with an ill-conditioned T): stop
             break
@@ -415,25 +419,27 @@ def _batches(x, y, batch_size=1024):
 
 
 def _epoch(model, optimizer, loss_fn, batches, clip_norm=None):
-    """One training pass over ``batches``; returns the mean training loss (NaN once the weights diverge: the loss
+    """One training pass over ``batches``: ``(mean training loss, norms)``, ``norms`` the total gradient norm of
+    each step before clipping, a float tensor ``(steps,)``. The loss is NaN once the weights diverge (the loss
     refuses their NaN/inf logits, at once or, for deferred checks, at the end of the epoch)."""
     model.train()
     _mode(loss_fn, training=True)
-    total, n = None, 0
+    total, n, norms = None, 0, []
+    params = [p for g in optimizer.param_groups for p in g["params"]]
     try:
         for x, y in batches:
             loss = loss_fn(_logits(model, x), y)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
-            if clip_norm is not None:
-                torch.nn.utils.clip_grad_norm_([p for g in optimizer.param_groups for p in g["params"]], clip_norm)
+            bound = math.inf if clip_norm is None else clip_norm  # an infinite bound measures without scaling
+            norms.append(torch.nn.utils.clip_grad_norm_(params, bound).detach().float())
             optimizer.step()
             total = loss.detach() * len(y) if total is None else total + loss.detach() * len(y)
             n += len(y)
         _verify(loss_fn)
     except NonFiniteLogitsError:
-        return math.nan
-    return total.item() / n
+        return math.nan, torch.stack(norms) if norms else torch.empty(0)
+    return total.item() / n, torch.stack(norms) if norms else torch.empty(0)
 
 
 def _logits(model, x):
