@@ -2,8 +2,9 @@
 
 N examples, c classes. Input: ``noisy_probs[n, j] ≈ P(noisy = j | x_n)`` (N, c). Output: ``T_hat`` (c, c),
 row-stochastic, ``T_hat[i, j] ≈ P(noisy = j | clean = i)``. Estimators (:data:`ESTIMATORS`): ``"anchor"`` (Patrini
-et al. 2017), ``"confident_joint"`` (Northcutt et al. 2021), ``"dual_t"`` (Yao et al. 2020) and ``"min_volume"``
-(the criterion of VolMinNet, Li et al. 2021, on given posteriors).
+et al. 2017), ``"confident_joint"`` (Northcutt et al. 2021), ``"core_counts"`` (the noisy-label frequencies of
+each predicted class's most confident examples), ``"dual_t"`` (Yao et al. 2020) and ``"min_volume"`` (the criterion
+of VolMinNet, Li et al. 2021, on given posteriors).
 """
 
 import inspect
@@ -171,6 +172,55 @@ def confident_joint(noisy_probs, noisy_labels):
     return (noise / np.maximum(noise.sum(axis=0), 1e-100)).T
 
 
+def core_counts(noisy_probs, noisy_labels, *, keep=0.5):
+    """The noisy-label frequencies in each predicted class's confident core; shape ``(c, c)``, float64.
+
+    The examples predicted as class ``k`` (``argmax noisy_probs[n] = k``) are ranked by that largest probability,
+    and the ``keep`` fraction of them ranked highest (at least one) is class ``k``'s core: ``T_hat[k, j]`` is the
+    fraction of the core labelled ``j``, ``T_hat[k] ≈ P(noisy | clean = k)``.
+
+    Assumption: class-conditional noise (``noisy ⊥ x | clean``) and posteriors that never saw these labels
+    (out-of-fold): the core is then selected through ``x`` alone, so whatever clean class ``k`` examples it
+    holds carry noisy labels drawn from ``T[k]``, however the posteriors are calibrated. The estimate is unbiased
+    where each core is **pure** (only clean class ``k``), which needs ``T``'s rows to peak on the diagonal and the
+    posteriors to rank class ``k``'s examples above the others' that they confuse with it. It is the confident
+    joint's idea, counting the labels rather than reading the probabilities, with a core of the most confident
+    examples instead of every example above a threshold, so that fewer misclassified examples mix other rows in
+    (the confident joint's bias); ``keep`` trades that bias against the counts' variance.
+
+    Parameters
+    ----------
+    noisy_probs : numpy.ndarray
+        Shape ``(N, c)``, float64, checked by :func:`estimate_T`.
+    noisy_labels : numpy.ndarray
+        Shape ``(N,)``, int64, the noisy labels of the same examples; required.
+    keep : float in (0, 1], default 0.5
+        The fraction of each predicted class kept in its core (1: every example predicted as the class).
+
+    Raises
+    ------
+    ValueError
+        ``noisy_labels`` is missing, ``keep`` is not in (0, 1], or no example is predicted as some class (its row
+        would be undefined).
+    """
+    if noisy_labels is None:
+        raise ValueError("noisy_labels must be given for method 'core_counts' (the labels of noisy_probs' rows)")
+    keep = check_real(keep, name="keep")
+    if not 0 < keep <= 1:
+        raise ValueError(f"keep must be a fraction in (0, 1], got {keep!r}")
+    c = noisy_probs.shape[1]
+    predicted = noisy_probs.argmax(axis=1)
+    sizes = np.bincount(predicted, minlength=c)
+    if not sizes.all():
+        raise ValueError(f"noisy_probs must predict every class for method 'core_counts', got no example predicted "
+                         f"as class {np.flatnonzero(sizes == 0)[0]} (its row of T_hat would be undefined)")  # fmt: skip
+    order = np.lexsort((-noisy_probs.max(axis=1), predicted))  # by predicted class, most confident first
+    rank = np.arange(len(order)) - np.repeat(np.cumsum(sizes) - sizes, sizes)  # rank within the predicted class
+    core = order[rank < np.maximum(np.ceil(keep * sizes), 1)[predicted[order]]]
+    joint = np.bincount(predicted[core] * c + noisy_labels[core], minlength=c * c).reshape(c, c).astype(np.float64)
+    return joint / joint.sum(axis=1, keepdims=True)
+
+
 def dual_t(noisy_probs, noisy_labels, *, quantile=0.97):
     """The Dual-T estimate of Yao et al. (2020), ``T_hat = T_club @ T_spade``; shape ``(c, c)``, float64.
 
@@ -322,7 +372,13 @@ def _min_volume_T(W, eye):
     return T / T.sum(dim=1, keepdim=True)
 
 
-ESTIMATORS = {"anchor": anchor, "confident_joint": confident_joint, "dual_t": dual_t, "min_volume": min_volume}
+ESTIMATORS = {
+    "anchor": anchor,
+    "confident_joint": confident_joint,
+    "core_counts": core_counts,
+    "dual_t": dual_t,
+    "min_volume": min_volume,
+}
 """Estimators of T by name: ``fn(noisy_probs, noisy_labels, **options) -> T_hat``, called by :func:`estimate_T`
 with checked float64 posteriors (N, c) and int64 labels (N,) or ``None``. A new estimator is one function here,
 one entry, and its tests; ``lnc.experiments.protocol.run_protocol(estimator=...)`` then runs it by name."""
