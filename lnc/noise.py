@@ -167,6 +167,22 @@ def pair_T(num_classes, pairs, rate):
     return T
 
 
+def dense_T(num_classes, rate, seed=0):
+    """Dense noise: ``T[i, i] = 1 - rate`` and the rest of row ``i``, ``rate``, spread over the other c - 1
+    classes by a Dirichlet(1, ..., 1) draw (seeded); shape ``(c, c)``.
+
+    Unlike :func:`symmetric_T` and :func:`pair_T`, every class is confused with every other one in its own
+    proportions: a T without structure, for testing estimators. The realised noise rate is ``rate``.
+    """
+    c = check_num_classes(num_classes)
+    rate = check_rate(rate)
+    shares = make_rng(seed).dirichlet(np.ones(c - 1), size=c)
+    T = np.zeros((c, c))
+    T[~np.eye(c, dtype=bool)] = (rate * shares).ravel()
+    np.fill_diagonal(T, 1.0 - rate)
+    return T
+
+
 def mnist_asymmetric_T(rate):
     """The paper's MNIST asymmetric noise, flips 2→7, 3→8, 5↔6, 7→1 with probability ``rate``; (10, 10).
 

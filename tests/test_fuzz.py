@@ -1915,7 +1915,7 @@ def test_valid_learned_T_losses_match_their_formulas(data):
 # ================================================================================================== training
 
 
-NOISE_KINDS = ("none", "symmetric", "asymmetric")
+NOISE_KINDS = ("none", "symmetric", "asymmetric", "dense")
 
 
 @fuzz(100)

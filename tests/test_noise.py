@@ -9,7 +9,7 @@ from conftest import random_T
 
 import lnc
 from lnc.experiments.recipes import paper_T
-from lnc.noise import CIFAR10_PAIRS, CIFAR100_COARSE, MNIST_PAIRS
+from lnc.noise import CIFAR10_PAIRS, CIFAR100_COARSE, MNIST_PAIRS, dense_T
 
 N_SAMPLES = 100_000
 
@@ -20,6 +20,18 @@ def test_symmetric_T_flips_uniformly_to_other_classes(c, rate):
     for i in range(c):
         for j in range(c):
             assert T[i, j] == pytest.approx(1 - rate if i == j else rate / (c - 1))
+
+
+@pytest.mark.parametrize("c,rate", [(2, 0.3), (10, 0.4), (100, 0.5)])
+def test_dense_T_keeps_the_diagonal_and_spreads_the_rate_over_every_other_class(c, rate):
+    T = dense_T(c, rate, seed=3)
+    assert np.array_equal(T, dense_T(c, rate, seed=3)) and not np.array_equal(T, dense_T(c, rate, seed=4))
+    np.testing.assert_allclose(np.diag(T), 1 - rate)
+    np.testing.assert_allclose(T.sum(axis=1), 1.0, rtol=0, atol=1e-12)
+    assert (T[~np.eye(c, dtype=bool)] > 0).all()
+    state = np.random.get_state()[1].copy()
+    dense_T(c, rate)
+    assert np.array_equal(np.random.get_state()[1], state)  # no global RNG
 
 
 def test_pair_T_sets_only_the_listed_rows():
@@ -190,6 +202,9 @@ def test_cleanlab_conversion_is_the_transpose_and_round_trips():
         (lambda: lnc.empirical_T([0, 0], [0, 1], 2), ValueError, "class 1 has no example"),
         (lambda: lnc.empirical_T([0, 2], [0, 1], 2), ValueError, r"clean must lie in \[0, 2\)"),
         (lambda: lnc.from_cleanlab(lnc.pair_T(3, {0: 1}, 0.3)), ValueError, "columns must sum to 1"),
+        (lambda: dense_T(1, 0.2), ValueError, "num_classes"),
+        (lambda: dense_T(3, 1.2), ValueError, "rate"),
+        (lambda: dense_T(3, 0.2, seed="a"), TypeError, "seed must be a non-negative int"),
     ],
 )
 def test_noise_functions_reject_bad_input(call, error, match):
@@ -205,6 +220,7 @@ def test_noise_functions_reject_bad_input(call, error, match):
         ("imdb", "asymmetric", 0.3, [[0.95, 0.05], [0.3, 0.7]]),
         ("cifar10", "asymmetric", 0.3, lnc.cifar10_asymmetric_T(0.3)),
         ("cifar100", "symmetric", 0.3, lnc.symmetric_T(100, 0.3)),
+        ("fashion_mnist", "dense", 0.4, dense_T(10, 0.4, seed=0)),
     ],
 )
 def test_paper_T_picks_the_papers_noise_per_dataset(dataset, noise, rate, expected):

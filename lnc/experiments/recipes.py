@@ -22,12 +22,13 @@ from ..noise import (
     binary_asymmetric_T,
     cifar10_asymmetric_T,
     cifar100_asymmetric_T,
+    dense_T,
     mnist_asymmetric_T,
     symmetric_T,
 )
 from .models import MODELS, check_bool
 
-NOISE_KINDS = ("none", "symmetric", "asymmetric")
+NOISE_KINDS = ("none", "symmetric", "asymmetric", "dense")
 
 
 ASYMMETRIC_T = {
@@ -44,7 +45,8 @@ DATASET_CLASSES = {"mnist": 10, "fashion_mnist": 10, "cifar10": 10, "cifar100": 
 
 def paper_T(dataset, noise, rate, **kwargs):
     """The paper's synthetic T for ``dataset``: ``noise`` ``"none"`` (identity), ``"symmetric"``
-    (:func:`symmetric_T`) or ``"asymmetric"`` (:data:`ASYMMETRIC_T`; ``kwargs`` go to it, e.g. ``grouping``).
+    (:func:`symmetric_T`) or ``"asymmetric"`` (:data:`ASYMMETRIC_T`; ``kwargs`` go to it, e.g. ``grouping``); or
+    ``"dense"`` (:func:`lnc.noise.dense_T` with seed 0, not the paper's: every class confused with every other).
 
     ``T[i, j] = P(noisy = j | clean = i)``, shape ``(c, c)``. ``rate`` (in [0, 1]) is ignored for ``"none"``, where
     it may be ``None``; ``kwargs`` must be options of ``dataset``'s asymmetric noise whatever ``noise`` is, so that one
@@ -62,6 +64,8 @@ def paper_T(dataset, noise, rate, **kwargs):
         return np.eye(DATASET_CLASSES[dataset])
     if noise == "symmetric":
         return symmetric_T(DATASET_CLASSES[dataset], rate)
+    if noise == "dense":
+        return dense_T(DATASET_CLASSES[dataset], rate, seed=0)
     if dataset not in ASYMMETRIC_T:
         raise ValueError(f"asymmetric noise is defined for {tuple(ASYMMETRIC_T)}, not {dataset!r}")
     return ASYMMETRIC_T[dataset](rate, **kwargs)
