@@ -36,6 +36,9 @@ def test_posteriors_round_trip_beside_their_record_and_refuse_other_shapes(tmp_p
     loaded = records.load_posteriors(path)
     np.testing.assert_array_equal(loaded[0], probs.astype(np.float32))
     assert (loaded[1] == noisy).all() and (loaded[2] == clean).all()
+    other = {**record, "estimator": "confident_joint"}  # the same CE network, another estimator: the same file
+    assert records.save_posteriors(other, tmp_path, 1 - probs, noisy, clean) == path
+    np.testing.assert_array_equal(records.load_posteriors(path)[0], probs.astype(np.float32))  # kept
     with pytest.raises(ValueError, match=r"noisy and clean \(N,\), got shapes \(50, 10\), \(49,\)"):
         records.save_posteriors(record, tmp_path, probs, noisy[1:], clean)
 

@@ -40,10 +40,11 @@ def test_a_bad_job_fails_before_any_training(toy_mnist, tmp_path, monkeypatch):
 
 def test_the_same_command_continues_a_grid_without_training_again(toy_mnist, tmp_path, monkeypatch, capsys):
     argv = ["mnist", "--noise", "symmetric", "--rates", "0.3", "--methods", "ce", "forward_est", "--estimators",
-            "anchor", "confident_joint", "--seeds", "0", "1", "--epochs", "1", "--device", "cpu", "--results-dir",
-            str(tmp_path)]  # fmt: skip
+            "anchor", "confident_joint", "--cross-fit", "2", "--seeds", "0", "1", "--epochs", "1", "--device", "cpu",
+            "--results-dir", str(tmp_path)]  # fmt: skip
     run_grid.main(argv)
     records = load_records(tmp_path)
+    assert {r["cross_fit"] for r in records} == {2} and len(list(tmp_path.glob("*.npz"))) == 2  # one network a seed
     assert sorted((r["seed"], r["estimator"], r["method"]) for r in records) == [
         (seed, estimator, method)
         for seed in (0, 1)

@@ -518,7 +518,7 @@ def test_a_job_with_another_estimator_reuses_the_stored_ce_network(toy_mnist, mo
     assert trained[1:] == ["ce"] * 3 + ["forward"]  # the CE network and its 2 folds: out-of-fold, nothing reused
     probs, noisy, _ = load_posteriors(posteriors_path(folded, tmp_path))  # the out-of-fold ones its T̂ came from
     np.testing.assert_allclose(estimation.dual_t(probs, noisy), folded["T_hat"], atol=1e-9)
-    assert not posteriors_path(derived, tmp_path).exists()  # no network of its own: the anchor CE record's are
+    assert posteriors_path(derived, tmp_path) == posteriors_path(ce, tmp_path)  # the same network's
 
 
 def test_run_grid_checks_its_executor_options(toy_mnist):

@@ -1,7 +1,7 @@
 """Run a grid of the two-stage protocol from the shell, seed by seed, resumable: the long runs behind a chapter.
 
     python tools/run_grid.py <task> --noise NOISE... [--rates RATE...] [--methods METHOD...]
-        [--estimators ESTIMATOR...] [--seeds SEED...] [--protocol P] [--epochs E] [--subset N]
+        [--estimators ESTIMATOR...] [--cross-fit K] [--seeds SEED...] [--protocol P] [--epochs E] [--subset N]
         [--selection S] [--results-dir DIR] [--extend] [--workers W] [--device D]
 
 Jobs run seed-major (every label set and method of seed 0, then seed 1, ...), so that an interrupted grid has
@@ -16,6 +16,13 @@ Example, the CIFAR-10N rows of the CIFAR-N chapter (a few CPU-days; run it under
     python tools/run_grid.py cifar10n --noise aggre random1 random2 random3 worst \\
         --methods ce forward backward forward_est volmin --estimators anchor confident_joint \\
         --seeds 0 1 2 --protocol fast2 --selection val_accuracy --results-dir results/cifarn_fast2 --extend --workers 2
+
+The estimator benchmark of the "Beyond Anchor Points" chapter (about 40 CPU-minutes per data set and seed):
+
+    python tools/run_grid.py mnist --noise symmetric asymmetric --rates 0.4 --methods ce forward_est \\
+        --estimators anchor confident_joint core_counts --cross-fit 2 --seeds 0 1 2 --protocol paper \\
+        --selection val_accuracy --results-dir results/estimator_study --extend
+    python tools/run_grid.py fashion_mnist --noise symmetric dense --rates 0.4 ... (the same options)
 
 then T-Revision from the CE runs (their records give T̂; each CE network is trained again from its seed):
 
@@ -36,6 +43,7 @@ def parse_args(argv=None):
     parser.add_argument("--rates", nargs="*", type=float, default=[])
     parser.add_argument("--methods", nargs="+", default=["ce", "forward", "backward", "forward_est"])
     parser.add_argument("--estimators", nargs="+", default=["anchor"])
+    parser.add_argument("--cross-fit", type=int)
     parser.add_argument("--seeds", nargs="+", type=int, default=[0])
     parser.add_argument("--protocol", default="paper")
     parser.add_argument("--epochs", type=int)
@@ -63,7 +71,8 @@ def main(argv=None):
     args = parse_args(argv)
     settings = noise_settings(args.noise, args.rates)
     options = dict(protocol=args.protocol, epochs=args.epochs, subset=args.subset, selection=args.selection,
-                   results_dir=args.results_dir, extend=args.extend, device=args.device)  # fmt: skip
+                   results_dir=args.results_dir, extend=args.extend, device=args.device,
+                   cross_fit=args.cross_fit)  # fmt: skip
     for seed, estimator, methods in jobs(args):  # every job is checked before any training
         check_grid(args.task, settings, seeds=(seed,), methods=methods, estimator=estimator, **options)
     for seed, estimator, methods in jobs(args):

@@ -157,14 +157,16 @@ def save_record(record, results_dir):
 
 
 def posteriors_path(record, results_dir):
-    """The file of a CE record's posteriors beside it in ``results_dir``: its record name with ``.npz``."""
-    return _as_path(results_dir, name="results_dir") / record_name(record).replace(".json", ".npz")
+    """The file of a CE record's posteriors in ``results_dir``: the name of its record with the estimator
+    ``"anchor"``, ending ``.npz``, so that the CE records that differ only in their estimator (one network) share it."""
+    name = record_name({**record, "estimator": "anchor"})
+    return _as_path(results_dir, name="results_dir") / name.replace(".json", ".npz")
 
 
 def save_posteriors(record, results_dir, probs, noisy, clean):
     """Write the posteriors ``probs`` (N, c) of a CE record's network on its training + validation inputs, with
     their ``noisy`` and ``clean`` labels (N,), beside the record (:func:`posteriors_path`), whole or not at all;
-    returns the path. They let an estimator of ``T`` be evaluated on the network again without training it.
+    returns the path. A file already there is kept (the same network's). They let an estimator of ``T`` be evaluated on the network again without training it.
 
     Raises
     ------
@@ -177,6 +179,8 @@ def save_posteriors(record, results_dir, probs, noisy, clean):
             f"probs must be (N, c) and noisy and clean (N,), got shapes {probs.shape}, {noisy.shape}, {clean.shape}"
         )
     path = posteriors_path(record, results_dir)
+    if path.is_file():
+        return path
     part = path.with_name(f".{path.name}.{os.getpid()}.part")
     try:
         with open(part, "wb") as file:
