@@ -166,7 +166,8 @@ def posteriors_path(record, results_dir):
 def save_posteriors(record, results_dir, probs, noisy, clean):
     """Write the posteriors ``probs`` (N, c) of a CE record's network on its training + validation inputs, with
     their ``noisy`` and ``clean`` labels (N,), beside the record (:func:`posteriors_path`), whole or not at all;
-    returns the path. A file already there is kept (the same network's). They let an estimator of ``T`` be evaluated on the network again without training it.
+    returns the path; a file already there is kept (the same network's). They let an estimator of ``T`` be
+    evaluated on the network again without training it.
 
     Raises
     ------
