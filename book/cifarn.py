@@ -13,7 +13,7 @@
 #     name: python3
 # ---
 
-# %% [markdown] papermill={"duration": 0.006582, "end_time": "2026-12-06T20:18:11.543413+00:00", "exception": false, "start_time": "2026-12-06T20:18:11.536831+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.005597, "end_time": "2026-12-06T21:13:06.783284+00:00", "exception": false, "start_time": "2026-12-06T21:13:06.777687+00:00", "status": "completed"}
 # (ch-cifarn)=
 # # CIFAR-10N and CIFAR-100N: Human Label Noise and the Estimator Against the True T
 #
@@ -69,7 +69,7 @@
 # ```
 # ````
 
-# %% papermill={"duration": 0.013993, "end_time": "2026-12-06T20:18:11.561222+00:00", "exception": false, "start_time": "2026-12-06T20:18:11.547229+00:00", "status": "completed"} tags=["parameters", "hide-input"]
+# %% papermill={"duration": 0.012055, "end_time": "2026-12-06T21:13:06.799374+00:00", "exception": false, "start_time": "2026-12-06T21:13:06.787319+00:00", "status": "completed"} tags=["parameters", "hide-input"]
 dataset = "cifar10n"
 noise = ["aggre", "random1", "worst"]
 methods = ["ce", "backward", "forward", "backward_est", "forward_est"]
@@ -85,7 +85,7 @@ selection = "val_loss"
 fast_results_dir = "results/cifarn_fast2"
 clip_norm_path = "results/clip_norm.jsonl"
 
-# %% papermill={"duration": 1.900115, "end_time": "2026-12-06T20:18:13.464603+00:00", "exception": false, "start_time": "2026-12-06T20:18:11.564488+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 2.816252, "end_time": "2026-12-06T21:13:09.619602+00:00", "exception": false, "start_time": "2026-12-06T21:13:06.803350+00:00", "status": "completed"} tags=["hide-input"]
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -106,9 +106,9 @@ from lnc.experiments.prose import (describe_records, listing, run_summary, shown
                                    span, verdict)
 from lnc.experiments.results import (cpu_minutes, estimator_stats, paired_differences,
                                      setting, summarize)
-from lnc.experiments.tables import (accuracy_tables, clip_table, comparison_table,
-                                    estimation_table, estimator_table, paired_table,
-                                    selection_table)
+from lnc.experiments.tables import (accuracy_tables, backward_table, clip_table,
+                                    comparison_table, estimation_table, estimator_table,
+                                    paired_table, selection_table)
 
 plain_warnings()  # warnings print without this checkout's file paths
 
@@ -119,7 +119,7 @@ configs = check_grid(dataset, settings, seeds=seeds, methods=methods,
                      results_dir=results_dir, extend=extend_results,
                      selection=selection)
 
-# %% [markdown] papermill={"duration": 0.003173, "end_time": "2026-12-06T20:18:13.471574+00:00", "exception": false, "start_time": "2026-12-06T20:18:13.468401+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.004282, "end_time": "2026-12-06T21:13:09.634154+00:00", "exception": false, "start_time": "2026-12-06T21:13:09.629872+00:00", "status": "completed"}
 # ## The human transition matrices
 #
 # Every label set, from its labels alone (all 50,000 training images): the fraction of wrong labels, the
@@ -127,7 +127,7 @@ configs = check_grid(dataset, settings, seeds=seeds, methods=methods,
 # maximum on the diagonal (the estimator's anchor assumption $T_{ii} > T_{ki}$, {ref}`ch-estimation`),
 # and $\operatorname{cond}(T)$. {numref}`fig-cifarn-human-T` shows four of the matrices.
 
-# %% papermill={"duration": 0.776812, "end_time": "2026-12-06T20:18:14.251261+00:00", "exception": false, "start_time": "2026-12-06T20:18:13.474449+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 1.408725, "end_time": "2026-12-06T21:13:11.048310+00:00", "exception": false, "start_time": "2026-12-06T21:13:09.639585+00:00", "status": "completed"} tags=["hide-input"]
 human = {}
 for name in CIFARN_LABEL_SETS:
     clean, noisy = load_cifarn_labels(name)
@@ -156,7 +156,7 @@ fig.tight_layout()
 glue("fig-cifarn-human-T", fig, display=False)
 plt.close(fig)
 
-# %% [markdown] papermill={"duration": 0.003939, "end_time": "2026-12-06T20:18:14.261442+00:00", "exception": false, "start_time": "2026-12-06T20:18:14.257503+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.011498, "end_time": "2026-12-06T21:13:11.085101+00:00", "exception": false, "start_time": "2026-12-06T21:13:11.073603+00:00", "status": "completed"}
 # ```{glue:figure} fig-cifarn-human-T
 # :name: fig-cifarn-human-T
 #
@@ -165,53 +165,53 @@ plt.close(fig)
 # the annotators) with `worst`.
 # ```
 
-# %% [markdown] papermill={"duration": 0.003614, "end_time": "2026-12-06T20:18:14.268695+00:00", "exception": false, "start_time": "2026-12-06T20:18:14.265081+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.00727, "end_time": "2026-12-06T21:13:11.103699+00:00", "exception": false, "start_time": "2026-12-06T21:13:11.096429+00:00", "status": "completed"}
 # ## The run
 #
 # Every training of the grid (label set × seed × method) runs once and saves a JSON record; with
 # `results_dir` set, a record already there is read instead of re-trained. What follows comes from these
 # records:
 
-# %% papermill={"duration": 0.026911, "end_time": "2026-12-06T20:18:14.298992+00:00", "exception": false, "start_time": "2026-12-06T20:18:14.272081+00:00", "status": "completed"}
+# %% papermill={"duration": 0.055974, "end_time": "2026-12-06T21:13:11.166840+00:00", "exception": false, "start_time": "2026-12-06T21:13:11.110866+00:00", "status": "completed"}
 records = run_grid(dataset, settings, seeds=seeds, workers=workers, methods=methods,
                    protocol=protocol, epochs=epochs, subset=subset, device=device,
                    results_dir=results_dir, extend=extend_results,
                    selection=selection)
 ok = [r for r in records if r.get("status", "ok") == "ok"]
 
-# %% papermill={"duration": 0.014379, "end_time": "2026-12-06T20:18:14.318771+00:00", "exception": false, "start_time": "2026-12-06T20:18:14.304392+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.023917, "end_time": "2026-12-06T21:13:11.201280+00:00", "exception": false, "start_time": "2026-12-06T21:13:11.177363+00:00", "status": "completed"} tags=["hide-input"]
 paper = get_recipe(dataset, "paper")
 benchmark = (" These are the optimiser settings of the CIFAR-N benchmark"
              " {cite}`wei2022`, whose own code trains a standard (post-activation)"
              " ResNet-34.")
 display(Markdown(shown_run(records, paper, "the benchmark’s") + benchmark))
 
-# %% [markdown] papermill={"duration": 0.00394, "end_time": "2026-12-06T20:18:14.326561+00:00", "exception": false, "start_time": "2026-12-06T20:18:14.322621+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.008341, "end_time": "2026-12-06T21:13:11.217205+00:00", "exception": false, "start_time": "2026-12-06T21:13:11.208864+00:00", "status": "completed"}
 # ## Test accuracy
 #
 # Clean test accuracy (%) of the epoch with the lowest noisy-validation loss, mean ± standard deviation over
 # the seeds (no ± with one seed). "backward" and "forward" use the true human $T$; "backward_est" and
 # "forward_est" the $\hat T$ estimated from the CE run of the same label set and seed.
 
-# %% papermill={"duration": 0.017681, "end_time": "2026-12-06T20:18:14.347849+00:00", "exception": false, "start_time": "2026-12-06T20:18:14.330168+00:00", "status": "completed"}
+# %% papermill={"duration": 0.031291, "end_time": "2026-12-06T21:13:11.255837+00:00", "exception": false, "start_time": "2026-12-06T21:13:11.224546+00:00", "status": "completed"}
 for heading, table in accuracy_tables(records, methods=methods, columns=5):
     display(Markdown(f"**{heading}**"), table)
 
-# %% [markdown] papermill={"duration": 0.003713, "end_time": "2026-12-06T20:18:14.355455+00:00", "exception": false, "start_time": "2026-12-06T20:18:14.351742+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.00758, "end_time": "2026-12-06T21:13:11.271334+00:00", "exception": false, "start_time": "2026-12-06T21:13:11.263754+00:00", "status": "completed"}
 # ## Training curves
 #
 # Each record keeps, per epoch, the training loss and the loss and accuracy on the *noisy* validation
 # split ({numref}`fig-cifarn-curves`). The training loss is the method's own: a corrected loss is not
 # comparable with CE in value, and a backward-corrected one can be negative.
 
-# %% papermill={"duration": 0.570828, "end_time": "2026-12-06T20:18:14.930074+00:00", "exception": false, "start_time": "2026-12-06T20:18:14.359246+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.606137, "end_time": "2026-12-06T21:13:11.885283+00:00", "exception": false, "start_time": "2026-12-06T21:13:11.279146+00:00", "status": "completed"} tags=["hide-input"]
 runs = [r for r in ok if r["seed"] == ok[0]["seed"] and "curves" in r]
 keys = list(dict.fromkeys(setting(r) for r in runs))
 fig = training_curves(runs, key=setting)
 glue("fig-cifarn-curves", fig, display=False)
 plt.close(fig)
 
-# %% [markdown] papermill={"duration": 0.004687, "end_time": "2026-12-06T20:18:14.940227+00:00", "exception": false, "start_time": "2026-12-06T20:18:14.935540+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.005094, "end_time": "2026-12-06T21:13:11.895918+00:00", "exception": false, "start_time": "2026-12-06T21:13:11.890824+00:00", "status": "completed"}
 # ```{glue:figure} fig-cifarn-curves
 # :name: fig-cifarn-curves
 #
@@ -220,23 +220,23 @@ plt.close(fig)
 # zero: that is a backward-corrected loss being driven towards $-\infty$.
 # ```
 
-# %% [markdown] papermill={"duration": 0.0046, "end_time": "2026-12-06T20:18:14.949268+00:00", "exception": false, "start_time": "2026-12-06T20:18:14.944668+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.004883, "end_time": "2026-12-06T21:13:11.905746+00:00", "exception": false, "start_time": "2026-12-06T21:13:11.900863+00:00", "status": "completed"}
 # ## $\hat T$ against the true human $T$
 #
 # Per label set: the relative $L_1$ error $\sum_{ij} |\hat T_{ij} - T_{ij}| / \sum_{ij} T_{ij}$, the
 # condition number of $\hat T$ and the epoch model selection kept in the CE run.
 
-# %% papermill={"duration": 0.014208, "end_time": "2026-12-06T20:18:14.968082+00:00", "exception": false, "start_time": "2026-12-06T20:18:14.953874+00:00", "status": "completed"}
+# %% papermill={"duration": 0.018281, "end_time": "2026-12-06T21:13:11.929222+00:00", "exception": false, "start_time": "2026-12-06T21:13:11.910941+00:00", "status": "completed"}
 display(estimation_table(records))
 
-# %% [markdown] papermill={"duration": 0.004573, "end_time": "2026-12-06T20:18:14.979536+00:00", "exception": false, "start_time": "2026-12-06T20:18:14.974963+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.004986, "end_time": "2026-12-06T21:13:11.939763+00:00", "exception": false, "start_time": "2026-12-06T21:13:11.934777+00:00", "status": "completed"}
 # How much of that error would a perfect estimator still make? The run's training images are a sample:
 # the *empirical* $T$ of their clean and human labels (which the estimator never sees; the record's
 # `T_train`) already differs
 # from $T$ of all 50,000 images. The first table sets that sampling error beside the error of $\hat T$
 # (first seed); the second gives the $L_1$ error of each row of $\hat T$, one clean class a row.
 
-# %% papermill={"duration": 0.746858, "end_time": "2026-12-06T20:18:15.730730+00:00", "exception": false, "start_time": "2026-12-06T20:18:14.983872+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.613795, "end_time": "2026-12-06T21:13:12.558655+00:00", "exception": false, "start_time": "2026-12-06T21:13:11.944860+00:00", "status": "completed"} tags=["hide-input"]
 ce_runs = [r for r in runs if r["method"] == "ce"]
 images = load_cifar10() if dataset == "cifar10n" else load_cifar100()
 errors, row_errors = {}, {}
@@ -256,7 +256,7 @@ if len(row_errors) > 10:  # CIFAR-100: the ten rows with the largest mean error
 display(row_errors.style.set_uuid("cifarn-rows").format("{:.2f}")
         .background_gradient(cmap="Reds", axis=None))
 
-# %% papermill={"duration": 0.925735, "end_time": "2026-12-06T20:18:16.663544+00:00", "exception": false, "start_time": "2026-12-06T20:18:15.737809+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 1.112017, "end_time": "2026-12-06T21:13:13.677064+00:00", "exception": false, "start_time": "2026-12-06T21:13:12.565047+00:00", "status": "completed"} tags=["hide-input"]
 gap = max(np.abs(np.array(r["T_hat"]) - np.array(r["T_true"])).max() for r in ce_runs)
 fig, axes = plt.subplots(len(ce_runs), 2, figsize=(10, 4.2 * len(ce_runs)),
                          squeeze=False)
@@ -273,7 +273,7 @@ fig.tight_layout()
 glue("fig-cifarn-estimate", fig, display=False)
 plt.close(fig)
 
-# %% [markdown] papermill={"duration": 0.006313, "end_time": "2026-12-06T20:18:16.677958+00:00", "exception": false, "start_time": "2026-12-06T20:18:16.671645+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.009509, "end_time": "2026-12-06T21:13:13.693819+00:00", "exception": false, "start_time": "2026-12-06T21:13:13.684310+00:00", "status": "completed"}
 # ```{glue:figure} fig-cifarn-estimate
 # :name: fig-cifarn-estimate
 #
@@ -283,50 +283,28 @@ plt.close(fig)
 # {numref}`fig-cifarn-human-T`.
 # ```
 
-# %% [markdown] papermill={"duration": 0.005698, "end_time": "2026-12-06T20:18:16.689650+00:00", "exception": false, "start_time": "2026-12-06T20:18:16.683952+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.011513, "end_time": "2026-12-06T21:13:13.713320+00:00", "exception": false, "start_time": "2026-12-06T21:13:13.701807+00:00", "status": "completed"}
 # ## The backward corrections, epoch by epoch
 #
 # The backward-corrected loss multiplies the vector of losses by the inverse of the matrix it is given
 # ({ref}`ch-backward`); negative entries of that inverse make it unbounded below. For each backward run
 # (first seed): the condition number of the matrix used ($T$ or $\hat T$), the smallest entry of its
-# inverse, the first epoch whose mean training loss is negative, the epoch model selection kept out of
-# the epochs run and its validation loss, the best noisy-validation accuracy over the epochs, and the
-# test accuracy.
+# inverse, the first epoch whose mean training loss is negative, the last epoch's training loss beside
+# CE's on the same seed, the share of steps clipped where recorded, the epoch model selection kept out of
+# the epochs run, the best noisy-validation accuracy over the epochs, and the test accuracy.
 
-# %% papermill={"duration": 0.023172, "end_time": "2026-12-06T20:18:16.718363+00:00", "exception": false, "start_time": "2026-12-06T20:18:16.695191+00:00", "status": "completed"} tags=["hide-input"]
-def first_negative(values):
-    """1-based first epoch with a negative value, or "never"."""
-    below = [k + 1 for k, v in enumerate(values) if v is not None and v < 0]
-    return below[0] if below else "never"
+# %% papermill={"duration": 0.027307, "end_time": "2026-12-06T21:13:13.757122+00:00", "exception": false, "start_time": "2026-12-06T21:13:13.729815+00:00", "status": "completed"} tags=["hide-input"]
+backward_runs = [r for r in runs if r["method"] in ("backward", "backward_est")]
+display(backward_table(runs) if backward_runs
+        else Markdown("No backward run in this grid."))
 
-
-rows = []
-for r in (r for r in runs if r["method"] in ("backward", "backward_est")):
-    M = np.array(r["T_true"] if r["method"] == "backward" else r["T_hat"])
-    run_length = sum(v is not None for v in r["curves"]["train_loss"])
-    best_val = np.nanmax(np.array(r["curves"]["val_accuracy"], dtype=float))
-    rows.append({
-        "label set": r["noise"], "method": r["method"],
-        "cond": f"{condition_number(M):.1f}",
-        "min of inverse": f"{np.linalg.inv(M).min():.2f}",
-        "loss < 0 from epoch": first_negative(r["curves"]["train_loss"]),
-        "kept / run": f"{r['best_epoch']} / {run_length}"
-                      + " (diverged)" * r["diverged"],
-        "its val loss": f"{r['best_val_loss']:.2f}" if abs(r["best_val_loss"]) < 1e3
-                        else f"{r['best_val_loss']:.2e}",
-        "best val acc (%)": f"{100 * best_val:.1f}",
-        "test acc (%)": f"{100 * r['test_accuracy']:.1f}",
-    })
-table = pd.DataFrame(rows).style.hide(axis="index").set_uuid("cifarn-backward")
-display(table if rows else Markdown("No backward run in this grid."))
-
-# %% [markdown] papermill={"duration": 0.006228, "end_time": "2026-12-06T20:18:16.731057+00:00", "exception": false, "start_time": "2026-12-06T20:18:16.724829+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.009179, "end_time": "2026-12-06T21:13:13.773919+00:00", "exception": false, "start_time": "2026-12-06T21:13:13.764740+00:00", "status": "completed"}
 # ## What the run shows
 #
 # Each claim below is computed from the records and tables above and marked as holding or not, with its
 # numbers.
 
-# %% papermill={"duration": 0.04097, "end_time": "2026-12-06T20:18:16.777940+00:00", "exception": false, "start_time": "2026-12-06T20:18:16.736970+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.067165, "end_time": "2026-12-06T21:13:13.853070+00:00", "exception": false, "start_time": "2026-12-06T21:13:13.785905+00:00", "status": "completed"} tags=["hide-input"]
 near_chance = 5.0  # points above chance (100 / c %) that still count as "at chance"
 estimator_share = 0.5  # "mostly the estimator's": own-labels error below this share
 stats = summarize(ok)
@@ -402,19 +380,23 @@ claims.append(f"**Forward correction with $\\hat T$ below CE in each label set:"
               f" {verdict(flags)}** (forward_est − CE, points:"
               f" {listing(per_set(forward_est))}).")
 ends = {k: acc("backward_est", k) for k in keys if acc("backward_est", k) is not None}
-details = [row for row in rows if row["method"] == "backward_est"]
+table = backward_table(runs)
+details = [dict(zip(table.rows[0], row)) for row in table.rows[1:]
+           if row[1] == "backward_est"]
+selected_loss = {setting(r): r["best_val_loss"] for r in backward_runs
+                 if r["method"] == "backward_est"}
 flags = [a <= chance + near_chance for a in ends.values()]
 claims.append(
     f"**Backward correction with $\\hat T$ ends at chance ({chance:.0f}%, within"
     f" {near_chance:g} points) in each label set: {verdict(flags)}** (test"
     f" accuracy, %: {listing(per_set(ends, '.1f'))}). "
-    + " ".join(f"{row['label set']}: {negative(row['loss < 0 from epoch'])},"
+    + " ".join(f"{row['setting']}: {negative(row['loss < 0 from epoch'])},"
                f" smallest entry of $\\hat T^{{-1}}$ {row['min of inverse']},"
                f" best noisy-validation accuracy {row['best val acc (%)']}%."
                for row in details))
-flags = [float(row["its val loss"]) < 0 for row in details]
-kept = "; ".join(f"{row['label set']}: epoch {row['kept / run']},"
-                 f" loss {row['its val loss']}" for row in details)
+flags = [selected_loss[row["setting"]] < 0 for row in details]
+kept = "; ".join(f"{row['setting']}: epoch {row['kept / run']},"
+                 f" loss {selected_loss[row['setting']]:.3g}" for row in details)
 claims.append(
     "**Model selection keeps a backward-with-$\\hat T$ epoch whose validation loss is"
     " negative (the loss it selects by is itself unbounded below):"
@@ -426,7 +408,7 @@ claims.append(f"**Seeds: {n_seeds}.** "
                  "The ± in the accuracy table is the spread over seeds."))
 display(Markdown("\n".join(f"- {c}" for c in claims)))
 
-# %% [markdown] papermill={"duration": 0.006215, "end_time": "2026-12-06T20:18:16.791268+00:00", "exception": false, "start_time": "2026-12-06T20:18:16.785053+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.008815, "end_time": "2026-12-06T21:13:13.873926+00:00", "exception": false, "start_time": "2026-12-06T21:13:13.865111+00:00", "status": "completed"}
 # ## Against the CIFAR-N benchmark
 #
 # The benchmark {cite}`wei2022` publishes CE, Forward-T and Backward-T on every label set
@@ -434,7 +416,7 @@ display(Markdown("\n".join(f"- {c}" for c in claims)))
 # comparable; what a correction adds over CE is closer to comparable. {ref}`ch-comparison` sets all the
 # numbers side by side.
 
-# %% papermill={"duration": 0.017829, "end_time": "2026-12-06T20:18:16.815083+00:00", "exception": false, "start_time": "2026-12-06T20:18:16.797254+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.01636, "end_time": "2026-12-06T21:13:13.906181+00:00", "exception": false, "start_time": "2026-12-06T21:13:13.889821+00:00", "status": "completed"} tags=["hide-input"]
 theirs = published.CIFARN
 gaps = {k: acc("ce", k) - theirs["ce"][k][0] for k in keys
         if acc("ce", k) is not None and k in theirs["ce"]}
@@ -456,7 +438,7 @@ display(Markdown(
     f" label set: {verdict([ours_gain[k] < their_gain[k] for k in ours_gain])}** (ours:"
     f" {listing(per_set(ours_gain))}; published: {listing(per_set(their_gain))})."))
 
-# %% [markdown] papermill={"duration": 0.006046, "end_time": "2026-12-06T20:18:16.828826+00:00", "exception": false, "start_time": "2026-12-06T20:18:16.822780+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.007695, "end_time": "2026-12-06T21:13:13.925557+00:00", "exception": false, "start_time": "2026-12-06T21:13:13.917862+00:00", "status": "completed"}
 # (cifarn-fast)=
 # ## The full training set with the fast protocol
 #
@@ -467,7 +449,7 @@ display(Markdown(
 # set runs with seeds 0, 1 and 2 (`tools/run_grid.py`; the command is in its documentation). `-` marks a run
 # not yet made; the table gives mean ± std over the seeds run, the mean alone for one seed.
 
-# %% papermill={"duration": 0.018457, "end_time": "2026-12-06T20:18:16.852918+00:00", "exception": false, "start_time": "2026-12-06T20:18:16.834461+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.031352, "end_time": "2026-12-06T21:13:13.968770+00:00", "exception": false, "start_time": "2026-12-06T21:13:13.937418+00:00", "status": "completed"} tags=["hide-input"]
 # the paper's estimator (the folder also holds forward with another one's T̂)
 paper_T_hat = dict(task=dataset, estimator="anchor", cross_fit=None)
 stored = load_records(fast_results_dir, task=dataset) if fast_results_dir else []
@@ -483,12 +465,12 @@ else:
             else "No folder of full-data records was given (`fast_results_dir`).")
     display(Markdown(none))
 
-# %% [markdown] papermill={"duration": 0.006124, "end_time": "2026-12-06T20:18:16.868087+00:00", "exception": false, "start_time": "2026-12-06T20:18:16.861963+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.007861, "end_time": "2026-12-06T21:13:13.985871+00:00", "exception": false, "start_time": "2026-12-06T21:13:13.978010+00:00", "status": "completed"}
 # Seeds change the split and the initialisation of every method alike, so the fair comparison with CE is
 # paired: for each seed, a method's accuracy minus CE's on the same seed. Mean ± std over the seeds with both
 # runs (their number in brackets), in points:
 
-# %% papermill={"duration": 0.024231, "end_time": "2026-12-06T20:18:16.898494+00:00", "exception": false, "start_time": "2026-12-06T20:18:16.874263+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.034714, "end_time": "2026-12-06T21:13:14.036500+00:00", "exception": false, "start_time": "2026-12-06T21:13:14.001786+00:00", "status": "completed"} tags=["hide-input"]
 if fast:
     if any(r["method"] != "ce" for r in fast):
         display(paired_table(fast))
@@ -518,16 +500,47 @@ if fast:
         f"- **CPU time per training:** {span(minutes)} CPU-minutes (wall time ×"
         " threads of each record, in the precision it states; it depends on the CPU)."))
 
-# %% [markdown] papermill={"duration": 0.006267, "end_time": "2026-12-06T20:18:16.911871+00:00", "exception": false, "start_time": "2026-12-06T20:18:16.905604+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.007585, "end_time": "2026-12-06T21:13:14.051971+00:00", "exception": false, "start_time": "2026-12-06T21:13:14.044386+00:00", "status": "completed"}
+# (cifarn-backward-trails)=
+# ### Why backward-T trails CE
+#
+# With the true $T$, the backward-corrected loss is an unbiased estimate of the clean loss
+# ({ref}`ch-backward`), so on average it should do as well as CE. It does not, and the records show why. The
+# inverse of $T$ has negative entries, so the loss rewards driving the probabilities of other classes
+# towards 0 without limit: its training loss crosses zero, where a cross-entropy never goes, and keeps
+# falling, while its noisy-validation accuracy stops improving. Per backward run of the full-data grid,
+# beside CE's training loss on the same seed:
+
+# %% papermill={"duration": 0.033491, "end_time": "2026-12-06T21:13:14.093111+00:00", "exception": false, "start_time": "2026-12-06T21:13:14.059620+00:00", "status": "completed"} tags=["hide-input"]
+if fast and any(r["method"] == "backward" for r in fast):
+    display(backward_table(fast))
+    fast_backward = [r for r in fast if r["method"] == "backward"]
+    fast_ce = {(r["noise"], r["seed"]): r for r in fast if r["method"] == "ce"}
+    below = [r for r in fast_backward
+             if np.nanmin(np.array(r["curves"]["train_loss"], dtype=float)) < 0]
+
+    def best_val(r):
+        return 100 * np.nanmax(np.array(r["curves"]["val_accuracy"], dtype=float))
+
+    val_gap = {f"{r['noise']}, seed {r['seed']}": best_val(r) - best_val(ce)
+               for r in fast_backward if (ce := fast_ce.get((r["noise"], r["seed"])))}
+    display(Markdown(
+        f"**The backward-T training loss went below zero in {len(below)} of"
+        f" {len(fast_backward)} runs.** Its best noisy-validation accuracy minus"
+        f" CE's on the same seed (points): {listing(per_set(val_gap))}. Forward's"
+        " loss, $-\\log (T^\\top \\hat p)_{\\tilde y}$, is never negative: it trains"
+        " on the same $T$ without this."))
+
+# %% [markdown] papermill={"duration": 0.006962, "end_time": "2026-12-06T21:13:14.107926+00:00", "exception": false, "start_time": "2026-12-06T21:13:14.100964+00:00", "status": "completed"}
 # Each record also holds the test accuracy of the epoch that the run's own noisy-validation loss would have
 # kept (the paper's criterion, {ref}`sec-model-selection`), so the two criteria compare on the same trainings:
 
-# %% papermill={"duration": 0.015946, "end_time": "2026-12-06T20:18:16.934252+00:00", "exception": false, "start_time": "2026-12-06T20:18:16.918306+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.021967, "end_time": "2026-12-06T21:13:14.143640+00:00", "exception": false, "start_time": "2026-12-06T21:13:14.121673+00:00", "status": "completed"} tags=["hide-input"]
 both = [r for r in fast if r.get("test_accuracy_by_selection")]
 if both:
     display(selection_table(both))
 
-# %% [markdown] papermill={"duration": 0.008668, "end_time": "2026-12-06T20:18:16.949452+00:00", "exception": false, "start_time": "2026-12-06T20:18:16.940784+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.007304, "end_time": "2026-12-06T21:13:14.158417+00:00", "exception": false, "start_time": "2026-12-06T21:13:14.151113+00:00", "status": "completed"}
 # The same CE networks give every estimator's $\hat T$ (the CE record keeps them all). Per label set, the
 # relative $L_1$ error of each against the true human $T$ and the accuracy of forward with it, where it was
 # trained (the anchor estimate and cleanlab's confident joint); VolMinNet's row is the error of the $T$ it
@@ -536,7 +549,7 @@ if both:
 # have memorised the noisy labels (with an underfit CE network it counts the noise twice); `min_volume` and
 # VolMinNet clean posteriors scattered enough to span the simplex.
 
-# %% papermill={"duration": 0.019664, "end_time": "2026-12-06T20:18:16.975548+00:00", "exception": false, "start_time": "2026-12-06T20:18:16.955884+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.025359, "end_time": "2026-12-06T21:13:14.195095+00:00", "exception": false, "start_time": "2026-12-06T21:13:14.169736+00:00", "status": "completed"} tags=["hide-input"]
 for key in (shown if fast else []):
     display(Markdown(f"**{key}**"))
     display(estimator_table(fast_all, key))
@@ -555,7 +568,7 @@ if fast:
         f" $\\hat T$: {verdict(list(closer.values()))}**"
         f" ({listing([k for k, v in closer.items() if v], ', ')})."))
 
-# %% [markdown] papermill={"duration": 0.006485, "end_time": "2026-12-06T20:18:16.989056+00:00", "exception": false, "start_time": "2026-12-06T20:18:16.982571+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.007677, "end_time": "2026-12-06T21:13:14.213603+00:00", "exception": false, "start_time": "2026-12-06T21:13:14.205926+00:00", "status": "completed"}
 # ### Why every method is clipped
 #
 # Without clipping, backward with the true $T$ degraded within a few epochs at the fast recipe's peak learning
@@ -565,10 +578,10 @@ if fast:
 # norm for every method. The table gives the test accuracy (%) of the epoch of highest noisy-validation
 # accuracy, and that epoch; the norm `fast2` uses is in its recipe, stated with the records above.
 
-# %% papermill={"duration": 0.014953, "end_time": "2026-12-06T20:18:17.010550+00:00", "exception": false, "start_time": "2026-12-06T20:18:16.995597+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.016545, "end_time": "2026-12-06T21:13:14.237731+00:00", "exception": false, "start_time": "2026-12-06T21:13:14.221186+00:00", "status": "completed"} tags=["hide-input"]
 display(clip_table(clip_norm_path))
 
-# %% [markdown] papermill={"duration": 0.006455, "end_time": "2026-12-06T20:18:17.023959+00:00", "exception": false, "start_time": "2026-12-06T20:18:17.017504+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.008109, "end_time": "2026-12-06T21:13:14.253893+00:00", "exception": false, "start_time": "2026-12-06T21:13:14.245784+00:00", "status": "completed"}
 # ## CIFAR-100N
 #
 # The human $T$ of CIFAR-100N is in the first table above: {glue:text}`c100n-wrong`% wrong labels, a
@@ -580,14 +593,14 @@ display(clip_table(clip_norm_path))
 # `python tools/run_chapter.py cifarn out.ipynb -p results_dir runs/cifarn -p dataset cifar100n -y "noise: [cifar100n]"` (reduced, CPU) or
 # with `-p protocol paper -p subset None` (the benchmark's settings, GPU).
 
-# %% papermill={"duration": 0.017929, "end_time": "2026-12-06T20:18:17.048318+00:00", "exception": false, "start_time": "2026-12-06T20:18:17.030389+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.02015, "end_time": "2026-12-06T21:13:14.289327+00:00", "exception": false, "start_time": "2026-12-06T21:13:14.269177+00:00", "status": "completed"} tags=["hide-input"]
 c100n = human.loc["cifar100n"]
 glue("c100n-wrong", f"{c100n['wrong labels (%)']:.1f}", display=False)
 glue("c100n-min-diag", f"{c100n['min T_ii']:.3f}", display=False)
 glue("c100n-cond", f"{c100n['cond(T)']:.1f}", display=False)
 glue("c100n-anchors", "yes" if c100n["anchors hold"] else "no", display=False)
 
-# %% [markdown] papermill={"duration": 0.006864, "end_time": "2026-12-06T20:18:17.062355+00:00", "exception": false, "start_time": "2026-12-06T20:18:17.055491+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.015954, "end_time": "2026-12-06T21:13:14.314011+00:00", "exception": false, "start_time": "2026-12-06T21:13:14.298057+00:00", "status": "completed"}
 # ## Summary
 #
 # - Human noise comes with its true $T$: the corrections can be run with it, and $\hat T$ measured
@@ -601,7 +614,7 @@ glue("c100n-anchors", "yes" if c100n["anchors hold"] else "no", display=False)
 # - The benchmark's accuracies use another network, more data and epochs, and model selection on the
 #   test set: compare gains over CE, not accuracies.
 
-# %% [markdown] papermill={"duration": 0.006381, "end_time": "2026-12-06T20:18:17.075279+00:00", "exception": false, "start_time": "2026-12-06T20:18:17.068898+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.008192, "end_time": "2026-12-06T21:13:14.330784+00:00", "exception": false, "start_time": "2026-12-06T21:13:14.322592+00:00", "status": "completed"}
 # ## Exercises
 #
 # ```{exercise}
@@ -617,7 +630,7 @@ glue("c100n-anchors", "yes" if c100n["anchors hold"] else "no", display=False)
 # :class: dropdown
 # ```
 
-# %% papermill={"duration": 0.021373, "end_time": "2026-12-06T20:18:17.103218+00:00", "exception": false, "start_time": "2026-12-06T20:18:17.081845+00:00", "status": "completed"}
+# %% papermill={"duration": 0.035243, "end_time": "2026-12-06T21:13:14.374093+00:00", "exception": false, "start_time": "2026-12-06T21:13:14.338850+00:00", "status": "completed"}
 for name in ("aggre", "worst"):
     T = cifarn_T(name)
     off = T - np.diag(np.diag(T))
@@ -628,7 +641,7 @@ for name in ("aggre", "worst"):
         f" (reverse {T[j, i]:.3f})" for i, j in top)
         + f"; smallest margin {margin:.3f}")
 
-# %% [markdown] papermill={"duration": 0.00679, "end_time": "2026-12-06T20:18:17.117104+00:00", "exception": false, "start_time": "2026-12-06T20:18:17.110314+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.008247, "end_time": "2026-12-06T21:13:14.390830+00:00", "exception": false, "start_time": "2026-12-06T21:13:14.382583+00:00", "status": "completed"}
 # The confusions come in pairs of similar classes but are not symmetric (compare each entry with its
 # reverse). The margin is the slack of the anchor assumption $T_{jj} > T_{kj}$: while it stays positive,
 # the input with the most confident noisy posterior for class $j$ is still of clean class $j$ for a

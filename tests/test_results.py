@@ -541,3 +541,46 @@ def test_shown_run_says_whether_the_run_is_reduced_and_names_each_failed_trainin
     assert prose.failed_trainings([_run_record(0)]) == "All 1 trainings finished."
     with pytest.raises(TypeError, match="reference must be an lnc.experiments.recipes.Recipe"):
         prose.shown_run(runs, "paper", "the paper’s")
+
+
+def test_backward_table_reads_each_backward_run_beside_ce_of_the_same_seed():
+    T = [[0.8, 0.2], [0.3, 0.7]]  # inverse [[1.4, -0.4], [-0.6, 1.6]]
+    curves = {"train_loss": [0.9, -0.1, -0.5], "val_accuracy": [0.6, 0.7, 0.65], "clipped": [1.0, 0.5, 0.0]}
+    runs = [
+        make_record("ce", "aggre", None, 0.8, seed=0, curves={"train_loss": [1.0, 0.7, 0.4]}),
+        make_record("ce", "aggre", None, 0.8, seed=1, curves={"train_loss": [1.0, 0.7, 0.3]}),
+        make_record("backward", "aggre", None, 0.75, seed=1, T_true=T, best_epoch=2, curves=curves),
+        make_record("backward_est", "aggre", None, 0.5, seed=2, T_hat=T, best_epoch=3, diverged=True,
+                    curves={**curves, "train_loss": [1.0, None, -2e6]}),
+    ]  # fmt: skip
+    table = tables.backward_table(runs)
+    s = np.sqrt(np.linalg.eigvalsh(np.array(T).T @ np.array(T)))  # singular values, for the 2-norm cond
+    cond = f"{s.max() / s.min():.1f}"
+    assert table.rows[1] == ("aggre", "backward", "1", cond, "-0.60", "2", "-0.50 (0.30)", "50", "2 / 3", "70.0",
+                             "75.0")  # fmt: skip
+    assert table.rows[2][5:9] == ("3", "-2.00e+06", "50", "3 / 2 (diverged)")
+    assert len(table.rows) == 3  # CE runs are only the reference
+    with pytest.raises(ValueError, match=r"records\[0\] must have the field 'T_true'"):
+        tables.backward_table([make_record("backward", "aggre", None, 0.7, curves=curves, best_epoch=1)])
+
+
+def test_estimator_benchmark_table_sets_every_estimator_side_by_side_per_task_and_setting():
+    def ce(task, seed, errors):
+        estimates = {"cross_fit": {n: {"estimation_error": e} for n, e in errors.items()}}
+        return make_record("ce", "symmetric", 0.4, 0.9, seed=seed, task=task, estimates=estimates)
+
+    runs = [ce("mnist", 0, {"anchor": 0.2, "core_counts": 0.10}), ce("mnist", 1, {"anchor": 0.4, "core_counts": 0.12}),
+            ce("fashion_mnist", 0, {"anchor": 0.1})]  # fmt: skip
+    runs.append(make_record("forward_est", "symmetric", 0.4, 0.8, task="mnist", estimator="anchor", cross_fit=2))
+    table = tables.estimator_benchmark_table(runs, "cross_fit")
+    assert table.rows == (
+        ("setting", "anchor", "core_counts"),
+        ("mnist symmetric 0.4", "0.300 ± 0.141 (2)", "0.110 ± 0.014 (2) *"),
+        ("fashion_mnist symmetric 0.4", "0.100 (1) *", "-"),
+    )
+    accuracy = tables.estimator_benchmark_table(runs, "cross_fit", "accuracy")
+    assert accuracy.rows[1:] == (("mnist symmetric 0.4", "80.0 (1) *", "-"),)
+    with pytest.raises(ValueError, match=r"kind must each be one of \['cross_fit', 'in_sample'\], got 'learned'"):
+        tables.estimator_benchmark_table(runs, "learned")
+    with pytest.raises(ValueError, match="estimators must each be one of .*got 'dual_t'"):
+        tables.estimator_benchmark_table(runs, "cross_fit", estimators=["dual_t"])

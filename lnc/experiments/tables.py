@@ -7,12 +7,15 @@ import html
 import json
 import math
 
+import numpy as np
+
 from .._checks import (
     check_fields,
     check_int,
     check_sequence,
     check_str,
 )
+from ..metrics import condition_number
 from .loop import SELECTIONS
 from .records import _as_path
 from .results import (
@@ -322,6 +325,98 @@ def estimation_table(records, digits=3):
         epochs = ", ".join(str(r["best_epoch"]) for r in runs)
         rows.append([key, f"{error:.{digits}f}", f"{cond:.2f}", epochs])
     return Table(rows)
+
+
+def estimator_benchmark_table(records, kind, field="error", estimators=None, digits=None):
+    """A :class:`Table` of every estimator over every noise setting of ``records``: a row per setting (with its
+    task where ``records`` hold several), a column
+    per estimator (``estimators``, default every one the CE records estimated with), cells ``mean ± std (n)`` over
+    seeds of :func:`estimator_stats`'s ``field`` (``"error"``: of ``T̂`` against the true T; ``"accuracy"``: of
+    forward with it, %) on ``kind`` posteriors (``"in_sample"`` or ``"cross_fit"``); ``-`` where no run. The
+    smallest error (largest accuracy) of each row is marked ``*``; ``digits`` defaults to 3 for errors, 1 for
+    accuracies.
+
+    Raises
+    ------
+    TypeError, ValueError
+        As :func:`estimator_stats`; ``kind`` or ``field`` is not one of those above; ``estimators`` is not a
+        sequence of names estimated in ``records``; ``digits`` is not an int >= 0.
+    """
+    records = _check_records(records)
+    _check_names([check_str(kind, name="kind")], "kind", ESTIMATOR_KINDS[:2])
+    _check_names([check_str(field, name="field")], "field", ("error", "accuracy"))
+    digits = (3 if field == "error" else 1) if digits is None else check_int(digits, name="digits", low=0)
+    tasks = list(dict.fromkeys(r.get("task") for r in records))
+    stats = {  # keyed by "<task> <setting>" where the records hold several tasks
+        (key if len(tasks) == 1 else f"{task} {key}", name, k): value
+        for task in tasks
+        for (key, name, k), value in estimator_stats([r for r in records if r.get("task") == task]).items()
+    }
+    known = list(dict.fromkeys(name for _, name, k in stats if k == kind))
+    names = known if estimators is None else check_sequence(estimators, name="estimators", item=check_str)
+    _check_names(names, "estimators", known)
+    settings = list(dict.fromkeys(key for key, name, k in stats if k == kind and field in stats[key, name, k]))
+    rows = [["setting", *names]]
+    for key in settings:
+        values = {name: stats.get((key, name, kind), {}).get(field) for name in names}
+        found = [v[0] for v in values.values() if v]
+        best = (min if field == "error" else max)(found) if found else None
+        rows.append([key, *("-" if not v else _cell(*v[:2], digits) + f" ({v[2]})" + " *" * (v[0] == best)
+                            for v in values.values())])  # fmt: skip
+    return Table(rows)
+
+
+def backward_table(records):
+    """A :class:`Table` of the backward runs of ``records`` (methods ``backward`` and ``backward_est``), a row each:
+    the matrix inverted (the true ``T`` or ``T̂``), its condition number and the smallest entry of its inverse; the
+    first epoch whose mean training loss is negative and the training loss of the last epoch, with CE's on the same
+    setting and seed where ``records`` hold it (a cross-entropy is never negative: a backward loss below zero is
+    spent on pushing probabilities of other classes towards 0); the share of steps whose gradient was clipped (where
+    recorded); the epoch kept out of those run; the best noisy-validation and the test accuracy (%).
+
+    Raises
+    ------
+    TypeError, ValueError
+        ``records`` is not a sequence of dicts with ``method``, ``noise`` and ``rate``; a backward record lacks
+        ``seed``, ``curves``, ``best_epoch``, ``test_accuracy`` or its matrix.
+    """
+    records = _check_records(records)
+    ce_loss = {(setting(r), r.get("seed")): _last(r["curves"]["train_loss"]) for r in records
+               if r["method"] == "ce" and r.get("curves")}  # fmt: skip
+    rows = [["setting", "method", "seed", "cond", "min of inverse", "loss < 0 from epoch", "last loss (CE)",
+             "steps clipped (%)", "kept / run", "best val acc (%)", "test acc (%)"]]  # fmt: skip
+    for k, r in enumerate(records):
+        if r["method"] not in ("backward", "backward_est"):
+            continue
+        matrix = "T_true" if r["method"] == "backward" else "T_hat"
+        _check_record(r, name=f"records[{k}]", fields=("seed", "curves", "best_epoch", "test_accuracy", matrix))
+        M, curves = np.array(r[matrix], dtype=float), r["curves"]
+        losses = curves["train_loss"]
+        negative = [epoch + 1 for epoch, v in enumerate(losses) if v is not None and v < 0]
+        ce = ce_loss.get((setting(r), r["seed"]))
+        clipped = [v for v in curves.get("clipped", []) if v is not None]
+        run = sum(v is not None for v in losses)
+        rows.append([
+            setting(r), r["method"], str(r["seed"]), f"{condition_number(M):.1f}", f"{np.linalg.inv(M).min():.2f}",
+            str(negative[0]) if negative else "never",
+            _loss(_last(losses)) + ("" if ce is None else f" ({_loss(ce)})"),
+            f"{100 * np.mean(clipped):.0f}" if clipped else "-",
+            f"{r['best_epoch']} / {run}" + " (diverged)" * bool(r.get("diverged")),
+            f"{100 * np.nanmax(np.array(curves['val_accuracy'], dtype=float)):.1f}",
+            f"{100 * r['test_accuracy']:.1f}",
+        ])  # fmt: skip
+    return Table(rows)
+
+
+def _loss(value):
+    """A loss in a table cell: two decimals, or three significant digits where it is 10,000 or more in size."""
+    return f"{value:.2f}" if abs(value) < 1e4 else f"{value:.2e}"
+
+
+def _last(values):
+    """The last value of a curve that is not ``None`` (NaN if none)."""
+    finite = [v for v in values if v is not None]
+    return finite[-1] if finite else math.nan
 
 
 def _check_row(row, *, name):
