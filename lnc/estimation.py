@@ -197,11 +197,13 @@ def core_counts(noisy_probs, noisy_labels, *, keep=0.5):
     keep : float in (0, 1], default 0.5
         The fraction of each predicted class kept in its core (1: every example predicted as the class).
 
+    A class that no example is predicted as has no core: its row is the identity row ``e_k`` (no noise read),
+    with a ``UserWarning`` naming the classes, as :func:`dual_t` does.
+
     Raises
     ------
     ValueError
-        ``noisy_labels`` is missing, ``keep`` is not in (0, 1], or no example is predicted as some class (its row
-        would be undefined).
+        ``noisy_labels`` is missing, or ``keep`` is not in (0, 1].
     """
     if noisy_labels is None:
         raise ValueError("noisy_labels must be given for method 'core_counts' (the labels of noisy_probs' rows)")
@@ -211,13 +213,18 @@ def core_counts(noisy_probs, noisy_labels, *, keep=0.5):
     c = noisy_probs.shape[1]
     predicted = noisy_probs.argmax(axis=1)
     sizes = np.bincount(predicted, minlength=c)
-    if not sizes.all():
-        raise ValueError(f"noisy_probs must predict every class for method 'core_counts', got no example predicted "
-                         f"as class {np.flatnonzero(sizes == 0)[0]} (its row of T_hat would be undefined)")  # fmt: skip
     order = np.lexsort((-noisy_probs.max(axis=1), predicted))  # by predicted class, most confident first
     rank = np.arange(len(order)) - np.repeat(np.cumsum(sizes) - sizes, sizes)  # rank within the predicted class
     core = order[rank < np.maximum(np.ceil(keep * sizes), 1)[predicted[order]]]
     joint = np.bincount(predicted[core] * c + noisy_labels[core], minlength=c * c).reshape(c, c).astype(np.float64)
+    if not sizes.all():
+        warnings.warn(
+            f"estimate_T: no example is predicted as class(es) {np.flatnonzero(sizes == 0).tolist()}; core_counts "
+            "takes the identity row for them",
+            UserWarning,
+            stacklevel=3,  # the caller of estimate_T
+        )
+        joint[sizes == 0] = np.eye(c)[sizes == 0]
     return joint / joint.sum(axis=1, keepdims=True)
 
 

@@ -17,13 +17,6 @@ Example, the CIFAR-10N rows of the CIFAR-N chapter (a few CPU-days; run it under
         --methods ce forward backward forward_est volmin --estimators anchor confident_joint \\
         --seeds 0 1 2 --protocol fast2 --selection val_accuracy --results-dir results/cifarn_fast2 --extend --workers 2
 
-The estimator benchmark of the "Beyond Anchor Points" chapter (about 40 CPU-minutes per data set and seed):
-
-    python tools/run_grid.py mnist --noise symmetric asymmetric --rates 0.4 --methods ce forward_est \\
-        --estimators anchor confident_joint core_counts --cross-fit 2 --seeds 0 1 2 --protocol paper \\
-        --selection val_accuracy --results-dir results/estimator_study --extend
-    python tools/run_grid.py fashion_mnist --noise symmetric dense --rates 0.4 ... (the same options)
-
 then T-Revision from the CE runs (their records give T̂; each CE network is trained again from its seed):
 
     python tools/run_grid.py cifar10n --noise aggre random1 random2 random3 worst --methods ce revision \\
