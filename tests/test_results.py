@@ -584,3 +584,12 @@ def test_estimator_benchmark_table_sets_every_estimator_side_by_side_per_task_an
         tables.estimator_benchmark_table(runs, "learned")
     with pytest.raises(ValueError, match="estimators must each be one of .*got 'dual_t'"):
         tables.estimator_benchmark_table(runs, "cross_fit", estimators=["dual_t"])
+
+
+def test_count_of_names_the_cases_or_says_none():
+    assert prose.count_of(["a", "b"], 4, "settings") == "2 of 4 settings (a, b)"
+    assert prose.count_of([], 3, "label sets") == "none of the 3 label sets"
+    with pytest.raises(ValueError, match="total"):
+        prose.count_of(["a", "b"], 1, "settings")
+    with pytest.raises(TypeError, match="items"):
+        prose.count_of("ab", 2, "settings")

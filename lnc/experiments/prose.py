@@ -37,6 +37,15 @@ def listing(items, sep="; "):
     return check_str(sep, name="sep").join(items) if items else "none"
 
 
+def count_of(items, total, noun):
+    """How many of ``total`` cases (``noun``, a plural str) a claim holds in, naming them: ``"2 of 4 settings (a,
+    b)"``, or ``"none of the 4 settings"``; ``items`` a sequence of str of at most ``total`` (an int >= 0)."""
+    items = check_sequence(items, name="items", nonempty=False, item=check_str)
+    total = check_int(total, name="total", low=len(items))
+    noun = check_str(noun, name="noun")
+    return f"{len(items)} of {total} {noun} ({', '.join(items)})" if items else f"none of the {total} {noun}"
+
+
 def span(values, spec=".0f"):
     """The range of ``values`` (a sequence of finite real numbers) as text, ``"19–60"``, formatted by ``spec`` (a
     float format such as ``".0f"``); one value when the smallest and largest format alike (``"40"``), ``"none"``
