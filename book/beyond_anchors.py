@@ -233,9 +233,11 @@ with anchors {close('with anchors')}; without anchors {close('without anchors')}
 # %% tags=["hide-input"]
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", UserWarning)  # the 97% rule's fallback
-    records = [r for task, noise in tasks.items() for job in jobs
+    # seed by seed, so that an interrupted run has whole seeds
+    records = [r for seed in seeds for task, noise in tasks.items() for job in jobs
+               if seed in job.get("seeds", seeds)
                for r in run_grid(task, noise_settings(noise, rates), workers=workers,
-                                 **{**grid, **job})]
+                                 **{**grid, **job, "seeds": [seed]})]
 setups = [describe_run(task, protocol, epochs=epochs, subset=subset, seeds=seeds,
                        device=device, workers=workers) for task in tasks]
 display(Markdown(f"- records: `{run_summary(records)}`\n"

@@ -515,7 +515,12 @@ def test_a_job_with_another_estimator_reuses_the_stored_ce_network(toy_mnist, mo
     stored = json.loads((tmp_path / record_name(derived)).read_text())
     assert stored == derived and stored["estimator"] == "dual_t"
     folded, _ = protocol.run_grid("mnist", [("symmetric", 0.2)], estimator="dual_t", cross_fit=2, **grid)
-    assert trained[1:] == ["ce"] * 3 + ["forward"]  # the CE network and its 2 folds: out-of-fold, nothing reused
+    assert trained[1:] == ["ce"] * 3 + ["forward"]  # the CE network and its 2 folds: no cf2 record to derive from
+    protocol._STAGES.clear()
+    sibling, _ = protocol.run_grid("mnist", [("symmetric", 0.2)], estimator="anchor", cross_fit=2, **grid)
+    assert trained[5:] == ["forward"]  # its CE record derived from dual_t's out-of-fold estimates
+    assert sibling["T_hat"] == folded["estimates"]["cross_fit"]["anchor"]["T_hat"] != ce["T_hat"]
+    assert (tmp_path / record_name(sibling)).is_file() and sibling["cross_fit"] == 2
     probs, noisy, _ = load_posteriors(posteriors_path(folded, tmp_path))  # the out-of-fold ones its T̂ came from
     np.testing.assert_allclose(estimation.dual_t(probs, noisy), folded["T_hat"], atol=1e-9)
     assert posteriors_path(derived, tmp_path) == posteriors_path(ce, tmp_path)  # the same network's

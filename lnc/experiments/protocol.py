@@ -702,7 +702,7 @@ def run_grid(task, settings, *, seeds=(0,), workers=1, executor=None, overwrite=
     - Resumable: with ``results_dir``, a record already there with the same identity
       (:data:`lnc.experiments.records.IDENTITY`) is checked and loaded, not re-run, so an interrupted grid
       continues with the first method it had not finished (with the stored CE record's ``T̂``), and a job that
-      differs only in ``estimator`` (without ``cross_fit``) takes the CE record and its ``T̂`` from the stored
+      differs only in ``estimator`` takes the CE record and its ``T̂`` from the stored
       ``estimates`` of another. A failed record is run again (with a warning naming it); a damaged or foreign
       one stops the grid with an error naming it. ``overwrite=True`` re-runs every job (over the records of the
       same identity only).
@@ -757,8 +757,9 @@ def _stored(config):
     (:func:`lnc.experiments.records.stored_record`), as ``{method: record}`` (possibly empty; always empty without
     ``results_dir`` or with several seeds).
 
-    The CE network does not depend on the estimator: without ``cross_fit``, a missing CE record is derived from
-    the stored CE record of another estimator whose ``estimates`` hold this job's in-sample ``T̂``.
+    The CE network (and its folds) does not depend on the estimator: a missing CE record is derived from the
+    stored CE record of another estimator with the same ``cross_fit`` whose ``estimates`` hold this job's ``T̂``
+    (in-sample, or out-of-fold with ``cross_fit``).
     """
     if config.results_dir is None or len(config.seeds) != 1:
         return {}
@@ -768,19 +769,20 @@ def _stored(config):
         record = stored_record(config.results_dir, {**expected, "method": method, **_method_options(method)})
         if record is not None:
             records[method] = record
-    if "ce" in config.methods and "ce" not in records and config.cross_fit is None:
+    if "ce" in config.methods and "ce" not in records:
         records.update(_sibling_ce(config, expected))
     return records
 
 
 def _sibling_ce(config, expected):
-    """``{"ce": record}`` for this job's estimator, from a stored in-sample CE record of another estimator that
-    holds its estimate (``{}`` if none)."""
+    """``{"ce": record}`` for this job's estimator, from a stored CE record of another estimator (and the same
+    ``cross_fit``) that holds its estimate from the same posteriors (``{}`` if none)."""
+    kind = "cross_fit" if config.cross_fit else "in_sample"
     for other in ESTIMATORS:
         if other == config.estimator:
             continue
         record = stored_record(config.results_dir, {**expected, "method": "ce", "estimator": other}) or {}
-        estimate = record.get("estimates", {}).get("in_sample", {}).get(config.estimator, {})
+        estimate = record.get("estimates", {}).get(kind, {}).get(config.estimator, {})
         if "T_hat" in estimate:
             return {"ce": {**record, "estimator": config.estimator, **estimate}}
     return {}
