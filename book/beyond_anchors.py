@@ -136,7 +136,7 @@ configs += [c for job in human_jobs
 # |---|---|---|
 # | `anchor` {cite}`patrini2017` | row $i$ = the posterior of the example most typical of class $i$ | an anchor point per class, $p(y = i \mid x) = 1$ |
 # | `confident_joint` {cite}`northcutt2021` | counts of examples above per-class thresholds, by noisy label | the posteriors rank each class's examples above the others |
-# | `core_counts` (ours) | the noisy labels of the most confident half of the examples predicted as class $i$ | $\tilde y$ independent of $x$ given $y$, posteriors that never saw the labels, and a core of clean class $i$ only |
+# | `core_counts` (ours) | the noisy labels of the most confident 75% of the examples predicted as class $i$ | $\tilde y$ independent of $x$ given $y$, posteriors that never saw the labels, and a core of clean class $i$ only |
 # | `dual_t` {cite}`yao2020` | $\hat T^\clubsuit \hat T^\spadesuit$: anchors for clean → predicted, counts for predicted → noisy | anchors, and $\tilde y$ independent of $y$ given the prediction |
 # | `min_volume` (VolMinNet's criterion {cite}`li2021`) | the smallest simplex that holds the posteriors | clean posteriors *sufficiently scattered*; no anchors needed |
 # | `volmin` method {cite}`li2021` | $T$ learned with the network, least volume | as `min_volume`, end to end |

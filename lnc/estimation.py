@@ -172,7 +172,7 @@ def confident_joint(noisy_probs, noisy_labels):
     return (noise / np.maximum(noise.sum(axis=0), 1e-100)).T
 
 
-def core_counts(noisy_probs, noisy_labels, *, keep=0.5):
+def core_counts(noisy_probs, noisy_labels, *, keep=0.75):
     """The noisy-label frequencies in each predicted class's confident core; shape ``(c, c)``, float64.
 
     The examples predicted as class ``k`` (``argmax noisy_probs[n] = k``) are ranked by that largest probability,
@@ -194,8 +194,10 @@ def core_counts(noisy_probs, noisy_labels, *, keep=0.5):
         Shape ``(N, c)``, float64, checked by :func:`estimate_T`.
     noisy_labels : numpy.ndarray
         Shape ``(N,)``, int64, the noisy labels of the same examples; required.
-    keep : float in (0, 1], default 0.5
-        The fraction of each predicted class kept in its core (1: every example predicted as the class).
+    keep : float in (0, 1], default 0.75
+        The fraction of each predicted class kept in its core (1: every example predicted as the class). 0.75 was
+        chosen on MNIST's out-of-fold posteriors (seed 0, symmetric and pair-flip noise at 0.4; error against the
+        true T for 0.25, 0.5, 0.6, 0.75, 0.9 and 1) before any other setting was run.
 
     A class that no example is predicted as has no core: its row is the identity row ``e_k`` (no noise read),
     with a ``UserWarning`` naming the classes, as :func:`dual_t` does.

@@ -289,11 +289,12 @@ def test_core_counts_recovers_T_exactly_and_ignores_less_confident_examples_of_o
     class 1's core (keep=0.5) and leave T_hat alone; the whole predicted class (keep=1) takes them in."""
     T = np.array([[0.7, 0.1, 0.15, 0.05], [0.1, 0.6, 0.0, 0.3], [0.05, 0.05, 0.8, 0.1], [0.2, 0.0, 0.1, 0.7]])
     probs, noisy = _ideal_examples(T, 10)
-    np.testing.assert_allclose(lnc.estimate_T(probs, noisy, method="core_counts"), T, rtol=0, atol=1e-15)
+    for keep in (0.5, 1.0):  # cores of whole blocks of 20
+        np.testing.assert_allclose(lnc.estimate_T(probs, noisy, method="core_counts", keep=keep), T, atol=1e-15)
     mixed = 0.6 * T[1] + 0.4 * T[0]  # argmax 1, below T[1][1]
     assert mixed.argmax() == 1 and mixed[1] < T[1, 1]
     impure = np.vstack([probs, np.repeat(mixed[None], 40, axis=0)]), np.concatenate([noisy, np.zeros(40, int)])
-    np.testing.assert_allclose(lnc.estimate_T(*impure, method="core_counts"), T, rtol=0, atol=1e-15)
+    np.testing.assert_allclose(lnc.estimate_T(*impure, method="core_counts", keep=0.5), T, rtol=0, atol=1e-15)
     whole = lnc.estimate_T(*impure, method="core_counts", keep=1.0)  # the whole predicted class
     np.testing.assert_allclose(whole[1], (200 * T[1] + [40, 0, 0, 0]) / 240, rtol=0, atol=1e-15)
 
@@ -314,7 +315,7 @@ def test_core_counts_is_closer_to_T_than_the_confident_joint_when_some_examples_
     errors = {
         m: np.abs(lnc.estimate_T(probs, noisy, method=m) - T).sum() / 5 for m in ("core_counts", "confident_joint")
     }
-    assert errors["core_counts"] < 0.03 < errors["confident_joint"], errors  # measured: 0.020 and 0.040
+    assert errors["core_counts"] < 0.03 < errors["confident_joint"], errors  # measured: 0.023 and 0.040
 
 
 @pytest.mark.parametrize(
