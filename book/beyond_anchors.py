@@ -246,8 +246,10 @@ display(Markdown(f"- records: `{run_summary(records)}`\n"
 
 # %% [markdown]
 # The relative $L_1$ error of each $\hat T$ against the true $T$, mean ± std over the seeds (their number in
-# brackets); the closest estimate of each setting is marked `*`. First from cross-fitted posteriors, the
-# condition under which the counting estimators are exact, then from the in-sample ones:
+# brackets); the closest estimate of each setting is marked `*`. The first column is the error of the training
+# labels' own $T$ (clean against noisy labels): the sampling noise of the labels, the error of an estimator that
+# knew every clean label, which no estimator reading these labels is expected to beat. First from cross-fitted
+# posteriors, the condition under which the counting estimators are exact, then from the in-sample ones:
 
 # %% tags=["hide-input"]
 for kind, label in (("cross_fit", "cross-fitted"), ("in_sample", "in-sample")):

@@ -6,6 +6,7 @@ sweep. The numbers come from :mod:`lnc.experiments.results`.
 import html
 import json
 import math
+from collections import defaultdict
 
 import numpy as np
 
@@ -15,7 +16,7 @@ from .._checks import (
     check_sequence,
     check_str,
 )
-from ..metrics import condition_number
+from ..metrics import condition_number, estimation_error
 from .loop import SELECTIONS
 from .records import _as_path
 from .results import (
@@ -334,7 +335,9 @@ def estimator_benchmark_table(records, kind, field="error", estimators=None, dig
     seeds of :func:`estimator_stats`'s ``field`` (``"error"``: of ``T̂`` against the true T; ``"accuracy"``: of
     forward with it, %) on ``kind`` posteriors (``"in_sample"`` or ``"cross_fit"``); ``-`` where no run. The
     smallest error (largest accuracy) of each row is marked ``*``; ``digits`` defaults to 3 for errors, 1 for
-    accuracies.
+    accuracies. A table of errors starts with the error of the training labels' own realised ``T`` where the CE
+    records hold it (``T_train``): the error of an estimator that knew every clean label, the labels' sampling noise,
+    which no estimator reading these labels is expected to beat.
 
     Raises
     ------
@@ -356,14 +359,33 @@ def estimator_benchmark_table(records, kind, field="error", estimators=None, dig
     names = known if estimators is None else check_sequence(estimators, name="estimators", item=check_str)
     _check_names(names, "estimators", known)
     settings = list(dict.fromkeys(key for key, name, k in stats if k == kind and field in stats[key, name, k]))
-    rows = [["setting", *names]]
+    floors = _label_floors(records, len(tasks) > 1) if field == "error" else {}
+    rows = [["setting", *(["labels' own T"] if floors else []), *names]]
     for key in settings:
         values = {name: stats.get((key, name, kind), {}).get(field) for name in names}
         found = [v[0] for v in values.values() if v]
         best = (min if field == "error" else max)(found) if found else None
-        rows.append([key, *("-" if not v else _cell(*v[:2], digits) + f" ({v[2]})" + " *" * (v[0] == best)
-                            for v in values.values())])  # fmt: skip
+        floor = [_cell(*_mean_std(floors[key]), digits)] if key in floors else ["-"] * bool(floors)
+        rows.append([key, *floor, *("-" if not v else _cell(*v[:2], digits) + f" ({v[2]})" + " *" * (v[0] == best)
+                                    for v in values.values())])  # fmt: skip
     return Table(rows)
+
+
+def _label_floors(records, with_task):
+    """``{setting: [error, ...]}``: per CE run (one per seed), the relative L1 error of the realised ``T`` of its
+    training labels (``T_train``) against ``T_true``, the error an estimator that knew every clean label would
+    make; settings keyed as :func:`estimator_benchmark_table` keys them."""
+    floors = defaultdict(dict)
+    for r in records:
+        if r["method"] == "ce" and r.get("T_train") is not None and r.get("T_true") is not None:
+            key = f"{r['task']} {setting(r)}" if with_task else setting(r)
+            floors[key][r.get("seed")] = estimation_error(np.array(r["T_train"]), np.array(r["T_true"]))
+    return {key: list(by_seed.values()) for key, by_seed in floors.items()}
+
+
+def _mean_std(values):
+    """``(mean, std)`` of a list of numbers, ``std`` with ddof = 1 (NaN for one value)."""
+    return float(np.mean(values)), float(np.std(values, ddof=1)) if len(values) > 1 else math.nan
 
 
 def backward_table(records):
