@@ -721,3 +721,12 @@ def test_clip_norm_bounds_every_steps_gradient_norm(monkeypatch):
     assert recipes.Recipe("mnist_fc", 1, clip_norm=2).clip_norm == 2.0
     with pytest.raises(ValueError, match=r"recipe.clip_norm must be .*> 0"):
         recipes.Recipe("mnist_fc", 1, clip_norm=0)
+
+
+def test_dense_noise_is_a_noise_kind_with_its_rate():
+    """Past bug: only symmetric and asymmetric noise kept their rate; dense runs were recorded with rate None, so
+    their file names and tables could not tell one rate from another."""
+    config = protocol.configure("fashion_mnist", noise="dense", rate=0.3, epochs=1, device="cpu")
+    assert (config.noise, config.rate) == ("dense", 0.3)
+    np.testing.assert_array_equal(config.T_true, recipes.paper_T("fashion_mnist", "dense", 0.3))
+    assert protocol.configure("mnist", noise="none", rate=0.3, epochs=1, device="cpu").rate is None

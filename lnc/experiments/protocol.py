@@ -331,7 +331,7 @@ def configure(
     noise_name, T_true = _noise(task, dataset, noise, rate, noise_kwargs)
     for name in sorted(set(methods) & set(CORRECTIONS)):
         make_loss(name, T_true)  # raises now, not after training (e.g. a singular T for the backward correction)
-    rate = rate if noise_name in ("symmetric", "asymmetric") else None
+    rate = rate if noise_name in NOISE_KINDS[1:] else None
     results_dir = check_results_dir(results_dir)
     config = ProtocolConfig(task, noise_name, rate, methods, seeds, protocol, recipe, epochs, subset, device,
                             results_dir, progress, T_true, estimator, cross_fit, selection)  # fmt: skip
