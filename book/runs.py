@@ -13,7 +13,7 @@
 #     name: python3
 # ---
 
-# %% [markdown] papermill={"duration": 0.001756, "end_time": "2026-12-06T20:18:19.170447+00:00", "exception": false, "start_time": "2026-12-06T20:18:19.168691+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.00153, "end_time": "2026-12-06T22:45:22.715482+00:00", "exception": false, "start_time": "2026-12-06T22:45:22.713952+00:00", "status": "completed"}
 # (ch-runs)=
 # # The Runs Behind the Book
 #
@@ -28,10 +28,10 @@
 # - say which runs stand behind a chapter's numbers, with how many seeds, on which machine and when;
 # - tell a reduced run (a subset, a smaller network) from a full-data one before reading its numbers.
 
-# %% papermill={"duration": 0.008864, "end_time": "2026-12-06T20:18:19.180699+00:00", "exception": false, "start_time": "2026-12-06T20:18:19.171835+00:00", "status": "completed"} tags=["parameters", "hide-input"]
+# %% papermill={"duration": 0.007642, "end_time": "2026-12-06T22:45:22.724318+00:00", "exception": false, "start_time": "2026-12-06T22:45:22.716676+00:00", "status": "completed"} tags=["parameters", "hide-input"]
 results_root = None  # the folder of the stored record folders; None: results/
 
-# %% papermill={"duration": 0.997219, "end_time": "2026-12-06T20:18:20.179276+00:00", "exception": false, "start_time": "2026-12-06T20:18:19.182057+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 1.253418, "end_time": "2026-12-06T22:45:23.978887+00:00", "exception": false, "start_time": "2026-12-06T22:45:22.725469+00:00", "status": "completed"} tags=["hide-input"]
 from pathlib import Path
 
 from IPython.display import Markdown, display
@@ -44,7 +44,7 @@ root = book_results if results_root is None else Path(results_root)
 folders = stored_folders(root)
 display(Markdown(f"Read from the {len(folders)} stored folders under `{root.name}/`."))
 
-# %% [markdown] papermill={"duration": 0.001329, "end_time": "2026-12-06T20:18:20.182467+00:00", "exception": false, "start_time": "2026-12-06T20:18:20.181138+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.00125, "end_time": "2026-12-06T22:45:23.981879+00:00", "exception": false, "start_time": "2026-12-06T22:45:23.980629+00:00", "status": "completed"}
 # Per grid: its folder; the task, protocol, epochs and training data, and the epoch each training kept (by
 # noisy-validation accuracy, or by its own loss on the noisy validation split, the paper's choice); the noise
 # settings or CIFAR-N label sets; the methods ({ref}`ch-protocol`) and the estimators of $\hat T$ that
@@ -53,10 +53,10 @@ display(Markdown(f"Read from the {len(folders)} stored folders under `{root.name
 # finished; the CPU or GPU and the precision it ran in. "not recorded": records written before the field
 # existed.
 
-# %% papermill={"duration": 0.055673, "end_time": "2026-12-06T20:18:20.239195+00:00", "exception": false, "start_time": "2026-12-06T20:18:20.183522+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.166568, "end_time": "2026-12-06T22:45:24.149523+00:00", "exception": false, "start_time": "2026-12-06T22:45:23.982955+00:00", "status": "completed"} tags=["hide-input"]
 display(Markdown(runs_markdown(root)))
 
-# %% [markdown] papermill={"duration": 0.001158, "end_time": "2026-12-06T20:18:20.241965+00:00", "exception": false, "start_time": "2026-12-06T20:18:20.240807+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.00122, "end_time": "2026-12-06T22:45:24.153748+00:00", "exception": false, "start_time": "2026-12-06T22:45:24.152528+00:00", "status": "completed"}
 # Two measurements that are not trainings of a chapter's grid sit beside the folders: `cifar_speed.json`, the
 # CPU time of the CIFAR networks (`benchmarks/cifar_speed.py`), and `clip_norm.jsonl`, the clipping sweep of
 # {ref}`ch-cifarn` (`benchmarks/clip_norm.py`).
