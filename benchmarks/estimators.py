@@ -1,5 +1,5 @@
-"""Every estimator of ``lnc.ESTIMATORS`` on 50,000 × 100 posteriors with their noisy labels, against cleanlab's confident
-joint (``compute_confident_joint`` then ``estimate_latent``), the reference, timed in the same run.
+"""Every estimator of ``lnc.ESTIMATORS`` on 50,000 × 100 posteriors with their noisy labels, against cleanlab's
+confident joint (``compute_confident_joint`` then ``estimate_latent``), the reference, timed in the same run.
 Run: ``python benchmarks/estimators.py``.
 
 The posteriors lean towards each example's noisy label; with 100 classes the anchor rule falls back to the argmax
