@@ -13,7 +13,7 @@
 #     name: python3
 # ---
 
-# %% [markdown] papermill={"duration": 0.002958, "end_time": "2026-12-06T22:40:02.477958+00:00", "exception": false, "start_time": "2026-12-06T22:40:02.475000+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.004275, "end_time": "2026-12-06T22:56:09.706998+00:00", "exception": false, "start_time": "2026-12-06T22:56:09.702723+00:00", "status": "completed"}
 # (ch-beyond-anchors)=
 # # Beyond Anchor Points: Other Estimators of T, and Methods That Learn It
 #
@@ -59,7 +59,7 @@
 # | `cifarn_estimators`, `cifarn_learned` | on CIFAR-10N, forward with each one's $\hat T$; the methods that learn $T$ (VolMinNet's CIFAR-10N rows are in {ref}`ch-cifarn`) |
 # ```
 
-# %% papermill={"duration": 0.010869, "end_time": "2026-12-06T22:40:02.491076+00:00", "exception": false, "start_time": "2026-12-06T22:40:02.480207+00:00", "status": "completed"} tags=["parameters", "hide-input"]
+# %% papermill={"duration": 0.013966, "end_time": "2026-12-06T22:56:09.724009+00:00", "exception": false, "start_time": "2026-12-06T22:56:09.710043+00:00", "status": "completed"} tags=["parameters", "hide-input"]
 example_size = 2000
 seed = 0
 tasks = {"mnist": ["symmetric", "asymmetric"], "fashion_mnist": ["symmetric", "dense"]}
@@ -84,7 +84,7 @@ cifarn_results_dir = "results/cifarn_fast2"
 extend_results = False
 selection = "val_accuracy"
 
-# %% papermill={"duration": 2.835543, "end_time": "2026-12-06T22:40:05.329040+00:00", "exception": false, "start_time": "2026-12-06T22:40:02.493497+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 2.614085, "end_time": "2026-12-06T22:56:12.340635+00:00", "exception": false, "start_time": "2026-12-06T22:56:09.726550+00:00", "status": "completed"} tags=["hide-input"]
 import warnings
 
 import matplotlib.pyplot as plt
@@ -125,7 +125,7 @@ configs = [c for task, noise in tasks.items() for job in jobs
 configs += [c for job in human_jobs
             for c in check_grid("cifar10n", human_settings, **cifarn, **job)]
 
-# %% [markdown] papermill={"duration": 0.001933, "end_time": "2026-12-06T22:40:05.333537+00:00", "exception": false, "start_time": "2026-12-06T22:40:05.331604+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.002059, "end_time": "2026-12-06T22:56:12.345306+00:00", "exception": false, "start_time": "2026-12-06T22:56:12.343247+00:00", "status": "completed"}
 # ## What each estimator assumes
 #
 # All of them read $\hat T$, with $\hat T_{ij} \approx P(\tilde y = j \mid y = i)$, from a CE network's
@@ -155,7 +155,7 @@ configs += [c for job in human_jobs
 # label drawn from its noisy posterior. For contrast, the same $T$ with Dirichlet clean posteriors plus one
 # exact anchor per class (`anchored_posteriors`).
 
-# %% papermill={"duration": 210.168332, "end_time": "2026-12-06T22:43:35.503689+00:00", "exception": false, "start_time": "2026-12-06T22:40:05.335357+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 4.15304, "end_time": "2026-12-06T22:56:16.500395+00:00", "exception": false, "start_time": "2026-12-06T22:56:12.347355+00:00", "status": "completed"} tags=["hide-input"]
 T_example = np.array([[0.7, 0.2, 0.1], [0.1, 0.8, 0.1], [0.25, 0.05, 0.7]])
 _, scattered = scattered_posteriors(T_example, example_size, seed)
 anchored = anchored_posteriors(T_example, example_size, seed)
@@ -207,7 +207,7 @@ with anchors {close('with anchors')}; without anchors {close('without anchors')}
   predicted class) fail, whatever the sample size.
 """))
 
-# %% [markdown] papermill={"duration": 0.002722, "end_time": "2026-12-06T22:43:35.509628+00:00", "exception": false, "start_time": "2026-12-06T22:43:35.506906+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.002557, "end_time": "2026-12-06T22:56:16.506057+00:00", "exception": false, "start_time": "2026-12-06T22:56:16.503500+00:00", "status": "completed"}
 # ```{glue:figure} fig-simplex
 # :name: fig-simplex
 # The noisy posteriors (grey dots) on the three-class simplex, with the triangle of the true $T$, of the
@@ -230,7 +230,7 @@ with anchors {close('with anchors')}; without anchors {close('without anchors')}
 # the anchor estimate of the in-sample posteriors. One CE network (and one set of folds) serves every estimator
 # of a seed. The run, as its records state it:
 
-# %% papermill={"duration": 0.610469, "end_time": "2026-12-06T22:43:36.122646+00:00", "exception": false, "start_time": "2026-12-06T22:43:35.512177+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.568447, "end_time": "2026-12-06T22:56:17.077077+00:00", "exception": false, "start_time": "2026-12-06T22:56:16.508630+00:00", "status": "completed"} tags=["hide-input"]
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", UserWarning)  # the 97% rule's fallback
     # seed by seed, so that an interrupted run has whole seeds
@@ -244,23 +244,23 @@ display(Markdown(f"- records: `{run_summary(records)}`\n"
                  + "".join(f"- set-up: `{setup}`\n" for setup in setups)
                  + f"- out-of-fold posteriors: {cross_fit} folds"))
 
-# %% [markdown] papermill={"duration": 0.002684, "end_time": "2026-12-06T22:43:36.132728+00:00", "exception": false, "start_time": "2026-12-06T22:43:36.130044+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.002589, "end_time": "2026-12-06T22:56:17.082828+00:00", "exception": false, "start_time": "2026-12-06T22:56:17.080239+00:00", "status": "completed"}
 # The relative $L_1$ error of each $\hat T$ against the true $T$, mean ± std over the seeds (their number in
 # brackets); the closest estimate of each setting is marked `*`. The first column is the error of the training
 # labels' own $T$ (clean against noisy labels): the sampling noise of the labels, the error of an estimator that
 # knew every clean label, which no estimator reading these labels is expected to beat. First from cross-fitted
 # posteriors, the condition under which the counting estimators are exact, then from the in-sample ones:
 
-# %% papermill={"duration": 0.023465, "end_time": "2026-12-06T22:43:36.158646+00:00", "exception": false, "start_time": "2026-12-06T22:43:36.135181+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.026031, "end_time": "2026-12-06T22:56:17.111414+00:00", "exception": false, "start_time": "2026-12-06T22:56:17.085383+00:00", "status": "completed"} tags=["hide-input"]
 for kind, label in (("cross_fit", "cross-fitted"), ("in_sample", "in-sample")):
     display(Markdown(f"**Error of $\\hat T$, {label} posteriors**"),
             estimator_benchmark_table(records, kind))
 
-# %% [markdown] papermill={"duration": 0.00278, "end_time": "2026-12-06T22:43:36.165488+00:00", "exception": false, "start_time": "2026-12-06T22:43:36.162708+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.002848, "end_time": "2026-12-06T22:56:17.118309+00:00", "exception": false, "start_time": "2026-12-06T22:56:17.115461+00:00", "status": "completed"}
 # And what the error costs downstream: the clean test accuracy (%) of the forward correction trained with each
 # cross-fitted $\hat T$, mean ± std over the seeds:
 
-# %% papermill={"duration": 0.032781, "end_time": "2026-12-06T22:43:36.200882+00:00", "exception": false, "start_time": "2026-12-06T22:43:36.168101+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.03129, "end_time": "2026-12-06T22:56:17.152294+00:00", "exception": false, "start_time": "2026-12-06T22:56:17.121004+00:00", "status": "completed"} tags=["hide-input"]
 display(estimator_benchmark_table(records, "cross_fit", "accuracy"))
 by_task = {task: estimator_stats([r for r in records if r["task"] == task])
            for task in tasks}
@@ -317,13 +317,13 @@ display(Markdown(f"""
   {listing([f"{k}: `{v}`" for k, v in best_cf.items()], '; ')}.
 - **Cross-fitting lowered the error in {len(lower)} of {len(cases) * len(names)}
   estimator × setting pairs.**
-- **The learned $T$** (error against the true $T$, seeds {learned_seeds}): {learned}. VolMinNet's is at
-  least as close as the in-sample anchor $\\hat T$ in
+- **The learned $T$** (error against the true $T$, seeds {learned_seeds}): {learned}.
+  VolMinNet's is at least as close as the in-sample anchor $\\hat T$ in
   {count_of(volmin_closer, len(cases), 'settings')}, and closer than every estimator
   from either posteriors in {count_of(volmin_best, len(cases), 'settings')}.
 """))
 
-# %% [markdown] papermill={"duration": 0.003274, "end_time": "2026-12-06T22:43:36.207484+00:00", "exception": false, "start_time": "2026-12-06T22:43:36.204210+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.003281, "end_time": "2026-12-06T22:56:17.158997+00:00", "exception": false, "start_time": "2026-12-06T22:56:17.155716+00:00", "status": "completed"}
 # ## CIFAR-10N: against the true human T
 #
 # On human noise the true $T$ is measured from the clean and noisy labels of the training images
@@ -335,7 +335,7 @@ display(Markdown(f"""
 # For reference, the same records hold CE and forward with the true $T$. A CE record made before an
 # estimator existed has no estimate of it (`-`). The run:
 
-# %% papermill={"duration": 0.301649, "end_time": "2026-12-06T22:43:36.512079+00:00", "exception": false, "start_time": "2026-12-06T22:43:36.210430+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.218311, "end_time": "2026-12-06T22:56:17.380325+00:00", "exception": false, "start_time": "2026-12-06T22:56:17.162014+00:00", "status": "completed"} tags=["hide-input"]
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", UserWarning)
     runs = [run_grid("cifar10n", human_settings, **cifarn, **job) for job in human_jobs]
@@ -344,18 +344,18 @@ setup = describe_run("cifar10n", cifarn_protocol, epochs=cifarn_epochs,
                      subset=cifarn_subset, device=device)
 display(Markdown(f"- records: `{run_summary(human)}`\n- set-up: `{setup}`"))
 
-# %% [markdown] papermill={"duration": 0.003009, "end_time": "2026-12-06T22:43:36.518748+00:00", "exception": false, "start_time": "2026-12-06T22:43:36.515739+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.003328, "end_time": "2026-12-06T22:56:17.387516+00:00", "exception": false, "start_time": "2026-12-06T22:56:17.384188+00:00", "status": "completed"}
 # One table per label set: the relative $L_1$ error of each $\hat T$ against the true human $T$, and the clean
 # test accuracy (%) of the forward correction with it; for a method of `cifarn_learned`, the error of the $T$ it
 # learned and its own accuracy. Forward is trained with the $\hat T$ of each estimator in `cifarn_estimators`
 # (`-` for one left out): each costs a full-data training.
 
-# %% papermill={"duration": 0.013176, "end_time": "2026-12-06T22:43:36.538995+00:00", "exception": false, "start_time": "2026-12-06T22:43:36.525819+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.015791, "end_time": "2026-12-06T22:56:17.406591+00:00", "exception": false, "start_time": "2026-12-06T22:56:17.390800+00:00", "status": "completed"} tags=["hide-input"]
 for key in cifarn_noise:
     display(Markdown(f"**{key}**"))
     display(estimator_table(human, key))
 
-# %% papermill={"duration": 0.014022, "end_time": "2026-12-06T22:43:36.556496+00:00", "exception": false, "start_time": "2026-12-06T22:43:36.542474+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.019356, "end_time": "2026-12-06T22:56:17.429709+00:00", "exception": false, "start_time": "2026-12-06T22:56:17.410353+00:00", "status": "completed"} tags=["hide-input"]
 human_stats = estimator_stats(human)
 reference = summarize(runs[0])  # CE and forward with the true T
 
@@ -396,7 +396,7 @@ error in {count_of(halved, len(cifarn_noise), 'label sets')}**.
 {chr(10).join(lines)}
 """))
 
-# %% [markdown] papermill={"duration": 0.003256, "end_time": "2026-12-06T22:43:36.564000+00:00", "exception": false, "start_time": "2026-12-06T22:43:36.560744+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.003598, "end_time": "2026-12-06T22:56:17.437168+00:00", "exception": false, "start_time": "2026-12-06T22:56:17.433570+00:00", "status": "completed"}
 # ## Summary
 #
 # - Each estimator is exact under its own condition, and the conditions differ: anchors (`anchor`,
@@ -431,7 +431,7 @@ error in {count_of(halved, len(cifarn_noise), 'label sets')}**.
 # :class: dropdown
 # ```
 
-# %% papermill={"duration": 7.076003, "end_time": "2026-12-06T22:43:43.644777+00:00", "exception": false, "start_time": "2026-12-06T22:43:36.568774+00:00", "status": "completed"}
+# %% papermill={"duration": 1.444474, "end_time": "2026-12-06T22:56:18.885032+00:00", "exception": false, "start_time": "2026-12-06T22:56:17.440558+00:00", "status": "completed"}
 _, tight = scattered_posteriors(T_example, example_size, seed, low=0.45, high=0.55)
 tight_labels = sample_labels(tight, seed)
 for name in names:
@@ -441,7 +441,7 @@ for name in names:
     print(f"{name}: error {error:.3f} ({'within' if error <= exact else 'not within'} "
           f"{exact} of T; {errors['without anchors', name]:.3f} above)")
 
-# %% [markdown] papermill={"duration": 0.003469, "end_time": "2026-12-06T22:43:43.654022+00:00", "exception": false, "start_time": "2026-12-06T22:43:43.650553+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.005894, "end_time": "2026-12-06T22:56:18.895413+00:00", "exception": false, "start_time": "2026-12-06T22:56:18.889519+00:00", "status": "completed"}
 # The least-volume estimate is exact when the clean posteriors are *sufficiently scattered*: their hull must
 # hold the circle inscribed in the simplex, which touches every edge at its middle. Weights in $[0.25, 0.75]$
 # spread the points along each edge, past the points of contact; weights in $[0.45, 0.55]$ keep them near the
@@ -463,7 +463,7 @@ for name in names:
 # :class: dropdown
 # ```
 
-# %% papermill={"duration": 0.009199, "end_time": "2026-12-06T22:43:43.666688+00:00", "exception": false, "start_time": "2026-12-06T22:43:43.657489+00:00", "status": "completed"}
+# %% papermill={"duration": 0.011775, "end_time": "2026-12-06T22:56:18.911103+00:00", "exception": false, "start_time": "2026-12-06T22:56:18.899328+00:00", "status": "completed"}
 for task, key in cases:
     gains = [f"{name} {mean(task, key, name, 'in_sample'):.3f}"
              f" → {mean(task, key, name, 'cross_fit'):.3f}" for name in names]
@@ -473,7 +473,7 @@ ce_minutes = [r["wall_time_s"] / 60 for r in records
 print(f"one CE training: {np.mean(ce_minutes):.1f} min (records' wall time);"
       f" cross-fitting adds {cross_fit} of them per seed")
 
-# %% [markdown] papermill={"duration": 0.00743, "end_time": "2026-12-06T22:43:43.677841+00:00", "exception": false, "start_time": "2026-12-06T22:43:43.670411+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.006559, "end_time": "2026-12-06T22:56:18.922744+00:00", "exception": false, "start_time": "2026-12-06T22:56:18.916185+00:00", "status": "completed"}
 # Cross-fitting helps the estimators whose error falls in the printout, at the price of `cross_fit` more CE
 # trainings per seed; the estimation itself costs seconds. Where the in-sample error is already small, the
 # folds buy little.

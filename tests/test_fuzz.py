@@ -2986,22 +2986,96 @@ def test_clip_table_names_the_line_that_lacks_a_field(tmp_path_factory, missing)
     assert_rejects(lambda: tables.clip_table(path), "line 2 of clip_norm.jsonl")
 
 
+def _backward_runs(draw, n):
+    """``n`` backward runs (true T or T̂) and CE runs of two label sets, with random training-loss curves."""
+    T = [[0.8, 0.2], [0.3, 0.7]]
+    losses = st.lists(st.one_of(st.floats(-1e7, 10.0), st.none()), min_size=1, max_size=5).filter(
+        lambda v: any(x is not None for x in v)
+    )
+    runs = []
+    for k in range(n):
+        method = draw(st.sampled_from(["ce", "backward", "backward_est"]))
+        curve = draw(losses)
+        run = dict(task="cifar10n", noise=draw(st.sampled_from(["aggre", "worst"])), rate=None, method=method, seed=k,
+                   test_accuracy=draw(st.floats(0.0, 1.0)), best_epoch=len(curve), T_true=T, T_hat=T,
+                   curves={"train_loss": curve, "val_accuracy": [0.5] * len(curve)})  # fmt: skip
+        runs.append(run)
+    return runs
+
+
+@fuzz(100)
+@given(data=st.data())
+def test_backward_table_has_a_row_per_backward_run_and_finds_the_first_negative_loss(data):
+    runs = _backward_runs(data.draw, data.draw(st.integers(1, 5)))
+    rows = tables.backward_table(runs).rows[1:]
+    backward = [r for r in runs if r["method"] != "ce"]
+    assert len(rows) == len(backward)
+    for row, r in zip(rows, backward):
+        negative = [k + 1 for k, v in enumerate(r["curves"]["train_loss"]) if v is not None and v < 0]
+        assert row[5] == (str(negative[0]) if negative else "never")
+        assert row[2] == str(r["seed"]) and row[-1] == f"{100 * r['test_accuracy']:.1f}"
+
+
+@fuzz(100)
+@given(data=st.data())
+def test_bad_input_to_the_backward_and_benchmark_tables_is_refused_naming_it(data):
+    runs = _backward_runs(data.draw, 3)
+    which = data.draw(st.sampled_from(["records", "record", "kind", "field", "estimators", "digits"]))
+    if which == "records":
+        bad = data.draw(st.one_of(st.none(), st.text(max_size=3), st.integers(), st.builds(lambda: runs[0])))
+        call = data.draw(
+            st.sampled_from([tables.backward_table, lambda r: tables.estimator_benchmark_table(r, "in_sample")])
+        )
+        assert_rejects(lambda: call(bad), "records")
+    elif which == "record":
+        k = data.draw(st.integers(0, 2))
+        runs[k] = {**runs[k], "method": "backward"}
+        field = data.draw(st.sampled_from(["seed", "curves", "best_epoch", "test_accuracy", "T_true"]))
+        runs[k] = {key: v for key, v in runs[k].items() if key != field}
+        assert_rejects(lambda: tables.backward_table(runs), f"records[{k}]")
+    else:
+        estimates = {"in_sample": {"anchor": {"estimation_error": 0.1}}}
+        ce = [dict(task="mnist", noise="symmetric", rate=0.4, method="ce", seed=0, estimates=estimates)]
+        bad = data.draw(st.one_of(NOT_STR, st.text(max_size=4).filter(lambda b: b not in ("in_sample", "anchor"))))
+        options = {"kind": "in_sample", which: bad} if which in ("field", "estimators", "digits") else {which: bad}
+        if which == "estimators":
+            options[which] = data.draw(st.sampled_from([bad, [bad], ["dual_t"]]))
+        if which == "digits":
+            options[which] = data.draw(st.one_of(BAD_INT_OPTION.filter(lambda d: d is not None), st.integers(-9, -1)))
+        assert_rejects(lambda: tables.estimator_benchmark_table(ce, **options), which)
+
+
+@fuzz(100)
+@given(items=st.lists(TEXT, max_size=4), extra=st.integers(0, 3), noun=TEXT)
+def test_count_of_counts_and_names_the_cases_and_refuses_bad_input(items, extra, noun):
+    text = prose.count_of(items, len(items) + extra, noun)
+    assert text.startswith(f"{len(items)} of " if items else "none of the ")
+    assert all(item in text for item in items)
+    if items:
+        assert_rejects(lambda: prose.count_of(items, len(items) - 1, noun), "total")
+    assert_rejects(lambda: prose.count_of("ab", 2, noun), "items")
+    assert_rejects(lambda: prose.count_of(items, len(items), 3), "noun")
+
+
 HELPERS_FUZZED = {
     results: {"cpu_minutes", "estimator_stats", "paired_differences", "setting", "summarize", "training_key"},
     tables: {
         "Table",
         "accuracy_table",
         "accuracy_tables",
+        "backward_table",
         "clip_table",
         "comparison_table",
         "correction_table",
         "estimation_table",
+        "estimator_benchmark_table",
         "estimator_table",
         "gain_table",
         "paired_table",
         "selection_table",
     },
     prose: {
+        "count_of",
         "describe_recipe",
         "describe_records",
         "failed_trainings",
