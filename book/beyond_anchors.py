@@ -411,8 +411,9 @@ error in {count_of(halved, len(cifarn_noise), 'label sets')}**.
 #   cross-fitted posteriors; on in-sample ones, compare the errors above first.
 # - Learning $T$ with the network (VolMinNet) came closer than every estimator in
 #   {glue:text}`benchmark-volmin-best`, at the price of a training of its own per setting.
-# - Cross-fitting costs `cross_fit` more CE trainings; the estimators cost milliseconds once the posteriors
-#   exist, so a run can record them all. The choice between them must not read the clean test set.
+# - Cross-fitting costs `cross_fit` more CE trainings; once the posteriors exist, the estimators cost
+#   milliseconds (`min_volume`, a fit, seconds), so a run can record them all. The choice between them must not
+#   read the clean test set.
 # - On CIFAR-10N's human noise, the closest estimate from one CE network is
 #   {glue:text}`cifarn-ratios` of the anchor error, at most half of it in {glue:text}`cifarn-halved`
 #   label sets; every estimator there reads the in-sample posteriors of that one network.
