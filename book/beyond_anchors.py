@@ -13,7 +13,7 @@
 #     name: python3
 # ---
 
-# %% [markdown] papermill={"duration": 0.004275, "end_time": "2026-12-06T22:56:09.706998+00:00", "exception": false, "start_time": "2026-12-06T22:56:09.702723+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.010016, "end_time": "2026-12-06T23:09:03.034902+00:00", "exception": false, "start_time": "2026-12-06T23:09:03.024886+00:00", "status": "completed"}
 # (ch-beyond-anchors)=
 # # Beyond Anchor Points: Other Estimators of T, and Methods That Learn It
 #
@@ -59,7 +59,7 @@
 # | `cifarn_estimators`, `cifarn_learned` | on CIFAR-10N, forward with each one's $\hat T$; the methods that learn $T$ (VolMinNet's CIFAR-10N rows are in {ref}`ch-cifarn`) |
 # ```
 
-# %% papermill={"duration": 0.013966, "end_time": "2026-12-06T22:56:09.724009+00:00", "exception": false, "start_time": "2026-12-06T22:56:09.710043+00:00", "status": "completed"} tags=["parameters", "hide-input"]
+# %% papermill={"duration": 0.017968, "end_time": "2026-12-06T23:09:03.056963+00:00", "exception": false, "start_time": "2026-12-06T23:09:03.038995+00:00", "status": "completed"} tags=["parameters", "hide-input"]
 example_size = 2000
 seed = 0
 tasks = {"mnist": ["symmetric", "asymmetric"], "fashion_mnist": ["symmetric", "dense"]}
@@ -84,7 +84,7 @@ cifarn_results_dir = "results/cifarn_fast2"
 extend_results = False
 selection = "val_accuracy"
 
-# %% papermill={"duration": 2.614085, "end_time": "2026-12-06T22:56:12.340635+00:00", "exception": false, "start_time": "2026-12-06T22:56:09.726550+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 3.161018, "end_time": "2026-12-06T23:09:06.221768+00:00", "exception": false, "start_time": "2026-12-06T23:09:03.060750+00:00", "status": "completed"} tags=["hide-input"]
 import warnings
 
 import matplotlib.pyplot as plt
@@ -125,7 +125,7 @@ configs = [c for task, noise in tasks.items() for job in jobs
 configs += [c for job in human_jobs
             for c in check_grid("cifar10n", human_settings, **cifarn, **job)]
 
-# %% [markdown] papermill={"duration": 0.002059, "end_time": "2026-12-06T22:56:12.345306+00:00", "exception": false, "start_time": "2026-12-06T22:56:12.343247+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.002493, "end_time": "2026-12-06T23:09:06.227363+00:00", "exception": false, "start_time": "2026-12-06T23:09:06.224870+00:00", "status": "completed"}
 # ## What each estimator assumes
 #
 # All of them read $\hat T$, with $\hat T_{ij} \approx P(\tilde y = j \mid y = i)$, from a CE network's
@@ -155,7 +155,7 @@ configs += [c for job in human_jobs
 # label drawn from its noisy posterior. For contrast, the same $T$ with Dirichlet clean posteriors plus one
 # exact anchor per class (`anchored_posteriors`).
 
-# %% papermill={"duration": 4.15304, "end_time": "2026-12-06T22:56:16.500395+00:00", "exception": false, "start_time": "2026-12-06T22:56:12.347355+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 43.255662, "end_time": "2026-12-06T23:09:49.485248+00:00", "exception": false, "start_time": "2026-12-06T23:09:06.229586+00:00", "status": "completed"} tags=["hide-input"]
 T_example = np.array([[0.7, 0.2, 0.1], [0.1, 0.8, 0.1], [0.25, 0.05, 0.7]])
 _, scattered = scattered_posteriors(T_example, example_size, seed)
 anchored = anchored_posteriors(T_example, example_size, seed)
@@ -207,7 +207,7 @@ with anchors {close('with anchors')}; without anchors {close('without anchors')}
   predicted class) fail, whatever the sample size.
 """))
 
-# %% [markdown] papermill={"duration": 0.002557, "end_time": "2026-12-06T22:56:16.506057+00:00", "exception": false, "start_time": "2026-12-06T22:56:16.503500+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.007205, "end_time": "2026-12-06T23:09:49.495623+00:00", "exception": false, "start_time": "2026-12-06T23:09:49.488418+00:00", "status": "completed"}
 # ```{glue:figure} fig-simplex
 # :name: fig-simplex
 # The noisy posteriors (grey dots) on the three-class simplex, with the triangle of the true $T$, of the
@@ -230,7 +230,7 @@ with anchors {close('with anchors')}; without anchors {close('without anchors')}
 # the anchor estimate of the in-sample posteriors. One CE network (and one set of folds) serves every estimator
 # of a seed. The run, as its records state it:
 
-# %% papermill={"duration": 0.568447, "end_time": "2026-12-06T22:56:17.077077+00:00", "exception": false, "start_time": "2026-12-06T22:56:16.508630+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.654777, "end_time": "2026-12-06T23:09:50.155608+00:00", "exception": false, "start_time": "2026-12-06T23:09:49.500831+00:00", "status": "completed"} tags=["hide-input"]
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", UserWarning)  # the 97% rule's fallback
     # seed by seed, so that an interrupted run has whole seeds
@@ -244,23 +244,23 @@ display(Markdown(f"- records: `{run_summary(records)}`\n"
                  + "".join(f"- set-up: `{setup}`\n" for setup in setups)
                  + f"- out-of-fold posteriors: {cross_fit} folds"))
 
-# %% [markdown] papermill={"duration": 0.002589, "end_time": "2026-12-06T22:56:17.082828+00:00", "exception": false, "start_time": "2026-12-06T22:56:17.080239+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.007934, "end_time": "2026-12-06T23:09:50.172561+00:00", "exception": false, "start_time": "2026-12-06T23:09:50.164627+00:00", "status": "completed"}
 # The relative $L_1$ error of each $\hat T$ against the true $T$, mean ± std over the seeds (their number in
-# brackets); the closest estimate of each setting is marked `*`. The first column is the error of the training
+# brackets where fewer ran than in the rest of the table); the closest estimate of each setting is marked `*`. The first column is the error of the training
 # labels' own $T$ (clean against noisy labels): the sampling noise of the labels, the error of an estimator that
 # knew every clean label, which no estimator reading these labels is expected to beat. First from cross-fitted
 # posteriors, the condition under which the counting estimators are exact, then from the in-sample ones:
 
-# %% papermill={"duration": 0.026031, "end_time": "2026-12-06T22:56:17.111414+00:00", "exception": false, "start_time": "2026-12-06T22:56:17.085383+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.041818, "end_time": "2026-12-06T23:09:50.217745+00:00", "exception": false, "start_time": "2026-12-06T23:09:50.175927+00:00", "status": "completed"} tags=["hide-input"]
 for kind, label in (("cross_fit", "cross-fitted"), ("in_sample", "in-sample")):
     display(Markdown(f"**Error of $\\hat T$, {label} posteriors**"),
             estimator_benchmark_table(records, kind))
 
-# %% [markdown] papermill={"duration": 0.002848, "end_time": "2026-12-06T22:56:17.118309+00:00", "exception": false, "start_time": "2026-12-06T22:56:17.115461+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.007605, "end_time": "2026-12-06T23:09:50.234004+00:00", "exception": false, "start_time": "2026-12-06T23:09:50.226399+00:00", "status": "completed"}
 # And what the error costs downstream: the clean test accuracy (%) of the forward correction trained with each
 # cross-fitted $\hat T$, mean ± std over the seeds:
 
-# %% papermill={"duration": 0.03129, "end_time": "2026-12-06T22:56:17.152294+00:00", "exception": false, "start_time": "2026-12-06T22:56:17.121004+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.044095, "end_time": "2026-12-06T23:09:50.285553+00:00", "exception": false, "start_time": "2026-12-06T23:09:50.241458+00:00", "status": "completed"} tags=["hide-input"]
 display(estimator_benchmark_table(records, "cross_fit", "accuracy"))
 by_task = {task: estimator_stats([r for r in records if r["task"] == task])
            for task in tasks}
@@ -323,7 +323,7 @@ display(Markdown(f"""
   from either posteriors in {count_of(volmin_best, len(cases), 'settings')}.
 """))
 
-# %% [markdown] papermill={"duration": 0.003281, "end_time": "2026-12-06T22:56:17.158997+00:00", "exception": false, "start_time": "2026-12-06T22:56:17.155716+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.007985, "end_time": "2026-12-06T23:09:50.309159+00:00", "exception": false, "start_time": "2026-12-06T23:09:50.301174+00:00", "status": "completed"}
 # ## CIFAR-10N: against the true human T
 #
 # On human noise the true $T$ is measured from the clean and noisy labels of the training images
@@ -335,7 +335,7 @@ display(Markdown(f"""
 # For reference, the same records hold CE and forward with the true $T$. A CE record made before an
 # estimator existed has no estimate of it (`-`). The run:
 
-# %% papermill={"duration": 0.218311, "end_time": "2026-12-06T22:56:17.380325+00:00", "exception": false, "start_time": "2026-12-06T22:56:17.162014+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.624897, "end_time": "2026-12-06T23:09:50.957116+00:00", "exception": false, "start_time": "2026-12-06T23:09:50.332219+00:00", "status": "completed"} tags=["hide-input"]
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", UserWarning)
     runs = [run_grid("cifar10n", human_settings, **cifarn, **job) for job in human_jobs]
@@ -344,18 +344,18 @@ setup = describe_run("cifar10n", cifarn_protocol, epochs=cifarn_epochs,
                      subset=cifarn_subset, device=device)
 display(Markdown(f"- records: `{run_summary(human)}`\n- set-up: `{setup}`"))
 
-# %% [markdown] papermill={"duration": 0.003328, "end_time": "2026-12-06T22:56:17.387516+00:00", "exception": false, "start_time": "2026-12-06T22:56:17.384188+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.004618, "end_time": "2026-12-06T23:09:50.969715+00:00", "exception": false, "start_time": "2026-12-06T23:09:50.965097+00:00", "status": "completed"}
 # One table per label set: the relative $L_1$ error of each $\hat T$ against the true human $T$, and the clean
 # test accuracy (%) of the forward correction with it; for a method of `cifarn_learned`, the error of the $T$ it
 # learned and its own accuracy. Forward is trained with the $\hat T$ of each estimator in `cifarn_estimators`
 # (`-` for one left out): each costs a full-data training.
 
-# %% papermill={"duration": 0.015791, "end_time": "2026-12-06T22:56:17.406591+00:00", "exception": false, "start_time": "2026-12-06T22:56:17.390800+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.020062, "end_time": "2026-12-06T23:09:50.997312+00:00", "exception": false, "start_time": "2026-12-06T23:09:50.977250+00:00", "status": "completed"} tags=["hide-input"]
 for key in cifarn_noise:
     display(Markdown(f"**{key}**"))
     display(estimator_table(human, key))
 
-# %% papermill={"duration": 0.019356, "end_time": "2026-12-06T22:56:17.429709+00:00", "exception": false, "start_time": "2026-12-06T22:56:17.410353+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.02182, "end_time": "2026-12-06T23:09:51.026959+00:00", "exception": false, "start_time": "2026-12-06T23:09:51.005139+00:00", "status": "completed"} tags=["hide-input"]
 human_stats = estimator_stats(human)
 reference = summarize(runs[0])  # CE and forward with the true T
 
@@ -396,7 +396,7 @@ error in {count_of(halved, len(cifarn_noise), 'label sets')}**.
 {chr(10).join(lines)}
 """))
 
-# %% [markdown] papermill={"duration": 0.003598, "end_time": "2026-12-06T22:56:17.437168+00:00", "exception": false, "start_time": "2026-12-06T22:56:17.433570+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.008186, "end_time": "2026-12-06T23:09:51.045015+00:00", "exception": false, "start_time": "2026-12-06T23:09:51.036829+00:00", "status": "completed"}
 # ## Summary
 #
 # - Each estimator is exact under its own condition, and the conditions differ: anchors (`anchor`,
@@ -432,7 +432,7 @@ error in {count_of(halved, len(cifarn_noise), 'label sets')}**.
 # :class: dropdown
 # ```
 
-# %% papermill={"duration": 1.444474, "end_time": "2026-12-06T22:56:18.885032+00:00", "exception": false, "start_time": "2026-12-06T22:56:17.440558+00:00", "status": "completed"}
+# %% papermill={"duration": 15.835535, "end_time": "2026-12-06T23:10:06.889726+00:00", "exception": false, "start_time": "2026-12-06T23:09:51.054191+00:00", "status": "completed"}
 _, tight = scattered_posteriors(T_example, example_size, seed, low=0.45, high=0.55)
 tight_labels = sample_labels(tight, seed)
 for name in names:
@@ -442,7 +442,7 @@ for name in names:
     print(f"{name}: error {error:.3f} ({'within' if error <= exact else 'not within'} "
           f"{exact} of T; {errors['without anchors', name]:.3f} above)")
 
-# %% [markdown] papermill={"duration": 0.005894, "end_time": "2026-12-06T22:56:18.895413+00:00", "exception": false, "start_time": "2026-12-06T22:56:18.889519+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.008595, "end_time": "2026-12-06T23:10:06.905255+00:00", "exception": false, "start_time": "2026-12-06T23:10:06.896660+00:00", "status": "completed"}
 # The least-volume estimate is exact when the clean posteriors are *sufficiently scattered*: their hull must
 # hold the circle inscribed in the simplex, which touches every edge at its middle. Weights in $[0.25, 0.75]$
 # spread the points along each edge, past the points of contact; weights in $[0.45, 0.55]$ keep them near the
@@ -464,7 +464,7 @@ for name in names:
 # :class: dropdown
 # ```
 
-# %% papermill={"duration": 0.011775, "end_time": "2026-12-06T22:56:18.911103+00:00", "exception": false, "start_time": "2026-12-06T22:56:18.899328+00:00", "status": "completed"}
+# %% papermill={"duration": 0.022791, "end_time": "2026-12-06T23:10:06.938601+00:00", "exception": false, "start_time": "2026-12-06T23:10:06.915810+00:00", "status": "completed"}
 for task, key in cases:
     gains = [f"{name} {mean(task, key, name, 'in_sample'):.3f}"
              f" → {mean(task, key, name, 'cross_fit'):.3f}" for name in names]
@@ -474,7 +474,7 @@ ce_minutes = [r["wall_time_s"] / 60 for r in records
 print(f"one CE training: {np.mean(ce_minutes):.1f} min (records' wall time);"
       f" cross-fitting adds {cross_fit} of them per seed")
 
-# %% [markdown] papermill={"duration": 0.006559, "end_time": "2026-12-06T22:56:18.922744+00:00", "exception": false, "start_time": "2026-12-06T22:56:18.916185+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.014494, "end_time": "2026-12-06T23:10:06.962858+00:00", "exception": false, "start_time": "2026-12-06T23:10:06.948364+00:00", "status": "completed"}
 # Cross-fitting helps the estimators whose error falls in the printout, at the price of `cross_fit` more CE
 # trainings per seed; the estimation itself costs seconds. Where the in-sample error is already small, the
 # folds buy little.

@@ -330,14 +330,14 @@ def estimation_table(records, digits=3):
 
 def estimator_benchmark_table(records, kind, field="error", estimators=None, digits=None):
     """A :class:`Table` of every estimator over every noise setting of ``records``: a row per setting (with its
-    task where ``records`` hold several), a column
-    per estimator (``estimators``, default every one the CE records estimated with), cells ``mean ± std (n)`` over
-    seeds of :func:`estimator_stats`'s ``field`` (``"error"``: of ``T̂`` against the true T; ``"accuracy"``: of
-    forward with it, %) on ``kind`` posteriors (``"in_sample"`` or ``"cross_fit"``); ``-`` where no run. The
-    smallest error (largest accuracy) of each row is marked ``*``; ``digits`` defaults to 3 for errors, 1 for
-    accuracies. A table of errors starts with the error of the training labels' own realised ``T`` where the CE
-    records hold it (``T_train``): the error of an estimator that knew every clean label, the labels' sampling noise,
-    which no estimator reading these labels is expected to beat.
+    task where ``records`` hold several), a column per estimator (``estimators``, default every one the CE records
+    estimated with), cells ``mean ± std`` over seeds (their number ``(n)`` after a cell of fewer seeds than the
+    table's most) of :func:`estimator_stats`'s ``field`` (``"error"``: of ``T̂`` against the true T;
+    ``"accuracy"``: of forward with it, %) on ``kind`` posteriors (``"in_sample"`` or ``"cross_fit"``); ``-``
+    where no run. The smallest error (largest accuracy) of each row is marked ``*``; ``digits`` defaults to 3 for
+    errors, 1 for accuracies. A table of errors starts with the error of the training labels' own realised ``T``
+    where the CE records hold it (``T_train``): the error of an estimator that knew every clean label, the labels'
+    sampling noise, which no estimator reading these labels is expected to beat.
 
     Raises
     ------
@@ -360,14 +360,15 @@ def estimator_benchmark_table(records, kind, field="error", estimators=None, dig
     _check_names(names, "estimators", known)
     settings = list(dict.fromkeys(key for key, name, k in stats if k == kind and field in stats[key, name, k]))
     floors = _label_floors(records, len(tasks) > 1) if field == "error" else {}
+    most = max((v[field][2] for (_, name, k), v in stats.items() if k == kind and field in v), default=0)
     rows = [["setting", *(["labels' own T"] if floors else []), *names]]
     for key in settings:
         values = {name: stats.get((key, name, kind), {}).get(field) for name in names}
         found = [v[0] for v in values.values() if v]
         best = (min if field == "error" else max)(found) if found else None
         floor = [_cell(*_mean_std(floors[key]), digits)] if key in floors else ["-"] * bool(floors)
-        rows.append([key, *floor, *("-" if not v else _cell(*v[:2], digits) + f" ({v[2]})" + " *" * (v[0] == best)
-                                    for v in values.values())])  # fmt: skip
+        rows.append([key, *floor, *("-" if not v else _cell(*v[:2], digits) + f" ({v[2]})" * (v[2] < most)
+                                    + " *" * (v[0] == best) for v in values.values())])  # fmt: skip
     return Table(rows)
 
 
