@@ -193,11 +193,11 @@ def test_check_results_dir_refuses_a_nearly_full_disk(tmp_path, monkeypatch):
 def test_save_record_names_results_dir_when_the_write_fails_and_leaves_nothing(tmp_path, monkeypatch, errno, why):
     """Past bug: a full disk raised a raw OSError and left a ``.part`` file."""
 
-    def fail(self, text):
-        Path.write_bytes(self, text[:10].encode())  # a partial write, then the error
+    def fail(part, path):  # the temporary file is written, then the error
+        assert Path(part).stat().st_size > 0
         raise OSError(errno, why)
 
-    monkeypatch.setattr(records.Path, "write_text", fail)
+    monkeypatch.setattr(records.os, "replace", fail)
     with pytest.raises(ValueError, match=rf"results_dir must be a folder that can be written, got '{tmp_path}'.*{why}"):
         records.save_record(make_run("ce", "aggre"), tmp_path)
     assert list(tmp_path.iterdir()) == []

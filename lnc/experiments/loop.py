@@ -426,20 +426,21 @@ def _epoch(model, optimizer, loss_fn, batches, clip_norm=None):
     _mode(loss_fn, training=True)
     total, n, norms = None, 0, []
     params = [p for g in optimizer.param_groups for p in g["params"]]
+    bound = math.inf if clip_norm is None else clip_norm  # an infinite bound measures without scaling
     try:
         for x, y in batches:
             loss = loss_fn(_logits(model, x), y)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
-            bound = math.inf if clip_norm is None else clip_norm  # an infinite bound measures without scaling
             norms.append(torch.nn.utils.clip_grad_norm_(params, bound).detach().float())
             optimizer.step()
             total = loss.detach() * len(y) if total is None else total + loss.detach() * len(y)
             n += len(y)
         _verify(loss_fn)
+        loss = total.item() / n
     except NonFiniteLogitsError:
-        return math.nan, torch.stack(norms) if norms else torch.empty(0)
-    return total.item() / n, torch.stack(norms) if norms else torch.empty(0)
+        loss = math.nan
+    return loss, torch.stack(norms) if norms else torch.empty(0)
 
 
 def _logits(model, x):

@@ -141,18 +141,7 @@ def save_record(record, results_dir):
     _check_json(record, name="record")
     text = json.dumps(record, indent=1, allow_nan=False) + "\n"
     folder = _as_path(results_dir, name="results_dir")
-    part = folder / f".{name}.{os.getpid()}.part"
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        part.write_text(text)
-        os.replace(part, folder / name)
-    except OSError as err:
-        with contextlib.suppress(OSError):  # nothing partial is left where the folder exists
-            part.unlink(missing_ok=True)
-        raise ValueError(
-            f"results_dir must be a folder that can be written, got '{folder}' where {name} could not be saved "
-            f"({_why(err)})"
-        ) from err
+    _write_whole(folder / name, lambda file: file.write(text.encode()))
     return folder / name
 
 
@@ -182,18 +171,28 @@ def save_posteriors(record, results_dir, probs, noisy, clean):
     path = posteriors_path(record, results_dir)
     if path.is_file():
         return path
+    _write_whole(path, lambda file: np.savez_compressed(file, probs=probs, noisy=noisy.astype(np.int16),
+                                                        clean=clean.astype(np.int16)))  # fmt: skip
+    return path
+
+
+def _write_whole(path, write):
+    """Create ``path``'s folder if needed and write the file whole or not at all: ``write(file)`` fills a temporary
+    file (binary) beside it, which is then renamed. An ``OSError`` becomes a ``ValueError`` naming the folder and
+    the file, and leaves nothing partial where the folder exists."""
     part = path.with_name(f".{path.name}.{os.getpid()}.part")
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
         with open(part, "wb") as file:
-            np.savez_compressed(file, probs=probs, noisy=noisy.astype(np.int16), clean=clean.astype(np.int16))
+            write(file)
         os.replace(part, path)
     except OSError as err:
         with contextlib.suppress(OSError):
             part.unlink(missing_ok=True)
         raise ValueError(
-            f"results_dir must be a folder that can be written, got '{path.parent}' ({_why(err)})"
+            f"results_dir must be a folder that can be written, got '{path.parent}' where {path.name} could not be "
+            f"saved ({_why(err)})"
         ) from err
-    return path
 
 
 def load_posteriors(path):

@@ -59,10 +59,12 @@ def summarize(records, value="test_accuracy"):
             runs[(r["method"], setting(r))].append(identity(r))
     for key, identities in runs.items():
         _check_one_setting(key, identities)
-    return {
-        key: (float(np.mean(v)), float(np.std(v, ddof=1)) if len(v) > 1 else math.nan, len(v))
-        for key, v in groups.items()
-    }
+    return {key: _mean_std(v) for key, v in groups.items()}
+
+
+def _mean_std(values):
+    """``(mean, std, n)`` of a non-empty list of numbers, ``std`` with ddof = 1 (NaN for one value)."""
+    return float(np.mean(values)), float(np.std(values, ddof=1)) if len(values) > 1 else math.nan, len(values)
 
 
 def _check_one_setting(key, identities):
@@ -104,10 +106,7 @@ def paired_differences(records, baseline="ce"):
     for (method, key, seed), value in accuracy.items():
         if method != baseline and (baseline, key, seed) in accuracy:
             groups[method, key].append(value - accuracy[baseline, key, seed])
-    return {
-        key: (float(np.mean(v)), float(np.std(v, ddof=1)) if len(v) > 1 else math.nan, len(v))
-        for key, v in groups.items()
-    }
+    return {key: _mean_std(v) for key, v in groups.items()}
 
 
 def _mean_of(records, field):
@@ -294,9 +293,5 @@ def estimator_stats(records):
         for k, values in groups.items():
             values = [v for v in values if v is not None]
             if values:
-                stats[k][field] = (
-                    float(np.mean(values)),
-                    float(np.std(values, ddof=1)) if len(values) > 1 else math.nan,
-                    len(values),
-                )
+                stats[k][field] = _mean_std(values)
     return dict(stats)

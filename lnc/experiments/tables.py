@@ -26,6 +26,7 @@ from .results import (
     _check_record,
     _check_records,
     _mean_of,
+    _mean_std,
     estimator_stats,
     paired_differences,
     setting,
@@ -366,7 +367,7 @@ def estimator_benchmark_table(records, kind, field="error", estimators=None, dig
         values = {name: stats.get((key, name, kind), {}).get(field) for name in names}
         found = [v[0] for v in values.values() if v]
         best = (min if field == "error" else max)(found) if found else None
-        floor = [_cell(*_mean_std(floors[key]), digits)] if key in floors else ["-"] * bool(floors)
+        floor = [_cell(*_mean_std(floors[key])[:2], digits)] if key in floors else ["-"] * bool(floors)
         rows.append([key, *floor, *("-" if not v else _cell(*v[:2], digits) + f" ({v[2]})" * (v[2] < most)
                                     + " *" * (v[0] == best) for v in values.values())])  # fmt: skip
     return Table(rows)
@@ -382,11 +383,6 @@ def _label_floors(records, with_task):
             key = f"{r['task']} {setting(r)}" if with_task else setting(r)
             floors[key][r.get("seed")] = estimation_error(np.array(r["T_train"]), np.array(r["T_true"]))
     return {key: list(by_seed.values()) for key, by_seed in floors.items()}
-
-
-def _mean_std(values):
-    """``(mean, std)`` of a list of numbers, ``std`` with ddof = 1 (NaN for one value)."""
-    return float(np.mean(values)), float(np.std(values, ddof=1)) if len(values) > 1 else math.nan
 
 
 def backward_table(records):
