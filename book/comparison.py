@@ -13,7 +13,7 @@
 #     name: python3
 # ---
 
-# %% [markdown] papermill={"duration": 0.009627, "end_time": "2026-12-06T19:07:58.172828+00:00", "exception": false, "start_time": "2026-12-06T19:07:58.163201+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.002263, "end_time": "2026-12-06T23:50:33.240036+00:00", "exception": false, "start_time": "2026-12-06T23:50:33.237773+00:00", "status": "completed"}
 # (ch-comparison)=
 # # Our Runs Against the Paper's Claims and the Published Benchmarks
 #
@@ -31,10 +31,10 @@
 # - test a paper's qualitative claims on your own records, each shown as holding or not with its numbers;
 # - tell a gap of protocol from a gap of method when comparing with a benchmark.
 
-# %% papermill={"duration": 0.020491, "end_time": "2026-12-06T19:07:58.198679+00:00", "exception": false, "start_time": "2026-12-06T19:07:58.178188+00:00", "status": "completed"} tags=["parameters", "hide-input"]
+# %% papermill={"duration": 0.010192, "end_time": "2026-12-06T23:50:33.252248+00:00", "exception": false, "start_time": "2026-12-06T23:50:33.242056+00:00", "status": "completed"} tags=["parameters", "hide-input"]
 results_root = None  # the folder of the chapters' record folders; None: results/
 
-# %% papermill={"duration": 2.182083, "end_time": "2026-12-06T19:08:00.382542+00:00", "exception": false, "start_time": "2026-12-06T19:07:58.200459+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 1.459234, "end_time": "2026-12-06T23:50:34.713366+00:00", "exception": false, "start_time": "2026-12-06T23:50:33.254132+00:00", "status": "completed"} tags=["hide-input"]
 from pathlib import Path
 
 from IPython.display import Markdown, display
@@ -42,7 +42,7 @@ from myst_nb import glue
 
 import lnc
 from lnc.experiments import published
-from lnc.experiments.records import load_records
+from lnc.experiments.inventory import EVIDENCE, evidence_records
 from lnc.experiments.prose import listing, run_summary, verdict
 from lnc.experiments.results import summarize
 from lnc.experiments.tables import comparison_table, correction_table, gain_table, Table
@@ -54,10 +54,10 @@ default = Path(lnc.__file__).resolve().parents[1] / "results"
 root = default if results_root is None else Path(results_root)
 if not root.is_dir():
     raise ValueError(f"results_root must be an existing folder, got {results_root!r}")
-records = {name: load_records(root / name) if (root / name).is_dir() else []
-           for name in ("mnist", "imdb", "cifar10", "cifarn")}
+records = {task: evidence.get(task, []) for evidence in [evidence_records(root)]
+           for task in EVIDENCE}
 if not any(records.values()):
-    raise ValueError(f"results_root must hold the chapters' records, none under {root}")
+    raise ValueError(f"results_root must hold the book's evidence (EVIDENCE), none under {root}")
 # printed relative to the repository when it lies inside it
 repository = default.parent
 inside = root.resolve().is_relative_to(repository)
@@ -68,13 +68,14 @@ tables = [name for name, value in vars(published).items()
 assert not any(name.startswith(("MNIST", "IMDB", "CIFAR10_", "PATRINI"))
                for name in tables), tables
 display(Markdown(
-    f"Records read from `{read.as_posix()}/`:\n\n" + "\n".join(
-        f"- {line}" for name, runs in records.items()
-        for line in (run_summary(runs) if runs else f"{name}: no records").splitlines())
+    f"Records read from `{read.as_posix()}/`, each task's full-data runs (the book's evidence, "
+    "{ref}`ch-runs`):\n\n" + "\n".join(
+        f"- {run_summary(runs)} (folder `{EVIDENCE[task]}`)" if runs
+        else f"- {task}: no records" for task, runs in records.items())
     + "\n\nPublished tables of `lnc.experiments.published`: "
     + ", ".join(f"`{name}`" for name in tables) + "."))
 
-# %% [markdown] papermill={"duration": 0.001648, "end_time": "2026-12-06T19:08:00.390141+00:00", "exception": false, "start_time": "2026-12-06T19:08:00.388493+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.001579, "end_time": "2026-12-06T23:50:34.717118+00:00", "exception": false, "start_time": "2026-12-06T23:50:34.715539+00:00", "status": "completed"}
 # ## Three qualitative claims, tested on our runs
 #
 # The paper's table of test accuracies (MNIST, IMDB, CIFAR-10, CIFAR-100 × methods × noise) is not quoted
@@ -89,12 +90,12 @@ display(Markdown(
 # backward with $T$ and with $\hat T$ (mean over seeds), the gap forward($\hat T$) − forward($T$) and the seed std
 # of backward($\hat T$); each data set's protocol is in the run summary above.
 
-# %% papermill={"duration": 0.135401, "end_time": "2026-12-06T19:08:00.531872+00:00", "exception": false, "start_time": "2026-12-06T19:08:00.396471+00:00", "status": "completed"}
+# %% papermill={"duration": 0.070388, "end_time": "2026-12-06T23:50:34.789075+00:00", "exception": false, "start_time": "2026-12-06T23:50:34.718687+00:00", "status": "completed"}
 columns = ["ce", "forward", "forward_est", "backward", "backward_est"]
-synthetic = [r for name in ("mnist", "imdb", "cifar10") for r in records[name]]
+synthetic = [r for task in ("mnist", "imdb", "cifar10") for r in records[task]]
 glue("tab-corrections", correction_table(synthetic, methods=columns), display=False)
 
-# %% [markdown] papermill={"duration": 0.006272, "end_time": "2026-12-06T19:08:00.540663+00:00", "exception": false, "start_time": "2026-12-06T19:08:00.534391+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.001657, "end_time": "2026-12-06T23:50:34.792922+00:00", "exception": false, "start_time": "2026-12-06T23:50:34.791265+00:00", "status": "completed"}
 # ```{glue:figure} tab-corrections
 # :name: tab-corrections
 # Test accuracy (%) of CE and of the corrections with the true $T$ and with $\hat T$, mean over seeds, per data
@@ -102,7 +103,7 @@ glue("tab-corrections", correction_table(synthetic, methods=columns), display=Fa
 # correction and how much backward with $\hat T$ varies over seeds.
 # ```
 
-# %% papermill={"duration": 0.056432, "end_time": "2026-12-06T19:08:00.600915+00:00", "exception": false, "start_time": "2026-12-06T19:08:00.544483+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.037384, "end_time": "2026-12-06T23:50:34.831864+00:00", "exception": false, "start_time": "2026-12-06T23:50:34.794480+00:00", "status": "completed"} tags=["hide-input"]
 close = 1.0  # points: "close to the T-known variant"
 stats = {task: summarize([r for r in synthetic if r["task"] == task])
          for task in dict.fromkeys(r["task"] for r in synthetic)}
@@ -151,13 +152,13 @@ display(Markdown(f"""
    {{ref}}`ch-cifar` gives the command).
 """))
 
-# %% [markdown] papermill={"duration": 0.005615, "end_time": "2026-12-06T19:08:00.608591+00:00", "exception": false, "start_time": "2026-12-06T19:08:00.602976+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.001849, "end_time": "2026-12-06T23:50:34.840339+00:00", "exception": false, "start_time": "2026-12-06T23:50:34.838490+00:00", "status": "completed"}
 # ## CIFAR-10N: our runs beside the CIFAR-N benchmark
 #
 # Published: `lnc.experiments.published.CIFARN` {cite}`wei2022`: ResNet-34, 100 epochs, all 50,000 images, mean ±
 # std over 5 seeds, and **the best test accuracy over epochs**, i.e. the model is selected on the test set.
-# Ours: the records of {ref}`ch-cifarn` (protocol in the run summary at the top; the epoch with the lowest
-# *noisy-validation* loss, the test set read once). "forward" / "backward" use the true human $T$,
+# Ours: the full-data records of {ref}`ch-cifarn` (the protocol and how each run kept its epoch on the *noisy*
+# validation split are in the run summary at the top; the test set is read once). "forward" / "backward" use the true human $T$,
 # "forward_est" / "backward_est" the $\hat T$ of our CE model.
 #
 # The rows "forward (published)" and "backward (published)" are the benchmark's Forward-T and Backward-T, set
@@ -167,48 +168,50 @@ display(Markdown(f"""
 # code (which trains CE only) says whether their $T$ was estimated or the true human one. Our $\hat T$ rows are
 # listed beside them for the other reading.
 
-# %% papermill={"duration": 0.022593, "end_time": "2026-12-06T19:08:00.635055+00:00", "exception": false, "start_time": "2026-12-06T19:08:00.612462+00:00", "status": "completed"}
+# %% papermill={"duration": 0.0096, "end_time": "2026-12-06T23:50:34.851821+00:00", "exception": false, "start_time": "2026-12-06T23:50:34.842221+00:00", "status": "completed"}
 label_sets = ["aggre", "random1", "random2", "random3", "worst", "cifar100n"]
-cifarn = summarize(records["cifarn"])
+cifarn = summarize(records["cifar10n"])
 shown = [s for s in label_sets if any((m, s) in cifarn for m in columns)]
-display(comparison_table(records["cifarn"], published.CIFARN, methods=columns,
+ran = [m for m in columns if any((m, s) in cifarn for s in shown) or m in published.CIFARN]
+display(comparison_table(records["cifar10n"], published.CIFARN, methods=ran,
                          settings=shown))
 
-# %% [markdown] papermill={"duration": 0.003057, "end_time": "2026-12-06T19:08:00.640499+00:00", "exception": false, "start_time": "2026-12-06T19:08:00.637442+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.001825, "end_time": "2026-12-06T23:50:34.855716+00:00", "exception": false, "start_time": "2026-12-06T23:50:34.853891+00:00", "status": "completed"}
 # Absolute accuracies differ by the protocol. What a correction *adds* over CE is closer to comparable: the gain
 # of forward correction (true $T$ and $\hat T$) over CE, ours beside the benchmark's.
 
-# %% papermill={"duration": 0.019824, "end_time": "2026-12-06T19:08:00.663364+00:00", "exception": false, "start_time": "2026-12-06T19:08:00.643540+00:00", "status": "completed"}
-display(gain_table(records["cifarn"], published.CIFARN, shown, digits=2))
+# %% papermill={"duration": 0.009229, "end_time": "2026-12-06T23:50:34.866683+00:00", "exception": false, "start_time": "2026-12-06T23:50:34.857454+00:00", "status": "completed"}
+display(gain_table(records["cifar10n"], published.CIFARN, shown, digits=2,
+                   methods=[m for m in ("forward", "forward_est") if m in ran]))
 
-# %% papermill={"duration": 0.010993, "end_time": "2026-12-06T19:08:00.676559+00:00", "exception": false, "start_time": "2026-12-06T19:08:00.665566+00:00", "status": "completed"} tags=["hide-input"]
-ours = run_summary(records["cifarn"]).splitlines()[0].split(": ", 1)[1]
+# %% papermill={"duration": 0.008009, "end_time": "2026-12-06T23:50:34.876881+00:00", "exception": false, "start_time": "2026-12-06T23:50:34.868872+00:00", "status": "completed"} tags=["hide-input"]
+ours = run_summary(records["cifar10n"]).splitlines()[0].split(": ", 1)[1]
 gaps = [cifarn[m, s][0] - published.CIFARN[m][s][0]
         for m in published.CIFARN for s in shown if (m, s) in cifarn]
 missing = [s for s in label_sets if s not in shown]
-n_seeds = len({r["seed"] for r in records["cifarn"]})
+n_seeds = len({r["seed"] for r in records["cifar10n"]})
 seed_note = (", and one seed cannot resolve differences of a point" if n_seeds == 1
              else f" (mean over {n_seeds} seeds)")
 display(Markdown(f"""
 - **Absolute accuracy: from {-max(gaps):.1f} to {-min(gaps):.1f} points below the
   benchmark** over the methods and label sets both have. That is mostly the protocol,
   not the method (ours: {ours}; theirs: {published.CIFARN_PROTOCOL}). The benchmark
-  reports the best *test* epoch, which is optimistic; ours is the epoch of lowest
-  noisy-validation loss, read once on the test set.
+  reports the best *test* epoch, which is optimistic; ours keeps its epoch on the noisy
+  validation split and reads the test set once.
 - **Gains over CE** are in the table above: a network trained briefly has barely begun
   to fit the wrong labels, the thing a correction prevents, so there is less to
   gain{seed_note}.
 - **Label sets without a run of ours:** {listing(missing)}.
 """))
 
-# %% [markdown] papermill={"duration": 0.001926, "end_time": "2026-12-06T19:08:00.680561+00:00", "exception": false, "start_time": "2026-12-06T19:08:00.678635+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.001899, "end_time": "2026-12-06T23:50:34.882099+00:00", "exception": false, "start_time": "2026-12-06T23:50:34.880200+00:00", "status": "completed"}
 # ## Clothing1M and mini-WebVision: published, not run here
 #
 # The published numbers (`lnc.experiments.published`): Clothing1M from the paper's own table (ResNet-50 from ImageNet
 # weights, 1M noisy web images, 14 classes); mini-WebVision (first 50 classes of WebVision 1.0) from later
 # papers that ran the forward correction with Inception-ResNet-v2.
 
-# %% papermill={"duration": 0.016878, "end_time": "2026-12-06T19:08:00.699414+00:00", "exception": false, "start_time": "2026-12-06T19:08:00.682536+00:00", "status": "completed"}
+# %% papermill={"duration": 0.007776, "end_time": "2026-12-06T23:50:34.891686+00:00", "exception": false, "start_time": "2026-12-06T23:50:34.883910+00:00", "status": "completed"}
 clothing = published.CLOTHING1M.items()
 webvision = published.MINI_WEBVISION["forward_est"].items()
 display(Table([["Clothing1M", "test accuracy (%)"],
@@ -216,7 +219,7 @@ display(Table([["Clothing1M", "test accuracy (%)"],
 display(Table([["mini-WebVision, forward correction", "accuracy (%)"],
                *([name, f"{mean:.2f}"] for name, (mean, _) in webvision)]))
 
-# %% [markdown] papermill={"duration": 0.007604, "end_time": "2026-12-06T19:08:00.712107+00:00", "exception": false, "start_time": "2026-12-06T19:08:00.704503+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.001945, "end_time": "2026-12-06T23:50:34.896735+00:00", "exception": false, "start_time": "2026-12-06T23:50:34.894790+00:00", "status": "completed"}
 # Why they are not run in this book:
 #
 # - **Data.** Clothing1M {cite}`xiao2015` is released on request by its authors; WebVision 1.0 is a

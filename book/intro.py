@@ -13,7 +13,7 @@
 #     name: python3
 # ---
 
-# %% [markdown] papermill={"duration": 0.001718, "end_time": "2026-12-06T19:39:33.029448+00:00", "exception": false, "start_time": "2026-12-06T19:39:33.027730+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.001428, "end_time": "2026-12-06T23:50:46.449838+00:00", "exception": false, "start_time": "2026-12-06T23:50:46.448410+00:00", "status": "completed"}
 # (ch-intro)=
 # # Loss Correction for Noisy Labels
 #
@@ -46,11 +46,11 @@
 #
 # ## The results in one figure
 #
-# {numref}`fig-summary` sums up the stored runs of the experiment chapters: for each data set, how much each
+# {numref}`fig-summary` sums up the full-data runs of the experiment chapters: for each data set, how much each
 # correction changed the clean test accuracy over plain cross-entropy, averaged over the noisy settings run
 # there (each chapter gives the settings, seeds and protocol behind these numbers).
 
-# %% papermill={"duration": 1.555528, "end_time": "2026-12-06T19:39:34.586484+00:00", "exception": false, "start_time": "2026-12-06T19:39:33.030956+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 2.275974, "end_time": "2026-12-06T23:50:48.726896+00:00", "exception": false, "start_time": "2026-12-06T23:50:46.450922+00:00", "status": "completed"} tags=["hide-input"]
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -59,49 +59,47 @@ from myst_nb import glue
 
 import lnc
 from lnc.book.plots import METHOD_COLORS
-from lnc.experiments.records import load_records
+from lnc.experiments.inventory import evidence_records
 from lnc.experiments.results import summarize
 
 root = Path(lnc.__file__).resolve().parents[1] / "results"
-corrections = ["forward", "forward_est", "backward", "backward_est"]
+corrections = ["forward", "forward_est", "backward", "backward_est"]  # the T̂ ones: "_est"
 changes = {}  # task -> mean change over CE (points) of each correction, noisy settings
-runs = {}  # task -> its protocol and training data, for the caption
-for folder in ("mnist", "imdb", "cifar10", "cifarn"):
-    records = load_records(root / folder)
-    for task in dict.fromkeys(r["task"] for r in records):
-        first = next(r for r in records if r["task"] == task)
-        subset = first["subset"]
-        data = ("all" if subset is None else f"{subset:,}") + " examples"
-        runs[task] = f"{task} protocol '{first['protocol']}', {data}"
-        stats = summarize([r for r in records if r["task"] == task])
-        keys = [k for k in dict.fromkeys(k for _, k in stats) if k != "none"
-                and all((m, k) in stats for m in ["ce", *corrections])]
-        if keys:
-            changes[task] = [np.mean([stats[m, k][0] - stats["ce", k][0] for k in keys])
-                             for m in corrections]
+runs = {}  # task -> its protocol and the settings averaged, for the caption
+for task, records in evidence_records(root).items():
+    stats = summarize(records)
+    keys = [k for k in dict.fromkeys(k for _, k in stats) if k != "none" and ("ce", k) in stats]
+    changes[task] = [np.mean([stats[m, k][0] - stats["ce", k][0] for k in keys if (m, k) in stats]
+                             or [np.nan]) for m in corrections]
+    seeds = len({r["seed"] for r in records})
+    runs[task] = (f"{task}, protocol '{records[0]['protocol']}', {len(keys)} settings, "
+                  f"{seeds} seed{'s' * (seeds != 1)}")
 fig, ax = plt.subplots(figsize=(9, 3.6))
 x = np.arange(len(changes))
-for k, method in enumerate(corrections):
-    ax.bar(x + (k - 1.5) * 0.2, [v[k] for v in changes.values()], 0.2, label=method,
-           color=METHOD_COLORS[method])
+for k, method in enumerate(corrections):  # T̂ hatched, in its correction's colour
+    correction, estimated = method.removesuffix("_est"), method.endswith("_est")
+    ax.bar(x + (k - 1.5) * 0.2, [v[k] for v in changes.values()], 0.2,
+           label=f"{correction}, {'estimated T̂' if estimated else 'true T'}",
+           color=METHOD_COLORS[correction], hatch="//" if estimated else None,
+           edgecolor="white")
 ax.axhline(0, color="grey", lw=0.8)
 ax.set_xticks(x, list(changes))
 ax.set_ylabel("test accuracy - CE (points)")
-ax.legend(ncol=4, fontsize=8)
+ax.legend(ncol=4, fontsize=10, loc="lower center", bbox_to_anchor=(0.5, 1.0), frameon=False)
 fig.tight_layout()
 glue("fig-summary", fig, display=False)
 glue("summary-runs", "; ".join(runs[task] for task in changes), display=False)
 plt.close(fig)
 
-# %% [markdown] papermill={"duration": 0.001175, "end_time": "2026-12-06T19:39:34.589526+00:00", "exception": false, "start_time": "2026-12-06T19:39:34.588351+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.001007, "end_time": "2026-12-06T23:50:48.729598+00:00", "exception": false, "start_time": "2026-12-06T23:50:48.728591+00:00", "status": "completed"}
 # ```{glue:figure} fig-summary
 # :name: fig-summary
 #
 # Change of the clean test accuracy over cross-entropy (points), per data set of the stored runs, averaged
 # over its noisy settings: forward and backward correction with the true $T$ and with $\hat T$. Bars above
 # the grey line are gains; compare each $\hat T$ bar with the bar of the same correction with the true $T$
-# to see what estimating $T$ cost. The runs: {glue:text}`summary-runs` (the full-data CIFAR runs are in
-# their chapters).
+# to see what estimating $T$ cost; a missing bar has no run yet. The runs, all on the full training data (the
+# book's evidence, {ref}`ch-runs`): {glue:text}`summary-runs`.
 # ```
 #
 # ## Re-running a chapter

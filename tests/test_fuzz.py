@@ -2974,6 +2974,7 @@ def test_clip_table_and_the_inventory_refuse_a_path_of_another_kind(bad):
     assert_rejects(lambda: tables.clip_table(bad), "path")
     assert_rejects(lambda: inventory.runs_markdown(bad), "root")
     assert_rejects(lambda: inventory.stored_folders(bad), "root")
+    assert_rejects(lambda: inventory.evidence_records(bad), "root")
 
 
 @fuzz(30)
@@ -3085,7 +3086,7 @@ HELPERS_FUZZED = {
         "span",
         "verdict",
     },
-    inventory: {"runs_markdown", "stored_folders"},
+    inventory: {"evidence_records", "runs_markdown", "stored_folders"},
     recipes: {"Recipe", "get_recipe", "paper_T"},
     learned_T: {"RevisionLoss", "VolMinLoss"},
     curvature: {

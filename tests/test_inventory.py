@@ -1,11 +1,13 @@
 """The Runs page's inventory: one row per grid of each stored folder, trainings counted once, the machine,
 precision and dates a record states, and "not recorded" where older records lack them."""
 
+from pathlib import Path
+
 import pytest
 from conftest import make_run
 
 from lnc.experiments import inventory
-from lnc.experiments.records import STORED_MARK, save_record
+from lnc.experiments.records import STORED_MARK, is_stored, save_record
 
 
 def stored(folder, records):
@@ -44,3 +46,35 @@ def test_runs_markdown_refuses_a_missing_root(tmp_path):
         inventory.runs_markdown(tmp_path / "missing")
     with pytest.raises(TypeError, match="root must be a path"):
         inventory.runs_markdown(3)
+
+
+def test_evidence_is_each_tasks_full_data_run_with_the_papers_T_hat(tmp_path):
+    keep = [make_run("ce", "worst", estimator="anchor"), make_run("forward", "worst", seed=1)]
+    left_out = [
+        make_run("ce", "aggre", subset=10_000),  # a reduced run
+        make_run("forward_est", "aggre", estimator="confident_joint"),  # another estimator
+        make_run("forward_est", "random1", estimator="anchor", cross_fit=2),  # cross-fitted T̂
+        make_run("ce", "random1", task="cifar10"),  # another task in the folder
+    ]
+    stored(tmp_path / inventory.EVIDENCE["cifar10n"], keep + left_out)
+    stored(tmp_path / "cifarn", [make_run("ce", "random2")])  # a folder that is not the evidence
+    evidence = inventory.evidence_records(tmp_path)
+    assert list(evidence) == ["cifar10n"]  # the other tasks' folders are missing
+    assert [(r["method"], r["noise"], r["seed"]) for r in evidence["cifar10n"]] == [
+        ("ce", "worst", 0),
+        ("forward", "worst", 1),
+    ]
+    marked = [block.split("**:")[0] for block in inventory.runs_markdown(tmp_path).split("\n\n")
+              if "the book's evidence" in block]  # fmt: skip
+    assert marked == [f"**`{inventory.EVIDENCE['cifar10n']}`"]  # its cifar10n grid, not the others
+    with pytest.raises(ValueError, match="root must be an existing folder"):
+        inventory.evidence_records(tmp_path / "missing")
+
+
+def test_the_stored_evidence_covers_every_task_on_all_the_training_data():
+    root = Path(__file__).resolve().parents[1] / "results"
+    evidence = inventory.evidence_records(root)
+    assert list(evidence) == list(inventory.EVIDENCE)
+    for task, records in evidence.items():
+        assert is_stored(root / inventory.EVIDENCE[task]), task
+        assert {"ce", "forward", "backward"} <= {r["method"] for r in records}, task

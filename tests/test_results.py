@@ -77,11 +77,11 @@ def test_run_summary_counts_trainings_and_sums_their_time():
     records.append(make_record("backward_est", "worst", None, None, status="failed", **common))
     records.append({**records[0], "estimator": "dual_t"})  # the same CE network, for another estimator's job
     assert prose.run_summary(records) == (
-        "cifar10n: protocol 'cpu', cifar_resnet {'n': 1}, [15] epochs, 9000 train / 1000 val, seeds [0], "
-        "2 settings, 4 trainings, 6 min on ['cpu']"
+        "cifar10n: protocol 'cpu', ResNet-8, 15 epochs, 9,000 train / 1,000 val, seed 0, kept by own val. loss, "
+        "2 settings, 4 trainings, 6 CPU-minutes"
     )
     records.append({**records[2], "estimator": "dual_t"})  # forward with another T: one more training
-    assert "2 settings, 5 trainings, 8 min on ['cpu']" in prose.run_summary(records)
+    assert "2 settings, 5 trainings, 8 CPU-minutes" in prose.run_summary(records)
 
 
 def test_span_gives_one_value_when_the_ends_format_alike():
@@ -232,8 +232,8 @@ def test_run_summary_reports_a_task_whose_runs_all_failed():
         for n in ("aggre", "worst", "random1")
     ]
     assert prose.run_summary([make_run("ce", "aggre"), *failed]).splitlines() == [
-        "cifar10n: protocol 'cpu', mnist_fc {}, [2] epochs, 90 train / 10 val, seeds [0], 1 settings, 1 trainings, "
-        "1 min on ['cpu']",
+        "cifar10n: protocol 'cpu', mnist_fc, 2 epochs, 90 train / 10 val, seed 0, kept by own val. loss, "
+        "1 setting, 1 training, 1 CPU-minutes",
         "mnist: no successful run (3 failed)",
     ]
 

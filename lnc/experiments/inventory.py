@@ -6,14 +6,18 @@ says what ran (label sets or noise settings, methods, estimators, seeds), where 
 threads) and when, and what it cost; older records that predate a field say "not recorded".
 """
 
+from .prose import SELECTION_SHORT
 from .protocol import ESTIMATED
-from .records import _as_path, is_stored, load_records
+from .records import IDENTITY_DEFAULTS, _as_path, is_stored, load_records
 from .results import setting, training_key
 
 USES_T_HAT = (*ESTIMATED, "revision")
 """The methods whose records name the estimator of the ``T̂`` they used."""
 GRID = ("task", "protocol", "epochs", "subset", "selection")
 """The fields that tell one grid of a folder from another."""
+EVIDENCE = {"mnist": "mnist", "imdb": "imdb", "cifar10": "cifar10_fast", "cifar10n": "cifarn_fast2"}
+"""Per task, the stored folder (under ``results/``) of its best protocol on all the training data: the runs the
+landing figure, the comparison and the closing chapter read (:func:`evidence_records`)."""
 
 
 def stored_folders(root):
@@ -30,11 +34,38 @@ def stored_folders(root):
     return [folder for folder in sorted(root.iterdir()) if folder.is_dir() and is_stored(folder)]
 
 
+def evidence_records(root):
+    """The book's evidence under ``root`` (a path): per task of :data:`EVIDENCE` whose folder exists there, the
+    records of that task in it trained on all the training data with the paper's ``T̂`` (the anchor estimator,
+    in sample), failed ones included. A dict ``{task: [record, ...]}`` in the order of :data:`EVIDENCE`.
+
+    Raises
+    ------
+    TypeError, ValueError
+        ``root`` is not a path, or not an existing folder; a record cannot be read
+        (:func:`lnc.experiments.records.load_records`).
+    """
+    root = _as_path(root, name="root")
+    if not root.is_dir():
+        raise ValueError(f"root must be an existing folder of record folders, got '{root}'")
+    return {
+        task: [
+            r
+            for r in load_records(root / folder, task=task)
+            if r.get("subset") is None
+            and r.get("estimator", IDENTITY_DEFAULTS["estimator"]) == "anchor"
+            and not r.get("cross_fit")
+        ]
+        for task, folder in EVIDENCE.items()
+        if (root / folder).is_dir()
+    }
+
+
 def _grids(records):
     """``records`` grouped by :data:`GRID`, in order of first appearance: a list of lists."""
     groups = {}
     for r in records:
-        key = tuple(str(r.get(field, "val_loss" if field == "selection" else None)) for field in GRID)
+        key = tuple(str(r.get(field, IDENTITY_DEFAULTS.get(field))) for field in GRID)
         groups.setdefault(key, []).append(r)
     return list(groups.values())
 
@@ -49,7 +80,7 @@ def _grid_row(records):
     hours = sum(r["wall_time_s"] * (r.get("threads", 1) if r["device"] == "cpu" else 1) for r in trainings) / 3600
     finished = sorted(r["finished"][:10] for r in ok if r.get("finished"))
     data = "all training data" if first.get("subset") is None else f"subset {first['subset']:,}"
-    kept = {"val_accuracy": "noisy-val. accuracy", "val_loss": "own val. loss"}[first.get("selection", "val_loss")]
+    kept = SELECTION_SHORT[first.get("selection", IDENTITY_DEFAULTS["selection"])]
     estimators = ", ".join(dict.fromkeys(_estimator(r) for r in records if r["method"] in USES_T_HAT))
     return {
         "grid": f"{first['task']}, {first['protocol']}, {first['epochs']} epochs, {data}; kept by {kept}",
@@ -86,8 +117,9 @@ def runs_markdown(root):
             blocks.append(f"**`{folder.name}`**: no records yet.")
         for grid in _grids(records):
             row = _grid_row(grid)
+            lead = EVIDENCE.get(grid[0]["task"]) == folder.name and grid[0].get("subset") is None
             blocks.append(
-                f"**`{folder.name}`**: {row['grid']}\n"
+                f"**`{folder.name}`**: {row['grid']}" + ("; **the book's evidence**" * lead) + "\n"
                 f"- noise: {row['settings']}\n"
                 f"- methods: {row['methods']}\n"
                 f"- seeds {row['seeds']}; {row['trainings']}; {row['hours']}; "

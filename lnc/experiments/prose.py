@@ -112,9 +112,9 @@ def shown_run(records, reference, whose):
 
 
 def run_summary(records):
-    """One text line per task of ``records``: protocol, model, epochs, training / validation size, seeds, noise
+    """One text line per task of ``records``: protocol, network, epochs, training / validation size, seeds, noise
     settings, trainings (a CE record repeated by the jobs of other estimators counted once), and their summed wall
-    time (CPU minutes when ``device`` is ``cpu``). A task whose runs
+    time in minutes, named after the device (CPU- or GPU-minutes; the threads are not counted). A task whose runs
     all failed gets ``<task>: no successful run (<n> failed)``.
 
     Raises
@@ -137,13 +137,20 @@ def _task_summary(task, ok, count):
         return f"{task}: no successful run ({count} failed)"
     ok = list({training_key(r): r for r in ok}.values())
     first = ok[0]
+    model, kwargs = first["recipe"]["model"], first["recipe"].get("model_kwargs", {})
+    network = NETWORK_TEXT[model](kwargs) if model in NETWORK_TEXT else model
     minutes = sum(r["wall_time_s"] for r in ok) / 60
+    devices = " and ".join(sorted({"CPU" if r["device"] == "cpu" else "GPU" for r in ok}))
+    settings = len({setting(r) for r in ok})
+    selections = sorted({r.get("selection", IDENTITY_DEFAULTS["selection"]) for r in ok})
     return (
-        f"{task}: protocol {first['protocol']!r}, {first['recipe']['model']} "
-        f"{first['recipe'].get('model_kwargs', {})}, {sorted({r['epochs'] for r in ok})} epochs, "
-        f"{first['n_train']} train / {first['n_val']} val, seeds {sorted({r['seed'] for r in ok})}, "
-        f"{len({setting(r) for r in ok})} settings, {len(ok)} trainings, "
-        f"{minutes:.0f} min on {sorted({r['device'] for r in ok})}"
+        f"{task}: protocol '{first['protocol']}', {network}, "
+        f"{' or '.join(str(e) for e in sorted({r['epochs'] for r in ok}))} epochs, "
+        f"{first['n_train']:,} train / {first['n_val']:,} val, "
+        f"seed{'s' * (len({r['seed'] for r in ok}) > 1)} {', '.join(str(s) for s in sorted({r['seed'] for r in ok}))}, "
+        f"kept by {' or '.join(SELECTION_SHORT.get(s, s) for s in selections)}, "
+        f"{settings} setting{'s' * (settings != 1)}, {len(ok)} training{'s' * (len(ok) != 1)}, "
+        f"{minutes:.0f} {devices}-minutes"
     )
 
 
@@ -310,3 +317,5 @@ SELECTION_TEXT = {
     "val_loss": "the epoch of the lowest noisy-validation loss of each run's own loss (the paper's choice)",
 }
 """How :func:`describe_records` states a record's ``selection`` (:data:`lnc.experiments.loop.SELECTIONS`)."""
+SELECTION_SHORT = {"val_accuracy": "noisy-val. accuracy", "val_loss": "own val. loss"}
+"""What a record's epoch was kept by, in the short lines of :func:`run_summary` and the Runs page."""
