@@ -13,7 +13,7 @@
 #     name: python3
 # ---
 
-# %% [markdown] papermill={"duration": 0.010016, "end_time": "2026-12-06T23:09:03.034902+00:00", "exception": false, "start_time": "2026-12-06T23:09:03.024886+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.004264, "end_time": "2026-12-06T23:57:32.480542+00:00", "exception": false, "start_time": "2026-12-06T23:57:32.476278+00:00", "status": "completed"}
 # (ch-beyond-anchors)=
 # # Beyond Anchor Points: Other Estimators of T, and Methods That Learn It
 #
@@ -59,7 +59,7 @@
 # | `cifarn_estimators`, `cifarn_learned` | on CIFAR-10N, forward with each one's $\hat T$; the methods that learn $T$ (VolMinNet's CIFAR-10N rows are in {ref}`ch-cifarn`) |
 # ```
 
-# %% papermill={"duration": 0.017968, "end_time": "2026-12-06T23:09:03.056963+00:00", "exception": false, "start_time": "2026-12-06T23:09:03.038995+00:00", "status": "completed"} tags=["parameters", "hide-input"]
+# %% papermill={"duration": 0.012845, "end_time": "2026-12-06T23:57:32.497522+00:00", "exception": false, "start_time": "2026-12-06T23:57:32.484677+00:00", "status": "completed"} tags=["parameters", "hide-input"]
 example_size = 2000
 seed = 0
 tasks = {"mnist": ["symmetric", "asymmetric"], "fashion_mnist": ["symmetric", "dense"]}
@@ -84,7 +84,7 @@ cifarn_results_dir = "results/cifarn_fast2"
 extend_results = False
 selection = "val_accuracy"
 
-# %% papermill={"duration": 3.161018, "end_time": "2026-12-06T23:09:06.221768+00:00", "exception": false, "start_time": "2026-12-06T23:09:03.060750+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 3.423704, "end_time": "2026-12-06T23:57:35.924949+00:00", "exception": false, "start_time": "2026-12-06T23:57:32.501245+00:00", "status": "completed"} tags=["hide-input"]
 import warnings
 
 import matplotlib.pyplot as plt
@@ -125,7 +125,7 @@ configs = [c for task, noise in tasks.items() for job in jobs
 configs += [c for job in human_jobs
             for c in check_grid("cifar10n", human_settings, **cifarn, **job)]
 
-# %% [markdown] papermill={"duration": 0.002493, "end_time": "2026-12-06T23:09:06.227363+00:00", "exception": false, "start_time": "2026-12-06T23:09:06.224870+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.002275, "end_time": "2026-12-06T23:57:35.935272+00:00", "exception": false, "start_time": "2026-12-06T23:57:35.932997+00:00", "status": "completed"}
 # ## What each estimator assumes
 #
 # All of them read $\hat T$, with $\hat T_{ij} \approx P(\tilde y = j \mid y = i)$, from a CE network's
@@ -155,7 +155,7 @@ configs += [c for job in human_jobs
 # label drawn from its noisy posterior. For contrast, the same $T$ with Dirichlet clean posteriors plus one
 # exact anchor per class (`anchored_posteriors`).
 
-# %% papermill={"duration": 43.255662, "end_time": "2026-12-06T23:09:49.485248+00:00", "exception": false, "start_time": "2026-12-06T23:09:06.229586+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 27.819126, "end_time": "2026-12-06T23:58:03.756568+00:00", "exception": false, "start_time": "2026-12-06T23:57:35.937442+00:00", "status": "completed"} tags=["hide-input"]
 T_example = np.array([[0.7, 0.2, 0.1], [0.1, 0.8, 0.1], [0.25, 0.05, 0.7]])
 _, scattered = scattered_posteriors(T_example, example_size, seed)
 anchored = anchored_posteriors(T_example, example_size, seed)
@@ -207,7 +207,7 @@ with anchors {close('with anchors')}; without anchors {close('without anchors')}
   predicted class) fail, whatever the sample size.
 """))
 
-# %% [markdown] papermill={"duration": 0.007205, "end_time": "2026-12-06T23:09:49.495623+00:00", "exception": false, "start_time": "2026-12-06T23:09:49.488418+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.002581, "end_time": "2026-12-06T23:58:03.762229+00:00", "exception": false, "start_time": "2026-12-06T23:58:03.759648+00:00", "status": "completed"}
 # ```{glue:figure} fig-simplex
 # :name: fig-simplex
 # The noisy posteriors (grey dots) on the three-class simplex, with the triangle of the true $T$, of the
@@ -230,7 +230,7 @@ with anchors {close('with anchors')}; without anchors {close('without anchors')}
 # the anchor estimate of the in-sample posteriors. One CE network (and one set of folds) serves every estimator
 # of a seed. The run, as its records state it:
 
-# %% papermill={"duration": 0.654777, "end_time": "2026-12-06T23:09:50.155608+00:00", "exception": false, "start_time": "2026-12-06T23:09:49.500831+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.648482, "end_time": "2026-12-06T23:58:04.413296+00:00", "exception": false, "start_time": "2026-12-06T23:58:03.764814+00:00", "status": "completed"} tags=["hide-input"]
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", UserWarning)  # the 97% rule's fallback
     # seed by seed, so that an interrupted run has whole seeds
@@ -244,23 +244,23 @@ display(Markdown(f"- records: `{run_summary(records)}`\n"
                  + "".join(f"- set-up: `{setup}`\n" for setup in setups)
                  + f"- out-of-fold posteriors: {cross_fit} folds"))
 
-# %% [markdown] papermill={"duration": 0.007934, "end_time": "2026-12-06T23:09:50.172561+00:00", "exception": false, "start_time": "2026-12-06T23:09:50.164627+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.004305, "end_time": "2026-12-06T23:58:04.420849+00:00", "exception": false, "start_time": "2026-12-06T23:58:04.416544+00:00", "status": "completed"}
 # The relative $L_1$ error of each $\hat T$ against the true $T$, mean ± std over the seeds (their number in
 # brackets where fewer ran than in the rest of the table); the closest estimate of each setting is marked `*`. The first column is the error of the training
 # labels' own $T$ (clean against noisy labels): the sampling noise of the labels, the error of an estimator that
 # knew every clean label, which no estimator reading these labels is expected to beat. First from cross-fitted
 # posteriors, the condition under which the counting estimators are exact, then from the in-sample ones:
 
-# %% papermill={"duration": 0.041818, "end_time": "2026-12-06T23:09:50.217745+00:00", "exception": false, "start_time": "2026-12-06T23:09:50.175927+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.028243, "end_time": "2026-12-06T23:58:04.451817+00:00", "exception": false, "start_time": "2026-12-06T23:58:04.423574+00:00", "status": "completed"} tags=["hide-input"]
 for kind, label in (("cross_fit", "cross-fitted"), ("in_sample", "in-sample")):
     display(Markdown(f"**Error of $\\hat T$, {label} posteriors**"),
             estimator_benchmark_table(records, kind))
 
-# %% [markdown] papermill={"duration": 0.007605, "end_time": "2026-12-06T23:09:50.234004+00:00", "exception": false, "start_time": "2026-12-06T23:09:50.226399+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.008357, "end_time": "2026-12-06T23:58:04.464296+00:00", "exception": false, "start_time": "2026-12-06T23:58:04.455939+00:00", "status": "completed"}
 # And what the error costs downstream: the clean test accuracy (%) of the forward correction trained with each
 # cross-fitted $\hat T$, mean ± std over the seeds:
 
-# %% papermill={"duration": 0.044095, "end_time": "2026-12-06T23:09:50.285553+00:00", "exception": false, "start_time": "2026-12-06T23:09:50.241458+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.027213, "end_time": "2026-12-06T23:58:04.494637+00:00", "exception": false, "start_time": "2026-12-06T23:58:04.467424+00:00", "status": "completed"} tags=["hide-input"]
 display(estimator_benchmark_table(records, "cross_fit", "accuracy"))
 by_task = {task: estimator_stats([r for r in records if r["task"] == task])
            for task in tasks}
@@ -308,6 +308,8 @@ in_over_cf = [mean(task, key, "core_counts", "in_sample")
               / mean(task, key, "core_counts", "cross_fit") for task, key in cases]
 glue("benchmark-core-ratio", span([v for v in in_over_cf if np.isfinite(v)], ".1f"),
      display=False)
+higher = [f"{task} {key}" for (task, key), v in zip(cases, in_over_cf) if v > 1]
+glue("benchmark-core-higher", count_of(higher, len(cases), "settings"), display=False)
 display(Markdown(f"""
 - **`core_counts` at least 10% closer to $T$ than the confident joint, cross-fitted
   posteriors: {count_of(closer('cross_fit'), len(cases), 'settings')}**; in-sample:
@@ -323,7 +325,7 @@ display(Markdown(f"""
   from either posteriors in {count_of(volmin_best, len(cases), 'settings')}.
 """))
 
-# %% [markdown] papermill={"duration": 0.007985, "end_time": "2026-12-06T23:09:50.309159+00:00", "exception": false, "start_time": "2026-12-06T23:09:50.301174+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.00328, "end_time": "2026-12-06T23:58:04.501511+00:00", "exception": false, "start_time": "2026-12-06T23:58:04.498231+00:00", "status": "completed"}
 # ## CIFAR-10N: against the true human T
 #
 # On human noise the true $T$ is measured from the clean and noisy labels of the training images
@@ -335,7 +337,7 @@ display(Markdown(f"""
 # For reference, the same records hold CE and forward with the true $T$. A CE record made before an
 # estimator existed has no estimate of it (`-`). The run:
 
-# %% papermill={"duration": 0.624897, "end_time": "2026-12-06T23:09:50.957116+00:00", "exception": false, "start_time": "2026-12-06T23:09:50.332219+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.36908, "end_time": "2026-12-06T23:58:04.873819+00:00", "exception": false, "start_time": "2026-12-06T23:58:04.504739+00:00", "status": "completed"} tags=["hide-input"]
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", UserWarning)
     runs = [run_grid("cifar10n", human_settings, **cifarn, **job) for job in human_jobs]
@@ -344,18 +346,18 @@ setup = describe_run("cifar10n", cifarn_protocol, epochs=cifarn_epochs,
                      subset=cifarn_subset, device=device)
 display(Markdown(f"- records: `{run_summary(human)}`\n- set-up: `{setup}`"))
 
-# %% [markdown] papermill={"duration": 0.004618, "end_time": "2026-12-06T23:09:50.969715+00:00", "exception": false, "start_time": "2026-12-06T23:09:50.965097+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.003226, "end_time": "2026-12-06T23:58:04.881084+00:00", "exception": false, "start_time": "2026-12-06T23:58:04.877858+00:00", "status": "completed"}
 # One table per label set: the relative $L_1$ error of each $\hat T$ against the true human $T$, and the clean
 # test accuracy (%) of the forward correction with it; for a method of `cifarn_learned`, the error of the $T$ it
 # learned and its own accuracy. Forward is trained with the $\hat T$ of each estimator in `cifarn_estimators`
 # (`-` for one left out): each costs a full-data training.
 
-# %% papermill={"duration": 0.020062, "end_time": "2026-12-06T23:09:50.997312+00:00", "exception": false, "start_time": "2026-12-06T23:09:50.977250+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.01058, "end_time": "2026-12-06T23:58:04.894801+00:00", "exception": false, "start_time": "2026-12-06T23:58:04.884221+00:00", "status": "completed"} tags=["hide-input"]
 for key in cifarn_noise:
     display(Markdown(f"**{key}**"))
     display(estimator_table(human, key))
 
-# %% papermill={"duration": 0.02182, "end_time": "2026-12-06T23:09:51.026959+00:00", "exception": false, "start_time": "2026-12-06T23:09:51.005139+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.019041, "end_time": "2026-12-06T23:58:04.917537+00:00", "exception": false, "start_time": "2026-12-06T23:58:04.898496+00:00", "status": "completed"} tags=["hide-input"]
 human_stats = estimator_stats(human)
 reference = summarize(runs[0])  # CE and forward with the true T
 
@@ -396,7 +398,7 @@ error in {count_of(halved, len(cifarn_noise), 'label sets')}**.
 {chr(10).join(lines)}
 """))
 
-# %% [markdown] papermill={"duration": 0.008186, "end_time": "2026-12-06T23:09:51.045015+00:00", "exception": false, "start_time": "2026-12-06T23:09:51.036829+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.003804, "end_time": "2026-12-06T23:58:04.925261+00:00", "exception": false, "start_time": "2026-12-06T23:58:04.921457+00:00", "status": "completed"}
 # ## Summary
 #
 # - Each estimator is exact under its own condition, and the conditions differ: anchors (`anchor`,
@@ -405,10 +407,12 @@ error in {count_of(halved, len(cifarn_noise), 'label sets')}**.
 #   without the other.
 # - Which to use: on out-of-fold posteriors, `core_counts` was at least 10% closer to $T$ than the confident
 #   joint in {glue:text}`benchmark-core-cf` settings of the benchmark, and in {glue:text}`benchmark-core-in`
-#   on in-sample ones, where its error was {glue:text}`benchmark-core-ratio` times its cross-fitted one. Its
-#   condition asks for posteriors that never saw the labels: a network that has fitted them ranks the
-#   examples it was told are class $i$ higher, so the core holds too few of the others. Use `core_counts` on
-#   cross-fitted posteriors; on in-sample ones, compare the errors above first.
+#   on in-sample ones, where its error was {glue:text}`benchmark-core-ratio` times its cross-fitted one
+#   (larger in {glue:text}`benchmark-core-higher`). Its condition asks for posteriors that never saw the
+#   labels: a network that has fitted them ranks the examples it was told are class $i$ higher, so the core
+#   holds too few of the others. A larger in-sample error is the sign of it, and the settings above say where
+#   it showed. Use `core_counts` on cross-fitted posteriors; on in-sample ones, compare the errors above
+#   first.
 # - Learning $T$ with the network (VolMinNet) came closer than every estimator in
 #   {glue:text}`benchmark-volmin-best`, at the price of a training of its own per setting.
 # - Cross-fitting costs `cross_fit` more CE trainings; once the posteriors exist, the estimators cost
@@ -432,7 +436,7 @@ error in {count_of(halved, len(cifarn_noise), 'label sets')}**.
 # :class: dropdown
 # ```
 
-# %% papermill={"duration": 15.835535, "end_time": "2026-12-06T23:10:06.889726+00:00", "exception": false, "start_time": "2026-12-06T23:09:51.054191+00:00", "status": "completed"}
+# %% papermill={"duration": 5.772362, "end_time": "2026-12-06T23:58:10.701128+00:00", "exception": false, "start_time": "2026-12-06T23:58:04.928766+00:00", "status": "completed"}
 _, tight = scattered_posteriors(T_example, example_size, seed, low=0.45, high=0.55)
 tight_labels = sample_labels(tight, seed)
 for name in names:
@@ -442,7 +446,7 @@ for name in names:
     print(f"{name}: error {error:.3f} ({'within' if error <= exact else 'not within'} "
           f"{exact} of T; {errors['without anchors', name]:.3f} above)")
 
-# %% [markdown] papermill={"duration": 0.008595, "end_time": "2026-12-06T23:10:06.905255+00:00", "exception": false, "start_time": "2026-12-06T23:10:06.896660+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.003883, "end_time": "2026-12-06T23:58:10.713499+00:00", "exception": false, "start_time": "2026-12-06T23:58:10.709616+00:00", "status": "completed"}
 # The least-volume estimate is exact when the clean posteriors are *sufficiently scattered*: their hull must
 # hold the circle inscribed in the simplex, which touches every edge at its middle. Weights in $[0.25, 0.75]$
 # spread the points along each edge, past the points of contact; weights in $[0.45, 0.55]$ keep them near the
@@ -464,7 +468,7 @@ for name in names:
 # :class: dropdown
 # ```
 
-# %% papermill={"duration": 0.022791, "end_time": "2026-12-06T23:10:06.938601+00:00", "exception": false, "start_time": "2026-12-06T23:10:06.915810+00:00", "status": "completed"}
+# %% papermill={"duration": 0.010532, "end_time": "2026-12-06T23:58:10.727824+00:00", "exception": false, "start_time": "2026-12-06T23:58:10.717292+00:00", "status": "completed"}
 for task, key in cases:
     gains = [f"{name} {mean(task, key, name, 'in_sample'):.3f}"
              f" → {mean(task, key, name, 'cross_fit'):.3f}" for name in names]
@@ -474,7 +478,7 @@ ce_minutes = [r["wall_time_s"] / 60 for r in records
 print(f"one CE training: {np.mean(ce_minutes):.1f} min (records' wall time);"
       f" cross-fitting adds {cross_fit} of them per seed")
 
-# %% [markdown] papermill={"duration": 0.014494, "end_time": "2026-12-06T23:10:06.962858+00:00", "exception": false, "start_time": "2026-12-06T23:10:06.948364+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.003562, "end_time": "2026-12-06T23:58:10.735439+00:00", "exception": false, "start_time": "2026-12-06T23:58:10.731877+00:00", "status": "completed"}
 # Cross-fitting helps the estimators whose error falls in the printout, at the price of `cross_fit` more CE
 # trainings per seed; the estimation itself costs seconds. Where the in-sample error is already small, the
 # folds buy little.

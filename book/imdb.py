@@ -13,7 +13,7 @@
 #     name: python3
 # ---
 
-# %% [markdown] papermill={"duration": 0.006515, "end_time": "2026-12-06T18:41:02.780581+00:00", "exception": false, "start_time": "2026-12-06T18:41:02.774066+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.002768, "end_time": "2026-12-07T00:02:23.800623+00:00", "exception": false, "start_time": "2026-12-07T00:02:23.797855+00:00", "status": "completed"}
 # (ch-imdb)=
 # # IMDB: The Embedding Network Under Synthetic Noise
 #
@@ -57,7 +57,7 @@
 # | `lstm_settings`, `lstm_methods`, `lstm_subset`, `lstm_epochs` | the LSTM section, first seed only (`[]` skips it) |
 # ```
 
-# %% papermill={"duration": 0.014243, "end_time": "2026-12-06T18:41:02.797335+00:00", "exception": false, "start_time": "2026-12-06T18:41:02.783092+00:00", "status": "completed"} tags=["parameters", "hide-input"]
+# %% papermill={"duration": 0.014713, "end_time": "2026-12-07T00:02:23.817748+00:00", "exception": false, "start_time": "2026-12-07T00:02:23.803035+00:00", "status": "completed"} tags=["parameters", "hide-input"]
 dataset = "imdb"
 noise = ["none", "symmetric", "asymmetric"]
 rates = [0.2, 0.6]
@@ -76,7 +76,7 @@ lstm_methods = ["ce", "forward", "forward_est"]
 lstm_subset = 5000
 lstm_epochs = None
 
-# %% papermill={"duration": 3.156189, "end_time": "2026-12-06T18:41:05.960696+00:00", "exception": false, "start_time": "2026-12-06T18:41:02.804507+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 3.061417, "end_time": "2026-12-07T00:02:26.881511+00:00", "exception": false, "start_time": "2026-12-07T00:02:23.820094+00:00", "status": "completed"} tags=["hide-input"]
 import dataclasses
 import inspect
 import math
@@ -162,7 +162,7 @@ def describe(task, records, epochs, subset, seeds):
             f"(the paper's: {paper_size:,}); the records are {where}\n")
 
 
-# %% [markdown] papermill={"duration": 0.007322, "end_time": "2026-12-06T18:41:05.970892+00:00", "exception": false, "start_time": "2026-12-06T18:41:05.963570+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.002079, "end_time": "2026-12-07T00:02:26.886251+00:00", "exception": false, "start_time": "2026-12-07T00:02:26.884172+00:00", "status": "completed"}
 # ## Binary noise
 #
 # Labels are 0 (negative) and 1 (positive), and $T_{ij} = P(\tilde y = j \mid y = i)$. **Symmetric** noise flips
@@ -193,7 +193,7 @@ def describe(task, records, epochs, subset, seeds):
 # $\operatorname{cond}(T)$ of the IMDB noise beside that of the ten-class MNIST noise of {ref}`ch-mnist`, at the
 # noise settings of this chapter.
 
-# %% papermill={"duration": 0.025524, "end_time": "2026-12-06T18:41:06.010018+00:00", "exception": false, "start_time": "2026-12-06T18:41:05.984494+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.016401, "end_time": "2026-12-07T00:02:26.904803+00:00", "exception": false, "start_time": "2026-12-07T00:02:26.888402+00:00", "status": "completed"} tags=["hide-input"]
 for c in (2, 10):  # the closed form, and where the binary T is the closer to singular
     for rate in (0.1, 0.2, 0.3, 0.4, 0.6):
         closed = 1 / abs(1 - rate * c / (c - 1))
@@ -237,7 +237,7 @@ if cond_pairs:
 else:
     display(Markdown("No noisy setting was run, so no condition number is compared."))
 
-# %% [markdown] papermill={"duration": 0.007639, "end_time": "2026-12-06T18:41:06.020577+00:00", "exception": false, "start_time": "2026-12-06T18:41:06.012938+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.00229, "end_time": "2026-12-07T00:02:26.909783+00:00", "exception": false, "start_time": "2026-12-07T00:02:26.907493+00:00", "status": "completed"}
 # ## The dense network
 #
 # Each run follows {ref}`the two-stage protocol <ch-estimation>`, as in {ref}`ch-mnist`: CE on the noisy labels,
@@ -246,23 +246,23 @@ else:
 # training split's most frequent words, each review cut or padded to a fixed length); the noisy validation split
 # is taken from the training reviews, and the clean test split is read once per run.
 
-# %% papermill={"duration": 0.384664, "end_time": "2026-12-06T18:41:06.409071+00:00", "exception": false, "start_time": "2026-12-06T18:41:06.024407+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.293017, "end_time": "2026-12-07T00:02:27.204971+00:00", "exception": false, "start_time": "2026-12-07T00:02:26.911954+00:00", "status": "completed"} tags=["hide-input"]
 records = run_grid(dataset, settings, seeds=seeds, workers=workers, methods=methods,
                    **grid)
 display(Markdown(describe(dataset, records, epochs, subset, seeds)))
 
-# %% [markdown] papermill={"duration": 0.0127, "end_time": "2026-12-06T18:41:06.424723+00:00", "exception": false, "start_time": "2026-12-06T18:41:06.412023+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.0079, "end_time": "2026-12-07T00:02:27.220812+00:00", "exception": false, "start_time": "2026-12-07T00:02:27.212912+00:00", "status": "completed"}
 # ### Test accuracy
 #
 # Clean test accuracy (%), mean ± standard deviation over the seeds, one table per kind of noise; the
 # noise-free column is repeated in each as the reference.
 
-# %% papermill={"duration": 0.029114, "end_time": "2026-12-06T18:41:06.461631+00:00", "exception": false, "start_time": "2026-12-06T18:41:06.432517+00:00", "status": "completed"}
+# %% papermill={"duration": 0.028322, "end_time": "2026-12-07T00:02:27.251751+00:00", "exception": false, "start_time": "2026-12-07T00:02:27.223429+00:00", "status": "completed"}
 keys = list(dict.fromkeys(setting(r) for r in records))
 for heading, table in accuracy_tables(records, methods=methods):
     display(Markdown(f"**{heading}**"), table)
 
-# %% papermill={"duration": 0.268858, "end_time": "2026-12-06T18:41:06.737525+00:00", "exception": false, "start_time": "2026-12-06T18:41:06.468667+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.192234, "end_time": "2026-12-07T00:02:27.447795+00:00", "exception": false, "start_time": "2026-12-07T00:02:27.255561+00:00", "status": "completed"} tags=["hide-input"]
 stats = summarize(records)
 
 
@@ -295,7 +295,7 @@ ax.legend(fontsize="small", ncol=2)
 glue("fig-imdb-methods", fig, display=False)
 plt.close(fig)
 
-# %% [markdown] papermill={"duration": 0.007841, "end_time": "2026-12-06T18:41:06.752720+00:00", "exception": false, "start_time": "2026-12-06T18:41:06.744879+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.002797, "end_time": "2026-12-07T00:02:27.453929+00:00", "exception": false, "start_time": "2026-12-07T00:02:27.451132+00:00", "status": "completed"}
 # ```{glue:figure} fig-imdb-methods
 # :name: fig-imdb-methods
 #
@@ -305,13 +305,13 @@ plt.close(fig)
 # the gap is what estimating $T$ costs.
 # ```
 
-# %% [markdown] papermill={"duration": 0.008064, "end_time": "2026-12-06T18:41:06.768650+00:00", "exception": false, "start_time": "2026-12-06T18:41:06.760586+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.002978, "end_time": "2026-12-07T00:02:27.463776+00:00", "exception": false, "start_time": "2026-12-07T00:02:27.460798+00:00", "status": "completed"}
 # ### The estimated $\hat T$
 #
 # Relative $L_1$ error of $\hat T$ against the true $T$, condition number of $\hat T$ and the CE epoch that model
 # selection kept, then the true $T$ beside the $\hat T$ of the first seed.
 
-# %% papermill={"duration": 0.020653, "end_time": "2026-12-06T18:41:06.797149+00:00", "exception": false, "start_time": "2026-12-06T18:41:06.776496+00:00", "status": "completed"}
+# %% papermill={"duration": 0.013693, "end_time": "2026-12-07T00:02:27.480282+00:00", "exception": false, "start_time": "2026-12-07T00:02:27.466589+00:00", "status": "completed"}
 display(estimation_table(records))
 
 
@@ -328,7 +328,7 @@ display(Table([["setting", "true T", "T̂ (seed)"],
                *([k, matrix(r["T_true"]), f"{matrix(r['T_hat'])} ({r['seed']})"]
                  for k, r in first.items())]))
 
-# %% [markdown] papermill={"duration": 0.004752, "end_time": "2026-12-06T18:41:06.804675+00:00", "exception": false, "start_time": "2026-12-06T18:41:06.799923+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.00282, "end_time": "2026-12-07T00:02:27.486356+00:00", "exception": false, "start_time": "2026-12-07T00:02:27.483536+00:00", "status": "completed"}
 # ## The LSTM
 #
 # The same two-stage protocol with the paper's LSTM architecture (embedding → LSTM → dense → softmax), on the
@@ -336,7 +336,7 @@ display(Table([["setting", "true T", "T̂ (seed)"],
 # it is the noisy validation split). The test set is the whole clean IMDB test split. How far this run is from
 # the paper's protocol is stated below it.
 
-# %% papermill={"duration": 0.418583, "end_time": "2026-12-06T18:41:07.233025+00:00", "exception": false, "start_time": "2026-12-06T18:41:06.814442+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.24961, "end_time": "2026-12-07T00:02:27.738735+00:00", "exception": false, "start_time": "2026-12-07T00:02:27.489125+00:00", "status": "completed"} tags=["hide-input"]
 lstm_records = []
 if lstm_settings:
     lstm_records = run_grid("imdb_lstm", lstm_settings, seeds=seeds[:1],
@@ -346,17 +346,17 @@ if lstm_settings:
 else:
     display(Markdown("The LSTM section was skipped (`lstm_settings` is empty)."))
 
-# %% papermill={"duration": 0.027419, "end_time": "2026-12-06T18:41:07.266338+00:00", "exception": false, "start_time": "2026-12-06T18:41:07.238919+00:00", "status": "completed"}
+# %% papermill={"duration": 0.013708, "end_time": "2026-12-07T00:02:27.758688+00:00", "exception": false, "start_time": "2026-12-07T00:02:27.744980+00:00", "status": "completed"}
 if lstm_records:
     display(accuracy_table(lstm_records, methods=lstm_methods))
     display(estimation_table(lstm_records))
 
-# %% [markdown] papermill={"duration": 0.007502, "end_time": "2026-12-06T18:41:07.284067+00:00", "exception": false, "start_time": "2026-12-06T18:41:07.276565+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.005979, "end_time": "2026-12-07T00:02:27.768064+00:00", "exception": false, "start_time": "2026-12-07T00:02:27.762085+00:00", "status": "completed"}
 # ## What this run shows
 #
 # Each claim below is computed from the records above and marked as holding or not, with its numbers.
 
-# %% papermill={"duration": 0.030072, "end_time": "2026-12-06T18:41:07.319329+00:00", "exception": false, "start_time": "2026-12-06T18:41:07.289257+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.035012, "end_time": "2026-12-07T00:02:27.806589+00:00", "exception": false, "start_time": "2026-12-07T00:02:27.771577+00:00", "status": "completed"} tags=["hide-input"]
 tie, close, good = 0.5, 1.0, 0.1  # points, points, relative L1 error of T̂
 noisy = [k for k in keys if k != "none"]
 corrections = [m for m in ("backward", "forward", "backward_est", "forward_est")
@@ -482,7 +482,7 @@ if lstm_records:
 
 display(Markdown("\n".join(f"{k}. {c}" for k, c in enumerate(claims, 1))))
 
-# %% [markdown] papermill={"duration": 0.006772, "end_time": "2026-12-06T18:41:07.334061+00:00", "exception": false, "start_time": "2026-12-06T18:41:07.327289+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.003183, "end_time": "2026-12-07T00:02:27.813157+00:00", "exception": false, "start_time": "2026-12-07T00:02:27.809974+00:00", "status": "completed"}
 # ## Summary
 #
 # - With two classes, $T$ is invertible unless its two rows are equal, but that does not make its inverse better
@@ -497,7 +497,7 @@ display(Markdown("\n".join(f"{k}. {c}" for k, c in enumerate(claims, 1))))
 # - Early stopping on the noisy validation loss is part of the protocol: it decides how much of the noise CE
 #   has fitted before $\hat T$ is read from it. The claims above give what each of these meant in this run.
 
-# %% [markdown] papermill={"duration": 0.002765, "end_time": "2026-12-06T18:41:07.342810+00:00", "exception": false, "start_time": "2026-12-06T18:41:07.340045+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.003404, "end_time": "2026-12-07T00:02:27.824203+00:00", "exception": false, "start_time": "2026-12-07T00:02:27.820799+00:00", "status": "completed"}
 # ## Exercises
 #
 # ```{exercise}

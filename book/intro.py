@@ -13,7 +13,7 @@
 #     name: python3
 # ---
 
-# %% [markdown] papermill={"duration": 0.001428, "end_time": "2026-12-06T23:50:46.449838+00:00", "exception": false, "start_time": "2026-12-06T23:50:46.448410+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.001389, "end_time": "2026-12-06T23:54:07.535369+00:00", "exception": false, "start_time": "2026-12-06T23:54:07.533980+00:00", "status": "completed"}
 # (ch-intro)=
 # # Loss Correction for Noisy Labels
 #
@@ -50,7 +50,7 @@
 # correction changed the clean test accuracy over plain cross-entropy, averaged over the noisy settings run
 # there (each chapter gives the settings, seeds and protocol behind these numbers).
 
-# %% papermill={"duration": 2.275974, "end_time": "2026-12-06T23:50:48.726896+00:00", "exception": false, "start_time": "2026-12-06T23:50:46.450922+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 2.157997, "end_time": "2026-12-06T23:54:09.694439+00:00", "exception": false, "start_time": "2026-12-06T23:54:07.536442+00:00", "status": "completed"} tags=["hide-input"]
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -63,14 +63,16 @@ from lnc.experiments.inventory import evidence_records
 from lnc.experiments.results import summarize
 
 root = Path(lnc.__file__).resolve().parents[1] / "results"
-corrections = ["forward", "forward_est", "backward", "backward_est"]  # the T̂ ones: "_est"
+corrections = ["forward", "forward_est", "backward", "backward_est"]  # T̂: "_est"
 changes = {}  # task -> mean change over CE (points) of each correction, noisy settings
 runs = {}  # task -> its protocol and the settings averaged, for the caption
 for task, records in evidence_records(root).items():
     stats = summarize(records)
-    keys = [k for k in dict.fromkeys(k for _, k in stats) if k != "none" and ("ce", k) in stats]
-    changes[task] = [np.mean([stats[m, k][0] - stats["ce", k][0] for k in keys if (m, k) in stats]
-                             or [np.nan]) for m in corrections]
+    keys = [k for k in dict.fromkeys(k for _, k in stats)
+            if k != "none" and ("ce", k) in stats]
+    changes[task] = [np.mean([stats[m, k][0] - stats["ce", k][0]
+                              for k in keys if (m, k) in stats] or [np.nan])
+                     for m in corrections]
     seeds = len({r["seed"] for r in records})
     runs[task] = (f"{task}, protocol '{records[0]['protocol']}', {len(keys)} settings, "
                   f"{seeds} seed{'s' * (seeds != 1)}")
@@ -85,13 +87,14 @@ for k, method in enumerate(corrections):  # T̂ hatched, in its correction's col
 ax.axhline(0, color="grey", lw=0.8)
 ax.set_xticks(x, list(changes))
 ax.set_ylabel("test accuracy - CE (points)")
-ax.legend(ncol=4, fontsize=10, loc="lower center", bbox_to_anchor=(0.5, 1.0), frameon=False)
+ax.legend(ncol=4, fontsize=10, loc="lower center", bbox_to_anchor=(0.5, 1.0),
+          frameon=False)
 fig.tight_layout()
 glue("fig-summary", fig, display=False)
 glue("summary-runs", "; ".join(runs[task] for task in changes), display=False)
 plt.close(fig)
 
-# %% [markdown] papermill={"duration": 0.001007, "end_time": "2026-12-06T23:50:48.729598+00:00", "exception": false, "start_time": "2026-12-06T23:50:48.728591+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.004653, "end_time": "2026-12-06T23:54:09.700846+00:00", "exception": false, "start_time": "2026-12-06T23:54:09.696193+00:00", "status": "completed"}
 # ```{glue:figure} fig-summary
 # :name: fig-summary
 #

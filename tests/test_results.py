@@ -43,16 +43,17 @@ def test_estimation_table_averages_the_ce_runs_per_setting():
 
 
 def test_a_table_is_its_text_and_renders_as_html():
-    table = tables.Table([["method", "a < b"], ["ce", "85.0 ± 5.0"], ["forward", "-"]])
+    table = tables.Table([["method", "a < b"], ["ce", "85.0 ± 5.0"], ["forward_est", "-"]])
     assert table.splitlines() == [
-        "method" + " " * 8 + "a < b",
-        "-" * 19,
-        "ce" + " " * 7 + "85.0 ± 5.0",
-        "forward" + " " * 11 + "-",
+        "method" + " " * 12 + "a < b",
+        "-" * 23,
+        "ce" + " " * 11 + "85.0 ± 5.0",
+        "forward_est" + " " * 11 + "-",
     ]
     markup = table._repr_html_()
     assert markup.count("<tr>") == 3 and markup.count("<th ") == 2 and markup.count("<td ") == 4
     assert "a &lt; b" in markup and '<td style="text-align:right">85.0 ± 5.0</td>' in markup
+    assert ">forward_<wbr>est</td>" in markup  # a narrow column breaks the name after its "_"
 
 
 def test_comparison_table_puts_published_rows_under_ours():
@@ -233,7 +234,7 @@ def test_run_summary_reports_a_task_whose_runs_all_failed():
     ]
     assert prose.run_summary([make_run("ce", "aggre"), *failed]).splitlines() == [
         "cifar10n: protocol 'cpu', mnist_fc, 2 epochs, 90 train / 10 val, seed 0, kept by own val. loss, "
-        "1 setting, 1 training, 1 CPU-minutes",
+        "1 setting, 1 training, 1 CPU-minute",
         "mnist: no successful run (3 failed)",
     ]
 
@@ -536,7 +537,13 @@ def test_shown_run_says_whether_the_run_is_reduced_and_names_each_failed_trainin
     timed = dict(wall_time_s=60.0, threads=1)
     runs = [_run_record(0, **timed), _run_record(1, status="failed", error="T_hat is singular", method="backward_est")]
     text = prose.shown_run(runs, paper, "the paper’s")
-    assert text.startswith("**The run shown here: a reduced protocol, not the paper’s.** cifar10, protocol 'cpu'")
+    assert text.startswith(
+        "**The run shown here: a reduced protocol on a subset of 10,000, not the paper’s.** cifar10, protocol 'cpu'"
+    )
+    whole = prose.shown_run([{**r, "subset": None, "protocol": "fast"} for r in runs], paper, "the paper’s")
+    assert whole.startswith("**The run shown here: all the training data, under another protocol than the paper’s.**")
+    same = [{**r, "subset": None, "protocol": "paper", "epochs": paper.epochs} for r in runs]
+    assert prose.shown_run(same, paper, "the paper’s").startswith("**The run shown here.** cifar10, protocol 'paper'")
     assert "**Failed trainings: 1 of 2**" in text and "`backward_est`, seed 1: T_hat is singular" in text
     assert prose.failed_trainings([_run_record(0)]) == "All 1 trainings finished."
     with pytest.raises(TypeError, match="reference must be an lnc.experiments.recipes.Recipe"):

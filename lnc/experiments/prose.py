@@ -87,10 +87,10 @@ def failed_trainings(records):
 
 
 def shown_run(records, reference, whose):
-    """Markdown that opens an experiment chapter's results: whether its run is reduced against ``reference`` (the
-    :class:`lnc.experiments.recipes.Recipe` of the published protocol, ``whose``: ``"the paper's"``, say), the
-    protocol its records state (:func:`describe_records`), their summary (:func:`run_summary`) and failures
-    (:func:`failed_trainings`), and the reference recipe.
+    """Markdown that opens an experiment chapter's results: whether its run is reduced (a subset) or another protocol
+    than ``reference`` (the :class:`lnc.experiments.recipes.Recipe` of the published protocol, ``whose``: ``"the
+    paper's"``, say), the protocol its records state (:func:`describe_records`), their summary
+    (:func:`run_summary`) and failures (:func:`failed_trainings`), and the reference recipe.
 
     Raises
     ------
@@ -103,9 +103,14 @@ def shown_run(records, reference, whose):
     described = describe_records(records)  # checks that some run succeeded
     ok = [r for r in records if r.get("status", "ok") == "ok"]
     first = ok[0]
-    reduced = first["protocol"] != "paper" or first["subset"] is not None or first["epochs"] != reference.epochs
+    if first["subset"] is not None:
+        scope = f": a reduced protocol on a subset of {first['subset']:,}, not {whose}"
+    elif first["protocol"] != "paper" or first["epochs"] != reference.epochs:
+        scope = f": all the training data, under another protocol than {whose}"
+    else:
+        scope = ""
     return (
-        f"**The run shown here{f': a reduced protocol, not {whose}' * reduced}.** {described}.\n\n"
+        f"**The run shown here{scope}.** {described}.\n\n"
         f"Records of the successful trainings: {run_summary(ok)}.\n\n{failed_trainings(records)}\n\n"
         f'The published protocol (`protocol="paper"`): {describe_recipe(reference)}, the whole training set.'
     )
@@ -143,14 +148,15 @@ def _task_summary(task, ok, count):
     devices = " and ".join(sorted({"CPU" if r["device"] == "cpu" else "GPU" for r in ok}))
     settings = len({setting(r) for r in ok})
     selections = sorted({r.get("selection", IDENTITY_DEFAULTS["selection"]) for r in ok})
+    epochs = sorted({r["epochs"] for r in ok})
     return (
         f"{task}: protocol '{first['protocol']}', {network}, "
-        f"{' or '.join(str(e) for e in sorted({r['epochs'] for r in ok}))} epochs, "
+        f"{' or '.join(str(e) for e in epochs)} epoch{'s' * (epochs != [1])}, "
         f"{first['n_train']:,} train / {first['n_val']:,} val, "
         f"seed{'s' * (len({r['seed'] for r in ok}) > 1)} {', '.join(str(s) for s in sorted({r['seed'] for r in ok}))}, "
         f"kept by {' or '.join(SELECTION_SHORT.get(s, s) for s in selections)}, "
         f"{settings} setting{'s' * (settings != 1)}, {len(ok)} training{'s' * (len(ok) != 1)}, "
-        f"{minutes:.0f} {devices}-minutes"
+        f"{minutes:.0f} {devices}-minute{'s' * (round(minutes) != 1)}"
     )
 
 

@@ -193,7 +193,7 @@ def _cell(mean, std, digits):
 class Table(str):
     """A result table: the aligned text (``print`` it; it is a ``str``) that also renders as an HTML table in a
     notebook (``_repr_html_``). ``rows``: the header row then the body rows, each a tuple of strings; the first
-    column is left-aligned, the others right-aligned.
+    column is left-aligned, the others right-aligned; a name breaks after its ``_`` in a narrow column.
 
     Raises ``TypeError`` when ``rows`` is not a sequence of sequences of str, ``ValueError`` when it has no header
     row, the header no cell, or a row another number of cells than the header (the message names the row)."""
@@ -220,7 +220,7 @@ class Table(str):
             return (
                 "<tr>"
                 + "".join(
-                    f'<{tag} style="text-align:{"left" if k == 0 else "right"}">{html.escape(c)}</{tag}>'
+                    f'<{tag} style="text-align:{"left" if k == 0 else "right"}">{_breakable(c)}</{tag}>'
                     for k, c in enumerate(cells)
                 )
                 + "</tr>"
@@ -234,6 +234,12 @@ class Table(str):
             + "".join(row(r, "td") for r in body)
             + "</tbody></table>"
         )
+
+
+def _breakable(text):
+    """``text`` escaped for HTML, with a line-break opportunity after each ``_``, so that a narrow column breaks
+    ``confident_joint`` between its words, not inside one."""
+    return html.escape(text).replace("_", "_<wbr>")
 
 
 def correction_table(records, methods=("ce", "forward", "forward_est", "backward", "backward_est"), digits=1):
