@@ -13,7 +13,7 @@
 #     name: python3
 # ---
 
-# %% [markdown] papermill={"duration": 0.002296, "end_time": "2026-12-06T23:53:58.868397+00:00", "exception": false, "start_time": "2026-12-06T23:53:58.866101+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.002571, "end_time": "2026-12-07T00:03:11.143690+00:00", "exception": false, "start_time": "2026-12-07T00:03:11.141119+00:00", "status": "completed"}
 # (ch-comparison)=
 # # Our Runs Against the Paper's Claims and the Published Benchmarks
 #
@@ -31,14 +31,13 @@
 # - test a paper's qualitative claims on your own records, each shown as holding or not with its numbers;
 # - tell a gap of protocol from a gap of method when comparing with a benchmark.
 
-# %% papermill={"duration": 0.01377, "end_time": "2026-12-06T23:53:58.884123+00:00", "exception": false, "start_time": "2026-12-06T23:53:58.870353+00:00", "status": "completed"} tags=["parameters", "hide-input"]
+# %% papermill={"duration": 0.00879, "end_time": "2026-12-07T00:03:11.154316+00:00", "exception": false, "start_time": "2026-12-07T00:03:11.145526+00:00", "status": "completed"} tags=["parameters", "hide-input"]
 results_root = None  # the folder of the chapters' record folders; None: results/
 
-# %% papermill={"duration": 1.375414, "end_time": "2026-12-06T23:54:00.261773+00:00", "exception": false, "start_time": "2026-12-06T23:53:58.886359+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 1.589235, "end_time": "2026-12-07T00:03:12.745450+00:00", "exception": false, "start_time": "2026-12-07T00:03:11.156215+00:00", "status": "completed"} tags=["hide-input"]
 from pathlib import Path
 
 from IPython.display import Markdown, display
-from myst_nb import glue
 
 import lnc
 from lnc.experiments import published
@@ -76,7 +75,7 @@ display(Markdown(
     + "\n\nPublished tables of `lnc.experiments.published`: "
     + ", ".join(f"`{name}`" for name in tables) + "."))
 
-# %% [markdown] papermill={"duration": 0.001744, "end_time": "2026-12-06T23:54:00.265782+00:00", "exception": false, "start_time": "2026-12-06T23:54:00.264038+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.001789, "end_time": "2026-12-07T00:03:12.749499+00:00", "exception": false, "start_time": "2026-12-07T00:03:12.747710+00:00", "status": "completed"}
 # ## Three qualitative claims, tested on our runs
 #
 # The paper's table of test accuracies (MNIST, IMDB, CIFAR-10, CIFAR-100 × methods × noise) is not quoted
@@ -88,23 +87,17 @@ display(Markdown(
 # 3. on CIFAR-100 the estimator is poor and the $\hat T$ corrections under-perform.
 #
 # For each data set and noise setting, the table below gives the test accuracy (%) of CE, of forward /
-# backward with $T$ and with $\hat T$ (mean over seeds), the gap forward($\hat T$) − forward($T$) and the seed std
-# of backward($\hat T$); each data set's protocol is in the run summary above.
+# backward with $T$ and with $\hat T$ (mean over seeds), the gap forward($\hat T$) − forward($T$) (what
+# estimating $T$ costs the forward correction) and the seed std of backward($\hat T$) (how much it varies
+# over seeds); each data set's protocol is in the run summary above.
 
-# %% papermill={"duration": 0.082133, "end_time": "2026-12-06T23:54:00.349742+00:00", "exception": false, "start_time": "2026-12-06T23:54:00.267609+00:00", "status": "completed"}
+# %% papermill={"duration": 0.030673, "end_time": "2026-12-07T00:03:12.781856+00:00", "exception": false, "start_time": "2026-12-07T00:03:12.751183+00:00", "status": "completed"}
 columns = ["ce", "forward", "forward_est", "backward", "backward_est"]
 synthetic = [r for task in ("mnist", "imdb", "cifar10") for r in records[task]]
-glue("tab-corrections", correction_table(synthetic, methods=columns), display=False)
+display(correction_table(synthetic, methods=columns))
 
-# %% [markdown] papermill={"duration": 0.002074, "end_time": "2026-12-06T23:54:00.354309+00:00", "exception": false, "start_time": "2026-12-06T23:54:00.352235+00:00", "status": "completed"}
-# ```{glue:figure} tab-corrections
-# :name: tab-corrections
-# Test accuracy (%) of CE and of the corrections with the true $T$ and with $\hat T$, mean over seeds, per data
-# set and noise setting of the stored runs; the last two columns are what estimating $T$ costs the forward
-# correction and how much backward with $\hat T$ varies over seeds.
-# ```
 
-# %% papermill={"duration": 0.033997, "end_time": "2026-12-06T23:54:00.390190+00:00", "exception": false, "start_time": "2026-12-06T23:54:00.356193+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.02892, "end_time": "2026-12-07T00:03:12.813056+00:00", "exception": false, "start_time": "2026-12-07T00:03:12.784136+00:00", "status": "completed"} tags=["hide-input"]
 close = 1.0  # points: "close to the T-known variant"
 stats = {task: summarize([r for r in synthetic if r["task"] == task])
          for task in dict.fromkeys(r["task"] for r in synthetic)}
@@ -153,7 +146,7 @@ display(Markdown(f"""
    {{ref}}`ch-cifar` gives the command).
 """))
 
-# %% [markdown] papermill={"duration": 0.002034, "end_time": "2026-12-06T23:54:00.394676+00:00", "exception": false, "start_time": "2026-12-06T23:54:00.392642+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.001881, "end_time": "2026-12-07T00:03:12.818587+00:00", "exception": false, "start_time": "2026-12-07T00:03:12.816706+00:00", "status": "completed"}
 # ## CIFAR-10N: our runs beside the CIFAR-N benchmark
 #
 # Published: `lnc.experiments.published.CIFARN` {cite}`wei2022`: ResNet-34, 100 epochs, all 50,000 images, mean ±
@@ -169,7 +162,7 @@ display(Markdown(f"""
 # code (which trains CE only) says whether their $T$ was estimated or the true human one. Our $\hat T$ rows are
 # listed beside them for the other reading.
 
-# %% papermill={"duration": 0.013804, "end_time": "2026-12-06T23:54:00.414589+00:00", "exception": false, "start_time": "2026-12-06T23:54:00.400785+00:00", "status": "completed"}
+# %% papermill={"duration": 0.010599, "end_time": "2026-12-07T00:03:12.831161+00:00", "exception": false, "start_time": "2026-12-07T00:03:12.820562+00:00", "status": "completed"}
 label_sets = ["aggre", "random1", "random2", "random3", "worst", "cifar100n"]
 cifarn = summarize(records["cifar10n"])
 shown = [s for s in label_sets if any((m, s) in cifarn for m in columns)]
@@ -178,15 +171,15 @@ ran = [m for m in columns
 display(comparison_table(records["cifar10n"], published.CIFARN, methods=ran,
                          settings=shown))
 
-# %% [markdown] papermill={"duration": 0.0019, "end_time": "2026-12-06T23:54:00.418880+00:00", "exception": false, "start_time": "2026-12-06T23:54:00.416980+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.001897, "end_time": "2026-12-07T00:03:12.835390+00:00", "exception": false, "start_time": "2026-12-07T00:03:12.833493+00:00", "status": "completed"}
 # Absolute accuracies differ by the protocol. What a correction *adds* over CE is closer to comparable: the gain
 # of forward correction (true $T$ and $\hat T$) over CE, ours beside the benchmark's.
 
-# %% papermill={"duration": 0.007988, "end_time": "2026-12-06T23:54:00.428937+00:00", "exception": false, "start_time": "2026-12-06T23:54:00.420949+00:00", "status": "completed"}
+# %% papermill={"duration": 0.012068, "end_time": "2026-12-07T00:03:12.852830+00:00", "exception": false, "start_time": "2026-12-07T00:03:12.840762+00:00", "status": "completed"}
 display(gain_table(records["cifar10n"], published.CIFARN, shown, digits=2,
                    methods=[m for m in ("forward", "forward_est") if m in ran]))
 
-# %% papermill={"duration": 0.009403, "end_time": "2026-12-06T23:54:00.440908+00:00", "exception": false, "start_time": "2026-12-06T23:54:00.431505+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.013979, "end_time": "2026-12-07T00:03:12.870243+00:00", "exception": false, "start_time": "2026-12-07T00:03:12.856264+00:00", "status": "completed"} tags=["hide-input"]
 ours = run_summary(records["cifar10n"]).splitlines()[0].split(": ", 1)[1]
 gaps = [cifarn[m, s][0] - published.CIFARN[m][s][0]
         for m in published.CIFARN for s in shown if (m, s) in cifarn]
@@ -206,14 +199,14 @@ display(Markdown(f"""
 - **Label sets without a run of ours:** {listing(missing)}.
 """))
 
-# %% [markdown] papermill={"duration": 0.002201, "end_time": "2026-12-06T23:54:00.445447+00:00", "exception": false, "start_time": "2026-12-06T23:54:00.443246+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.003028, "end_time": "2026-12-07T00:03:12.876645+00:00", "exception": false, "start_time": "2026-12-07T00:03:12.873617+00:00", "status": "completed"}
 # ## Clothing1M and mini-WebVision: published, not run here
 #
 # The published numbers (`lnc.experiments.published`): Clothing1M from the paper's own table (ResNet-50 from ImageNet
 # weights, 1M noisy web images, 14 classes); mini-WebVision (first 50 classes of WebVision 1.0) from later
 # papers that ran the forward correction with Inception-ResNet-v2.
 
-# %% papermill={"duration": 0.009994, "end_time": "2026-12-06T23:54:00.457594+00:00", "exception": false, "start_time": "2026-12-06T23:54:00.447600+00:00", "status": "completed"}
+# %% papermill={"duration": 0.018626, "end_time": "2026-12-07T00:03:12.898079+00:00", "exception": false, "start_time": "2026-12-07T00:03:12.879453+00:00", "status": "completed"}
 clothing = published.CLOTHING1M.items()
 webvision = published.MINI_WEBVISION["forward_est"].items()
 display(Table([["Clothing1M", "test accuracy (%)"],
@@ -221,7 +214,7 @@ display(Table([["Clothing1M", "test accuracy (%)"],
 display(Table([["mini-WebVision, forward correction", "accuracy (%)"],
                *([name, f"{mean:.2f}"] for name, (mean, _) in webvision)]))
 
-# %% [markdown] papermill={"duration": 0.002262, "end_time": "2026-12-06T23:54:00.463013+00:00", "exception": false, "start_time": "2026-12-06T23:54:00.460751+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.002951, "end_time": "2026-12-07T00:03:12.904385+00:00", "exception": false, "start_time": "2026-12-07T00:03:12.901434+00:00", "status": "completed"}
 # Why they are not run in this book:
 #
 # - **Data.** Clothing1M {cite}`xiao2015` is released on request by its authors; WebVision 1.0 is a

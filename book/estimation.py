@@ -13,7 +13,7 @@
 #     name: python3
 # ---
 
-# %% [markdown] papermill={"duration": 0.013494, "end_time": "2026-12-06T18:43:40.505147+00:00", "exception": false, "start_time": "2026-12-06T18:43:40.491653+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.00392, "end_time": "2026-12-07T00:03:38.866478+00:00", "exception": false, "start_time": "2026-12-07T00:03:38.862558+00:00", "status": "completed"}
 # (ch-estimation)=
 # # Estimating T From Noisy Data
 #
@@ -46,12 +46,12 @@
 # | `seed` | base seed |
 # ```
 
-# %% papermill={"duration": 0.030917, "end_time": "2026-12-06T18:43:40.551685+00:00", "exception": false, "start_time": "2026-12-06T18:43:40.520768+00:00", "status": "completed"} tags=["parameters", "hide-input"]
+# %% papermill={"duration": 0.01125, "end_time": "2026-12-07T00:03:38.880075+00:00", "exception": false, "start_time": "2026-12-07T00:03:38.868825+00:00", "status": "completed"} tags=["parameters", "hide-input"]
 num_classes = 10
 seeds = 5
 seed = 0
 
-# %% papermill={"duration": 6.607529, "end_time": "2026-12-06T18:43:47.169770+00:00", "exception": false, "start_time": "2026-12-06T18:43:40.562241+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 2.377443, "end_time": "2026-12-07T00:03:41.259671+00:00", "exception": false, "start_time": "2026-12-07T00:03:38.882228+00:00", "status": "completed"} tags=["hide-input"]
 import warnings
 
 import matplotlib.pyplot as plt
@@ -69,7 +69,7 @@ from lnc.experiments.datasets import cifarn_T
 
 plain_warnings()  # warnings print without this checkout's file paths
 
-# %% [markdown] papermill={"duration": 0.004834, "end_time": "2026-12-06T18:43:47.180612+00:00", "exception": false, "start_time": "2026-12-06T18:43:47.175778+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.001762, "end_time": "2026-12-07T00:03:41.263951+00:00", "exception": false, "start_time": "2026-12-07T00:03:41.262189+00:00", "status": "completed"}
 # ## The anchor-point estimator
 #
 # ```{prf:definition} Anchor point
@@ -104,7 +104,7 @@ plain_warnings()  # warnings print without this checkout's file paths
 # `lnc.estimate_T(noisy_probs, quantile=None)` is {eq}`eq-anchor-estimator`; the default `quantile=0.97` is the
 # official code's robust variant (below). Neither mutates `noisy_probs` (the official code zeroes a view of it).
 
-# %% papermill={"duration": 0.280749, "end_time": "2026-12-06T18:43:47.465252+00:00", "exception": false, "start_time": "2026-12-06T18:43:47.184503+00:00", "status": "completed"}
+# %% papermill={"duration": 0.048173, "end_time": "2026-12-07T00:03:41.313896+00:00", "exception": false, "start_time": "2026-12-07T00:03:41.265723+00:00", "status": "completed"}
 rng = np.random.default_rng(seed)
 rows = {}
 for name, T in {"mnist asymmetric 0.4": lnc.mnist_asymmetric_T(0.4),
@@ -119,7 +119,7 @@ for name, T in {"mnist asymmetric 0.4": lnc.mnist_asymmetric_T(0.4),
                   "error < 1e-9": bool(error < 1e-9)}
 display(pd.DataFrame.from_dict(rows, orient="index").rename_axis("T"))
 
-# %% [markdown] papermill={"duration": 0.014887, "end_time": "2026-12-06T18:43:47.500397+00:00", "exception": false, "start_time": "2026-12-06T18:43:47.485510+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.004011, "end_time": "2026-12-07T00:03:41.340838+00:00", "exception": false, "start_time": "2026-12-07T00:03:41.336827+00:00", "status": "completed"}
 # With the column condition, recovery is exact (`lnc.book.simulation.anchored_posteriors` draws the exact posteriors).
 # The condition holds for the real CIFAR-10N and CIFAR-100N noise too: on CIFAR-100N three *rows* have an
 # off-diagonal entry above the diagonal ({ref}`ch-noise`), but every *column* keeps its maximum on the diagonal,
@@ -136,8 +136,15 @@ display(pd.DataFrame.from_dict(rows, orient="index").rename_axis("T"))
 # each class, $0.1\, n$ near-anchors with $\mathbb{P}(y = i \mid x) \ge 0.99$ and a fraction $f\, n$ of
 # one-hot outliers. The 97% rule skips the outliers of column $i$ only while they are fewer than 3% of all
 # examples, so we sweep $f$ past that point and report, for each $f$, the outliers' share of a column.
+#
+# (tab-estimation-outliers)=
+# **The outlier sweep.** Mean estimation error of the argmax and of the 97% rule over the seeds, for outlier
+# fractions $f$ (per class, relative to $n$); "column share" is the share of all examples that are one-hot
+# outliers of one class, and "97% rule wins" says whether its worst seed beats the argmax's best. "fallbacks"
+# counts the seeds where `lnc.estimate_T` warned that the quantile was saturated by outliers and it fell back
+# to the argmax.
 
-# %% papermill={"duration": 0.715156, "end_time": "2026-12-06T18:43:48.217887+00:00", "exception": false, "start_time": "2026-12-06T18:43:47.502731+00:00", "status": "completed"}
+# %% papermill={"duration": 0.205552, "end_time": "2026-12-07T00:03:41.550182+00:00", "exception": false, "start_time": "2026-12-07T00:03:41.344630+00:00", "status": "completed"}
 T = lnc.cifar10_asymmetric_T(0.3)
 n = 4000
 fractions = [0.01, 0.02, 0.03, 0.04, 0.05, 0.10, 0.20]
@@ -157,20 +164,10 @@ for f in fractions:
                  "97% rule wins": bool(max(errors[0.97]) < min(errors[None])),
                  "fallbacks": len(fallbacks)})
 sweep = pd.DataFrame(rows).set_index("f")
-glue("tab-estimation-outliers", sweep, display=False)
+display(sweep)
 
-# %% [markdown] papermill={"duration": 0.010612, "end_time": "2026-12-06T18:43:48.230997+00:00", "exception": false, "start_time": "2026-12-06T18:43:48.220385+00:00", "status": "completed"}
-# ```{glue:figure} tab-estimation-outliers
-# :name: tab-estimation-outliers
-#
-# Mean estimation error of the argmax and of the 97% rule over the seeds, for outlier fractions $f$ (per
-# class, relative to $n$); "column share" is the share of all examples that are one-hot outliers of one
-# class, and "97% rule wins" says whether its worst seed beats the argmax's best. "fallbacks" counts
-# the seeds where `lnc.estimate_T` warned that the quantile was saturated by outliers and it fell back
-# to the argmax.
-# ```
 
-# %% papermill={"duration": 0.038977, "end_time": "2026-12-06T18:43:48.299731+00:00", "exception": false, "start_time": "2026-12-06T18:43:48.260754+00:00", "status": "completed"}
+# %% papermill={"duration": 0.010254, "end_time": "2026-12-07T00:03:41.563484+00:00", "exception": false, "start_time": "2026-12-07T00:03:41.553230+00:00", "status": "completed"}
 below = sweep[sweep["column share (%)"] < 3]
 above = sweep[sweep["column share (%)"] >= 3]
 verdict = {True: "holds", False: "does not hold"}
@@ -186,7 +183,7 @@ display(Markdown(
     f"(errors {above['97% rule'].min():.3f}–{above['97% rule'].max():.3f})."
 ))
 
-# %% [markdown] papermill={"duration": 0.012277, "end_time": "2026-12-06T18:43:48.319869+00:00", "exception": false, "start_time": "2026-12-06T18:43:48.307592+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.002655, "end_time": "2026-12-07T00:03:41.573437+00:00", "exception": false, "start_time": "2026-12-07T00:03:41.570782+00:00", "status": "completed"}
 # ## Error against sample size and peakedness
 #
 # Without outliers the quantile rule has a price: it never uses the most confident examples. We simulate
@@ -195,7 +192,7 @@ display(Markdown(
 # gives more peaked examples. With exact noisy posteriors, the argmax error should fall towards zero as the
 # sample size $n$ grows, while the 97% rule stops at the peakedness of the 97% quantile.
 
-# %% papermill={"duration": 3.882706, "end_time": "2026-12-06T18:43:52.209574+00:00", "exception": false, "start_time": "2026-12-06T18:43:48.326868+00:00", "status": "completed"}
+# %% papermill={"duration": 0.750457, "end_time": "2026-12-07T00:03:42.326579+00:00", "exception": false, "start_time": "2026-12-07T00:03:41.576122+00:00", "status": "completed"}
 T = lnc.symmetric_T(num_classes, 0.4)
 sizes = [100, 300, 1000, 3000, 10000, 30000]
 curves = {}
@@ -212,7 +209,7 @@ display(pd.DataFrame(
       f"error at n = {sizes[-1]}": round(float(curve[-1]), 3)}
      for (peakedness, q), curve in curves.items()]).set_index(["a", "rule"]))
 
-# %% papermill={"duration": 1.725838, "end_time": "2026-12-06T18:43:53.942949+00:00", "exception": false, "start_time": "2026-12-06T18:43:52.217111+00:00", "status": "completed"}
+# %% papermill={"duration": 0.529089, "end_time": "2026-12-07T00:03:42.859232+00:00", "exception": false, "start_time": "2026-12-07T00:03:42.330143+00:00", "status": "completed"}
 fig, ax = plt.subplots(figsize=(7, 4.5))
 colours = {1.0: "C0", 5.0: "C1", 20.0: "C2"}
 for (peakedness, q), curve in curves.items():
@@ -244,7 +241,7 @@ glue("est-rule-change", f"{rule_change:.0%}", display=False)
 glue("est-rule-above", "lies above" if rule_above else "does not lie above",
      display=False)
 
-# %% [markdown] papermill={"duration": 0.015499, "end_time": "2026-12-06T18:43:53.973219+00:00", "exception": false, "start_time": "2026-12-06T18:43:53.957720+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.004361, "end_time": "2026-12-07T00:03:42.868280+00:00", "exception": false, "start_time": "2026-12-07T00:03:42.863919+00:00", "status": "completed"}
 # ```{glue:figure} fig-estimation-error
 # :name: fig-estimation-error
 #
@@ -260,7 +257,7 @@ glue("est-rule-above", "lies above" if rule_above else "does not lie above",
 #
 # Here the posteriors are exact, so the only error is the anchors' imperfection. With a trained network
 # the posteriors carry their own error, and the quantile trades a little bias for robustness to memorised
-# examples, as long as they are fewer than 3% of a column ({numref}`tab-estimation-outliers`).
+# examples, as long as they are fewer than 3% of a column ({ref}`the outlier sweep <tab-estimation-outliers>`).
 #
 # ## Summary
 #
@@ -284,14 +281,14 @@ glue("est-rule-above", "lies above" if rule_above else "does not lie above",
 # :class: dropdown
 # ```
 
-# %% papermill={"duration": 0.120868, "end_time": "2026-12-06T18:43:54.111315+00:00", "exception": false, "start_time": "2026-12-06T18:43:53.990447+00:00", "status": "completed"}
+# %% papermill={"duration": 0.018583, "end_time": "2026-12-07T00:03:42.896968+00:00", "exception": false, "start_time": "2026-12-07T00:03:42.878385+00:00", "status": "completed"}
 T_bad = np.array([[0.5, 0.2, 0.3], [0.6, 0.3, 0.1], [0.1, 0.1, 0.8]])
 assert anchor_columns(T_bad).tolist() == [False, True, True]     # no ties in any column
 T_hat = lnc.estimate_T(anchored_posteriors(T_bad, 2000, seed), quantile=None)
 assert np.allclose(T_hat[0], T_bad[1]) and np.allclose(T_hat[1:], T_bad[1:])
 print(f"row 0 of T_hat = row 1 of T: {np.round(T_hat[0], 3).tolist()}; rows 1, 2 exact")
 
-# %% [markdown] papermill={"duration": 0.007901, "end_time": "2026-12-06T18:43:54.172833+00:00", "exception": false, "start_time": "2026-12-06T18:43:54.164932+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.004635, "end_time": "2026-12-07T00:03:42.906281+00:00", "exception": false, "start_time": "2026-12-07T00:03:42.901646+00:00", "status": "completed"}
 # The largest $\hat p(\tilde y = 0 \mid x)$ is at the anchor of class 1, because class 1 produces the noisy
 # label 0 more often than class 0 does. Columns 1 and 2 keep their maxima on the diagonal, so rows 1 and 2
 # are recovered.
@@ -302,8 +299,8 @@ print(f"row 0 of T_hat = row 1 of T: {np.round(T_hat[0], 3).tolist()}; rows 1, 2
 # ```{exercise}
 # :label: ex-no-anchor-bias
 #
-# Without an exact anchor, the argmax picks for class $i$ an $x$ whose clean posterior $\pi$ is not
-# $e_i$, so $\hat T_{i\cdot} = \pi^\top T$. For symmetric noise of rate $N$, show that then
+# Without an exact anchor, the argmax picks for class $i$ an $x$ whose clean posterior
+# $q = \mathbb{P}(y \mid x)$ is not $e_i$, so $\hat T_{i\cdot} = q^\top T$. For symmetric noise of rate $N$, show that then
 # $\hat T_{ii} \le T_{ii}$: the estimator underestimates the diagonal. Check it with
 # `lnc.book.simulation.peaked_posteriors` ($a = 1$).
 # ```
@@ -312,16 +309,16 @@ print(f"row 0 of T_hat = row 1 of T: {np.round(T_hat[0], 3).tolist()}; rows 1, 2
 # :class: dropdown
 # ```
 #
-# $\hat T_{ii} = \pi_i (1 - N) + (1 - \pi_i) \frac{N}{c - 1} = T_{ii} - (1 - \pi_i)\big(1 - N - \frac{N}{c-1}\big)$,
+# $\hat T_{ii} = q_i (1 - N) + (1 - q_i) \frac{N}{c - 1} = T_{ii} - (1 - q_i)\big(1 - N - \frac{N}{c-1}\big)$,
 # and $1 - N - N/(c-1) > 0$ whenever $N < (c-1)/c$ (non-singular $T$).
 
-# %% papermill={"duration": 0.017534, "end_time": "2026-12-06T18:43:54.229088+00:00", "exception": false, "start_time": "2026-12-06T18:43:54.211554+00:00", "status": "completed"}
+# %% papermill={"duration": 0.013177, "end_time": "2026-12-07T00:03:42.923706+00:00", "exception": false, "start_time": "2026-12-07T00:03:42.910529+00:00", "status": "completed"}
 T = lnc.symmetric_T(num_classes, 0.4)
 T_hat = lnc.estimate_T(peaked_posteriors(T, 1000, 1.0, seed), quantile=None)
 shortfall = np.diag(T) - np.diag(T_hat)
 assert (shortfall >= -1e-12).all()
 print(f"T_ii - T_hat_ii >= 0 for every i; mean shortfall {shortfall.mean():.4f}")
 
-# %% [markdown] papermill={"duration": 0.002858, "end_time": "2026-12-06T18:43:54.235234+00:00", "exception": false, "start_time": "2026-12-06T18:43:54.232376+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.008827, "end_time": "2026-12-07T00:03:42.937529+00:00", "exception": false, "start_time": "2026-12-07T00:03:42.928702+00:00", "status": "completed"}
 # ```{solution-end}
 # ```

@@ -13,7 +13,7 @@
 #     name: python3
 # ---
 
-# %% [markdown] papermill={"duration": 0.002884, "end_time": "2026-12-06T18:36:23.809291+00:00", "exception": false, "start_time": "2026-12-06T18:36:23.806407+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.003587, "end_time": "2026-12-07T00:03:45.610212+00:00", "exception": false, "start_time": "2026-12-07T00:03:45.606625+00:00", "status": "completed"}
 # (ch-forward)=
 # # Forward Correction Recovers the Clean Posterior
 #
@@ -44,10 +44,10 @@
 # | `seed` | seed of every random draw |
 # ```
 
-# %% papermill={"duration": 0.011544, "end_time": "2026-12-06T18:36:23.824167+00:00", "exception": false, "start_time": "2026-12-06T18:36:23.812623+00:00", "status": "completed"} tags=["parameters", "hide-input"]
+# %% papermill={"duration": 0.010921, "end_time": "2026-12-07T00:03:45.624189+00:00", "exception": false, "start_time": "2026-12-07T00:03:45.613268+00:00", "status": "completed"} tags=["parameters", "hide-input"]
 seed = 0
 
-# %% papermill={"duration": 1.159907, "end_time": "2026-12-06T18:36:24.986116+00:00", "exception": false, "start_time": "2026-12-06T18:36:23.826209+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 1.606412, "end_time": "2026-12-07T00:03:47.233228+00:00", "exception": false, "start_time": "2026-12-07T00:03:45.626816+00:00", "status": "completed"} tags=["hide-input"]
 import numpy as np
 import sympy as sp
 import torch
@@ -58,7 +58,7 @@ from lnc.book.risk import conditional_risk, minimise_conditional_risk
 
 plain_warnings()  # warnings print without this checkout's file paths
 
-# %% [markdown] papermill={"duration": 0.001789, "end_time": "2026-12-06T18:36:24.990404+00:00", "exception": false, "start_time": "2026-12-06T18:36:24.988615+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.001815, "end_time": "2026-12-07T00:03:47.237593+00:00", "exception": false, "start_time": "2026-12-07T00:03:47.235778+00:00", "status": "completed"}
 # ## Statement
 #
 # ```{prf:definition} Forward correction
@@ -101,7 +101,7 @@ plain_warnings()  # warnings print without this checkout's file paths
 # conditional noisy risk $R(r) = -\sum_j \tilde p_j \log\big(\hat p^\top T\big)_j$ to zero leaves one
 # solution, $r = q$, whatever the noise rates:
 
-# %% papermill={"duration": 0.199775, "end_time": "2026-12-06T18:36:25.192008+00:00", "exception": false, "start_time": "2026-12-06T18:36:24.992233+00:00", "status": "completed"}
+# %% papermill={"duration": 0.26427, "end_time": "2026-12-07T00:03:47.503624+00:00", "exception": false, "start_time": "2026-12-07T00:03:47.239354+00:00", "status": "completed"}
 q, r, rho_m, rho_p = sp.symbols("q r rho_- rho_+", positive=True)
 T2 = sp.Matrix([[1 - rho_m, rho_m], [rho_p, 1 - rho_p]])
 p_noisy = sp.Matrix([[1 - q, q]]) * T2                     # P(y~ | x) = p^T T
@@ -111,12 +111,12 @@ solutions = sp.solve(sp.diff(risk, r), r)
 assert solutions == [q], solutions
 print(f"d risk / d r = 0  <=>  r = {solutions[0]}")
 
-# %% [markdown] papermill={"duration": 0.002133, "end_time": "2026-12-06T18:36:25.198851+00:00", "exception": false, "start_time": "2026-12-06T18:36:25.196718+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.00262, "end_time": "2026-12-07T00:03:47.508722+00:00", "exception": false, "start_time": "2026-12-07T00:03:47.506102+00:00", "status": "completed"}
 # The second derivative at $r = q$, simplified, is the square of $\rho_+ + \rho_- - 1$ over the product of
 # the two noisy posteriors $\tilde p_0 = \mathbb{P}(\tilde y = 0 \mid x)$ and
 # $\tilde p_1 = \mathbb{P}(\tilde y = 1 \mid x)$:
 
-# %% papermill={"duration": 0.142112, "end_time": "2026-12-06T18:36:25.350599+00:00", "exception": false, "start_time": "2026-12-06T18:36:25.208487+00:00", "status": "completed"}
+# %% papermill={"duration": 0.154392, "end_time": "2026-12-07T00:03:47.664891+00:00", "exception": false, "start_time": "2026-12-07T00:03:47.510499+00:00", "status": "completed"}
 curvature = sp.simplify(sp.diff(risk, r, 2).subs(r, q))
 p0, p1 = sp.symbols(r"\tilde{p}_0 \tilde{p}_1", positive=True)
 closed_form = (rho_p + rho_m - 1) ** 2 / (p0 * p1)
@@ -127,7 +127,7 @@ print("the second derivative equals the closed form below and is >= 0")
 R = sp.Function("R")
 sp.Eq(sp.Subs(sp.Derivative(R(r), (r, 2)), r, q), closed_form)
 
-# %% [markdown] papermill={"duration": 0.001745, "end_time": "2026-12-06T18:36:25.354929+00:00", "exception": false, "start_time": "2026-12-06T18:36:25.353184+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.002126, "end_time": "2026-12-07T00:03:47.669632+00:00", "exception": false, "start_time": "2026-12-07T00:03:47.667506+00:00", "status": "completed"}
 # As $\tilde p_0, \tilde p_1 > 0$, it is positive exactly when $\rho_- + \rho_+ \neq 1$, that is when $T$ is
 # non-singular: $r = q$ is a strict minimum. At $\rho_- + \rho_+ = 1$ the risk is flat in $r$.
 #
@@ -139,7 +139,7 @@ sp.Eq(sp.Subs(sp.Derivative(R(r), (r, 2)), r, q), closed_form)
 # contrast we minimise the uncorrected cross-entropy on the noisy labels, and the backward-corrected risk
 # (`lnc.backward_loss`).
 
-# %% papermill={"duration": 2.273877, "end_time": "2026-12-06T18:36:27.630547+00:00", "exception": false, "start_time": "2026-12-06T18:36:25.356670+00:00", "status": "completed"}
+# %% papermill={"duration": 1.459644, "end_time": "2026-12-07T00:03:49.136354+00:00", "exception": false, "start_time": "2026-12-07T00:03:47.676710+00:00", "status": "completed"}
 tolerance = 1e-6
 rng = np.random.default_rng(seed)
 ce = lnc.make_loss("ce", reduction="none")
@@ -162,11 +162,11 @@ for c in (3, 10):
     print(f"c = {c:2d}: forward and backward minimisers within {tolerance:g} of p; "
           f"uncorrected CE lands on T^T p, {np.abs(found['ce'] - p).max():.3f} from p")
 
-# %% [markdown] papermill={"duration": 0.002116, "end_time": "2026-12-06T18:36:27.637497+00:00", "exception": false, "start_time": "2026-12-06T18:36:27.635381+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.002114, "end_time": "2026-12-07T00:03:49.141166+00:00", "exception": false, "start_time": "2026-12-07T00:03:49.139052+00:00", "status": "completed"}
 # With a one-hot clean posterior (an anchor point) the forward risk along $h = t\, e_0$ keeps falling
 # towards its infimum, the entropy of $\tilde p$, as $t$ grows, and never reaches it:
 
-# %% papermill={"duration": 0.032185, "end_time": "2026-12-06T18:36:27.671579+00:00", "exception": false, "start_time": "2026-12-06T18:36:27.639394+00:00", "status": "completed"}
+# %% papermill={"duration": 0.05464, "end_time": "2026-12-07T00:03:49.197786+00:00", "exception": false, "start_time": "2026-12-07T00:03:49.143146+00:00", "status": "completed"}
 T = lnc.cifar10_asymmetric_T(0.4)
 p_anchor = np.eye(10)[0]
 p_noisy = p_anchor @ T
@@ -181,7 +181,7 @@ for t in (1.0, 2.0, 5.0, 10.0):
 assert all(0 < b < a for a, b in zip(gaps, gaps[1:]))
 print("the gap is positive and decreasing in t: no finite minimiser")
 
-# %% [markdown] papermill={"duration": 0.006596, "end_time": "2026-12-06T18:36:27.680567+00:00", "exception": false, "start_time": "2026-12-06T18:36:27.673971+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.002146, "end_time": "2026-12-07T00:03:49.202408+00:00", "exception": false, "start_time": "2026-12-07T00:03:49.200262+00:00", "status": "completed"}
 # ## Forward and backward side by side
 #
 # | | backward $\overleftarrow{\ell}$ | forward $\overrightarrow{\ell\;}$ |
@@ -193,7 +193,7 @@ print("the gap is positive and decreasing in t: no finite minimiser")
 #
 # The forward loss is a negative log of a probability, so it is never negative; and it is not unbiased:
 
-# %% papermill={"duration": 0.096577, "end_time": "2026-12-06T18:36:27.781031+00:00", "exception": false, "start_time": "2026-12-06T18:36:27.684454+00:00", "status": "completed"}
+# %% papermill={"duration": 0.020172, "end_time": "2026-12-07T00:03:49.224657+00:00", "exception": false, "start_time": "2026-12-07T00:03:49.204485+00:00", "status": "completed"}
 T = lnc.cifar10_asymmetric_T(0.4)
 gen = torch.Generator().manual_seed(seed)
 h = 3 * torch.randn(10, 10, dtype=torch.float64, generator=gen)
@@ -207,7 +207,7 @@ assert bias > 1e-3
 print(f"forward: min value {values.min():.3f} >= 0; "
       f"max |E[forward] - CE(y)| = {bias:.3f} (biased)")
 
-# %% [markdown] papermill={"duration": 0.003875, "end_time": "2026-12-06T18:36:27.792648+00:00", "exception": false, "start_time": "2026-12-06T18:36:27.788773+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.002307, "end_time": "2026-12-07T00:03:49.229525+00:00", "exception": false, "start_time": "2026-12-07T00:03:49.227218+00:00", "status": "completed"}
 # ## Summary
 #
 # - The forward correction $\overrightarrow{\ell\;}\!(\tilde y, h) = -\log(\hat p^\top T)_{\tilde y}$ needs
@@ -222,8 +222,8 @@ print(f"forward: min value {values.min():.3f} >= 0; "
 # :label: ex-forward-proper-composite
 #
 # The proof of {prf:ref}`thm-forward-minimiser` uses one property of the log-loss: it is **proper**, its
-# conditional risk $\sum_j \pi_j\, \ell(j, \hat q)$ over label distributions $\pi$ is minimised at
-# $\hat q = \pi$. Take another proper loss, the square loss (Brier score)
+# conditional risk $\sum_j q_j\, \ell(j, \hat q)$ over label distributions $q$ is minimised at
+# $\hat q = q$. Take another proper loss, the square loss (Brier score)
 # $\ell(j, \hat q) = \lVert e_j - \hat q \rVert^2$, and its forward correction
 # $\ell(\tilde y, T^\top \hat p)$. Show that for $c = 2$ the conditional noisy risk is minimised at
 # $\hat p = p$, as the proper-composite form of Theorem 2 {cite}`patrini2017` says.
@@ -237,7 +237,7 @@ print(f"forward: min value {values.min():.3f} >= 0; "
 # $T^\top \hat p = \tilde p$, hence $\hat p = p$ when $T$ is non-singular. For $c = 2$, with the symbols of
 # the symbolic check:
 
-# %% papermill={"duration": 0.100317, "end_time": "2026-12-06T18:36:27.896773+00:00", "exception": false, "start_time": "2026-12-06T18:36:27.796456+00:00", "status": "completed"}
+# %% papermill={"duration": 0.115185, "end_time": "2026-12-07T00:03:49.346924+00:00", "exception": false, "start_time": "2026-12-07T00:03:49.231739+00:00", "status": "completed"}
 square = sum(p_noisy_j * sum(((1 if k == j else 0) - p_model[k]) ** 2 for k in range(2))
              for j, p_noisy_j in enumerate(sp.Matrix([[1 - q, q]]) * T2))
 solutions = sp.solve(sp.diff(square, r), r)
@@ -247,7 +247,7 @@ assert sp.simplify(second - 4 * (rho_m + rho_p - 1) ** 2) == 0
 print(f"square loss: d risk / d r = 0  <=>  r = {solutions[0]}; "
       f"second derivative = {second}")
 
-# %% [markdown] papermill={"duration": 0.003767, "end_time": "2026-12-06T18:36:27.908622+00:00", "exception": false, "start_time": "2026-12-06T18:36:27.904855+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.002689, "end_time": "2026-12-07T00:03:49.357161+00:00", "exception": false, "start_time": "2026-12-07T00:03:49.354472+00:00", "status": "completed"}
 # The second derivative $4(\rho_- + \rho_+ - 1)^2$ is positive for every non-singular $T$: the minimum is
 # strict.
 #
@@ -272,7 +272,7 @@ print(f"square loss: d risk / d r = 0  <=>  r = {solutions[0]}; "
 # $\partial_{h_j} (-\log s) = -\frac{1}{s} \sum_k T_{k \tilde y} \hat p_k ([j = k] - \hat p_j)
 # = -w_j + \hat p_j$.
 
-# %% papermill={"duration": 0.033637, "end_time": "2026-12-06T18:36:27.944417+00:00", "exception": false, "start_time": "2026-12-06T18:36:27.910780+00:00", "status": "completed"}
+# %% papermill={"duration": 0.034471, "end_time": "2026-12-07T00:03:49.393800+00:00", "exception": false, "start_time": "2026-12-07T00:03:49.359329+00:00", "status": "completed"}
 T = lnc.cifar10_asymmetric_T(0.4)
 gen = torch.Generator().manual_seed(seed)
 logits = torch.randn(6, 10, dtype=torch.float64, generator=gen, requires_grad=True)
@@ -285,7 +285,7 @@ gap = (logits.grad - (p_hat - w)).abs().max().item()
 assert gap < 1e-12, gap
 print("autograd gradient of lnc.forward_loss = softmax - posterior (to 1e-12)")
 
-# %% [markdown] papermill={"duration": 0.004002, "end_time": "2026-12-06T18:36:27.952565+00:00", "exception": false, "start_time": "2026-12-06T18:36:27.948563+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.002354, "end_time": "2026-12-07T00:03:49.398645+00:00", "exception": false, "start_time": "2026-12-07T00:03:49.396291+00:00", "status": "completed"}
 # ```{solution-end}
 # ```
 #
@@ -304,12 +304,12 @@ print("autograd gradient of lnc.forward_loss = softmax - posterior (to 1e-12)")
 # has the same noisy posterior, so the risk has a whole segment of minimisers and the classifier between
 # classes 1 and 2 is not identified.
 
-# %% papermill={"duration": 0.009809, "end_time": "2026-12-06T18:36:27.966261+00:00", "exception": false, "start_time": "2026-12-06T18:36:27.956452+00:00", "status": "completed"}
+# %% papermill={"duration": 0.010157, "end_time": "2026-12-07T00:03:49.410865+00:00", "exception": false, "start_time": "2026-12-07T00:03:49.400708+00:00", "status": "completed"}
 T_singular = np.array([[0.8, 0.1, 0.1], [0.2, 0.5, 0.3], [0.2, 0.5, 0.3]])
 p_a, p_b = np.array([0.2, 0.5, 0.3]), np.array([0.2, 0.1, 0.7])
 assert np.allclose(p_a @ T_singular, p_b @ T_singular)
 print("two different clean posteriors, one noisy posterior")
 
-# %% [markdown] papermill={"duration": 0.003754, "end_time": "2026-12-06T18:36:27.972514+00:00", "exception": false, "start_time": "2026-12-06T18:36:27.968760+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.002786, "end_time": "2026-12-07T00:03:49.416274+00:00", "exception": false, "start_time": "2026-12-07T00:03:49.413488+00:00", "status": "completed"}
 # ```{solution-end}
 # ```
