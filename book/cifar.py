@@ -42,9 +42,9 @@
 # | `dataset` | `"cifar10"` or `"cifar100"` | `"cifar10"` |
 # | `noise`, `rates` | noise kinds and rates, as in {ref}`ch-mnist` | symmetric and asymmetric, `[0.4]` |
 # | `grouping` | CIFAR-100 asymmetric groups: `"blocks"` (official code) or `"superclass"` | `"blocks"` |
-# | `methods` | losses of `lnc.experiments.protocol.METHODS` | CE and the four corrections |
+# | `methods` | losses (`protocol.METHODS`) | CE and the four corrections |
 # | `seeds` | one run per seed | `[0]` |
-# | `protocol` | a recipe per task ({ref}`sec-recipes`): `"paper"`, `"cpu"`, `"fast"` or `"fast2"` | `"fast"` |
+# | `protocol` | a recipe per task: paper, cpu, fast, fast2 ({ref}`sec-recipes`) | `"fast"` |
 # | `epochs`, `subset` | overrides (`None` = the protocol's, all) | `None`, `None` |
 # | `device`, `workers` | `"auto"`, worker processes | `"auto"`, `1` |
 # | `results_dir` | where the JSON records go | `"results/cifar10_fast"` |

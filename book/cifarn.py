@@ -43,9 +43,9 @@
 # |---|---|---|
 # | `dataset` | `"cifar10n"` or `"cifar100n"` (CIFAR-100 images: download only) | `"cifar10n"` |
 # | `noise` | label sets: `"aggre"`, `"random1"`, `"random2"`, `"random3"`, `"worst"`, `"cifar100n"` | aggre, random1 |
-# | `methods` | losses of `lnc.experiments.protocol.METHODS` | CE, forward and backward with the true $T$ |
+# | `methods` | losses (`protocol.METHODS`) | CE, forward and backward with the true $T$ |
 # | `seeds` | one run per seed (split, subset, initialisation, batch order; the labels are fixed) | `[0]` |
-# | `protocol` | a recipe per task ({ref}`sec-recipes`): `"paper"` (the CIFAR-N benchmark's optimiser settings), `"cpu"`, `"fast"` or `"fast2"` | `"fast2"` |
+# | `protocol` | a recipe per task: paper (the benchmark's optimiser), cpu, fast, fast2 ({ref}`sec-recipes`) | `"fast2"` |
 # | `epochs`, `subset` | overrides (`None` = the protocol's, all) | `None`, `None` |
 # | `device`, `workers` | `"auto"`, worker processes (one per label set) | `"auto"`, `1` |
 # | `results_dir` | where the JSON records go | `"results/cifarn_fast2"` |
@@ -565,8 +565,8 @@ display(clip_table(clip_norm_path))
 # needs a CE model trained on the CIFAR-100 images, which are not in the book's data folder (only the
 # CIFAR-N labels are). With an internet connection, `lnc.experiments.datasets.load_cifar100(download=True)`
 # fetches the python release (checksum-verified), and the same chapter runs it:
-# `python tools/run_chapter.py cifarn out.ipynb -p results_dir runs/cifarn -p dataset cifar100n -y "noise: [cifar100n]"` (reduced, CPU) or
-# with `-p protocol paper -p subset None` (the benchmark's settings, GPU).
+# `python tools/run_chapter.py cifarn out.ipynb -p results_dir runs/cifarn -p dataset cifar100n -y "noise: [cifar100n]"` (the
+# protocol `"fast2"`: all the training data, hours on a CPU) or with `-p protocol paper` (the benchmark's settings, GPU).
 
 # %% papermill={"duration": 0.018714, "end_time": "2026-12-06T23:53:55.880836+00:00", "exception": false, "start_time": "2026-12-06T23:53:55.862122+00:00", "status": "completed"} tags=["hide-input"]
 c100n = human.loc["cifar100n"]

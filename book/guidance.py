@@ -135,7 +135,7 @@ glue("guidance-selection", "; ".join(f"{listing(tasks, ', ')} by {rule}"
 # {glue:text}`guidance-helps` below (the parameter `helps`); {glue:text}`guidance-seed-noise`. Each run kept
 # its epoch on the noisy validation split: {glue:text}`guidance-selection`. By its own loss, which is unbounded
 # below for backward, a backward run can be kept at an epoch where that loss is low and its accuracy is not
-# ({ref}`mnist-selection`), so the backward columns of the runs kept that way are a lower bound.
+# ({ref}`mnist-selection`), so the backward columns of the runs kept that way may understate backward.
 
 # %% papermill={"duration": 0.013923, "end_time": "2026-12-06T23:54:04.887311+00:00", "exception": false, "start_time": "2026-12-06T23:54:04.873388+00:00", "status": "completed"} tags=["hide-input"]
 def where(mask):
@@ -192,7 +192,7 @@ display(Markdown(f"""
 #   $T^{-1}$, whose entries grow with $\operatorname{cond}(T)$ ({ref}`ch-backward`).
 # - Select the epoch and compare methods on a *noisy* validation split, by a criterion that means the same for
 #   every method, such as noisy-validation accuracy; the clean test set is for the final number only. A
-#   method's own corrected loss, the paper's choice and that of the MNIST and IMDB runs here, can be gamed:
+#   method's own corrected loss, the paper's choice and that of the runs above kept by it, can be gamed:
 #   backward's loss is unbounded below ({ref}`mnist-selection` shows both criteria on the same runs).
 #
 # ## Exercises

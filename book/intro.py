@@ -38,7 +38,7 @@
 # | | {ref}`ch-from-scratch` | both corrections and the anchor estimator in plain PyTorch, checked against `lnc` |
 # | Experiments | {ref}`ch-protocol` | the two-stage protocol, as an algorithm, and the baseline losses |
 # | | {ref}`ch-mnist`, {ref}`ch-imdb`, {ref}`ch-cifar`, {ref}`ch-cifarn` | the protocol on real data |
-# | | {ref}`ch-beyond-anchors` | other estimators of $T$ and methods that learn it, beside the anchor estimator on MNIST and CIFAR-10N |
+# | | {ref}`ch-beyond-anchors` | other estimators of $T$ and methods that learn it, beside the anchor estimator on MNIST, Fashion-MNIST and CIFAR-10N |
 # | | {ref}`ch-comparison` | our numbers beside the published ones |
 # | | {ref}`ch-guidance` | which correction when: rules drawn from the stored runs |
 # | | {ref}`ch-runs` | every run behind the book: protocol, seeds, machine, hours and dates |

@@ -449,8 +449,8 @@ def test_describe_records_states_the_protocol_of_the_successful_runs():
         "cifar10, protocol 'cpu': ResNet-8 (cifar_resnet, n=1), 15 epochs, SGD (lr 0.1, momentum 0.9, batch 64, "
         "lr / 10 after epochs 10 and 12), weight decay 0.0002 on the kernels, random shifts and horizontal flips, "
         "per-pixel mean subtraction; 9,000 training and 1,000 noisy-validation examples (a seeded subset of 10,000), "
-        "10,000 test examples; the epoch of the lowest noisy-validation loss of each run's own loss (the paper's "
-        "choice) kept; seeds 0, 1; device cpu, cuda; torch 2.13.0"
+        "10,000 test examples; the epoch of the lowest value of each run's own loss on the noisy validation split "
+        "(the paper's choice) kept; seeds 0, 1; device cpu, cuda; torch 2.13.0"
     )  # records written before the field 'selection' existed: the paper's choice, the only one then
     one = prose.describe_records(
         [_run_record(0, epochs=1, subset=None, n_train=45000, n_val=5000, selection="val_accuracy")]

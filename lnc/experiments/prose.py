@@ -320,7 +320,8 @@ DESCRIBE_FIELDS = SHARED_FIELDS + ("seed", "device", "torch_version")
 
 SELECTION_TEXT = {
     "val_accuracy": "the epoch of the highest noisy-validation accuracy",
-    "val_loss": "the epoch of the lowest noisy-validation loss of each run's own loss (the paper's choice)",
+    "val_loss": "the epoch of the lowest value of each run's own loss on the noisy validation split (the paper's "
+    "choice)",
 }
 """How :func:`describe_records` states a record's ``selection`` (:data:`lnc.experiments.loop.SELECTIONS`)."""
 SELECTION_SHORT = {"val_accuracy": "noisy-val. accuracy", "val_loss": "own val. loss"}
