@@ -13,7 +13,7 @@
 #     name: python3
 # ---
 
-# %% [markdown] papermill={"duration": 0.004264, "end_time": "2026-12-06T23:57:32.480542+00:00", "exception": false, "start_time": "2026-12-06T23:57:32.476278+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.005219, "end_time": "2026-12-07T00:13:22.024844+00:00", "exception": false, "start_time": "2026-12-07T00:13:22.019625+00:00", "status": "completed"}
 # (ch-beyond-anchors)=
 # # Beyond Anchor Points: Other Estimators of T, and Methods That Learn It
 #
@@ -59,7 +59,7 @@
 # | `cifarn_estimators`, `cifarn_learned` | on CIFAR-10N, forward with each one's $\hat T$; the methods that learn $T$ (VolMinNet's CIFAR-10N rows are in {ref}`ch-cifarn`) |
 # ```
 
-# %% papermill={"duration": 0.012845, "end_time": "2026-12-06T23:57:32.497522+00:00", "exception": false, "start_time": "2026-12-06T23:57:32.484677+00:00", "status": "completed"} tags=["parameters", "hide-input"]
+# %% papermill={"duration": 0.010516, "end_time": "2026-12-07T00:13:22.037686+00:00", "exception": false, "start_time": "2026-12-07T00:13:22.027170+00:00", "status": "completed"} tags=["parameters", "hide-input"]
 example_size = 2000
 seed = 0
 tasks = {"mnist": ["symmetric", "asymmetric"], "fashion_mnist": ["symmetric", "dense"]}
@@ -84,7 +84,7 @@ cifarn_results_dir = "results/cifarn_fast2"
 extend_results = False
 selection = "val_accuracy"
 
-# %% papermill={"duration": 3.423704, "end_time": "2026-12-06T23:57:35.924949+00:00", "exception": false, "start_time": "2026-12-06T23:57:32.501245+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 2.176879, "end_time": "2026-12-07T00:13:24.216887+00:00", "exception": false, "start_time": "2026-12-07T00:13:22.040008+00:00", "status": "completed"} tags=["hide-input"]
 import warnings
 
 import matplotlib.pyplot as plt
@@ -125,7 +125,7 @@ configs = [c for task, noise in tasks.items() for job in jobs
 configs += [c for job in human_jobs
             for c in check_grid("cifar10n", human_settings, **cifarn, **job)]
 
-# %% [markdown] papermill={"duration": 0.002275, "end_time": "2026-12-06T23:57:35.935272+00:00", "exception": false, "start_time": "2026-12-06T23:57:35.932997+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.0021, "end_time": "2026-12-07T00:13:24.221656+00:00", "exception": false, "start_time": "2026-12-07T00:13:24.219556+00:00", "status": "completed"}
 # ## What each estimator assumes
 #
 # All of them read $\hat T$, with $\hat T_{ij} \approx P(\tilde y = j \mid y = i)$, from a CE network's
@@ -155,7 +155,7 @@ configs += [c for job in human_jobs
 # label drawn from its noisy posterior. For contrast, the same $T$ with Dirichlet clean posteriors plus one
 # exact anchor per class (`anchored_posteriors`).
 
-# %% papermill={"duration": 27.819126, "end_time": "2026-12-06T23:58:03.756568+00:00", "exception": false, "start_time": "2026-12-06T23:57:35.937442+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 71.127867, "end_time": "2026-12-07T00:14:35.351880+00:00", "exception": false, "start_time": "2026-12-07T00:13:24.224013+00:00", "status": "completed"} tags=["hide-input"]
 T_example = np.array([[0.7, 0.2, 0.1], [0.1, 0.8, 0.1], [0.25, 0.05, 0.7]])
 _, scattered = scattered_posteriors(T_example, example_size, seed)
 anchored = anchored_posteriors(T_example, example_size, seed)
@@ -207,7 +207,7 @@ with anchors {close('with anchors')}; without anchors {close('without anchors')}
   predicted class) fail, whatever the sample size.
 """))
 
-# %% [markdown] papermill={"duration": 0.002581, "end_time": "2026-12-06T23:58:03.762229+00:00", "exception": false, "start_time": "2026-12-06T23:58:03.759648+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.00266, "end_time": "2026-12-07T00:14:35.357609+00:00", "exception": false, "start_time": "2026-12-07T00:14:35.354949+00:00", "status": "completed"}
 # ```{glue:figure} fig-simplex
 # :name: fig-simplex
 # The noisy posteriors (grey dots) on the three-class simplex, with the triangle of the true $T$, of the
@@ -230,7 +230,7 @@ with anchors {close('with anchors')}; without anchors {close('without anchors')}
 # the anchor estimate of the in-sample posteriors. One CE network (and one set of folds) serves every estimator
 # of a seed. The run, as its records state it:
 
-# %% papermill={"duration": 0.648482, "end_time": "2026-12-06T23:58:04.413296+00:00", "exception": false, "start_time": "2026-12-06T23:58:03.764814+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.731527, "end_time": "2026-12-07T00:14:36.091689+00:00", "exception": false, "start_time": "2026-12-07T00:14:35.360162+00:00", "status": "completed"} tags=["hide-input"]
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", UserWarning)  # the 97% rule's fallback
     # seed by seed, so that an interrupted run has whole seeds
@@ -244,23 +244,23 @@ display(Markdown(f"- records: `{run_summary(records)}`\n"
                  + "".join(f"- set-up: `{setup}`\n" for setup in setups)
                  + f"- out-of-fold posteriors: {cross_fit} folds"))
 
-# %% [markdown] papermill={"duration": 0.004305, "end_time": "2026-12-06T23:58:04.420849+00:00", "exception": false, "start_time": "2026-12-06T23:58:04.416544+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.005389, "end_time": "2026-12-07T00:14:36.100602+00:00", "exception": false, "start_time": "2026-12-07T00:14:36.095213+00:00", "status": "completed"}
 # The relative $L_1$ error of each $\hat T$ against the true $T$, mean ± std over the seeds (their number in
 # brackets where fewer ran than in the rest of the table); the closest estimate of each setting is marked `*`. The first column is the error of the training
 # labels' own $T$ (clean against noisy labels): the sampling noise of the labels, the error of an estimator that
 # knew every clean label, which no estimator reading these labels is expected to beat. First from cross-fitted
 # posteriors, the condition under which the counting estimators are exact, then from the in-sample ones:
 
-# %% papermill={"duration": 0.028243, "end_time": "2026-12-06T23:58:04.451817+00:00", "exception": false, "start_time": "2026-12-06T23:58:04.423574+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.028504, "end_time": "2026-12-07T00:14:36.132097+00:00", "exception": false, "start_time": "2026-12-07T00:14:36.103593+00:00", "status": "completed"} tags=["hide-input"]
 for kind, label in (("cross_fit", "cross-fitted"), ("in_sample", "in-sample")):
     display(Markdown(f"**Error of $\\hat T$, {label} posteriors**"),
             estimator_benchmark_table(records, kind))
 
-# %% [markdown] papermill={"duration": 0.008357, "end_time": "2026-12-06T23:58:04.464296+00:00", "exception": false, "start_time": "2026-12-06T23:58:04.455939+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.004454, "end_time": "2026-12-07T00:14:36.141005+00:00", "exception": false, "start_time": "2026-12-07T00:14:36.136551+00:00", "status": "completed"}
 # And what the error costs downstream: the clean test accuracy (%) of the forward correction trained with each
 # cross-fitted $\hat T$, mean ± std over the seeds:
 
-# %% papermill={"duration": 0.027213, "end_time": "2026-12-06T23:58:04.494637+00:00", "exception": false, "start_time": "2026-12-06T23:58:04.467424+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.036751, "end_time": "2026-12-07T00:14:36.180901+00:00", "exception": false, "start_time": "2026-12-07T00:14:36.144150+00:00", "status": "completed"} tags=["hide-input"]
 display(estimator_benchmark_table(records, "cross_fit", "accuracy"))
 by_task = {task: estimator_stats([r for r in records if r["task"] == task])
            for task in tasks}
@@ -325,7 +325,7 @@ display(Markdown(f"""
   from either posteriors in {count_of(volmin_best, len(cases), 'settings')}.
 """))
 
-# %% [markdown] papermill={"duration": 0.00328, "end_time": "2026-12-06T23:58:04.501511+00:00", "exception": false, "start_time": "2026-12-06T23:58:04.498231+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.003792, "end_time": "2026-12-07T00:14:36.193026+00:00", "exception": false, "start_time": "2026-12-07T00:14:36.189234+00:00", "status": "completed"}
 # ## CIFAR-10N: against the true human T
 #
 # On human noise the true $T$ is measured from the clean and noisy labels of the training images
@@ -337,7 +337,7 @@ display(Markdown(f"""
 # For reference, the same records hold CE and forward with the true $T$. A CE record made before an
 # estimator existed has no estimate of it (`-`). The run:
 
-# %% papermill={"duration": 0.36908, "end_time": "2026-12-06T23:58:04.873819+00:00", "exception": false, "start_time": "2026-12-06T23:58:04.504739+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.356265, "end_time": "2026-12-07T00:14:36.553038+00:00", "exception": false, "start_time": "2026-12-07T00:14:36.196773+00:00", "status": "completed"} tags=["hide-input"]
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", UserWarning)
     runs = [run_grid("cifar10n", human_settings, **cifarn, **job) for job in human_jobs]
@@ -346,18 +346,18 @@ setup = describe_run("cifar10n", cifarn_protocol, epochs=cifarn_epochs,
                      subset=cifarn_subset, device=device)
 display(Markdown(f"- records: `{run_summary(human)}`\n- set-up: `{setup}`"))
 
-# %% [markdown] papermill={"duration": 0.003226, "end_time": "2026-12-06T23:58:04.881084+00:00", "exception": false, "start_time": "2026-12-06T23:58:04.877858+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.003338, "end_time": "2026-12-07T00:14:36.560069+00:00", "exception": false, "start_time": "2026-12-07T00:14:36.556731+00:00", "status": "completed"}
 # One table per label set: the relative $L_1$ error of each $\hat T$ against the true human $T$, and the clean
 # test accuracy (%) of the forward correction with it; for a method of `cifarn_learned`, the error of the $T$ it
 # learned and its own accuracy. Forward is trained with the $\hat T$ of each estimator in `cifarn_estimators`
 # (`-` for one left out): each costs a full-data training.
 
-# %% papermill={"duration": 0.01058, "end_time": "2026-12-06T23:58:04.894801+00:00", "exception": false, "start_time": "2026-12-06T23:58:04.884221+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.015106, "end_time": "2026-12-07T00:14:36.578769+00:00", "exception": false, "start_time": "2026-12-07T00:14:36.563663+00:00", "status": "completed"} tags=["hide-input"]
 for key in cifarn_noise:
     display(Markdown(f"**{key}**"))
     display(estimator_table(human, key))
 
-# %% papermill={"duration": 0.019041, "end_time": "2026-12-06T23:58:04.917537+00:00", "exception": false, "start_time": "2026-12-06T23:58:04.898496+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.022175, "end_time": "2026-12-07T00:14:36.605014+00:00", "exception": false, "start_time": "2026-12-07T00:14:36.582839+00:00", "status": "completed"} tags=["hide-input"]
 human_stats = estimator_stats(human)
 reference = summarize(runs[0])  # CE and forward with the true T
 
@@ -398,7 +398,7 @@ error in {count_of(halved, len(cifarn_noise), 'label sets')}**.
 {chr(10).join(lines)}
 """))
 
-# %% [markdown] papermill={"duration": 0.003804, "end_time": "2026-12-06T23:58:04.925261+00:00", "exception": false, "start_time": "2026-12-06T23:58:04.921457+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.004028, "end_time": "2026-12-07T00:14:36.617164+00:00", "exception": false, "start_time": "2026-12-07T00:14:36.613136+00:00", "status": "completed"}
 # ## Summary
 #
 # - Each estimator is exact under its own condition, and the conditions differ: anchors (`anchor`,
@@ -436,7 +436,7 @@ error in {count_of(halved, len(cifarn_noise), 'label sets')}**.
 # :class: dropdown
 # ```
 
-# %% papermill={"duration": 5.772362, "end_time": "2026-12-06T23:58:10.701128+00:00", "exception": false, "start_time": "2026-12-06T23:58:04.928766+00:00", "status": "completed"}
+# %% papermill={"duration": 6.187105, "end_time": "2026-12-07T00:14:42.809810+00:00", "exception": false, "start_time": "2026-12-07T00:14:36.622705+00:00", "status": "completed"}
 _, tight = scattered_posteriors(T_example, example_size, seed, low=0.45, high=0.55)
 tight_labels = sample_labels(tight, seed)
 for name in names:
@@ -446,7 +446,7 @@ for name in names:
     print(f"{name}: error {error:.3f} ({'within' if error <= exact else 'not within'} "
           f"{exact} of T; {errors['without anchors', name]:.3f} above)")
 
-# %% [markdown] papermill={"duration": 0.003883, "end_time": "2026-12-06T23:58:10.713499+00:00", "exception": false, "start_time": "2026-12-06T23:58:10.709616+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.003684, "end_time": "2026-12-07T00:14:42.817775+00:00", "exception": false, "start_time": "2026-12-07T00:14:42.814091+00:00", "status": "completed"}
 # The least-volume estimate is exact when the clean posteriors are *sufficiently scattered*: their hull must
 # hold the circle inscribed in the simplex, which touches every edge at its middle. Weights in $[0.25, 0.75]$
 # spread the points along each edge, past the points of contact; weights in $[0.45, 0.55]$ keep them near the
@@ -468,7 +468,7 @@ for name in names:
 # :class: dropdown
 # ```
 
-# %% papermill={"duration": 0.010532, "end_time": "2026-12-06T23:58:10.727824+00:00", "exception": false, "start_time": "2026-12-06T23:58:10.717292+00:00", "status": "completed"}
+# %% papermill={"duration": 0.013631, "end_time": "2026-12-07T00:14:42.835008+00:00", "exception": false, "start_time": "2026-12-07T00:14:42.821377+00:00", "status": "completed"}
 for task, key in cases:
     gains = [f"{name} {mean(task, key, name, 'in_sample'):.3f}"
              f" → {mean(task, key, name, 'cross_fit'):.3f}" for name in names]
@@ -478,7 +478,7 @@ ce_minutes = [r["wall_time_s"] / 60 for r in records
 print(f"one CE training: {np.mean(ce_minutes):.1f} min (records' wall time);"
       f" cross-fitting adds {cross_fit} of them per seed")
 
-# %% [markdown] papermill={"duration": 0.003562, "end_time": "2026-12-06T23:58:10.735439+00:00", "exception": false, "start_time": "2026-12-06T23:58:10.731877+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.005028, "end_time": "2026-12-07T00:14:42.843981+00:00", "exception": false, "start_time": "2026-12-07T00:14:42.838953+00:00", "status": "completed"}
 # Cross-fitting helps the estimators whose error falls in the printout, at the price of `cross_fit` more CE
 # trainings per seed; the estimation itself costs seconds. Where the in-sample error is already small, the
 # folds buy little.

@@ -13,7 +13,7 @@
 #     name: python3
 # ---
 
-# %% [markdown] papermill={"duration": 0.003121, "end_time": "2026-12-06T23:57:18.786137+00:00", "exception": false, "start_time": "2026-12-06T23:57:18.783016+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.003337, "end_time": "2026-12-07T00:12:56.986462+00:00", "exception": false, "start_time": "2026-12-07T00:12:56.983125+00:00", "status": "completed"}
 # (ch-cifar)=
 # # ResNets on CIFAR-10 Under Synthetic Noise
 #
@@ -66,7 +66,7 @@
 # `lnc.experiments.datasets.load_cifar100(download=True)` fetches them where a network exists.
 # ````
 
-# %% papermill={"duration": 0.011279, "end_time": "2026-12-06T23:57:18.800422+00:00", "exception": false, "start_time": "2026-12-06T23:57:18.789143+00:00", "status": "completed"} tags=["parameters", "hide-input"]
+# %% papermill={"duration": 0.009875, "end_time": "2026-12-07T00:12:56.998863+00:00", "exception": false, "start_time": "2026-12-07T00:12:56.988988+00:00", "status": "completed"} tags=["parameters", "hide-input"]
 dataset = "cifar10"
 noise = ["symmetric", "asymmetric"]
 rates = [0.4]
@@ -82,7 +82,7 @@ results_dir = "results/cifar10_fast"
 extend_results = False
 selection = "val_loss"
 
-# %% papermill={"duration": 2.547243, "end_time": "2026-12-06T23:57:21.350388+00:00", "exception": false, "start_time": "2026-12-06T23:57:18.803145+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 2.236792, "end_time": "2026-12-07T00:12:59.238513+00:00", "exception": false, "start_time": "2026-12-07T00:12:57.001721+00:00", "status": "completed"} tags=["hide-input"]
 import matplotlib.pyplot as plt
 import numpy as np
 from IPython.display import Markdown, display
@@ -111,14 +111,14 @@ configs = check_grid(dataset, settings, seeds=seeds, methods=methods,
                      selection=selection,
                      noise_kwargs=noise_kwargs)
 
-# %% [markdown] papermill={"duration": 0.003408, "end_time": "2026-12-06T23:57:21.356793+00:00", "exception": false, "start_time": "2026-12-06T23:57:21.353385+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.003251, "end_time": "2026-12-07T00:12:59.248800+00:00", "exception": false, "start_time": "2026-12-07T00:12:59.245549+00:00", "status": "completed"}
 # ## The run
 #
 # Every training of the grid (each noise setting × seed × method) runs once and saves a JSON record;
 # with `results_dir` set, a record already there is read instead of re-trained. What this page shows
 # comes from these records:
 
-# %% papermill={"duration": 0.023645, "end_time": "2026-12-06T23:57:21.382801+00:00", "exception": false, "start_time": "2026-12-06T23:57:21.359156+00:00", "status": "completed"}
+# %% papermill={"duration": 0.016395, "end_time": "2026-12-07T00:12:59.267533+00:00", "exception": false, "start_time": "2026-12-07T00:12:59.251138+00:00", "status": "completed"}
 records = run_grid(dataset, settings, seeds=seeds, workers=workers, methods=methods,
                    protocol=protocol, epochs=epochs, subset=subset, device=device,
                    results_dir=results_dir, extend=extend_results,
@@ -126,17 +126,17 @@ records = run_grid(dataset, settings, seeds=seeds, workers=workers, methods=meth
                    noise_kwargs=noise_kwargs)
 ok = [r for r in records if r.get("status", "ok") == "ok"]
 
-# %% papermill={"duration": 0.061459, "end_time": "2026-12-06T23:57:21.447985+00:00", "exception": false, "start_time": "2026-12-06T23:57:21.386526+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.070318, "end_time": "2026-12-07T00:12:59.345847+00:00", "exception": false, "start_time": "2026-12-07T00:12:59.275529+00:00", "status": "completed"} tags=["hide-input"]
 paper = get_recipe(dataset, "paper")
 display(Markdown(shown_run(records, paper, "the paper’s")))
 glue("cifar-selection", SELECTION_TEXT[selection], display=False)
 
-# %% [markdown] papermill={"duration": 0.002384, "end_time": "2026-12-06T23:57:21.453187+00:00", "exception": false, "start_time": "2026-12-06T23:57:21.450803+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.002259, "end_time": "2026-12-07T00:12:59.351071+00:00", "exception": false, "start_time": "2026-12-07T00:12:59.348812+00:00", "status": "completed"}
 # The noise of each setting is the paper's: symmetric noise moves a label to any other class with
 # probability $N / (c - 1)$ each (`lnc.symmetric_T`); asymmetric noise flips a few chosen classes to a
 # similar one with probability $N$ (`lnc.cifar10_asymmetric_T` on CIFAR-10):
 
-# %% papermill={"duration": 0.014912, "end_time": "2026-12-06T23:57:21.470509+00:00", "exception": false, "start_time": "2026-12-06T23:57:21.455597+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.009192, "end_time": "2026-12-07T00:12:59.362574+00:00", "exception": false, "start_time": "2026-12-07T00:12:59.353382+00:00", "status": "completed"} tags=["hide-input"]
 names = CIFAR10_CLASSES if dataset == "cifar10" else [str(k) for k in range(100)]
 flip_T = paper_T(dataset, "asymmetric", 0.4, **(noise_kwargs or {}))
 off_diagonal = flip_T - np.diag(np.diag(flip_T))
@@ -144,32 +144,32 @@ flips = [f"{names[i]} → {names[j]}" for i, j in zip(*np.nonzero(off_diagonal))
 display(Markdown(f"Asymmetric flips of `{dataset}`: {', '.join(flips[:10])}"
                  + (f" and {len(flips) - 10} more" if len(flips) > 10 else "") + "."))
 
-# %% [markdown] papermill={"duration": 0.003266, "end_time": "2026-12-06T23:57:21.476750+00:00", "exception": false, "start_time": "2026-12-06T23:57:21.473484+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.002361, "end_time": "2026-12-07T00:12:59.371853+00:00", "exception": false, "start_time": "2026-12-07T00:12:59.369492+00:00", "status": "completed"}
 # ## Test accuracy
 #
 # Clean test accuracy (%) of the epoch that model selection kept ({glue:text}`cifar-selection`), mean ±
 # standard deviation over the seeds (no ± with one seed). "backward" and "forward" use the true $T$; "backward_est" and
 # "forward_est" the $\hat T$ estimated from the CE run of the same setting and seed.
 
-# %% papermill={"duration": 0.011287, "end_time": "2026-12-06T23:57:21.490374+00:00", "exception": false, "start_time": "2026-12-06T23:57:21.479087+00:00", "status": "completed"}
+# %% papermill={"duration": 0.015048, "end_time": "2026-12-07T00:12:59.389218+00:00", "exception": false, "start_time": "2026-12-07T00:12:59.374170+00:00", "status": "completed"}
 for heading, table in accuracy_tables(records, methods=methods):
     display(Markdown(f"**{heading}**"), table)
 
-# %% [markdown] papermill={"duration": 0.002699, "end_time": "2026-12-06T23:57:21.500164+00:00", "exception": false, "start_time": "2026-12-06T23:57:21.497465+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.002844, "end_time": "2026-12-07T00:12:59.395007+00:00", "exception": false, "start_time": "2026-12-07T00:12:59.392163+00:00", "status": "completed"}
 # ## Training curves
 #
 # Each record keeps, per epoch, the training loss and the loss and accuracy on the *noisy* validation
 # split ({numref}`fig-cifar-curves`). The training loss is the method's own: a corrected loss is not
 # comparable with CE in value, and a backward-corrected one can be negative.
 
-# %% papermill={"duration": 0.407279, "end_time": "2026-12-06T23:57:21.909986+00:00", "exception": false, "start_time": "2026-12-06T23:57:21.502707+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.433993, "end_time": "2026-12-07T00:12:59.831613+00:00", "exception": false, "start_time": "2026-12-07T00:12:59.397620+00:00", "status": "completed"} tags=["hide-input"]
 runs = [r for r in ok if r["seed"] == ok[0]["seed"] and "curves" in r]
 keys = list(dict.fromkeys(setting(r) for r in runs))
 fig = training_curves(runs, key=setting)
 glue("fig-cifar-curves", fig, display=False)
 plt.close(fig)
 
-# %% [markdown] papermill={"duration": 0.00332, "end_time": "2026-12-06T23:57:21.917192+00:00", "exception": false, "start_time": "2026-12-06T23:57:21.913872+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.005441, "end_time": "2026-12-07T00:12:59.840899+00:00", "exception": false, "start_time": "2026-12-07T00:12:59.835458+00:00", "status": "completed"}
 # ```{glue:figure} fig-cifar-curves
 # :name: fig-cifar-curves
 #
@@ -178,7 +178,7 @@ plt.close(fig)
 # zero and keeps falling: that is a backward-corrected loss being driven towards $-\infty$.
 # ```
 
-# %% [markdown] papermill={"duration": 0.003049, "end_time": "2026-12-06T23:57:21.923815+00:00", "exception": false, "start_time": "2026-12-06T23:57:21.920766+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.003039, "end_time": "2026-12-07T00:12:59.847123+00:00", "exception": false, "start_time": "2026-12-07T00:12:59.844084+00:00", "status": "completed"}
 # ## The estimated $\hat T$
 #
 # Per setting, the relative $L_1$ error of $\hat T$ against the true $T$,
@@ -186,10 +186,10 @@ plt.close(fig)
 # model selection kept in the CE run that $\hat T$ was estimated from. {numref}`fig-cifar-estimate`
 # shows where the errors lie.
 
-# %% papermill={"duration": 0.009101, "end_time": "2026-12-06T23:57:21.940885+00:00", "exception": false, "start_time": "2026-12-06T23:57:21.931784+00:00", "status": "completed"}
+# %% papermill={"duration": 0.00822, "end_time": "2026-12-07T00:12:59.858950+00:00", "exception": false, "start_time": "2026-12-07T00:12:59.850730+00:00", "status": "completed"}
 display(estimation_table(records))
 
-# %% papermill={"duration": 0.649731, "end_time": "2026-12-06T23:57:22.594111+00:00", "exception": false, "start_time": "2026-12-06T23:57:21.944380+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.707889, "end_time": "2026-12-07T00:13:00.570109+00:00", "exception": false, "start_time": "2026-12-07T00:12:59.862220+00:00", "status": "completed"} tags=["hide-input"]
 ce_runs = [r for r in runs if r["method"] == "ce"]
 gap = max(np.abs(np.array(r["T_hat"]) - np.array(r["T_true"])).max() for r in ce_runs)
 fig, axes = plt.subplots(len(ce_runs), 2, figsize=(10, 4.2 * len(ce_runs)),
@@ -207,7 +207,7 @@ fig.tight_layout()
 glue("fig-cifar-estimate", fig, display=False)
 plt.close(fig)
 
-# %% [markdown] papermill={"duration": 0.009946, "end_time": "2026-12-06T23:57:22.613468+00:00", "exception": false, "start_time": "2026-12-06T23:57:22.603522+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.008411, "end_time": "2026-12-07T00:13:00.583171+00:00", "exception": false, "start_time": "2026-12-07T00:13:00.574760+00:00", "status": "completed"}
 # ```{glue:figure} fig-cifar-estimate
 # :name: fig-cifar-estimate
 #
@@ -216,7 +216,7 @@ plt.close(fig)
 # under-states; a blue diagonal cell means $\hat T$ under-states how often that class keeps its label.
 # ```
 
-# %% [markdown] papermill={"duration": 0.003997, "end_time": "2026-12-06T23:57:22.625842+00:00", "exception": false, "start_time": "2026-12-06T23:57:22.621845+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.004013, "end_time": "2026-12-07T00:13:00.591492+00:00", "exception": false, "start_time": "2026-12-07T00:13:00.587479+00:00", "status": "completed"}
 # ## The backward corrections, epoch by epoch
 #
 # The backward-corrected loss multiplies the vector of losses by the inverse of the matrix it is given
@@ -226,17 +226,17 @@ plt.close(fig)
 # loss beside CE's on the same seed, the share of steps clipped where recorded, the epoch model selection
 # kept out of the epochs run, the best noisy-validation accuracy over the epochs, and the test accuracy.
 
-# %% papermill={"duration": 0.01171, "end_time": "2026-12-06T23:57:22.642571+00:00", "exception": false, "start_time": "2026-12-06T23:57:22.630861+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.010432, "end_time": "2026-12-07T00:13:00.606078+00:00", "exception": false, "start_time": "2026-12-07T00:13:00.595646+00:00", "status": "completed"} tags=["hide-input"]
 table = backward_table(runs)
 rows = [dict(zip(table.rows[0], row)) for row in table.rows[1:]]
 display(table if rows else Markdown("No backward run in this grid."))
 
-# %% [markdown] papermill={"duration": 0.003982, "end_time": "2026-12-06T23:57:22.650800+00:00", "exception": false, "start_time": "2026-12-06T23:57:22.646818+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.004255, "end_time": "2026-12-07T00:13:00.614843+00:00", "exception": false, "start_time": "2026-12-07T00:13:00.610588+00:00", "status": "completed"}
 # ## What the run shows
 #
 # Each claim below is computed from the records above and marked as holding or not, with its numbers.
 
-# %% papermill={"duration": 0.029841, "end_time": "2026-12-06T23:57:22.684882+00:00", "exception": false, "start_time": "2026-12-06T23:57:22.655041+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.020618, "end_time": "2026-12-07T00:13:00.639899+00:00", "exception": false, "start_time": "2026-12-07T00:13:00.619281+00:00", "status": "completed"} tags=["hide-input"]
 stats = summarize(ok)
 
 
@@ -306,14 +306,14 @@ claims.append(f"**Seeds: {n_seeds}.** "
                  "The ± in the accuracy table is the spread over seeds."))
 display(Markdown("\n".join(f"- {c}" for c in claims)))
 
-# %% [markdown] papermill={"duration": 0.008039, "end_time": "2026-12-06T23:57:22.697187+00:00", "exception": false, "start_time": "2026-12-06T23:57:22.689148+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.008544, "end_time": "2026-12-07T00:13:00.653309+00:00", "exception": false, "start_time": "2026-12-07T00:13:00.644765+00:00", "status": "completed"}
 # These claims are about the protocol of this run, stated under *The run* beside the paper's; they
 # say nothing of the paper's regime until `protocol="paper"` is run. The protocol `"fast"` neither clips
 # the gradient nor keeps the epoch by a criterion backward cannot game; {ref}`ch-cifarn` shows what
 # `"fast2"`, which does both, changes for backward. {ref}`ch-comparison` tests the
 # paper's qualitative claims on the records of every experiment chapter together.
 
-# %% [markdown] papermill={"duration": 0.004003, "end_time": "2026-12-06T23:57:22.705449+00:00", "exception": false, "start_time": "2026-12-06T23:57:22.701446+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.004199, "end_time": "2026-12-07T00:13:00.662010+00:00", "exception": false, "start_time": "2026-12-07T00:13:00.657811+00:00", "status": "completed"}
 # ````{admonition} Quick run
 # :class: tip
 #
@@ -322,7 +322,7 @@ display(Markdown("\n".join(f"- {c}" for c in claims)))
 # is too weak for its $\hat T$ to be trusted, so no verdict of this book rests on it.
 # ````
 
-# %% [markdown] papermill={"duration": 0.004109, "end_time": "2026-12-06T23:57:22.713802+00:00", "exception": false, "start_time": "2026-12-06T23:57:22.709693+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.004247, "end_time": "2026-12-07T00:13:00.670524+00:00", "exception": false, "start_time": "2026-12-07T00:13:00.666277+00:00", "status": "completed"}
 # (cifar100-grouping)=
 # ## CIFAR-100: which classes are flipped into which
 #
@@ -334,7 +334,7 @@ display(Markdown("\n".join(f"- {c}" for c in claims)))
 # with the official one as the default. How many of the 100 flips stay inside a superclass, and where
 # do the others go ({numref}`fig-cifar100-flips`)?
 
-# %% papermill={"duration": 0.191157, "end_time": "2026-12-06T23:57:22.908953+00:00", "exception": false, "start_time": "2026-12-06T23:57:22.717796+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.196798, "end_time": "2026-12-07T00:13:00.871886+00:00", "exception": false, "start_time": "2026-12-07T00:13:00.675088+00:00", "status": "completed"} tags=["hide-input"]
 rate = 0.4  # any rate in (0, 1) flips the same pairs
 
 
@@ -368,7 +368,7 @@ ax.tick_params(labelsize=9)
 glue("fig-cifar100-flips", fig, display=False)
 plt.close(fig)
 
-# %% [markdown] papermill={"duration": 0.006967, "end_time": "2026-12-06T23:57:22.920990+00:00", "exception": false, "start_time": "2026-12-06T23:57:22.914023+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.004357, "end_time": "2026-12-07T00:13:00.881743+00:00", "exception": false, "start_time": "2026-12-07T00:13:00.877386+00:00", "status": "completed"}
 # ```{glue:figure} fig-cifar100-flips
 # :name: fig-cifar100-flips
 #
@@ -378,7 +378,7 @@ plt.close(fig)
 # all of them there.
 # ```
 
-# %% [markdown] papermill={"duration": 0.004343, "end_time": "2026-12-06T23:57:22.929960+00:00", "exception": false, "start_time": "2026-12-06T23:57:22.925617+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.004452, "end_time": "2026-12-07T00:13:00.894907+00:00", "exception": false, "start_time": "2026-12-07T00:13:00.890455+00:00", "status": "completed"}
 # ## Summary
 #
 # - `lnc.experiments.protocol.run_grid` runs the protocol of the paper (CE, $\hat T$ from its posteriors,
@@ -390,7 +390,7 @@ plt.close(fig)
 # - The CIFAR-100 noise of the official code flips between alphabetical neighbours, mostly across
 #   superclasses.
 
-# %% [markdown] papermill={"duration": 0.004353, "end_time": "2026-12-06T23:57:22.939089+00:00", "exception": false, "start_time": "2026-12-06T23:57:22.934736+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.004357, "end_time": "2026-12-07T00:13:00.903778+00:00", "exception": false, "start_time": "2026-12-07T00:13:00.899421+00:00", "status": "completed"}
 # ## Exercises
 #
 # ```{exercise}

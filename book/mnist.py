@@ -13,7 +13,7 @@
 #     name: python3
 # ---
 
-# %% [markdown] papermill={"duration": 0.00286, "end_time": "2026-12-07T00:02:18.428594+00:00", "exception": false, "start_time": "2026-12-07T00:02:18.425734+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.002725, "end_time": "2026-12-07T00:13:11.491972+00:00", "exception": false, "start_time": "2026-12-07T00:13:11.489247+00:00", "status": "completed"}
 # (ch-mnist)=
 # # MNIST: Every Method Under Synthetic Noise
 #
@@ -59,7 +59,7 @@
 # | `selection` | how each training keeps its epoch: `"val_loss"` (its own loss on the noisy validation split, the paper's choice and the stored runs') or `"val_accuracy"` (noisy-validation accuracy, the same for every method) |
 # ```
 
-# %% papermill={"duration": 0.010872, "end_time": "2026-12-07T00:02:18.441994+00:00", "exception": false, "start_time": "2026-12-07T00:02:18.431122+00:00", "status": "completed"} tags=["parameters", "hide-input"]
+# %% papermill={"duration": 0.010113, "end_time": "2026-12-07T00:13:11.504545+00:00", "exception": false, "start_time": "2026-12-07T00:13:11.494432+00:00", "status": "completed"} tags=["parameters", "hide-input"]
 dataset = "mnist"
 noise = ["none", "symmetric", "asymmetric"]
 rates = [0.2, 0.6]
@@ -78,7 +78,7 @@ extend_results = False
 selection = "val_loss"
 selection_results_dir = "results/selection_mnist"
 
-# %% papermill={"duration": 2.309572, "end_time": "2026-12-07T00:02:20.753900+00:00", "exception": false, "start_time": "2026-12-07T00:02:18.444328+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 2.000216, "end_time": "2026-12-07T00:13:13.507137+00:00", "exception": false, "start_time": "2026-12-07T00:13:11.506921+00:00", "status": "completed"} tags=["hide-input"]
 import math
 
 import matplotlib.pyplot as plt
@@ -111,7 +111,7 @@ if curve_rates:
     check_grid(dataset, noise_settings(["asymmetric"], curve_rates), seeds=curve_seeds,
                methods=curve_methods, **grid)
 
-# %% [markdown] papermill={"duration": 0.002275, "end_time": "2026-12-07T00:02:20.758952+00:00", "exception": false, "start_time": "2026-12-07T00:02:20.756677+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.001873, "end_time": "2026-12-07T00:13:13.511574+00:00", "exception": false, "start_time": "2026-12-07T00:13:13.509701+00:00", "status": "completed"}
 # ## The protocol
 #
 # Each run follows {ref}`the two-stage protocol <ch-estimation>`. A network is trained with CE on the noisy
@@ -125,7 +125,7 @@ if curve_rates:
 #
 # The run on this page, as its records state it:
 
-# %% papermill={"duration": 0.131785, "end_time": "2026-12-07T00:02:20.893008+00:00", "exception": false, "start_time": "2026-12-07T00:02:20.761223+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.119288, "end_time": "2026-12-07T00:13:13.632859+00:00", "exception": false, "start_time": "2026-12-07T00:13:13.513571+00:00", "status": "completed"} tags=["hide-input"]
 records = run_grid(dataset, settings, seeds=seeds, workers=workers, methods=methods,
                    **grid)
 recipe, paper = get_recipe(dataset, protocol), get_recipe(dataset, "paper")
@@ -154,33 +154,33 @@ display(Markdown(f"""
 - asymmetric noise flips {flips} with probability $N$; the records are {where}
 """))
 
-# %% [markdown] papermill={"duration": 0.002096, "end_time": "2026-12-07T00:02:20.897755+00:00", "exception": false, "start_time": "2026-12-07T00:02:20.895659+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.002197, "end_time": "2026-12-07T00:13:13.637818+00:00", "exception": false, "start_time": "2026-12-07T00:13:13.635621+00:00", "status": "completed"}
 # ## The grid: methods × noise settings
 #
 # Test accuracy (%) on the clean test set, mean ± standard deviation over the seeds, one table per kind of
 # noise; the noise-free column is repeated in each as the reference.
 
-# %% papermill={"duration": 0.047591, "end_time": "2026-12-07T00:02:20.947372+00:00", "exception": false, "start_time": "2026-12-07T00:02:20.899781+00:00", "status": "completed"}
+# %% papermill={"duration": 0.044871, "end_time": "2026-12-07T00:13:13.684723+00:00", "exception": false, "start_time": "2026-12-07T00:13:13.639852+00:00", "status": "completed"}
 keys = list(dict.fromkeys(setting(r) for r in records))
 for heading, table in accuracy_tables(records, methods=methods):
     display(Markdown(f"**{heading}**"), table)
 
-# %% [markdown] papermill={"duration": 0.00237, "end_time": "2026-12-07T00:02:20.953780+00:00", "exception": false, "start_time": "2026-12-07T00:02:20.951410+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.002333, "end_time": "2026-12-07T00:13:13.691041+00:00", "exception": false, "start_time": "2026-12-07T00:13:13.688708+00:00", "status": "completed"}
 # How good was $\hat T$? The relative $L_1$ error $\sum|\hat T - T| / \sum |T|$ against the true $T$ and the
 # condition number of $\hat T$, mean over the seeds, and the epoch that model selection kept for CE. A large
 # condition number is what makes the backward correction unstable.
 
-# %% papermill={"duration": 0.011605, "end_time": "2026-12-07T00:02:20.967697+00:00", "exception": false, "start_time": "2026-12-07T00:02:20.956092+00:00", "status": "completed"}
+# %% papermill={"duration": 0.008083, "end_time": "2026-12-07T00:13:13.701432+00:00", "exception": false, "start_time": "2026-12-07T00:13:13.693349+00:00", "status": "completed"}
 display(estimation_table(records))
 
-# %% [markdown] papermill={"duration": 0.002341, "end_time": "2026-12-07T00:02:20.972810+00:00", "exception": false, "start_time": "2026-12-07T00:02:20.970469+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.00234, "end_time": "2026-12-07T00:13:13.706372+00:00", "exception": false, "start_time": "2026-12-07T00:13:13.704032+00:00", "status": "completed"}
 # ## Accuracy against the noise rate
 #
 # The same protocol for asymmetric noise at more rates (`curve_rates`, seeds `curve_seeds`; the rates already
 # in the grid are re-used), as in the paper's figure of accuracy against $N$ {cite}`patrini2017`. $N = 0$ is the
 # noise-free setting.
 
-# %% papermill={"duration": 0.310467, "end_time": "2026-12-07T00:02:21.285636+00:00", "exception": false, "start_time": "2026-12-07T00:02:20.975169+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.285546, "end_time": "2026-12-07T00:13:13.994189+00:00", "exception": false, "start_time": "2026-12-07T00:13:13.708643+00:00", "status": "completed"} tags=["hide-input"]
 present = {(r["noise"], r["rate"], r["seed"], r["method"]) for r in records}
 todo = [("asymmetric", float(r)) for r in curve_rates
         if any(("asymmetric", r, s, m) not in present
@@ -257,7 +257,7 @@ display(Table([["method", *(f"N = {n:g}" for n in by_rate)],
                        for k in by_rate.values())]
                  for m in styles)]))
 
-# %% [markdown] papermill={"duration": 0.002644, "end_time": "2026-12-07T00:02:21.291540+00:00", "exception": false, "start_time": "2026-12-07T00:02:21.288896+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.00252, "end_time": "2026-12-07T00:13:13.999993+00:00", "exception": false, "start_time": "2026-12-07T00:13:13.997473+00:00", "status": "completed"}
 # ```{glue:figure} fig-mnist-curve
 # :name: fig-mnist-curve
 #
@@ -267,12 +267,12 @@ display(Table([["method", *(f"N = {n:g}" for n in by_rate)],
 # one of its colour: the gap is what estimating $T$ costs. {glue:text}`mnist-curve-seeds`
 # ```
 
-# %% [markdown] papermill={"duration": 0.00652, "end_time": "2026-12-07T00:02:21.300604+00:00", "exception": false, "start_time": "2026-12-07T00:02:21.294084+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.002558, "end_time": "2026-12-07T00:13:14.005043+00:00", "exception": false, "start_time": "2026-12-07T00:13:14.002485+00:00", "status": "completed"}
 # ## What this run shows
 #
 # Each claim below is computed from the records above and marked as holding or not, with its numbers.
 
-# %% papermill={"duration": 0.054284, "end_time": "2026-12-07T00:02:21.357733+00:00", "exception": false, "start_time": "2026-12-07T00:02:21.303449+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.048433, "end_time": "2026-12-07T00:13:14.061196+00:00", "exception": false, "start_time": "2026-12-07T00:13:14.012763+00:00", "status": "completed"} tags=["hide-input"]
 tie, close = 0.2, 1.0  # points: "tied with the best method", "close to"
 stats = summarize(records)
 noisy = [k for k in keys if k != "none"]
@@ -417,7 +417,7 @@ if diffs:
 
 display(Markdown("\n".join(f"{k}. {c}" for k, c in enumerate(claims, 1))))
 
-# %% [markdown] papermill={"duration": 0.002957, "end_time": "2026-12-07T00:02:21.364079+00:00", "exception": false, "start_time": "2026-12-07T00:02:21.361122+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.002675, "end_time": "2026-12-07T00:13:14.066977+00:00", "exception": false, "start_time": "2026-12-07T00:13:14.064302+00:00", "status": "completed"}
 # (mnist-selection)=
 # ## What model selection changes
 #
@@ -427,7 +427,7 @@ display(Markdown("\n".join(f"{k}. {c}" for k, c in enumerate(claims, 1))))
 # far from $I$), keeps the epoch of highest noisy-validation accuracy, and records the test accuracy of the
 # epoch either criterion keeps, so both are read from the same trainings:
 
-# %% papermill={"duration": 0.01635, "end_time": "2026-12-07T00:02:21.383478+00:00", "exception": false, "start_time": "2026-12-07T00:02:21.367128+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.016939, "end_time": "2026-12-07T00:13:14.086462+00:00", "exception": false, "start_time": "2026-12-07T00:13:14.069523+00:00", "status": "completed"} tags=["hide-input"]
 shown = load_records(selection_results_dir) if selection_results_dir else []
 shown = [{**r, "noise": "CIFAR-10N worst's T"}  # its T_true; "custom" in the records
          for r in shown if r.get("test_accuracy_by_selection")]
@@ -437,11 +437,11 @@ else:
     display(Markdown("No records with both criteria were given"
                      " (`selection_results_dir`)."))
 
-# %% [markdown] papermill={"duration": 0.003059, "end_time": "2026-12-07T00:02:21.389910+00:00", "exception": false, "start_time": "2026-12-07T00:02:21.386851+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.002858, "end_time": "2026-12-07T00:13:14.092481+00:00", "exception": false, "start_time": "2026-12-07T00:13:14.089623+00:00", "status": "completed"}
 # Each pair of rows is one set of trainings read at two epochs. Where a method's rows differ, the criterion
 # changed which epoch was kept, not the training: compare the backward rows with those of CE and forward.
 
-# %% [markdown] papermill={"duration": 0.002896, "end_time": "2026-12-07T00:02:21.400407+00:00", "exception": false, "start_time": "2026-12-07T00:02:21.397511+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.002652, "end_time": "2026-12-07T00:13:14.097903+00:00", "exception": false, "start_time": "2026-12-07T00:13:14.095251+00:00", "status": "completed"}
 # ## Summary
 #
 # - The two-stage protocol needs nothing but the noisy labels: CE, $\hat T$ from its posteriors, then a
@@ -453,7 +453,7 @@ else:
 # - Keep an epoch by a criterion that means the same for every method: a method's own loss can reward an
 #   over-confident network ({ref}`mnist-selection`).
 
-# %% [markdown] papermill={"duration": 0.002851, "end_time": "2026-12-07T00:02:21.406091+00:00", "exception": false, "start_time": "2026-12-07T00:02:21.403240+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.002596, "end_time": "2026-12-07T00:13:14.103320+00:00", "exception": false, "start_time": "2026-12-07T00:13:14.100724+00:00", "status": "completed"}
 # ## Exercises
 #
 # ```{exercise}
@@ -498,7 +498,7 @@ else:
 # :class: dropdown
 # ```
 
-# %% papermill={"duration": 0.014165, "end_time": "2026-12-07T00:02:21.423177+00:00", "exception": false, "start_time": "2026-12-07T00:02:21.409012+00:00", "status": "completed"}
+# %% papermill={"duration": 0.016884, "end_time": "2026-12-07T00:13:14.122915+00:00", "exception": false, "start_time": "2026-12-07T00:13:14.106031+00:00", "status": "completed"}
 paired = paired_differences([r for r in records
                              if r["method"] in ("ce", "forward", "forward_est")])
 for (method, key), (mean, std, n) in sorted(paired.items()):
@@ -507,7 +507,7 @@ for (method, key), (mean, std, n) in sorted(paired.items()):
     print(f"{key}, {method} - ce: {mean:+.1f} ({spread}, {n} seeds)"
           + (": larger than its std" if clear else ""))
 
-# %% [markdown] papermill={"duration": 0.002977, "end_time": "2026-12-07T00:02:21.429603+00:00", "exception": false, "start_time": "2026-12-07T00:02:21.426626+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.002806, "end_time": "2026-12-07T00:13:14.128978+00:00", "exception": false, "start_time": "2026-12-07T00:13:14.126172+00:00", "status": "completed"}
 # A difference larger than its std over the same seeds is one the seeds do not explain; with one seed no
 # spread is measured, and the difference is a single draw.
 #

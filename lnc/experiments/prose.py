@@ -149,11 +149,12 @@ def _task_summary(task, ok, count):
     settings = len({setting(r) for r in ok})
     selections = sorted({r.get("selection", IDENTITY_DEFAULTS["selection"]) for r in ok})
     epochs = sorted({r["epochs"] for r in ok})
+    seeds = sorted({r["seed"] for r in ok})
     return (
         f"{task}: protocol '{first['protocol']}', {network}, "
         f"{' or '.join(str(e) for e in epochs)} epoch{'s' * (epochs != [1])}, "
         f"{first['n_train']:,} train / {first['n_val']:,} val, "
-        f"seed{'s' * (len({r['seed'] for r in ok}) > 1)} {', '.join(str(s) for s in sorted({r['seed'] for r in ok}))}, "
+        f"seed{'s' * (len(seeds) > 1)} {', '.join(str(s) for s in seeds)}, "
         f"kept by {' or '.join(SELECTION_SHORT.get(s, s) for s in selections)}, "
         f"{settings} setting{'s' * (settings != 1)}, {len(ok)} training{'s' * (len(ok) != 1)}, "
         f"{minutes:.0f} {devices}-minute{'s' * (round(minutes) != 1)}"
