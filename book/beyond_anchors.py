@@ -13,7 +13,7 @@
 #     name: python3
 # ---
 
-# %% [markdown] papermill={"duration": 0.005219, "end_time": "2026-12-07T00:13:22.024844+00:00", "exception": false, "start_time": "2026-12-07T00:13:22.019625+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.003042, "end_time": "2026-12-07T00:19:31.108851+00:00", "exception": false, "start_time": "2026-12-07T00:19:31.105809+00:00", "status": "completed"}
 # (ch-beyond-anchors)=
 # # Beyond Anchor Points: Other Estimators of T, and Methods That Learn It
 #
@@ -59,7 +59,7 @@
 # | `cifarn_estimators`, `cifarn_learned` | on CIFAR-10N, forward with each one's $\hat T$; the methods that learn $T$ (VolMinNet's CIFAR-10N rows are in {ref}`ch-cifarn`) |
 # ```
 
-# %% papermill={"duration": 0.010516, "end_time": "2026-12-07T00:13:22.037686+00:00", "exception": false, "start_time": "2026-12-07T00:13:22.027170+00:00", "status": "completed"} tags=["parameters", "hide-input"]
+# %% papermill={"duration": 0.010217, "end_time": "2026-12-07T00:19:31.121306+00:00", "exception": false, "start_time": "2026-12-07T00:19:31.111089+00:00", "status": "completed"} tags=["parameters", "hide-input"]
 example_size = 2000
 seed = 0
 tasks = {"mnist": ["symmetric", "asymmetric"], "fashion_mnist": ["symmetric", "dense"]}
@@ -84,7 +84,7 @@ cifarn_results_dir = "results/cifarn_fast2"
 extend_results = False
 selection = "val_accuracy"
 
-# %% papermill={"duration": 2.176879, "end_time": "2026-12-07T00:13:24.216887+00:00", "exception": false, "start_time": "2026-12-07T00:13:22.040008+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 2.047427, "end_time": "2026-12-07T00:19:33.171070+00:00", "exception": false, "start_time": "2026-12-07T00:19:31.123643+00:00", "status": "completed"} tags=["hide-input"]
 import warnings
 
 import matplotlib.pyplot as plt
@@ -125,7 +125,7 @@ configs = [c for task, noise in tasks.items() for job in jobs
 configs += [c for job in human_jobs
             for c in check_grid("cifar10n", human_settings, **cifarn, **job)]
 
-# %% [markdown] papermill={"duration": 0.0021, "end_time": "2026-12-07T00:13:24.221656+00:00", "exception": false, "start_time": "2026-12-07T00:13:24.219556+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.002876, "end_time": "2026-12-07T00:19:33.180776+00:00", "exception": false, "start_time": "2026-12-07T00:19:33.177900+00:00", "status": "completed"}
 # ## What each estimator assumes
 #
 # All of them read $\hat T$, with $\hat T_{ij} \approx P(\tilde y = j \mid y = i)$, from a CE network's
@@ -155,7 +155,7 @@ configs += [c for job in human_jobs
 # label drawn from its noisy posterior. For contrast, the same $T$ with Dirichlet clean posteriors plus one
 # exact anchor per class (`anchored_posteriors`).
 
-# %% papermill={"duration": 71.127867, "end_time": "2026-12-07T00:14:35.351880+00:00", "exception": false, "start_time": "2026-12-07T00:13:24.224013+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 169.058349, "end_time": "2026-12-07T00:22:22.241096+00:00", "exception": false, "start_time": "2026-12-07T00:19:33.182747+00:00", "status": "completed"} tags=["hide-input"]
 T_example = np.array([[0.7, 0.2, 0.1], [0.1, 0.8, 0.1], [0.25, 0.05, 0.7]])
 _, scattered = scattered_posteriors(T_example, example_size, seed)
 anchored = anchored_posteriors(T_example, example_size, seed)
@@ -207,7 +207,7 @@ with anchors {close('with anchors')}; without anchors {close('without anchors')}
   predicted class) fail, whatever the sample size.
 """))
 
-# %% [markdown] papermill={"duration": 0.00266, "end_time": "2026-12-07T00:14:35.357609+00:00", "exception": false, "start_time": "2026-12-07T00:14:35.354949+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.00283, "end_time": "2026-12-07T00:22:22.247033+00:00", "exception": false, "start_time": "2026-12-07T00:22:22.244203+00:00", "status": "completed"}
 # ```{glue:figure} fig-simplex
 # :name: fig-simplex
 # The noisy posteriors (grey dots) on the three-class simplex, with the triangle of the true $T$, of the
@@ -230,7 +230,7 @@ with anchors {close('with anchors')}; without anchors {close('without anchors')}
 # the anchor estimate of the in-sample posteriors. One CE network (and one set of folds) serves every estimator
 # of a seed. The run, as its records state it:
 
-# %% papermill={"duration": 0.731527, "end_time": "2026-12-07T00:14:36.091689+00:00", "exception": false, "start_time": "2026-12-07T00:14:35.360162+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.778715, "end_time": "2026-12-07T00:22:23.028326+00:00", "exception": false, "start_time": "2026-12-07T00:22:22.249611+00:00", "status": "completed"} tags=["hide-input"]
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", UserWarning)  # the 97% rule's fallback
     # seed by seed, so that an interrupted run has whole seeds
@@ -240,27 +240,27 @@ with warnings.catch_warnings():
                                  **{**grid, **job, "seeds": [seed]})]
 setups = [describe_run(task, protocol, epochs=epochs, subset=subset, seeds=seeds,
                        device=device, workers=workers) for task in tasks]
-display(Markdown(f"- records: `{run_summary(records)}`\n"
-                 + "".join(f"- set-up: `{setup}`\n" for setup in setups)
+display(Markdown(f"- records: {run_summary(records)}\n"
+                 + "".join(f"- set-up: {setup}\n" for setup in setups)
                  + f"- out-of-fold posteriors: {cross_fit} folds"))
 
-# %% [markdown] papermill={"duration": 0.005389, "end_time": "2026-12-07T00:14:36.100602+00:00", "exception": false, "start_time": "2026-12-07T00:14:36.095213+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.002642, "end_time": "2026-12-07T00:22:23.035592+00:00", "exception": false, "start_time": "2026-12-07T00:22:23.032950+00:00", "status": "completed"}
 # The relative $L_1$ error of each $\hat T$ against the true $T$, mean ± std over the seeds (their number in
 # brackets where fewer ran than in the rest of the table); the closest estimate of each setting is marked `*`. The first column is the error of the training
 # labels' own $T$ (clean against noisy labels): the sampling noise of the labels, the error of an estimator that
 # knew every clean label, which no estimator reading these labels is expected to beat. First from cross-fitted
 # posteriors, the condition under which the counting estimators are exact, then from the in-sample ones:
 
-# %% papermill={"duration": 0.028504, "end_time": "2026-12-07T00:14:36.132097+00:00", "exception": false, "start_time": "2026-12-07T00:14:36.103593+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.021079, "end_time": "2026-12-07T00:22:23.059257+00:00", "exception": false, "start_time": "2026-12-07T00:22:23.038178+00:00", "status": "completed"} tags=["hide-input"]
 for kind, label in (("cross_fit", "cross-fitted"), ("in_sample", "in-sample")):
     display(Markdown(f"**Error of $\\hat T$, {label} posteriors**"),
             estimator_benchmark_table(records, kind))
 
-# %% [markdown] papermill={"duration": 0.004454, "end_time": "2026-12-07T00:14:36.141005+00:00", "exception": false, "start_time": "2026-12-07T00:14:36.136551+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.006878, "end_time": "2026-12-07T00:22:23.070231+00:00", "exception": false, "start_time": "2026-12-07T00:22:23.063353+00:00", "status": "completed"}
 # And what the error costs downstream: the clean test accuracy (%) of the forward correction trained with each
 # cross-fitted $\hat T$, mean ± std over the seeds:
 
-# %% papermill={"duration": 0.036751, "end_time": "2026-12-07T00:14:36.180901+00:00", "exception": false, "start_time": "2026-12-07T00:14:36.144150+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.026736, "end_time": "2026-12-07T00:22:23.099739+00:00", "exception": false, "start_time": "2026-12-07T00:22:23.073003+00:00", "status": "completed"} tags=["hide-input"]
 display(estimator_benchmark_table(records, "cross_fit", "accuracy"))
 by_task = {task: estimator_stats([r for r in records if r["task"] == task])
            for task in tasks}
@@ -325,7 +325,7 @@ display(Markdown(f"""
   from either posteriors in {count_of(volmin_best, len(cases), 'settings')}.
 """))
 
-# %% [markdown] papermill={"duration": 0.003792, "end_time": "2026-12-07T00:14:36.193026+00:00", "exception": false, "start_time": "2026-12-07T00:14:36.189234+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.003264, "end_time": "2026-12-07T00:22:23.106566+00:00", "exception": false, "start_time": "2026-12-07T00:22:23.103302+00:00", "status": "completed"}
 # ## CIFAR-10N: against the true human T
 #
 # On human noise the true $T$ is measured from the clean and noisy labels of the training images
@@ -337,27 +337,27 @@ display(Markdown(f"""
 # For reference, the same records hold CE and forward with the true $T$. A CE record made before an
 # estimator existed has no estimate of it (`-`). The run:
 
-# %% papermill={"duration": 0.356265, "end_time": "2026-12-07T00:14:36.553038+00:00", "exception": false, "start_time": "2026-12-07T00:14:36.196773+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.573509, "end_time": "2026-12-07T00:22:23.683189+00:00", "exception": false, "start_time": "2026-12-07T00:22:23.109680+00:00", "status": "completed"} tags=["hide-input"]
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", UserWarning)
     runs = [run_grid("cifar10n", human_settings, **cifarn, **job) for job in human_jobs]
 human = [r for records_of_job in runs for r in records_of_job]
 setup = describe_run("cifar10n", cifarn_protocol, epochs=cifarn_epochs,
                      subset=cifarn_subset, device=device)
-display(Markdown(f"- records: `{run_summary(human)}`\n- set-up: `{setup}`"))
+display(Markdown(f"- records: {run_summary(human)}\n- set-up: {setup}"))
 
-# %% [markdown] papermill={"duration": 0.003338, "end_time": "2026-12-07T00:14:36.560069+00:00", "exception": false, "start_time": "2026-12-07T00:14:36.556731+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.003192, "end_time": "2026-12-07T00:22:23.690165+00:00", "exception": false, "start_time": "2026-12-07T00:22:23.686973+00:00", "status": "completed"}
 # One table per label set: the relative $L_1$ error of each $\hat T$ against the true human $T$, and the clean
 # test accuracy (%) of the forward correction with it; for a method of `cifarn_learned`, the error of the $T$ it
 # learned and its own accuracy. Forward is trained with the $\hat T$ of each estimator in `cifarn_estimators`
 # (`-` for one left out): each costs a full-data training.
 
-# %% papermill={"duration": 0.015106, "end_time": "2026-12-07T00:14:36.578769+00:00", "exception": false, "start_time": "2026-12-07T00:14:36.563663+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.013568, "end_time": "2026-12-07T00:22:23.706915+00:00", "exception": false, "start_time": "2026-12-07T00:22:23.693347+00:00", "status": "completed"} tags=["hide-input"]
 for key in cifarn_noise:
     display(Markdown(f"**{key}**"))
     display(estimator_table(human, key))
 
-# %% papermill={"duration": 0.022175, "end_time": "2026-12-07T00:14:36.605014+00:00", "exception": false, "start_time": "2026-12-07T00:14:36.582839+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.02308, "end_time": "2026-12-07T00:22:23.733757+00:00", "exception": false, "start_time": "2026-12-07T00:22:23.710677+00:00", "status": "completed"} tags=["hide-input"]
 human_stats = estimator_stats(human)
 reference = summarize(runs[0])  # CE and forward with the true T
 
@@ -398,7 +398,7 @@ error in {count_of(halved, len(cifarn_noise), 'label sets')}**.
 {chr(10).join(lines)}
 """))
 
-# %% [markdown] papermill={"duration": 0.004028, "end_time": "2026-12-07T00:14:36.617164+00:00", "exception": false, "start_time": "2026-12-07T00:14:36.613136+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.003715, "end_time": "2026-12-07T00:22:23.745573+00:00", "exception": false, "start_time": "2026-12-07T00:22:23.741858+00:00", "status": "completed"}
 # ## Summary
 #
 # - Each estimator is exact under its own condition, and the conditions differ: anchors (`anchor`,
@@ -436,7 +436,7 @@ error in {count_of(halved, len(cifarn_noise), 'label sets')}**.
 # :class: dropdown
 # ```
 
-# %% papermill={"duration": 6.187105, "end_time": "2026-12-07T00:14:42.809810+00:00", "exception": false, "start_time": "2026-12-07T00:14:36.622705+00:00", "status": "completed"}
+# %% papermill={"duration": 80.723553, "end_time": "2026-12-07T00:23:44.472804+00:00", "exception": false, "start_time": "2026-12-07T00:22:23.749251+00:00", "status": "completed"}
 _, tight = scattered_posteriors(T_example, example_size, seed, low=0.45, high=0.55)
 tight_labels = sample_labels(tight, seed)
 for name in names:
@@ -446,7 +446,7 @@ for name in names:
     print(f"{name}: error {error:.3f} ({'within' if error <= exact else 'not within'} "
           f"{exact} of T; {errors['without anchors', name]:.3f} above)")
 
-# %% [markdown] papermill={"duration": 0.003684, "end_time": "2026-12-07T00:14:42.817775+00:00", "exception": false, "start_time": "2026-12-07T00:14:42.814091+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.005013, "end_time": "2026-12-07T00:23:44.483078+00:00", "exception": false, "start_time": "2026-12-07T00:23:44.478065+00:00", "status": "completed"}
 # The least-volume estimate is exact when the clean posteriors are *sufficiently scattered*: their hull must
 # hold the circle inscribed in the simplex, which touches every edge at its middle. Weights in $[0.25, 0.75]$
 # spread the points along each edge, past the points of contact; weights in $[0.45, 0.55]$ keep them near the
@@ -468,7 +468,7 @@ for name in names:
 # :class: dropdown
 # ```
 
-# %% papermill={"duration": 0.013631, "end_time": "2026-12-07T00:14:42.835008+00:00", "exception": false, "start_time": "2026-12-07T00:14:42.821377+00:00", "status": "completed"}
+# %% papermill={"duration": 0.014717, "end_time": "2026-12-07T00:23:44.503067+00:00", "exception": false, "start_time": "2026-12-07T00:23:44.488350+00:00", "status": "completed"}
 for task, key in cases:
     gains = [f"{name} {mean(task, key, name, 'in_sample'):.3f}"
              f" → {mean(task, key, name, 'cross_fit'):.3f}" for name in names]
@@ -478,7 +478,7 @@ ce_minutes = [r["wall_time_s"] / 60 for r in records
 print(f"one CE training: {np.mean(ce_minutes):.1f} min (records' wall time);"
       f" cross-fitting adds {cross_fit} of them per seed")
 
-# %% [markdown] papermill={"duration": 0.005028, "end_time": "2026-12-07T00:14:42.843981+00:00", "exception": false, "start_time": "2026-12-07T00:14:42.838953+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.006826, "end_time": "2026-12-07T00:23:44.520898+00:00", "exception": false, "start_time": "2026-12-07T00:23:44.514072+00:00", "status": "completed"}
 # Cross-fitting helps the estimators whose error falls in the printout, at the price of `cross_fit` more CE
 # trainings per seed; the estimation itself costs seconds. Where the in-sample error is already small, the
 # folds buy little.

@@ -13,7 +13,7 @@
 #     name: python3
 # ---
 
-# %% [markdown] papermill={"duration": 0.003802, "end_time": "2026-12-07T00:13:16.416889+00:00", "exception": false, "start_time": "2026-12-07T00:13:16.413087+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.002879, "end_time": "2026-12-07T00:19:24.741381+00:00", "exception": false, "start_time": "2026-12-07T00:19:24.738502+00:00", "status": "completed"}
 # (ch-imdb)=
 # # IMDB: The Embedding Network Under Synthetic Noise
 #
@@ -57,7 +57,7 @@
 # | `lstm_settings`, `lstm_methods`, `lstm_subset`, `lstm_epochs` | the LSTM section, first seed only (`[]` skips it) |
 # ```
 
-# %% papermill={"duration": 0.009931, "end_time": "2026-12-07T00:13:16.429332+00:00", "exception": false, "start_time": "2026-12-07T00:13:16.419401+00:00", "status": "completed"} tags=["parameters", "hide-input"]
+# %% papermill={"duration": 0.016966, "end_time": "2026-12-07T00:19:24.760981+00:00", "exception": false, "start_time": "2026-12-07T00:19:24.744015+00:00", "status": "completed"} tags=["parameters", "hide-input"]
 dataset = "imdb"
 noise = ["none", "symmetric", "asymmetric"]
 rates = [0.2, 0.6]
@@ -76,7 +76,7 @@ lstm_methods = ["ce", "forward", "forward_est"]
 lstm_subset = 5000
 lstm_epochs = None
 
-# %% papermill={"duration": 2.498335, "end_time": "2026-12-07T00:13:18.929808+00:00", "exception": false, "start_time": "2026-12-07T00:13:16.431473+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 2.754815, "end_time": "2026-12-07T00:19:27.518043+00:00", "exception": false, "start_time": "2026-12-07T00:19:24.763228+00:00", "status": "completed"} tags=["hide-input"]
 import dataclasses
 import inspect
 import math
@@ -157,12 +157,12 @@ def describe(task, records, epochs, subset, seeds):
     paper_size = count_parameters(build_model(paper.model, **paper.model_kwargs))
     where = f"saved as JSON under `{results_dir}/`" if results_dir else "not saved"
     return (f"**The `{task}` run follows {scope}.**\n\n"
-            f"- records: `{run_summary(records)}`\n- set-up: `{setup}`\n"
+            f"- records: {run_summary(records)}\n- set-up: {setup}\n"
             f"- network: `lnc.experiments.models.{recipe.model}`, {size:,} parameters "
             f"(the paper's: {paper_size:,}); the records are {where}\n")
 
 
-# %% [markdown] papermill={"duration": 0.002175, "end_time": "2026-12-07T00:13:18.935625+00:00", "exception": false, "start_time": "2026-12-07T00:13:18.933450+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.002159, "end_time": "2026-12-07T00:19:27.523084+00:00", "exception": false, "start_time": "2026-12-07T00:19:27.520925+00:00", "status": "completed"}
 # ## Binary noise
 #
 # Labels are 0 (negative) and 1 (positive), and $T_{ij} = P(\tilde y = j \mid y = i)$. **Symmetric** noise flips
@@ -193,7 +193,7 @@ def describe(task, records, epochs, subset, seeds):
 # $\operatorname{cond}(T)$ of the IMDB noise beside that of the ten-class MNIST noise of {ref}`ch-mnist`, at the
 # noise settings of this chapter.
 
-# %% papermill={"duration": 0.019485, "end_time": "2026-12-07T00:13:18.957158+00:00", "exception": false, "start_time": "2026-12-07T00:13:18.937673+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.015303, "end_time": "2026-12-07T00:19:27.544875+00:00", "exception": false, "start_time": "2026-12-07T00:19:27.529572+00:00", "status": "completed"} tags=["hide-input"]
 for c in (2, 10):  # the closed form, and where the binary T is the closer to singular
     for rate in (0.1, 0.2, 0.3, 0.4, 0.6):
         closed = 1 / abs(1 - rate * c / (c - 1))
@@ -237,7 +237,7 @@ if cond_pairs:
 else:
     display(Markdown("No noisy setting was run, so no condition number is compared."))
 
-# %% [markdown] papermill={"duration": 0.006499, "end_time": "2026-12-07T00:13:18.966215+00:00", "exception": false, "start_time": "2026-12-07T00:13:18.959716+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.002446, "end_time": "2026-12-07T00:19:27.549861+00:00", "exception": false, "start_time": "2026-12-07T00:19:27.547415+00:00", "status": "completed"}
 # ## The dense network
 #
 # Each run follows {ref}`the two-stage protocol <ch-estimation>`, as in {ref}`ch-mnist`: CE on the noisy labels,
@@ -246,23 +246,23 @@ else:
 # training split's most frequent words, each review cut or padded to a fixed length); the noisy validation split
 # is taken from the training reviews, and the clean test split is read once per run.
 
-# %% papermill={"duration": 0.237493, "end_time": "2026-12-07T00:13:19.205937+00:00", "exception": false, "start_time": "2026-12-07T00:13:18.968444+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.459126, "end_time": "2026-12-07T00:19:28.011235+00:00", "exception": false, "start_time": "2026-12-07T00:19:27.552109+00:00", "status": "completed"} tags=["hide-input"]
 records = run_grid(dataset, settings, seeds=seeds, workers=workers, methods=methods,
                    **grid)
 display(Markdown(describe(dataset, records, epochs, subset, seeds)))
 
-# %% [markdown] papermill={"duration": 0.002162, "end_time": "2026-12-07T00:13:19.210987+00:00", "exception": false, "start_time": "2026-12-07T00:13:19.208825+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.002179, "end_time": "2026-12-07T00:19:28.020284+00:00", "exception": false, "start_time": "2026-12-07T00:19:28.018105+00:00", "status": "completed"}
 # ### Test accuracy
 #
 # Clean test accuracy (%), mean ± standard deviation over the seeds, one table per kind of noise; the
 # noise-free column is repeated in each as the reference.
 
-# %% papermill={"duration": 0.019126, "end_time": "2026-12-07T00:13:19.232439+00:00", "exception": false, "start_time": "2026-12-07T00:13:19.213313+00:00", "status": "completed"}
+# %% papermill={"duration": 0.016999, "end_time": "2026-12-07T00:19:28.039515+00:00", "exception": false, "start_time": "2026-12-07T00:19:28.022516+00:00", "status": "completed"}
 keys = list(dict.fromkeys(setting(r) for r in records))
 for heading, table in accuracy_tables(records, methods=methods):
     display(Markdown(f"**{heading}**"), table)
 
-# %% papermill={"duration": 0.196321, "end_time": "2026-12-07T00:13:19.433018+00:00", "exception": false, "start_time": "2026-12-07T00:13:19.236697+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.222138, "end_time": "2026-12-07T00:19:28.268367+00:00", "exception": false, "start_time": "2026-12-07T00:19:28.046229+00:00", "status": "completed"} tags=["hide-input"]
 stats = summarize(records)
 
 
@@ -295,7 +295,7 @@ ax.legend(fontsize="small", ncol=2)
 glue("fig-imdb-methods", fig, display=False)
 plt.close(fig)
 
-# %% [markdown] papermill={"duration": 0.002734, "end_time": "2026-12-07T00:13:19.438993+00:00", "exception": false, "start_time": "2026-12-07T00:13:19.436259+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.002534, "end_time": "2026-12-07T00:19:28.275403+00:00", "exception": false, "start_time": "2026-12-07T00:19:28.272869+00:00", "status": "completed"}
 # ```{glue:figure} fig-imdb-methods
 # :name: fig-imdb-methods
 #
@@ -305,13 +305,13 @@ plt.close(fig)
 # the gap is what estimating $T$ costs.
 # ```
 
-# %% [markdown] papermill={"duration": 0.002484, "end_time": "2026-12-07T00:13:19.444191+00:00", "exception": false, "start_time": "2026-12-07T00:13:19.441707+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.002543, "end_time": "2026-12-07T00:19:28.280509+00:00", "exception": false, "start_time": "2026-12-07T00:19:28.277966+00:00", "status": "completed"}
 # ### The estimated $\hat T$
 #
 # Relative $L_1$ error of $\hat T$ against the true $T$, condition number of $\hat T$ and the CE epoch that model
 # selection kept, then the true $T$ beside the $\hat T$ of the first seed.
 
-# %% papermill={"duration": 0.012844, "end_time": "2026-12-07T00:13:19.459799+00:00", "exception": false, "start_time": "2026-12-07T00:13:19.446955+00:00", "status": "completed"}
+# %% papermill={"duration": 0.015229, "end_time": "2026-12-07T00:19:28.298209+00:00", "exception": false, "start_time": "2026-12-07T00:19:28.282980+00:00", "status": "completed"}
 display(estimation_table(records))
 
 
@@ -328,7 +328,7 @@ display(Table([["setting", "true T", "T̂ (seed)"],
                *([k, matrix(r["T_true"]), f"{matrix(r['T_hat'])} ({r['seed']})"]
                  for k, r in first.items())]))
 
-# %% [markdown] papermill={"duration": 0.002654, "end_time": "2026-12-07T00:13:19.465569+00:00", "exception": false, "start_time": "2026-12-07T00:13:19.462915+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.002599, "end_time": "2026-12-07T00:19:28.303789+00:00", "exception": false, "start_time": "2026-12-07T00:19:28.301190+00:00", "status": "completed"}
 # ## The LSTM
 #
 # The same two-stage protocol with the paper's LSTM architecture (embedding → LSTM → dense → softmax), on the
@@ -336,7 +336,7 @@ display(Table([["setting", "true T", "T̂ (seed)"],
 # it is the noisy validation split). The test set is the whole clean IMDB test split. How far this run is from
 # the paper's protocol is stated below it.
 
-# %% papermill={"duration": 0.260774, "end_time": "2026-12-07T00:13:19.728948+00:00", "exception": false, "start_time": "2026-12-07T00:13:19.468174+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.287195, "end_time": "2026-12-07T00:19:28.593650+00:00", "exception": false, "start_time": "2026-12-07T00:19:28.306455+00:00", "status": "completed"} tags=["hide-input"]
 lstm_records = []
 if lstm_settings:
     lstm_records = run_grid("imdb_lstm", lstm_settings, seeds=seeds[:1],
@@ -346,17 +346,17 @@ if lstm_settings:
 else:
     display(Markdown("The LSTM section was skipped (`lstm_settings` is empty)."))
 
-# %% papermill={"duration": 0.014577, "end_time": "2026-12-07T00:13:19.746859+00:00", "exception": false, "start_time": "2026-12-07T00:13:19.732282+00:00", "status": "completed"}
+# %% papermill={"duration": 0.011507, "end_time": "2026-12-07T00:19:28.608569+00:00", "exception": false, "start_time": "2026-12-07T00:19:28.597062+00:00", "status": "completed"}
 if lstm_records:
     display(accuracy_table(lstm_records, methods=lstm_methods))
     display(estimation_table(lstm_records))
 
-# %% [markdown] papermill={"duration": 0.002797, "end_time": "2026-12-07T00:13:19.752955+00:00", "exception": false, "start_time": "2026-12-07T00:13:19.750158+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.002791, "end_time": "2026-12-07T00:19:28.615498+00:00", "exception": false, "start_time": "2026-12-07T00:19:28.612707+00:00", "status": "completed"}
 # ## What this run shows
 #
 # Each claim below is computed from the records above and marked as holding or not, with its numbers.
 
-# %% papermill={"duration": 0.026995, "end_time": "2026-12-07T00:13:19.783645+00:00", "exception": false, "start_time": "2026-12-07T00:13:19.756650+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.031111, "end_time": "2026-12-07T00:19:28.649475+00:00", "exception": false, "start_time": "2026-12-07T00:19:28.618364+00:00", "status": "completed"} tags=["hide-input"]
 tie, close, good = 0.5, 1.0, 0.1  # points, points, relative L1 error of T̂
 noisy = [k for k in keys if k != "none"]
 corrections = [m for m in ("backward", "forward", "backward_est", "forward_est")
@@ -482,7 +482,7 @@ if lstm_records:
 
 display(Markdown("\n".join(f"{k}. {c}" for k, c in enumerate(claims, 1))))
 
-# %% [markdown] papermill={"duration": 0.003076, "end_time": "2026-12-07T00:13:19.791825+00:00", "exception": false, "start_time": "2026-12-07T00:13:19.788749+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.003072, "end_time": "2026-12-07T00:19:28.659809+00:00", "exception": false, "start_time": "2026-12-07T00:19:28.656737+00:00", "status": "completed"}
 # ## Summary
 #
 # - With two classes, $T$ is invertible unless its two rows are equal, but that does not make its inverse better
@@ -497,7 +497,7 @@ display(Markdown("\n".join(f"{k}. {c}" for k, c in enumerate(claims, 1))))
 # - Early stopping on the noisy validation loss is part of the protocol: it decides how much of the noise CE
 #   has fitted before $\hat T$ is read from it. The claims above give what each of these meant in this run.
 
-# %% [markdown] papermill={"duration": 0.002806, "end_time": "2026-12-07T00:13:19.797549+00:00", "exception": false, "start_time": "2026-12-07T00:13:19.794743+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.002829, "end_time": "2026-12-07T00:19:28.665482+00:00", "exception": false, "start_time": "2026-12-07T00:19:28.662653+00:00", "status": "completed"}
 # ## Exercises
 #
 # ```{exercise}

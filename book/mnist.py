@@ -13,7 +13,7 @@
 #     name: python3
 # ---
 
-# %% [markdown] papermill={"duration": 0.002725, "end_time": "2026-12-07T00:13:11.491972+00:00", "exception": false, "start_time": "2026-12-07T00:13:11.489247+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.00279, "end_time": "2026-12-07T00:19:19.324491+00:00", "exception": false, "start_time": "2026-12-07T00:19:19.321701+00:00", "status": "completed"}
 # (ch-mnist)=
 # # MNIST: Every Method Under Synthetic Noise
 #
@@ -59,7 +59,7 @@
 # | `selection` | how each training keeps its epoch: `"val_loss"` (its own loss on the noisy validation split, the paper's choice and the stored runs') or `"val_accuracy"` (noisy-validation accuracy, the same for every method) |
 # ```
 
-# %% papermill={"duration": 0.010113, "end_time": "2026-12-07T00:13:11.504545+00:00", "exception": false, "start_time": "2026-12-07T00:13:11.494432+00:00", "status": "completed"} tags=["parameters", "hide-input"]
+# %% papermill={"duration": 0.009915, "end_time": "2026-12-07T00:19:19.336872+00:00", "exception": false, "start_time": "2026-12-07T00:19:19.326957+00:00", "status": "completed"} tags=["parameters", "hide-input"]
 dataset = "mnist"
 noise = ["none", "symmetric", "asymmetric"]
 rates = [0.2, 0.6]
@@ -78,7 +78,7 @@ extend_results = False
 selection = "val_loss"
 selection_results_dir = "results/selection_mnist"
 
-# %% papermill={"duration": 2.000216, "end_time": "2026-12-07T00:13:13.507137+00:00", "exception": false, "start_time": "2026-12-07T00:13:11.506921+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 2.106098, "end_time": "2026-12-07T00:19:21.445265+00:00", "exception": false, "start_time": "2026-12-07T00:19:19.339167+00:00", "status": "completed"} tags=["hide-input"]
 import math
 
 import matplotlib.pyplot as plt
@@ -111,7 +111,7 @@ if curve_rates:
     check_grid(dataset, noise_settings(["asymmetric"], curve_rates), seeds=curve_seeds,
                methods=curve_methods, **grid)
 
-# %% [markdown] papermill={"duration": 0.001873, "end_time": "2026-12-07T00:13:13.511574+00:00", "exception": false, "start_time": "2026-12-07T00:13:13.509701+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.001985, "end_time": "2026-12-07T00:19:21.454796+00:00", "exception": false, "start_time": "2026-12-07T00:19:21.452811+00:00", "status": "completed"}
 # ## The protocol
 #
 # Each run follows {ref}`the two-stage protocol <ch-estimation>`. A network is trained with CE on the noisy
@@ -125,7 +125,7 @@ if curve_rates:
 #
 # The run on this page, as its records state it:
 
-# %% papermill={"duration": 0.119288, "end_time": "2026-12-07T00:13:13.632859+00:00", "exception": false, "start_time": "2026-12-07T00:13:13.513571+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.120765, "end_time": "2026-12-07T00:19:21.577563+00:00", "exception": false, "start_time": "2026-12-07T00:19:21.456798+00:00", "status": "completed"} tags=["hide-input"]
 records = run_grid(dataset, settings, seeds=seeds, workers=workers, methods=methods,
                    **grid)
 recipe, paper = get_recipe(dataset, protocol), get_recipe(dataset, "paper")
@@ -146,41 +146,41 @@ setup = describe_run(dataset, protocol, epochs=epochs, subset=subset, seeds=seed
 display(Markdown(f"""
 **This page's run follows {scope}.**
 
-- records: `{run_summary(records)}`
-- set-up: `{setup}`
+- records: {run_summary(records)}
+- set-up: {setup}
 - network: `lnc.experiments.models.{recipe.model}`, {count_parameters(network):,}
   parameters; anchors at the {100 * recipe.quantile:g}th percentile of the noisy
   posteriors
 - asymmetric noise flips {flips} with probability $N$; the records are {where}
 """))
 
-# %% [markdown] papermill={"duration": 0.002197, "end_time": "2026-12-07T00:13:13.637818+00:00", "exception": false, "start_time": "2026-12-07T00:13:13.635621+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.001924, "end_time": "2026-12-07T00:19:21.582040+00:00", "exception": false, "start_time": "2026-12-07T00:19:21.580116+00:00", "status": "completed"}
 # ## The grid: methods × noise settings
 #
 # Test accuracy (%) on the clean test set, mean ± standard deviation over the seeds, one table per kind of
 # noise; the noise-free column is repeated in each as the reference.
 
-# %% papermill={"duration": 0.044871, "end_time": "2026-12-07T00:13:13.684723+00:00", "exception": false, "start_time": "2026-12-07T00:13:13.639852+00:00", "status": "completed"}
+# %% papermill={"duration": 0.032705, "end_time": "2026-12-07T00:19:21.616675+00:00", "exception": false, "start_time": "2026-12-07T00:19:21.583970+00:00", "status": "completed"}
 keys = list(dict.fromkeys(setting(r) for r in records))
 for heading, table in accuracy_tables(records, methods=methods):
     display(Markdown(f"**{heading}**"), table)
 
-# %% [markdown] papermill={"duration": 0.002333, "end_time": "2026-12-07T00:13:13.691041+00:00", "exception": false, "start_time": "2026-12-07T00:13:13.688708+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.002075, "end_time": "2026-12-07T00:19:21.621386+00:00", "exception": false, "start_time": "2026-12-07T00:19:21.619311+00:00", "status": "completed"}
 # How good was $\hat T$? The relative $L_1$ error $\sum|\hat T - T| / \sum |T|$ against the true $T$ and the
 # condition number of $\hat T$, mean over the seeds, and the epoch that model selection kept for CE. A large
 # condition number is what makes the backward correction unstable.
 
-# %% papermill={"duration": 0.008083, "end_time": "2026-12-07T00:13:13.701432+00:00", "exception": false, "start_time": "2026-12-07T00:13:13.693349+00:00", "status": "completed"}
+# %% papermill={"duration": 0.007692, "end_time": "2026-12-07T00:19:21.631188+00:00", "exception": false, "start_time": "2026-12-07T00:19:21.623496+00:00", "status": "completed"}
 display(estimation_table(records))
 
-# %% [markdown] papermill={"duration": 0.00234, "end_time": "2026-12-07T00:13:13.706372+00:00", "exception": false, "start_time": "2026-12-07T00:13:13.704032+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.002046, "end_time": "2026-12-07T00:19:21.635530+00:00", "exception": false, "start_time": "2026-12-07T00:19:21.633484+00:00", "status": "completed"}
 # ## Accuracy against the noise rate
 #
 # The same protocol for asymmetric noise at more rates (`curve_rates`, seeds `curve_seeds`; the rates already
 # in the grid are re-used), as in the paper's figure of accuracy against $N$ {cite}`patrini2017`. $N = 0$ is the
 # noise-free setting.
 
-# %% papermill={"duration": 0.285546, "end_time": "2026-12-07T00:13:13.994189+00:00", "exception": false, "start_time": "2026-12-07T00:13:13.708643+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.256169, "end_time": "2026-12-07T00:19:21.893821+00:00", "exception": false, "start_time": "2026-12-07T00:19:21.637652+00:00", "status": "completed"} tags=["hide-input"]
 present = {(r["noise"], r["rate"], r["seed"], r["method"]) for r in records}
 todo = [("asymmetric", float(r)) for r in curve_rates
         if any(("asymmetric", r, s, m) not in present
@@ -257,7 +257,7 @@ display(Table([["method", *(f"N = {n:g}" for n in by_rate)],
                        for k in by_rate.values())]
                  for m in styles)]))
 
-# %% [markdown] papermill={"duration": 0.00252, "end_time": "2026-12-07T00:13:13.999993+00:00", "exception": false, "start_time": "2026-12-07T00:13:13.997473+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.00275, "end_time": "2026-12-07T00:19:21.903690+00:00", "exception": false, "start_time": "2026-12-07T00:19:21.900940+00:00", "status": "completed"}
 # ```{glue:figure} fig-mnist-curve
 # :name: fig-mnist-curve
 #
@@ -267,12 +267,12 @@ display(Table([["method", *(f"N = {n:g}" for n in by_rate)],
 # one of its colour: the gap is what estimating $T$ costs. {glue:text}`mnist-curve-seeds`
 # ```
 
-# %% [markdown] papermill={"duration": 0.002558, "end_time": "2026-12-07T00:13:14.005043+00:00", "exception": false, "start_time": "2026-12-07T00:13:14.002485+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.002822, "end_time": "2026-12-07T00:19:21.910107+00:00", "exception": false, "start_time": "2026-12-07T00:19:21.907285+00:00", "status": "completed"}
 # ## What this run shows
 #
 # Each claim below is computed from the records above and marked as holding or not, with its numbers.
 
-# %% papermill={"duration": 0.048433, "end_time": "2026-12-07T00:13:14.061196+00:00", "exception": false, "start_time": "2026-12-07T00:13:14.012763+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.054042, "end_time": "2026-12-07T00:19:21.966737+00:00", "exception": false, "start_time": "2026-12-07T00:19:21.912695+00:00", "status": "completed"} tags=["hide-input"]
 tie, close = 0.2, 1.0  # points: "tied with the best method", "close to"
 stats = summarize(records)
 noisy = [k for k in keys if k != "none"]
@@ -417,7 +417,7 @@ if diffs:
 
 display(Markdown("\n".join(f"{k}. {c}" for k, c in enumerate(claims, 1))))
 
-# %% [markdown] papermill={"duration": 0.002675, "end_time": "2026-12-07T00:13:14.066977+00:00", "exception": false, "start_time": "2026-12-07T00:13:14.064302+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.002717, "end_time": "2026-12-07T00:19:21.972601+00:00", "exception": false, "start_time": "2026-12-07T00:19:21.969884+00:00", "status": "completed"}
 # (mnist-selection)=
 # ## What model selection changes
 #
@@ -427,7 +427,7 @@ display(Markdown("\n".join(f"{k}. {c}" for k, c in enumerate(claims, 1))))
 # far from $I$), keeps the epoch of highest noisy-validation accuracy, and records the test accuracy of the
 # epoch either criterion keeps, so both are read from the same trainings:
 
-# %% papermill={"duration": 0.016939, "end_time": "2026-12-07T00:13:14.086462+00:00", "exception": false, "start_time": "2026-12-07T00:13:14.069523+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.016888, "end_time": "2026-12-07T00:19:21.992102+00:00", "exception": false, "start_time": "2026-12-07T00:19:21.975214+00:00", "status": "completed"} tags=["hide-input"]
 shown = load_records(selection_results_dir) if selection_results_dir else []
 shown = [{**r, "noise": "CIFAR-10N worst's T"}  # its T_true; "custom" in the records
          for r in shown if r.get("test_accuracy_by_selection")]
@@ -437,11 +437,11 @@ else:
     display(Markdown("No records with both criteria were given"
                      " (`selection_results_dir`)."))
 
-# %% [markdown] papermill={"duration": 0.002858, "end_time": "2026-12-07T00:13:14.092481+00:00", "exception": false, "start_time": "2026-12-07T00:13:14.089623+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.002908, "end_time": "2026-12-07T00:19:21.997989+00:00", "exception": false, "start_time": "2026-12-07T00:19:21.995081+00:00", "status": "completed"}
 # Each pair of rows is one set of trainings read at two epochs. Where a method's rows differ, the criterion
 # changed which epoch was kept, not the training: compare the backward rows with those of CE and forward.
 
-# %% [markdown] papermill={"duration": 0.002652, "end_time": "2026-12-07T00:13:14.097903+00:00", "exception": false, "start_time": "2026-12-07T00:13:14.095251+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.002735, "end_time": "2026-12-07T00:19:22.007632+00:00", "exception": false, "start_time": "2026-12-07T00:19:22.004897+00:00", "status": "completed"}
 # ## Summary
 #
 # - The two-stage protocol needs nothing but the noisy labels: CE, $\hat T$ from its posteriors, then a
@@ -453,7 +453,7 @@ else:
 # - Keep an epoch by a criterion that means the same for every method: a method's own loss can reward an
 #   over-confident network ({ref}`mnist-selection`).
 
-# %% [markdown] papermill={"duration": 0.002596, "end_time": "2026-12-07T00:13:14.103320+00:00", "exception": false, "start_time": "2026-12-07T00:13:14.100724+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.002704, "end_time": "2026-12-07T00:19:22.013272+00:00", "exception": false, "start_time": "2026-12-07T00:19:22.010568+00:00", "status": "completed"}
 # ## Exercises
 #
 # ```{exercise}
@@ -498,7 +498,7 @@ else:
 # :class: dropdown
 # ```
 
-# %% papermill={"duration": 0.016884, "end_time": "2026-12-07T00:13:14.122915+00:00", "exception": false, "start_time": "2026-12-07T00:13:14.106031+00:00", "status": "completed"}
+# %% papermill={"duration": 0.017293, "end_time": "2026-12-07T00:19:22.033213+00:00", "exception": false, "start_time": "2026-12-07T00:19:22.015920+00:00", "status": "completed"}
 paired = paired_differences([r for r in records
                              if r["method"] in ("ce", "forward", "forward_est")])
 for (method, key), (mean, std, n) in sorted(paired.items()):
@@ -507,7 +507,7 @@ for (method, key), (mean, std, n) in sorted(paired.items()):
     print(f"{key}, {method} - ce: {mean:+.1f} ({spread}, {n} seeds)"
           + (": larger than its std" if clear else ""))
 
-# %% [markdown] papermill={"duration": 0.002806, "end_time": "2026-12-07T00:13:14.128978+00:00", "exception": false, "start_time": "2026-12-07T00:13:14.126172+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.002889, "end_time": "2026-12-07T00:19:22.039170+00:00", "exception": false, "start_time": "2026-12-07T00:19:22.036281+00:00", "status": "completed"}
 # A difference larger than its std over the same seeds is one the seeds do not explain; with one seed no
 # spread is measured, and the difference is a single draw.
 #

@@ -232,11 +232,14 @@ def test_grid_checks_every_setting_before_training(toy_mnist, monkeypatch):
 
 def test_describe_run_states_the_protocol():
     line = protocol.describe_run("cifar10", "cpu", subset=10000, seeds=(0, 1), device="cpu", workers=2)
-    assert line.startswith("cifar10, protocol 'cpu': cifar_resnet {'n': 1}, 15 epochs, sgd lr 0.1 (/10 at [10]), ")
-    assert "batch 128, subset 10000, seeds [0, 1], device cpu, torch " in line and line.endswith("2 worker(s)")
-    assert "(/10" not in protocol.describe_run("mnist", "paper", device="cpu") and "40 epochs" in protocol.describe_run(
-        "mnist", "paper", device="cpu"
+    assert line.startswith(
+        "cifar10, protocol 'cpu': ResNet-8 (cifar_resnet, n=1), 15 epochs, SGD (lr 0.1, momentum 0.9, batch 128, "
+        "lr / 10 after epoch 10), "
     )
+    assert "; a seeded subset of 10,000; seeds 0, 1; device cpu; torch " in line and line.endswith("2 worker processes")
+    one = protocol.describe_run("mnist", "paper", epochs=3, device="cpu")
+    assert "mnist_fc, 3 epochs, Adagrad" in one and "; all the training data; seed 0;" in one
+    assert one.endswith("1 worker process")
 
 
 def test_noise_settings_expand_kinds_and_rates():

@@ -60,6 +60,7 @@ from .loop import (
     resolve_device,
     train_on,
 )
+from .prose import describe_recipe
 from .recipes import NOISE_KINDS, TASKS, Recipe, get_recipe, paper_T
 from .records import check_results_dir, is_stored, job_lock, record_name, save_posteriors, save_record, stored_record
 from .text import load_imdb
@@ -88,15 +89,13 @@ DEFAULT_METHODS = ("ce", "backward", "forward", "backward_est", "forward_est")
 
 
 def describe_run(task, protocol, *, epochs=None, subset=None, seeds=(0,), device="auto", workers=1):
-    """One line stating the protocol of a chapter's run: network, epochs, optimiser, schedule, data, device."""
-    recipe = get_recipe(task, protocol)
-    schedule = f" (/10 at {list(recipe.milestones)})" if recipe.milestones else ""
-    schedule = " (triangular schedule)" if recipe.schedule == "triangle" else schedule
-    network = f"{recipe.model} {recipe.model_kwargs}" if recipe.model_kwargs else recipe.model
+    """One line stating the protocol of a chapter's run before it runs, in words: the recipe
+    (:func:`lnc.experiments.prose.describe_recipe`), the training data, seeds, device, torch and worker processes."""
+    data = "all the training data" if subset is None else f"a seeded subset of {subset:,}"
     return (
-        f"{task}, protocol {protocol!r}: {network}, {epochs or recipe.epochs} epochs, "
-        f"{recipe.optimizer} lr {recipe.lr}{schedule}, batch {recipe.batch_size}, subset {subset}, "
-        f"seeds {list(seeds)}, device {resolve_device(device)}, torch {torch.__version__}, {workers} worker(s)"
+        f"{task}, protocol '{protocol}': {describe_recipe(get_recipe(task, protocol), epochs)}; {data}; "
+        f"seed{'s' * (len(seeds) > 1)} {', '.join(str(s) for s in seeds)}; device {resolve_device(device)}; "
+        f"torch {torch.__version__}; {workers} worker process{'es' * (workers != 1)}"
     )
 
 
