@@ -13,7 +13,7 @@
 #     name: python3
 # ---
 
-# %% [markdown] papermill={"duration": 0.003042, "end_time": "2026-12-07T00:19:31.108851+00:00", "exception": false, "start_time": "2026-12-07T00:19:31.105809+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.003189, "end_time": "2026-12-07T00:43:28.549048+00:00", "exception": false, "start_time": "2026-12-07T00:43:28.545859+00:00", "status": "completed"}
 # (ch-beyond-anchors)=
 # # Beyond Anchor Points: Other Estimators of T, and Methods That Learn It
 #
@@ -59,7 +59,7 @@
 # | `cifarn_estimators`, `cifarn_learned` | on CIFAR-10N, forward with each one's $\hat T$; the methods that learn $T$ (VolMinNet's CIFAR-10N rows are in {ref}`ch-cifarn`) |
 # ```
 
-# %% papermill={"duration": 0.010217, "end_time": "2026-12-07T00:19:31.121306+00:00", "exception": false, "start_time": "2026-12-07T00:19:31.111089+00:00", "status": "completed"} tags=["parameters", "hide-input"]
+# %% papermill={"duration": 0.014074, "end_time": "2026-12-07T00:43:28.565539+00:00", "exception": false, "start_time": "2026-12-07T00:43:28.551465+00:00", "status": "completed"} tags=["parameters", "hide-input"]
 example_size = 2000
 seed = 0
 tasks = {"mnist": ["symmetric", "asymmetric"], "fashion_mnist": ["symmetric", "dense"]}
@@ -84,7 +84,7 @@ cifarn_results_dir = "results/cifarn_fast2"
 extend_results = False
 selection = "val_accuracy"
 
-# %% papermill={"duration": 2.047427, "end_time": "2026-12-07T00:19:33.171070+00:00", "exception": false, "start_time": "2026-12-07T00:19:31.123643+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 3.430487, "end_time": "2026-12-07T00:43:31.999294+00:00", "exception": false, "start_time": "2026-12-07T00:43:28.568807+00:00", "status": "completed"} tags=["hide-input"]
 import warnings
 
 import matplotlib.pyplot as plt
@@ -97,7 +97,8 @@ from lnc.book.display import plain_warnings
 from lnc.book.plots import simplex_view
 from lnc.book.simulation import anchored_posteriors, sample_labels, scattered_posteriors
 from lnc.estimation import ESTIMATORS
-from lnc.experiments.protocol import check_grid, describe_run, noise_settings, run_grid
+from lnc.experiments.protocol import (check_grid, describe_run, held_out_estimates,
+                                     noise_settings, run_grid)
 from lnc.experiments.prose import count_of, listing, run_summary, span
 from lnc.experiments.results import estimator_stats, summarize
 from lnc.experiments.tables import estimator_benchmark_table, estimator_table, Table
@@ -125,7 +126,7 @@ configs = [c for task, noise in tasks.items() for job in jobs
 configs += [c for job in human_jobs
             for c in check_grid("cifar10n", human_settings, **cifarn, **job)]
 
-# %% [markdown] papermill={"duration": 0.002876, "end_time": "2026-12-07T00:19:33.180776+00:00", "exception": false, "start_time": "2026-12-07T00:19:33.177900+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.002032, "end_time": "2026-12-07T00:43:32.004070+00:00", "exception": false, "start_time": "2026-12-07T00:43:32.002038+00:00", "status": "completed"}
 # ## What each estimator assumes
 #
 # All of them read $\hat T$, with $\hat T_{ij} \approx P(\tilde y = j \mid y = i)$, from a CE network's
@@ -155,7 +156,7 @@ configs += [c for job in human_jobs
 # label drawn from its noisy posterior. For contrast, the same $T$ with Dirichlet clean posteriors plus one
 # exact anchor per class (`anchored_posteriors`).
 
-# %% papermill={"duration": 169.058349, "end_time": "2026-12-07T00:22:22.241096+00:00", "exception": false, "start_time": "2026-12-07T00:19:33.182747+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 15.611555, "end_time": "2026-12-07T00:43:47.617766+00:00", "exception": false, "start_time": "2026-12-07T00:43:32.006211+00:00", "status": "completed"} tags=["hide-input"]
 T_example = np.array([[0.7, 0.2, 0.1], [0.1, 0.8, 0.1], [0.25, 0.05, 0.7]])
 _, scattered = scattered_posteriors(T_example, example_size, seed)
 anchored = anchored_posteriors(T_example, example_size, seed)
@@ -207,7 +208,7 @@ with anchors {close('with anchors')}; without anchors {close('without anchors')}
   predicted class) fail, whatever the sample size.
 """))
 
-# %% [markdown] papermill={"duration": 0.00283, "end_time": "2026-12-07T00:22:22.247033+00:00", "exception": false, "start_time": "2026-12-07T00:22:22.244203+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.002638, "end_time": "2026-12-07T00:43:47.623524+00:00", "exception": false, "start_time": "2026-12-07T00:43:47.620886+00:00", "status": "completed"}
 # ```{glue:figure} fig-simplex
 # :name: fig-simplex
 # The noisy posteriors (grey dots) on the three-class simplex, with the triangle of the true $T$, of the
@@ -230,7 +231,7 @@ with anchors {close('with anchors')}; without anchors {close('without anchors')}
 # the anchor estimate of the in-sample posteriors. One CE network (and one set of folds) serves every estimator
 # of a seed. The run, as its records state it:
 
-# %% papermill={"duration": 0.778715, "end_time": "2026-12-07T00:22:23.028326+00:00", "exception": false, "start_time": "2026-12-07T00:22:22.249611+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.677025, "end_time": "2026-12-07T00:43:48.305926+00:00", "exception": false, "start_time": "2026-12-07T00:43:47.628901+00:00", "status": "completed"} tags=["hide-input"]
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", UserWarning)  # the 97% rule's fallback
     # seed by seed, so that an interrupted run has whole seeds
@@ -244,23 +245,23 @@ display(Markdown(f"- records: {run_summary(records)}\n"
                  + "".join(f"- set-up: {setup}\n" for setup in setups)
                  + f"- out-of-fold posteriors: {cross_fit} folds"))
 
-# %% [markdown] papermill={"duration": 0.002642, "end_time": "2026-12-07T00:22:23.035592+00:00", "exception": false, "start_time": "2026-12-07T00:22:23.032950+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.008441, "end_time": "2026-12-07T00:43:48.318944+00:00", "exception": false, "start_time": "2026-12-07T00:43:48.310503+00:00", "status": "completed"}
 # The relative $L_1$ error of each $\hat T$ against the true $T$, mean ± std over the seeds (their number in
 # brackets where fewer ran than in the rest of the table); the closest estimate of each setting is marked `*`. The first column is the error of the training
 # labels' own $T$ (clean against noisy labels): the sampling noise of the labels, the error of an estimator that
 # knew every clean label, which no estimator reading these labels is expected to beat. First from cross-fitted
 # posteriors, the condition under which the counting estimators are exact, then from the in-sample ones:
 
-# %% papermill={"duration": 0.021079, "end_time": "2026-12-07T00:22:23.059257+00:00", "exception": false, "start_time": "2026-12-07T00:22:23.038178+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.039091, "end_time": "2026-12-07T00:43:48.362100+00:00", "exception": false, "start_time": "2026-12-07T00:43:48.323009+00:00", "status": "completed"} tags=["hide-input"]
 for kind, label in (("cross_fit", "cross-fitted"), ("in_sample", "in-sample")):
     display(Markdown(f"**Error of $\\hat T$, {label} posteriors**"),
             estimator_benchmark_table(records, kind))
 
-# %% [markdown] papermill={"duration": 0.006878, "end_time": "2026-12-07T00:22:23.070231+00:00", "exception": false, "start_time": "2026-12-07T00:22:23.063353+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.002774, "end_time": "2026-12-07T00:43:48.369083+00:00", "exception": false, "start_time": "2026-12-07T00:43:48.366309+00:00", "status": "completed"}
 # And what the error costs downstream: the clean test accuracy (%) of the forward correction trained with each
 # cross-fitted $\hat T$, mean ± std over the seeds:
 
-# %% papermill={"duration": 0.026736, "end_time": "2026-12-07T00:22:23.099739+00:00", "exception": false, "start_time": "2026-12-07T00:22:23.073003+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.055094, "end_time": "2026-12-07T00:43:48.426919+00:00", "exception": false, "start_time": "2026-12-07T00:43:48.371825+00:00", "status": "completed"} tags=["hide-input"]
 display(estimator_benchmark_table(records, "cross_fit", "accuracy"))
 by_task = {task: estimator_stats([r for r in records if r["task"] == task])
            for task in tasks}
@@ -325,39 +326,44 @@ display(Markdown(f"""
   from either posteriors in {count_of(volmin_best, len(cases), 'settings')}.
 """))
 
-# %% [markdown] papermill={"duration": 0.003264, "end_time": "2026-12-07T00:22:23.106566+00:00", "exception": false, "start_time": "2026-12-07T00:22:23.103302+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.003518, "end_time": "2026-12-07T00:43:48.434237+00:00", "exception": false, "start_time": "2026-12-07T00:43:48.430719+00:00", "status": "completed"}
 # ## CIFAR-10N: against the true human T
 #
 # On human noise the true $T$ is measured from the clean and noisy labels of the training images
 # ({ref}`ch-cifarn`). One CE network per label set, on the full training set (its protocol as the records below
 # state it); every estimator reads its in-sample posteriors (cross-fitting would cost `cross_fit` more
-# full-data trainings), and a fresh network is trained with the forward correction and the $\hat T$ of each
+# full-data trainings) and, where the record's posteriors are stored, those of the held-out rows alone: the
+# noisy validation split, which the network never fitted (only its epoch was chosen on it), at no extra
+# training. A fresh network is trained with the forward correction and the $\hat T$ of each
 # estimator in `cifarn_estimators` (the stored run: none yet; the CE record keeps every estimate). The methods
 # of `cifarn_learned` learn their $T$ with their own network (VolMinNet on CIFAR-10N is in {ref}`ch-cifarn`).
 # For reference, the same records hold CE and forward with the true $T$. A CE record made before an
 # estimator existed has no estimate of it (`-`). The run:
 
-# %% papermill={"duration": 0.573509, "end_time": "2026-12-07T00:22:23.683189+00:00", "exception": false, "start_time": "2026-12-07T00:22:23.109680+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.29793, "end_time": "2026-12-07T00:43:48.735630+00:00", "exception": false, "start_time": "2026-12-07T00:43:48.437700+00:00", "status": "completed"} tags=["hide-input"]
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", UserWarning)
     runs = [run_grid("cifar10n", human_settings, **cifarn, **job) for job in human_jobs]
 human = [r for records_of_job in runs for r in records_of_job]
+if cifarn_results_dir:  # with stored CE posteriors: the estimators on the held-out rows
+    human = [held_out_estimates(r, cifarn_results_dir) for r in human]
 setup = describe_run("cifar10n", cifarn_protocol, epochs=cifarn_epochs,
                      subset=cifarn_subset, device=device)
 display(Markdown(f"- records: {run_summary(human)}\n- set-up: {setup}"))
 
-# %% [markdown] papermill={"duration": 0.003192, "end_time": "2026-12-07T00:22:23.690165+00:00", "exception": false, "start_time": "2026-12-07T00:22:23.686973+00:00", "status": "completed"}
-# One table per label set: the relative $L_1$ error of each $\hat T$ against the true human $T$, and the clean
-# test accuracy (%) of the forward correction with it; for a method of `cifarn_learned`, the error of the $T$ it
+# %% [markdown] papermill={"duration": 0.003275, "end_time": "2026-12-07T00:43:48.742733+00:00", "exception": false, "start_time": "2026-12-07T00:43:48.739458+00:00", "status": "completed"}
+# One table per label set: the relative $L_1$ error of each $\hat T$ against the true human $T$, from all the
+# rows (in-sample) and from the held-out rows, and the clean test accuracy (%) of the forward correction with
+# it; for a method of `cifarn_learned`, the error of the $T$ it
 # learned and its own accuracy. Forward is trained with the $\hat T$ of each estimator in `cifarn_estimators`
 # (`-` for one left out): each costs a full-data training.
 
-# %% papermill={"duration": 0.013568, "end_time": "2026-12-07T00:22:23.706915+00:00", "exception": false, "start_time": "2026-12-07T00:22:23.693347+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.011235, "end_time": "2026-12-07T00:43:48.757343+00:00", "exception": false, "start_time": "2026-12-07T00:43:48.746108+00:00", "status": "completed"} tags=["hide-input"]
 for key in cifarn_noise:
     display(Markdown(f"**{key}**"))
     display(estimator_table(human, key))
 
-# %% papermill={"duration": 0.02308, "end_time": "2026-12-07T00:22:23.733757+00:00", "exception": false, "start_time": "2026-12-07T00:22:23.710677+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.0197, "end_time": "2026-12-07T00:43:48.780788+00:00", "exception": false, "start_time": "2026-12-07T00:43:48.761088+00:00", "status": "completed"} tags=["hide-input"]
 human_stats = estimator_stats(human)
 reference = summarize(runs[0])  # CE and forward with the true T
 
@@ -371,19 +377,25 @@ def percent(x):
     return "not run" if np.isnan(x) else f"{x:.1f}%"
 
 
+ROWS = {"in_sample": "all rows", "held_out": "held-out rows"}
+
+
 def label_set_line(key):
-    errors = {name: value(key, name, "in_sample", "error") for name in names}
-    best = min((n for n in names if not np.isnan(errors[n])), key=errors.get)
-    ratio = errors[best] / errors["anchor"]
+    errors = {(n, kind): value(key, n, kind, "error") for n in names for kind in ROWS}
+    best = min((k for k, e in errors.items() if not np.isnan(e)), key=errors.get)
+    anchor = errors["anchor", "in_sample"]
+    ratio = errors[best] / anchor
     learned = "".join(f"; learned: `{n}` {value(key, n, 'learned', 'error'):.3f}"
                       for n in cifarn_learned)
     matrices = {f"`{n}`'s $\\hat T$": value(key, n, "in_sample", "accuracy")
-                for n in dict.fromkeys((best, "anchor"))}
+                for n in dict.fromkeys((best[0], "anchor"))}
     matrices["the true $T$"], ce = (reference.get((m, key), (np.nan,))[0]
                                     for m in ("forward", "ce"))
     forward = [f"{percent(a)} with {m}" for m, a in matrices.items() if not np.isnan(a)]
-    return (f"- **{key}**: closest `{best}` at {errors[best]:.3f}, {ratio:.2f} of the "
-            f"anchor error {errors['anchor']:.3f}{learned}. Forward:"
+    return (f"- **{key}**: closest `{best[0]}` on {ROWS[best[1]]} at"
+            f" {errors[best]:.3f}, {ratio:.2f} of the anchor error {anchor:.3f}"
+            " (all rows)"
+            f"{learned}. Forward:"
             f" {listing(forward, ', ')}; CE {percent(ce)}."), ratio
 
 
@@ -398,7 +410,7 @@ error in {count_of(halved, len(cifarn_noise), 'label sets')}**.
 {chr(10).join(lines)}
 """))
 
-# %% [markdown] papermill={"duration": 0.003715, "end_time": "2026-12-07T00:22:23.745573+00:00", "exception": false, "start_time": "2026-12-07T00:22:23.741858+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.003558, "end_time": "2026-12-07T00:43:48.788276+00:00", "exception": false, "start_time": "2026-12-07T00:43:48.784718+00:00", "status": "completed"}
 # ## Summary
 #
 # - Each estimator is exact under its own condition, and the conditions differ: anchors (`anchor`,
@@ -436,7 +448,7 @@ error in {count_of(halved, len(cifarn_noise), 'label sets')}**.
 # :class: dropdown
 # ```
 
-# %% papermill={"duration": 80.723553, "end_time": "2026-12-07T00:23:44.472804+00:00", "exception": false, "start_time": "2026-12-07T00:22:23.749251+00:00", "status": "completed"}
+# %% papermill={"duration": 81.324035, "end_time": "2026-12-07T00:45:10.115803+00:00", "exception": false, "start_time": "2026-12-07T00:43:48.791768+00:00", "status": "completed"}
 _, tight = scattered_posteriors(T_example, example_size, seed, low=0.45, high=0.55)
 tight_labels = sample_labels(tight, seed)
 for name in names:
@@ -446,7 +458,7 @@ for name in names:
     print(f"{name}: error {error:.3f} ({'within' if error <= exact else 'not within'} "
           f"{exact} of T; {errors['without anchors', name]:.3f} above)")
 
-# %% [markdown] papermill={"duration": 0.005013, "end_time": "2026-12-07T00:23:44.483078+00:00", "exception": false, "start_time": "2026-12-07T00:23:44.478065+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.0113, "end_time": "2026-12-07T00:45:10.133424+00:00", "exception": false, "start_time": "2026-12-07T00:45:10.122124+00:00", "status": "completed"}
 # The least-volume estimate is exact when the clean posteriors are *sufficiently scattered*: their hull must
 # hold the circle inscribed in the simplex, which touches every edge at its middle. Weights in $[0.25, 0.75]$
 # spread the points along each edge, past the points of contact; weights in $[0.45, 0.55]$ keep them near the
@@ -468,7 +480,7 @@ for name in names:
 # :class: dropdown
 # ```
 
-# %% papermill={"duration": 0.014717, "end_time": "2026-12-07T00:23:44.503067+00:00", "exception": false, "start_time": "2026-12-07T00:23:44.488350+00:00", "status": "completed"}
+# %% papermill={"duration": 0.016028, "end_time": "2026-12-07T00:45:10.156050+00:00", "exception": false, "start_time": "2026-12-07T00:45:10.140022+00:00", "status": "completed"}
 for task, key in cases:
     gains = [f"{name} {mean(task, key, name, 'in_sample'):.3f}"
              f" → {mean(task, key, name, 'cross_fit'):.3f}" for name in names]
@@ -478,7 +490,7 @@ ce_minutes = [r["wall_time_s"] / 60 for r in records
 print(f"one CE training: {np.mean(ce_minutes):.1f} min (records' wall time);"
       f" cross-fitting adds {cross_fit} of them per seed")
 
-# %% [markdown] papermill={"duration": 0.006826, "end_time": "2026-12-07T00:23:44.520898+00:00", "exception": false, "start_time": "2026-12-07T00:23:44.514072+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.005961, "end_time": "2026-12-07T00:45:10.168624+00:00", "exception": false, "start_time": "2026-12-07T00:45:10.162663+00:00", "status": "completed"}
 # Cross-fitting helps the estimators whose error falls in the printout, at the price of `cross_fit` more CE
 # trainings per seed; the estimation itself costs seconds. Where the in-sample error is already small, the
 # folds buy little.

@@ -102,3 +102,16 @@ def test_estimator_table_leaves_out_the_cross_fitted_columns_when_no_run_has_the
 def test_estimator_table_refuses_an_unknown_setting():
     with pytest.raises(ValueError, match="key"):
         estimator_table(RECORDS, "asymmetric 0.2")
+
+
+def test_estimator_table_gives_held_out_errors_their_own_column_and_no_accuracy_column_untrained():
+    held_out = [_ce(0, {"anchor": 0.10, "dual_t": 0.20}), _run("forward_est", 0, 0.80, estimator="anchor")]
+    held_out[0]["estimates"]["held_out"] = {"anchor": {"estimation_error": 0.06}, "dual_t": {"error": "no label 3"}}
+    table = estimator_table(held_out, "symmetric 0.2")
+    assert table.rows == (
+        ("estimator", "error, in-sample", "error, held-out", "accuracy, in-sample"),
+        ("anchor", "0.100", "0.060", "80.0"),  # forward was trained with the in-sample T̂ only
+        ("dual_t", "0.200", "-", "-"),
+    )
+    stats = estimator_stats(held_out)
+    assert stats["symmetric 0.2", "anchor", "held_out"] == {"error": (0.06, pytest.approx(math.nan, nan_ok=True), 1)}

@@ -293,7 +293,7 @@ def test_jobs_differing_only_in_estimator_share_one_ce_stage_and_record_every_es
     assert calls == ["ce"] * 3  # the CE network once, then its two folds once
     for (estimator, k), record in runs.items():
         kind = "cross_fit" if k else "in_sample"
-        assert set(record["estimates"]) == ({"in_sample", "cross_fit"} if k else {"in_sample"})
+        assert set(record["estimates"]) == ({"in_sample", "held_out", "cross_fit"} if k else {"in_sample", "held_out"})
         assert set(record["estimates"][kind]) == set(protocol.ESTIMATORS)
         assert record["estimates"][kind][estimator]["T_hat"] == record["T_hat"]
         assert record["estimation_error"] == pytest.approx(

@@ -46,6 +46,20 @@ def test_protocol_returns_complete_records_and_saves_them(toy_mnist, tmp_path):
     assert sorted(p.suffix for p in tmp_path.iterdir() if not p.name.startswith(".")) == [".json"] * 6 + [".npz"]
     assert probs.shape == (600, 10) and noisy.shape == clean.shape == (600,) and (noisy != clean).any()
     np.testing.assert_allclose(estimation.estimate_T(probs, noisy), T_hat, atol=1e-9)  # the CE record's T̂ again
+    held_out = by["ce"]["estimates"]["held_out"]  # every estimator on the last 60 rows, which the network never fitted
+    np.testing.assert_allclose(held_out["anchor"]["T_hat"], estimation.estimate_T(probs[-60:], noisy[-60:]), atol=1e-6)
+    older = {**by["ce"], "estimates": {"in_sample": by["ce"]["estimates"]["in_sample"]}}  # a record made before them
+    again = protocol.held_out_estimates(older, tmp_path)["estimates"]  # from its stored (float32) posteriors
+    assert set(again) == {"in_sample", "held_out"} and set(again["held_out"]) == set(held_out)
+    for name, fields in held_out.items():
+        assert set(again["held_out"][name]) == set(fields)  # the same estimators succeed, or fail
+        if "T_hat" in fields:
+            np.testing.assert_allclose(again["held_out"][name]["T_hat"], fields["T_hat"], atol=1e-6)
+    assert set(older["estimates"]) == {"in_sample"}  # the record itself is not changed
+    assert protocol.held_out_estimates(older, tmp_path / "elsewhere") is older  # no posteriors there: as it was
+    assert protocol.held_out_estimates(by["forward"], tmp_path) is by["forward"]  # not a CE record
+    with pytest.raises(TypeError, match="record must be a dict"):
+        protocol.held_out_estimates(json.dumps(by["ce"]), tmp_path)
 
 
 def test_the_cpu_is_named_from_cpuinfo_else_from_platform(monkeypatch, tmp_path):

@@ -62,7 +62,17 @@ from .loop import (
 )
 from .prose import describe_recipe
 from .recipes import NOISE_KINDS, TASKS, Recipe, get_recipe, paper_T
-from .records import check_results_dir, is_stored, job_lock, record_name, save_posteriors, save_record, stored_record
+from .records import (
+    check_results_dir,
+    is_stored,
+    job_lock,
+    load_posteriors,
+    posteriors_path,
+    record_name,
+    save_posteriors,
+    save_record,
+    stored_record,
+)
 from .text import load_imdb
 
 ESTIMATED = {f"{name}_est": name for name in CORRECTIONS}
@@ -514,18 +524,49 @@ def _ce_stage(splits, config, run):
     if config.cross_fit not in posteriors:
         posteriors[config.cross_fit] = _out_of_fold(splits, config, run)
     labels = np.concatenate([splits.y_train, splits.y_val])
-    kinds = {"in_sample": None, **({"cross_fit": config.cross_fit} if config.cross_fit else {})}
-    T_hats = {kind: {name: _try_estimate(posteriors[k], labels, name, config.recipe) for name in ESTIMATORS}
-              for kind, k in kinds.items()}  # fmt: skip
+    held_out = slice(len(splits.y_train), None)  # the noisy validation rows, which the CE network never fitted
+    rows = {"in_sample": (posteriors[None], labels), "held_out": (posteriors[None][held_out], labels[held_out]),
+            **({"cross_fit": (posteriors[config.cross_fit], labels)} if config.cross_fit else {})}  # fmt: skip
+    T_hats = {kind: {name: _try_estimate(p, y, name, config.recipe.quantile) for name in ESTIMATORS}
+              for kind, (p, y) in rows.items()}  # fmt: skip
     T_hat = T_hats["cross_fit" if config.cross_fit else "in_sample"][config.estimator]
     if isinstance(T_hat, ValueError):  # the job's own estimator must succeed; the others are a comparison
         raise T_hat
-    estimates = {
-        kind: {name: {"error": str(T)} if isinstance(T, ValueError) else estimate_fields(T, config.T_true)
-               for name, T in by_name.items()}
-        for kind, by_name in T_hats.items()
-    }  # fmt: skip
+    estimates = {kind: _estimate_entries(by_name, config.T_true) for kind, by_name in T_hats.items()}
     return {**record, **estimate_fields(T_hat, config.T_true), "estimates": estimates}, T_hat
+
+
+def _estimate_entries(T_hats, T_true):
+    """A CE record's ``estimates[kind]`` from ``{estimator: T̂ or the ValueError it raised}``: the fields of each
+    (:func:`estimate_fields`), or ``{"error": message}``."""
+    return {name: {"error": str(T)} if isinstance(T, ValueError) else estimate_fields(T, T_true)
+            for name, T in T_hats.items()}  # fmt: skip
+
+
+def held_out_estimates(record, results_dir):
+    """A copy of the CE ``record`` whose ``estimates`` also hold ``"held_out"``: every estimator's ``T̂`` on the rows
+    of its stored in-sample posteriors (:func:`lnc.experiments.records.save_posteriors` in ``results_dir``) that its
+    network never fitted, the last ``n_val`` (the noisy validation split, on which only its epoch was chosen); as
+    new CE records hold them. ``record`` itself where it is not an in-sample CE record, already holds them, or has
+    no stored posteriors. The stored record is not changed.
+
+    Raises
+    ------
+    TypeError, ValueError
+        ``record`` is not a dict; a CE record without them lacks ``n_val``, ``T_true`` or ``recipe``; the file of
+        its posteriors cannot be read.
+    """
+    if not isinstance(record, dict):
+        raise TypeError(f"record must be a dict (a CE record), got {type(record).__name__}")
+    path = posteriors_path(record, results_dir) if record.get("method") == "ce" else None
+    if path is None or record.get("cross_fit") or "held_out" in record.get("estimates", {}) or not path.exists():
+        return record
+    probs, noisy, _ = load_posteriors(path)
+    rows = slice(len(probs) - check_int(record["n_val"], name="record['n_val']", low=1), None)
+    T_hats = {name: _try_estimate(probs[rows], noisy[rows], name, record["recipe"]["quantile"])
+              for name in ESTIMATORS}  # fmt: skip
+    held_out = _estimate_entries(T_hats, np.asarray(record["T_true"], dtype=float))
+    return {**record, "estimates": {**record.get("estimates", {}), "held_out": held_out}}
 
 
 def _stage_key(config, run):
@@ -544,21 +585,20 @@ def _ce_network(splits, config, run):
     return stage[2] if stage is not None else train(splits, "ce", config.recipe, **run)[0]
 
 
-def _try_estimate(probs, labels, estimator, recipe):
+def _try_estimate(probs, labels, estimator, quantile):
     """:func:`_estimate`, or the ``ValueError`` it raised where the estimator cannot estimate (e.g. a class without
     labels), so that one estimator's failure does not stop the comparison."""
     try:
-        return _estimate(probs, labels, estimator, recipe)
+        return _estimate(probs, labels, estimator, quantile)
     except ValueError as err:
         return err
 
 
-def _estimate(probs, labels, estimator, recipe):
-    """``T̂`` by ``estimator`` on ``probs`` (N, c) and their noisy ``labels``; the recipe's ``quantile`` goes to the
+def _estimate(probs, labels, estimator, quantile):
+    """``T̂`` by ``estimator`` on ``probs`` (N, c) and their noisy ``labels``; ``quantile`` (a recipe's) goes to the
     estimators that take one."""
-    quantile = "quantile" in inspect.signature(ESTIMATORS[estimator]).parameters
-    options = {"quantile": recipe.quantile} if quantile else {}
-    return estimate_T(probs, labels, method=estimator, **options)
+    takes = "quantile" in inspect.signature(ESTIMATORS[estimator]).parameters
+    return estimate_T(probs, labels, method=estimator, **({"quantile": quantile} if takes else {}))
 
 
 def _out_of_fold(splits, config, run):

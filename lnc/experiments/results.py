@@ -184,10 +184,10 @@ def _optional(check):
 
 
 def _check_estimates(estimates, *, name):
-    """Check a CE record's ``estimates``: ``{kind: {estimator: fields}}``, ``kind`` ``"in_sample"`` or
-    ``"cross_fit"``, each ``fields`` a dict (its ``estimation_error`` a number >= 0 or ``None``)."""
+    """Check a CE record's ``estimates``: ``{kind: {estimator: fields}}``, ``kind`` ``"in_sample"``, ``"held_out"``
+    or ``"cross_fit"``, each ``fields`` a dict (its ``estimation_error`` a number >= 0 or ``None``)."""
     for kind, by_name in _check_record(estimates, name=name, fields=()).items():
-        check_choice(kind, ESTIMATOR_KINDS[:2], name=f"{name} key")
+        check_choice(kind, ESTIMATOR_KINDS[:3], name=f"{name} key")
         for estimator, fields in _check_record(by_name, name=f"{name}[{kind!r}]", fields=()).items():
             check_str(estimator, name=f"{name}[{kind!r}] key")
             _check_record(fields, name=f"{name}[{kind!r}][{estimator!r}]", fields=(), optional=("estimation_error",))
@@ -249,19 +249,20 @@ def _check_published(published):
     return published
 
 
-ESTIMATOR_KINDS = ("in_sample", "cross_fit", "learned")
-"""Where an estimate comes from: the CE network's own posteriors, out-of-fold ones, or a method that learns T."""
+ESTIMATOR_KINDS = ("in_sample", "held_out", "cross_fit", "learned")
+"""Where an estimate comes from: the CE network's own posteriors (of every row, or of the held-out noisy-validation
+rows only), out-of-fold ones, or a method that learns T."""
 
 
 def estimator_stats(records):
     """Estimation error and forward-correction accuracy of every estimator and T-learning method, over seeds.
 
     Returns ``{(setting, name, kind): {"error": (mean, std, n), "accuracy": (mean, std, n)}}``, ``kind`` in
-    :data:`ESTIMATOR_KINDS`. For an estimator ``name`` of a CE record's ``estimates`` (``"in_sample"`` or
-    ``"cross_fit"``), ``error`` is the relative L1 error of its ``T̂`` (each CE run counted once per seed, however
-    many jobs recorded it) and ``accuracy`` the clean test accuracy (%) of the ``forward_est`` runs with it
-    (their ``estimator`` and ``cross_fit``); for ``volmin`` and ``revision`` (kind ``"learned"``), the error of
-    the T they learned and their own accuracy. ``std`` has ddof = 1 (NaN when n = 1); a key missing a field has
+    :data:`ESTIMATOR_KINDS`. For an estimator ``name`` of a CE record's ``estimates`` (``"in_sample"``,
+    ``"held_out"`` or ``"cross_fit"``), ``error`` is the relative L1 error of its ``T̂`` (each CE run counted once
+    per seed, however many jobs recorded it) and ``accuracy`` the clean test accuracy (%) of the ``forward_est``
+    runs with it (their ``estimator`` and ``cross_fit``); for ``volmin`` and ``revision`` (kind ``"learned"``), the
+    error of the T they learned and their own accuracy. ``std`` has ddof = 1 (NaN when n = 1); a key missing a field has
     no runs of it.
 
     Raises

@@ -353,7 +353,7 @@ def estimator_benchmark_table(records, kind, field="error", estimators=None, dig
         sequence of names estimated in ``records``; ``digits`` is not an int >= 0.
     """
     records = _check_records(records)
-    _check_names([check_str(kind, name="kind")], "kind", ESTIMATOR_KINDS[:2])
+    _check_names([check_str(kind, name="kind")], "kind", ESTIMATOR_KINDS[:3])
     _check_names([check_str(field, name="field")], "field", ("error", "accuracy"))
     digits = (3 if field == "error" else 1) if digits is None else check_int(digits, name="digits", low=0)
     tasks = list(dict.fromkeys(r.get("task") for r in records))
@@ -451,9 +451,9 @@ def _check_row(row, *, name):
 
 def estimator_table(records, key, digits=3):
     """A :class:`Table` of one noise setting ``key`` (as :func:`setting` writes it): a row per estimator, then per
-    T-learning method; columns the error of ``T̂`` and the forward correction's test accuracy (%) with it, for
-    in-sample and, where any record of ``key`` has them, cross-fitted posteriors (:func:`estimator_stats`).
-    Cells ``mean ± std``; ``-`` where no run.
+    T-learning method; columns the error of ``T̂`` for each kind of posteriors that any record of ``key`` has
+    (in-sample, held-out, cross-fitted: :func:`estimator_stats`), then the forward correction's test accuracy (%)
+    with it for each kind trained (in-sample where none is). Cells ``mean ± std``; ``-`` where no run.
 
     Raises
     ------
@@ -466,21 +466,25 @@ def estimator_table(records, key, digits=3):
     stats = estimator_stats(records)
     names = list(dict.fromkeys(name for k, name, kind in stats if k == key and kind != "learned"))
     learned = [name for name in ("volmin", "revision") if (key, name, "learned") in stats]
-    kinds = [kind for kind in ESTIMATOR_KINDS[:2] if any((key, name, kind) in stats for name in names)]
-    labels = {"in_sample": "in-sample", "cross_fit": "cross-fitted"}
+
+    def kinds_with(field):
+        return [kind for kind in ESTIMATOR_KINDS[:3] if any(field in stats.get((key, n, kind), {}) for n in names)]
+
+    errors, accuracies = kinds_with("error") or ["in_sample"], kinds_with("accuracy") or ["in_sample"]
+    labels = {"in_sample": "in-sample", "held_out": "held-out", "cross_fit": "cross-fitted"}
 
     def cell(name, kind, field, places):
         value = stats.get((key, name, kind), {}).get(field)
         return _cell(*value[:2], places) if value else "-"
 
-    rows = [["estimator", *(f"{field}, {labels[kind]}" for field in ("error", "accuracy") for kind in kinds)]]
+    rows = [["estimator", *(f"error, {labels[kind]}" for kind in errors),
+             *(f"accuracy, {labels[kind]}" for kind in accuracies)]]  # fmt: skip
     for name in names:
-        rows.append([name, *(cell(name, kind, "error", digits) for kind in kinds),
-                     *(cell(name, kind, "accuracy", 1) for kind in kinds)])  # fmt: skip
-    blank = ["-"] * (len(kinds) - 1)
+        rows.append([name, *(cell(name, kind, "error", digits) for kind in errors),
+                     *(cell(name, kind, "accuracy", 1) for kind in accuracies)])  # fmt: skip
     for name in learned:
-        rows.append([f"{name} (learns T)", cell(name, "learned", "error", digits), *blank,
-                     cell(name, "learned", "accuracy", 1), *blank])  # fmt: skip
+        rows.append([f"{name} (learns T)", cell(name, "learned", "error", digits), *["-"] * (len(errors) - 1),
+                     cell(name, "learned", "accuracy", 1), *["-"] * (len(accuracies) - 1)])  # fmt: skip
     return Table(rows)
 
 
