@@ -432,7 +432,9 @@ error in {count_of(halved, len(cifarn_noise), 'label sets')}**.
 #   read the clean test set.
 # - On CIFAR-10N's human noise, the closest estimate from one CE network is
 #   {glue:text}`cifarn-ratios` of the anchor error, at most half of it in {glue:text}`cifarn-halved`
-#   label sets; every estimator there reads the in-sample posteriors of that one network.
+#   label sets; every estimator there reads the posteriors of that one network, of all the rows and, where
+#   they are stored, of the held-out rows alone, which the network never fitted: posteriors that never saw
+#   their labels, at no extra training, as cross-fitted ones are at `cross_fit` more.
 #
 # ## Exercises
 #
