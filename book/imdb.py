@@ -13,7 +13,7 @@
 #     name: python3
 # ---
 
-# %% [markdown] papermill={"duration": 0.002989, "end_time": "2026-12-07T00:55:30.346919+00:00", "exception": false, "start_time": "2026-12-07T00:55:30.343930+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.003018, "end_time": "2026-12-07T00:55:53.950978+00:00", "exception": false, "start_time": "2026-12-07T00:55:53.947960+00:00", "status": "completed"}
 # (ch-imdb)=
 # # IMDB: The Embedding Network Under Synthetic Noise
 #
@@ -57,7 +57,7 @@
 # | `lstm_settings`, `lstm_methods`, `lstm_subset`, `lstm_epochs` | the LSTM section, first seed only (`[]` skips it) |
 # ```
 
-# %% papermill={"duration": 0.010151, "end_time": "2026-12-07T00:55:30.360058+00:00", "exception": false, "start_time": "2026-12-07T00:55:30.349907+00:00", "status": "completed"} tags=["parameters", "hide-input"]
+# %% papermill={"duration": 0.011093, "end_time": "2026-12-07T00:55:53.964925+00:00", "exception": false, "start_time": "2026-12-07T00:55:53.953832+00:00", "status": "completed"} tags=["parameters", "hide-input"]
 dataset = "imdb"
 noise = ["none", "symmetric", "asymmetric"]
 rates = [0.2, 0.6]
@@ -76,7 +76,7 @@ lstm_methods = ["ce", "forward", "forward_est"]
 lstm_subset = 5000
 lstm_epochs = None
 
-# %% papermill={"duration": 2.840168, "end_time": "2026-12-07T00:55:33.202467+00:00", "exception": false, "start_time": "2026-12-07T00:55:30.362299+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 2.738076, "end_time": "2026-12-07T00:55:56.705304+00:00", "exception": false, "start_time": "2026-12-07T00:55:53.967228+00:00", "status": "completed"} tags=["hide-input"]
 import dataclasses
 import inspect
 import math
@@ -162,7 +162,7 @@ def describe(task, records, epochs, subset, seeds):
             f"(the paper's: {paper_size:,}); the records are {where}\n")
 
 
-# %% [markdown] papermill={"duration": 0.003926, "end_time": "2026-12-07T00:55:33.212813+00:00", "exception": false, "start_time": "2026-12-07T00:55:33.208887+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.004676, "end_time": "2026-12-07T00:55:56.712723+00:00", "exception": false, "start_time": "2026-12-07T00:55:56.708047+00:00", "status": "completed"}
 # ## Binary noise
 #
 # Labels are 0 (negative) and 1 (positive), and $T_{ij} = P(\tilde y = j \mid y = i)$. **Symmetric** noise flips
@@ -193,7 +193,7 @@ def describe(task, records, epochs, subset, seeds):
 # $\operatorname{cond}(T)$ of the IMDB noise beside that of the ten-class MNIST noise of {ref}`ch-mnist`, at the
 # noise settings of this chapter.
 
-# %% papermill={"duration": 0.019927, "end_time": "2026-12-07T00:55:33.235586+00:00", "exception": false, "start_time": "2026-12-07T00:55:33.215659+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.022229, "end_time": "2026-12-07T00:55:56.736964+00:00", "exception": false, "start_time": "2026-12-07T00:55:56.714735+00:00", "status": "completed"} tags=["hide-input"]
 for c in (2, 10):  # the closed form, and where the binary T is the closer to singular
     for rate in (0.1, 0.2, 0.3, 0.4, 0.6):
         closed = 1 / abs(1 - rate * c / (c - 1))
@@ -237,7 +237,7 @@ if cond_pairs:
 else:
     display(Markdown("No noisy setting was run, so no condition number is compared."))
 
-# %% [markdown] papermill={"duration": 0.002374, "end_time": "2026-12-07T00:55:33.241153+00:00", "exception": false, "start_time": "2026-12-07T00:55:33.238779+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.002318, "end_time": "2026-12-07T00:55:56.741869+00:00", "exception": false, "start_time": "2026-12-07T00:55:56.739551+00:00", "status": "completed"}
 # ## The dense network
 #
 # Each run follows {ref}`the two-stage protocol <ch-estimation>`, as in {ref}`ch-mnist`: CE on the noisy labels,
@@ -246,23 +246,23 @@ else:
 # training split's most frequent words, each review cut or padded to a fixed length); the noisy validation split
 # is taken from the training reviews, and the clean test split is read once per run.
 
-# %% papermill={"duration": 0.221348, "end_time": "2026-12-07T00:55:33.465973+00:00", "exception": false, "start_time": "2026-12-07T00:55:33.244625+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.234156, "end_time": "2026-12-07T00:55:56.978235+00:00", "exception": false, "start_time": "2026-12-07T00:55:56.744079+00:00", "status": "completed"} tags=["hide-input"]
 records = run_grid(dataset, settings, seeds=seeds, workers=workers, methods=methods,
                    **grid)
 display(Markdown(describe(dataset, records, epochs, subset, seeds)))
 
-# %% [markdown] papermill={"duration": 0.002336, "end_time": "2026-12-07T00:55:33.471217+00:00", "exception": false, "start_time": "2026-12-07T00:55:33.468881+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.004579, "end_time": "2026-12-07T00:55:56.988801+00:00", "exception": false, "start_time": "2026-12-07T00:55:56.984222+00:00", "status": "completed"}
 # ### Test accuracy
 #
 # Clean test accuracy (%), mean ± standard deviation over the seeds, one table per kind of noise; the
 # noise-free column is repeated in each as the reference.
 
-# %% papermill={"duration": 0.019878, "end_time": "2026-12-07T00:55:33.493504+00:00", "exception": false, "start_time": "2026-12-07T00:55:33.473626+00:00", "status": "completed"}
+# %% papermill={"duration": 0.016816, "end_time": "2026-12-07T00:55:57.009483+00:00", "exception": false, "start_time": "2026-12-07T00:55:56.992667+00:00", "status": "completed"}
 keys = list(dict.fromkeys(setting(r) for r in records))
 for heading, table in accuracy_tables(records, methods=methods):
     display(Markdown(f"**{heading}**"), table)
 
-# %% papermill={"duration": 0.228599, "end_time": "2026-12-07T00:55:33.725313+00:00", "exception": false, "start_time": "2026-12-07T00:55:33.496714+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.188981, "end_time": "2026-12-07T00:55:57.201486+00:00", "exception": false, "start_time": "2026-12-07T00:55:57.012505+00:00", "status": "completed"} tags=["hide-input"]
 stats = summarize(records)
 
 
@@ -295,7 +295,7 @@ ax.legend(fontsize="small", ncol=2)
 glue("fig-imdb-methods", fig, display=False)
 plt.close(fig)
 
-# %% [markdown] papermill={"duration": 0.003728, "end_time": "2026-12-07T00:55:33.732691+00:00", "exception": false, "start_time": "2026-12-07T00:55:33.728963+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.007923, "end_time": "2026-12-07T00:55:57.216868+00:00", "exception": false, "start_time": "2026-12-07T00:55:57.208945+00:00", "status": "completed"}
 # ```{glue:figure} fig-imdb-methods
 # :name: fig-imdb-methods
 #
@@ -305,13 +305,13 @@ plt.close(fig)
 # the gap is what estimating $T$ costs.
 # ```
 
-# %% [markdown] papermill={"duration": 0.005899, "end_time": "2026-12-07T00:55:33.741695+00:00", "exception": false, "start_time": "2026-12-07T00:55:33.735796+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.002638, "end_time": "2026-12-07T00:55:57.222364+00:00", "exception": false, "start_time": "2026-12-07T00:55:57.219726+00:00", "status": "completed"}
 # ### The estimated $\hat T$
 #
 # Relative $L_1$ error of $\hat T$ against the true $T$, condition number of $\hat T$ and the CE epoch that model
 # selection kept, then the true $T$ beside the $\hat T$ of the first seed.
 
-# %% papermill={"duration": 0.016424, "end_time": "2026-12-07T00:55:33.765202+00:00", "exception": false, "start_time": "2026-12-07T00:55:33.748778+00:00", "status": "completed"}
+# %% papermill={"duration": 0.011466, "end_time": "2026-12-07T00:55:57.236403+00:00", "exception": false, "start_time": "2026-12-07T00:55:57.224937+00:00", "status": "completed"}
 display(estimation_table(records))
 
 
@@ -328,7 +328,7 @@ display(Table([["setting", "true T", "T̂ (seed)"],
                *([k, matrix(r["T_true"]), f"{matrix(r['T_hat'])} ({r['seed']})"]
                  for k, r in first.items())]))
 
-# %% [markdown] papermill={"duration": 0.00442, "end_time": "2026-12-07T00:55:33.772771+00:00", "exception": false, "start_time": "2026-12-07T00:55:33.768351+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.002853, "end_time": "2026-12-07T00:55:57.242249+00:00", "exception": false, "start_time": "2026-12-07T00:55:57.239396+00:00", "status": "completed"}
 # ## The LSTM: a quick run
 #
 # The same two-stage protocol with the paper's LSTM architecture (embedding → LSTM → dense → softmax), on the
@@ -337,7 +337,7 @@ display(Table([["setting", "true T", "T̂ (seed)"],
 # the paper's protocol is stated below it. It is a quick run: it shows the architecture at work, and no verdict of
 # this chapter rests on it.
 
-# %% papermill={"duration": 0.268088, "end_time": "2026-12-07T00:55:34.043683+00:00", "exception": false, "start_time": "2026-12-07T00:55:33.775595+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.223919, "end_time": "2026-12-07T00:55:57.468967+00:00", "exception": false, "start_time": "2026-12-07T00:55:57.245048+00:00", "status": "completed"} tags=["hide-input"]
 lstm_records = []
 if lstm_settings:
     lstm_records = run_grid("imdb_lstm", lstm_settings, seeds=seeds[:1],
@@ -347,24 +347,25 @@ if lstm_settings:
 else:
     display(Markdown("The LSTM section was skipped (`lstm_settings` is empty)."))
 
-# %% papermill={"duration": 0.012269, "end_time": "2026-12-07T00:55:34.059544+00:00", "exception": false, "start_time": "2026-12-07T00:55:34.047275+00:00", "status": "completed"}
+# %% papermill={"duration": 0.018901, "end_time": "2026-12-07T00:55:57.492657+00:00", "exception": false, "start_time": "2026-12-07T00:55:57.473756+00:00", "status": "completed"}
 if lstm_records:
     display(accuracy_table(lstm_records, methods=lstm_methods))
     display(estimation_table(lstm_records))
     lstm = summarize(lstm_records)
-    ks = [k for k in dict.fromkeys(setting(r) for r in lstm_records) if ("ce", k) in lstm]
+    ks = [k for k in dict.fromkeys(setting(r) for r in lstm_records)
+          if ("ce", k) in lstm]
     extra = [m for m in lstm_methods if m != "ce"]
     details = [f"{k}: CE {lstm['ce', k][0]:.1f}, "
                + ", ".join(f"{m} {lstm[m, k][0] - lstm['ce', k][0]:+.1f}"
                            for m in extra if (m, k) in lstm) for k in ks]
     display(Markdown(f"In this quick run (points over CE): {listing(details)}."))
 
-# %% [markdown] papermill={"duration": 0.005137, "end_time": "2026-12-07T00:55:34.068767+00:00", "exception": false, "start_time": "2026-12-07T00:55:34.063630+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.003002, "end_time": "2026-12-07T00:55:57.499095+00:00", "exception": false, "start_time": "2026-12-07T00:55:57.496093+00:00", "status": "completed"}
 # ## What this run shows
 #
 # Each claim below is computed from the records above and marked as holding or not, with its numbers.
 
-# %% papermill={"duration": 0.026357, "end_time": "2026-12-07T00:55:34.103168+00:00", "exception": false, "start_time": "2026-12-07T00:55:34.076811+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.02203, "end_time": "2026-12-07T00:55:57.524176+00:00", "exception": false, "start_time": "2026-12-07T00:55:57.502146+00:00", "status": "completed"} tags=["hide-input"]
 tie, close, good = 0.5, 1.0, 0.1  # points, points, relative L1 error of T̂
 noisy = [k for k in keys if k != "none"]
 corrections = [m for m in ("backward", "forward", "backward_est", "forward_est")
@@ -469,7 +470,7 @@ if "none" in epochs_of and noisy:
 
 display(Markdown("\n".join(f"{k}. {c}" for k, c in enumerate(claims, 1))))
 
-# %% [markdown] papermill={"duration": 0.002953, "end_time": "2026-12-07T00:55:34.109648+00:00", "exception": false, "start_time": "2026-12-07T00:55:34.106695+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.008147, "end_time": "2026-12-07T00:55:57.540923+00:00", "exception": false, "start_time": "2026-12-07T00:55:57.532776+00:00", "status": "completed"}
 # ## Summary
 #
 # - With two classes, $T$ is invertible unless its two rows are equal, but that does not make its inverse better
@@ -484,7 +485,7 @@ display(Markdown("\n".join(f"{k}. {c}" for k, c in enumerate(claims, 1))))
 # - Early stopping on the noisy validation loss is part of the protocol: it decides how much of the noise CE
 #   has fitted before $\hat T$ is read from it. The claims above give what each of these meant in this run.
 
-# %% [markdown] papermill={"duration": 0.003122, "end_time": "2026-12-07T00:55:34.119907+00:00", "exception": false, "start_time": "2026-12-07T00:55:34.116785+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.003917, "end_time": "2026-12-07T00:55:57.548816+00:00", "exception": false, "start_time": "2026-12-07T00:55:57.544899+00:00", "status": "completed"}
 # ## Exercises
 #
 # ```{exercise}
