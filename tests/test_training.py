@@ -596,11 +596,26 @@ def test_the_protocol_runs_any_registered_estimator_and_records_it(toy_mnist, mo
 
     monkeypatch.setitem(estimation.ESTIMATORS, "uniform", uniform)
     records = protocol.run_protocol("mnist", methods=("ce", "forward_est"), estimator="uniform", **FAST)
-    assert received and set(received) == {((600, 10), (600,))}  # its own estimate and the record's "estimates"
+    # its own estimate and the record's "estimates": every row, then the 60 held-out ones
+    assert received and set(received) == {((600, 10), (600,)), ((60, 10), (60,))}
     assert [r["estimator"] for r in records] == ["uniform", "uniform"]
     assert records[1]["T"] == (np.full((10, 10), 0.05) + np.eye(10) * 0.5).round(10).tolist()
     with pytest.raises(ValueError, match="estimator must be one of"):
         protocol.configure("mnist", estimator="oracle", **FAST)
+
+
+def test_an_estimate_that_is_not_a_transition_matrix_is_recorded_as_an_error_and_stops_nothing(toy_mnist, monkeypatch):
+    def zero_row(noisy_probs, noisy_labels):  # as an estimator may return where a class has no held-out row
+        T = np.eye(10)
+        T[3] = 0.0
+        return T
+
+    monkeypatch.setitem(estimation.ESTIMATORS, "zero_row", zero_row)
+    records = protocol.run_protocol("mnist", methods=("ce", "forward_est"), **FAST)
+    assert [r["status"] for r in records] == ["ok", "ok"]  # the job's own estimator (anchor) is unaffected
+    for kind in ("in_sample", "held_out"):
+        assert "row 3 sums to 0" in records[0]["estimates"][kind]["zero_row"]["error"]
+        assert "estimation_error" in records[0]["estimates"][kind]["anchor"]
 
 
 @pytest.mark.parametrize("estimator", sorted(estimation.ESTIMATORS))

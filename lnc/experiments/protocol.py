@@ -538,9 +538,17 @@ def _ce_stage(splits, config, run):
 
 def _estimate_entries(T_hats, T_true):
     """A CE record's ``estimates[kind]`` from ``{estimator: T̂ or the ValueError it raised}``: the fields of each
-    (:func:`estimate_fields`), or ``{"error": message}``."""
-    return {name: {"error": str(T)} if isinstance(T, ValueError) else estimate_fields(T, T_true)
-            for name, T in T_hats.items()}  # fmt: skip
+    (:func:`estimate_fields`), or ``{"error": message}`` where it raised or its ``T̂`` is not a transition matrix
+    (a class without rows among the held-out ones, say), so that one estimate does not stop the others."""
+    entries = {}
+    for name, T in T_hats.items():
+        try:
+            if isinstance(T, ValueError):
+                raise T
+            entries[name] = estimate_fields(T, T_true)
+        except ValueError as err:
+            entries[name] = {"error": str(err)}
+    return entries
 
 
 def held_out_estimates(record, results_dir):
