@@ -13,7 +13,7 @@
 #     name: python3
 # ---
 
-# %% [markdown] papermill={"duration": 0.004991, "end_time": "2026-12-07T01:50:30.637142+00:00", "exception": false, "start_time": "2026-12-07T01:50:30.632151+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.006379, "end_time": "2026-12-07T02:05:44.642771+00:00", "exception": false, "start_time": "2026-12-07T02:05:44.636392+00:00", "status": "completed"}
 # (ch-cifarn)=
 # # CIFAR-10N and CIFAR-100N: Human Label Noise and the Estimator Against the True T
 #
@@ -69,7 +69,7 @@
 # ```
 # ````
 
-# %% papermill={"duration": 0.010777, "end_time": "2026-12-07T01:50:30.651138+00:00", "exception": false, "start_time": "2026-12-07T01:50:30.640361+00:00", "status": "completed"} tags=["parameters", "hide-input"]
+# %% papermill={"duration": 0.01227, "end_time": "2026-12-07T02:05:44.658703+00:00", "exception": false, "start_time": "2026-12-07T02:05:44.646433+00:00", "status": "completed"} tags=["parameters", "hide-input"]
 dataset = "cifar10n"
 noise = ["aggre", "random1"]
 methods = ["ce", "forward", "backward"]
@@ -84,7 +84,7 @@ extend_results = False
 selection = "val_accuracy"
 clip_norm_path = "results/clip_norm.jsonl"
 
-# %% papermill={"duration": 2.444998, "end_time": "2026-12-07T01:50:33.099449+00:00", "exception": false, "start_time": "2026-12-07T01:50:30.654451+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 2.210179, "end_time": "2026-12-07T02:05:46.873947+00:00", "exception": false, "start_time": "2026-12-07T02:05:44.663768+00:00", "status": "completed"} tags=["hide-input"]
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -119,7 +119,7 @@ configs = check_grid(dataset, settings, seeds=seeds, methods=methods,
                      results_dir=results_dir, extend=extend_results,
                      selection=selection)
 
-# %% [markdown] papermill={"duration": 0.00297, "end_time": "2026-12-07T01:50:33.106117+00:00", "exception": false, "start_time": "2026-12-07T01:50:33.103147+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.002957, "end_time": "2026-12-07T02:05:46.880686+00:00", "exception": false, "start_time": "2026-12-07T02:05:46.877729+00:00", "status": "completed"}
 # ## The human transition matrices
 #
 # Every label set, from its labels alone (all 50,000 training images): the fraction of wrong labels, the
@@ -127,7 +127,7 @@ configs = check_grid(dataset, settings, seeds=seeds, methods=methods,
 # maximum on the diagonal (the estimator's anchor assumption $T_{ii} > T_{ki}$, {ref}`ch-estimation`),
 # and $\operatorname{cond}(T)$. {numref}`fig-cifarn-human-T` shows four of the matrices.
 
-# %% papermill={"duration": 0.899575, "end_time": "2026-12-07T01:50:34.008765+00:00", "exception": false, "start_time": "2026-12-07T01:50:33.109190+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.797264, "end_time": "2026-12-07T02:05:47.680988+00:00", "exception": false, "start_time": "2026-12-07T02:05:46.883724+00:00", "status": "completed"} tags=["hide-input"]
 human = {}
 for name in CIFARN_LABEL_SETS:
     clean, noisy = load_cifarn_labels(name)
@@ -156,7 +156,7 @@ fig.tight_layout()
 glue("fig-cifarn-human-T", fig, display=False)
 plt.close(fig)
 
-# %% [markdown] papermill={"duration": 0.003772, "end_time": "2026-12-07T01:50:34.020771+00:00", "exception": false, "start_time": "2026-12-07T01:50:34.016999+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.003798, "end_time": "2026-12-07T02:05:47.689295+00:00", "exception": false, "start_time": "2026-12-07T02:05:47.685497+00:00", "status": "completed"}
 # ```{glue:figure} fig-cifarn-human-T
 # :name: fig-cifarn-human-T
 #
@@ -165,7 +165,7 @@ plt.close(fig)
 # the annotators) with `worst`.
 # ```
 
-# %% [markdown] papermill={"duration": 0.003729, "end_time": "2026-12-07T01:50:34.028156+00:00", "exception": false, "start_time": "2026-12-07T01:50:34.024427+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.003639, "end_time": "2026-12-07T02:05:47.696824+00:00", "exception": false, "start_time": "2026-12-07T02:05:47.693185+00:00", "status": "completed"}
 # ## The run
 #
 # Every training of the grid (label set × seed × method) runs once and saves a JSON record; with
@@ -180,14 +180,14 @@ plt.close(fig)
 # method: its CE network is too weak for its $\hat T$ to be trusted, so no verdict of this book rests on it.
 # ````
 
-# %% papermill={"duration": 0.017799, "end_time": "2026-12-07T01:50:34.049722+00:00", "exception": false, "start_time": "2026-12-07T01:50:34.031923+00:00", "status": "completed"}
+# %% papermill={"duration": 0.020708, "end_time": "2026-12-07T02:05:47.721260+00:00", "exception": false, "start_time": "2026-12-07T02:05:47.700552+00:00", "status": "completed"}
 records = run_grid(dataset, settings, seeds=seeds, workers=workers, methods=methods,
                    protocol=protocol, epochs=epochs, subset=subset, device=device,
                    results_dir=results_dir, extend=extend_results,
                    selection=selection)
 ok = [r for r in records if r.get("status", "ok") == "ok"]
 
-# %% papermill={"duration": 0.010673, "end_time": "2026-12-07T01:50:34.064382+00:00", "exception": false, "start_time": "2026-12-07T01:50:34.053709+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.012807, "end_time": "2026-12-07T02:05:47.738826+00:00", "exception": false, "start_time": "2026-12-07T02:05:47.726019+00:00", "status": "completed"} tags=["hide-input"]
 paper = get_recipe(dataset, "paper")
 benchmark = (" These are the optimiser settings of the CIFAR-N benchmark"
              " {cite}`wei2022`, whose own code trains a standard (post-activation)"
@@ -195,32 +195,32 @@ benchmark = (" These are the optimiser settings of the CIFAR-N benchmark"
 display(Markdown(shown_run(records, paper, "the benchmark’s") + benchmark))
 glue("cifarn-selection", SELECTION_TEXT[selection], display=False)
 
-# %% [markdown] papermill={"duration": 0.003764, "end_time": "2026-12-07T01:50:34.072123+00:00", "exception": false, "start_time": "2026-12-07T01:50:34.068359+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.004069, "end_time": "2026-12-07T02:05:47.747171+00:00", "exception": false, "start_time": "2026-12-07T02:05:47.743102+00:00", "status": "completed"}
 # ## Test accuracy
 #
 # Clean test accuracy (%) of the epoch that model selection kept ({glue:text}`cifarn-selection`), mean ±
 # standard deviation over the seeds (no ± with one seed). "backward" and "forward" use the true human $T$; "backward_est" and
 # "forward_est" the $\hat T$ estimated from the CE run of the same label set and seed.
 
-# %% papermill={"duration": 0.010614, "end_time": "2026-12-07T01:50:34.091393+00:00", "exception": false, "start_time": "2026-12-07T01:50:34.080779+00:00", "status": "completed"}
+# %% papermill={"duration": 0.011704, "end_time": "2026-12-07T02:05:47.762750+00:00", "exception": false, "start_time": "2026-12-07T02:05:47.751046+00:00", "status": "completed"}
 for heading, table in accuracy_tables(records, methods=methods, columns=5):
     display(Markdown(f"**{heading}**"), table)
 
-# %% [markdown] papermill={"duration": 0.00397, "end_time": "2026-12-07T01:50:34.099445+00:00", "exception": false, "start_time": "2026-12-07T01:50:34.095475+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.004203, "end_time": "2026-12-07T02:05:47.771532+00:00", "exception": false, "start_time": "2026-12-07T02:05:47.767329+00:00", "status": "completed"}
 # ## Training curves
 #
 # Each record keeps, per epoch, the training loss and the loss and accuracy on the *noisy* validation
 # split ({numref}`fig-cifarn-curves`). The training loss is the method's own: a corrected loss is not
 # comparable with CE in value, and a backward-corrected one can be negative.
 
-# %% papermill={"duration": 0.355827, "end_time": "2026-12-07T01:50:34.459108+00:00", "exception": false, "start_time": "2026-12-07T01:50:34.103281+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.366801, "end_time": "2026-12-07T02:05:48.143033+00:00", "exception": false, "start_time": "2026-12-07T02:05:47.776232+00:00", "status": "completed"} tags=["hide-input"]
 runs = [r for r in ok if r["seed"] == ok[0]["seed"] and "curves" in r]
 keys = list(dict.fromkeys(setting(r) for r in runs))
 fig = training_curves(runs, key=setting)
 glue("fig-cifarn-curves", fig, display=False)
 plt.close(fig)
 
-# %% [markdown] papermill={"duration": 0.004415, "end_time": "2026-12-07T01:50:34.469494+00:00", "exception": false, "start_time": "2026-12-07T01:50:34.465079+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.004662, "end_time": "2026-12-07T02:05:48.152684+00:00", "exception": false, "start_time": "2026-12-07T02:05:48.148022+00:00", "status": "completed"}
 # ```{glue:figure} fig-cifarn-curves
 # :name: fig-cifarn-curves
 #
@@ -229,23 +229,23 @@ plt.close(fig)
 # zero: that is a backward-corrected loss being driven towards $-\infty$.
 # ```
 
-# %% [markdown] papermill={"duration": 0.008048, "end_time": "2026-12-07T01:50:34.485011+00:00", "exception": false, "start_time": "2026-12-07T01:50:34.476963+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.004583, "end_time": "2026-12-07T02:05:48.161925+00:00", "exception": false, "start_time": "2026-12-07T02:05:48.157342+00:00", "status": "completed"}
 # ## $\hat T$ against the true human $T$
 #
 # Per label set: the relative $L_1$ error $\sum_{ij} |\hat T_{ij} - T_{ij}| / \sum_{ij} T_{ij}$, the
 # condition number of $\hat T$ and the epoch model selection kept in the CE run.
 
-# %% papermill={"duration": 0.020481, "end_time": "2026-12-07T01:50:34.509950+00:00", "exception": false, "start_time": "2026-12-07T01:50:34.489469+00:00", "status": "completed"}
+# %% papermill={"duration": 0.01131, "end_time": "2026-12-07T02:05:48.177830+00:00", "exception": false, "start_time": "2026-12-07T02:05:48.166520+00:00", "status": "completed"}
 display(estimation_table(records))
 
-# %% [markdown] papermill={"duration": 0.007721, "end_time": "2026-12-07T01:50:34.524998+00:00", "exception": false, "start_time": "2026-12-07T01:50:34.517277+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.004817, "end_time": "2026-12-07T02:05:48.187830+00:00", "exception": false, "start_time": "2026-12-07T02:05:48.183013+00:00", "status": "completed"}
 # How much of that error would a perfect estimator still make? The run's training images are a sample:
 # the *empirical* $T$ of their clean and human labels (which the estimator never sees; the record's
 # `T_train`) already differs
 # from $T$ of all 50,000 images. The first table sets that sampling error beside the error of $\hat T$
 # (first seed); the second gives the $L_1$ error of each row of $\hat T$, one clean class a row.
 
-# %% papermill={"duration": 0.677104, "end_time": "2026-12-07T01:50:35.206781+00:00", "exception": false, "start_time": "2026-12-07T01:50:34.529677+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.600875, "end_time": "2026-12-07T02:05:48.793391+00:00", "exception": false, "start_time": "2026-12-07T02:05:48.192516+00:00", "status": "completed"} tags=["hide-input"]
 ce_runs = [r for r in runs if r["method"] == "ce"]
 images = load_cifar10() if dataset == "cifar10n" else load_cifar100()
 errors, row_errors = {}, {}
@@ -265,7 +265,7 @@ if len(row_errors) > 10:  # CIFAR-100: the ten rows with the largest mean error
 display(row_errors.style.set_uuid("cifarn-rows").format("{:.2f}")
         .background_gradient(cmap="Reds", axis=None))
 
-# %% papermill={"duration": 0.735737, "end_time": "2026-12-07T01:50:35.947573+00:00", "exception": false, "start_time": "2026-12-07T01:50:35.211836+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.696283, "end_time": "2026-12-07T02:05:49.498645+00:00", "exception": false, "start_time": "2026-12-07T02:05:48.802362+00:00", "status": "completed"} tags=["hide-input"]
 gap = max(np.abs(np.array(r["T_hat"]) - np.array(r["T_true"])).max() for r in ce_runs)
 fig, axes = plt.subplots(len(ce_runs), 2, figsize=(10, 4.2 * len(ce_runs)),
                          squeeze=False)
@@ -282,7 +282,7 @@ fig.tight_layout()
 glue("fig-cifarn-estimate", fig, display=False)
 plt.close(fig)
 
-# %% [markdown] papermill={"duration": 0.007579, "end_time": "2026-12-07T01:50:35.967850+00:00", "exception": false, "start_time": "2026-12-07T01:50:35.960271+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.009023, "end_time": "2026-12-07T02:05:49.514069+00:00", "exception": false, "start_time": "2026-12-07T02:05:49.505046+00:00", "status": "completed"}
 # ```{glue:figure} fig-cifarn-estimate
 # :name: fig-cifarn-estimate
 #
@@ -292,7 +292,7 @@ plt.close(fig)
 # {numref}`fig-cifarn-human-T`.
 # ```
 
-# %% [markdown] papermill={"duration": 0.01233, "end_time": "2026-12-07T01:50:35.987232+00:00", "exception": false, "start_time": "2026-12-07T01:50:35.974902+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.008849, "end_time": "2026-12-07T02:05:49.531870+00:00", "exception": false, "start_time": "2026-12-07T02:05:49.523021+00:00", "status": "completed"}
 # ## The backward corrections, epoch by epoch
 #
 # With the true $T$, the backward-corrected loss is an unbiased estimate of the clean loss ({ref}`ch-backward`),
@@ -304,7 +304,7 @@ plt.close(fig)
 # clipped where recorded, the epoch model selection kept out of the epochs run, the best noisy-validation
 # accuracy over the epochs, and the test accuracy.
 
-# %% papermill={"duration": 0.018923, "end_time": "2026-12-07T01:50:36.016166+00:00", "exception": false, "start_time": "2026-12-07T01:50:35.997243+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.019547, "end_time": "2026-12-07T02:05:49.557465+00:00", "exception": false, "start_time": "2026-12-07T02:05:49.537918+00:00", "status": "completed"} tags=["hide-input"]
 backward_runs = [r for r in ok if r["method"] in ("backward", "backward_est")]
 if backward_runs:
     display(backward_table(ok))
@@ -329,13 +329,13 @@ if backward_runs:
 else:
     display(Markdown("No backward run in this grid."))
 
-# %% [markdown] papermill={"duration": 0.008169, "end_time": "2026-12-07T01:50:36.031342+00:00", "exception": false, "start_time": "2026-12-07T01:50:36.023173+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.007451, "end_time": "2026-12-07T02:05:49.570728+00:00", "exception": false, "start_time": "2026-12-07T02:05:49.563277+00:00", "status": "completed"}
 # ## What the run shows
 #
 # Each claim below is computed from the records and tables above and marked as holding or not, with its
 # numbers.
 
-# %% papermill={"duration": 0.048894, "end_time": "2026-12-07T01:50:36.093286+00:00", "exception": false, "start_time": "2026-12-07T01:50:36.044392+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.029415, "end_time": "2026-12-07T02:05:49.607657+00:00", "exception": false, "start_time": "2026-12-07T02:05:49.578242+00:00", "status": "completed"} tags=["hide-input"]
 near_chance = 5.0  # points above chance (100 / c %) that still count as "at chance"
 estimator_share = 0.5  # "mostly the estimator's": own-labels error below this share
 stats = summarize(ok)
@@ -441,7 +441,7 @@ claims.append(f"**Seeds: {n_seeds}.** "
 display(Markdown("\n".join(f"- {c}" for c in claims)))
 
 
-# %% [markdown] papermill={"duration": 0.008377, "end_time": "2026-12-07T01:50:36.109357+00:00", "exception": false, "start_time": "2026-12-07T01:50:36.100980+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.008845, "end_time": "2026-12-07T02:05:49.626037+00:00", "exception": false, "start_time": "2026-12-07T02:05:49.617192+00:00", "status": "completed"}
 # ## Against the CIFAR-N benchmark
 #
 # The benchmark {cite}`wei2022` publishes CE, Forward-T and Backward-T on every label set
@@ -450,18 +450,18 @@ display(Markdown("\n".join(f"- {c}" for c in claims)))
 # accuracies are not comparable; what a correction adds over CE is closer to comparable. {ref}`ch-comparison`
 # sets all the numbers side by side.
 
-# %% papermill={"duration": 0.020159, "end_time": "2026-12-07T01:50:36.136385+00:00", "exception": false, "start_time": "2026-12-07T01:50:36.116226+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.018804, "end_time": "2026-12-07T02:05:49.653968+00:00", "exception": false, "start_time": "2026-12-07T02:05:49.635164+00:00", "status": "completed"} tags=["hide-input"]
 theirs = published.CIFARN
 shown = [k for k in CIFARN_LABEL_SETS if k in keys]
 ran = [m for m in methods if m in theirs or any(r["method"] == m for r in ok)]
 display(comparison_table(ok, theirs, methods=ran, settings=shown))
 
-# %% [markdown] papermill={"duration": 0.006083, "end_time": "2026-12-07T01:50:36.151029+00:00", "exception": false, "start_time": "2026-12-07T01:50:36.144946+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.00649, "end_time": "2026-12-07T02:05:49.666780+00:00", "exception": false, "start_time": "2026-12-07T02:05:49.660290+00:00", "status": "completed"}
 # Seeds change the split and the initialisation of every method alike, so the fair comparison with CE is
 # paired: for each seed, a method's accuracy minus CE's on the same seed. Mean ± std over the seeds with both
 # runs (their number in brackets), in points:
 
-# %% papermill={"duration": 0.028827, "end_time": "2026-12-07T01:50:36.185335+00:00", "exception": false, "start_time": "2026-12-07T01:50:36.156508+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.021002, "end_time": "2026-12-07T02:05:49.693613+00:00", "exception": false, "start_time": "2026-12-07T02:05:49.672611+00:00", "status": "completed"} tags=["hide-input"]
 if any(r["method"] != "ce" for r in ok):
     display(paired_table(ok))
 paired = paired_differences(ok)
@@ -496,16 +496,16 @@ display(Markdown(
     f" {sum(k == r['epochs'] for k, r in zip(kept, ok))} of {len(ok)} trainings.\n"
     f"- **Time per training:** {cpu_time}."))
 
-# %% [markdown] papermill={"duration": 0.010317, "end_time": "2026-12-07T01:50:36.209601+00:00", "exception": false, "start_time": "2026-12-07T01:50:36.199284+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.009205, "end_time": "2026-12-07T02:05:49.711483+00:00", "exception": false, "start_time": "2026-12-07T02:05:49.702278+00:00", "status": "completed"}
 # Each record also holds the test accuracy of the epoch that the other criterion would have kept
 # ({ref}`sec-model-selection`), so the two criteria compare on the same trainings:
 
-# %% papermill={"duration": 0.024393, "end_time": "2026-12-07T01:50:36.242199+00:00", "exception": false, "start_time": "2026-12-07T01:50:36.217806+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.019431, "end_time": "2026-12-07T02:05:49.740243+00:00", "exception": false, "start_time": "2026-12-07T02:05:49.720812+00:00", "status": "completed"} tags=["hide-input"]
 both = [r for r in ok if r.get("test_accuracy_by_selection")]
 display(selection_table(both) if both else Markdown(
     "The records of this run predate `test_accuracy_by_selection`."))
 
-# %% [markdown] papermill={"duration": 0.006109, "end_time": "2026-12-07T01:50:36.255403+00:00", "exception": false, "start_time": "2026-12-07T01:50:36.249294+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.00889, "end_time": "2026-12-07T02:05:49.758638+00:00", "exception": false, "start_time": "2026-12-07T02:05:49.749748+00:00", "status": "completed"}
 # The same CE networks give every estimator's $\hat T$ (the CE record keeps them all). Per label set, the
 # relative $L_1$ error of each against the true human $T$ and the accuracy of forward with it, where it was
 # trained; VolMinNet's row is the error of the $T$ it learned and its own accuracy ({ref}`sec-learned-T`).
@@ -516,7 +516,7 @@ display(selection_table(both) if both else Markdown(
 # examples; `dual_t` posteriors that have memorised the noisy labels (with an underfit CE network it counts the
 # noise twice); `min_volume` and VolMinNet clean posteriors scattered enough to span the simplex.
 
-# %% papermill={"duration": 64.286626, "end_time": "2026-12-07T01:51:40.549590+00:00", "exception": false, "start_time": "2026-12-07T01:50:36.262964+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 5.316329, "end_time": "2026-12-07T02:05:55.084111+00:00", "exception": false, "start_time": "2026-12-07T02:05:49.767782+00:00", "status": "completed"} tags=["hide-input"]
 def grid_of(r):  # the records of this run's protocol, whichever estimator's
     return [r.get(k, IDENTITY_DEFAULTS.get(k))
             for k in ("protocol", "subset", "epochs", "selection")]
@@ -546,7 +546,7 @@ display(Markdown(
     + (f" (closer or as close in {count_of(closer_in, len(closer), 'label sets')})."
        if closer else ": no VolMinNet run in this grid.")))
 
-# %% [markdown] papermill={"duration": 0.006063, "end_time": "2026-12-07T01:51:40.561757+00:00", "exception": false, "start_time": "2026-12-07T01:51:40.555694+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.006222, "end_time": "2026-12-07T02:05:55.097114+00:00", "exception": false, "start_time": "2026-12-07T02:05:55.090892+00:00", "status": "completed"}
 # (cifarn-clipping)=
 # ### Why every method is clipped
 #
@@ -557,10 +557,10 @@ display(Markdown(
 # norm for every method. The table gives the test accuracy (%) of the epoch of highest noisy-validation
 # accuracy, and that epoch; the norm `fast2` uses is in its recipe, stated with the records above.
 
-# %% papermill={"duration": 0.013909, "end_time": "2026-12-07T01:51:40.583263+00:00", "exception": false, "start_time": "2026-12-07T01:51:40.569354+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.011442, "end_time": "2026-12-07T02:05:55.114220+00:00", "exception": false, "start_time": "2026-12-07T02:05:55.102778+00:00", "status": "completed"} tags=["hide-input"]
 display(clip_table(clip_norm_path))
 
-# %% [markdown] papermill={"duration": 0.005624, "end_time": "2026-12-07T01:51:40.595001+00:00", "exception": false, "start_time": "2026-12-07T01:51:40.589377+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.006186, "end_time": "2026-12-07T02:05:55.127165+00:00", "exception": false, "start_time": "2026-12-07T02:05:55.120979+00:00", "status": "completed"}
 # ## CIFAR-100N
 #
 # The human $T$ of CIFAR-100N is in the first table above: {glue:text}`c100n-wrong`% wrong labels, a
@@ -572,14 +572,14 @@ display(clip_table(clip_norm_path))
 # `python tools/run_chapter.py cifarn out.ipynb -p results_dir runs/cifarn -p dataset cifar100n -y "noise: [cifar100n]"` (the
 # protocol `"fast2"`: all the training data, hours on a CPU) or with `-p protocol paper` (the benchmark's settings, GPU).
 
-# %% papermill={"duration": 0.0155, "end_time": "2026-12-07T01:51:40.620580+00:00", "exception": false, "start_time": "2026-12-07T01:51:40.605080+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.015915, "end_time": "2026-12-07T02:05:55.148737+00:00", "exception": false, "start_time": "2026-12-07T02:05:55.132822+00:00", "status": "completed"} tags=["hide-input"]
 c100n = human.loc["cifar100n"]
 glue("c100n-wrong", f"{c100n['wrong labels (%)']:.1f}", display=False)
 glue("c100n-min-diag", f"{c100n['min T_ii']:.3f}", display=False)
 glue("c100n-cond", f"{c100n['cond(T)']:.1f}", display=False)
 glue("c100n-anchors", "yes" if c100n["anchors hold"] else "no", display=False)
 
-# %% [markdown] papermill={"duration": 0.006277, "end_time": "2026-12-07T01:51:40.633598+00:00", "exception": false, "start_time": "2026-12-07T01:51:40.627321+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.006494, "end_time": "2026-12-07T02:05:55.161682+00:00", "exception": false, "start_time": "2026-12-07T02:05:55.155188+00:00", "status": "completed"}
 # ## Summary
 #
 # - Human noise comes with its true $T$: the corrections can be run with it, and $\hat T$ measured
@@ -593,7 +593,7 @@ glue("c100n-anchors", "yes" if c100n["anchors hold"] else "no", display=False)
 # - The benchmark's accuracies use another network, more data and epochs, and model selection on the
 #   test set: compare gains over CE, not accuracies.
 
-# %% [markdown] papermill={"duration": 0.006673, "end_time": "2026-12-07T01:51:40.648113+00:00", "exception": false, "start_time": "2026-12-07T01:51:40.641440+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.005588, "end_time": "2026-12-07T02:05:55.173057+00:00", "exception": false, "start_time": "2026-12-07T02:05:55.167469+00:00", "status": "completed"}
 # ## Exercises
 #
 # ```{exercise}
@@ -609,7 +609,7 @@ glue("c100n-anchors", "yes" if c100n["anchors hold"] else "no", display=False)
 # :class: dropdown
 # ```
 
-# %% papermill={"duration": 0.027169, "end_time": "2026-12-07T01:51:40.681782+00:00", "exception": false, "start_time": "2026-12-07T01:51:40.654613+00:00", "status": "completed"}
+# %% papermill={"duration": 0.01685, "end_time": "2026-12-07T02:05:55.195658+00:00", "exception": false, "start_time": "2026-12-07T02:05:55.178808+00:00", "status": "completed"}
 for name in ("aggre", "worst"):
     T = cifarn_T(name)
     off = T - np.diag(np.diag(T))
@@ -620,7 +620,7 @@ for name in ("aggre", "worst"):
         f" (reverse {T[j, i]:.3f})" for i, j in top)
         + f"; smallest margin {margin:.3f}")
 
-# %% [markdown] papermill={"duration": 0.008669, "end_time": "2026-12-07T01:51:40.697416+00:00", "exception": false, "start_time": "2026-12-07T01:51:40.688747+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.005781, "end_time": "2026-12-07T02:05:55.207913+00:00", "exception": false, "start_time": "2026-12-07T02:05:55.202132+00:00", "status": "completed"}
 # The confusions come in pairs of similar classes but are not symmetric (compare each entry with its
 # reverse). The margin is the slack of the anchor assumption $T_{jj} > T_{kj}$: while it stays positive,
 # the input with the most confident noisy posterior for class $j$ is still of clean class $j$ for a

@@ -13,7 +13,7 @@
 #     name: python3
 # ---
 
-# %% [markdown] papermill={"duration": 0.011225, "end_time": "2026-12-07T01:50:21.473402+00:00", "exception": false, "start_time": "2026-12-07T01:50:21.462177+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.002217, "end_time": "2026-12-07T02:05:36.486165+00:00", "exception": false, "start_time": "2026-12-07T02:05:36.483948+00:00", "status": "completed"}
 # (ch-guidance)=
 # # Which Correction When
 #
@@ -28,11 +28,11 @@
 # - read $\operatorname{cond}(T)$, the anchor condition and the error of $\hat T$ as warning signs;
 # - choose between forward and backward correction, with the true $T$ and with $\hat T$, for a new data set.
 
-# %% papermill={"duration": 0.016375, "end_time": "2026-12-07T01:50:21.493450+00:00", "exception": false, "start_time": "2026-12-07T01:50:21.477075+00:00", "status": "completed"} tags=["parameters", "hide-input"]
+# %% papermill={"duration": 0.008842, "end_time": "2026-12-07T02:05:36.496746+00:00", "exception": false, "start_time": "2026-12-07T02:05:36.487904+00:00", "status": "completed"} tags=["parameters", "hide-input"]
 results_root = None  # the folder of the chapters' record folders; None: results/
 helps = 1.0  # points: a correction "helps" above +helps and "hurts" below -helps
 
-# %% papermill={"duration": 1.907405, "end_time": "2026-12-07T01:50:23.403574+00:00", "exception": false, "start_time": "2026-12-07T01:50:21.496169+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 1.599592, "end_time": "2026-12-07T02:05:38.097933+00:00", "exception": false, "start_time": "2026-12-07T02:05:36.498341+00:00", "status": "completed"} tags=["hide-input"]
 from pathlib import Path
 
 import numpy as np
@@ -76,7 +76,7 @@ display(Markdown(f"Records read from `{read.as_posix()}/`, each task's full-data
 margin = f"{helps:g} point" + "s" * (helps != 1)  # how the rules name `helps`
 glue("guidance-helps", margin, display=False)
 
-# %% [markdown] papermill={"duration": 0.001785, "end_time": "2026-12-07T01:50:23.413873+00:00", "exception": false, "start_time": "2026-12-07T01:50:23.412088+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.001534, "end_time": "2026-12-07T02:05:38.101644+00:00", "exception": false, "start_time": "2026-12-07T02:05:38.100110+00:00", "status": "completed"}
 # ## What each setting looked like
 #
 # One row per data set and noise setting with a CE run and a correction: the condition number of the
@@ -85,7 +85,7 @@ glue("guidance-helps", margin, display=False)
 # and the change over CE of each correction with $T$ and with $\hat T$ (points); – where a correction has
 # no run in that setting yet.
 
-# %% papermill={"duration": 0.04932, "end_time": "2026-12-07T01:50:23.465956+00:00", "exception": false, "start_time": "2026-12-07T01:50:23.416636+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.067064, "end_time": "2026-12-07T02:05:38.170187+00:00", "exception": false, "start_time": "2026-12-07T02:05:38.103123+00:00", "status": "completed"} tags=["hide-input"]
 methods = ["forward", "backward", "forward_est", "backward_est"]
 rows, seed_stds = [], []
 for task in dict.fromkeys(r["task"] for r in records):
@@ -128,7 +128,7 @@ for task, runs in evidence.items():
 glue("guidance-selection", "; ".join(f"{listing(tasks, ', ')} by {rule}"
                                      for rule, tasks in kept.items()), display=False)
 
-# %% [markdown] papermill={"duration": 0.001744, "end_time": "2026-12-07T01:50:23.469873+00:00", "exception": false, "start_time": "2026-12-07T01:50:23.468129+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.001747, "end_time": "2026-12-07T02:05:38.174309+00:00", "exception": false, "start_time": "2026-12-07T02:05:38.172562+00:00", "status": "completed"}
 # ## Rules drawn from these runs
 #
 # A correction *helps* when it is more than {glue:text}`guidance-helps` above CE and *hurts* when more than
@@ -137,7 +137,7 @@ glue("guidance-selection", "; ".join(f"{listing(tasks, ', ')} by {rule}"
 # below for backward, a backward run can be kept at an epoch where that loss is low and its accuracy is not
 # ({ref}`mnist-selection`), so the backward columns of the runs kept that way may understate backward.
 
-# %% papermill={"duration": 0.020209, "end_time": "2026-12-07T01:50:23.491806+00:00", "exception": false, "start_time": "2026-12-07T01:50:23.471597+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.023452, "end_time": "2026-12-07T02:05:38.199509+00:00", "exception": false, "start_time": "2026-12-07T02:05:38.176057+00:00", "status": "completed"} tags=["hide-input"]
 def where(mask):
     chosen = table[mask]
     pairs = zip(chosen["task"], chosen["setting"])
@@ -182,7 +182,7 @@ display(Markdown(f"""
    and columns of $T$ whose maximum leaves the diagonal.
 """))
 
-# %% [markdown] papermill={"duration": 0.001971, "end_time": "2026-12-07T01:50:23.498662+00:00", "exception": false, "start_time": "2026-12-07T01:50:23.496691+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.002018, "end_time": "2026-12-07T02:05:38.204133+00:00", "exception": false, "start_time": "2026-12-07T02:05:38.202115+00:00", "status": "completed"}
 # ## In practice
 #
 # - Estimate $\hat T$ from a CE model that fits the data well, then look at it: a column whose maximum is off
@@ -207,14 +207,14 @@ display(Markdown(f"""
 # :class: dropdown
 # ```
 
-# %% papermill={"duration": 0.011145, "end_time": "2026-12-07T01:50:23.511663+00:00", "exception": false, "start_time": "2026-12-07T01:50:23.500518+00:00", "status": "completed"}
+# %% papermill={"duration": 0.014593, "end_time": "2026-12-07T02:05:38.220894+00:00", "exception": false, "start_time": "2026-12-07T02:05:38.206301+00:00", "status": "completed"}
 for threshold in sorted({0.5, helps, 2.0}):
     counts = ", ".join(f"{m} helps in {int((table[m] > threshold).sum())} and hurts"
                        f" in {int((table[m] < -threshold).sum())} of"
                        f" {int(table[m].notna().sum())}" for m in methods)
     print(f"threshold {threshold:g} points: {counts} settings")
 
-# %% [markdown] papermill={"duration": 0.001676, "end_time": "2026-12-07T01:50:23.515551+00:00", "exception": false, "start_time": "2026-12-07T01:50:23.513875+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.002128, "end_time": "2026-12-07T02:05:38.226491+00:00", "exception": false, "start_time": "2026-12-07T02:05:38.224363+00:00", "status": "completed"}
 # A count that changes between the thresholds rests on differences of a point or two, the size of the seed
 # spread measured above; a count that stays rests on larger differences.
 #
@@ -237,7 +237,7 @@ for threshold in sorted({0.5, helps, 2.0}):
 # $\operatorname{cond}(T) = 1 / (1 - \tfrac{Nc}{c-1})$, which exceeds 2 for $N > \tfrac{c-1}{2c}$: 0.25 for
 # $c = 2$, 0.45 for $c = 10$.
 
-# %% papermill={"duration": 0.011538, "end_time": "2026-12-07T01:50:23.528914+00:00", "exception": false, "start_time": "2026-12-07T01:50:23.517376+00:00", "status": "completed"}
+# %% papermill={"duration": 0.012912, "end_time": "2026-12-07T02:05:38.241448+00:00", "exception": false, "start_time": "2026-12-07T02:05:38.228536+00:00", "status": "completed"}
 for c in (2, 10):
     threshold = (c - 1) / (2 * c)
     for rate in (threshold - 0.01, threshold + 0.01):
@@ -246,6 +246,6 @@ for c in (2, 10):
         assert (closed > 2) == (rate > threshold)
 print("closed form and thresholds hold for c = 2 and c = 10")
 
-# %% [markdown] papermill={"duration": 0.00185, "end_time": "2026-12-07T01:50:23.532782+00:00", "exception": false, "start_time": "2026-12-07T01:50:23.530932+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.002151, "end_time": "2026-12-07T02:05:38.245912+00:00", "exception": false, "start_time": "2026-12-07T02:05:38.243761+00:00", "status": "completed"}
 # ```{solution-end}
 # ```

@@ -13,7 +13,7 @@
 #     name: python3
 # ---
 
-# %% [markdown] papermill={"duration": 0.00153, "end_time": "2026-12-07T01:51:43.574784+00:00", "exception": false, "start_time": "2026-12-07T01:51:43.573254+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.001878, "end_time": "2026-12-07T02:05:57.824072+00:00", "exception": false, "start_time": "2026-12-07T02:05:57.822194+00:00", "status": "completed"}
 # (ch-runs)=
 # # The Runs Behind the Book
 #
@@ -30,10 +30,10 @@
 # - say which runs stand behind a chapter's numbers, with how many seeds, on which machine and when;
 # - tell a reduced run (a subset, a smaller network) from a full-data one before reading its numbers.
 
-# %% papermill={"duration": 0.008529, "end_time": "2026-12-07T01:51:43.585249+00:00", "exception": false, "start_time": "2026-12-07T01:51:43.576720+00:00", "status": "completed"} tags=["parameters", "hide-input"]
+# %% papermill={"duration": 0.007987, "end_time": "2026-12-07T02:05:57.833633+00:00", "exception": false, "start_time": "2026-12-07T02:05:57.825646+00:00", "status": "completed"} tags=["parameters", "hide-input"]
 results_root = None  # the folder of the stored record folders; None: results/
 
-# %% papermill={"duration": 1.391421, "end_time": "2026-12-07T01:51:44.977971+00:00", "exception": false, "start_time": "2026-12-07T01:51:43.586550+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 1.07861, "end_time": "2026-12-07T02:05:58.913439+00:00", "exception": false, "start_time": "2026-12-07T02:05:57.834829+00:00", "status": "completed"} tags=["hide-input"]
 from pathlib import Path
 
 from IPython.display import Markdown, display
@@ -46,7 +46,7 @@ root = book_results if results_root is None else Path(results_root)
 folders = stored_folders(root)
 display(Markdown(f"Read from the {len(folders)} stored folders under `{root.name}/`."))
 
-# %% [markdown] papermill={"duration": 0.001066, "end_time": "2026-12-07T01:51:44.980718+00:00", "exception": false, "start_time": "2026-12-07T01:51:44.979652+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.001073, "end_time": "2026-12-07T02:05:58.916088+00:00", "exception": false, "start_time": "2026-12-07T02:05:58.915015+00:00", "status": "completed"}
 # Per grid: its folder; the task, protocol, epochs and training data, and the epoch each training kept (by
 # noisy-validation accuracy, or by its own loss on the noisy validation split, the paper's choice); the noise
 # settings or CIFAR-N label sets; the methods ({ref}`ch-protocol`) and the estimators of $\hat T$ that
@@ -55,10 +55,10 @@ display(Markdown(f"Read from the {len(folders)} stored folders under `{root.name
 # finished; the CPU or GPU and the precision it ran in. "not recorded": records written before the field
 # existed.
 
-# %% papermill={"duration": 0.136175, "end_time": "2026-12-07T01:51:45.117971+00:00", "exception": false, "start_time": "2026-12-07T01:51:44.981796+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.122697, "end_time": "2026-12-07T02:05:59.039788+00:00", "exception": false, "start_time": "2026-12-07T02:05:58.917091+00:00", "status": "completed"} tags=["hide-input"]
 display(Markdown(runs_markdown(root)))
 
-# %% [markdown] papermill={"duration": 0.001204, "end_time": "2026-12-07T01:51:45.120969+00:00", "exception": false, "start_time": "2026-12-07T01:51:45.119765+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.000986, "end_time": "2026-12-07T02:05:59.042408+00:00", "exception": false, "start_time": "2026-12-07T02:05:59.041422+00:00", "status": "completed"}
 # Two measurements that are not trainings of a chapter's grid sit beside the folders: `cifar_speed.json`, the
 # CPU time of the CIFAR networks (`benchmarks/cifar_speed.py`), and `clip_norm.jsonl`, the clipping sweep of
 # {ref}`ch-cifarn` (`benchmarks/clip_norm.py`).
