@@ -527,28 +527,31 @@ def _ce_stage(splits, config, run):
     held_out = slice(len(splits.y_train), None)  # the noisy validation rows, which the CE network never fitted
     rows = {"in_sample": (posteriors[None], labels), "held_out": (posteriors[None][held_out], labels[held_out]),
             **({"cross_fit": (posteriors[config.cross_fit], labels)} if config.cross_fit else {})}  # fmt: skip
-    T_hats = {kind: {name: _try_estimate(p, y, name, config.recipe.quantile) for name in ESTIMATORS}
-              for kind, (p, y) in rows.items()}  # fmt: skip
+    T_hats = {kind: _estimates(p, y, config.recipe.quantile) for kind, (p, y) in rows.items()}
     T_hat = T_hats["cross_fit" if config.cross_fit else "in_sample"][config.estimator]
     if isinstance(T_hat, ValueError):  # the job's own estimator must succeed; the others are a comparison
         raise T_hat
-    estimates = {kind: _estimate_entries(by_name, config.T_true) for kind, by_name in T_hats.items()}
+    estimates = {kind: {name: _estimate_entry(T, config.T_true) for name, T in by_name.items()}
+                 for kind, by_name in T_hats.items()}  # fmt: skip
     return {**record, **estimate_fields(T_hat, config.T_true), "estimates": estimates}, T_hat
 
 
-def _estimate_entries(T_hats, T_true):
-    """A CE record's ``estimates[kind]`` from ``{estimator: T̂ or the ValueError it raised}``: the fields of each
-    (:func:`estimate_fields`), or ``{"error": message}`` where it raised or its ``T̂`` is not a transition matrix
-    (a class without rows among the held-out ones, say), so that one estimate does not stop the others."""
-    entries = {}
-    for name, T in T_hats.items():
-        try:
-            if isinstance(T, ValueError):
-                raise T
-            entries[name] = estimate_fields(T, T_true)
-        except ValueError as err:
-            entries[name] = {"error": str(err)}
-    return entries
+def _estimates(probs, labels, quantile):
+    """``{estimator: T̂, or the ValueError it raised}`` for every estimator of the registry on ``probs`` (N, c)
+    and their noisy ``labels`` (:func:`_try_estimate`)."""
+    return {name: _try_estimate(probs, labels, name, quantile) for name in ESTIMATORS}
+
+
+def _estimate_entry(T_hat, T_true):
+    """A CE record's ``estimates`` entry of one ``T̂`` or the ValueError it raised: its fields
+    (:func:`estimate_fields`), or ``{"error": message}`` where it raised or is not a transition matrix (a class
+    without rows among the held-out ones, say), so that one estimate does not stop the others."""
+    if isinstance(T_hat, ValueError):
+        return {"error": str(T_hat)}
+    try:
+        return estimate_fields(T_hat, T_true)
+    except ValueError as err:
+        return {"error": str(err)}
 
 
 def held_out_estimates(record, results_dir):
@@ -571,9 +574,9 @@ def held_out_estimates(record, results_dir):
         return record
     probs, noisy, _ = load_posteriors(path)
     rows = slice(len(probs) - check_int(record["n_val"], name="record['n_val']", low=1), None)
-    T_hats = {name: _try_estimate(probs[rows], noisy[rows], name, record["recipe"]["quantile"])
-              for name in ESTIMATORS}  # fmt: skip
-    held_out = _estimate_entries(T_hats, np.asarray(record["T_true"], dtype=float))
+    T_true = np.asarray(record["T_true"], dtype=float)
+    held_out = {name: _estimate_entry(T, T_true)
+                for name, T in _estimates(probs[rows], noisy[rows], record["recipe"]["quantile"]).items()}  # fmt: skip
     return {**record, "estimates": {**record.get("estimates", {}), "held_out": held_out}}
 
 
