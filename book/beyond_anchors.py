@@ -13,7 +13,7 @@
 #     name: python3
 # ---
 
-# %% [markdown] papermill={"duration": 0.003189, "end_time": "2026-12-07T00:43:28.549048+00:00", "exception": false, "start_time": "2026-12-07T00:43:28.545859+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.002954, "end_time": "2026-12-07T02:58:17.631778+00:00", "exception": false, "start_time": "2026-12-07T02:58:17.628824+00:00", "status": "completed"}
 # (ch-beyond-anchors)=
 # # Beyond Anchor Points: Other Estimators of T, and Methods That Learn It
 #
@@ -55,11 +55,11 @@
 # | `device`, `workers`, `results_dir` | where it runs and where its JSON records go |
 # | `extend_results` | `True` lets a run add records to a folder of stored runs |
 # | `selection` | how each training keeps its epoch: `"val_accuracy"` (noisy-validation accuracy, the same for every method) or `"val_loss"` (its own loss on the noisy validation split, the paper's choice) |
-# | `cifarn_noise`, `cifarn_protocol`, `cifarn_epochs`, `cifarn_subset`, `cifarn_results_dir` | the CIFAR-10N runs |
+# | `cifarn_noise`, `cifarn_seeds`, `cifarn_protocol`, `cifarn_epochs`, `cifarn_subset`, `cifarn_results_dir` | the CIFAR-10N runs |
 # | `cifarn_estimators`, `cifarn_learned` | on CIFAR-10N, forward with each one's $\hat T$; the methods that learn $T$ (VolMinNet's CIFAR-10N rows are in {ref}`ch-cifarn`) |
 # ```
 
-# %% papermill={"duration": 0.014074, "end_time": "2026-12-07T00:43:28.565539+00:00", "exception": false, "start_time": "2026-12-07T00:43:28.551465+00:00", "status": "completed"} tags=["parameters", "hide-input"]
+# %% papermill={"duration": 0.01058, "end_time": "2026-12-07T02:58:17.644872+00:00", "exception": false, "start_time": "2026-12-07T02:58:17.634292+00:00", "status": "completed"} tags=["parameters", "hide-input"]
 example_size = 2000
 seed = 0
 tasks = {"mnist": ["symmetric", "asymmetric"], "fashion_mnist": ["symmetric", "dense"]}
@@ -74,7 +74,8 @@ learned_seeds = [0]
 device = "auto"
 workers = 1
 results_dir = "results/estimator_study"
-cifarn_noise = ["aggre", "random1"]
+cifarn_noise = ["aggre", "random1", "worst"]
+cifarn_seeds = [0]
 cifarn_estimators = []
 cifarn_learned = []
 cifarn_protocol = "fast2"
@@ -84,7 +85,7 @@ cifarn_results_dir = "results/cifarn_fast2"
 extend_results = False
 selection = "val_accuracy"
 
-# %% papermill={"duration": 3.430487, "end_time": "2026-12-07T00:43:31.999294+00:00", "exception": false, "start_time": "2026-12-07T00:43:28.568807+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 3.364357, "end_time": "2026-12-07T02:58:21.011442+00:00", "exception": false, "start_time": "2026-12-07T02:58:17.647085+00:00", "status": "completed"} tags=["hide-input"]
 import warnings
 
 import matplotlib.pyplot as plt
@@ -98,7 +99,7 @@ from lnc.book.plots import simplex_view
 from lnc.book.simulation import anchored_posteriors, sample_labels, scattered_posteriors
 from lnc.estimation import ESTIMATORS
 from lnc.experiments.protocol import (check_grid, describe_run, held_out_estimates,
-                                     noise_settings, run_grid)
+                                     noise_settings, pooled_estimates, run_grid)
 from lnc.experiments.prose import count_of, listing, run_summary, span
 from lnc.experiments.results import estimator_stats, summarize
 from lnc.experiments.tables import estimator_benchmark_table, estimator_table, Table
@@ -110,13 +111,13 @@ grid = dict(seeds=seeds, protocol=protocol, epochs=epochs, subset=subset, device
             results_dir=results_dir, extend=extend_results, selection=selection)
 jobs = [dict(methods=["ce", "forward_est"], estimator=name, cross_fit=cross_fit)
         for name in forward_estimators]
-# in-sample, on learned_seeds
+jobs.append(dict(methods=["ce"]))  # in-sample: the network of the cross-fitted job's seed
 jobs.append(dict(methods=["ce", "volmin", "revision"], seeds=learned_seeds))
 human_settings = noise_settings(cifarn_noise, [])
-cifarn = dict(protocol=cifarn_protocol, epochs=cifarn_epochs, subset=cifarn_subset,
-              device=device, results_dir=cifarn_results_dir,
+cifarn = dict(seeds=cifarn_seeds, protocol=cifarn_protocol, epochs=cifarn_epochs,
+              subset=cifarn_subset, device=device, results_dir=cifarn_results_dir,
               extend=extend_results, selection=selection)
-human_jobs = [dict(methods=["ce", "forward"])]  # CE, and forward with the true T
+human_jobs = [dict(methods=["ce"])]  # the CE networks, whose records hold every T̂
 human_jobs += [dict(methods=["ce", "forward_est"], estimator=name)
                for name in cifarn_estimators]
 human_jobs += [dict(methods=["ce", *cifarn_learned])] if cifarn_learned else []
@@ -126,7 +127,7 @@ configs = [c for task, noise in tasks.items() for job in jobs
 configs += [c for job in human_jobs
             for c in check_grid("cifar10n", human_settings, **cifarn, **job)]
 
-# %% [markdown] papermill={"duration": 0.002032, "end_time": "2026-12-07T00:43:32.004070+00:00", "exception": false, "start_time": "2026-12-07T00:43:32.002038+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.002213, "end_time": "2026-12-07T02:58:21.016540+00:00", "exception": false, "start_time": "2026-12-07T02:58:21.014327+00:00", "status": "completed"}
 # ## What each estimator assumes
 #
 # All of them read $\hat T$, with $\hat T_{ij} \approx P(\tilde y = j \mid y = i)$, from a CE network's
@@ -156,7 +157,7 @@ configs += [c for job in human_jobs
 # label drawn from its noisy posterior. For contrast, the same $T$ with Dirichlet clean posteriors plus one
 # exact anchor per class (`anchored_posteriors`).
 
-# %% papermill={"duration": 15.611555, "end_time": "2026-12-07T00:43:47.617766+00:00", "exception": false, "start_time": "2026-12-07T00:43:32.006211+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 67.17927, "end_time": "2026-12-07T02:59:28.199932+00:00", "exception": false, "start_time": "2026-12-07T02:58:21.020662+00:00", "status": "completed"} tags=["hide-input"]
 T_example = np.array([[0.7, 0.2, 0.1], [0.1, 0.8, 0.1], [0.25, 0.05, 0.7]])
 _, scattered = scattered_posteriors(T_example, example_size, seed)
 anchored = anchored_posteriors(T_example, example_size, seed)
@@ -208,7 +209,7 @@ with anchors {close('with anchors')}; without anchors {close('without anchors')}
   predicted class) fail, whatever the sample size.
 """))
 
-# %% [markdown] papermill={"duration": 0.002638, "end_time": "2026-12-07T00:43:47.623524+00:00", "exception": false, "start_time": "2026-12-07T00:43:47.620886+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.002916, "end_time": "2026-12-07T02:59:28.205938+00:00", "exception": false, "start_time": "2026-12-07T02:59:28.203022+00:00", "status": "completed"}
 # ```{glue:figure} fig-simplex
 # :name: fig-simplex
 # The noisy posteriors (grey dots) on the three-class simplex, with the triangle of the true $T$, of the
@@ -231,7 +232,7 @@ with anchors {close('with anchors')}; without anchors {close('without anchors')}
 # the anchor estimate of the in-sample posteriors. One CE network (and one set of folds) serves every estimator
 # of a seed. The run, as its records state it:
 
-# %% papermill={"duration": 0.677025, "end_time": "2026-12-07T00:43:48.305926+00:00", "exception": false, "start_time": "2026-12-07T00:43:47.628901+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 781.12871, "end_time": "2026-12-07T03:12:29.337121+00:00", "exception": false, "start_time": "2026-12-07T02:59:28.208411+00:00", "status": "completed"} tags=["hide-input"]
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", UserWarning)  # the 97% rule's fallback
     # seed by seed, so that an interrupted run has whole seeds
@@ -239,29 +240,47 @@ with warnings.catch_warnings():
                if seed in job.get("seeds", seeds)
                for r in run_grid(task, noise_settings(noise, rates), workers=workers,
                                  **{**grid, **job, "seeds": [seed]})]
+if results_dir:  # with stored CE posteriors: the held-out rows of each network, and of all
+    records = pooled_estimates([held_out_estimates(r, results_dir) for r in records],
+                               results_dir)
 setups = [describe_run(task, protocol, epochs=epochs, subset=subset, seeds=seeds,
                        device=device, workers=workers) for task in tasks]
 display(Markdown(f"- records: {run_summary(records)}\n"
                  + "".join(f"- set-up: {setup}\n" for setup in setups)
                  + f"- out-of-fold posteriors: {cross_fit} folds"))
 
-# %% [markdown] papermill={"duration": 0.008441, "end_time": "2026-12-07T00:43:48.318944+00:00", "exception": false, "start_time": "2026-12-07T00:43:48.310503+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.002507, "end_time": "2026-12-07T03:12:29.342485+00:00", "exception": false, "start_time": "2026-12-07T03:12:29.339978+00:00", "status": "completed"}
 # The relative $L_1$ error of each $\hat T$ against the true $T$, mean ± std over the seeds (their number in
-# brackets where fewer ran than in the rest of the table); the closest estimate of each setting is marked `*`. The first column is the error of the training
-# labels' own $T$ (clean against noisy labels): the sampling noise of the labels, the error of an estimator that
-# knew every clean label, which no estimator reading these labels is expected to beat. First from cross-fitted
-# posteriors, the condition under which the counting estimators are exact, then from the in-sample ones:
+# brackets where fewer ran than in the rest of the table); the closest estimate of each setting is marked `*`.
+# The first column is the error of the training labels' own $T$ (clean against noisy labels): the sampling
+# noise of the labels, the error of an estimator that knew every clean label, which no estimator reading these
+# labels is expected to beat. Four kinds of posteriors, each a table:
+#
+# 1. cross-fitted: the condition under which the counting estimators are exact, at `cross_fit` more networks;
+# 2. the in-sample network's posteriors of the rows it never fitted, its noisy validation split (one network
+#    per seed, a tenth of the rows);
+# 3. those rows of every seed's network pooled into one set (one estimate, so no ±): the seeds are trained
+#    anyway, so the rows come at no extra training;
+# 4. the in-sample posteriors of every row, the paper's choice.
+#
+# A kind without stored posteriors (the held-out rows need each CE network's posteriors file) has no table.
 
-# %% papermill={"duration": 0.039091, "end_time": "2026-12-07T00:43:48.362100+00:00", "exception": false, "start_time": "2026-12-07T00:43:48.323009+00:00", "status": "completed"} tags=["hide-input"]
-for kind, label in (("cross_fit", "cross-fitted"), ("in_sample", "in-sample")):
-    display(Markdown(f"**Error of $\\hat T$, {label} posteriors**"),
+# %% papermill={"duration": 0.057075, "end_time": "2026-12-07T03:12:29.403136+00:00", "exception": false, "start_time": "2026-12-07T03:12:29.346061+00:00", "status": "completed"} tags=["hide-input"]
+KINDS = {"cross_fit": "cross-fitted posteriors",
+         "held_out": "the held-out rows of each seed's network",
+         "pooled": "the held-out rows of every seed's network, pooled",
+         "in_sample": "in-sample posteriors"}
+for kind, label in KINDS.items():
+    if not any(kind in r.get("estimates", {}) for r in records):
+        continue
+    display(Markdown(f"**Error of $\\hat T$, {label}**"),
             estimator_benchmark_table(records, kind))
 
-# %% [markdown] papermill={"duration": 0.002774, "end_time": "2026-12-07T00:43:48.369083+00:00", "exception": false, "start_time": "2026-12-07T00:43:48.366309+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.003022, "end_time": "2026-12-07T03:12:29.411804+00:00", "exception": false, "start_time": "2026-12-07T03:12:29.408782+00:00", "status": "completed"}
 # And what the error costs downstream: the clean test accuracy (%) of the forward correction trained with each
 # cross-fitted $\hat T$, mean ± std over the seeds:
 
-# %% papermill={"duration": 0.055094, "end_time": "2026-12-07T00:43:48.426919+00:00", "exception": false, "start_time": "2026-12-07T00:43:48.371825+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.048911, "end_time": "2026-12-07T03:12:29.463696+00:00", "exception": false, "start_time": "2026-12-07T03:12:29.414785+00:00", "status": "completed"} tags=["hide-input"]
 display(estimator_benchmark_table(records, "cross_fit", "accuracy"))
 by_task = {task: estimator_stats([r for r in records if r["task"] == task])
            for task in tasks}
@@ -311,6 +330,21 @@ glue("benchmark-core-ratio", span([v for v in in_over_cf if np.isfinite(v)], ".1
      display=False)
 higher = [f"{task} {key}" for (task, key), v in zip(cases, in_over_cf) if v > 1]
 glue("benchmark-core-higher", count_of(higher, len(cases), "settings"), display=False)
+pooled = [(task, key) for task, key in cases
+          if not np.isnan(mean(task, key, "core_counts", "pooled"))]
+counting = ["confident_joint", "core_counts"]
+pooling_helped = [(task, key, name) for task, key in pooled for name in counting
+                  if mean(task, key, name, "pooled") < mean(task, key, name, "held_out")]
+pooled_over_cf = span([mean(task, key, "core_counts", "pooled")
+                       / mean(task, key, "core_counts", "cross_fit")
+                       for task, key in pooled], ".2f")
+pooling = (f"lowered the error of the one-network held-out estimate in {len(pooling_helped)}"
+           f" of {len(pooled) * len(counting)} counting estimator × setting pairs"
+           f" (`confident_joint`, `core_counts`); `core_counts` on the pooled rows is"
+           f" {pooled_over_cf} times its cross-fitted error, and at least 10% closer than"
+           f" the confident joint in {count_of(closer('pooled'), len(pooled), 'settings')}"
+           if pooled else "not measured: no two seeds' networks have stored posteriors")
+glue("benchmark-pooled", pooling, display=False)
 display(Markdown(f"""
 - **`core_counts` at least 10% closer to $T$ than the confident joint, cross-fitted
   posteriors: {count_of(closer('cross_fit'), len(cases), 'settings')}**; in-sample:
@@ -320,52 +354,55 @@ display(Markdown(f"""
   {listing([f"{k}: `{v}`" for k, v in best_cf.items()], '; ')}.
 - **Cross-fitting lowered the error in {len(lower)} of {len(cases) * len(names)}
   estimator × setting pairs.**
+- **Pooling the held-out rows of every seed's network** {pooling}.
 - **The learned $T$** (error against the true $T$, seeds {learned_seeds}): {learned}.
   VolMinNet's is at least as close as the in-sample anchor $\\hat T$ in
   {count_of(volmin_closer, len(cases), 'settings')}, and closer than every estimator
   from either posteriors in {count_of(volmin_best, len(cases), 'settings')}.
 """))
 
-# %% [markdown] papermill={"duration": 0.003518, "end_time": "2026-12-07T00:43:48.434237+00:00", "exception": false, "start_time": "2026-12-07T00:43:48.430719+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.003328, "end_time": "2026-12-07T03:12:29.471709+00:00", "exception": false, "start_time": "2026-12-07T03:12:29.468381+00:00", "status": "completed"}
 # ## CIFAR-10N: against the true human T
 #
 # On human noise the true $T$ is measured from the clean and noisy labels of the training images
-# ({ref}`ch-cifarn`). One CE network per label set, on the full training set (its protocol as the records below
-# state it); every estimator reads its in-sample posteriors (cross-fitting would cost `cross_fit` more
-# full-data trainings) and, where the record's posteriors are stored, those of the held-out rows alone: the
-# noisy validation split, which the network never fitted (only its epoch was chosen on it), at no extra
-# training. A fresh network is trained with the forward correction and the $\hat T$ of each
+# ({ref}`ch-cifarn`). One CE network per label set and seed of `cifarn_seeds`, on the full training set (its
+# protocol as the records below state it); every estimator reads its in-sample posteriors (cross-fitting would
+# cost `cross_fit` more full-data trainings) and, where the record's posteriors are stored, those of the
+# held-out rows alone: the noisy validation split, which the network never fitted (only its epoch was chosen on
+# it), at no extra training; where several seeds' networks have them, also those rows of all of them pooled.
+# A fresh network is trained with the forward correction and the $\hat T$ of each
 # estimator in `cifarn_estimators` (the stored run: none yet; the CE record keeps every estimate). The methods
 # of `cifarn_learned` learn their $T$ with their own network (VolMinNet on CIFAR-10N is in {ref}`ch-cifarn`).
-# For reference, the same records hold CE and forward with the true $T$. A CE record made before an
-# estimator existed has no estimate of it (`-`). The run:
+# The CE networks' test accuracy is given for reference; forward with the true $T$ on the same label sets is
+# in {ref}`ch-cifarn`. A CE record made before an estimator existed has no estimate of it (`-`). The run:
 
-# %% papermill={"duration": 0.29793, "end_time": "2026-12-07T00:43:48.735630+00:00", "exception": false, "start_time": "2026-12-07T00:43:48.437700+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.74397, "end_time": "2026-12-07T03:12:30.219043+00:00", "exception": false, "start_time": "2026-12-07T03:12:29.475073+00:00", "status": "completed"} tags=["hide-input"]
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", UserWarning)
     runs = [run_grid("cifar10n", human_settings, **cifarn, **job) for job in human_jobs]
 human = [r for records_of_job in runs for r in records_of_job]
-if cifarn_results_dir:  # with stored CE posteriors: the estimators on the held-out rows
-    human = [held_out_estimates(r, cifarn_results_dir) for r in human]
+if cifarn_results_dir:  # with stored CE posteriors: the held-out rows of each network, and of all
+    human = pooled_estimates([held_out_estimates(r, cifarn_results_dir) for r in human],
+                             cifarn_results_dir)
 setup = describe_run("cifar10n", cifarn_protocol, epochs=cifarn_epochs,
-                     subset=cifarn_subset, device=device)
+                     subset=cifarn_subset, seeds=cifarn_seeds, device=device)
 display(Markdown(f"- records: {run_summary(human)}\n- set-up: {setup}"))
 
-# %% [markdown] papermill={"duration": 0.003275, "end_time": "2026-12-07T00:43:48.742733+00:00", "exception": false, "start_time": "2026-12-07T00:43:48.739458+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.00363, "end_time": "2026-12-07T03:12:30.226895+00:00", "exception": false, "start_time": "2026-12-07T03:12:30.223265+00:00", "status": "completed"}
 # One table per label set: the relative $L_1$ error of each $\hat T$ against the true human $T$, from all the
-# rows (in-sample) and from the held-out rows, and the clean test accuracy (%) of the forward correction with
-# it; for a method of `cifarn_learned`, the error of the $T$ it
-# learned and its own accuracy. Forward is trained with the $\hat T$ of each estimator in `cifarn_estimators`
+# rows (in-sample), from the held-out rows and from those of every seed's network pooled, and the clean test accuracy (%) of the forward correction with
+# it; for a method of `cifarn_learned`, the error of the $T$ it learned and its own accuracy; mean ± std over
+# the seeds. Forward is trained with the $\hat T$ of each estimator in `cifarn_estimators`
 # (`-` for one left out): each costs a full-data training.
 
-# %% papermill={"duration": 0.011235, "end_time": "2026-12-07T00:43:48.757343+00:00", "exception": false, "start_time": "2026-12-07T00:43:48.746108+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.013525, "end_time": "2026-12-07T03:12:30.243849+00:00", "exception": false, "start_time": "2026-12-07T03:12:30.230324+00:00", "status": "completed"} tags=["hide-input"]
 for key in cifarn_noise:
     display(Markdown(f"**{key}**"))
     display(estimator_table(human, key))
 
-# %% papermill={"duration": 0.0197, "end_time": "2026-12-07T00:43:48.780788+00:00", "exception": false, "start_time": "2026-12-07T00:43:48.761088+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.018784, "end_time": "2026-12-07T03:12:30.266680+00:00", "exception": false, "start_time": "2026-12-07T03:12:30.247896+00:00", "status": "completed"} tags=["hide-input"]
 human_stats = estimator_stats(human)
-reference = summarize(runs[0])  # CE and forward with the true T
+reference = summarize(runs[0])  # the CE networks
 
 
 def value(key, name, kind, field):
@@ -377,26 +414,25 @@ def percent(x):
     return "not run" if np.isnan(x) else f"{x:.1f}%"
 
 
-ROWS = {"in_sample": "all rows", "held_out": "held-out rows"}
+ROWS = {"in_sample": "all rows", "held_out": "held-out rows",
+        "pooled": "the held-out rows of every seed's network"}
 
 
 def label_set_line(key):
     errors = {(n, kind): value(key, n, kind, "error") for n in names for kind in ROWS}
     best = min((k for k, e in errors.items() if not np.isnan(e)), key=errors.get)
     anchor = errors["anchor", "in_sample"]
-    ratio = errors[best] / anchor
+    ratio = value(key, *best, "anchor_ratio")  # over the anchor error of the same run
     learned = "".join(f"; learned: `{n}` {value(key, n, 'learned', 'error'):.3f}"
                       for n in cifarn_learned)
     matrices = {f"`{n}`'s $\\hat T$": value(key, n, "in_sample", "accuracy")
                 for n in dict.fromkeys((best[0], "anchor"))}
-    matrices["the true $T$"], ce = (reference.get((m, key), (np.nan,))[0]
-                                    for m in ("forward", "ce"))
     forward = [f"{percent(a)} with {m}" for m, a in matrices.items() if not np.isnan(a)]
+    trained = f" Forward: {listing(forward, ', ')};" if forward else ""
+    ce = reference.get(("ce", key), (np.nan,))[0]
     return (f"- **{key}**: closest `{best[0]}` on {ROWS[best[1]]} at"
-            f" {errors[best]:.3f}, {ratio:.2f} of the anchor error {anchor:.3f}"
-            " (all rows)"
-            f"{learned}. Forward:"
-            f" {listing(forward, ', ')}; CE {percent(ce)}."), ratio
+            f" {errors[best]:.3f}, {ratio:.2f} of the anchor error of the same network"
+            f" ({anchor:.3f}, all rows){learned}.{trained} CE {percent(ce)}."), ratio
 
 
 lines, ratios = zip(*(label_set_line(key) for key in cifarn_noise))
@@ -410,7 +446,7 @@ error in {count_of(halved, len(cifarn_noise), 'label sets')}**.
 {chr(10).join(lines)}
 """))
 
-# %% [markdown] papermill={"duration": 0.003558, "end_time": "2026-12-07T00:43:48.788276+00:00", "exception": false, "start_time": "2026-12-07T00:43:48.784718+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.003855, "end_time": "2026-12-07T03:12:30.276665+00:00", "exception": false, "start_time": "2026-12-07T03:12:30.272810+00:00", "status": "completed"}
 # ## Summary
 #
 # - Each estimator is exact under its own condition, and the conditions differ: anchors (`anchor`,
@@ -425,16 +461,19 @@ error in {count_of(halved, len(cifarn_noise), 'label sets')}**.
 #   holds too few of the others. A larger in-sample error is the sign of it, and the settings above say where
 #   it showed. Use `core_counts` on cross-fitted posteriors; on in-sample ones, compare the errors above
 #   first.
+# - Without cross-fitting, a network's held-out rows are out of sample too, but few: a tenth of the data.
+#   Pooling those of every seed's network, which a study with seeds trains anyway,
+#   {glue:text}`benchmark-pooled`.
 # - Learning $T$ with the network (VolMinNet) came closer than every estimator in
 #   {glue:text}`benchmark-volmin-best`, at the price of a training of its own per setting.
 # - Cross-fitting costs `cross_fit` more CE trainings; once the posteriors exist, the estimators cost
 #   milliseconds (`min_volume`, a fit, seconds), so a run can record them all. The choice between them must not
 #   read the clean test set.
-# - On CIFAR-10N's human noise, the closest estimate from one CE network is
-#   {glue:text}`cifarn-ratios` of the anchor error, at most half of it in {glue:text}`cifarn-halved`
-#   label sets; every estimator there reads the posteriors of that one network, of all the rows and, where
-#   they are stored, of the held-out rows alone, which the network never fitted: posteriors that never saw
-#   their labels, at no extra training, as cross-fitted ones are at `cross_fit` more.
+# - On CIFAR-10N's human noise, the closest estimate is {glue:text}`cifarn-ratios` of the anchor error of
+#   the same CE network, at most half of it in {glue:text}`cifarn-halved` label sets; every estimator there
+#   reads the posteriors of the CE networks, of all the rows and, where they are stored, of the held-out rows
+#   alone (of one network, and of every seed's pooled), which the networks never fitted: posteriors that never
+#   saw their labels, at no extra training, as cross-fitted ones are at `cross_fit` more.
 #
 # ## Exercises
 #
@@ -450,7 +489,7 @@ error in {count_of(halved, len(cifarn_noise), 'label sets')}**.
 # :class: dropdown
 # ```
 
-# %% papermill={"duration": 81.324035, "end_time": "2026-12-07T00:45:10.115803+00:00", "exception": false, "start_time": "2026-12-07T00:43:48.791768+00:00", "status": "completed"}
+# %% papermill={"duration": 13.269861, "end_time": "2026-12-07T03:12:43.550243+00:00", "exception": false, "start_time": "2026-12-07T03:12:30.280382+00:00", "status": "completed"}
 _, tight = scattered_posteriors(T_example, example_size, seed, low=0.45, high=0.55)
 tight_labels = sample_labels(tight, seed)
 for name in names:
@@ -460,7 +499,7 @@ for name in names:
     print(f"{name}: error {error:.3f} ({'within' if error <= exact else 'not within'} "
           f"{exact} of T; {errors['without anchors', name]:.3f} above)")
 
-# %% [markdown] papermill={"duration": 0.0113, "end_time": "2026-12-07T00:45:10.133424+00:00", "exception": false, "start_time": "2026-12-07T00:45:10.122124+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.004071, "end_time": "2026-12-07T03:12:43.560036+00:00", "exception": false, "start_time": "2026-12-07T03:12:43.555965+00:00", "status": "completed"}
 # The least-volume estimate is exact when the clean posteriors are *sufficiently scattered*: their hull must
 # hold the circle inscribed in the simplex, which touches every edge at its middle. Weights in $[0.25, 0.75]$
 # spread the points along each edge, past the points of contact; weights in $[0.45, 0.55]$ keep them near the
@@ -482,7 +521,7 @@ for name in names:
 # :class: dropdown
 # ```
 
-# %% papermill={"duration": 0.016028, "end_time": "2026-12-07T00:45:10.156050+00:00", "exception": false, "start_time": "2026-12-07T00:45:10.140022+00:00", "status": "completed"}
+# %% papermill={"duration": 0.019708, "end_time": "2026-12-07T03:12:43.583790+00:00", "exception": false, "start_time": "2026-12-07T03:12:43.564082+00:00", "status": "completed"}
 for task, key in cases:
     gains = [f"{name} {mean(task, key, name, 'in_sample'):.3f}"
              f" → {mean(task, key, name, 'cross_fit'):.3f}" for name in names]
@@ -492,7 +531,7 @@ ce_minutes = [r["wall_time_s"] / 60 for r in records
 print(f"one CE training: {np.mean(ce_minutes):.1f} min (records' wall time);"
       f" cross-fitting adds {cross_fit} of them per seed")
 
-# %% [markdown] papermill={"duration": 0.005961, "end_time": "2026-12-07T00:45:10.168624+00:00", "exception": false, "start_time": "2026-12-07T00:45:10.162663+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.003945, "end_time": "2026-12-07T03:12:43.592185+00:00", "exception": false, "start_time": "2026-12-07T03:12:43.588240+00:00", "status": "completed"}
 # Cross-fitting helps the estimators whose error falls in the printout, at the price of `cross_fit` more CE
 # trainings per seed; the estimation itself costs seconds. Where the in-sample error is already small, the
 # folds buy little.

@@ -13,7 +13,7 @@
 #     name: python3
 # ---
 
-# %% [markdown] papermill={"duration": 0.006379, "end_time": "2026-12-07T02:05:44.642771+00:00", "exception": false, "start_time": "2026-12-07T02:05:44.636392+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.004836, "end_time": "2026-12-07T03:18:40.562339+00:00", "exception": false, "start_time": "2026-12-07T03:18:40.557503+00:00", "status": "completed"}
 # (ch-cifarn)=
 # # CIFAR-10N and CIFAR-100N: Human Label Noise and the Estimator Against the True T
 #
@@ -42,7 +42,7 @@
 # | parameter | meaning | stored run |
 # |---|---|---|
 # | `dataset` | `"cifar10n"` or `"cifar100n"` (CIFAR-100 images: download only) | `"cifar10n"` |
-# | `noise` | label sets: `"aggre"`, `"random1"`, `"random2"`, `"random3"`, `"worst"`, `"cifar100n"` | aggre, random1 |
+# | `noise` | label sets: `"aggre"`, `"random1"`, `"random2"`, `"random3"`, `"worst"`, `"cifar100n"` | aggre, random1, worst |
 # | `methods` | losses (`protocol.METHODS`) | CE, forward and backward with the true $T$ |
 # | `seeds` | one run per seed (split, subset, initialisation, batch order; the labels are fixed) | `[0]` |
 # | `protocol` | a recipe per task: paper (the benchmark's optimiser), cpu, fast, fast2 ({ref}`sec-recipes`) | `"fast2"` |
@@ -69,9 +69,9 @@
 # ```
 # ````
 
-# %% papermill={"duration": 0.01227, "end_time": "2026-12-07T02:05:44.658703+00:00", "exception": false, "start_time": "2026-12-07T02:05:44.646433+00:00", "status": "completed"} tags=["parameters", "hide-input"]
+# %% papermill={"duration": 0.0103, "end_time": "2026-12-07T03:18:40.575885+00:00", "exception": false, "start_time": "2026-12-07T03:18:40.565585+00:00", "status": "completed"} tags=["parameters", "hide-input"]
 dataset = "cifar10n"
-noise = ["aggre", "random1"]
+noise = ["aggre", "random1", "worst"]
 methods = ["ce", "forward", "backward"]
 seeds = [0]
 protocol = "fast2"
@@ -84,7 +84,7 @@ extend_results = False
 selection = "val_accuracy"
 clip_norm_path = "results/clip_norm.jsonl"
 
-# %% papermill={"duration": 2.210179, "end_time": "2026-12-07T02:05:46.873947+00:00", "exception": false, "start_time": "2026-12-07T02:05:44.663768+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 2.87539, "end_time": "2026-12-07T03:18:43.454756+00:00", "exception": false, "start_time": "2026-12-07T03:18:40.579366+00:00", "status": "completed"} tags=["hide-input"]
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -99,7 +99,7 @@ from lnc.experiments import published
 from lnc.experiments.datasets import (CIFAR10_CLASSES, CIFARN_LABEL_SETS, cifarn_T,
                                       load_cifar10, load_cifar100, load_cifarn_labels)
 from lnc.experiments.protocol import (check_grid, held_out_estimates, noise_settings,
-                                     run_grid)
+                                     pooled_estimates, run_grid)
 from lnc.experiments.recipes import get_recipe
 from lnc.experiments.records import IDENTITY_DEFAULTS, load_records
 from lnc.experiments.prose import (SELECTION_TEXT, count_of, listing, run_summary,
@@ -119,7 +119,7 @@ configs = check_grid(dataset, settings, seeds=seeds, methods=methods,
                      results_dir=results_dir, extend=extend_results,
                      selection=selection)
 
-# %% [markdown] papermill={"duration": 0.002957, "end_time": "2026-12-07T02:05:46.880686+00:00", "exception": false, "start_time": "2026-12-07T02:05:46.877729+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.003356, "end_time": "2026-12-07T03:18:43.466013+00:00", "exception": false, "start_time": "2026-12-07T03:18:43.462657+00:00", "status": "completed"}
 # ## The human transition matrices
 #
 # Every label set, from its labels alone (all 50,000 training images): the fraction of wrong labels, the
@@ -127,7 +127,7 @@ configs = check_grid(dataset, settings, seeds=seeds, methods=methods,
 # maximum on the diagonal (the estimator's anchor assumption $T_{ii} > T_{ki}$, {ref}`ch-estimation`),
 # and $\operatorname{cond}(T)$. {numref}`fig-cifarn-human-T` shows four of the matrices.
 
-# %% papermill={"duration": 0.797264, "end_time": "2026-12-07T02:05:47.680988+00:00", "exception": false, "start_time": "2026-12-07T02:05:46.883724+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 1.00804, "end_time": "2026-12-07T03:18:44.477068+00:00", "exception": false, "start_time": "2026-12-07T03:18:43.469028+00:00", "status": "completed"} tags=["hide-input"]
 human = {}
 for name in CIFARN_LABEL_SETS:
     clean, noisy = load_cifarn_labels(name)
@@ -156,7 +156,7 @@ fig.tight_layout()
 glue("fig-cifarn-human-T", fig, display=False)
 plt.close(fig)
 
-# %% [markdown] papermill={"duration": 0.003798, "end_time": "2026-12-07T02:05:47.689295+00:00", "exception": false, "start_time": "2026-12-07T02:05:47.685497+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.003572, "end_time": "2026-12-07T03:18:44.484875+00:00", "exception": false, "start_time": "2026-12-07T03:18:44.481303+00:00", "status": "completed"}
 # ```{glue:figure} fig-cifarn-human-T
 # :name: fig-cifarn-human-T
 #
@@ -165,7 +165,7 @@ plt.close(fig)
 # the annotators) with `worst`.
 # ```
 
-# %% [markdown] papermill={"duration": 0.003639, "end_time": "2026-12-07T02:05:47.696824+00:00", "exception": false, "start_time": "2026-12-07T02:05:47.693185+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.003473, "end_time": "2026-12-07T03:18:44.491866+00:00", "exception": false, "start_time": "2026-12-07T03:18:44.488393+00:00", "status": "completed"}
 # ## The run
 #
 # Every training of the grid (label set × seed × method) runs once and saves a JSON record; with
@@ -180,14 +180,14 @@ plt.close(fig)
 # method: its CE network is too weak for its $\hat T$ to be trusted, so no verdict of this book rests on it.
 # ````
 
-# %% papermill={"duration": 0.020708, "end_time": "2026-12-07T02:05:47.721260+00:00", "exception": false, "start_time": "2026-12-07T02:05:47.700552+00:00", "status": "completed"}
+# %% papermill={"duration": 0.027294, "end_time": "2026-12-07T03:18:44.522741+00:00", "exception": false, "start_time": "2026-12-07T03:18:44.495447+00:00", "status": "completed"}
 records = run_grid(dataset, settings, seeds=seeds, workers=workers, methods=methods,
                    protocol=protocol, epochs=epochs, subset=subset, device=device,
                    results_dir=results_dir, extend=extend_results,
                    selection=selection)
 ok = [r for r in records if r.get("status", "ok") == "ok"]
 
-# %% papermill={"duration": 0.012807, "end_time": "2026-12-07T02:05:47.738826+00:00", "exception": false, "start_time": "2026-12-07T02:05:47.726019+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.010566, "end_time": "2026-12-07T03:18:44.541416+00:00", "exception": false, "start_time": "2026-12-07T03:18:44.530850+00:00", "status": "completed"} tags=["hide-input"]
 paper = get_recipe(dataset, "paper")
 benchmark = (" These are the optimiser settings of the CIFAR-N benchmark"
              " {cite}`wei2022`, whose own code trains a standard (post-activation)"
@@ -195,32 +195,32 @@ benchmark = (" These are the optimiser settings of the CIFAR-N benchmark"
 display(Markdown(shown_run(records, paper, "the benchmark’s") + benchmark))
 glue("cifarn-selection", SELECTION_TEXT[selection], display=False)
 
-# %% [markdown] papermill={"duration": 0.004069, "end_time": "2026-12-07T02:05:47.747171+00:00", "exception": false, "start_time": "2026-12-07T02:05:47.743102+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.003598, "end_time": "2026-12-07T03:18:44.548706+00:00", "exception": false, "start_time": "2026-12-07T03:18:44.545108+00:00", "status": "completed"}
 # ## Test accuracy
 #
 # Clean test accuracy (%) of the epoch that model selection kept ({glue:text}`cifarn-selection`), mean ±
 # standard deviation over the seeds (no ± with one seed). "backward" and "forward" use the true human $T$; "backward_est" and
 # "forward_est" the $\hat T$ estimated from the CE run of the same label set and seed.
 
-# %% papermill={"duration": 0.011704, "end_time": "2026-12-07T02:05:47.762750+00:00", "exception": false, "start_time": "2026-12-07T02:05:47.751046+00:00", "status": "completed"}
+# %% papermill={"duration": 0.010113, "end_time": "2026-12-07T03:18:44.562456+00:00", "exception": false, "start_time": "2026-12-07T03:18:44.552343+00:00", "status": "completed"}
 for heading, table in accuracy_tables(records, methods=methods, columns=5):
     display(Markdown(f"**{heading}**"), table)
 
-# %% [markdown] papermill={"duration": 0.004203, "end_time": "2026-12-07T02:05:47.771532+00:00", "exception": false, "start_time": "2026-12-07T02:05:47.767329+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.003802, "end_time": "2026-12-07T03:18:44.570105+00:00", "exception": false, "start_time": "2026-12-07T03:18:44.566303+00:00", "status": "completed"}
 # ## Training curves
 #
 # Each record keeps, per epoch, the training loss and the loss and accuracy on the *noisy* validation
 # split ({numref}`fig-cifarn-curves`). The training loss is the method's own: a corrected loss is not
 # comparable with CE in value, and a backward-corrected one can be negative.
 
-# %% papermill={"duration": 0.366801, "end_time": "2026-12-07T02:05:48.143033+00:00", "exception": false, "start_time": "2026-12-07T02:05:47.776232+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.524187, "end_time": "2026-12-07T03:18:45.097976+00:00", "exception": false, "start_time": "2026-12-07T03:18:44.573789+00:00", "status": "completed"} tags=["hide-input"]
 runs = [r for r in ok if r["seed"] == ok[0]["seed"] and "curves" in r]
 keys = list(dict.fromkeys(setting(r) for r in runs))
 fig = training_curves(runs, key=setting)
 glue("fig-cifarn-curves", fig, display=False)
 plt.close(fig)
 
-# %% [markdown] papermill={"duration": 0.004662, "end_time": "2026-12-07T02:05:48.152684+00:00", "exception": false, "start_time": "2026-12-07T02:05:48.148022+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.004671, "end_time": "2026-12-07T03:18:45.107966+00:00", "exception": false, "start_time": "2026-12-07T03:18:45.103295+00:00", "status": "completed"}
 # ```{glue:figure} fig-cifarn-curves
 # :name: fig-cifarn-curves
 #
@@ -229,23 +229,23 @@ plt.close(fig)
 # zero: that is a backward-corrected loss being driven towards $-\infty$.
 # ```
 
-# %% [markdown] papermill={"duration": 0.004583, "end_time": "2026-12-07T02:05:48.161925+00:00", "exception": false, "start_time": "2026-12-07T02:05:48.157342+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.008485, "end_time": "2026-12-07T03:18:45.121122+00:00", "exception": false, "start_time": "2026-12-07T03:18:45.112637+00:00", "status": "completed"}
 # ## $\hat T$ against the true human $T$
 #
 # Per label set: the relative $L_1$ error $\sum_{ij} |\hat T_{ij} - T_{ij}| / \sum_{ij} T_{ij}$, the
 # condition number of $\hat T$ and the epoch model selection kept in the CE run.
 
-# %% papermill={"duration": 0.01131, "end_time": "2026-12-07T02:05:48.177830+00:00", "exception": false, "start_time": "2026-12-07T02:05:48.166520+00:00", "status": "completed"}
+# %% papermill={"duration": 0.011427, "end_time": "2026-12-07T03:18:45.137231+00:00", "exception": false, "start_time": "2026-12-07T03:18:45.125804+00:00", "status": "completed"}
 display(estimation_table(records))
 
-# %% [markdown] papermill={"duration": 0.004817, "end_time": "2026-12-07T02:05:48.187830+00:00", "exception": false, "start_time": "2026-12-07T02:05:48.183013+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.004645, "end_time": "2026-12-07T03:18:45.146819+00:00", "exception": false, "start_time": "2026-12-07T03:18:45.142174+00:00", "status": "completed"}
 # How much of that error would a perfect estimator still make? The run's training images are a sample:
 # the *empirical* $T$ of their clean and human labels (which the estimator never sees; the record's
 # `T_train`) already differs
 # from $T$ of all 50,000 images. The first table sets that sampling error beside the error of $\hat T$
 # (first seed); the second gives the $L_1$ error of each row of $\hat T$, one clean class a row.
 
-# %% papermill={"duration": 0.600875, "end_time": "2026-12-07T02:05:48.793391+00:00", "exception": false, "start_time": "2026-12-07T02:05:48.192516+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.615545, "end_time": "2026-12-07T03:18:45.766995+00:00", "exception": false, "start_time": "2026-12-07T03:18:45.151450+00:00", "status": "completed"} tags=["hide-input"]
 ce_runs = [r for r in runs if r["method"] == "ce"]
 images = load_cifar10() if dataset == "cifar10n" else load_cifar100()
 errors, row_errors = {}, {}
@@ -265,7 +265,7 @@ if len(row_errors) > 10:  # CIFAR-100: the ten rows with the largest mean error
 display(row_errors.style.set_uuid("cifarn-rows").format("{:.2f}")
         .background_gradient(cmap="Reds", axis=None))
 
-# %% papermill={"duration": 0.696283, "end_time": "2026-12-07T02:05:49.498645+00:00", "exception": false, "start_time": "2026-12-07T02:05:48.802362+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.880926, "end_time": "2026-12-07T03:18:46.653924+00:00", "exception": false, "start_time": "2026-12-07T03:18:45.772998+00:00", "status": "completed"} tags=["hide-input"]
 gap = max(np.abs(np.array(r["T_hat"]) - np.array(r["T_true"])).max() for r in ce_runs)
 fig, axes = plt.subplots(len(ce_runs), 2, figsize=(10, 4.2 * len(ce_runs)),
                          squeeze=False)
@@ -282,7 +282,7 @@ fig.tight_layout()
 glue("fig-cifarn-estimate", fig, display=False)
 plt.close(fig)
 
-# %% [markdown] papermill={"duration": 0.009023, "end_time": "2026-12-07T02:05:49.514069+00:00", "exception": false, "start_time": "2026-12-07T02:05:49.505046+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.006663, "end_time": "2026-12-07T03:18:46.671831+00:00", "exception": false, "start_time": "2026-12-07T03:18:46.665168+00:00", "status": "completed"}
 # ```{glue:figure} fig-cifarn-estimate
 # :name: fig-cifarn-estimate
 #
@@ -292,7 +292,7 @@ plt.close(fig)
 # {numref}`fig-cifarn-human-T`.
 # ```
 
-# %% [markdown] papermill={"duration": 0.008849, "end_time": "2026-12-07T02:05:49.531870+00:00", "exception": false, "start_time": "2026-12-07T02:05:49.523021+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.006206, "end_time": "2026-12-07T03:18:46.684205+00:00", "exception": false, "start_time": "2026-12-07T03:18:46.677999+00:00", "status": "completed"}
 # ## The backward corrections, epoch by epoch
 #
 # With the true $T$, the backward-corrected loss is an unbiased estimate of the clean loss ({ref}`ch-backward`),
@@ -304,7 +304,7 @@ plt.close(fig)
 # clipped where recorded, the epoch model selection kept out of the epochs run, the best noisy-validation
 # accuracy over the epochs, and the test accuracy.
 
-# %% papermill={"duration": 0.019547, "end_time": "2026-12-07T02:05:49.557465+00:00", "exception": false, "start_time": "2026-12-07T02:05:49.537918+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.016908, "end_time": "2026-12-07T03:18:46.707154+00:00", "exception": false, "start_time": "2026-12-07T03:18:46.690246+00:00", "status": "completed"} tags=["hide-input"]
 backward_runs = [r for r in ok if r["method"] in ("backward", "backward_est")]
 if backward_runs:
     display(backward_table(ok))
@@ -329,13 +329,13 @@ if backward_runs:
 else:
     display(Markdown("No backward run in this grid."))
 
-# %% [markdown] papermill={"duration": 0.007451, "end_time": "2026-12-07T02:05:49.570728+00:00", "exception": false, "start_time": "2026-12-07T02:05:49.563277+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.005831, "end_time": "2026-12-07T03:18:46.723633+00:00", "exception": false, "start_time": "2026-12-07T03:18:46.717802+00:00", "status": "completed"}
 # ## What the run shows
 #
 # Each claim below is computed from the records and tables above and marked as holding or not, with its
 # numbers.
 
-# %% papermill={"duration": 0.029415, "end_time": "2026-12-07T02:05:49.607657+00:00", "exception": false, "start_time": "2026-12-07T02:05:49.578242+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.03806, "end_time": "2026-12-07T03:18:46.767506+00:00", "exception": false, "start_time": "2026-12-07T03:18:46.729446+00:00", "status": "completed"} tags=["hide-input"]
 near_chance = 5.0  # points above chance (100 / c %) that still count as "at chance"
 estimator_share = 0.5  # "mostly the estimator's": own-labels error below this share
 stats = summarize(ok)
@@ -441,7 +441,7 @@ claims.append(f"**Seeds: {n_seeds}.** "
 display(Markdown("\n".join(f"- {c}" for c in claims)))
 
 
-# %% [markdown] papermill={"duration": 0.008845, "end_time": "2026-12-07T02:05:49.626037+00:00", "exception": false, "start_time": "2026-12-07T02:05:49.617192+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.00624, "end_time": "2026-12-07T03:18:46.780880+00:00", "exception": false, "start_time": "2026-12-07T03:18:46.774640+00:00", "status": "completed"}
 # ## Against the CIFAR-N benchmark
 #
 # The benchmark {cite}`wei2022` publishes CE, Forward-T and Backward-T on every label set
@@ -450,18 +450,18 @@ display(Markdown("\n".join(f"- {c}" for c in claims)))
 # accuracies are not comparable; what a correction adds over CE is closer to comparable. {ref}`ch-comparison`
 # sets all the numbers side by side.
 
-# %% papermill={"duration": 0.018804, "end_time": "2026-12-07T02:05:49.653968+00:00", "exception": false, "start_time": "2026-12-07T02:05:49.635164+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.013207, "end_time": "2026-12-07T03:18:46.803927+00:00", "exception": false, "start_time": "2026-12-07T03:18:46.790720+00:00", "status": "completed"} tags=["hide-input"]
 theirs = published.CIFARN
 shown = [k for k in CIFARN_LABEL_SETS if k in keys]
 ran = [m for m in methods if m in theirs or any(r["method"] == m for r in ok)]
 display(comparison_table(ok, theirs, methods=ran, settings=shown))
 
-# %% [markdown] papermill={"duration": 0.00649, "end_time": "2026-12-07T02:05:49.666780+00:00", "exception": false, "start_time": "2026-12-07T02:05:49.660290+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.006498, "end_time": "2026-12-07T03:18:46.817000+00:00", "exception": false, "start_time": "2026-12-07T03:18:46.810502+00:00", "status": "completed"}
 # Seeds change the split and the initialisation of every method alike, so the fair comparison with CE is
 # paired: for each seed, a method's accuracy minus CE's on the same seed. Mean ± std over the seeds with both
 # runs (their number in brackets), in points:
 
-# %% papermill={"duration": 0.021002, "end_time": "2026-12-07T02:05:49.693613+00:00", "exception": false, "start_time": "2026-12-07T02:05:49.672611+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.024636, "end_time": "2026-12-07T03:18:46.848112+00:00", "exception": false, "start_time": "2026-12-07T03:18:46.823476+00:00", "status": "completed"} tags=["hide-input"]
 if any(r["method"] != "ce" for r in ok):
     display(paired_table(ok))
 paired = paired_differences(ok)
@@ -496,27 +496,28 @@ display(Markdown(
     f" {sum(k == r['epochs'] for k, r in zip(kept, ok))} of {len(ok)} trainings.\n"
     f"- **Time per training:** {cpu_time}."))
 
-# %% [markdown] papermill={"duration": 0.009205, "end_time": "2026-12-07T02:05:49.711483+00:00", "exception": false, "start_time": "2026-12-07T02:05:49.702278+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.011701, "end_time": "2026-12-07T03:18:46.870616+00:00", "exception": false, "start_time": "2026-12-07T03:18:46.858915+00:00", "status": "completed"}
 # Each record also holds the test accuracy of the epoch that the other criterion would have kept
 # ({ref}`sec-model-selection`), so the two criteria compare on the same trainings:
 
-# %% papermill={"duration": 0.019431, "end_time": "2026-12-07T02:05:49.740243+00:00", "exception": false, "start_time": "2026-12-07T02:05:49.720812+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.018014, "end_time": "2026-12-07T03:18:46.895088+00:00", "exception": false, "start_time": "2026-12-07T03:18:46.877074+00:00", "status": "completed"} tags=["hide-input"]
 both = [r for r in ok if r.get("test_accuracy_by_selection")]
 display(selection_table(both) if both else Markdown(
     "The records of this run predate `test_accuracy_by_selection`."))
 
-# %% [markdown] papermill={"duration": 0.00889, "end_time": "2026-12-07T02:05:49.758638+00:00", "exception": false, "start_time": "2026-12-07T02:05:49.749748+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.006252, "end_time": "2026-12-07T03:18:46.908275+00:00", "exception": false, "start_time": "2026-12-07T03:18:46.902023+00:00", "status": "completed"}
 # The same CE networks give every estimator's $\hat T$ (the CE record keeps them all). Per label set, the
 # relative $L_1$ error of each against the true human $T$ and the accuracy of forward with it, where it was
 # trained; VolMinNet's row is the error of the $T$ it learned and its own accuracy ({ref}`sec-learned-T`).
-# The folder's records of this run's protocol are read, whichever estimator's. The estimators read the CE
-# network's posteriors of all the rows (in-sample) and, where the record's posteriors are stored, of the
-# held-out rows alone (the noisy validation split, which the network never fitted). What each assumes
+# The folder's records of this run's protocol are read, whichever estimator's and seed's (mean ± std over the
+# seeds). The estimators read the CE network's posteriors of all the rows (in-sample) and, where the record's
+# posteriors are stored, of the held-out rows alone (the noisy validation split, which the network never
+# fitted), and those of every seed's network pooled where two or more have them. What each assumes
 # ({ref}`ch-beyond-anchors`): `anchor` an anchor input per class; `confident_joint` a ranking of each class's
 # examples; `dual_t` posteriors that have memorised the noisy labels (with an underfit CE network it counts the
 # noise twice); `min_volume` and VolMinNet clean posteriors scattered enough to span the simplex.
 
-# %% papermill={"duration": 5.316329, "end_time": "2026-12-07T02:05:55.084111+00:00", "exception": false, "start_time": "2026-12-07T02:05:49.767782+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 151.93969, "end_time": "2026-12-07T03:21:18.854170+00:00", "exception": false, "start_time": "2026-12-07T03:18:46.914480+00:00", "status": "completed"} tags=["hide-input"]
 def grid_of(r):  # the records of this run's protocol, whichever estimator's
     return [r.get(k, IDENTITY_DEFAULTS.get(k))
             for k in ("protocol", "subset", "epochs", "selection")]
@@ -525,6 +526,7 @@ def grid_of(r):  # the records of this run's protocol, whichever estimator's
 stored = load_records(results_dir, task=dataset)
 folder = [held_out_estimates(r, results_dir) for r in stored
           if r["status"] == "ok" and grid_of(r) == grid_of(ok[0])]
+folder = pooled_estimates(folder, results_dir)  # the held-out rows of every seed's network
 for key in shown:
     display(Markdown(f"**{key}**"))
     display(estimator_table(folder, key))
@@ -546,7 +548,7 @@ display(Markdown(
     + (f" (closer or as close in {count_of(closer_in, len(closer), 'label sets')})."
        if closer else ": no VolMinNet run in this grid.")))
 
-# %% [markdown] papermill={"duration": 0.006222, "end_time": "2026-12-07T02:05:55.097114+00:00", "exception": false, "start_time": "2026-12-07T02:05:55.090892+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.006193, "end_time": "2026-12-07T03:21:18.867018+00:00", "exception": false, "start_time": "2026-12-07T03:21:18.860825+00:00", "status": "completed"}
 # (cifarn-clipping)=
 # ### Why every method is clipped
 #
@@ -557,10 +559,10 @@ display(Markdown(
 # norm for every method. The table gives the test accuracy (%) of the epoch of highest noisy-validation
 # accuracy, and that epoch; the norm `fast2` uses is in its recipe, stated with the records above.
 
-# %% papermill={"duration": 0.011442, "end_time": "2026-12-07T02:05:55.114220+00:00", "exception": false, "start_time": "2026-12-07T02:05:55.102778+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.015734, "end_time": "2026-12-07T03:21:18.888939+00:00", "exception": false, "start_time": "2026-12-07T03:21:18.873205+00:00", "status": "completed"} tags=["hide-input"]
 display(clip_table(clip_norm_path))
 
-# %% [markdown] papermill={"duration": 0.006186, "end_time": "2026-12-07T02:05:55.127165+00:00", "exception": false, "start_time": "2026-12-07T02:05:55.120979+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.006484, "end_time": "2026-12-07T03:21:18.902194+00:00", "exception": false, "start_time": "2026-12-07T03:21:18.895710+00:00", "status": "completed"}
 # ## CIFAR-100N
 #
 # The human $T$ of CIFAR-100N is in the first table above: {glue:text}`c100n-wrong`% wrong labels, a
@@ -572,14 +574,14 @@ display(clip_table(clip_norm_path))
 # `python tools/run_chapter.py cifarn out.ipynb -p results_dir runs/cifarn -p dataset cifar100n -y "noise: [cifar100n]"` (the
 # protocol `"fast2"`: all the training data, hours on a CPU) or with `-p protocol paper` (the benchmark's settings, GPU).
 
-# %% papermill={"duration": 0.015915, "end_time": "2026-12-07T02:05:55.148737+00:00", "exception": false, "start_time": "2026-12-07T02:05:55.132822+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.014116, "end_time": "2026-12-07T03:21:18.927413+00:00", "exception": false, "start_time": "2026-12-07T03:21:18.913297+00:00", "status": "completed"} tags=["hide-input"]
 c100n = human.loc["cifar100n"]
 glue("c100n-wrong", f"{c100n['wrong labels (%)']:.1f}", display=False)
 glue("c100n-min-diag", f"{c100n['min T_ii']:.3f}", display=False)
 glue("c100n-cond", f"{c100n['cond(T)']:.1f}", display=False)
 glue("c100n-anchors", "yes" if c100n["anchors hold"] else "no", display=False)
 
-# %% [markdown] papermill={"duration": 0.006494, "end_time": "2026-12-07T02:05:55.161682+00:00", "exception": false, "start_time": "2026-12-07T02:05:55.155188+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.006511, "end_time": "2026-12-07T03:21:18.943953+00:00", "exception": false, "start_time": "2026-12-07T03:21:18.937442+00:00", "status": "completed"}
 # ## Summary
 #
 # - Human noise comes with its true $T$: the corrections can be run with it, and $\hat T$ measured
@@ -593,7 +595,7 @@ glue("c100n-anchors", "yes" if c100n["anchors hold"] else "no", display=False)
 # - The benchmark's accuracies use another network, more data and epochs, and model selection on the
 #   test set: compare gains over CE, not accuracies.
 
-# %% [markdown] papermill={"duration": 0.005588, "end_time": "2026-12-07T02:05:55.173057+00:00", "exception": false, "start_time": "2026-12-07T02:05:55.167469+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.006535, "end_time": "2026-12-07T03:21:18.957100+00:00", "exception": false, "start_time": "2026-12-07T03:21:18.950565+00:00", "status": "completed"}
 # ## Exercises
 #
 # ```{exercise}
@@ -609,7 +611,7 @@ glue("c100n-anchors", "yes" if c100n["anchors hold"] else "no", display=False)
 # :class: dropdown
 # ```
 
-# %% papermill={"duration": 0.01685, "end_time": "2026-12-07T02:05:55.195658+00:00", "exception": false, "start_time": "2026-12-07T02:05:55.178808+00:00", "status": "completed"}
+# %% papermill={"duration": 0.021248, "end_time": "2026-12-07T03:21:18.984931+00:00", "exception": false, "start_time": "2026-12-07T03:21:18.963683+00:00", "status": "completed"}
 for name in ("aggre", "worst"):
     T = cifarn_T(name)
     off = T - np.diag(np.diag(T))
@@ -620,7 +622,7 @@ for name in ("aggre", "worst"):
         f" (reverse {T[j, i]:.3f})" for i, j in top)
         + f"; smallest margin {margin:.3f}")
 
-# %% [markdown] papermill={"duration": 0.005781, "end_time": "2026-12-07T02:05:55.207913+00:00", "exception": false, "start_time": "2026-12-07T02:05:55.202132+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.00664, "end_time": "2026-12-07T03:21:18.998629+00:00", "exception": false, "start_time": "2026-12-07T03:21:18.991989+00:00", "status": "completed"}
 # The confusions come in pairs of similar classes but are not symmetric (compare each entry with its
 # reverse). The margin is the slack of the anchor assumption $T_{jj} > T_{kj}$: while it stays positive,
 # the input with the most confident noisy posterior for class $j$ is still of clean class $j$ for a

@@ -1,13 +1,16 @@
 """Record names that keep each estimator's runs apart, and the estimator tables of book chapter ch-beyond-anchors,
 against hand-built records and numpy."""
 
+import json
 import math
 import re
 
 import numpy as np
 import pytest
 
-from lnc.experiments.records import record_name
+from lnc import estimate_T, estimation_error
+from lnc.experiments.protocol import pooled_estimates
+from lnc.experiments.records import record_name, save_posteriors
 from lnc.experiments.results import estimator_stats
 from lnc.experiments.tables import estimator_table
 
@@ -114,4 +117,69 @@ def test_estimator_table_gives_held_out_errors_their_own_column_and_no_accuracy_
         ("dual_t", "0.200", "-", "-"),
     )
     stats = estimator_stats(held_out)
-    assert stats["symmetric 0.2", "anchor", "held_out"] == {"error": (0.06, pytest.approx(math.nan, nan_ok=True), 1)}
+    nan = pytest.approx(math.nan, nan_ok=True)
+    assert stats["symmetric 0.2", "anchor", "held_out"] == {"error": (0.06, nan, 1), "anchor_ratio": (0.6, nan, 1)}
+
+
+def test_estimator_stats_divide_each_error_by_the_anchor_error_of_the_same_ce_run():
+    records = [
+        _ce(0, {"anchor": 0.10, "dual_t": 0.05}, {"dual_t": 0.02}),
+        _ce(1, {"anchor": 0.40, "dual_t": 0.10}, {"dual_t": 0.30}),
+        _ce(2, {"dual_t": 0.20}),  # no anchor estimate: an error, no ratio
+        _ce(3, {"anchor": 0.0, "dual_t": 0.20}),  # an exact anchor: no ratio, rather than a division by zero
+    ]
+    stats = estimator_stats(records)
+    ratio = stats["symmetric 0.2", "dual_t", "cross_fit"]["anchor_ratio"]
+    assert ratio[0] == pytest.approx(np.mean([0.2, 0.75])) and ratio[2] == 2
+    assert ratio[1] == pytest.approx(np.std([0.2, 0.75], ddof=1))
+    # the ratio of the means is another number: each seed is divided by its own anchor error
+    assert ratio[0] != pytest.approx(np.mean([0.02, 0.30]) / np.mean([0.1, 0.4]))
+    assert stats["symmetric 0.2", "dual_t", "in_sample"]["anchor_ratio"][0] == pytest.approx(np.mean([0.5, 0.25]))
+    assert stats["symmetric 0.2", "dual_t", "in_sample"]["error"][2] == 4
+    assert stats["symmetric 0.2", "anchor", "in_sample"]["anchor_ratio"][:1] == (1.0,)
+
+
+def _stored_ce(folder, seed, T, *, n=600, n_val=200, anchor_error=0.1, protocol="cpu"):
+    """A CE record of three classes with exact posteriors stored beside it (no training); the last ``n_val`` rows are
+    its held-out ones."""
+    rng = np.random.default_rng(seed)
+    probs = rng.dirichlet(np.full(3, 0.3), n) @ T
+    noisy = np.array([rng.choice(3, p=p / p.sum()) for p in probs])
+    record = dict(task="mnist", noise="symmetric", rate=0.2, method="ce", seed=seed, protocol=protocol, epochs=1,
+                  recipe={"model": "mnist_fc", "quantile": 0.97}, subset=None, T_true=T.tolist(), n_val=n_val,
+                  estimates={"in_sample": {"anchor": {"estimation_error": anchor_error}}})  # fmt: skip
+    save_posteriors(record, folder, probs, noisy, noisy)
+    return record, probs.astype(np.float32)[-n_val:], noisy[-n_val:]
+
+
+def test_pooled_estimates_read_the_held_out_rows_of_every_seed_as_one_set(tmp_path):
+    T = np.array([[0.8, 0.1, 0.1], [0.2, 0.7, 0.1], [0.1, 0.2, 0.7]])
+    stored = [_stored_ce(tmp_path, seed, T, anchor_error=0.1 * (seed + 1) ** 2) for seed in (2, 0, 1)]
+    alone = _stored_ce(tmp_path, 0, T, protocol="paper")[0]  # another run, with one seed: nothing to pool
+    records = [r for r, _, _ in stored]
+    again = {**records[1], "estimator": "dual_t"}  # the seed-0 network's record of another estimator's job
+    forward = {**records[0], "method": "forward"}
+    before = json.dumps([*records, again, alone, forward])
+    out = pooled_estimates([*records, again, alone, forward], tmp_path)
+    assert json.dumps([*records, again, alone, forward]) == before  # nothing changed in place
+    assert out[-2] is alone and out[-1] is forward
+    pooled = out[0]["estimates"]["pooled"]
+    assert all(r["estimates"]["pooled"] == pooled for r in out[:4])  # one estimate for the run, in each record
+    by_seed = {r["seed"]: (p, y) for r, p, y in stored}
+    probs, noisy = (np.concatenate([by_seed[s][k] for s in (0, 1, 2)]) for k in (0, 1))  # seed-0 rows once
+    for name in ("confident_joint", "core_counts"):
+        assert pooled[name]["seeds"] == [0, 1, 2]
+        T_hat = estimate_T(probs, noisy, method=name)  # the record rounds to 6 digits
+        np.testing.assert_allclose(pooled[name]["T_hat"], T_hat, atol=1e-6)
+        assert pooled[name]["estimation_error"] == pytest.approx(estimation_error(T_hat, T), abs=1e-6)
+    stats = estimator_stats(out)
+    error = stats["symmetric 0.2", "core_counts", "pooled"]
+    assert error["error"][0] == pytest.approx(pooled["core_counts"]["estimation_error"]) and error["error"][2] == 1
+    # over the mean anchor error of the three networks, not of any one of them
+    assert error["anchor_ratio"][0] == pytest.approx(
+        pooled["core_counts"]["estimation_error"] / np.mean([0.1, 0.4, 0.9])
+    )
+    assert pooled_estimates(records[:1], tmp_path) == records[:1]  # one seed: nothing to pool
+    assert pooled_estimates(records, tmp_path / "elsewhere") == records  # no posteriors there
+    with pytest.raises(TypeError, match=r"records\[1\] must be a record"):
+        pooled_estimates([records[0], "ce"], tmp_path)

@@ -49,8 +49,10 @@ def test_runs_markdown_refuses_a_missing_root(tmp_path):
 
 
 def test_evidence_is_each_tasks_full_data_run_with_the_papers_T_hat(tmp_path):
-    keep = [make_run("ce", "worst", estimator="anchor"), make_run("forward", "worst", seed=1)]
+    keep = [make_run("ce", "worst", estimator="anchor"), make_run("forward", "worst"),
+            make_run("ce", "worst", seed=1), make_run("forward", "worst", seed=1, status="failed")]  # fmt: skip
     left_out = [
+        make_run("ce", "worst", seed=2),  # forward has not run seed 2 yet: it waits
         make_run("ce", "aggre", subset=10_000),  # a reduced run
         make_run("forward_est", "aggre", estimator="confident_joint"),  # another estimator
         make_run("forward_est", "random1", estimator="anchor", cross_fit=2),  # cross-fitted T̂
@@ -60,8 +62,10 @@ def test_evidence_is_each_tasks_full_data_run_with_the_papers_T_hat(tmp_path):
     stored(tmp_path / "cifarn", [make_run("ce", "random2")])  # a folder that is not the evidence
     evidence = inventory.evidence_records(tmp_path)
     assert list(evidence) == ["cifar10n"]  # the other tasks' folders are missing
-    assert [(r["method"], r["noise"], r["seed"]) for r in evidence["cifar10n"]] == [
+    assert sorted((r["method"], r["noise"], r["seed"]) for r in evidence["cifar10n"]) == [
         ("ce", "worst", 0),
+        ("ce", "worst", 1),
+        ("forward", "worst", 0),
         ("forward", "worst", 1),
     ]
     marked = [block.split("**:")[0] for block in inventory.runs_markdown(tmp_path).split("\n\n")

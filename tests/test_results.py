@@ -595,7 +595,7 @@ def test_estimator_benchmark_table_sets_every_estimator_side_by_side_per_task_an
     accuracy = tables.estimator_benchmark_table(runs, "cross_fit", "accuracy")
     assert accuracy.rows[1:] == (("mnist symmetric 0.4", "80.0 *", "-"),)
     with pytest.raises(
-        ValueError, match=r"kind must each be one of \['cross_fit', 'held_out', 'in_sample'\], got 'learned'"
+        ValueError, match=r"kind must each be one of \['cross_fit', 'held_out', 'in_sample', 'pooled'\], got 'learned'"
     ):
         tables.estimator_benchmark_table(runs, "learned")
     with pytest.raises(ValueError, match="estimators must each be one of .*got 'dual_t'"):

@@ -6,6 +6,8 @@ says what ran (label sets or noise settings, methods, estimators, seeds), where 
 threads) and when, and what it cost; older records that predate a field say "not recorded".
 """
 
+from collections import defaultdict
+
 from .prose import SELECTION_SHORT
 from .protocol import ESTIMATED
 from .records import IDENTITY_DEFAULTS, _as_path, is_stored, load_records
@@ -37,7 +39,9 @@ def stored_folders(root):
 def evidence_records(root):
     """The book's evidence under ``root`` (a path): per task of :data:`EVIDENCE` whose folder exists there, the
     records of that task in it trained on all the training data with the paper's ``T̂`` (the anchor estimator,
-    in sample), failed ones included. A dict ``{task: [record, ...]}`` in the order of :data:`EVIDENCE`.
+    in sample), failed ones included, of the seeds that every method of their noise setting has run (a seed that
+    some method has not reached yet waits, so that the methods' means over seeds, and their differences, are over
+    the same seeds). A dict ``{task: [record, ...]}`` in the order of :data:`EVIDENCE`.
 
     Raises
     ------
@@ -49,16 +53,27 @@ def evidence_records(root):
     if not root.is_dir():
         raise ValueError(f"root must be an existing folder of record folders, got '{root}'")
     return {
-        task: [
-            r
-            for r in load_records(root / folder, task=task)
-            if r.get("subset") is None
-            and r.get("estimator", IDENTITY_DEFAULTS["estimator"]) == "anchor"
-            and not r.get("cross_fit")
-        ]
+        task: _whole_seeds(
+            [
+                r
+                for r in load_records(root / folder, task=task)
+                if r.get("subset") is None
+                and r.get("estimator", IDENTITY_DEFAULTS["estimator"]) == "anchor"
+                and not r.get("cross_fit")
+            ]
+        )
         for task, folder in EVIDENCE.items()
         if (root / folder).is_dir()
     }
+
+
+def _whole_seeds(records):
+    """``records`` of the seeds that every method of their noise setting has run (:func:`evidence_records`)."""
+    seeds = defaultdict(lambda: defaultdict(set))  # setting -> method -> seeds
+    for r in records:
+        seeds[setting(r)][r["method"]].add(r["seed"])
+    whole = {key: set.intersection(*by_method.values()) for key, by_method in seeds.items()}
+    return [r for r in records if r["seed"] in whole[setting(r)]]
 
 
 def _grids(records):

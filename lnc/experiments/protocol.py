@@ -23,6 +23,7 @@ import math
 import os
 import threading
 import time
+from collections import defaultdict
 from collections.abc import Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass
@@ -33,6 +34,7 @@ import torch
 
 from .._checks import (
     check_choice,
+    check_fields,
     check_int,
     check_mapping,
     check_optional_int,
@@ -64,6 +66,7 @@ from .prose import describe_recipe
 from .recipes import NOISE_KINDS, TASKS, Recipe, get_recipe, paper_T
 from .records import (
     check_results_dir,
+    identity,
     is_stored,
     job_lock,
     load_posteriors,
@@ -569,15 +572,81 @@ def held_out_estimates(record, results_dir):
     """
     if not isinstance(record, dict):
         raise TypeError(f"record must be a dict (a CE record), got {type(record).__name__}")
-    path = posteriors_path(record, results_dir) if record.get("method") == "ce" else None
-    if path is None or record.get("cross_fit") or "held_out" in record.get("estimates", {}) or not path.exists():
+    path = _stored_posteriors(record, results_dir)
+    if path is None or "held_out" in record.get("estimates", {}):
         return record
+    held_out = _estimate_entries(*_held_out_rows(record, path), record)
+    return {**record, "estimates": {**record.get("estimates", {}), "held_out": held_out}}
+
+
+def pooled_estimates(records, results_dir):
+    """Copies of ``records`` in which each in-sample CE record also holds ``estimates["pooled"]``: every estimator's
+    ``T̂`` on the held-out rows of all the CE networks of its run that differ only in the seed, pooled: the last
+    ``n_val`` rows of each one's stored posteriors (as :func:`held_out_estimates` reads them), ``n_val × seeds``
+    rows, each scored by a network that never fitted it (a row that two seeds' splits both hold out counts twice).
+    Each entry also lists its ``"seeds"``. The networks of several seeds are trained anyway; their held-out rows
+    together give the estimators more rows at no extra training, as cross-fitting gives all of them at ``cross_fit``
+    more. Runs with the posteriors of fewer than two seeds, and other records, are returned as they are. The stored
+    records are not changed.
+
+    Raises
+    ------
+    TypeError, ValueError
+        ``records`` is not a sequence of dicts; a CE record with stored posteriors lacks ``seed``, ``n_val``,
+        ``T_true`` or ``recipe``; the file of its posteriors cannot be read.
+    """
+    records = check_sequence(records, name="records", item=check_fields, nonempty=False)
+    runs = defaultdict(dict)  # identity but seed and estimator -> {seed: (record, path)}
+    for r in records:
+        path = _stored_posteriors(r, results_dir)
+        if path is not None:
+            check_fields(r, ("seed",), name="a CE record")
+            runs[_run_key(r)].setdefault(r["seed"], (r, path))
+    pooled = {}
+    for key, by_seed in runs.items():
+        if len(by_seed) > 1:
+            rows = [_held_out_rows(*by_seed[seed]) for seed in sorted(by_seed)]  # in seed order
+            probs, noisy = (np.concatenate(parts) for parts in zip(*rows))
+            entries = _estimate_entries(probs, noisy, next(iter(by_seed.values()))[0])
+            pooled[key] = {name: {**entry, "seeds": sorted(by_seed)} for name, entry in entries.items()}
+    return [
+        {**r, "estimates": {**r.get("estimates", {}), "pooled": pooled[key]}}
+        if _stored_posteriors(r, results_dir) is not None and (key := _run_key(r)) in pooled
+        else r
+        for r in records
+    ]
+
+
+def _stored_posteriors(record, results_dir):
+    """The file of an in-sample CE record's stored posteriors in ``results_dir``; ``None`` for another record or
+    where none is stored."""
+    if record.get("method") != "ce" or record.get("cross_fit"):
+        return None
+    path = posteriors_path(record, results_dir)
+    return path if path.exists() else None
+
+
+def _held_out_rows(record, path):
+    """``(probs, noisy)`` of the rows of the posteriors at ``path`` that the CE ``record``'s network never fitted:
+    the last ``n_val``, its noisy validation split."""
     probs, noisy, _ = load_posteriors(path)
     rows = slice(len(probs) - check_int(record["n_val"], name="record['n_val']", low=1), None)
+    return probs[rows], noisy[rows]
+
+
+def _estimate_entries(probs, noisy, record):
+    """``{estimator: estimates entry}`` of every estimator on ``probs`` and ``noisy``, against ``record``'s
+    ``T_true``, with its recipe's quantile."""
     T_true = np.asarray(record["T_true"], dtype=float)
-    held_out = {name: _estimate_entry(T, T_true)
-                for name, T in _estimates(probs[rows], noisy[rows], record["recipe"]["quantile"]).items()}  # fmt: skip
-    return {**record, "estimates": {**record.get("estimates", {}), "held_out": held_out}}
+    return {name: _estimate_entry(T, T_true)
+            for name, T in _estimates(probs, noisy, record["recipe"]["quantile"]).items()}  # fmt: skip
+
+
+def _run_key(record):
+    """The identity of a CE ``record``'s run but its seed and estimator (the CE records of one network differ only
+    in the estimator), as canonical JSON."""
+    fields = {k: v for k, v in identity(record).items() if k not in ("seed", "estimator")}
+    return json.dumps(fields, sort_keys=True)
 
 
 def _stage_key(config, run):

@@ -184,13 +184,17 @@ def _optional(check):
 
 
 def _check_estimates(estimates, *, name):
-    """Check a CE record's ``estimates``: ``{kind: {estimator: fields}}``, ``kind`` ``"in_sample"``, ``"held_out"``
-    or ``"cross_fit"``, each ``fields`` a dict (its ``estimation_error`` a number >= 0 or ``None``)."""
+    """Check a CE record's ``estimates``: ``{kind: {estimator: fields}}``, ``kind`` one of :data:`ESTIMATOR_KINDS`
+    but ``"learned"``, each ``fields`` a dict (its ``estimation_error`` a number >= 0 or ``None``; a pooled one's
+    ``seeds`` a sequence of seeds)."""
     for kind, by_name in _check_record(estimates, name=name, fields=()).items():
-        check_choice(kind, ESTIMATOR_KINDS[:3], name=f"{name} key")
+        check_choice(kind, ESTIMATOR_KINDS[:-1], name=f"{name} key")
         for estimator, fields in _check_record(by_name, name=f"{name}[{kind!r}]", fields=()).items():
             check_str(estimator, name=f"{name}[{kind!r}] key")
-            _check_record(fields, name=f"{name}[{kind!r}][{estimator!r}]", fields=(), optional=("estimation_error",))
+            entry = f"{name}[{kind!r}][{estimator!r}]"
+            _check_record(fields, name=entry, fields=(), optional=("estimation_error", "seeds"))
+            if kind == "pooled" and fields.get("estimation_error") is not None:
+                check_fields(fields, ("seeds",), name=entry)
 
 
 RECORD_FIELDS = {
@@ -207,6 +211,7 @@ RECORD_FIELDS = {
     "model": check_str,
     "model_kwargs": partial(_check_record, fields=()),
     "estimates": _check_estimates,
+    "seeds": partial(check_sequence, item=partial(check_int, low=0)),
 }
 """The kind of each record field that a table reads: a str, a rate or accuracy in [0, 1] (or ``None``), an int, a
 finite number >= 0 (or ``None`` where a value may be missing), a status, a recipe (a dict with a ``model``, and a
@@ -249,21 +254,23 @@ def _check_published(published):
     return published
 
 
-ESTIMATOR_KINDS = ("in_sample", "held_out", "cross_fit", "learned")
-"""Where an estimate comes from: the CE network's own posteriors (of every row, or of the held-out noisy-validation
-rows only), out-of-fold ones, or a method that learns T."""
+ESTIMATOR_KINDS = ("in_sample", "held_out", "pooled", "cross_fit", "learned")
+"""Where an estimate comes from: the CE network's own posteriors (of every row, of the held-out noisy-validation
+rows only, or of the held-out rows of the networks of every seed together), out-of-fold ones, or a method that
+learns T. All but the last are kinds of a CE record's ``estimates``."""
 
 
 def estimator_stats(records):
     """Estimation error and forward-correction accuracy of every estimator and T-learning method, over seeds.
 
-    Returns ``{(setting, name, kind): {"error": (mean, std, n), "accuracy": (mean, std, n)}}``, ``kind`` in
-    :data:`ESTIMATOR_KINDS`. For an estimator ``name`` of a CE record's ``estimates`` (``"in_sample"``,
-    ``"held_out"`` or ``"cross_fit"``), ``error`` is the relative L1 error of its ``T̂`` (each CE run counted once
-    per seed, however many jobs recorded it) and ``accuracy`` the clean test accuracy (%) of the ``forward_est``
-    runs with it (their ``estimator`` and ``cross_fit``); for ``volmin`` and ``revision`` (kind ``"learned"``), the
-    error of the T they learned and their own accuracy. ``std`` has ddof = 1 (NaN when n = 1); a key missing a field has
-    no runs of it.
+    Returns ``{(setting, name, kind): {"error": (mean, std, n), "anchor_ratio": (mean, std, n), "accuracy": (mean,
+    std, n)}}``, ``kind`` in :data:`ESTIMATOR_KINDS`. For an estimator ``name`` of a CE record's ``estimates``
+    (``"in_sample"``, ``"held_out"`` or ``"cross_fit"``), ``error`` is the relative L1 error of its ``T̂`` (each CE
+    run counted once per seed, however many jobs recorded it), ``anchor_ratio`` that error over the in-sample anchor
+    error of the same CE run (the paper's estimate from the same network; where the run has it) and ``accuracy``
+    the clean test accuracy (%) of the ``forward_est`` runs with it (their ``estimator`` and ``cross_fit``); for
+    ``volmin`` and ``revision`` (kind ``"learned"``), the error of the T they learned and their own accuracy.
+    ``std`` has ddof = 1 (NaN when n = 1); a key missing a field has no runs of it.
 
     Raises
     ------
@@ -273,15 +280,19 @@ def estimator_stats(records):
         field read is not of its kind (:data:`RECORD_FIELDS`).
     """
     records = _check_records(records, optional=("estimates", "test_accuracy", "estimator", "cross_fit"))
-    errors, accuracies = defaultdict(dict), defaultdict(list)
+    errors, accuracies, anchors = defaultdict(dict), defaultdict(list), defaultdict(dict)
     for k, r in enumerate(records):
         key = setting(r)
         if r["method"] == "ce" and r.get("estimates"):
             _check_record(r, name=f"records[{k}]", fields=("seed",))
+            anchor = r["estimates"].get("in_sample", {}).get("anchor", {}).get("estimation_error")
+            if anchor:
+                anchors[key][r["seed"]] = anchor
             for kind, by_name in r["estimates"].items():
                 for name, fields in by_name.items():
-                    if fields.get("estimation_error") is not None:
-                        errors[key, name, kind][r["seed"]] = fields["estimation_error"]
+                    if fields.get("estimation_error") is not None:  # a pooled estimate is one for its seeds
+                        run = tuple(fields["seeds"]) if kind == "pooled" else (r["seed"],)
+                        errors[key, name, kind][run] = fields["estimation_error"]
         elif r["method"] == "forward_est" and r.get("test_accuracy") is not None:
             kind = "cross_fit" if r.get("cross_fit") else "in_sample"
             accuracies[key, r.get("estimator", "anchor"), kind].append(100.0 * r["test_accuracy"])
@@ -289,8 +300,15 @@ def estimator_stats(records):
             _check_record(r, name=f"records[{k}]", fields=("seed", "estimation_error"))
             errors[key, r["method"], "learned"][r["seed"]] = r["estimation_error"]
             accuracies[key, r["method"], "learned"].append(100.0 * r["test_accuracy"])
+    ratios = {  # each over the mean anchor error of its seeds' CE runs
+        (key, *rest): [e / np.mean([anchors[key][s] for s in run]) for run, e in by_run.items()
+                       if all(s in anchors[key] for s in run)]
+        for (key, *rest), by_run in errors.items() if rest[1] != "learned"
+    }  # fmt: skip
+    groups_of = {"error": {k: list(v.values()) for k, v in errors.items()}, "anchor_ratio": ratios,
+                 "accuracy": accuracies}  # fmt: skip
     stats = defaultdict(dict)
-    for field, groups in (("error", {k: list(v.values()) for k, v in errors.items()}), ("accuracy", accuracies)):
+    for field, groups in groups_of.items():
         for k, values in groups.items():
             values = [v for v in values if v is not None]
             if values:

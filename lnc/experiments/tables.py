@@ -336,15 +336,15 @@ def estimation_table(records, digits=3):
 
 
 def estimator_benchmark_table(records, kind, field="error", estimators=None, digits=None):
-    """A :class:`Table` of every estimator over every noise setting of ``records``: a row per setting (with its
-    task where ``records`` hold several), a column per estimator (``estimators``, default every one the CE records
-    estimated with), cells ``mean ± std`` over seeds (their number ``(n)`` after a cell of fewer seeds than the
-    table's most) of :func:`estimator_stats`'s ``field`` (``"error"``: of ``T̂`` against the true T;
-    ``"accuracy"``: of forward with it, %) on ``kind`` posteriors (``"in_sample"`` or ``"cross_fit"``); ``-``
-    where no run. The smallest error (largest accuracy) of each row is marked ``*``; ``digits`` defaults to 3 for
-    errors, 1 for accuracies. A table of errors starts with the error of the training labels' own realised ``T``
-    where the CE records hold it (``T_train``): the error of an estimator that knew every clean label, the labels'
-    sampling noise, which no estimator reading these labels is expected to beat.
+    """A :class:`Table` of every estimator over every noise setting of ``records``: a row per setting (with its task
+    where ``records`` hold several), a column per estimator (``estimators``, default every one the CE records estimated
+    with), cells ``mean ± std`` over seeds (their number ``(n)`` after a cell of fewer seeds than the table's most) of
+    :func:`estimator_stats`'s ``field`` (``"error"``: of ``T̂`` against the true T; ``"accuracy"``: of forward with it,
+    %) on ``kind`` posteriors (a kind of :data:`ESTIMATOR_KINDS` but ``"learned"``); ``-`` where no run. The smallest
+    error (largest accuracy) of each row is marked ``*``; ``digits`` defaults to 3 for errors, 1 for accuracies. A table
+    of errors starts with the error of the training labels' own realised ``T`` where the CE records hold it
+    (``T_train``): the error of an estimator that knew every clean label, the labels' sampling noise, which no estimator
+    reading these labels is expected to beat.
 
     Raises
     ------
@@ -353,7 +353,7 @@ def estimator_benchmark_table(records, kind, field="error", estimators=None, dig
         sequence of names estimated in ``records``; ``digits`` is not an int >= 0.
     """
     records = _check_records(records)
-    _check_names([check_str(kind, name="kind")], "kind", ESTIMATOR_KINDS[:3])
+    _check_names([check_str(kind, name="kind")], "kind", ESTIMATOR_KINDS[:-1])
     _check_names([check_str(field, name="field")], "field", ("error", "accuracy"))
     digits = (3 if field == "error" else 1) if digits is None else check_int(digits, name="digits", low=0)
     tasks = list(dict.fromkeys(r.get("task") for r in records))
@@ -468,10 +468,11 @@ def estimator_table(records, key, digits=3):
     learned = [name for name in ("volmin", "revision") if (key, name, "learned") in stats]
 
     def kinds_with(field):
-        return [kind for kind in ESTIMATOR_KINDS[:3] if any(field in stats.get((key, n, kind), {}) for n in names)]
+        return [kind for kind in ESTIMATOR_KINDS[:-1] if any(field in stats.get((key, n, kind), {}) for n in names)]
 
     errors, accuracies = kinds_with("error") or ["in_sample"], kinds_with("accuracy") or ["in_sample"]
-    labels = {"in_sample": "in-sample", "held_out": "held-out", "cross_fit": "cross-fitted"}
+    labels = {"in_sample": "in-sample", "held_out": "held-out", "pooled": "held-out pooled",
+              "cross_fit": "cross-fitted"}  # fmt: skip
 
     def cell(name, kind, field, places):
         value = stats.get((key, name, kind), {}).get(field)
