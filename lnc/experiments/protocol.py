@@ -596,11 +596,11 @@ def pooled_estimates(records, results_dir):
         ``T_true`` or ``recipe``; the file of its posteriors cannot be read.
     """
     records = check_sequence(records, name="records", item=check_fields, nonempty=False)
+    paths = [_stored_posteriors(r, results_dir) for r in records]
     runs = defaultdict(dict)  # identity but seed and estimator -> {seed: (record, path)}
-    for r in records:
-        path = _stored_posteriors(r, results_dir)
+    for k, (r, path) in enumerate(zip(records, paths)):
         if path is not None:
-            check_fields(r, ("seed",), name="a CE record")
+            check_fields(r, ("seed",), name=f"records[{k}]")
             runs[_run_key(r)].setdefault(r["seed"], (r, path))
     pooled = {}
     for key, by_seed in runs.items():
@@ -611,9 +611,9 @@ def pooled_estimates(records, results_dir):
             pooled[key] = {name: {**entry, "seeds": sorted(by_seed)} for name, entry in entries.items()}
     return [
         {**r, "estimates": {**r.get("estimates", {}), "pooled": pooled[key]}}
-        if _stored_posteriors(r, results_dir) is not None and (key := _run_key(r)) in pooled
+        if path is not None and (key := _run_key(r)) in pooled
         else r
-        for r in records
+        for r, path in zip(records, paths)
     ]
 
 

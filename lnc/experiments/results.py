@@ -264,10 +264,11 @@ def estimator_stats(records):
     """Estimation error and forward-correction accuracy of every estimator and T-learning method, over seeds.
 
     Returns ``{(setting, name, kind): {"error": (mean, std, n), "anchor_ratio": (mean, std, n), "accuracy": (mean,
-    std, n)}}``, ``kind`` in :data:`ESTIMATOR_KINDS`. For an estimator ``name`` of a CE record's ``estimates``
-    (``"in_sample"``, ``"held_out"`` or ``"cross_fit"``), ``error`` is the relative L1 error of its ``T̂`` (each CE
-    run counted once per seed, however many jobs recorded it), ``anchor_ratio`` that error over the in-sample anchor
-    error of the same CE run (the paper's estimate from the same network; where the run has it) and ``accuracy``
+    std, n)}}``, ``kind`` in :data:`ESTIMATOR_KINDS`. For an estimator ``name`` of a CE record's ``estimates`` (every
+    kind but ``"learned"``), ``error`` is the relative L1 error of its ``T̂`` (each CE run counted once per seed,
+    however many jobs recorded it; a pooled estimate once for its seeds), ``anchor_ratio`` that error over the
+    in-sample anchor error of the same CE run (the paper's estimate from the same network; for a pooled one, the
+    mean over its seeds' runs; where the runs have it) and ``accuracy``
     the clean test accuracy (%) of the ``forward_est`` runs with it (their ``estimator`` and ``cross_fit``); for
     ``volmin`` and ``revision`` (kind ``"learned"``), the error of the T they learned and their own accuracy.
     ``std`` has ddof = 1 (NaN when n = 1); a key missing a field has no runs of it.
@@ -298,12 +299,12 @@ def estimator_stats(records):
             accuracies[key, r.get("estimator", "anchor"), kind].append(100.0 * r["test_accuracy"])
         elif r["method"] in ("volmin", "revision") and r.get("test_accuracy") is not None:
             _check_record(r, name=f"records[{k}]", fields=("seed", "estimation_error"))
-            errors[key, r["method"], "learned"][r["seed"]] = r["estimation_error"]
+            errors[key, r["method"], "learned"][(r["seed"],)] = r["estimation_error"]
             accuracies[key, r["method"], "learned"].append(100.0 * r["test_accuracy"])
-    ratios = {  # each over the mean anchor error of its seeds' CE runs
-        (key, *rest): [e / np.mean([anchors[key][s] for s in run]) for run, e in by_run.items()
-                       if all(s in anchors[key] for s in run)]
-        for (key, *rest), by_run in errors.items() if rest[1] != "learned"
+    ratios = {  # each over the mean in-sample anchor error of its seeds' CE runs
+        (key, name, kind): [e / np.mean([anchors[key][s] for s in run]) for run, e in by_run.items()
+                            if all(s in anchors[key] for s in run)]
+        for (key, name, kind), by_run in errors.items() if kind != "learned"
     }  # fmt: skip
     groups_of = {"error": {k: list(v.values()) for k, v in errors.items()}, "anchor_ratio": ratios,
                  "accuracy": accuracies}  # fmt: skip
