@@ -11,7 +11,7 @@ import pytest
 from lnc import estimate_T, estimation_error
 from lnc.experiments.protocol import pooled_estimates
 from lnc.experiments.records import record_name, save_posteriors
-from lnc.experiments.results import estimator_stats
+from lnc.experiments.results import estimator_stats, loss_gaps
 from lnc.experiments.tables import estimator_table
 
 BASE = dict(task="mnist", noise="symmetric", rate=0.2, seed=0)
@@ -183,3 +183,22 @@ def test_pooled_estimates_read_the_held_out_rows_of_every_seed_as_one_set(tmp_pa
     assert pooled_estimates(records, tmp_path / "elsewhere") == records  # no posteriors there
     with pytest.raises(TypeError, match=r"records\[1\] must be a record"):
         pooled_estimates([records[0], "ce"], tmp_path)
+
+
+def test_loss_gaps_are_validation_minus_training_loss_at_the_kept_epoch_once_per_ce_training():
+    curves = {"train_loss": [2.0, 1.0, 0.5], "val_loss": [2.1, 1.4, 1.5]}
+    ce = dict(_ce(0, {"anchor": 0.1}), task="mnist", best_epoch=2, curves=curves)
+    records = [
+        ce,
+        {**ce, "estimator": "dual_t"},  # the same CE training, another estimator's job
+        {**ce, "seed": 1, "best_epoch": 3},
+        {**ce, "seed": 2, "status": "failed", "best_epoch": None},  # a failed training: no kept epoch
+        _run("forward", 0, 0.8, task="mnist"),  # not a CE training
+    ]
+    assert loss_gaps(records) == pytest.approx([0.4, 1.0])
+    with pytest.raises(ValueError, match=r"seed 0\['curves'\] must reach its kept epoch 4, got 3"):
+        loss_gaps([{**ce, "best_epoch": 4}])
+    with pytest.raises(ValueError, match=r"seed 0\['curves'\] must have the field 'train_loss'"):
+        loss_gaps([{**ce, "curves": {"val_loss": [1.0]}}])
+    with pytest.raises(ValueError, match=r"seed 0\['best_epoch'\] must be"):
+        loss_gaps([{**ce, "best_epoch": 0}])

@@ -134,6 +134,33 @@ def cpu_minutes(records):
     return sorted(r["wall_time_s"] * r["threads"] / 60 for r in ok)
 
 
+def loss_gaps(records):
+    """Per CE training of ``records`` (successful ones; a CE record repeated by the jobs of other estimators counted
+    once), its noisy-validation loss minus its training loss at the kept epoch (``best_epoch``), from its
+    ``curves``: how much closer the network fits the rows it trained on than held-out ones. The training loss is the
+    epoch's running mean, on augmented inputs where the recipe augments. Sorted ascending.
+
+    Raises
+    ------
+    TypeError, ValueError
+        ``records`` is not a sequence of dicts; a successful CE record lacks ``seed``, ``best_epoch`` (>= 1) or
+        ``curves`` (with ``val_loss`` and ``train_loss``), or its curves are shorter than its kept epoch.
+    """
+    records = _check_records(records, fields=("task", "method"), optional=("status",))
+    ce = [r for r in records if r["method"] == "ce"]
+    ce = {(r["task"], training_key(r)): r for r in _successful(ce, ("seed", "best_epoch", "curves"))}
+    gaps = []
+    for r in ce.values():
+        name = f"the CE record of {setting(r)}, seed {r['seed']}"
+        curves = _check_record(r["curves"], name=f"{name}['curves']", fields=("val_loss", "train_loss"))
+        epoch = check_int(r["best_epoch"], name=f"{name}['best_epoch']", low=1)
+        if min(len(curves["val_loss"]), len(curves["train_loss"])) < epoch:
+            raise ValueError(f"{name}['curves'] must reach its kept epoch {epoch}, got {len(curves['val_loss'])} "
+                             f"validation and {len(curves['train_loss'])} training losses")  # fmt: skip
+        gaps.append(curves["val_loss"][epoch - 1] - curves["train_loss"][epoch - 1])
+    return sorted(gaps)
+
+
 def _successful(records, fields):
     """The successful ones (``status`` ``"ok"`` or absent) of the checked ``records``, each checked to hold
     ``fields`` (and the fields that tell a training apart, where it has them)."""
