@@ -13,7 +13,7 @@
 #     name: python3
 # ---
 
-# %% [markdown] papermill={"duration": 0.003195, "end_time": "2026-12-07T02:05:33.191833+00:00", "exception": false, "start_time": "2026-12-07T02:05:33.188638+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.002222, "end_time": "2026-12-07T03:28:07.863950+00:00", "exception": false, "start_time": "2026-12-07T03:28:07.861728+00:00", "status": "completed"}
 # (ch-comparison)=
 # # Our Runs Against the Paper's Claims and the Published Benchmarks
 #
@@ -31,10 +31,10 @@
 # - test a paper's qualitative claims on your own records, each shown as holding or not with its numbers;
 # - tell a gap of protocol from a gap of method when comparing with a benchmark.
 
-# %% papermill={"duration": 0.011817, "end_time": "2026-12-07T02:05:33.206468+00:00", "exception": false, "start_time": "2026-12-07T02:05:33.194651+00:00", "status": "completed"} tags=["parameters", "hide-input"]
+# %% papermill={"duration": 0.008615, "end_time": "2026-12-07T03:28:07.874324+00:00", "exception": false, "start_time": "2026-12-07T03:28:07.865709+00:00", "status": "completed"} tags=["parameters", "hide-input"]
 results_root = None  # the folder of the chapters' record folders; None: results/
 
-# %% papermill={"duration": 1.184444, "end_time": "2026-12-07T02:05:34.393751+00:00", "exception": false, "start_time": "2026-12-07T02:05:33.209307+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 1.532403, "end_time": "2026-12-07T03:28:09.408247+00:00", "exception": false, "start_time": "2026-12-07T03:28:07.875844+00:00", "status": "completed"} tags=["hide-input"]
 from pathlib import Path
 
 from IPython.display import Markdown, display
@@ -75,7 +75,7 @@ display(Markdown(
     + "\n\nPublished tables of `lnc.experiments.published`: "
     + ", ".join(f"`{name}`" for name in tables) + "."))
 
-# %% [markdown] papermill={"duration": 0.001551, "end_time": "2026-12-07T02:05:34.397425+00:00", "exception": false, "start_time": "2026-12-07T02:05:34.395874+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.001608, "end_time": "2026-12-07T03:28:09.414519+00:00", "exception": false, "start_time": "2026-12-07T03:28:09.412911+00:00", "status": "completed"}
 # ## Three qualitative claims, tested on our runs
 #
 # The paper's table of test accuracies (MNIST, IMDB, CIFAR-10, CIFAR-100 × methods × noise) is not quoted
@@ -91,13 +91,13 @@ display(Markdown(
 # estimating $T$ costs the forward correction) and the seed std of backward($\hat T$) (how much it varies
 # over seeds); each data set's protocol is in the run summary above.
 
-# %% papermill={"duration": 0.024994, "end_time": "2026-12-07T02:05:34.423923+00:00", "exception": false, "start_time": "2026-12-07T02:05:34.398929+00:00", "status": "completed"}
+# %% papermill={"duration": 0.027047, "end_time": "2026-12-07T03:28:09.443021+00:00", "exception": false, "start_time": "2026-12-07T03:28:09.415974+00:00", "status": "completed"}
 columns = ["ce", "forward", "forward_est", "backward", "backward_est"]
 synthetic = [r for task in ("mnist", "imdb", "cifar10") for r in records[task]]
 display(correction_table(synthetic, methods=columns))
 
 
-# %% papermill={"duration": 0.028525, "end_time": "2026-12-07T02:05:34.454577+00:00", "exception": false, "start_time": "2026-12-07T02:05:34.426052+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.027505, "end_time": "2026-12-07T03:28:09.472538+00:00", "exception": false, "start_time": "2026-12-07T03:28:09.445033+00:00", "status": "completed"} tags=["hide-input"]
 close = 1.0  # points: "close to the T-known variant"
 stats = {task: summarize([r for r in synthetic if r["task"] == task])
          for task in dict.fromkeys(r["task"] for r in synthetic)}
@@ -146,7 +146,7 @@ display(Markdown(f"""
    {{ref}}`ch-cifar` gives the command).
 """))
 
-# %% [markdown] papermill={"duration": 0.001595, "end_time": "2026-12-07T02:05:34.458217+00:00", "exception": false, "start_time": "2026-12-07T02:05:34.456622+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.002557, "end_time": "2026-12-07T03:28:09.477140+00:00", "exception": false, "start_time": "2026-12-07T03:28:09.474583+00:00", "status": "completed"}
 # ## CIFAR-10N: our runs beside the CIFAR-N benchmark
 #
 # Published: `lnc.experiments.published.CIFARN` {cite}`wei2022`: ResNet-34, 100 epochs, all 50,000 images, mean ±
@@ -162,7 +162,7 @@ display(Markdown(f"""
 # code (which trains CE only) says whether their $T$ was estimated or the true human one. Our $\hat T$ rows are
 # listed beside them for the other reading.
 
-# %% papermill={"duration": 0.010626, "end_time": "2026-12-07T02:05:34.470436+00:00", "exception": false, "start_time": "2026-12-07T02:05:34.459810+00:00", "status": "completed"}
+# %% papermill={"duration": 0.010434, "end_time": "2026-12-07T03:28:09.489168+00:00", "exception": false, "start_time": "2026-12-07T03:28:09.478734+00:00", "status": "completed"}
 label_sets = ["aggre", "random1", "random2", "random3", "worst", "cifar100n"]
 cifarn = summarize(records["cifar10n"])
 shown = [s for s in label_sets if any((m, s) in cifarn for m in columns)]
@@ -171,15 +171,15 @@ ran = [m for m in columns
 display(comparison_table(records["cifar10n"], published.CIFARN, methods=ran,
                          settings=shown))
 
-# %% [markdown] papermill={"duration": 0.001667, "end_time": "2026-12-07T02:05:34.473988+00:00", "exception": false, "start_time": "2026-12-07T02:05:34.472321+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.001591, "end_time": "2026-12-07T03:28:09.492609+00:00", "exception": false, "start_time": "2026-12-07T03:28:09.491018+00:00", "status": "completed"}
 # Absolute accuracies differ by the protocol. What a correction *adds* over CE is closer to comparable: the gain
 # of forward correction (true $T$ and $\hat T$) over CE, ours beside the benchmark's.
 
-# %% papermill={"duration": 0.009496, "end_time": "2026-12-07T02:05:34.485108+00:00", "exception": false, "start_time": "2026-12-07T02:05:34.475612+00:00", "status": "completed"}
+# %% papermill={"duration": 0.013009, "end_time": "2026-12-07T03:28:09.507196+00:00", "exception": false, "start_time": "2026-12-07T03:28:09.494187+00:00", "status": "completed"}
 display(gain_table(records["cifar10n"], published.CIFARN, shown, digits=2,
                    methods=[m for m in ("forward", "forward_est") if m in ran]))
 
-# %% papermill={"duration": 0.01055, "end_time": "2026-12-07T02:05:34.497845+00:00", "exception": false, "start_time": "2026-12-07T02:05:34.487295+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.007953, "end_time": "2026-12-07T03:28:09.517315+00:00", "exception": false, "start_time": "2026-12-07T03:28:09.509362+00:00", "status": "completed"} tags=["hide-input"]
 ours = run_summary(records["cifar10n"]).splitlines()[0].split(": ", 1)[1]
 gaps = [cifarn[m, s][0] - published.CIFARN[m][s][0]
         for m in published.CIFARN for s in shown if (m, s) in cifarn]
@@ -199,14 +199,14 @@ display(Markdown(f"""
 - **Label sets without a run of ours:** {listing(missing)}.
 """))
 
-# %% [markdown] papermill={"duration": 0.002, "end_time": "2026-12-07T02:05:34.502226+00:00", "exception": false, "start_time": "2026-12-07T02:05:34.500226+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.001713, "end_time": "2026-12-07T03:28:09.521060+00:00", "exception": false, "start_time": "2026-12-07T03:28:09.519347+00:00", "status": "completed"}
 # ## Clothing1M and mini-WebVision: published, not run here
 #
 # The published numbers (`lnc.experiments.published`): Clothing1M from the paper's own table (ResNet-50 from ImageNet
 # weights, 1M noisy web images, 14 classes); mini-WebVision (first 50 classes of WebVision 1.0) from later
 # papers that ran the forward correction with Inception-ResNet-v2.
 
-# %% papermill={"duration": 0.010753, "end_time": "2026-12-07T02:05:34.514838+00:00", "exception": false, "start_time": "2026-12-07T02:05:34.504085+00:00", "status": "completed"}
+# %% papermill={"duration": 0.007555, "end_time": "2026-12-07T03:28:09.530276+00:00", "exception": false, "start_time": "2026-12-07T03:28:09.522721+00:00", "status": "completed"}
 clothing = published.CLOTHING1M.items()
 webvision = published.MINI_WEBVISION["forward_est"].items()
 display(Table([["Clothing1M", "test accuracy (%)"],
@@ -214,7 +214,7 @@ display(Table([["Clothing1M", "test accuracy (%)"],
 display(Table([["mini-WebVision, forward correction", "accuracy (%)"],
                *([name, f"{mean:.2f}"] for name, (mean, _) in webvision)]))
 
-# %% [markdown] papermill={"duration": 0.002015, "end_time": "2026-12-07T02:05:34.519201+00:00", "exception": false, "start_time": "2026-12-07T02:05:34.517186+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.001846, "end_time": "2026-12-07T03:28:09.534067+00:00", "exception": false, "start_time": "2026-12-07T03:28:09.532221+00:00", "status": "completed"}
 # Why they are not run in this book:
 #
 # - **Data.** Clothing1M {cite}`xiao2015` is released on request by its authors; WebVision 1.0 is a

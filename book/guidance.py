@@ -13,7 +13,7 @@
 #     name: python3
 # ---
 
-# %% [markdown] papermill={"duration": 0.002217, "end_time": "2026-12-07T02:05:36.486165+00:00", "exception": false, "start_time": "2026-12-07T02:05:36.483948+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.002082, "end_time": "2026-12-07T03:28:11.470192+00:00", "exception": false, "start_time": "2026-12-07T03:28:11.468110+00:00", "status": "completed"}
 # (ch-guidance)=
 # # Which Correction When
 #
@@ -28,11 +28,11 @@
 # - read $\operatorname{cond}(T)$, the anchor condition and the error of $\hat T$ as warning signs;
 # - choose between forward and backward correction, with the true $T$ and with $\hat T$, for a new data set.
 
-# %% papermill={"duration": 0.008842, "end_time": "2026-12-07T02:05:36.496746+00:00", "exception": false, "start_time": "2026-12-07T02:05:36.487904+00:00", "status": "completed"} tags=["parameters", "hide-input"]
+# %% papermill={"duration": 0.008755, "end_time": "2026-12-07T03:28:11.480542+00:00", "exception": false, "start_time": "2026-12-07T03:28:11.471787+00:00", "status": "completed"} tags=["parameters", "hide-input"]
 results_root = None  # the folder of the chapters' record folders; None: results/
 helps = 1.0  # points: a correction "helps" above +helps and "hurts" below -helps
 
-# %% papermill={"duration": 1.599592, "end_time": "2026-12-07T02:05:38.097933+00:00", "exception": false, "start_time": "2026-12-07T02:05:36.498341+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 1.692737, "end_time": "2026-12-07T03:28:13.174711+00:00", "exception": false, "start_time": "2026-12-07T03:28:11.481974+00:00", "status": "completed"} tags=["hide-input"]
 from pathlib import Path
 
 import numpy as np
@@ -76,7 +76,7 @@ display(Markdown(f"Records read from `{read.as_posix()}/`, each task's full-data
 margin = f"{helps:g} point" + "s" * (helps != 1)  # how the rules name `helps`
 glue("guidance-helps", margin, display=False)
 
-# %% [markdown] papermill={"duration": 0.001534, "end_time": "2026-12-07T02:05:38.101644+00:00", "exception": false, "start_time": "2026-12-07T02:05:38.100110+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.001377, "end_time": "2026-12-07T03:28:13.178171+00:00", "exception": false, "start_time": "2026-12-07T03:28:13.176794+00:00", "status": "completed"}
 # ## What each setting looked like
 #
 # One row per data set and noise setting with a CE run and a correction: the condition number of the
@@ -85,7 +85,7 @@ glue("guidance-helps", margin, display=False)
 # and the change over CE of each correction with $T$ and with $\hat T$ (points); – where a correction has
 # no run in that setting yet.
 
-# %% papermill={"duration": 0.067064, "end_time": "2026-12-07T02:05:38.170187+00:00", "exception": false, "start_time": "2026-12-07T02:05:38.103123+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.046057, "end_time": "2026-12-07T03:28:13.225577+00:00", "exception": false, "start_time": "2026-12-07T03:28:13.179520+00:00", "status": "completed"} tags=["hide-input"]
 methods = ["forward", "backward", "forward_est", "backward_est"]
 rows, seed_stds = [], []
 for task in dict.fromkeys(r["task"] for r in records):
@@ -128,7 +128,7 @@ for task, runs in evidence.items():
 glue("guidance-selection", "; ".join(f"{listing(tasks, ', ')} by {rule}"
                                      for rule, tasks in kept.items()), display=False)
 
-# %% [markdown] papermill={"duration": 0.001747, "end_time": "2026-12-07T02:05:38.174309+00:00", "exception": false, "start_time": "2026-12-07T02:05:38.172562+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.004644, "end_time": "2026-12-07T03:28:13.232368+00:00", "exception": false, "start_time": "2026-12-07T03:28:13.227724+00:00", "status": "completed"}
 # ## Rules drawn from these runs
 #
 # A correction *helps* when it is more than {glue:text}`guidance-helps` above CE and *hurts* when more than
@@ -137,7 +137,7 @@ glue("guidance-selection", "; ".join(f"{listing(tasks, ', ')} by {rule}"
 # below for backward, a backward run can be kept at an epoch where that loss is low and its accuracy is not
 # ({ref}`mnist-selection`), so the backward columns of the runs kept that way may understate backward.
 
-# %% papermill={"duration": 0.023452, "end_time": "2026-12-07T02:05:38.199509+00:00", "exception": false, "start_time": "2026-12-07T02:05:38.176057+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.014279, "end_time": "2026-12-07T03:28:13.248259+00:00", "exception": false, "start_time": "2026-12-07T03:28:13.233980+00:00", "status": "completed"} tags=["hide-input"]
 def where(mask):
     chosen = table[mask]
     pairs = zip(chosen["task"], chosen["setting"])
@@ -182,7 +182,7 @@ display(Markdown(f"""
    and columns of $T$ whose maximum leaves the diagonal.
 """))
 
-# %% [markdown] papermill={"duration": 0.002018, "end_time": "2026-12-07T02:05:38.204133+00:00", "exception": false, "start_time": "2026-12-07T02:05:38.202115+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.001545, "end_time": "2026-12-07T03:28:13.251814+00:00", "exception": false, "start_time": "2026-12-07T03:28:13.250269+00:00", "status": "completed"}
 # ## In practice
 #
 # - Estimate $\hat T$ from a CE model that fits the data well, then look at it: a column whose maximum is off
@@ -207,14 +207,14 @@ display(Markdown(f"""
 # :class: dropdown
 # ```
 
-# %% papermill={"duration": 0.014593, "end_time": "2026-12-07T02:05:38.220894+00:00", "exception": false, "start_time": "2026-12-07T02:05:38.206301+00:00", "status": "completed"}
+# %% papermill={"duration": 0.008847, "end_time": "2026-12-07T03:28:13.262302+00:00", "exception": false, "start_time": "2026-12-07T03:28:13.253455+00:00", "status": "completed"}
 for threshold in sorted({0.5, helps, 2.0}):
     counts = ", ".join(f"{m} helps in {int((table[m] > threshold).sum())} and hurts"
                        f" in {int((table[m] < -threshold).sum())} of"
                        f" {int(table[m].notna().sum())}" for m in methods)
     print(f"threshold {threshold:g} points: {counts} settings")
 
-# %% [markdown] papermill={"duration": 0.002128, "end_time": "2026-12-07T02:05:38.226491+00:00", "exception": false, "start_time": "2026-12-07T02:05:38.224363+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.004636, "end_time": "2026-12-07T03:28:13.268671+00:00", "exception": false, "start_time": "2026-12-07T03:28:13.264035+00:00", "status": "completed"}
 # A count that changes between the thresholds rests on differences of a point or two, the size of the seed
 # spread measured above; a count that stays rests on larger differences.
 #
@@ -237,7 +237,7 @@ for threshold in sorted({0.5, helps, 2.0}):
 # $\operatorname{cond}(T) = 1 / (1 - \tfrac{Nc}{c-1})$, which exceeds 2 for $N > \tfrac{c-1}{2c}$: 0.25 for
 # $c = 2$, 0.45 for $c = 10$.
 
-# %% papermill={"duration": 0.012912, "end_time": "2026-12-07T02:05:38.241448+00:00", "exception": false, "start_time": "2026-12-07T02:05:38.228536+00:00", "status": "completed"}
+# %% papermill={"duration": 0.00733, "end_time": "2026-12-07T03:28:13.277706+00:00", "exception": false, "start_time": "2026-12-07T03:28:13.270376+00:00", "status": "completed"}
 for c in (2, 10):
     threshold = (c - 1) / (2 * c)
     for rate in (threshold - 0.01, threshold + 0.01):
@@ -246,6 +246,6 @@ for c in (2, 10):
         assert (closed > 2) == (rate > threshold)
 print("closed form and thresholds hold for c = 2 and c = 10")
 
-# %% [markdown] papermill={"duration": 0.002151, "end_time": "2026-12-07T02:05:38.245912+00:00", "exception": false, "start_time": "2026-12-07T02:05:38.243761+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.001602, "end_time": "2026-12-07T03:28:13.281169+00:00", "exception": false, "start_time": "2026-12-07T03:28:13.279567+00:00", "status": "completed"}
 # ```{solution-end}
 # ```

@@ -13,7 +13,7 @@
 #     name: python3
 # ---
 
-# %% [markdown] papermill={"duration": 0.001579, "end_time": "2026-12-07T02:05:40.517092+00:00", "exception": false, "start_time": "2026-12-07T02:05:40.515513+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.001529, "end_time": "2026-12-07T03:28:15.377348+00:00", "exception": false, "start_time": "2026-12-07T03:28:15.375819+00:00", "status": "completed"}
 # (ch-intro)=
 # # Loss Correction for Noisy Labels
 #
@@ -50,7 +50,7 @@
 # correction changed the clean test accuracy over plain cross-entropy, averaged over the noisy settings run
 # there (each chapter gives the settings, seeds and protocol behind these numbers).
 
-# %% papermill={"duration": 1.918515, "end_time": "2026-12-07T02:05:42.436785+00:00", "exception": false, "start_time": "2026-12-07T02:05:40.518270+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 1.966365, "end_time": "2026-12-07T03:28:17.344810+00:00", "exception": false, "start_time": "2026-12-07T03:28:15.378445+00:00", "status": "completed"} tags=["hide-input"]
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -94,7 +94,7 @@ glue("fig-summary", fig, display=False)
 glue("summary-runs", "; ".join(runs[task] for task in changes), display=False)
 plt.close(fig)
 
-# %% [markdown] papermill={"duration": 0.000993, "end_time": "2026-12-07T02:05:42.439368+00:00", "exception": false, "start_time": "2026-12-07T02:05:42.438375+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.001118, "end_time": "2026-12-07T03:28:17.349938+00:00", "exception": false, "start_time": "2026-12-07T03:28:17.348820+00:00", "status": "completed"}
 # ```{glue:figure} fig-summary
 # :name: fig-summary
 #
