@@ -196,9 +196,11 @@ def test_loss_gaps_are_validation_minus_training_loss_at_the_kept_epoch_once_per
         _run("forward", 0, 0.8, task="mnist"),  # not a CE training
     ]
     assert loss_gaps(records) == pytest.approx([0.4, 1.0])
-    with pytest.raises(ValueError, match=r"seed 0\['curves'\] must reach its kept epoch 4, got 3"):
+    with pytest.raises(ValueError, match=r"records\[0\]\['curves'\] must reach its kept epoch 4, got 3"):
         loss_gaps([{**ce, "best_epoch": 4}])
-    with pytest.raises(ValueError, match=r"seed 0\['curves'\] must have the field 'train_loss'"):
+    with pytest.raises(ValueError, match=r"records\[0\]\['curves'\] must have the field 'train_loss'"):
         loss_gaps([{**ce, "curves": {"val_loss": [1.0]}}])
-    with pytest.raises(ValueError, match=r"seed 0\['best_epoch'\] must be"):
+    with pytest.raises(TypeError, match=r"records\[0\]\['curves'\]\['train_loss'\]\[1\] must be"):
+        loss_gaps([{**ce, "curves": {**curves, "train_loss": [2.0, "1.0"]}}])
+    with pytest.raises(ValueError, match=r"records\[0\]\['best_epoch'\] must be"):
         loss_gaps([{**ce, "best_epoch": 0}])

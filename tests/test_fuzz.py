@@ -2505,6 +2505,7 @@ def _run_record(seed=0, **changes):
         estimator="anchor",
         cross_fit=None,
         estimates={"in_sample": {"anchor": {"estimation_error": 0.1}}},
+        curves={"train_loss": [1.0, 0.8], "val_loss": [1.1, 0.9]},
     )
     return {**record, **changes}
 
@@ -2531,6 +2532,12 @@ READS = {  # function -> (the fields it needs, the fields it reads where they ar
         results.estimator_stats,
         ("method", "noise", "rate", "seed"),
         ("estimates", "test_accuracy", "estimator", "cross_fit"),
+    ),
+    "loss_gaps": (results.loss_gaps, ("task", "method", "seed", "best_epoch", "curves"), ("status",)),
+    "epochs_table": (
+        tables.epochs_table,
+        ("method", "noise", "rate", "seed", "epochs", "best_epoch", "test_accuracy"),
+        ("status",),
     ),
 }
 BAD_INT = st.one_of(st.none(), st.text(max_size=2), st.floats(), st.booleans(), st.builds(list))
@@ -3061,7 +3068,15 @@ def test_count_of_counts_and_names_the_cases_and_refuses_bad_input(items, extra,
 
 
 HELPERS_FUZZED = {
-    results: {"cpu_minutes", "estimator_stats", "paired_differences", "setting", "summarize", "training_key"},
+    results: {
+        "cpu_minutes",
+        "estimator_stats",
+        "loss_gaps",
+        "paired_differences",
+        "setting",
+        "summarize",
+        "training_key",
+    },
     tables: {
         "Table",
         "accuracy_table",
@@ -3070,6 +3085,7 @@ HELPERS_FUZZED = {
         "clip_table",
         "comparison_table",
         "correction_table",
+        "epochs_table",
         "estimation_table",
         "estimator_benchmark_table",
         "estimator_table",

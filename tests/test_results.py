@@ -502,6 +502,30 @@ def test_paired_differences_refuse_an_unknown_baseline_and_a_seed_twice():
         results.paired_differences([*runs, make_record("ce", "worst", None, 0.7)])
 
 
+def test_epochs_table_sets_the_epoch_counts_of_a_training_side_by_side():
+    def run(method, noise, epochs, best, accuracy, seed=0, **extra):
+        return make_run(method, noise, epochs=epochs, best_epoch=best, test_accuracy=accuracy, seed=seed, **extra)
+
+    records = [
+        run("ce", "aggre", 20, 20, 0.8467),
+        run("ce", "aggre", 40, 31, 0.8712),
+        run("ce", "aggre", 30, 30, 0.86, seed=1),  # seed 1 ran one count only
+        run("forward", "aggre", 20, 20, 0.8568),  # one count: no row
+        run("ce", "random1", 20, 19, 0.8271),
+        run("ce", "random1", 40, None, None, status="failed"),  # failed: not a count of random1's
+    ]
+    table = tables.epochs_table(records)
+    assert table.rows == (
+        ("setting, method, seed", "20 epochs", "40 epochs"),
+        ("aggre, ce, 0", "84.7 (epoch 20)", "87.1 (epoch 31)"),
+    )
+    assert tables.epochs_table(records[:1]).rows == (("setting, method, seed",),)  # nothing to compare
+    with pytest.raises(ValueError, match=r"records\[0\] must have the field 'best_epoch'"):
+        tables.epochs_table([make_run("ce", "aggre", epochs=20)])
+    with pytest.raises(ValueError, match="digits"):
+        tables.epochs_table(records, digits=-1)
+
+
 def test_clip_table_reads_the_clip_norm_lines(tmp_path):
     path = tmp_path / "clip_norm.jsonl"
     lines = [

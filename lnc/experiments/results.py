@@ -147,17 +147,23 @@ def loss_gaps(records):
         ``curves`` (with ``val_loss`` and ``train_loss``), or its curves are shorter than its kept epoch.
     """
     records = _check_records(records, fields=("task", "method"), optional=("status",))
-    ce = [r for r in records if r["method"] == "ce"]
-    ce = {(r["task"], training_key(r)): r for r in _successful(ce, ("seed", "best_epoch", "curves"))}
+    trainings = {}
+    for k, r in enumerate(records):
+        if r["method"] == "ce" and r.get("status", "ok") == "ok":
+            _check_record(r, name=f"records[{k}]", fields=("seed", "best_epoch", "curves"),
+                          optional=("subset", "estimator", "cross_fit"))  # fmt: skip
+            trainings.setdefault((r["task"], training_key(r)), (k, r))
     gaps = []
-    for r in ce.values():
-        name = f"the CE record of {setting(r)}, seed {r['seed']}"
-        curves = _check_record(r["curves"], name=f"{name}['curves']", fields=("val_loss", "train_loss"))
-        epoch = check_int(r["best_epoch"], name=f"{name}['best_epoch']", low=1)
-        if min(len(curves["val_loss"]), len(curves["train_loss"])) < epoch:
-            raise ValueError(f"{name}['curves'] must reach its kept epoch {epoch}, got {len(curves['val_loss'])} "
-                             f"validation and {len(curves['train_loss'])} training losses")  # fmt: skip
-        gaps.append(curves["val_loss"][epoch - 1] - curves["train_loss"][epoch - 1])
+    for k, r in trainings.values():
+        curves = _check_record(r["curves"], name=f"records[{k}]['curves']", fields=("val_loss", "train_loss"))
+        epoch = check_int(r["best_epoch"], name=f"records[{k}]['best_epoch']", low=1)
+        val, train = curves["val_loss"], curves["train_loss"]
+        if min(len(val), len(train)) < epoch:
+            raise ValueError(f"records[{k}]['curves'] must reach its kept epoch {epoch}, got {len(val)} validation "
+                             f"and {len(train)} training losses")  # fmt: skip
+        losses = [check_real(c[epoch - 1], name=f"records[{k}]['curves'][{n!r}][{epoch - 1}]", signed=True)
+                  for n, c in (("val_loss", val), ("train_loss", train))]  # fmt: skip
+        gaps.append(losses[0] - losses[1])
     return sorted(gaps)
 
 

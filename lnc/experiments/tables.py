@@ -489,6 +489,35 @@ def estimator_table(records, key, digits=3):
     return Table(rows)
 
 
+def epochs_table(records, digits=1):
+    """A :class:`Table` of the trainings of ``records`` that ran with more than one epoch count: a row per noise
+    setting, method and seed that did, a column per epoch count (ascending), cells the clean test accuracy (%) and
+    the kept epoch, ``"84.7 (epoch 20)"``; ``-`` where not run. Successful records only; their other settings are
+    the caller's to keep alike (one protocol and selection).
+
+    Raises
+    ------
+    TypeError, ValueError
+        ``records`` is not a sequence of dicts; a successful record lacks a field read (``method``, ``noise``,
+        ``rate``, ``seed``, ``epochs``, ``best_epoch``, ``test_accuracy``); ``digits`` is not an int >= 0.
+    """
+    records = _check_records(records, optional=("status",))
+    digits = check_int(digits, name="digits", low=0)
+    fields = ("seed", "epochs", "best_epoch", "test_accuracy")
+    ok = [_check_record(r, name=f"records[{k}]", fields=fields) for k, r in enumerate(records)
+          if r.get("status", "ok") == "ok"]  # fmt: skip
+    cells = {(setting(r), r["method"], r["seed"], r["epochs"]):
+             f"{100 * r['test_accuracy']:.{digits}f} (epoch {r['best_epoch']})" for r in ok}  # fmt: skip
+    counts = defaultdict(set)
+    for key, method, seed, epochs in cells:
+        counts[key, method, seed].add(epochs)
+    rows = [row for row, epochs in counts.items() if len(epochs) > 1]
+    columns = sorted({e for row in rows for e in counts[row]})
+    header = ["setting, method, seed", *(f"{e} epochs" for e in columns)]
+    return Table([header, *([f"{key}, {method}, {seed}", *(cells.get((key, method, seed, e), "-") for e in columns)]
+                            for key, method, seed in rows)])  # fmt: skip
+
+
 def clip_table(path, digits=1):
     """A :class:`Table` of the lines of ``benchmarks/clip_norm.py`` in the JSON-lines file ``path``: a row per method
     and epochs, a column per ``clip_norm`` (``none`` first), cells the test accuracy (%) of the epoch of highest
