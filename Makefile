@@ -127,6 +127,8 @@ golden-records: $(STAMP)
 	  LNC_PRECISION=fp32 $(BIN)/papermill --cwd tests/golden book/$$(basename $$golden) $(VENV)/golden-records.ipynb \
 	    -f $${golden%.ipynb}.yaml || exit 1; \
 	done
+	LNC_PRECISION=fp32 $(BIN)/python tools/run_grid.py cifar10n --noise aggre --methods ce --protocol cpu \
+	  --epochs 2 --subset 500 --selection val_loss --results-dir tests/golden/records/cifarn_epochs
 	for folder in tests/golden/records/*/; do \
 	  echo "Tiny runs the goldens read (make golden-records); run_grid adds none without extend=True." \
 	    > $$folder/STORED; \

@@ -111,7 +111,7 @@ grid = dict(seeds=seeds, protocol=protocol, epochs=epochs, subset=subset, device
             results_dir=results_dir, extend=extend_results, selection=selection)
 jobs = [dict(methods=["ce", "forward_est"], estimator=name, cross_fit=cross_fit)
         for name in forward_estimators]
-jobs.append(dict(methods=["ce"]))  # in-sample: the network of the cross-fitted job's seed
+jobs.append(dict(methods=["ce"]))  # in-sample: the full network of each seed
 jobs.append(dict(methods=["ce", "volmin", "revision"], seeds=learned_seeds))
 human_settings = noise_settings(cifarn_noise, [])
 cifarn = dict(seeds=cifarn_seeds, protocol=cifarn_protocol, epochs=cifarn_epochs,
@@ -240,7 +240,7 @@ with warnings.catch_warnings():
                if seed in job.get("seeds", seeds)
                for r in run_grid(task, noise_settings(noise, rates), workers=workers,
                                  **{**grid, **job, "seeds": [seed]})]
-if results_dir:  # with stored CE posteriors: the held-out rows of each network, and of all
+if results_dir:  # stored CE posteriors: the held-out rows of each network, and of all
     records = pooled_estimates([held_out_estimates(r, results_dir) for r in records],
                                results_dir)
 setups = [describe_run(task, protocol, epochs=epochs, subset=subset, seeds=seeds,
@@ -340,13 +340,14 @@ pooling_helped, pooled_beat_all = (
 pooled_over_cf = span([mean(task, key, "core_counts", "pooled")
                        / mean(task, key, "core_counts", "cross_fit")
                        for task, key in pooled], ".2f")
-pooling = (f"lowered the error of the one-network held-out estimate in {len(pooling_helped)}"
-           f" of {len(pooled) * len(counting)} counting estimator × setting pairs"
-           f" (`confident_joint`, `core_counts`), and was below the in-sample estimate from all"
-           f" the rows in {len(pooled_beat_all)} of them; `core_counts` on the pooled rows is"
-           f" {pooled_over_cf} times its cross-fitted error, and at least 10% closer than"
-           f" the confident joint in {count_of(closer('pooled'), len(pooled), 'settings')}"
-           if pooled else "not measured: no two seeds' networks have stored posteriors")
+pooling = (
+    f"lowered the error of the one-network held-out estimate in {len(pooling_helped)}"
+    f" of {len(pooled) * len(counting)} counting estimator × setting pairs"
+    f" (`confident_joint`, `core_counts`), and was below the in-sample estimate from"
+    f" all the rows in {len(pooled_beat_all)} of them; `core_counts` on the pooled rows"
+    f" is {pooled_over_cf} times its cross-fitted error, and at least 10% closer than"
+    f" the confident joint in {count_of(closer('pooled'), len(pooled), 'settings')}"
+    if pooled else "was not measured: no two seeds' networks have stored posteriors")
 glue("benchmark-pooled", pooling, display=False)
 glue("benchmark-loss-gap", span(loss_gaps(records), ".2f"), display=False)
 display(Markdown(f"""
@@ -385,7 +386,7 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore", UserWarning)
     runs = [run_grid("cifar10n", human_settings, **cifarn, **job) for job in human_jobs]
 human = [r for records_of_job in runs for r in records_of_job]
-if cifarn_results_dir:  # with stored CE posteriors: the held-out rows of each network, and of all
+if cifarn_results_dir:  # the held-out rows of each network, and of all
     human = pooled_estimates([held_out_estimates(r, cifarn_results_dir) for r in human],
                              cifarn_results_dir)
 setup = describe_run("cifar10n", cifarn_protocol, epochs=cifarn_epochs,
@@ -434,8 +435,8 @@ def label_set_line(key):
     trained = f" Forward: {listing(forward, ', ')};" if forward else ""
     ce = reference.get(("ce", key), (np.nan,))[0]
     return (f"- **{key}**: closest `{best[0]}` on {ROWS[best[1]]} at"
-            f" {errors[best]:.3f}, {ratio:.2f} of the in-sample anchor error of the same"
-            f" network{learned}.{trained} CE {percent(ce)}."), ratio
+            f" {errors[best]:.3f}, {ratio:.2f} of the in-sample anchor error of the"
+            f" same network{learned}.{trained} CE {percent(ce)}."), ratio
 
 
 lines, ratios = zip(*(label_set_line(key) for key in cifarn_noise))
@@ -445,7 +446,8 @@ glue("cifarn-ratios", span(ratios, ".2f"), display=False)
 compared = [(key, name) for key in cifarn_noise for name in counting
             if not np.isnan(value(key, name, "held_out", "error"))]
 held_out_won = [(key, name) for key, name in compared
-                if value(key, name, "held_out", "error") < value(key, name, "in_sample", "error")]
+                if value(key, name, "held_out", "error")
+                < value(key, name, "in_sample", "error")]
 glue("cifarn-held-out-won", f"{len(held_out_won)} of {len(compared)}", display=False)
 glue("cifarn-loss-gap", span(loss_gaps(human), ".2f"), display=False)
 display(Markdown(f"""

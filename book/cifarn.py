@@ -53,7 +53,9 @@
 # `selection` is how each training keeps its epoch on the noisy validation split: `"val_loss"` (its own
 # loss, the paper's choice) or `"val_accuracy"` (the same for every method, the stored run's;
 # {ref}`sec-model-selection`). `extend_results=True` lets a run add records to a folder of stored runs.
-# `clip_norm_path` holds the measurements of `benchmarks/clip_norm.py` that {ref}`cifarn-clipping` shows.
+# `clip_norm_path` holds the measurements of `benchmarks/clip_norm.py` that {ref}`cifarn-clipping` shows;
+# `epochs_dir` the runs of this protocol with another epoch count (`tools/run_grid.py --epochs`) that
+# {ref}`cifarn-epochs` compares (a folder that does not exist: none).
 #
 # The stored run grows across seeds and label sets with `tools/run_grid.py` (the command is in its
 # documentation); the parameters above name the part of it that has run.
@@ -83,8 +85,11 @@ results_dir = "results/cifarn_fast2"
 extend_results = False
 selection = "val_accuracy"
 clip_norm_path = "results/clip_norm.jsonl"
+epochs_dir = "results/cifarn_epochs"
 
 # %% papermill={"duration": 2.87539, "end_time": "2026-12-07T03:18:43.454756+00:00", "exception": false, "start_time": "2026-12-07T03:18:40.579366+00:00", "status": "completed"} tags=["hide-input"]
+from pathlib import Path
+
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -107,8 +112,8 @@ from lnc.experiments.prose import (SELECTION_TEXT, count_of, listing, run_summar
 from lnc.experiments.results import (cpu_minutes, estimator_stats, paired_differences,
                                      setting, summarize)
 from lnc.experiments.tables import (accuracy_tables, backward_table, clip_table,
-                                    comparison_table, estimation_table, estimator_table,
-                                    paired_table, selection_table)
+                                    comparison_table, epochs_table, estimation_table,
+                                    estimator_table, paired_table, selection_table)
 
 plain_warnings()  # warnings print without this checkout's file paths
 
@@ -526,7 +531,7 @@ def grid_of(r):  # the records of this run's protocol, whichever estimator's
 stored = load_records(results_dir, task=dataset)
 folder = [held_out_estimates(r, results_dir) for r in stored
           if r["status"] == "ok" and grid_of(r) == grid_of(ok[0])]
-folder = pooled_estimates(folder, results_dir)  # the held-out rows of every seed's network
+folder = pooled_estimates(folder, results_dir)  # held-out rows of every seed's network
 for key in shown:
     display(Markdown(f"**{key}**"))
     display(estimator_table(folder, key))
@@ -561,6 +566,29 @@ display(Markdown(
 
 # %% papermill={"duration": 0.015734, "end_time": "2026-12-07T03:21:18.888939+00:00", "exception": false, "start_time": "2026-12-07T03:21:18.873205+00:00", "status": "completed"} tags=["hide-input"]
 display(clip_table(clip_norm_path))
+
+# %% [markdown]
+# (cifarn-epochs)=
+# ### How many epochs
+#
+# The runs above kept their last epoch, or the one before, in most trainings (the "Kept epoch" line of the
+# comparison with the benchmark): the networks may still be learning when their schedule ends. The same recipe with more epochs (its triangular schedule stretched over them), on the same label set
+# and seed, says how much accuracy the epoch budget leaves out. The clean test accuracy (%) and the kept epoch
+# of each training of the run beside the longer ones in `epochs_dir`, kept by the same criterion:
+
+# %% tags=["hide-input"]
+longer = [r for r in load_records(epochs_dir, task=dataset)
+          if r["status"] == "ok" and r.get("selection") == selection
+          and r["protocol"] == protocol and r.get("subset") == subset
+          ] if epochs_dir and Path(epochs_dir).is_dir() else []
+display(epochs_table([*ok, *longer]) if longer else Markdown(
+    "No run of this protocol with another epoch count is stored."))
+kept_before_last = [r["best_epoch"] < r["epochs"] for r in longer]
+display(Markdown(
+    "**The longer trainings kept an epoch before their last:"
+    f" {verdict(kept_before_last)}**"
+    + "".join(f"; {setting(r)} {r['method']}, seed {r['seed']}: epoch"
+              f" {r['best_epoch']} of {r['epochs']}" for r in longer) + "."))
 
 # %% [markdown] papermill={"duration": 0.006484, "end_time": "2026-12-07T03:21:18.902194+00:00", "exception": false, "start_time": "2026-12-07T03:21:18.895710+00:00", "status": "completed"}
 # ## CIFAR-100N
