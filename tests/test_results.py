@@ -520,6 +520,8 @@ def test_epochs_table_sets_the_epoch_counts_of_a_training_side_by_side():
         ("aggre, ce, 0", "84.7 (epoch 20)", "87.1 (epoch 31)"),
     )
     assert tables.epochs_table(records[:1]).rows == (("setting, method, seed",),)  # nothing to compare
+    one = tables.epochs_table([run("ce", "aggre", 1, 1, 0.1), run("ce", "aggre", 2, 2, 0.2)])
+    assert one.rows[0] == ("setting, method, seed", "1 epoch", "2 epochs")
     with pytest.raises(ValueError, match=r"records\[0\] must have the field 'best_epoch'"):
         tables.epochs_table([make_run("ce", "aggre", epochs=20)])
     with pytest.raises(ValueError, match="digits"):

@@ -513,7 +513,7 @@ def epochs_table(records, digits=1):
         counts[key, method, seed].add(epochs)
     rows = [row for row, epochs in counts.items() if len(epochs) > 1]
     columns = sorted({e for row in rows for e in counts[row]})
-    header = ["setting, method, seed", *(f"{e} epochs" for e in columns)]
+    header = ["setting, method, seed", *(f"{e} epoch{'s' * (e != 1)}" for e in columns)]
     return Table([header, *([f"{key}, {method}, {seed}", *(cells.get((key, method, seed, e), "-") for e in columns)]
                             for key, method, seed in rows)])  # fmt: skip
 
