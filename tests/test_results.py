@@ -513,6 +513,8 @@ def test_epochs_table_sets_the_epoch_counts_of_a_training_side_by_side():
         run("forward", "aggre", 20, 20, 0.8568),  # one count: no row
         run("ce", "random1", 20, 19, 0.8271),
         run("ce", "random1", 40, None, None, status="failed"),  # failed: not a count of random1's
+        run("ce", "random2", 20, 20, 0.8),
+        run("ce", "random2", 40, 40, None),  # no accuracy: not a count either
     ]
     table = tables.epochs_table(records)
     assert table.rows == (

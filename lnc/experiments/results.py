@@ -301,10 +301,10 @@ def estimator_stats(records):
     kind but ``"learned"``), ``error`` is the relative L1 error of its ``T̂`` (each CE run counted once per seed,
     however many jobs recorded it; a pooled estimate once for its seeds), ``anchor_ratio`` that error over the
     in-sample anchor error of the same CE run (the paper's estimate from the same network; for a pooled one, the
-    mean over its seeds' runs; where the runs have it) and ``accuracy``
-    the clean test accuracy (%) of the ``forward_est`` runs with it (their ``estimator`` and ``cross_fit``); for
-    ``volmin`` and ``revision`` (kind ``"learned"``), the error of the T they learned and their own accuracy.
-    ``std`` has ddof = 1 (NaN when n = 1); a key missing a field has no runs of it.
+    mean over its seeds' runs; where the runs have it) and ``accuracy`` the clean test accuracy (%) of the
+    ``forward_est`` runs with it (their ``estimator`` and ``cross_fit``); for ``volmin`` and ``revision`` (kind
+    ``"learned"``), the error of the T they learned and their own accuracy. ``std`` has ddof = 1 (NaN when n = 1); a
+    key missing a field has no runs of it.
 
     Raises
     ------

@@ -505,7 +505,7 @@ def epochs_table(records, digits=1):
     digits = check_int(digits, name="digits", low=0)
     fields = ("seed", "epochs", "best_epoch", "test_accuracy")
     ok = [_check_record(r, name=f"records[{k}]", fields=fields) for k, r in enumerate(records)
-          if r.get("status", "ok") == "ok"]  # fmt: skip
+          if r.get("status", "ok") == "ok" and r.get("test_accuracy", 0) is not None]  # fmt: skip
     cells = {(setting(r), r["method"], r["seed"], r["epochs"]):
              f"{100 * r['test_accuracy']:.{digits}f} (epoch {r['best_epoch']})" for r in ok}  # fmt: skip
     counts = defaultdict(set)
