@@ -13,7 +13,7 @@
 #     name: python3
 # ---
 
-# %% [markdown] papermill={"duration": 0.001607, "end_time": "2026-12-07T04:25:15.959586+00:00", "exception": false, "start_time": "2026-12-07T04:25:15.957979+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.001729, "end_time": "2026-12-07T05:20:10.796845+00:00", "exception": false, "start_time": "2026-12-07T05:20:10.795116+00:00", "status": "completed"}
 # (ch-runs)=
 # # The Runs Behind the Book
 #
@@ -30,10 +30,10 @@
 # - say which runs stand behind a chapter's numbers, with how many seeds, on which machine and when;
 # - tell a reduced run (a subset, a smaller network) from a full-data one before reading its numbers.
 
-# %% papermill={"duration": 0.011126, "end_time": "2026-12-07T04:25:15.971964+00:00", "exception": false, "start_time": "2026-12-07T04:25:15.960838+00:00", "status": "completed"} tags=["parameters", "hide-input"]
+# %% papermill={"duration": 0.009165, "end_time": "2026-12-07T05:20:10.807268+00:00", "exception": false, "start_time": "2026-12-07T05:20:10.798103+00:00", "status": "completed"} tags=["parameters", "hide-input"]
 results_root = None  # the folder of the stored record folders; None: results/
 
-# %% papermill={"duration": 1.344079, "end_time": "2026-12-07T04:25:17.317365+00:00", "exception": false, "start_time": "2026-12-07T04:25:15.973286+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 1.373404, "end_time": "2026-12-07T05:20:12.182001+00:00", "exception": false, "start_time": "2026-12-07T05:20:10.808597+00:00", "status": "completed"} tags=["hide-input"]
 from pathlib import Path
 
 from IPython.display import Markdown, display
@@ -46,7 +46,7 @@ root = book_results if results_root is None else Path(results_root)
 folders = stored_folders(root)
 display(Markdown(f"Read from the {len(folders)} stored folders under `{root.name}/`."))
 
-# %% [markdown] papermill={"duration": 0.001946, "end_time": "2026-12-07T04:25:17.322810+00:00", "exception": false, "start_time": "2026-12-07T04:25:17.320864+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.001241, "end_time": "2026-12-07T05:20:12.185361+00:00", "exception": false, "start_time": "2026-12-07T05:20:12.184120+00:00", "status": "completed"}
 # Per grid: its folder; the task, protocol, epochs and training data, and the epoch each training kept (by
 # noisy-validation accuracy, or by its own loss on the noisy validation split, the paper's choice); the noise
 # settings or CIFAR-N label sets; the methods ({ref}`ch-protocol`) and the estimators of $\hat T$ that
@@ -55,10 +55,10 @@ display(Markdown(f"Read from the {len(folders)} stored folders under `{root.name
 # finished; the CPU or GPU and the precision it ran in. "not recorded": records written before the field
 # existed.
 
-# %% papermill={"duration": 0.203037, "end_time": "2026-12-07T04:25:17.527731+00:00", "exception": false, "start_time": "2026-12-07T04:25:17.324694+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.16981, "end_time": "2026-12-07T05:20:12.356167+00:00", "exception": false, "start_time": "2026-12-07T05:20:12.186357+00:00", "status": "completed"} tags=["hide-input"]
 display(Markdown(runs_markdown(root)))
 
-# %% [markdown] papermill={"duration": 0.003888, "end_time": "2026-12-07T04:25:17.536832+00:00", "exception": false, "start_time": "2026-12-07T04:25:17.532944+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.001104, "end_time": "2026-12-07T05:20:12.359671+00:00", "exception": false, "start_time": "2026-12-07T05:20:12.358567+00:00", "status": "completed"}
 # Two measurements that are not trainings of a chapter's grid sit beside the folders: `cifar_speed.json`, the
 # CPU time of the CIFAR networks (`benchmarks/cifar_speed.py`), and `clip_norm.jsonl`, the clipping sweep of
 # {ref}`ch-cifarn` (`benchmarks/clip_norm.py`).
