@@ -597,11 +597,12 @@ def pooled_estimates(records, results_dir):
     """
     records = check_sequence(records, name="records", item=check_fields, nonempty=False)
     paths = [_stored_posteriors(r, results_dir) for r in records]
+    keys = [None if path is None else _run_key(r) for r, path in zip(records, paths)]
     runs = defaultdict(dict)  # identity but seed and estimator -> {seed: (record, path)}
-    for k, (r, path) in enumerate(zip(records, paths)):
+    for k, (r, path, key) in enumerate(zip(records, paths, keys)):
         if path is not None:
             check_fields(r, ("seed",), name=f"records[{k}]")
-            runs[_run_key(r)].setdefault(r["seed"], (r, path))
+            runs[key].setdefault(r["seed"], (r, path))
     pooled = {}
     for key, by_seed in runs.items():
         if len(by_seed) > 1:
@@ -610,10 +611,8 @@ def pooled_estimates(records, results_dir):
             entries = _estimate_entries(probs, noisy, next(iter(by_seed.values()))[0])
             pooled[key] = {name: {**entry, "seeds": sorted(by_seed)} for name, entry in entries.items()}
     return [
-        {**r, "estimates": {**r.get("estimates", {}), "pooled": pooled[key]}}
-        if path is not None and (key := _run_key(r)) in pooled
-        else r
-        for r, path in zip(records, paths)
+        {**r, "estimates": {**r.get("estimates", {}), "pooled": pooled[key]}} if key in pooled else r
+        for r, key in zip(records, keys)
     ]
 
 
