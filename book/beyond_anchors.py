@@ -98,8 +98,8 @@ from lnc.book.display import plain_warnings
 from lnc.book.plots import simplex_view
 from lnc.book.simulation import anchored_posteriors, sample_labels, scattered_posteriors
 from lnc.estimation import ESTIMATORS
-from lnc.experiments.protocol import (check_grid, describe_run, held_out_estimates,
-                                     noise_settings, pooled_estimates, run_grid)
+from lnc.experiments.protocol import (check_grid, describe_run, noise_settings,
+                                     posterior_estimates, run_grid)
 from lnc.experiments.prose import count_of, listing, run_summary, span
 from lnc.experiments.results import estimator_stats, loss_gaps, summarize
 from lnc.experiments.tables import estimator_benchmark_table, estimator_table, Table
@@ -241,8 +241,7 @@ with warnings.catch_warnings():
                for r in run_grid(task, noise_settings(noise, rates), workers=workers,
                                  **{**grid, **job, "seeds": [seed]})]
 if results_dir:  # stored CE posteriors: the held-out rows of each network, and of all
-    records = pooled_estimates([held_out_estimates(r, results_dir) for r in records],
-                               results_dir)
+    records = posterior_estimates(records, results_dir)
 setups = [describe_run(task, protocol, epochs=epochs, subset=subset, seeds=seeds,
                        device=device, workers=workers) for task in tasks]
 display(Markdown(f"- records: {run_summary(records)}\n"
@@ -387,18 +386,17 @@ with warnings.catch_warnings():
     runs = [run_grid("cifar10n", human_settings, **cifarn, **job) for job in human_jobs]
 human = [r for records_of_job in runs for r in records_of_job]
 if cifarn_results_dir:  # the held-out rows of each network, and of all
-    human = pooled_estimates([held_out_estimates(r, cifarn_results_dir) for r in human],
-                             cifarn_results_dir)
+    human = posterior_estimates(human, cifarn_results_dir)
 setup = describe_run("cifar10n", cifarn_protocol, epochs=cifarn_epochs,
                      subset=cifarn_subset, seeds=cifarn_seeds, device=device)
 display(Markdown(f"- records: {run_summary(human)}\n- set-up: {setup}"))
 
 # %% [markdown] papermill={"duration": 0.008006, "end_time": "2026-12-07T04:31:15.425030+00:00", "exception": false, "start_time": "2026-12-07T04:31:15.417024+00:00", "status": "completed"}
 # One table per label set: the relative $L_1$ error of each $\hat T$ against the true human $T$, from all the
-# rows (in-sample), from the held-out rows and from those of every seed's network pooled, and the clean test accuracy (%) of the forward correction with
-# it; for a method of `cifarn_learned`, the error of the $T$ it learned and its own accuracy; mean ± std over
-# the seeds. Forward is trained with the $\hat T$ of each estimator in `cifarn_estimators`
-# (`-` for one left out): each costs a full-data training.
+# rows (in-sample), from the held-out rows and from those of every seed's network pooled, and the clean test
+# accuracy (%) of the forward correction with it; for a method of `cifarn_learned`, the error of the $T$ it
+# learned and its own accuracy; mean ± std over the seeds. Forward is trained with the $\hat T$ of each
+# estimator in `cifarn_estimators` (`-` for one left out): each costs a full-data training.
 
 # %% papermill={"duration": 0.023984, "end_time": "2026-12-07T04:31:15.456876+00:00", "exception": false, "start_time": "2026-12-07T04:31:15.432892+00:00", "status": "completed"} tags=["hide-input"]
 for key in cifarn_noise:

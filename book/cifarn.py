@@ -103,8 +103,8 @@ from lnc.estimation import anchor_columns
 from lnc.experiments import published
 from lnc.experiments.datasets import (CIFAR10_CLASSES, CIFARN_LABEL_SETS, cifarn_T,
                                       load_cifar10, load_cifar100, load_cifarn_labels)
-from lnc.experiments.protocol import (check_grid, held_out_estimates, noise_settings,
-                                     pooled_estimates, run_grid)
+from lnc.experiments.protocol import (check_grid, noise_settings, posterior_estimates,
+                                     run_grid)
 from lnc.experiments.recipes import get_recipe
 from lnc.experiments.records import IDENTITY_DEFAULTS, load_records
 from lnc.experiments.prose import (SELECTION_TEXT, count_of, listing, run_summary,
@@ -529,9 +529,8 @@ def grid_of(r):  # the records of this run's protocol, whichever estimator's
 
 
 stored = load_records(results_dir, task=dataset)
-folder = [held_out_estimates(r, results_dir) for r in stored
-          if r["status"] == "ok" and grid_of(r) == grid_of(ok[0])]
-folder = pooled_estimates(folder, results_dir)  # held-out rows of every seed's network
+folder = [r for r in stored if r["status"] == "ok" and grid_of(r) == grid_of(ok[0])]
+folder = posterior_estimates(folder, results_dir)  # held-out rows: each network's, all
 for key in shown:
     display(Markdown(f"**{key}**"))
     display(estimator_table(folder, key))
@@ -572,9 +571,10 @@ display(clip_table(clip_norm_path))
 # ### How many epochs
 #
 # The runs above kept their last epoch, or the one before, in most trainings (the "Kept epoch" line of the
-# comparison with the benchmark): the networks may still be learning when their schedule ends. The same recipe with more epochs (its triangular schedule stretched over them), on the same label set
-# and seed, says how much accuracy the epoch budget leaves out. The clean test accuracy (%) and the kept epoch
-# of each training of the run beside the longer ones in `epochs_dir`, kept by the same criterion:
+# comparison with the benchmark): the networks may still be learning when their schedule ends. The same recipe
+# with more epochs (its triangular schedule stretched over them), on the same label set and seed, says how much
+# accuracy the epoch budget leaves out. The clean test accuracy (%) and the kept epoch of each training of the
+# run beside the longer ones in `epochs_dir`, kept by the same criterion:
 
 # %% papermill={"duration": 0.017631, "end_time": "2026-12-07T04:31:26.031088+00:00", "exception": false, "start_time": "2026-12-07T04:31:26.013457+00:00", "status": "completed"} tags=["hide-input"]
 longer = [r for r in load_records(epochs_dir, task=dataset)

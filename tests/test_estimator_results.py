@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from lnc import estimate_T, estimation_error
-from lnc.experiments.protocol import pooled_estimates
+from lnc.experiments.protocol import held_out_estimates, pooled_estimates, posterior_estimates
 from lnc.experiments.records import record_name, save_posteriors
 from lnc.experiments.results import estimator_stats, loss_gaps
 from lnc.experiments.tables import estimator_table
@@ -183,6 +183,20 @@ def test_pooled_estimates_read_the_held_out_rows_of_every_seed_as_one_set(tmp_pa
     assert pooled_estimates(records, tmp_path / "elsewhere") == records  # no posteriors there
     with pytest.raises(TypeError, match=r"records\[1\] must be a record"):
         pooled_estimates([records[0], "ce"], tmp_path)
+
+
+def test_posterior_estimates_add_each_networks_held_out_rows_and_their_pool(tmp_path):
+    T = np.array([[0.8, 0.1, 0.1], [0.2, 0.7, 0.1], [0.1, 0.2, 0.7]])
+    records = [_stored_ce(tmp_path, seed, T, anchor_error=0.1)[0] for seed in (0, 1)]
+    before = json.dumps(records)
+    out = posterior_estimates(records, tmp_path)
+    assert json.dumps(records) == before  # nothing changed in place
+    for r, one in zip(out, records):
+        assert r["estimates"]["held_out"] == held_out_estimates(one, tmp_path)["estimates"]["held_out"]
+        assert r["estimates"]["pooled"]["core_counts"]["seeds"] == [0, 1]
+    assert out == pooled_estimates([held_out_estimates(r, tmp_path) for r in records], tmp_path)
+    with pytest.raises(TypeError, match=r"records\[1\] must be a record"):
+        posterior_estimates([records[0], 3], tmp_path)
 
 
 def test_loss_gaps_are_validation_minus_training_loss_at_the_kept_epoch_once_per_ce_training():

@@ -616,6 +616,15 @@ def pooled_estimates(records, results_dir):
     ]
 
 
+def posterior_estimates(records, results_dir):
+    """Copies of ``records`` with every estimate their stored posteriors in ``results_dir`` give beyond the
+    in-sample one: each CE network's held-out rows (:func:`held_out_estimates`) and those of all the seeds of
+    its run pooled (:func:`pooled_estimates`); the estimates a chapter shows beside the in-sample ones. Raises
+    as those two do."""
+    records = check_sequence(records, name="records", item=check_fields, nonempty=False)
+    return pooled_estimates([held_out_estimates(r, results_dir) for r in records], results_dir)
+
+
 def _stored_posteriors(record, results_dir):
     """The file of an in-sample CE record's stored posteriors in ``results_dir``; ``None`` for another record or
     where none is stored."""
