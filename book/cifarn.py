@@ -13,7 +13,7 @@
 #     name: python3
 # ---
 
-# %% [markdown] papermill={"duration": 0.005725, "end_time": "2026-12-07T04:30:14.150162+00:00", "exception": false, "start_time": "2026-12-07T04:30:14.144437+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.005277, "end_time": "2026-12-07T06:11:44.630810+00:00", "exception": false, "start_time": "2026-12-07T06:11:44.625533+00:00", "status": "completed"}
 # (ch-cifarn)=
 # # CIFAR-10N and CIFAR-100N: Human Label Noise and the Estimator Against the True T
 #
@@ -71,7 +71,7 @@
 # ```
 # ````
 
-# %% papermill={"duration": 0.019637, "end_time": "2026-12-07T04:30:14.178024+00:00", "exception": false, "start_time": "2026-12-07T04:30:14.158387+00:00", "status": "completed"} tags=["parameters", "hide-input"]
+# %% papermill={"duration": 0.011799, "end_time": "2026-12-07T06:11:44.646280+00:00", "exception": false, "start_time": "2026-12-07T06:11:44.634481+00:00", "status": "completed"} tags=["parameters", "hide-input"]
 dataset = "cifar10n"
 noise = ["aggre", "random1", "worst"]
 methods = ["ce", "forward", "backward"]
@@ -87,7 +87,7 @@ selection = "val_accuracy"
 clip_norm_path = "results/clip_norm.jsonl"
 epochs_dir = "results/cifarn_epochs"
 
-# %% papermill={"duration": 2.661369, "end_time": "2026-12-07T04:30:16.843247+00:00", "exception": false, "start_time": "2026-12-07T04:30:14.181878+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 2.842573, "end_time": "2026-12-07T06:11:47.492601+00:00", "exception": false, "start_time": "2026-12-07T06:11:44.650028+00:00", "status": "completed"} tags=["hide-input"]
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -124,7 +124,7 @@ configs = check_grid(dataset, settings, seeds=seeds, methods=methods,
                      results_dir=results_dir, extend=extend_results,
                      selection=selection)
 
-# %% [markdown] papermill={"duration": 0.003434, "end_time": "2026-12-07T04:30:16.850604+00:00", "exception": false, "start_time": "2026-12-07T04:30:16.847170+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.003265, "end_time": "2026-12-07T06:11:47.499660+00:00", "exception": false, "start_time": "2026-12-07T06:11:47.496395+00:00", "status": "completed"}
 # ## The human transition matrices
 #
 # Every label set, from its labels alone (all 50,000 training images): the fraction of wrong labels, the
@@ -132,7 +132,7 @@ configs = check_grid(dataset, settings, seeds=seeds, methods=methods,
 # maximum on the diagonal (the estimator's anchor assumption $T_{ii} > T_{ki}$, {ref}`ch-estimation`),
 # and $\operatorname{cond}(T)$. {numref}`fig-cifarn-human-T` shows four of the matrices.
 
-# %% papermill={"duration": 0.993819, "end_time": "2026-12-07T04:30:17.847557+00:00", "exception": false, "start_time": "2026-12-07T04:30:16.853738+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.878202, "end_time": "2026-12-07T06:11:48.382907+00:00", "exception": false, "start_time": "2026-12-07T06:11:47.504705+00:00", "status": "completed"} tags=["hide-input"]
 human = {}
 for name in CIFARN_LABEL_SETS:
     clean, noisy = load_cifarn_labels(name)
@@ -161,7 +161,7 @@ fig.tight_layout()
 glue("fig-cifarn-human-T", fig, display=False)
 plt.close(fig)
 
-# %% [markdown] papermill={"duration": 0.007795, "end_time": "2026-12-07T04:30:17.869207+00:00", "exception": false, "start_time": "2026-12-07T04:30:17.861412+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.003776, "end_time": "2026-12-07T06:11:48.391310+00:00", "exception": false, "start_time": "2026-12-07T06:11:48.387534+00:00", "status": "completed"}
 # ```{glue:figure} fig-cifarn-human-T
 # :name: fig-cifarn-human-T
 #
@@ -170,7 +170,7 @@ plt.close(fig)
 # the annotators) with `worst`.
 # ```
 
-# %% [markdown] papermill={"duration": 0.007979, "end_time": "2026-12-07T04:30:17.893171+00:00", "exception": false, "start_time": "2026-12-07T04:30:17.885192+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.003635, "end_time": "2026-12-07T06:11:48.398722+00:00", "exception": false, "start_time": "2026-12-07T06:11:48.395087+00:00", "status": "completed"}
 # ## The run
 #
 # Every training of the grid (label set × seed × method) runs once and saves a JSON record; with
@@ -185,14 +185,14 @@ plt.close(fig)
 # method: its CE network is too weak for its $\hat T$ to be trusted, so no verdict of this book rests on it.
 # ````
 
-# %% papermill={"duration": 0.047022, "end_time": "2026-12-07T04:30:17.955997+00:00", "exception": false, "start_time": "2026-12-07T04:30:17.908975+00:00", "status": "completed"}
+# %% papermill={"duration": 0.039517, "end_time": "2026-12-07T06:11:48.441891+00:00", "exception": false, "start_time": "2026-12-07T06:11:48.402374+00:00", "status": "completed"}
 records = run_grid(dataset, settings, seeds=seeds, workers=workers, methods=methods,
                    protocol=protocol, epochs=epochs, subset=subset, device=device,
                    results_dir=results_dir, extend=extend_results,
                    selection=selection)
 ok = [r for r in records if r.get("status", "ok") == "ok"]
 
-# %% papermill={"duration": 0.015808, "end_time": "2026-12-07T04:30:17.981068+00:00", "exception": false, "start_time": "2026-12-07T04:30:17.965260+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.011546, "end_time": "2026-12-07T06:11:48.457876+00:00", "exception": false, "start_time": "2026-12-07T06:11:48.446330+00:00", "status": "completed"} tags=["hide-input"]
 paper = get_recipe(dataset, "paper")
 benchmark = (" These are the optimiser settings of the CIFAR-N benchmark"
              " {cite}`wei2022`, whose own code trains a standard (post-activation)"
@@ -200,32 +200,32 @@ benchmark = (" These are the optimiser settings of the CIFAR-N benchmark"
 display(Markdown(shown_run(records, paper, "the benchmark’s") + benchmark))
 glue("cifarn-selection", SELECTION_TEXT[selection], display=False)
 
-# %% [markdown] papermill={"duration": 0.005282, "end_time": "2026-12-07T04:30:17.998389+00:00", "exception": false, "start_time": "2026-12-07T04:30:17.993107+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.008497, "end_time": "2026-12-07T06:11:48.470718+00:00", "exception": false, "start_time": "2026-12-07T06:11:48.462221+00:00", "status": "completed"}
 # ## Test accuracy
 #
 # Clean test accuracy (%) of the epoch that model selection kept ({glue:text}`cifarn-selection`), mean ±
 # standard deviation over the seeds (no ± with one seed). "backward" and "forward" use the true human $T$; "backward_est" and
 # "forward_est" the $\hat T$ estimated from the CE run of the same label set and seed.
 
-# %% papermill={"duration": 0.019182, "end_time": "2026-12-07T04:30:18.032299+00:00", "exception": false, "start_time": "2026-12-07T04:30:18.013117+00:00", "status": "completed"}
+# %% papermill={"duration": 0.011239, "end_time": "2026-12-07T06:11:48.486110+00:00", "exception": false, "start_time": "2026-12-07T06:11:48.474871+00:00", "status": "completed"}
 for heading, table in accuracy_tables(records, methods=methods, columns=5):
     display(Markdown(f"**{heading}**"), table)
 
-# %% [markdown] papermill={"duration": 0.0162, "end_time": "2026-12-07T04:30:18.061357+00:00", "exception": false, "start_time": "2026-12-07T04:30:18.045157+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.003975, "end_time": "2026-12-07T06:11:48.494690+00:00", "exception": false, "start_time": "2026-12-07T06:11:48.490715+00:00", "status": "completed"}
 # ## Training curves
 #
 # Each record keeps, per epoch, the training loss and the loss and accuracy on the *noisy* validation
 # split ({numref}`fig-cifarn-curves`). The training loss is the method's own: a corrected loss is not
 # comparable with CE in value, and a backward-corrected one can be negative.
 
-# %% papermill={"duration": 0.647663, "end_time": "2026-12-07T04:30:18.721101+00:00", "exception": false, "start_time": "2026-12-07T04:30:18.073438+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.571791, "end_time": "2026-12-07T06:11:49.070386+00:00", "exception": false, "start_time": "2026-12-07T06:11:48.498595+00:00", "status": "completed"} tags=["hide-input"]
 runs = [r for r in ok if r["seed"] == ok[0]["seed"] and "curves" in r]
 keys = list(dict.fromkeys(setting(r) for r in runs))
 fig = training_curves(runs, key=setting)
 glue("fig-cifarn-curves", fig, display=False)
 plt.close(fig)
 
-# %% [markdown] papermill={"duration": 0.016117, "end_time": "2026-12-07T04:30:18.757612+00:00", "exception": false, "start_time": "2026-12-07T04:30:18.741495+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.004769, "end_time": "2026-12-07T06:11:49.080399+00:00", "exception": false, "start_time": "2026-12-07T06:11:49.075630+00:00", "status": "completed"}
 # ```{glue:figure} fig-cifarn-curves
 # :name: fig-cifarn-curves
 #
@@ -234,23 +234,23 @@ plt.close(fig)
 # zero: that is a backward-corrected loss being driven towards $-\infty$.
 # ```
 
-# %% [markdown] papermill={"duration": 0.011046, "end_time": "2026-12-07T04:30:18.777597+00:00", "exception": false, "start_time": "2026-12-07T04:30:18.766551+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.004927, "end_time": "2026-12-07T06:11:49.094520+00:00", "exception": false, "start_time": "2026-12-07T06:11:49.089593+00:00", "status": "completed"}
 # ## $\hat T$ against the true human $T$
 #
 # Per label set: the relative $L_1$ error $\sum_{ij} |\hat T_{ij} - T_{ij}| / \sum_{ij} T_{ij}$, the
 # condition number of $\hat T$ and the epoch model selection kept in the CE run.
 
-# %% papermill={"duration": 0.023727, "end_time": "2026-12-07T04:30:18.817522+00:00", "exception": false, "start_time": "2026-12-07T04:30:18.793795+00:00", "status": "completed"}
+# %% papermill={"duration": 0.010422, "end_time": "2026-12-07T06:11:49.109716+00:00", "exception": false, "start_time": "2026-12-07T06:11:49.099294+00:00", "status": "completed"}
 display(estimation_table(records))
 
-# %% [markdown] papermill={"duration": 0.012169, "end_time": "2026-12-07T04:30:18.845612+00:00", "exception": false, "start_time": "2026-12-07T04:30:18.833443+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.005047, "end_time": "2026-12-07T06:11:49.120175+00:00", "exception": false, "start_time": "2026-12-07T06:11:49.115128+00:00", "status": "completed"}
 # How much of that error would a perfect estimator still make? The run's training images are a sample:
 # the *empirical* $T$ of their clean and human labels (which the estimator never sees; the record's
 # `T_train`) already differs
 # from $T$ of all 50,000 images. The first table sets that sampling error beside the error of $\hat T$
 # (first seed); the second gives the $L_1$ error of each row of $\hat T$, one clean class a row.
 
-# %% papermill={"duration": 0.737968, "end_time": "2026-12-07T04:30:19.599407+00:00", "exception": false, "start_time": "2026-12-07T04:30:18.861439+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.576426, "end_time": "2026-12-07T06:11:49.701718+00:00", "exception": false, "start_time": "2026-12-07T06:11:49.125292+00:00", "status": "completed"} tags=["hide-input"]
 ce_runs = [r for r in runs if r["method"] == "ce"]
 images = load_cifar10() if dataset == "cifar10n" else load_cifar100()
 errors, row_errors = {}, {}
@@ -270,7 +270,7 @@ if len(row_errors) > 10:  # CIFAR-100: the ten rows with the largest mean error
 display(row_errors.style.set_uuid("cifarn-rows").format("{:.2f}")
         .background_gradient(cmap="Reds", axis=None))
 
-# %% papermill={"duration": 0.912727, "end_time": "2026-12-07T04:30:20.526303+00:00", "exception": false, "start_time": "2026-12-07T04:30:19.613576+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.926396, "end_time": "2026-12-07T06:11:50.637075+00:00", "exception": false, "start_time": "2026-12-07T06:11:49.710679+00:00", "status": "completed"} tags=["hide-input"]
 gap = max(np.abs(np.array(r["T_hat"]) - np.array(r["T_true"])).max() for r in ce_runs)
 fig, axes = plt.subplots(len(ce_runs), 2, figsize=(10, 4.2 * len(ce_runs)),
                          squeeze=False)
@@ -287,7 +287,7 @@ fig.tight_layout()
 glue("fig-cifarn-estimate", fig, display=False)
 plt.close(fig)
 
-# %% [markdown] papermill={"duration": 0.015918, "end_time": "2026-12-07T04:30:20.561944+00:00", "exception": false, "start_time": "2026-12-07T04:30:20.546026+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.006029, "end_time": "2026-12-07T06:11:50.649620+00:00", "exception": false, "start_time": "2026-12-07T06:11:50.643591+00:00", "status": "completed"}
 # ```{glue:figure} fig-cifarn-estimate
 # :name: fig-cifarn-estimate
 #
@@ -297,7 +297,7 @@ plt.close(fig)
 # {numref}`fig-cifarn-human-T`.
 # ```
 
-# %% [markdown] papermill={"duration": 0.009485, "end_time": "2026-12-07T04:30:20.583169+00:00", "exception": false, "start_time": "2026-12-07T04:30:20.573684+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.006012, "end_time": "2026-12-07T06:11:50.664725+00:00", "exception": false, "start_time": "2026-12-07T06:11:50.658713+00:00", "status": "completed"}
 # ## The backward corrections, epoch by epoch
 #
 # With the true $T$, the backward-corrected loss is an unbiased estimate of the clean loss ({ref}`ch-backward`),
@@ -309,7 +309,7 @@ plt.close(fig)
 # clipped where recorded, the epoch model selection kept out of the epochs run, the best noisy-validation
 # accuracy over the epochs, and the test accuracy.
 
-# %% papermill={"duration": 0.025923, "end_time": "2026-12-07T04:30:20.621328+00:00", "exception": false, "start_time": "2026-12-07T04:30:20.595405+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.027149, "end_time": "2026-12-07T06:11:50.697743+00:00", "exception": false, "start_time": "2026-12-07T06:11:50.670594+00:00", "status": "completed"} tags=["hide-input"]
 backward_runs = [r for r in ok if r["method"] in ("backward", "backward_est")]
 if backward_runs:
     display(backward_table(ok))
@@ -334,13 +334,13 @@ if backward_runs:
 else:
     display(Markdown("No backward run in this grid."))
 
-# %% [markdown] papermill={"duration": 0.01331, "end_time": "2026-12-07T04:30:20.641803+00:00", "exception": false, "start_time": "2026-12-07T04:30:20.628493+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.005919, "end_time": "2026-12-07T06:11:50.710102+00:00", "exception": false, "start_time": "2026-12-07T06:11:50.704183+00:00", "status": "completed"}
 # ## What the run shows
 #
 # Each claim below is computed from the records and tables above and marked as holding or not, with its
 # numbers.
 
-# %% papermill={"duration": 0.031534, "end_time": "2026-12-07T04:30:20.689239+00:00", "exception": false, "start_time": "2026-12-07T04:30:20.657705+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.031155, "end_time": "2026-12-07T06:11:50.747146+00:00", "exception": false, "start_time": "2026-12-07T06:11:50.715991+00:00", "status": "completed"} tags=["hide-input"]
 near_chance = 5.0  # points above chance (100 / c %) that still count as "at chance"
 estimator_share = 0.5  # "mostly the estimator's": own-labels error below this share
 stats = summarize(ok)
@@ -446,7 +446,7 @@ claims.append(f"**Seeds: {n_seeds}.** "
 display(Markdown("\n".join(f"- {c}" for c in claims)))
 
 
-# %% [markdown] papermill={"duration": 0.015917, "end_time": "2026-12-07T04:30:20.726169+00:00", "exception": false, "start_time": "2026-12-07T04:30:20.710252+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.005921, "end_time": "2026-12-07T06:11:50.759572+00:00", "exception": false, "start_time": "2026-12-07T06:11:50.753651+00:00", "status": "completed"}
 # ## Against the CIFAR-N benchmark
 #
 # The benchmark {cite}`wei2022` publishes CE, Forward-T and Backward-T on every label set
@@ -455,18 +455,18 @@ display(Markdown("\n".join(f"- {c}" for c in claims)))
 # accuracies are not comparable; what a correction adds over CE is closer to comparable. {ref}`ch-comparison`
 # sets all the numbers side by side.
 
-# %% papermill={"duration": 0.028135, "end_time": "2026-12-07T04:30:20.770112+00:00", "exception": false, "start_time": "2026-12-07T04:30:20.741977+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.021076, "end_time": "2026-12-07T06:11:50.791255+00:00", "exception": false, "start_time": "2026-12-07T06:11:50.770179+00:00", "status": "completed"} tags=["hide-input"]
 theirs = published.CIFARN
 shown = [k for k in CIFARN_LABEL_SETS if k in keys]
 ran = [m for m in methods if m in theirs or any(r["method"] == m for r in ok)]
 display(comparison_table(ok, theirs, methods=ran, settings=shown))
 
-# %% [markdown] papermill={"duration": 0.01589, "end_time": "2026-12-07T04:30:20.797694+00:00", "exception": false, "start_time": "2026-12-07T04:30:20.781804+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.006101, "end_time": "2026-12-07T06:11:50.803924+00:00", "exception": false, "start_time": "2026-12-07T06:11:50.797823+00:00", "status": "completed"}
 # Seeds change the split and the initialisation of every method alike, so the fair comparison with CE is
 # paired: for each seed, a method's accuracy minus CE's on the same seed. Mean ± std over the seeds with both
 # runs (their number in brackets), in points:
 
-# %% papermill={"duration": 0.028116, "end_time": "2026-12-07T04:30:20.837722+00:00", "exception": false, "start_time": "2026-12-07T04:30:20.809606+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.024961, "end_time": "2026-12-07T06:11:50.838395+00:00", "exception": false, "start_time": "2026-12-07T06:11:50.813434+00:00", "status": "completed"} tags=["hide-input"]
 if any(r["method"] != "ce" for r in ok):
     display(paired_table(ok))
 paired = paired_differences(ok)
@@ -501,16 +501,16 @@ display(Markdown(
     f" {sum(k == r['epochs'] for k, r in zip(kept, ok))} of {len(ok)} trainings.\n"
     f"- **Time per training:** {cpu_time}."))
 
-# %% [markdown] papermill={"duration": 0.015683, "end_time": "2026-12-07T04:30:20.865834+00:00", "exception": false, "start_time": "2026-12-07T04:30:20.850151+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.006388, "end_time": "2026-12-07T06:11:50.851774+00:00", "exception": false, "start_time": "2026-12-07T06:11:50.845386+00:00", "status": "completed"}
 # Each record also holds the test accuracy of the epoch that the other criterion would have kept
 # ({ref}`sec-model-selection`), so the two criteria compare on the same trainings:
 
-# %% papermill={"duration": 0.032987, "end_time": "2026-12-07T04:30:20.907036+00:00", "exception": false, "start_time": "2026-12-07T04:30:20.874049+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.022635, "end_time": "2026-12-07T06:11:50.880884+00:00", "exception": false, "start_time": "2026-12-07T06:11:50.858249+00:00", "status": "completed"} tags=["hide-input"]
 both = [r for r in ok if r.get("test_accuracy_by_selection")]
 display(selection_table(both) if both else Markdown(
     "The records of this run predate `test_accuracy_by_selection`."))
 
-# %% [markdown] papermill={"duration": 0.010403, "end_time": "2026-12-07T04:30:20.927792+00:00", "exception": false, "start_time": "2026-12-07T04:30:20.917389+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.00666, "end_time": "2026-12-07T06:11:50.894763+00:00", "exception": false, "start_time": "2026-12-07T06:11:50.888103+00:00", "status": "completed"}
 # The same CE networks give every estimator's $\hat T$ (the CE record keeps them all). Per label set, the
 # relative $L_1$ error of each against the true human $T$ and the accuracy of forward with it, where it was
 # trained; VolMinNet's row is the error of the $T$ it learned and its own accuracy ({ref}`sec-learned-T`).
@@ -522,7 +522,7 @@ display(selection_table(both) if both else Markdown(
 # examples; `dual_t` posteriors that have memorised the noisy labels (with an underfit CE network it counts the
 # noise twice); `min_volume` and VolMinNet clean posteriors scattered enough to span the simplex.
 
-# %% papermill={"duration": 65.01576, "end_time": "2026-12-07T04:31:25.953354+00:00", "exception": false, "start_time": "2026-12-07T04:30:20.937594+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 20.092132, "end_time": "2026-12-07T06:12:10.993654+00:00", "exception": false, "start_time": "2026-12-07T06:11:50.901522+00:00", "status": "completed"} tags=["hide-input"]
 def grid_of(r):  # the records of this run's protocol, whichever estimator's
     return [r.get(k, IDENTITY_DEFAULTS.get(k))
             for k in ("protocol", "subset", "epochs", "selection")]
@@ -552,7 +552,7 @@ display(Markdown(
     + (f" (closer or as close in {count_of(closer_in, len(closer), 'label sets')})."
        if closer else ": no VolMinNet run in this grid.")))
 
-# %% [markdown] papermill={"duration": 0.007141, "end_time": "2026-12-07T04:31:25.970404+00:00", "exception": false, "start_time": "2026-12-07T04:31:25.963263+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.006865, "end_time": "2026-12-07T06:12:11.008190+00:00", "exception": false, "start_time": "2026-12-07T06:12:11.001325+00:00", "status": "completed"}
 # (cifarn-clipping)=
 # ### Why every method is clipped
 #
@@ -563,10 +563,10 @@ display(Markdown(
 # norm for every method. The table gives the test accuracy (%) of the epoch of highest noisy-validation
 # accuracy, and that epoch; the norm `fast2` uses is in its recipe, stated with the records above.
 
-# %% papermill={"duration": 0.012916, "end_time": "2026-12-07T04:31:25.990673+00:00", "exception": false, "start_time": "2026-12-07T04:31:25.977757+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.017774, "end_time": "2026-12-07T06:12:11.032868+00:00", "exception": false, "start_time": "2026-12-07T06:12:11.015094+00:00", "status": "completed"} tags=["hide-input"]
 display(clip_table(clip_norm_path))
 
-# %% [markdown] papermill={"duration": 0.007698, "end_time": "2026-12-07T04:31:26.006138+00:00", "exception": false, "start_time": "2026-12-07T04:31:25.998440+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.011412, "end_time": "2026-12-07T06:12:11.051474+00:00", "exception": false, "start_time": "2026-12-07T06:12:11.040062+00:00", "status": "completed"}
 # (cifarn-epochs)=
 # ### How many epochs
 #
@@ -576,7 +576,7 @@ display(clip_table(clip_norm_path))
 # accuracy the epoch budget leaves out. The clean test accuracy (%) and the kept epoch of each training of the
 # run beside the longer ones in `epochs_dir`, kept by the same criterion:
 
-# %% papermill={"duration": 0.017631, "end_time": "2026-12-07T04:31:26.031088+00:00", "exception": false, "start_time": "2026-12-07T04:31:26.013457+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.017341, "end_time": "2026-12-07T06:12:11.075944+00:00", "exception": false, "start_time": "2026-12-07T06:12:11.058603+00:00", "status": "completed"} tags=["hide-input"]
 longer = [r for r in load_records(epochs_dir, task=dataset)
           if r["status"] == "ok" and r.get("selection") == selection
           and r["protocol"] == protocol and r.get("subset") == subset
@@ -599,7 +599,7 @@ display(Markdown(
     + "".join(f"; {setting(r)} {r['method']}, seed {r['seed']}: epoch {r['best_epoch']}"
               f" of {r['epochs']}{against_the_run(r)}" for r in longer) + "."))
 
-# %% [markdown] papermill={"duration": 0.007396, "end_time": "2026-12-07T04:31:26.046335+00:00", "exception": false, "start_time": "2026-12-07T04:31:26.038939+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.007408, "end_time": "2026-12-07T06:12:11.093067+00:00", "exception": false, "start_time": "2026-12-07T06:12:11.085659+00:00", "status": "completed"}
 # ## CIFAR-100N
 #
 # The human $T$ of CIFAR-100N is in the first table above: {glue:text}`c100n-wrong`% wrong labels, a
@@ -611,14 +611,14 @@ display(Markdown(
 # `python tools/run_chapter.py cifarn out.ipynb -p results_dir runs/cifarn -p dataset cifar100n -y "noise: [cifar100n]"` (the
 # protocol `"fast2"`: all the training data, hours on a CPU) or with `-p protocol paper` (the benchmark's settings, GPU).
 
-# %% papermill={"duration": 0.016723, "end_time": "2026-12-07T04:31:26.070224+00:00", "exception": false, "start_time": "2026-12-07T04:31:26.053501+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.016965, "end_time": "2026-12-07T06:12:11.117044+00:00", "exception": false, "start_time": "2026-12-07T06:12:11.100079+00:00", "status": "completed"} tags=["hide-input"]
 c100n = human.loc["cifar100n"]
 glue("c100n-wrong", f"{c100n['wrong labels (%)']:.1f}", display=False)
 glue("c100n-min-diag", f"{c100n['min T_ii']:.3f}", display=False)
 glue("c100n-cond", f"{c100n['cond(T)']:.1f}", display=False)
 glue("c100n-anchors", "yes" if c100n["anchors hold"] else "no", display=False)
 
-# %% [markdown] papermill={"duration": 0.00787, "end_time": "2026-12-07T04:31:26.086278+00:00", "exception": false, "start_time": "2026-12-07T04:31:26.078408+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.007524, "end_time": "2026-12-07T06:12:11.136493+00:00", "exception": false, "start_time": "2026-12-07T06:12:11.128969+00:00", "status": "completed"}
 # ## Summary
 #
 # - Human noise comes with its true $T$: the corrections can be run with it, and $\hat T$ measured
@@ -633,7 +633,7 @@ glue("c100n-anchors", "yes" if c100n["anchors hold"] else "no", display=False)
 #   test set: compare gains over CE, not accuracies. A kept epoch at the end of the schedule does not by
 #   itself mean that more epochs would close the gap: {ref}`cifarn-epochs` measures it.
 
-# %% [markdown] papermill={"duration": 0.0078, "end_time": "2026-12-07T04:31:26.101791+00:00", "exception": false, "start_time": "2026-12-07T04:31:26.093991+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.007368, "end_time": "2026-12-07T06:12:11.151188+00:00", "exception": false, "start_time": "2026-12-07T06:12:11.143820+00:00", "status": "completed"}
 # ## Exercises
 #
 # ```{exercise}
@@ -649,7 +649,7 @@ glue("c100n-anchors", "yes" if c100n["anchors hold"] else "no", display=False)
 # :class: dropdown
 # ```
 
-# %% papermill={"duration": 0.021446, "end_time": "2026-12-07T04:31:26.130768+00:00", "exception": false, "start_time": "2026-12-07T04:31:26.109322+00:00", "status": "completed"}
+# %% papermill={"duration": 0.02002, "end_time": "2026-12-07T06:12:11.178629+00:00", "exception": false, "start_time": "2026-12-07T06:12:11.158609+00:00", "status": "completed"}
 for name in ("aggre", "worst"):
     T = cifarn_T(name)
     off = T - np.diag(np.diag(T))
@@ -660,7 +660,7 @@ for name in ("aggre", "worst"):
         f" (reverse {T[j, i]:.3f})" for i, j in top)
         + f"; smallest margin {margin:.3f}")
 
-# %% [markdown] papermill={"duration": 0.008414, "end_time": "2026-12-07T04:31:26.147265+00:00", "exception": false, "start_time": "2026-12-07T04:31:26.138851+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.007577, "end_time": "2026-12-07T06:12:11.198095+00:00", "exception": false, "start_time": "2026-12-07T06:12:11.190518+00:00", "status": "completed"}
 # The confusions come in pairs of similar classes but are not symmetric (compare each entry with its
 # reverse). The margin is the slack of the anchor assumption $T_{jj} > T_{kj}$: while it stays positive,
 # the input with the most confident noisy posterior for class $j$ is still of clean class $j$ for a
