@@ -14,6 +14,8 @@ THEORY      := $(filter-out $(EXPERIMENTS),$(wildcard book/*.ipynb))
 # Notebooks that read $LNC_DATA_DIR: nbval skips them, saying so, when it is unset.
 DATA_NOTEBOOKS := book/noise_models.ipynb book/estimation.ipynb $(GOLDENS)
 ALL_NOTEBOOKS = $(THEORY) $(GOLDENS)
+# Theory chapters that read the stored records of results/
+EVIDENCE := $(patsubst %.py,%.ipynb,$(shell grep -lE '^results_root|evidence_records' book/*.py))
 NOTEBOOKS = $(if $(LNC_DATA_DIR),$(ALL_NOTEBOOKS),$(filter-out $(DATA_NOTEBOOKS),$(ALL_NOTEBOOKS)))
 # nbval runs every stored notebook twice: on this CPU's own kernels, then with torch held to AVX2 kernels, as on
 # another CPU kind (torch picks its kernels by these variables), so a notebook that passes here passes there.
@@ -21,7 +23,8 @@ AVX2 := ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2
 nbval = $(if $(1),$(2) $(BIN)/python -m pytest -p no:cacheprovider --nbval --nbval-current-env \
   --nbval-sanitize-with $(SANITIZE) $(1),@echo "no stored notebooks to check")
 
-.PHONY: test lint unit notebooks book pdf tex students check-html browser chapters golden-records goldens clean
+.PHONY: test lint unit notebooks book pdf tex students check-html browser chapters evidence golden-records goldens \
+  clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -114,6 +117,15 @@ browser:
 ## chapters: after editing a theory chapter's book/*.py, rebuild its .ipynb and re-execute it (needs LNC_DATA_DIR)
 chapters: $(STAMP)
 	for nb in $(THEORY); do \
+	  $(BIN)/jupytext --sync $${nb%.ipynb}.py && \
+	  $(BIN)/jupyter execute --inplace $$nb && \
+	  $(BIN)/jupytext --sync $$nb || exit 1; \
+	done
+
+## evidence: re-execute the chapters that read results/ (seconds each), after records land there: nbval compares
+## their stored outputs with the records of the clone, so a record committed without this fails make test
+evidence: $(STAMP)
+	for nb in $(EVIDENCE); do \
 	  $(BIN)/jupytext --sync $${nb%.ipynb}.py && \
 	  $(BIN)/jupyter execute --inplace $$nb && \
 	  $(BIN)/jupytext --sync $$nb || exit 1; \

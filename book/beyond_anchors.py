@@ -487,7 +487,7 @@ CE networks (mean of the ratios over the seeds) in
 #   milliseconds (`min_volume`, a fit, seconds), so a run can record them all. The choice between them must not
 #   read the clean test set.
 # - On CIFAR-10N's human noise, the closest estimate is {glue:text}`cifarn-ratios` of the anchor error of
-#   the same CE network, at most half of it in {glue:text}`cifarn-halved` label sets; every estimator there
+#   the same CE networks, at most half of it in {glue:text}`cifarn-halved` label sets; every estimator there
 #   reads the posteriors of the CE networks, of all the rows and, where they are stored, of the held-out rows
 #   alone (of one network, and of every seed's pooled), which the networks never fitted: posteriors that never
 #   saw their labels, at no extra training, as cross-fitted ones are at `cross_fit` more.
