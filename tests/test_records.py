@@ -251,6 +251,21 @@ def test_a_stored_folder_takes_new_jobs_only_when_asked(toy_mnist, monkeypatch, 
     assert trained == ["ce", "forward"] and len(list(tmp_path.glob("*.json"))) == 4  # none written over
 
 
+def test_a_job_of_a_T_hat_method_alone_reads_T_hat_from_the_stored_CE_record(toy_mnist, monkeypatch, tmp_path):
+    """Past bug: a job of ``forward_est`` alone trained its CE network again (20 CPU-minutes on CIFAR-10N), its
+    T̂ that of the new network, since the stored CE record was read only when ``ce`` was among the methods."""
+    (ce,) = protocol.run_grid("mnist", [("symmetric", 0.2)], results_dir=tmp_path, **{**GRID, "methods": ("ce",)})
+    (tmp_path / records.STORED_MARK).write_text("stored runs\n")
+    monkeypatch.setattr(protocol, "_STAGES", {})  # a new process
+    trained = _count_trainings(monkeypatch)
+    alone = dict(GRID, methods=("forward_est",))
+    with pytest.raises(ValueError, match=rf"results_dir '{tmp_path}' holds stored runs.*extend=True"):
+        protocol.run_grid("mnist", [("symmetric", 0.2)], results_dir=tmp_path, **alone)
+    (record,) = protocol.run_grid("mnist", [("symmetric", 0.2)], results_dir=tmp_path, extend=True, **alone)
+    assert trained == ["forward"] and record["method"] == "forward_est"
+    assert record["T"] == record["T_hat"] == ce["T_hat"]
+
+
 def test_concurrent_grids_on_one_folder_train_each_job_once(toy_mnist, monkeypatch, tmp_path):
     """Past bug: with no lock, two processes on one results_dir trained every job twice."""
     trained = _count_trainings(monkeypatch)

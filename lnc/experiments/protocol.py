@@ -347,7 +347,7 @@ def configure(
     results_dir = check_results_dir(results_dir)
     config = ProtocolConfig(task, noise_name, rate, methods, seeds, protocol, recipe, epochs, subset, device,
                             results_dir, progress, T_true, estimator, cross_fit, selection)  # fmt: skip
-    if is_stored(results_dir) and not extend and len(_stored(config)) < len(methods):
+    if is_stored(results_dir) and not extend and not _complete(config, _stored(config)):
         raise ValueError(
             f"results_dir '{results_dir}' holds stored runs, and not those of {task}, noise {noise_name}, rate "
             f"{rate}, seeds {list(seeds)}, methods {list(methods)}, protocol {protocol!r}, epochs {epochs}, subset "
@@ -848,7 +848,7 @@ def run_grid(task, settings, *, seeds=(0,), workers=1, executor=None, overwrite=
         raise TypeError(f"overwrite must be True or False, got {describe(overwrite)}")
     configs = check_grid(task, settings, seeds=seeds, **kwargs)
     stored = [{} if overwrite else _stored(config) for config in configs]
-    complete = [len(done) == len(config.methods) for config, done in zip(configs, stored)]
+    complete = [_complete(config, done) for config, done in zip(configs, stored)]
     todo = [(config, overwrite) for config, done in zip(configs, complete) if not done]
     if executor is None and workers > 1 and len(todo) > 1:
         import multiprocessing
@@ -876,13 +876,19 @@ def stored_records(config):
     """The records of a one-seed job that its ``results_dir`` already holds, checked and with the same settings
     (one per method, in ``config.methods`` order); ``None`` when any is missing."""
     stored = _stored(config)
-    return [stored[m] for m in config.methods] if len(stored) == len(config.methods) else None
+    return [stored[m] for m in config.methods] if _complete(config, stored) else None
+
+
+def _complete(config, stored):
+    """Whether ``stored`` (:func:`_stored`) holds a record of every method of the job."""
+    return set(config.methods) <= set(stored)
 
 
 def _stored(config):
     """The records of a one-seed job that its ``results_dir`` already holds, checked
     (:func:`lnc.experiments.records.stored_record`), as ``{method: record}`` (possibly empty; always empty without
-    ``results_dir`` or with several seeds).
+    ``results_dir`` or with several seeds), with its CE record whenever a method uses ``T̂``, which is read from it
+    then rather than trained again.
 
     The CE network (and its folds) does not depend on the estimator: a missing CE record is derived from the
     stored CE record of another estimator with the same ``cross_fit`` whose ``estimates`` hold this job's ``T̂``
@@ -891,12 +897,13 @@ def _stored(config):
     if config.results_dir is None or len(config.seeds) != 1:
         return {}
     expected = _settings(config, config.seeds[0])
+    uses_ce = "ce" in config.methods or not set(config.methods).isdisjoint(_USES_T_HAT)
     records = {}
-    for method in config.methods:
+    for method in dict.fromkeys([*config.methods, *(["ce"] if uses_ce else [])]):
         record = stored_record(config.results_dir, {**expected, "method": method, **_method_options(method)})
         if record is not None:
             records[method] = record
-    if "ce" in config.methods and "ce" not in records:
+    if uses_ce and "ce" not in records:
         records.update(_sibling_ce(config, expected))
     return records
 
