@@ -20,6 +20,9 @@ NOTEBOOKS = $(if $(LNC_DATA_DIR),$(ALL_NOTEBOOKS),$(filter-out $(DATA_NOTEBOOKS)
 # nbval runs every stored notebook twice: on this CPU's own kernels, then with torch held to AVX2 kernels, as on
 # another CPU kind (torch picks its kernels by these variables), so a notebook that passes here passes there.
 AVX2 := ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2
+# execute: re-sync each of the chapters $(1) with its book/*.py, then re-execute it in place top to bottom
+execute = for nb in $(1); do $(BIN)/jupytext --sync $${nb%.ipynb}.py && $(BIN)/jupyter execute --inplace $$nb \
+  && $(BIN)/jupytext --sync $$nb || exit 1; done
 nbval = $(if $(1),$(2) $(BIN)/python -m pytest -p no:cacheprovider --nbval --nbval-current-env \
   --nbval-sanitize-with $(SANITIZE) $(1),@echo "no stored notebooks to check")
 
@@ -116,20 +119,12 @@ browser:
 
 ## chapters: after editing a theory chapter's book/*.py, rebuild its .ipynb and re-execute it (needs LNC_DATA_DIR)
 chapters: $(STAMP)
-	for nb in $(THEORY); do \
-	  $(BIN)/jupytext --sync $${nb%.ipynb}.py && \
-	  $(BIN)/jupyter execute --inplace $$nb && \
-	  $(BIN)/jupytext --sync $$nb || exit 1; \
-	done
+	$(call execute,$(THEORY))
 
 ## evidence: re-execute the chapters that read results/ (seconds each), after records land there: nbval compares
 ## their stored outputs with the records of the clone, so a record committed without this fails make test
 evidence: $(STAMP)
-	for nb in $(EVIDENCE); do \
-	  $(BIN)/jupytext --sync $${nb%.ipynb}.py && \
-	  $(BIN)/jupyter execute --inplace $$nb && \
-	  $(BIN)/jupytext --sync $$nb || exit 1; \
-	done
+	$(call execute,$(EVIDENCE))
 
 ## golden-records: train the goldens' tiny runs afresh into tests/golden/records/ (minutes), then make goldens;
 ## in fp32 on every CPU, so that they do not depend on whether this one has bf16 units
