@@ -13,7 +13,7 @@
 #     name: python3
 # ---
 
-# %% [markdown] papermill={"duration": 0.005174, "end_time": "2026-12-07T12:53:14.558867+00:00", "exception": false, "start_time": "2026-12-07T12:53:14.553693+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.011315, "end_time": "2026-12-07T13:50:28.597408+00:00", "exception": false, "start_time": "2026-12-07T13:50:28.586093+00:00", "status": "completed"}
 # (ch-cifarn)=
 # # CIFAR-10N and CIFAR-100N: Human Label Noise and the Estimator Against the True T
 #
@@ -71,7 +71,7 @@
 # ```
 # ````
 
-# %% papermill={"duration": 0.012329, "end_time": "2026-12-07T12:53:14.574843+00:00", "exception": false, "start_time": "2026-12-07T12:53:14.562514+00:00", "status": "completed"} tags=["parameters", "hide-input"]
+# %% papermill={"duration": 0.025445, "end_time": "2026-12-07T13:50:28.638725+00:00", "exception": false, "start_time": "2026-12-07T13:50:28.613280+00:00", "status": "completed"} tags=["parameters", "hide-input"]
 dataset = "cifar10n"
 noise = ["aggre", "random1", "worst"]
 methods = ["ce", "forward", "backward"]
@@ -87,7 +87,7 @@ selection = "val_accuracy"
 clip_norm_path = "results/clip_norm.jsonl"
 epochs_dir = "results/cifarn_epochs"
 
-# %% papermill={"duration": 3.006601, "end_time": "2026-12-07T12:53:17.585074+00:00", "exception": false, "start_time": "2026-12-07T12:53:14.578473+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 2.709495, "end_time": "2026-12-07T13:50:31.362505+00:00", "exception": false, "start_time": "2026-12-07T13:50:28.653010+00:00", "status": "completed"} tags=["hide-input"]
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -124,7 +124,7 @@ configs = check_grid(dataset, settings, seeds=seeds, methods=methods,
                      results_dir=results_dir, extend=extend_results,
                      selection=selection)
 
-# %% [markdown] papermill={"duration": 0.003172, "end_time": "2026-12-07T12:53:17.591864+00:00", "exception": false, "start_time": "2026-12-07T12:53:17.588692+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.011375, "end_time": "2026-12-07T13:50:31.384652+00:00", "exception": false, "start_time": "2026-12-07T13:50:31.373277+00:00", "status": "completed"}
 # ## The human transition matrices
 #
 # Every label set, from its labels alone (all 50,000 training images): the fraction of wrong labels, the
@@ -132,7 +132,7 @@ configs = check_grid(dataset, settings, seeds=seeds, methods=methods,
 # maximum on the diagonal (the estimator's anchor assumption $T_{ii} > T_{ki}$, {ref}`ch-estimation`),
 # and $\operatorname{cond}(T)$. {numref}`fig-cifarn-human-T` shows four of the matrices.
 
-# %% papermill={"duration": 0.919669, "end_time": "2026-12-07T12:53:18.514507+00:00", "exception": false, "start_time": "2026-12-07T12:53:17.594838+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.904249, "end_time": "2026-12-07T13:50:32.301203+00:00", "exception": false, "start_time": "2026-12-07T13:50:31.396954+00:00", "status": "completed"} tags=["hide-input"]
 human = {}
 for name in CIFARN_LABEL_SETS:
     clean, noisy = load_cifarn_labels(name)
@@ -161,7 +161,7 @@ fig.tight_layout()
 glue("fig-cifarn-human-T", fig, display=False)
 plt.close(fig)
 
-# %% [markdown] papermill={"duration": 0.003948, "end_time": "2026-12-07T12:53:18.522911+00:00", "exception": false, "start_time": "2026-12-07T12:53:18.518963+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.008411, "end_time": "2026-12-07T13:50:32.318493+00:00", "exception": false, "start_time": "2026-12-07T13:50:32.310082+00:00", "status": "completed"}
 # ```{glue:figure} fig-cifarn-human-T
 # :name: fig-cifarn-human-T
 #
@@ -170,7 +170,7 @@ plt.close(fig)
 # the annotators) with `worst`.
 # ```
 
-# %% [markdown] papermill={"duration": 0.003676, "end_time": "2026-12-07T12:53:18.530237+00:00", "exception": false, "start_time": "2026-12-07T12:53:18.526561+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.008132, "end_time": "2026-12-07T13:50:32.332998+00:00", "exception": false, "start_time": "2026-12-07T13:50:32.324866+00:00", "status": "completed"}
 # ## The run
 #
 # Every training of the grid (label set × seed × method) runs once and saves a JSON record; with
@@ -185,14 +185,14 @@ plt.close(fig)
 # method: its CE network is too weak for its $\hat T$ to be trusted, so no verdict of this book rests on it.
 # ````
 
-# %% papermill={"duration": 0.056029, "end_time": "2026-12-07T12:53:18.589949+00:00", "exception": false, "start_time": "2026-12-07T12:53:18.533920+00:00", "status": "completed"}
+# %% papermill={"duration": 0.073059, "end_time": "2026-12-07T13:50:32.416133+00:00", "exception": false, "start_time": "2026-12-07T13:50:32.343074+00:00", "status": "completed"}
 records = run_grid(dataset, settings, seeds=seeds, workers=workers, methods=methods,
                    protocol=protocol, epochs=epochs, subset=subset, device=device,
                    results_dir=results_dir, extend=extend_results,
                    selection=selection)
 ok = [r for r in records if r.get("status", "ok") == "ok"]
 
-# %% papermill={"duration": 0.011817, "end_time": "2026-12-07T12:53:18.606025+00:00", "exception": false, "start_time": "2026-12-07T12:53:18.594208+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.024081, "end_time": "2026-12-07T13:50:32.449134+00:00", "exception": false, "start_time": "2026-12-07T13:50:32.425053+00:00", "status": "completed"} tags=["hide-input"]
 paper = get_recipe(dataset, "paper")
 benchmark = (" These are the optimiser settings of the CIFAR-N benchmark"
              " {cite}`wei2022`, whose own code trains a standard (post-activation)"
@@ -200,32 +200,32 @@ benchmark = (" These are the optimiser settings of the CIFAR-N benchmark"
 display(Markdown(shown_run(records, paper, "the benchmark’s") + benchmark))
 glue("cifarn-selection", SELECTION_TEXT[selection], display=False)
 
-# %% [markdown] papermill={"duration": 0.003779, "end_time": "2026-12-07T12:53:18.613694+00:00", "exception": false, "start_time": "2026-12-07T12:53:18.609915+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.006287, "end_time": "2026-12-07T13:50:32.468431+00:00", "exception": false, "start_time": "2026-12-07T13:50:32.462144+00:00", "status": "completed"}
 # ## Test accuracy
 #
 # Clean test accuracy (%) of the epoch that model selection kept ({glue:text}`cifarn-selection`), mean ±
 # standard deviation over the seeds (no ± with one seed). "backward" and "forward" use the true human $T$; "backward_est" and
 # "forward_est" the $\hat T$ estimated from the CE run of the same label set and seed.
 
-# %% papermill={"duration": 0.015846, "end_time": "2026-12-07T12:53:18.633135+00:00", "exception": false, "start_time": "2026-12-07T12:53:18.617289+00:00", "status": "completed"}
+# %% papermill={"duration": 0.02585, "end_time": "2026-12-07T13:50:32.506740+00:00", "exception": false, "start_time": "2026-12-07T13:50:32.480890+00:00", "status": "completed"}
 for heading, table in accuracy_tables(records, methods=methods, columns=5):
     display(Markdown(f"**{heading}**"), table)
 
-# %% [markdown] papermill={"duration": 0.003881, "end_time": "2026-12-07T12:53:18.641496+00:00", "exception": false, "start_time": "2026-12-07T12:53:18.637615+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.011338, "end_time": "2026-12-07T13:50:32.528651+00:00", "exception": false, "start_time": "2026-12-07T13:50:32.517313+00:00", "status": "completed"}
 # ## Training curves
 #
 # Each record keeps, per epoch, the training loss and the loss and accuracy on the *noisy* validation
 # split ({numref}`fig-cifarn-curves`). The training loss is the method's own: a corrected loss is not
 # comparable with CE in value, and a backward-corrected one can be negative.
 
-# %% papermill={"duration": 0.536637, "end_time": "2026-12-07T12:53:19.181953+00:00", "exception": false, "start_time": "2026-12-07T12:53:18.645316+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.613295, "end_time": "2026-12-07T13:50:33.150339+00:00", "exception": false, "start_time": "2026-12-07T13:50:32.537044+00:00", "status": "completed"} tags=["hide-input"]
 runs = [r for r in ok if r["seed"] == ok[0]["seed"] and "curves" in r]
 keys = list(dict.fromkeys(setting(r) for r in runs))
 fig = training_curves(runs, key=setting)
 glue("fig-cifarn-curves", fig, display=False)
 plt.close(fig)
 
-# %% [markdown] papermill={"duration": 0.004554, "end_time": "2026-12-07T12:53:19.191606+00:00", "exception": false, "start_time": "2026-12-07T12:53:19.187052+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.006651, "end_time": "2026-12-07T13:50:33.162609+00:00", "exception": false, "start_time": "2026-12-07T13:50:33.155958+00:00", "status": "completed"}
 # ```{glue:figure} fig-cifarn-curves
 # :name: fig-cifarn-curves
 #
@@ -234,23 +234,23 @@ plt.close(fig)
 # zero: that is a backward-corrected loss being driven towards $-\infty$.
 # ```
 
-# %% [markdown] papermill={"duration": 0.008544, "end_time": "2026-12-07T12:53:19.205518+00:00", "exception": false, "start_time": "2026-12-07T12:53:19.196974+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.004951, "end_time": "2026-12-07T13:50:33.172680+00:00", "exception": false, "start_time": "2026-12-07T13:50:33.167729+00:00", "status": "completed"}
 # ## $\hat T$ against the true human $T$
 #
 # Per label set: the relative $L_1$ error $\sum_{ij} |\hat T_{ij} - T_{ij}| / \sum_{ij} T_{ij}$, the
 # condition number of $\hat T$ and the epoch model selection kept in the CE run.
 
-# %% papermill={"duration": 0.011358, "end_time": "2026-12-07T12:53:19.221472+00:00", "exception": false, "start_time": "2026-12-07T12:53:19.210114+00:00", "status": "completed"}
+# %% papermill={"duration": 0.011891, "end_time": "2026-12-07T13:50:33.189606+00:00", "exception": false, "start_time": "2026-12-07T13:50:33.177715+00:00", "status": "completed"}
 display(estimation_table(records))
 
-# %% [markdown] papermill={"duration": 0.004456, "end_time": "2026-12-07T12:53:19.230513+00:00", "exception": false, "start_time": "2026-12-07T12:53:19.226057+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.005112, "end_time": "2026-12-07T13:50:33.200107+00:00", "exception": false, "start_time": "2026-12-07T13:50:33.194995+00:00", "status": "completed"}
 # How much of that error would a perfect estimator still make? The run's training images are a sample:
 # the *empirical* $T$ of their clean and human labels (which the estimator never sees; the record's
 # `T_train`) already differs
 # from $T$ of all 50,000 images. The first table sets that sampling error beside the error of $\hat T$
 # (first seed); the second gives the $L_1$ error of each row of $\hat T$, one clean class a row.
 
-# %% papermill={"duration": 0.733787, "end_time": "2026-12-07T12:53:19.968824+00:00", "exception": false, "start_time": "2026-12-07T12:53:19.235037+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.660526, "end_time": "2026-12-07T13:50:33.866000+00:00", "exception": false, "start_time": "2026-12-07T13:50:33.205474+00:00", "status": "completed"} tags=["hide-input"]
 ce_runs = [r for r in runs if r["method"] == "ce"]
 images = load_cifar10() if dataset == "cifar10n" else load_cifar100()
 errors, row_errors = {}, {}
@@ -270,7 +270,7 @@ if len(row_errors) > 10:  # CIFAR-100: the ten rows with the largest mean error
 display(row_errors.style.set_uuid("cifarn-rows").format("{:.2f}")
         .background_gradient(cmap="Reds", axis=None))
 
-# %% papermill={"duration": 0.896554, "end_time": "2026-12-07T12:53:20.870888+00:00", "exception": false, "start_time": "2026-12-07T12:53:19.974334+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 1.259138, "end_time": "2026-12-07T13:50:35.135248+00:00", "exception": false, "start_time": "2026-12-07T13:50:33.876110+00:00", "status": "completed"} tags=["hide-input"]
 gap = max(np.abs(np.array(r["T_hat"]) - np.array(r["T_true"])).max() for r in ce_runs)
 fig, axes = plt.subplots(len(ce_runs), 2, figsize=(10, 4.2 * len(ce_runs)),
                          squeeze=False)
@@ -287,7 +287,7 @@ fig.tight_layout()
 glue("fig-cifarn-estimate", fig, display=False)
 plt.close(fig)
 
-# %% [markdown] papermill={"duration": 0.006368, "end_time": "2026-12-07T12:53:20.887932+00:00", "exception": false, "start_time": "2026-12-07T12:53:20.881564+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.010844, "end_time": "2026-12-07T13:50:35.164106+00:00", "exception": false, "start_time": "2026-12-07T13:50:35.153262+00:00", "status": "completed"}
 # ```{glue:figure} fig-cifarn-estimate
 # :name: fig-cifarn-estimate
 #
@@ -297,7 +297,7 @@ plt.close(fig)
 # {numref}`fig-cifarn-human-T`.
 # ```
 
-# %% [markdown] papermill={"duration": 0.009163, "end_time": "2026-12-07T12:53:20.905748+00:00", "exception": false, "start_time": "2026-12-07T12:53:20.896585+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.012026, "end_time": "2026-12-07T13:50:35.191787+00:00", "exception": false, "start_time": "2026-12-07T13:50:35.179761+00:00", "status": "completed"}
 # ## The backward corrections, epoch by epoch
 #
 # With the true $T$, the backward-corrected loss is an unbiased estimate of the clean loss ({ref}`ch-backward`),
@@ -309,7 +309,7 @@ plt.close(fig)
 # clipped where recorded, the epoch model selection kept out of the epochs run, the best noisy-validation
 # accuracy over the epochs, and the test accuracy.
 
-# %% papermill={"duration": 0.01596, "end_time": "2026-12-07T12:53:20.930662+00:00", "exception": false, "start_time": "2026-12-07T12:53:20.914702+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.037412, "end_time": "2026-12-07T13:50:35.243805+00:00", "exception": false, "start_time": "2026-12-07T13:50:35.206393+00:00", "status": "completed"} tags=["hide-input"]
 backward_runs = [r for r in ok if r["method"] in ("backward", "backward_est")]
 if backward_runs:
     display(backward_table(ok))
@@ -334,13 +334,13 @@ if backward_runs:
 else:
     display(Markdown("No backward run in this grid."))
 
-# %% [markdown] papermill={"duration": 0.006033, "end_time": "2026-12-07T12:53:20.944547+00:00", "exception": false, "start_time": "2026-12-07T12:53:20.938514+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.01558, "end_time": "2026-12-07T13:50:35.275984+00:00", "exception": false, "start_time": "2026-12-07T13:50:35.260404+00:00", "status": "completed"}
 # ## What the run shows
 #
 # Each claim below is computed from the records and tables above and marked as holding or not, with its
 # numbers.
 
-# %% papermill={"duration": 0.035002, "end_time": "2026-12-07T12:53:20.985898+00:00", "exception": false, "start_time": "2026-12-07T12:53:20.950896+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.057843, "end_time": "2026-12-07T13:50:35.349506+00:00", "exception": false, "start_time": "2026-12-07T13:50:35.291663+00:00", "status": "completed"} tags=["hide-input"]
 near_chance = 5.0  # points above chance (100 / c %) that still count as "at chance"
 estimator_share = 0.5  # "mostly the estimator's": own-labels error below this share
 stats = summarize(ok)
@@ -446,7 +446,7 @@ claims.append(f"**Seeds: {n_seeds}.** "
 display(Markdown("\n".join(f"- {c}" for c in claims)))
 
 
-# %% [markdown] papermill={"duration": 0.006403, "end_time": "2026-12-07T12:53:20.999053+00:00", "exception": false, "start_time": "2026-12-07T12:53:20.992650+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.010975, "end_time": "2026-12-07T13:50:35.384709+00:00", "exception": false, "start_time": "2026-12-07T13:50:35.373734+00:00", "status": "completed"}
 # ## Against the CIFAR-N benchmark
 #
 # The benchmark {cite}`wei2022` publishes CE, Forward-T and Backward-T on every label set
@@ -455,18 +455,18 @@ display(Markdown("\n".join(f"- {c}" for c in claims)))
 # accuracies are not comparable; what a correction adds over CE is closer to comparable. {ref}`ch-comparison`
 # sets all the numbers side by side.
 
-# %% papermill={"duration": 0.013984, "end_time": "2026-12-07T12:53:21.019431+00:00", "exception": false, "start_time": "2026-12-07T12:53:21.005447+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.025721, "end_time": "2026-12-07T13:50:35.425770+00:00", "exception": false, "start_time": "2026-12-07T13:50:35.400049+00:00", "status": "completed"} tags=["hide-input"]
 theirs = published.CIFARN
 shown = [k for k in CIFARN_LABEL_SETS if k in keys]
 ran = [m for m in methods if m in theirs or any(r["method"] == m for r in ok)]
 display(comparison_table(ok, theirs, methods=ran, settings=shown))
 
-# %% [markdown] papermill={"duration": 0.006242, "end_time": "2026-12-07T12:53:21.032414+00:00", "exception": false, "start_time": "2026-12-07T12:53:21.026172+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.006823, "end_time": "2026-12-07T13:50:35.439517+00:00", "exception": false, "start_time": "2026-12-07T13:50:35.432694+00:00", "status": "completed"}
 # Seeds change the split and the initialisation of every method alike, so the fair comparison with CE is
 # paired: for each seed, a method's accuracy minus CE's on the same seed. Mean ± std over the seeds with both
 # runs (their number in brackets), in points:
 
-# %% papermill={"duration": 0.028223, "end_time": "2026-12-07T12:53:21.071304+00:00", "exception": false, "start_time": "2026-12-07T12:53:21.043081+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.032819, "end_time": "2026-12-07T13:50:35.481125+00:00", "exception": false, "start_time": "2026-12-07T13:50:35.448306+00:00", "status": "completed"} tags=["hide-input"]
 if any(r["method"] != "ce" for r in ok):
     display(paired_table(ok))
 paired = paired_differences(ok)
@@ -501,16 +501,16 @@ display(Markdown(
     f" {sum(k == r['epochs'] for k, r in zip(kept, ok))} of {len(ok)} trainings.\n"
     f"- **Time per training:** {cpu_time}."))
 
-# %% [markdown] papermill={"duration": 0.006312, "end_time": "2026-12-07T12:53:21.087893+00:00", "exception": false, "start_time": "2026-12-07T12:53:21.081581+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.014607, "end_time": "2026-12-07T13:50:35.507519+00:00", "exception": false, "start_time": "2026-12-07T13:50:35.492912+00:00", "status": "completed"}
 # Each record also holds the test accuracy of the epoch that the other criterion would have kept
 # ({ref}`sec-model-selection`), so the two criteria compare on the same trainings:
 
-# %% papermill={"duration": 0.015363, "end_time": "2026-12-07T12:53:21.109477+00:00", "exception": false, "start_time": "2026-12-07T12:53:21.094114+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.031966, "end_time": "2026-12-07T13:50:35.553720+00:00", "exception": false, "start_time": "2026-12-07T13:50:35.521754+00:00", "status": "completed"} tags=["hide-input"]
 both = [r for r in ok if r.get("test_accuracy_by_selection")]
 display(selection_table(both) if both else Markdown(
     "The records of this run predate `test_accuracy_by_selection`."))
 
-# %% [markdown] papermill={"duration": 0.006322, "end_time": "2026-12-07T12:53:21.122876+00:00", "exception": false, "start_time": "2026-12-07T12:53:21.116554+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.015721, "end_time": "2026-12-07T13:50:35.586974+00:00", "exception": false, "start_time": "2026-12-07T13:50:35.571253+00:00", "status": "completed"}
 # The same CE networks give every estimator's $\hat T$ (the CE record keeps them all). Per label set, the
 # relative $L_1$ error of each against the true human $T$ and the accuracy of forward with it, where it was
 # trained; VolMinNet's row is the error of the $T$ it learned and its own accuracy ({ref}`sec-learned-T`).
@@ -522,7 +522,7 @@ display(selection_table(both) if both else Markdown(
 # examples; `dual_t` posteriors that have memorised the noisy labels (with an underfit CE network it counts the
 # noise twice); `min_volume` and VolMinNet clean posteriors scattered enough to span the simplex.
 
-# %% papermill={"duration": 323.075484, "end_time": "2026-12-07T12:58:44.208914+00:00", "exception": false, "start_time": "2026-12-07T12:53:21.133430+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 261.049046, "end_time": "2026-12-07T13:54:56.643225+00:00", "exception": false, "start_time": "2026-12-07T13:50:35.594179+00:00", "status": "completed"} tags=["hide-input"]
 def grid_of(r):  # the records of this run's protocol, whichever estimator's
     return [r.get(k, IDENTITY_DEFAULTS.get(k))
             for k in ("protocol", "subset", "epochs", "selection")]
@@ -552,7 +552,7 @@ display(Markdown(
     + (f" (closer or as close in {count_of(closer_in, len(closer), 'label sets')})."
        if closer else ": no VolMinNet run in this grid.")))
 
-# %% [markdown] papermill={"duration": 0.006929, "end_time": "2026-12-07T12:58:44.223439+00:00", "exception": false, "start_time": "2026-12-07T12:58:44.216510+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.006629, "end_time": "2026-12-07T13:54:56.656913+00:00", "exception": false, "start_time": "2026-12-07T13:54:56.650284+00:00", "status": "completed"}
 # (cifarn-clipping)=
 # ### Why every method is clipped
 #
@@ -563,10 +563,10 @@ display(Markdown(
 # norm for every method. The table gives the test accuracy (%) of the epoch of highest noisy-validation
 # accuracy, and that epoch; the norm `fast2` uses is in its recipe, stated with the records above.
 
-# %% papermill={"duration": 0.013168, "end_time": "2026-12-07T12:58:44.247769+00:00", "exception": false, "start_time": "2026-12-07T12:58:44.234601+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.012277, "end_time": "2026-12-07T13:54:56.675838+00:00", "exception": false, "start_time": "2026-12-07T13:54:56.663561+00:00", "status": "completed"} tags=["hide-input"]
 display(clip_table(clip_norm_path))
 
-# %% [markdown] papermill={"duration": 0.012057, "end_time": "2026-12-07T12:58:44.267131+00:00", "exception": false, "start_time": "2026-12-07T12:58:44.255074+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.00666, "end_time": "2026-12-07T13:54:56.689503+00:00", "exception": false, "start_time": "2026-12-07T13:54:56.682843+00:00", "status": "completed"}
 # (cifarn-epochs)=
 # ### How many epochs
 #
@@ -576,7 +576,7 @@ display(clip_table(clip_norm_path))
 # accuracy the epoch budget leaves out. The clean test accuracy (%) and the kept epoch of each training of the
 # run beside the longer ones in `epochs_dir`, kept by the same criterion:
 
-# %% papermill={"duration": 0.020675, "end_time": "2026-12-07T12:58:44.295962+00:00", "exception": false, "start_time": "2026-12-07T12:58:44.275287+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.016787, "end_time": "2026-12-07T13:54:56.712941+00:00", "exception": false, "start_time": "2026-12-07T13:54:56.696154+00:00", "status": "completed"} tags=["hide-input"]
 longer = [r for r in load_records(epochs_dir, task=dataset)
           if r["status"] == "ok" and r.get("selection") == selection
           and r["protocol"] == protocol and r.get("subset") == subset
@@ -599,7 +599,7 @@ display(Markdown(
     + "".join(f"; {setting(r)} {r['method']}, seed {r['seed']}: epoch {r['best_epoch']}"
               f" of {r['epochs']}{against_the_run(r)}" for r in longer) + "."))
 
-# %% [markdown] papermill={"duration": 0.006843, "end_time": "2026-12-07T12:58:44.314644+00:00", "exception": false, "start_time": "2026-12-07T12:58:44.307801+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.006875, "end_time": "2026-12-07T13:54:56.727041+00:00", "exception": false, "start_time": "2026-12-07T13:54:56.720166+00:00", "status": "completed"}
 # ## CIFAR-100N
 #
 # The human $T$ of CIFAR-100N is in the first table above: {glue:text}`c100n-wrong`% wrong labels, a
@@ -611,14 +611,14 @@ display(Markdown(
 # `python tools/run_chapter.py cifarn out.ipynb -p results_dir runs/cifarn -p dataset cifar100n -y "noise: [cifar100n]"` (the
 # protocol `"fast2"`: all the training data, hours on a CPU) or with `-p protocol paper` (the benchmark's settings, GPU).
 
-# %% papermill={"duration": 0.013973, "end_time": "2026-12-07T12:58:44.335348+00:00", "exception": false, "start_time": "2026-12-07T12:58:44.321375+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.015217, "end_time": "2026-12-07T13:54:56.749171+00:00", "exception": false, "start_time": "2026-12-07T13:54:56.733954+00:00", "status": "completed"} tags=["hide-input"]
 c100n = human.loc["cifar100n"]
 glue("c100n-wrong", f"{c100n['wrong labels (%)']:.1f}", display=False)
 glue("c100n-min-diag", f"{c100n['min T_ii']:.3f}", display=False)
 glue("c100n-cond", f"{c100n['cond(T)']:.1f}", display=False)
 glue("c100n-anchors", "yes" if c100n["anchors hold"] else "no", display=False)
 
-# %% [markdown] papermill={"duration": 0.00708, "end_time": "2026-12-07T12:58:44.353819+00:00", "exception": false, "start_time": "2026-12-07T12:58:44.346739+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.006996, "end_time": "2026-12-07T13:54:56.763591+00:00", "exception": false, "start_time": "2026-12-07T13:54:56.756595+00:00", "status": "completed"}
 # ## Summary
 #
 # - Human noise comes with its true $T$: the corrections can be run with it, and $\hat T$ measured
@@ -633,7 +633,7 @@ glue("c100n-anchors", "yes" if c100n["anchors hold"] else "no", display=False)
 #   test set: compare gains over CE, not accuracies. A kept epoch at the end of the schedule does not by
 #   itself mean that more epochs would close the gap: {ref}`cifarn-epochs` measures it.
 
-# %% [markdown] papermill={"duration": 0.006799, "end_time": "2026-12-07T12:58:44.367510+00:00", "exception": false, "start_time": "2026-12-07T12:58:44.360711+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.006793, "end_time": "2026-12-07T13:54:56.777419+00:00", "exception": false, "start_time": "2026-12-07T13:54:56.770626+00:00", "status": "completed"}
 # ## Exercises
 #
 # ```{exercise}
@@ -649,7 +649,7 @@ glue("c100n-anchors", "yes" if c100n["anchors hold"] else "no", display=False)
 # :class: dropdown
 # ```
 
-# %% papermill={"duration": 0.02133, "end_time": "2026-12-07T12:58:44.396003+00:00", "exception": false, "start_time": "2026-12-07T12:58:44.374673+00:00", "status": "completed"}
+# %% papermill={"duration": 0.017621, "end_time": "2026-12-07T13:54:56.802121+00:00", "exception": false, "start_time": "2026-12-07T13:54:56.784500+00:00", "status": "completed"}
 for name in ("aggre", "worst"):
     T = cifarn_T(name)
     off = T - np.diag(np.diag(T))
@@ -660,7 +660,7 @@ for name in ("aggre", "worst"):
         f" (reverse {T[j, i]:.3f})" for i, j in top)
         + f"; smallest margin {margin:.3f}")
 
-# %% [markdown] papermill={"duration": 0.006978, "end_time": "2026-12-07T12:58:44.410495+00:00", "exception": false, "start_time": "2026-12-07T12:58:44.403517+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.006984, "end_time": "2026-12-07T13:54:56.816438+00:00", "exception": false, "start_time": "2026-12-07T13:54:56.809454+00:00", "status": "completed"}
 # The confusions come in pairs of similar classes but are not symmetric (compare each entry with its
 # reverse). The margin is the slack of the anchor assumption $T_{jj} > T_{kj}$: while it stays positive,
 # the input with the most confident noisy posterior for class $j$ is still of clean class $j$ for a
