@@ -897,7 +897,7 @@ def _stored(config):
     if config.results_dir is None or len(config.seeds) != 1:
         return {}
     expected = _settings(config, config.seeds[0])
-    uses_ce = "ce" in config.methods or not set(config.methods).isdisjoint(_USES_T_HAT)
+    uses_ce = not {"ce", *_USES_T_HAT}.isdisjoint(config.methods)
     records = {}
     for method in dict.fromkeys([*config.methods, *(["ce"] if uses_ce else [])]):
         record = stored_record(config.results_dir, {**expected, "method": method, **_method_options(method)})
