@@ -218,3 +218,28 @@ def test_loss_gaps_are_validation_minus_training_loss_at_the_kept_epoch_once_per
         loss_gaps([{**ce, "curves": {**curves, "train_loss": [2.0, "1.0"]}}])
     with pytest.raises(ValueError, match=r"records\[0\]\['best_epoch'\] must be"):
         loss_gaps([{**ce, "best_epoch": 0}])
+
+
+def test_estimator_stats_give_the_noise_each_T_hat_puts_in_one_minus_its_mean_diagonal():
+    rng = np.random.default_rng(0)
+    T = {seed: rng.dirichlet(np.ones(4), size=4) for seed in (0, 1, 2)}
+    records = [_ce(s, {"anchor": 0.1}) for s in (0, 1)] + [_run("volmin", 2, 0.7, estimation_error=0.2)]
+    for r in records[:2]:
+        r["estimates"]["in_sample"]["anchor"]["T_hat"] = T[r["seed"]].tolist()
+    records[2]["T_hat"] = T[2].tolist()
+    stats = estimator_stats(records)
+    flips = {s: 1 - np.trace(T[s]) / 4 for s in T}  # the off-diagonal mass of a row, averaged over rows
+    mean, std, n = stats["symmetric 0.2", "anchor", "in_sample"]["noise"]
+    assert (mean, std, n) == (
+        pytest.approx((flips[0] + flips[1]) / 2),
+        pytest.approx(abs(flips[0] - flips[1]) / 2**0.5),
+        2,
+    )
+    assert stats["symmetric 0.2", "volmin", "learned"]["noise"][0] == pytest.approx(flips[2])
+    assert "noise" not in estimator_stats(RECORDS)["symmetric 0.2", "anchor", "in_sample"]  # no T̂ kept
+
+
+def test_estimator_stats_refuse_a_T_hat_that_is_not_a_transition_matrix():
+    records = [_run("volmin", 0, 0.7, estimation_error=0.2, T_hat=[[0.5, 0.5, 0.0]])]
+    with pytest.raises(ValueError, match=r"records\[0\] T_hat must be a square"):
+        estimator_stats(records)

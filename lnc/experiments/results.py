@@ -23,6 +23,7 @@ from .._checks import (
     check_real,
     check_sequence,
     check_str,
+    check_transition_matrix,
 )
 from .records import IDENTITY, identity
 
@@ -293,18 +294,24 @@ rows only, or of the held-out rows of the networks of every seed together), out-
 learns T. All but the last are kinds of a CE record's ``estimates``."""
 
 
+def _noise_of(T_hat, name):
+    """One minus the mean diagonal of the transition matrix ``T_hat`` (lists, c x c), or ``None`` without one."""
+    return None if T_hat is None else 1.0 - float(np.mean(np.diag(check_transition_matrix(T_hat, name=name))))
+
+
 def estimator_stats(records):
     """Estimation error and forward-correction accuracy of every estimator and T-learning method, over seeds.
 
     Returns ``{(setting, name, kind): {"error": (mean, std, n), "anchor_ratio": (mean, std, n), "accuracy": (mean,
-    std, n)}}``, ``kind`` in :data:`ESTIMATOR_KINDS`. For an estimator ``name`` of a CE record's ``estimates`` (every
+    std, n), "noise": (mean, std, n)}}``, ``kind`` in :data:`ESTIMATOR_KINDS`. For an estimator ``name`` of a CE record's ``estimates`` (every
     kind but ``"learned"``), ``error`` is the relative L1 error of its ``T̂`` (each CE run counted once per seed,
     however many jobs recorded it; a pooled estimate once for its seeds), ``anchor_ratio`` that error over the
     in-sample anchor error of the same CE run (the paper's estimate from the same network; for a pooled one, the
     mean over its seeds' runs; where the runs have it) and ``accuracy`` the clean test accuracy (%) of the
     ``forward_est`` runs with it (their ``estimator`` and ``cross_fit``); for ``volmin`` and ``revision`` (kind
-    ``"learned"``), the error of the T they learned and their own accuracy. ``std`` has ddof = 1 (NaN when n = 1); a
-    key missing a field has no runs of it.
+    ``"learned"``), the error of the T they learned and their own accuracy. ``noise`` is the label noise the ``T̂``
+    puts in, one minus the mean of its diagonal (the flip rate under uniform classes), where the record keeps the
+    ``T̂``. ``std`` has ddof = 1 (NaN when n = 1); a key missing a field has no runs of it.
 
     Raises
     ------
@@ -314,7 +321,7 @@ def estimator_stats(records):
         field read is not of its kind (:data:`RECORD_FIELDS`).
     """
     records = _check_records(records, optional=("estimates", "test_accuracy", "estimator", "cross_fit"))
-    errors, accuracies, anchors = defaultdict(dict), defaultdict(list), defaultdict(dict)
+    errors, accuracies, anchors, noise = defaultdict(dict), defaultdict(list), defaultdict(dict), defaultdict(dict)
     for k, r in enumerate(records):
         key = setting(r)
         if r["method"] == "ce" and r.get("estimates"):
@@ -327,12 +334,14 @@ def estimator_stats(records):
                     if fields.get("estimation_error") is not None:  # a pooled estimate is one for its seeds
                         run = tuple(fields["seeds"]) if kind == "pooled" else (r["seed"],)
                         errors[key, name, kind][run] = fields["estimation_error"]
+                        noise[key, name, kind][run] = _noise_of(fields.get("T_hat"), f"records[{k}] {name} T_hat")
         elif r["method"] == "forward_est" and r.get("test_accuracy") is not None:
             kind = "cross_fit" if r.get("cross_fit") else "in_sample"
             accuracies[key, r.get("estimator", "anchor"), kind].append(100.0 * r["test_accuracy"])
         elif r["method"] in ("volmin", "revision") and r.get("test_accuracy") is not None:
             _check_record(r, name=f"records[{k}]", fields=("seed", "estimation_error"))
             errors[key, r["method"], "learned"][(r["seed"],)] = r["estimation_error"]
+            noise[key, r["method"], "learned"][(r["seed"],)] = _noise_of(r.get("T_hat"), f"records[{k}] T_hat")
             accuracies[key, r["method"], "learned"].append(100.0 * r["test_accuracy"])
     ratios = {  # each over the mean in-sample anchor error of its seeds' CE runs
         (key, name, kind): [e / np.mean([anchors[key][s] for s in run]) for run, e in by_run.items()
@@ -340,7 +349,7 @@ def estimator_stats(records):
         for (key, name, kind), by_run in errors.items() if kind != "learned"
     }  # fmt: skip
     groups_of = {"error": {k: list(v.values()) for k, v in errors.items()}, "anchor_ratio": ratios,
-                 "accuracy": accuracies}  # fmt: skip
+                 "accuracy": accuracies, "noise": {k: list(v.values()) for k, v in noise.items()}}  # fmt: skip
     stats = defaultdict(dict)
     for field, groups in groups_of.items():
         for k, values in groups.items():
