@@ -302,16 +302,16 @@ def _noise_of(T_hat, name):
 def estimator_stats(records):
     """Estimation error and forward-correction accuracy of every estimator and T-learning method, over seeds.
 
-    Returns ``{(setting, name, kind): {"error": (mean, std, n), "anchor_ratio": (mean, std, n), "accuracy": (mean,
-    std, n), "noise": (mean, std, n)}}``, ``kind`` in :data:`ESTIMATOR_KINDS`. For an estimator ``name`` of a CE record's ``estimates`` (every
-    kind but ``"learned"``), ``error`` is the relative L1 error of its ``T̂`` (each CE run counted once per seed,
-    however many jobs recorded it; a pooled estimate once for its seeds), ``anchor_ratio`` that error over the
-    in-sample anchor error of the same CE run (the paper's estimate from the same network; for a pooled one, the
-    mean over its seeds' runs; where the runs have it) and ``accuracy`` the clean test accuracy (%) of the
+    Returns ``{(setting, name, kind): {"error": (mean, std, n), "anchor_ratio": (mean, std, n), "accuracy": (mean, std,
+    n), "noise": (mean, std, n)}}``, ``kind`` in :data:`ESTIMATOR_KINDS`. For an estimator ``name`` of a CE record's
+    ``estimates`` (every kind but ``"learned"``), ``error`` is the relative L1 error of its ``T̂`` (each CE run counted
+    once per seed, however many jobs recorded it; a pooled estimate once for its seeds), ``anchor_ratio`` that error
+    over the in-sample anchor error of the same CE run (the paper's estimate from the same network; for a pooled one,
+    the mean over its seeds' runs; where the runs have it) and ``accuracy`` the clean test accuracy (%) of the
     ``forward_est`` runs with it (their ``estimator`` and ``cross_fit``); for ``volmin`` and ``revision`` (kind
-    ``"learned"``), the error of the T they learned and their own accuracy. ``noise`` is the label noise the ``T̂``
-    puts in, one minus the mean of its diagonal (the flip rate under uniform classes), where the record keeps the
-    ``T̂``. ``std`` has ddof = 1 (NaN when n = 1); a key missing a field has no runs of it.
+    ``"learned"``), the error of the T they learned and their own accuracy. ``noise`` is the label noise the ``T̂`` puts
+    in, one minus the mean of its diagonal (the flip rate under uniform classes), where the record keeps the ``T̂``.
+    ``std`` has ddof = 1 (NaN when n = 1); a key missing a field has no runs of it.
 
     Raises
     ------
