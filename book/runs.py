@@ -23,7 +23,9 @@
 # is one grid: the records of one stored folder that share a task, a protocol (its recipe and epochs), a subset
 # of the training data and a model selection ({ref}`ch-protocol`). The grid marked **the book's evidence** is its
 # task's full-data run of the best protocol that has run (`lnc.experiments.inventory.EVIDENCE`): the landing
-# page's figure, {ref}`ch-comparison` and {ref}`ch-guidance` read those and no other.
+# page's figure, {ref}`ch-comparison` and {ref}`ch-guidance` read those and no other, and of each noise setting
+# one set of seeds that every method they show has run, so that means and differences are over the same seeds:
+# a method that has not run all of them yet waits, and so does a seed that not every method has reached.
 #
 # After this page you can
 #

@@ -1,6 +1,7 @@
 """The Runs page's inventory: one row per grid of each stored folder, trainings counted once, the machine,
 precision and dates a record states, and "not recorded" where older records lack them."""
 
+from collections import defaultdict
 from pathlib import Path
 
 import pytest
@@ -73,6 +74,31 @@ def test_evidence_is_each_tasks_full_data_run_with_the_papers_T_hat(tmp_path):
     assert marked == [f"**`{inventory.EVIDENCE['cifar10n']}`"]  # its cifar10n grid, not the others
     with pytest.raises(ValueError, match="root must be an existing folder"):
         inventory.evidence_records(tmp_path / "missing")
+
+
+@pytest.mark.parametrize(
+    "ran,shown",
+    [
+        # a new method with one seed waits, rather than cutting the others to that seed
+        ({"ce": {0, 1, 2}, "forward": {0, 1, 2}, "volmin": {0}}, {"ce": {0, 1, 2}, "forward": {0, 1, 2}}),
+        # a new seed of one method waits
+        (
+            {"ce": {0, 1, 2, 3}, "forward": {0, 1, 2}, "backward": {0, 1, 2}},
+            {m: {0, 1, 2} for m in ("ce", "forward", "backward")},
+        ),
+        # no method has every seed of another: their common seeds
+        ({"ce": {0, 1, 2}, "forward": {0, 1, 3}}, {"ce": {0, 1}, "forward": {0, 1}}),
+        # as many records either way: the more methods
+        ({"ce": {0, 1}, "forward": {0}}, {"ce": {0}, "forward": {0}}),
+    ],
+)
+def test_evidence_keeps_the_seed_set_that_shows_the_most_runs(tmp_path, ran, shown):
+    records = [make_run(method, "worst", seed=seed) for method, seeds in ran.items() for seed in sorted(seeds)]
+    stored(tmp_path / inventory.EVIDENCE["cifar10n"], records)
+    kept = defaultdict(set)
+    for r in inventory.evidence_records(tmp_path)["cifar10n"]:
+        kept[r["method"]].add(r["seed"])
+    assert kept == shown
 
 
 def test_the_stored_evidence_covers_every_task_on_all_the_training_data():

@@ -39,9 +39,10 @@ def stored_folders(root):
 def evidence_records(root):
     """The book's evidence under ``root`` (a path): per task of :data:`EVIDENCE` whose folder exists there, the
     records of that task in it trained on all the training data with the paper's ``T̂`` (the anchor estimator,
-    in sample), failed ones included, of the seeds that every method of their noise setting has run (a seed that
-    some method has not reached yet waits, so that the methods' means over seeds, and their differences, are over
-    the same seeds). A dict ``{task: [record, ...]}`` in the order of :data:`EVIDENCE`.
+    in sample), failed ones included, of one set of seeds per noise setting that every method shown has run, so
+    that the methods' means over seeds, and their differences, are over the same seeds: a seed that some methods
+    have not reached yet waits, and so does a method that has not run every seed of the others yet (whichever keeps
+    more records; :func:`_whole_seeds`). A dict ``{task: [record, ...]}`` in the order of :data:`EVIDENCE`.
 
     Raises
     ------
@@ -68,12 +69,24 @@ def evidence_records(root):
 
 
 def _whole_seeds(records):
-    """``records`` of the seeds that every method of their noise setting has run (:func:`evidence_records`)."""
+    """``records`` of one seed set per noise setting (:func:`_seed_set`), of the methods that have run all of it."""
     seeds = defaultdict(lambda: defaultdict(set))  # setting -> method -> seeds
     for r in records:
         seeds[setting(r)][r["method"]].add(r["seed"])
-    whole = {key: set.intersection(*by_method.values()) for key, by_method in seeds.items()}
-    return [r for r in records if r["seed"] in whole[setting(r)]]
+    chosen = {key: _seed_set(list(by_method.values())) for key, by_method in seeds.items()}
+    return [r for r in records
+            if r["seed"] in chosen[setting(r)] and chosen[setting(r)] <= seeds[setting(r)][r["method"]]]  # fmt: skip
+
+
+def _seed_set(ran):
+    """Of the seed sets ``ran`` of a setting's methods (a list of sets) and their intersection, the one that keeps
+    the most records, then the most methods, when a method is kept only if it has run every seed of the set."""
+
+    def score(chosen):  # records kept, methods kept
+        methods = sum(chosen <= seeds for seeds in ran)
+        return len(chosen) * methods, methods
+
+    return max([*ran, set.intersection(*ran)], key=score)
 
 
 def _grids(records):
