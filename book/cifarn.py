@@ -520,7 +520,10 @@ display(selection_table(both) if both else Markdown(
 # fitted), and those of every seed's network pooled where two or more have them. What each assumes
 # ({ref}`ch-beyond-anchors`): `anchor` an anchor input per class; `confident_joint` a ranking of each class's
 # examples; `dual_t` posteriors that have memorised the noisy labels (with an underfit CE network it counts the
-# noise twice); `min_volume` and VolMinNet clean posteriors scattered enough to span the simplex.
+# noise twice); `min_volume` and VolMinNet clean posteriors scattered enough to span the simplex. The noise
+# column is one minus the mean diagonal of the in-sample $\hat T$ (or of the learned $T$): the share of labels
+# it says are flipped, under uniform classes. Under the true $T$'s, the estimator has missed noise; over it,
+# it has counted noise the labels do not hold.
 
 # %% papermill={"duration": 261.049046, "end_time": "2026-12-07T13:54:56.643225+00:00", "exception": false, "start_time": "2026-12-07T13:50:35.594179+00:00", "status": "completed"} tags=["hide-input"]
 def grid_of(r):  # the records of this run's protocol, whichever estimator's

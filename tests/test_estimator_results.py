@@ -243,3 +243,21 @@ def test_estimator_stats_refuse_a_T_hat_that_is_not_a_transition_matrix():
     records = [_run("volmin", 0, 0.7, estimation_error=0.2, T_hat=[[0.5, 0.5, 0.0]])]
     with pytest.raises(ValueError, match=r"records\[0\] T_hat must be a square"):
         estimator_stats(records)
+
+
+def test_estimator_table_gives_the_noise_of_each_T_hat_beside_the_true_one():
+    T_true = np.array([[0.8, 0.2], [0.4, 0.6]])  # noise 1 - (0.8 + 0.6) / 2 = 0.3
+    T_hat = {0: [[0.9, 0.1], [0.3, 0.7]], 1: [[0.7, 0.3], [0.3, 0.7]]}  # noise 0.2 and 0.3
+    records = [_ce(s, {"anchor": 0.1}) for s in (0, 1)] + [
+        _run("volmin", 0, 0.7, estimation_error=0.2, T_hat=[[1.0, 0.0], [0.5, 0.5]])  # noise 0.25
+    ]
+    for r in records:
+        r["T_true"] = T_true.tolist()
+        if r["method"] == "ce":
+            r["estimates"]["in_sample"]["anchor"]["T_hat"] = T_hat[r["seed"]]
+    table = estimator_table(records, "symmetric 0.2")
+    assert table.rows == (
+        ("estimator", "error, in-sample", "noise in T̂, in-sample (true: 0.300)", "accuracy, in-sample"),
+        ("anchor", "0.100 ± 0.000", f"0.250 ± {np.std([0.2, 0.3], ddof=1):.3f}", "-"),
+        ("volmin (learns T)", "0.200", "0.250", "70.0"),
+    )

@@ -27,6 +27,7 @@ from .results import (
     _check_records,
     _mean_of,
     _mean_std,
+    _noise_of,
     estimator_stats,
     paired_differences,
     setting,
@@ -452,8 +453,10 @@ def _check_row(row, *, name):
 def estimator_table(records, key, digits=3):
     """A :class:`Table` of one noise setting ``key`` (as :func:`setting` writes it): a row per estimator, then per
     T-learning method; columns the error of ``T̂`` for each kind of posteriors that any record of ``key`` has
-    (in-sample, held-out, cross-fitted: :func:`estimator_stats`), then the forward correction's test accuracy (%)
-    with it for each kind trained (in-sample where none is). Cells ``mean ± std``; ``-`` where no run.
+    (in-sample, held-out, cross-fitted: :func:`estimator_stats`), the noise the in-sample (or learned) ``T̂`` puts
+    in where the records keep it (one minus its mean diagonal; the header gives the true T's), then the forward
+    correction's test accuracy (%) with it for each kind trained (in-sample where none is). Cells ``mean ± std``;
+    ``-`` where no run.
 
     Raises
     ------
@@ -478,15 +481,28 @@ def estimator_table(records, key, digits=3):
         value = stats.get((key, name, kind), {}).get(field)
         return _cell(*value[:2], places) if value else "-"
 
-    rows = [["estimator", *(f"error, {labels[kind]}" for kind in errors),
+    noise = [_noise_header(records, key)] if any("noise" in stats.get((key, n, k), {}) for n in [*names, *learned]
+                                               for k in ("in_sample", "learned")) else []  # fmt: skip
+    rows = [["estimator", *(f"error, {labels[kind]}" for kind in errors), *noise,
              *(f"accuracy, {labels[kind]}" for kind in accuracies)]]  # fmt: skip
     for name in names:
         rows.append([name, *(cell(name, kind, "error", digits) for kind in errors),
+                     *[cell(name, "in_sample", "noise", digits)] * bool(noise),
                      *(cell(name, kind, "accuracy", 1) for kind in accuracies)])  # fmt: skip
     for name in learned:
         rows.append([f"{name} (learns T)", cell(name, "learned", "error", digits), *["-"] * (len(errors) - 1),
+                     *[cell(name, "learned", "noise", digits)] * bool(noise),
                      cell(name, "learned", "accuracy", 1), *["-"] * (len(accuracies) - 1)])  # fmt: skip
     return Table(rows)
+
+
+def _noise_header(records, key):
+    """The header of :func:`estimator_table`'s noise column: with the noise of the true T where the records of
+    ``key`` hold one (the same in all of them)."""
+    true = {json.dumps(r["T_true"]) for r in records if setting(r) == key and r.get("T_true") is not None}
+    if len(true) != 1:
+        return "noise in T̂, in-sample"
+    return f"noise in T̂, in-sample (true: {_noise_of(json.loads(true.pop()), 'T_true'):.3f})"
 
 
 def epochs_table(records, digits=1):
