@@ -257,7 +257,7 @@ def test_estimator_table_gives_the_noise_of_each_T_hat_beside_the_true_one():
             r["estimates"]["in_sample"]["anchor"]["T_hat"] = T_hat[r["seed"]]
     table = estimator_table(records, "symmetric 0.2")
     assert table.rows == (
-        ("estimator", "error, in-sample", "noise in T̂, in-sample (true: 0.300)", "accuracy, in-sample"),
+        ("estimator", "error, in-sample", "noise (true: 0.300)", "accuracy, in-sample"),
         ("anchor", "0.100 ± 0.000", f"0.250 ± {np.std([0.2, 0.3], ddof=1):.3f}", "-"),
         ("volmin (learns T)", "0.200", "0.250", "70.0"),
     )

@@ -501,8 +501,8 @@ def _noise_header(records, key):
     ``key`` hold one (the same in all of them)."""
     true = {json.dumps(r["T_true"]) for r in records if setting(r) == key and r.get("T_true") is not None}
     if len(true) != 1:
-        return "noise in T̂, in-sample"
-    return f"noise in T̂, in-sample (true: {_noise_of(json.loads(true.pop()), 'T_true'):.3f})"
+        return "noise"
+    return f"noise (true: {_noise_of(json.loads(true.pop()), 'T_true'):.3f})"
 
 
 def epochs_table(records, digits=1):
