@@ -13,7 +13,7 @@
 #     name: python3
 # ---
 
-# %% [markdown] papermill={"duration": 0.004641, "end_time": "2026-12-07T16:18:37.396389+00:00", "exception": false, "start_time": "2026-12-07T16:18:37.391748+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.005022, "end_time": "2026-12-07T16:54:24.839014+00:00", "exception": false, "start_time": "2026-12-07T16:54:24.833992+00:00", "status": "completed"}
 # (ch-cifarn)=
 # # CIFAR-10N and CIFAR-100N: Human Label Noise and the Estimator Against the True T
 #
@@ -71,7 +71,7 @@
 # ```
 # ````
 
-# %% papermill={"duration": 0.011501, "end_time": "2026-12-07T16:18:37.411145+00:00", "exception": false, "start_time": "2026-12-07T16:18:37.399644+00:00", "status": "completed"} tags=["parameters", "hide-input"]
+# %% papermill={"duration": 0.011254, "end_time": "2026-12-07T16:54:24.853741+00:00", "exception": false, "start_time": "2026-12-07T16:54:24.842487+00:00", "status": "completed"} tags=["parameters", "hide-input"]
 dataset = "cifar10n"
 noise = ["aggre", "random1", "worst"]
 methods = ["ce", "forward", "backward"]
@@ -87,7 +87,7 @@ selection = "val_accuracy"
 clip_norm_path = "results/clip_norm.jsonl"
 epochs_dir = "results/cifarn_epochs"
 
-# %% papermill={"duration": 2.216352, "end_time": "2026-12-07T16:18:39.630614+00:00", "exception": false, "start_time": "2026-12-07T16:18:37.414262+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 2.142758, "end_time": "2026-12-07T16:54:26.999873+00:00", "exception": false, "start_time": "2026-12-07T16:54:24.857115+00:00", "status": "completed"} tags=["hide-input"]
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -124,7 +124,7 @@ configs = check_grid(dataset, settings, seeds=seeds, methods=methods,
                      results_dir=results_dir, extend=extend_results,
                      selection=selection)
 
-# %% [markdown] papermill={"duration": 0.003064, "end_time": "2026-12-07T16:18:39.637399+00:00", "exception": false, "start_time": "2026-12-07T16:18:39.634335+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.003054, "end_time": "2026-12-07T16:54:27.006660+00:00", "exception": false, "start_time": "2026-12-07T16:54:27.003606+00:00", "status": "completed"}
 # ## The human transition matrices
 #
 # Every label set, from its labels alone (all 50,000 training images): the fraction of wrong labels, the
@@ -132,7 +132,7 @@ configs = check_grid(dataset, settings, seeds=seeds, methods=methods,
 # maximum on the diagonal (the estimator's anchor assumption $T_{ii} > T_{ki}$, {ref}`ch-estimation`),
 # and $\operatorname{cond}(T)$. {numref}`fig-cifarn-human-T` shows four of the matrices.
 
-# %% papermill={"duration": 0.798223, "end_time": "2026-12-07T16:18:40.438600+00:00", "exception": false, "start_time": "2026-12-07T16:18:39.640377+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.72589, "end_time": "2026-12-07T16:54:27.735423+00:00", "exception": false, "start_time": "2026-12-07T16:54:27.009533+00:00", "status": "completed"} tags=["hide-input"]
 human = {}
 for name in CIFARN_LABEL_SETS:
     clean, noisy = load_cifarn_labels(name)
@@ -161,7 +161,7 @@ fig.tight_layout()
 glue("fig-cifarn-human-T", fig, display=False)
 plt.close(fig)
 
-# %% [markdown] papermill={"duration": 0.003827, "end_time": "2026-12-07T16:18:40.447328+00:00", "exception": false, "start_time": "2026-12-07T16:18:40.443501+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.003697, "end_time": "2026-12-07T16:54:27.743864+00:00", "exception": false, "start_time": "2026-12-07T16:54:27.740167+00:00", "status": "completed"}
 # ```{glue:figure} fig-cifarn-human-T
 # :name: fig-cifarn-human-T
 #
@@ -170,7 +170,7 @@ plt.close(fig)
 # the annotators) with `worst`.
 # ```
 
-# %% [markdown] papermill={"duration": 0.00367, "end_time": "2026-12-07T16:18:40.454709+00:00", "exception": false, "start_time": "2026-12-07T16:18:40.451039+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.003588, "end_time": "2026-12-07T16:54:27.751095+00:00", "exception": false, "start_time": "2026-12-07T16:54:27.747507+00:00", "status": "completed"}
 # ## The run
 #
 # Every training of the grid (label set × seed × method) runs once and saves a JSON record; with
@@ -185,14 +185,14 @@ plt.close(fig)
 # method: its CE network is too weak for its $\hat T$ to be trusted, so no verdict of this book rests on it.
 # ````
 
-# %% papermill={"duration": 0.051734, "end_time": "2026-12-07T16:18:40.510086+00:00", "exception": false, "start_time": "2026-12-07T16:18:40.458352+00:00", "status": "completed"}
+# %% papermill={"duration": 0.05034, "end_time": "2026-12-07T16:54:27.805018+00:00", "exception": false, "start_time": "2026-12-07T16:54:27.754678+00:00", "status": "completed"}
 records = run_grid(dataset, settings, seeds=seeds, workers=workers, methods=methods,
                    protocol=protocol, epochs=epochs, subset=subset, device=device,
                    results_dir=results_dir, extend=extend_results,
                    selection=selection)
 ok = [r for r in records if r.get("status", "ok") == "ok"]
 
-# %% papermill={"duration": 0.013689, "end_time": "2026-12-07T16:18:40.527954+00:00", "exception": false, "start_time": "2026-12-07T16:18:40.514265+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.0138, "end_time": "2026-12-07T16:54:27.823135+00:00", "exception": false, "start_time": "2026-12-07T16:54:27.809335+00:00", "status": "completed"} tags=["hide-input"]
 paper = get_recipe(dataset, "paper")
 benchmark = (" These are the optimiser settings of the CIFAR-N benchmark"
              " {cite}`wei2022`, whose own code trains a standard (post-activation)"
@@ -200,32 +200,32 @@ benchmark = (" These are the optimiser settings of the CIFAR-N benchmark"
 display(Markdown(shown_run(records, paper, "the benchmark’s") + benchmark))
 glue("cifarn-selection", SELECTION_TEXT[selection], display=False)
 
-# %% [markdown] papermill={"duration": 0.003742, "end_time": "2026-12-07T16:18:40.535723+00:00", "exception": false, "start_time": "2026-12-07T16:18:40.531981+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.004287, "end_time": "2026-12-07T16:54:27.831428+00:00", "exception": false, "start_time": "2026-12-07T16:54:27.827141+00:00", "status": "completed"}
 # ## Test accuracy
 #
 # Clean test accuracy (%) of the epoch that model selection kept ({glue:text}`cifarn-selection`), mean ±
 # standard deviation over the seeds (no ± with one seed). "backward" and "forward" use the true human $T$; "backward_est" and
 # "forward_est" the $\hat T$ estimated from the CE run of the same label set and seed.
 
-# %% papermill={"duration": 0.013245, "end_time": "2026-12-07T16:18:40.552719+00:00", "exception": false, "start_time": "2026-12-07T16:18:40.539474+00:00", "status": "completed"}
+# %% papermill={"duration": 0.013858, "end_time": "2026-12-07T16:54:27.849003+00:00", "exception": false, "start_time": "2026-12-07T16:54:27.835145+00:00", "status": "completed"}
 for heading, table in accuracy_tables(records, methods=methods, columns=5):
     display(Markdown(f"**{heading}**"), table)
 
-# %% [markdown] papermill={"duration": 0.003778, "end_time": "2026-12-07T16:18:40.560660+00:00", "exception": false, "start_time": "2026-12-07T16:18:40.556882+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.003707, "end_time": "2026-12-07T16:54:27.857019+00:00", "exception": false, "start_time": "2026-12-07T16:54:27.853312+00:00", "status": "completed"}
 # ## Training curves
 #
 # Each record keeps, per epoch, the training loss and the loss and accuracy on the *noisy* validation
 # split ({numref}`fig-cifarn-curves`). The training loss is the method's own: a corrected loss is not
 # comparable with CE in value, and a backward-corrected one can be negative.
 
-# %% papermill={"duration": 0.54624, "end_time": "2026-12-07T16:18:41.110720+00:00", "exception": false, "start_time": "2026-12-07T16:18:40.564480+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.485974, "end_time": "2026-12-07T16:54:28.346739+00:00", "exception": false, "start_time": "2026-12-07T16:54:27.860765+00:00", "status": "completed"} tags=["hide-input"]
 runs = [r for r in ok if r["seed"] == ok[0]["seed"] and "curves" in r]
 keys = list(dict.fromkeys(setting(r) for r in runs))
 fig = training_curves(runs, key=setting)
 glue("fig-cifarn-curves", fig, display=False)
 plt.close(fig)
 
-# %% [markdown] papermill={"duration": 0.00451, "end_time": "2026-12-07T16:18:41.120839+00:00", "exception": false, "start_time": "2026-12-07T16:18:41.116329+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.004611, "end_time": "2026-12-07T16:54:28.356398+00:00", "exception": false, "start_time": "2026-12-07T16:54:28.351787+00:00", "status": "completed"}
 # ```{glue:figure} fig-cifarn-curves
 # :name: fig-cifarn-curves
 #
@@ -234,23 +234,23 @@ plt.close(fig)
 # zero: that is a backward-corrected loss being driven towards $-\infty$.
 # ```
 
-# %% [markdown] papermill={"duration": 0.004324, "end_time": "2026-12-07T16:18:41.129822+00:00", "exception": false, "start_time": "2026-12-07T16:18:41.125498+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.004377, "end_time": "2026-12-07T16:54:28.365464+00:00", "exception": false, "start_time": "2026-12-07T16:54:28.361087+00:00", "status": "completed"}
 # ## $\hat T$ against the true human $T$
 #
 # Per label set: the relative $L_1$ error $\sum_{ij} |\hat T_{ij} - T_{ij}| / \sum_{ij} T_{ij}$, the
 # condition number of $\hat T$ and the epoch model selection kept in the CE run.
 
-# %% papermill={"duration": 0.011117, "end_time": "2026-12-07T16:18:41.145395+00:00", "exception": false, "start_time": "2026-12-07T16:18:41.134278+00:00", "status": "completed"}
+# %% papermill={"duration": 0.011209, "end_time": "2026-12-07T16:54:28.381089+00:00", "exception": false, "start_time": "2026-12-07T16:54:28.369880+00:00", "status": "completed"}
 display(estimation_table(records))
 
-# %% [markdown] papermill={"duration": 0.004477, "end_time": "2026-12-07T16:18:41.154466+00:00", "exception": false, "start_time": "2026-12-07T16:18:41.149989+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.004418, "end_time": "2026-12-07T16:54:28.390229+00:00", "exception": false, "start_time": "2026-12-07T16:54:28.385811+00:00", "status": "completed"}
 # How much of that error would a perfect estimator still make? The run's training images are a sample:
 # the *empirical* $T$ of their clean and human labels (which the estimator never sees; the record's
 # `T_train`) already differs
 # from $T$ of all 50,000 images. The first table sets that sampling error beside the error of $\hat T$
 # (first seed); the second gives the $L_1$ error of each row of $\hat T$, one clean class a row.
 
-# %% papermill={"duration": 0.606641, "end_time": "2026-12-07T16:18:41.765613+00:00", "exception": false, "start_time": "2026-12-07T16:18:41.158972+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.497881, "end_time": "2026-12-07T16:54:28.892677+00:00", "exception": false, "start_time": "2026-12-07T16:54:28.394796+00:00", "status": "completed"} tags=["hide-input"]
 ce_runs = [r for r in runs if r["method"] == "ce"]
 images = load_cifar10() if dataset == "cifar10n" else load_cifar100()
 errors, row_errors = {}, {}
@@ -270,7 +270,7 @@ if len(row_errors) > 10:  # CIFAR-100: the ten rows with the largest mean error
 display(row_errors.style.set_uuid("cifarn-rows").format("{:.2f}")
         .background_gradient(cmap="Reds", axis=None))
 
-# %% papermill={"duration": 0.818939, "end_time": "2026-12-07T16:18:42.590315+00:00", "exception": false, "start_time": "2026-12-07T16:18:41.771376+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.850308, "end_time": "2026-12-07T16:54:29.748630+00:00", "exception": false, "start_time": "2026-12-07T16:54:28.898322+00:00", "status": "completed"} tags=["hide-input"]
 gap = max(np.abs(np.array(r["T_hat"]) - np.array(r["T_true"])).max() for r in ce_runs)
 fig, axes = plt.subplots(len(ce_runs), 2, figsize=(10, 4.2 * len(ce_runs)),
                          squeeze=False)
@@ -287,7 +287,7 @@ fig.tight_layout()
 glue("fig-cifarn-estimate", fig, display=False)
 plt.close(fig)
 
-# %% [markdown] papermill={"duration": 0.005629, "end_time": "2026-12-07T16:18:42.602277+00:00", "exception": false, "start_time": "2026-12-07T16:18:42.596648+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.00613, "end_time": "2026-12-07T16:54:29.761318+00:00", "exception": false, "start_time": "2026-12-07T16:54:29.755188+00:00", "status": "completed"}
 # ```{glue:figure} fig-cifarn-estimate
 # :name: fig-cifarn-estimate
 #
@@ -297,7 +297,7 @@ plt.close(fig)
 # {numref}`fig-cifarn-human-T`.
 # ```
 
-# %% [markdown] papermill={"duration": 0.005346, "end_time": "2026-12-07T16:18:42.613363+00:00", "exception": false, "start_time": "2026-12-07T16:18:42.608017+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.006025, "end_time": "2026-12-07T16:54:29.773801+00:00", "exception": false, "start_time": "2026-12-07T16:54:29.767776+00:00", "status": "completed"}
 # ## The backward corrections, epoch by epoch
 #
 # With the true $T$, the backward-corrected loss is an unbiased estimate of the clean loss ({ref}`ch-backward`),
@@ -309,7 +309,7 @@ plt.close(fig)
 # clipped where recorded, the epoch model selection kept out of the epochs run, the best noisy-validation
 # accuracy over the epochs, and the test accuracy.
 
-# %% papermill={"duration": 0.01651, "end_time": "2026-12-07T16:18:42.635322+00:00", "exception": false, "start_time": "2026-12-07T16:18:42.618812+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.018596, "end_time": "2026-12-07T16:54:29.798612+00:00", "exception": false, "start_time": "2026-12-07T16:54:29.780016+00:00", "status": "completed"} tags=["hide-input"]
 backward_runs = [r for r in ok if r["method"] in ("backward", "backward_est")]
 if backward_runs:
     display(backward_table(ok))
@@ -334,13 +334,13 @@ if backward_runs:
 else:
     display(Markdown("No backward run in this grid."))
 
-# %% [markdown] papermill={"duration": 0.005523, "end_time": "2026-12-07T16:18:42.646789+00:00", "exception": false, "start_time": "2026-12-07T16:18:42.641266+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.005789, "end_time": "2026-12-07T16:54:29.810743+00:00", "exception": false, "start_time": "2026-12-07T16:54:29.804954+00:00", "status": "completed"}
 # ## What the run shows
 #
 # Each claim below is computed from the records and tables above and marked as holding or not, with its
 # numbers.
 
-# %% papermill={"duration": 0.029931, "end_time": "2026-12-07T16:18:42.682245+00:00", "exception": false, "start_time": "2026-12-07T16:18:42.652314+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.032929, "end_time": "2026-12-07T16:54:29.849887+00:00", "exception": false, "start_time": "2026-12-07T16:54:29.816958+00:00", "status": "completed"} tags=["hide-input"]
 near_chance = 5.0  # points above chance (100 / c %) that still count as "at chance"
 estimator_share = 0.5  # "mostly the estimator's": own-labels error below this share
 stats = summarize(ok)
@@ -446,7 +446,7 @@ claims.append(f"**Seeds: {n_seeds}.** "
 display(Markdown("\n".join(f"- {c}" for c in claims)))
 
 
-# %% [markdown] papermill={"duration": 0.005566, "end_time": "2026-12-07T16:18:42.693895+00:00", "exception": false, "start_time": "2026-12-07T16:18:42.688329+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.006036, "end_time": "2026-12-07T16:54:29.862620+00:00", "exception": false, "start_time": "2026-12-07T16:54:29.856584+00:00", "status": "completed"}
 # ## Against the CIFAR-N benchmark
 #
 # The benchmark {cite}`wei2022` publishes CE, Forward-T and Backward-T on every label set
@@ -455,18 +455,18 @@ display(Markdown("\n".join(f"- {c}" for c in claims)))
 # accuracies are not comparable; what a correction adds over CE is closer to comparable. {ref}`ch-comparison`
 # sets all the numbers side by side.
 
-# %% papermill={"duration": 0.014128, "end_time": "2026-12-07T16:18:42.713765+00:00", "exception": false, "start_time": "2026-12-07T16:18:42.699637+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.016481, "end_time": "2026-12-07T16:54:29.885274+00:00", "exception": false, "start_time": "2026-12-07T16:54:29.868793+00:00", "status": "completed"} tags=["hide-input"]
 theirs = published.CIFARN
 shown = [k for k in CIFARN_LABEL_SETS if k in keys]
 ran = [m for m in methods if m in theirs or any(r["method"] == m for r in ok)]
 display(comparison_table(ok, theirs, methods=ran, settings=shown))
 
-# %% [markdown] papermill={"duration": 0.005684, "end_time": "2026-12-07T16:18:42.725668+00:00", "exception": false, "start_time": "2026-12-07T16:18:42.719984+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.005934, "end_time": "2026-12-07T16:54:29.897743+00:00", "exception": false, "start_time": "2026-12-07T16:54:29.891809+00:00", "status": "completed"}
 # Seeds change the split and the initialisation of every method alike, so the fair comparison with CE is
 # paired: for each seed, a method's accuracy minus CE's on the same seed. Mean ± std over the seeds with both
 # runs (their number in brackets), in points:
 
-# %% papermill={"duration": 0.023668, "end_time": "2026-12-07T16:18:42.755081+00:00", "exception": false, "start_time": "2026-12-07T16:18:42.731413+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.024855, "end_time": "2026-12-07T16:54:29.928552+00:00", "exception": false, "start_time": "2026-12-07T16:54:29.903697+00:00", "status": "completed"} tags=["hide-input"]
 if any(r["method"] != "ce" for r in ok):
     display(paired_table(ok))
 paired = paired_differences(ok)
@@ -501,16 +501,16 @@ display(Markdown(
     f" {sum(k == r['epochs'] for k, r in zip(kept, ok))} of {len(ok)} trainings.\n"
     f"- **Time per training:** {cpu_time}."))
 
-# %% [markdown] papermill={"duration": 0.005952, "end_time": "2026-12-07T16:18:42.767141+00:00", "exception": false, "start_time": "2026-12-07T16:18:42.761189+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.005893, "end_time": "2026-12-07T16:54:29.941095+00:00", "exception": false, "start_time": "2026-12-07T16:54:29.935202+00:00", "status": "completed"}
 # Each record also holds the test accuracy of the epoch that the other criterion would have kept
 # ({ref}`sec-model-selection`), so the two criteria compare on the same trainings:
 
-# %% papermill={"duration": 0.016013, "end_time": "2026-12-07T16:18:42.788939+00:00", "exception": false, "start_time": "2026-12-07T16:18:42.772926+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.016926, "end_time": "2026-12-07T16:54:29.964159+00:00", "exception": false, "start_time": "2026-12-07T16:54:29.947233+00:00", "status": "completed"} tags=["hide-input"]
 both = [r for r in ok if r.get("test_accuracy_by_selection")]
 display(selection_table(both) if both else Markdown(
     "The records of this run predate `test_accuracy_by_selection`."))
 
-# %% [markdown] papermill={"duration": 0.005676, "end_time": "2026-12-07T16:18:42.800790+00:00", "exception": false, "start_time": "2026-12-07T16:18:42.795114+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.005843, "end_time": "2026-12-07T16:54:29.976473+00:00", "exception": false, "start_time": "2026-12-07T16:54:29.970630+00:00", "status": "completed"}
 # The same CE networks give every estimator's $\hat T$ (the CE record keeps them all). Per label set, the
 # relative $L_1$ error of each against the true human $T$ and the accuracy of forward with it, where it was
 # trained; VolMinNet's row is the error of the $T$ it learned and its own accuracy ({ref}`sec-learned-T`).
@@ -525,7 +525,7 @@ display(selection_table(both) if both else Markdown(
 # it says are flipped, under uniform classes. Under the true $T$'s, the estimator has missed noise; over it,
 # it has counted noise the labels do not hold.
 
-# %% papermill={"duration": 19.337345, "end_time": "2026-12-07T16:19:02.144117+00:00", "exception": false, "start_time": "2026-12-07T16:18:42.806772+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 20.097222, "end_time": "2026-12-07T16:54:50.079630+00:00", "exception": false, "start_time": "2026-12-07T16:54:29.982408+00:00", "status": "completed"} tags=["hide-input"]
 def grid_of(r):  # the records of this run's protocol, whichever estimator's
     return [r.get(k, IDENTITY_DEFAULTS.get(k))
             for k in ("protocol", "subset", "epochs", "selection")]
@@ -577,7 +577,7 @@ if flips and None not in sum(flips.values(), ()):
            " the training rows." if all(more) else "."))
 display(Markdown("\n".join(lines)))
 
-# %% [markdown] papermill={"duration": 0.006341, "end_time": "2026-12-07T16:19:02.157687+00:00", "exception": false, "start_time": "2026-12-07T16:19:02.151346+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.006548, "end_time": "2026-12-07T16:54:50.094403+00:00", "exception": false, "start_time": "2026-12-07T16:54:50.087855+00:00", "status": "completed"}
 # (cifarn-clipping)=
 # ### Why every method is clipped
 #
@@ -588,10 +588,10 @@ display(Markdown("\n".join(lines)))
 # norm for every method. The table gives the test accuracy (%) of the epoch of highest noisy-validation
 # accuracy, and that epoch; the norm `fast2` uses is in its recipe, stated with the records above.
 
-# %% papermill={"duration": 0.013157, "end_time": "2026-12-07T16:19:02.177254+00:00", "exception": false, "start_time": "2026-12-07T16:19:02.164097+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.01405, "end_time": "2026-12-07T16:54:50.114887+00:00", "exception": false, "start_time": "2026-12-07T16:54:50.100837+00:00", "status": "completed"} tags=["hide-input"]
 display(clip_table(clip_norm_path))
 
-# %% [markdown] papermill={"duration": 0.006594, "end_time": "2026-12-07T16:19:02.190791+00:00", "exception": false, "start_time": "2026-12-07T16:19:02.184197+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.006545, "end_time": "2026-12-07T16:54:50.128386+00:00", "exception": false, "start_time": "2026-12-07T16:54:50.121841+00:00", "status": "completed"}
 # (cifarn-epochs)=
 # ### How many epochs
 #
@@ -601,7 +601,7 @@ display(clip_table(clip_norm_path))
 # accuracy the epoch budget leaves out. The clean test accuracy (%) and the kept epoch of each training of the
 # run beside the longer ones in `epochs_dir`, kept by the same criterion:
 
-# %% papermill={"duration": 0.065315, "end_time": "2026-12-07T16:19:02.262547+00:00", "exception": false, "start_time": "2026-12-07T16:19:02.197232+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.017398, "end_time": "2026-12-07T16:54:50.152311+00:00", "exception": false, "start_time": "2026-12-07T16:54:50.134913+00:00", "status": "completed"} tags=["hide-input"]
 longer = [r for r in load_records(epochs_dir, task=dataset)
           if r["status"] == "ok" and r.get("selection") == selection
           and r["protocol"] == protocol and r.get("subset") == subset
@@ -624,7 +624,7 @@ display(Markdown(
     + "".join(f"; {setting(r)} {r['method']}, seed {r['seed']}: epoch {r['best_epoch']}"
               f" of {r['epochs']}{against_the_run(r)}" for r in longer) + "."))
 
-# %% [markdown] papermill={"duration": 0.007086, "end_time": "2026-12-07T16:19:02.277005+00:00", "exception": false, "start_time": "2026-12-07T16:19:02.269919+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.006466, "end_time": "2026-12-07T16:54:50.165971+00:00", "exception": false, "start_time": "2026-12-07T16:54:50.159505+00:00", "status": "completed"}
 # ## CIFAR-100N
 #
 # The human $T$ of CIFAR-100N is in the first table above: {glue:text}`c100n-wrong`% wrong labels, a
@@ -636,14 +636,14 @@ display(Markdown(
 # `python tools/run_chapter.py cifarn out.ipynb -p results_dir runs/cifarn -p dataset cifar100n -y "noise: [cifar100n]"` (the
 # protocol `"fast2"`: all the training data, hours on a CPU) or with `-p protocol paper` (the benchmark's settings, GPU).
 
-# %% papermill={"duration": 0.017798, "end_time": "2026-12-07T16:19:02.301805+00:00", "exception": false, "start_time": "2026-12-07T16:19:02.284007+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.017531, "end_time": "2026-12-07T16:54:50.190263+00:00", "exception": false, "start_time": "2026-12-07T16:54:50.172732+00:00", "status": "completed"} tags=["hide-input"]
 c100n = human.loc["cifar100n"]
 glue("c100n-wrong", f"{c100n['wrong labels (%)']:.1f}", display=False)
 glue("c100n-min-diag", f"{c100n['min T_ii']:.3f}", display=False)
 glue("c100n-cond", f"{c100n['cond(T)']:.1f}", display=False)
 glue("c100n-anchors", "yes" if c100n["anchors hold"] else "no", display=False)
 
-# %% [markdown] papermill={"duration": 0.007498, "end_time": "2026-12-07T16:19:02.316913+00:00", "exception": false, "start_time": "2026-12-07T16:19:02.309415+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.007053, "end_time": "2026-12-07T16:54:50.204794+00:00", "exception": false, "start_time": "2026-12-07T16:54:50.197741+00:00", "status": "completed"}
 # ## Summary
 #
 # - Human noise comes with its true $T$: the corrections can be run with it, and $\hat T$ measured
@@ -658,7 +658,7 @@ glue("c100n-anchors", "yes" if c100n["anchors hold"] else "no", display=False)
 #   test set: compare gains over CE, not accuracies. A kept epoch at the end of the schedule does not by
 #   itself mean that more epochs would close the gap: {ref}`cifarn-epochs` measures it.
 
-# %% [markdown] papermill={"duration": 0.007426, "end_time": "2026-12-07T16:19:02.331853+00:00", "exception": false, "start_time": "2026-12-07T16:19:02.324427+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.006941, "end_time": "2026-12-07T16:54:50.218743+00:00", "exception": false, "start_time": "2026-12-07T16:54:50.211802+00:00", "status": "completed"}
 # ## Exercises
 #
 # ```{exercise}
@@ -674,7 +674,7 @@ glue("c100n-anchors", "yes" if c100n["anchors hold"] else "no", display=False)
 # :class: dropdown
 # ```
 
-# %% papermill={"duration": 0.020341, "end_time": "2026-12-07T16:19:02.359456+00:00", "exception": false, "start_time": "2026-12-07T16:19:02.339115+00:00", "status": "completed"}
+# %% papermill={"duration": 0.018524, "end_time": "2026-12-07T16:54:50.244508+00:00", "exception": false, "start_time": "2026-12-07T16:54:50.225984+00:00", "status": "completed"}
 for name in ("aggre", "worst"):
     T = cifarn_T(name)
     off = T - np.diag(np.diag(T))
@@ -685,7 +685,7 @@ for name in ("aggre", "worst"):
         f" (reverse {T[j, i]:.3f})" for i, j in top)
         + f"; smallest margin {margin:.3f}")
 
-# %% [markdown] papermill={"duration": 0.007126, "end_time": "2026-12-07T16:19:02.374319+00:00", "exception": false, "start_time": "2026-12-07T16:19:02.367193+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.007487, "end_time": "2026-12-07T16:54:50.259531+00:00", "exception": false, "start_time": "2026-12-07T16:54:50.252044+00:00", "status": "completed"}
 # The confusions come in pairs of similar classes but are not symmetric (compare each entry with its
 # reverse). The margin is the slack of the anchor assumption $T_{jj} > T_{kj}$: while it stays positive,
 # the input with the most confident noisy posterior for class $j$ is still of clean class $j$ for a
