@@ -17,7 +17,7 @@ from .losses import (
     sigmoid_loss,
     unhinged_loss,
 )
-from .metrics import accuracy, condition_number, estimation_error
+from .metrics import accuracy, condition_number, estimation_error, flip_rate
 from .noise import (
     binary_asymmetric_T,
     cifar10_asymmetric_T,
@@ -45,6 +45,7 @@ __all__ = [
     "cifar100_asymmetric_T",
     "cifar10_asymmetric_T",
     "condition_number",
+    "flip_rate",
     "corrupt_labels",
     "empirical_T",
     "estimate_T",

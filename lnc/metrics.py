@@ -1,4 +1,4 @@
-"""Metrics: transition-matrix estimation error, accuracy, condition number.
+"""Metrics: transition-matrix estimation error, flip rate, accuracy, condition number.
 
 ``T[i, j] = P(noisy = j | clean = i)`` (row-stochastic).
 """
@@ -21,6 +21,13 @@ def estimation_error(T_hat, T):
     if T_hat.shape != T.shape:
         raise ValueError(f"T_hat must have the shape of T {T.shape}, got {T_hat.shape}")
     return float(np.abs(T_hat - T).sum() / np.abs(T).sum())
+
+
+def flip_rate(T):
+    """The label noise ``T`` holds: ``1 - mean_i T[i, i]``, the share of labels it flips when the classes are
+    equally frequent; a float in [0, 1]. ``T`` is ``(c, c)`` and row-stochastic, ``T[i, j] = P(noisy = j | clean =
+    i)``."""
+    return 1.0 - float(np.mean(np.diag(check_transition_matrix(T))))
 
 
 def accuracy(logits_or_probs, labels):

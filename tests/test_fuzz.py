@@ -915,7 +915,7 @@ def test_bad_input_to_metrics_is_refused_naming_the_argument(data):
     c = data.draw(st.integers(2, 5))
     T = data.draw(transition_matrices(c=c))
     scores, labels = np.zeros((4, c)), np.arange(4) % c
-    which = data.draw(st.sampled_from(["T_hat", "T", "mismatch", "cond", "scores", "labels", "nonfinite"]))
+    which = data.draw(st.sampled_from(["T_hat", "T", "mismatch", "cond", "flip", "scores", "labels", "nonfinite"]))
     if which == "T_hat":
         assert_rejects(lambda: lnc.estimation_error(data.draw(bad_matrices(c)), T), "T_hat")
     elif which == "T":
@@ -925,6 +925,8 @@ def test_bad_input_to_metrics_is_refused_naming_the_argument(data):
         assert_rejects(lambda: lnc.estimation_error(other, T), "T_hat")
     elif which == "cond":
         assert_rejects(lambda: lnc.condition_number(data.draw(bad_matrices(c))), "T")
+    elif which == "flip":
+        assert_rejects(lambda: lnc.flip_rate(data.draw(bad_matrices(c))), "T")
     elif which == "scores":
         bad = data.draw(
             st.one_of(
@@ -2854,6 +2856,7 @@ FUZZED = {
     "empirical_T",
     "estimate_T",
     "estimation_error",
+    "flip_rate",
     "forward_loss",
     "from_cleanlab",
     "make_loss",

@@ -25,6 +25,7 @@ from .._checks import (
     check_str,
     check_transition_matrix,
 )
+from ..metrics import flip_rate
 from .records import IDENTITY, identity
 
 
@@ -295,8 +296,8 @@ learns T. All but the last are kinds of a CE record's ``estimates``."""
 
 
 def _noise_of(T_hat, name):
-    """One minus the mean diagonal of the transition matrix ``T_hat`` (lists, c x c), or ``None`` without one."""
-    return None if T_hat is None else 1.0 - float(np.mean(np.diag(check_transition_matrix(T_hat, name=name))))
+    """:func:`lnc.metrics.flip_rate` of ``T_hat`` (lists, c x c, checked under ``name``), ``None`` without one."""
+    return None if T_hat is None else flip_rate(check_transition_matrix(T_hat, name=name))
 
 
 def estimator_stats(records):

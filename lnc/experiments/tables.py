@@ -16,7 +16,7 @@ from .._checks import (
     check_sequence,
     check_str,
 )
-from ..metrics import condition_number, estimation_error
+from ..metrics import condition_number, estimation_error, flip_rate
 from .loop import SELECTIONS
 from .records import _as_path
 from .results import (
@@ -27,7 +27,6 @@ from .results import (
     _check_records,
     _mean_of,
     _mean_std,
-    _noise_of,
     estimator_stats,
     paired_differences,
     setting,
@@ -502,7 +501,7 @@ def _noise_header(records, key):
     true = {json.dumps(r["T_true"]) for r in records if setting(r) == key and r.get("T_true") is not None}
     if len(true) != 1:
         return "noise"
-    return f"noise (true: {_noise_of(json.loads(true.pop()), 'T_true'):.3f})"
+    return f"noise (true: {flip_rate(json.loads(true.pop())):.3f})"
 
 
 def epochs_table(records, digits=1):
