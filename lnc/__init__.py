@@ -17,7 +17,7 @@ from .losses import (
     sigmoid_loss,
     unhinged_loss,
 )
-from .metrics import accuracy, condition_number, estimation_error, flip_rate
+from .metrics import accuracy, condition_number, estimation_error
 from .noise import (
     binary_asymmetric_T,
     cifar10_asymmetric_T,
@@ -45,7 +45,6 @@ __all__ = [
     "cifar100_asymmetric_T",
     "cifar10_asymmetric_T",
     "condition_number",
-    "flip_rate",
     "corrupt_labels",
     "empirical_T",
     "estimate_T",

@@ -926,7 +926,7 @@ def test_bad_input_to_metrics_is_refused_naming_the_argument(data):
     elif which == "cond":
         assert_rejects(lambda: lnc.condition_number(data.draw(bad_matrices(c))), "T")
     elif which == "flip":
-        assert_rejects(lambda: lnc.flip_rate(data.draw(bad_matrices(c))), "T")
+        assert_rejects(lambda: lnc.metrics.flip_rate(data.draw(bad_matrices(c))), "T")
     elif which == "scores":
         bad = data.draw(
             st.one_of(
@@ -2856,7 +2856,6 @@ FUZZED = {
     "empirical_T",
     "estimate_T",
     "estimation_error",
-    "flip_rate",
     "forward_loss",
     "from_cleanlab",
     "make_loss",

@@ -62,11 +62,11 @@ def test_accuracy_takes_bfloat16_logits():
 
 @pytest.mark.parametrize("rate", [0.0, 0.2, 0.6])
 def test_flip_rate_of_symmetric_noise_is_its_rate(rate):
-    assert lnc.flip_rate(lnc.symmetric_T(5, rate)) == pytest.approx(rate)
+    assert lnc.metrics.flip_rate(lnc.symmetric_T(5, rate)) == pytest.approx(rate)
 
 
 def test_flip_rate_is_the_off_diagonal_mass_per_row():
     T = random_T(6, np.random.default_rng(3))
-    assert lnc.flip_rate(T) == pytest.approx(T[~np.eye(6, dtype=bool)].sum() / 6)
+    assert lnc.metrics.flip_rate(T) == pytest.approx(T[~np.eye(6, dtype=bool)].sum() / 6)
     with pytest.raises(ValueError, match="T must be a square"):
-        lnc.flip_rate(T[:3])
+        lnc.metrics.flip_rate(T[:3])
