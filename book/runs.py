@@ -54,8 +54,9 @@ display(Markdown(f"Read from the {len(folders)} stored folders under `{root.name
 # settings or CIFAR-N label sets; the methods ({ref}`ch-protocol`) and the estimators of $\hat T$ that
 # `forward_est`, `backward_est` and `revision` used; the seeds; the trainings (a CE network shared by several
 # estimators counted once); the hours of computing (wall time × threads on a CPU); the dates the trainings
-# finished; the CPU or GPU and the precision it ran in. "not recorded": records written before the field
-# existed.
+# finished; the CPU or GPU and the precision it ran in, the CPU with the vector instructions torch's kernels
+# used on it where the record states them (CPUs of one name differ there: AVX512, AVX2). "not recorded":
+# records written before the field existed.
 
 # %% papermill={"duration": 0.16981, "end_time": "2026-12-07T05:20:12.356167+00:00", "exception": false, "start_time": "2026-12-07T05:20:12.186357+00:00", "status": "completed"} tags=["hide-input"]
 display(Markdown(runs_markdown(root)))

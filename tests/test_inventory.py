@@ -24,6 +24,7 @@ def test_a_row_per_grid_with_a_shared_ce_training_counted_once(tmp_path):
         make_run("ce", "worst", estimator="confident_joint", **ce),  # the same CE training, another estimator
         make_run("forward_est", "worst", estimator="confident_joint", threads=2, finished="2026-12-07T09:00:00"),
         make_run("ce", "worst", protocol="fast2", epochs=20),  # another grid, an older record
+        make_run("forward", "worst", protocol="fast2", epochs=20, cpu="EPYC", cpu_isa="AVX2"),
     ]
     stored(tmp_path / "cifarn", records)
     (tmp_path / "scratch").mkdir()  # not stored: not the book's evidence
@@ -38,7 +39,8 @@ def test_a_row_per_grid_with_a_shared_ce_training_counted_once(tmp_path):
     assert "2026-12-06 to 2026-12-07" in first and "precision bf16, not recorded" in first
     assert "Xeon, not recorded" in first and "; 2 trainings;" in first  # CE once, forward once
     assert f"{2 * 2 * 60 / 3600:.1f} CPU-hours" in first  # 2 trainings × 60 s × 2 threads
-    assert "cifar10n, fast2, 20 epochs" in second and "; 1 training;" in second
+    assert "cifar10n, fast2, 20 epochs" in second and "; 2 trainings;" in second
+    assert "EPYC (AVX2), not recorded" in second  # the kernels' instructions, where the record states them
     assert second.splitlines()[-2].endswith("finished not recorded")
 
 

@@ -35,6 +35,7 @@ def test_protocol_returns_complete_records_and_saves_them(toy_mnist, tmp_path):
         assert r["curves"]["clipped"] == [0.0, 0.0] and all(g > 0 for g in r["curves"]["grad_norm"])  # no clip_norm
         assert np.asarray(r["T_true"]).shape == (10, 10) and r["wall_time_s"] > 0
         assert r["threads"] == torch.get_num_threads() and r["cpu"] == loop.cpu_name() != ""
+        assert r["cpu_isa"] == torch.backends.cpu.get_cpu_capability() != ""
         assert json.loads((tmp_path / record_name(r)).read_text()) == r
     by = {r["method"]: r for r in records}
     T_hat = np.asarray(by["forward_est"]["T"])

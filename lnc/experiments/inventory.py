@@ -118,7 +118,7 @@ def _grid_row(records):
         "seeds": ", ".join(str(s) for s in sorted({r["seed"] for r in records})),
         "trainings": f"{len(trainings)} training{'s' * (len(trainings) != 1)}"
         + (f" ({len(records) - len(ok)} failed)" if len(ok) < len(records) else ""),
-        "machine": f"{_listed({r.get('gpu') or r.get('cpu') for r in ok})}; "
+        "machine": f"{_listed({_machine(r) for r in ok})}; "
         f"precision {_listed({r.get('precision') for r in ok})}",
         "hours": f"{hours:.1f} {'/'.join(sorted({'CPU' if r['device'] == 'cpu' else 'GPU' for r in ok}))}-hours",
         "finished": (finished[0] if finished[0] == finished[-1] else f"{finished[0]} to {finished[-1]}")
@@ -161,6 +161,13 @@ def _estimator(record):
     """The estimator of a record that uses ``T̂``, with its cross-fitting."""
     estimator = record.get("estimator", "anchor")
     return estimator + (f" (cross-fit {record['cross_fit']})" if record.get("cross_fit") else "")
+
+
+def _machine(record):
+    """The GPU or CPU ``record`` ran on, the CPU with the vector instructions of its kernels where recorded."""
+    if record.get("gpu") or not record.get("cpu_isa"):
+        return record.get("gpu") or record.get("cpu")
+    return f"{record.get('cpu', 'not recorded')} ({record['cpu_isa']})"
 
 
 def _listed(values):

@@ -29,14 +29,16 @@ BOUNDED_LOSSES = ("unhinged", "sigmoid", "ramp")
 
 
 def environment():
-    """Where a run ran, for its record: the lnc, torch and Python versions, torch's threads and the CPU
-    (a wall time means little without them)."""
+    """Where a run ran, for its record: the lnc, torch and Python versions, torch's threads, the CPU and the
+    vector instructions torch's CPU kernels use on it (``cpu_isa``: ``"AVX512"``, ``"AVX2"``, ``"DEFAULT"``, ...;
+    CPUs of one model name differ there, and a wall time means little without them)."""
     return {
         "lnc_version": __version__,
         "torch_version": torch.__version__,
         "python": platform.python_version(),
         "threads": torch.get_num_threads(),
         "cpu": cpu_name(),
+        "cpu_isa": torch.backends.cpu.get_cpu_capability(),
     }
 
 
