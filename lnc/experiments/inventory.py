@@ -118,8 +118,7 @@ def _grid_row(records):
         "seeds": ", ".join(str(s) for s in sorted({r["seed"] for r in records})),
         "trainings": f"{len(trainings)} training{'s' * (len(trainings) != 1)}"
         + (f" ({len(records) - len(ok)} failed)" if len(ok) < len(records) else ""),
-        "machine": f"{_listed({_machine(r) for r in ok})}; "
-        f"precision {_listed({r.get('precision') for r in ok})}",
+        "machine": f"{_listed({_machine(r) for r in ok})}; precision {_listed({r.get('precision') for r in ok})}",
         "hours": f"{hours:.1f} {'/'.join(sorted({'CPU' if r['device'] == 'cpu' else 'GPU' for r in ok}))}-hours",
         "finished": (finished[0] if finished[0] == finished[-1] else f"{finished[0]} to {finished[-1]}")
         if finished
