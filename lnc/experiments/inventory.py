@@ -163,10 +163,11 @@ def _estimator(record):
 
 
 def _machine(record):
-    """The GPU or CPU ``record`` ran on, the CPU with the vector instructions of its kernels where recorded."""
-    if record.get("gpu") or not record.get("cpu_isa"):
-        return record.get("gpu") or record.get("cpu")
-    return f"{record.get('cpu', 'not recorded')} ({record['cpu_isa']})"
+    """The GPU ``record`` ran on, else its CPU, with the vector instructions of its kernels where recorded."""
+    if record.get("gpu"):
+        return record["gpu"]
+    isa = record.get("cpu_isa")
+    return f"{record.get('cpu', 'not recorded')} ({isa})" if isa else record.get("cpu")
 
 
 def _listed(values):
