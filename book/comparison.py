@@ -42,7 +42,7 @@ from IPython.display import Markdown, display
 import lnc
 from lnc.experiments import published
 from lnc.experiments.inventory import EVIDENCE, evidence_records
-from lnc.experiments.prose import listing, run_summary, verdict
+from lnc.experiments.prose import listing, run_summary, span, verdict
 from lnc.experiments.results import summarize
 from lnc.experiments.tables import comparison_table, correction_table, gain_table, Table
 
@@ -184,9 +184,9 @@ ours = run_summary(records["cifar10n"]).splitlines()[0].split(": ", 1)[1]
 gaps = [cifarn[m, s][0] - published.CIFARN[m][s][0]
         for m in published.CIFARN for s in shown if (m, s) in cifarn]
 missing = [s for s in label_sets if s not in shown]
-n_seeds = len({r["seed"] for r in records["cifar10n"]})
-seed_note = (", and one seed cannot resolve differences of a point" if n_seeds == 1
-             else f" (mean over {n_seeds} seeds)")
+n_seeds = [n for (_, s), (_, _, n) in cifarn.items() if s in shown]  # per cell shown
+seed_note = (", and one seed cannot resolve differences of a point" if max(n_seeds) == 1
+             else f" (mean over {span(n_seeds)} seeds)")
 display(Markdown(f"""
 - **Absolute accuracy: from {-max(gaps):.1f} to {-min(gaps):.1f} points below the
   benchmark** over the methods and label sets both have. That is mostly the protocol,
