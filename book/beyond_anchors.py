@@ -13,7 +13,7 @@
 #     name: python3
 # ---
 
-# %% [markdown] papermill={"duration": 0.002924, "end_time": "2026-12-07T16:18:37.391915+00:00", "exception": false, "start_time": "2026-12-07T16:18:37.388991+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.015262, "end_time": "2026-12-08T05:06:53.979991+00:00", "exception": false, "start_time": "2026-12-08T05:06:53.964729+00:00", "status": "completed"}
 # (ch-beyond-anchors)=
 # # Beyond Anchor Points: Other Estimators of T, and Methods That Learn It
 #
@@ -59,7 +59,7 @@
 # | `cifarn_estimators`, `cifarn_learned` | on CIFAR-10N, forward with each one's $\hat T$; the methods that learn $T$ (VolMinNet's CIFAR-10N rows are in {ref}`ch-cifarn`) |
 # ```
 
-# %% papermill={"duration": 0.013706, "end_time": "2026-12-07T16:18:37.408231+00:00", "exception": false, "start_time": "2026-12-07T16:18:37.394525+00:00", "status": "completed"} tags=["parameters", "hide-input"]
+# %% papermill={"duration": 0.028915, "end_time": "2026-12-08T05:06:54.016062+00:00", "exception": false, "start_time": "2026-12-08T05:06:53.987147+00:00", "status": "completed"} tags=["parameters", "hide-input"]
 example_size = 2000
 seed = 0
 tasks = {"mnist": ["symmetric", "asymmetric"], "fashion_mnist": ["symmetric", "dense"]}
@@ -74,7 +74,7 @@ learned_seeds = [0]
 device = "auto"
 workers = 1
 results_dir = "results/estimator_study"
-cifarn_noise = ["aggre", "random1", "worst"]
+cifarn_noise = ["aggre", "random1", "random2", "worst"]
 cifarn_seeds = [0, 1, 2]
 cifarn_estimators = []
 cifarn_learned = []
@@ -85,7 +85,7 @@ cifarn_results_dir = "results/cifarn_fast2"
 extend_results = False
 selection = "val_accuracy"
 
-# %% papermill={"duration": 2.275664, "end_time": "2026-12-07T16:18:39.686574+00:00", "exception": false, "start_time": "2026-12-07T16:18:37.410910+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 4.059181, "end_time": "2026-12-08T05:06:58.082100+00:00", "exception": false, "start_time": "2026-12-08T05:06:54.022919+00:00", "status": "completed"} tags=["hide-input"]
 import warnings
 
 import matplotlib.pyplot as plt
@@ -127,7 +127,7 @@ configs = [c for task, noise in tasks.items() for job in jobs
 configs += [c for job in human_jobs
             for c in check_grid("cifar10n", human_settings, **cifarn, **job)]
 
-# %% [markdown] papermill={"duration": 0.001928, "end_time": "2026-12-07T16:18:39.690918+00:00", "exception": false, "start_time": "2026-12-07T16:18:39.688990+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.003108, "end_time": "2026-12-08T05:06:58.088928+00:00", "exception": false, "start_time": "2026-12-08T05:06:58.085820+00:00", "status": "completed"}
 # ## What each estimator assumes
 #
 # All of them read $\hat T$, with $\hat T_{ij} \approx P(\tilde y = j \mid y = i)$, from a CE network's
@@ -157,7 +157,7 @@ configs += [c for job in human_jobs
 # label drawn from its noisy posterior. For contrast, the same $T$ with Dirichlet clean posteriors plus one
 # exact anchor per class (`anchored_posteriors`).
 
-# %% papermill={"duration": 4.190364, "end_time": "2026-12-07T16:18:43.883218+00:00", "exception": false, "start_time": "2026-12-07T16:18:39.692854+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 7.348203, "end_time": "2026-12-08T05:07:05.440806+00:00", "exception": false, "start_time": "2026-12-08T05:06:58.092603+00:00", "status": "completed"} tags=["hide-input"]
 T_example = np.array([[0.7, 0.2, 0.1], [0.1, 0.8, 0.1], [0.25, 0.05, 0.7]])
 _, scattered = scattered_posteriors(T_example, example_size, seed)
 anchored = anchored_posteriors(T_example, example_size, seed)
@@ -209,7 +209,7 @@ with anchors {close('with anchors')}; without anchors {close('without anchors')}
   predicted class) fail, whatever the sample size.
 """))
 
-# %% [markdown] papermill={"duration": 0.00252, "end_time": "2026-12-07T16:18:43.889320+00:00", "exception": false, "start_time": "2026-12-07T16:18:43.886800+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.004693, "end_time": "2026-12-08T05:07:05.450917+00:00", "exception": false, "start_time": "2026-12-08T05:07:05.446224+00:00", "status": "completed"}
 # ```{glue:figure} fig-simplex
 # :name: fig-simplex
 # The noisy posteriors (grey dots) on the three-class simplex, with the triangle of the true $T$, of the
@@ -232,7 +232,7 @@ with anchors {close('with anchors')}; without anchors {close('without anchors')}
 # the anchor estimate of the in-sample posteriors. One CE network (and one set of folds) serves every estimator
 # of a seed. The run, as its records state it:
 
-# %% papermill={"duration": 55.114171, "end_time": "2026-12-07T16:19:39.006026+00:00", "exception": false, "start_time": "2026-12-07T16:18:43.891855+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 78.790318, "end_time": "2026-12-08T05:08:24.246184+00:00", "exception": false, "start_time": "2026-12-08T05:07:05.455866+00:00", "status": "completed"} tags=["hide-input"]
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", UserWarning)  # the 97% rule's fallback
     # seed by seed, so that an interrupted run has whole seeds
@@ -248,7 +248,7 @@ display(Markdown(f"- records: {run_summary(records)}\n"
                  + "".join(f"- set-up: {setup}\n" for setup in setups)
                  + f"- out-of-fold posteriors: {cross_fit} folds"))
 
-# %% [markdown] papermill={"duration": 0.002507, "end_time": "2026-12-07T16:19:39.011349+00:00", "exception": false, "start_time": "2026-12-07T16:19:39.008842+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.003807, "end_time": "2026-12-08T05:08:24.254205+00:00", "exception": false, "start_time": "2026-12-08T05:08:24.250398+00:00", "status": "completed"}
 # The relative $L_1$ error of each $\hat T$ against the true $T$, mean ± std over the seeds (their number in
 # brackets where fewer ran than in the rest of the table); the closest estimate of each setting is marked `*`.
 # The first column is the error of the training labels' own $T$ (clean against noisy labels): the sampling
@@ -264,7 +264,7 @@ display(Markdown(f"- records: {run_summary(records)}\n"
 #
 # A kind without stored posteriors (the held-out rows need each CE network's posteriors file) has no table.
 
-# %% papermill={"duration": 0.108443, "end_time": "2026-12-07T16:19:39.122295+00:00", "exception": false, "start_time": "2026-12-07T16:19:39.013852+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.419419, "end_time": "2026-12-08T05:08:24.679045+00:00", "exception": false, "start_time": "2026-12-08T05:08:24.259626+00:00", "status": "completed"} tags=["hide-input"]
 KINDS = {"cross_fit": "cross-fitted posteriors",
          "held_out": "the held-out rows of each seed's network",
          "pooled": "the held-out rows of every seed's network, pooled",
@@ -275,11 +275,11 @@ for kind, label in KINDS.items():
     display(Markdown(f"**Error of $\\hat T$, {label}**"),
             estimator_benchmark_table(records, kind))
 
-# %% [markdown] papermill={"duration": 0.003407, "end_time": "2026-12-07T16:19:39.129499+00:00", "exception": false, "start_time": "2026-12-07T16:19:39.126092+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.008839, "end_time": "2026-12-08T05:08:24.696468+00:00", "exception": false, "start_time": "2026-12-08T05:08:24.687629+00:00", "status": "completed"}
 # And what the error costs downstream: the clean test accuracy (%) of the forward correction trained with each
 # cross-fitted $\hat T$, mean ± std over the seeds:
 
-# %% papermill={"duration": 0.076661, "end_time": "2026-12-07T16:19:39.209356+00:00", "exception": false, "start_time": "2026-12-07T16:19:39.132695+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.151481, "end_time": "2026-12-08T05:08:24.856528+00:00", "exception": false, "start_time": "2026-12-08T05:08:24.705047+00:00", "status": "completed"} tags=["hide-input"]
 display(estimator_benchmark_table(records, "cross_fit", "accuracy"))
 by_task = {task: estimator_stats([r for r in records if r["task"] == task])
            for task in tasks}
@@ -365,7 +365,7 @@ display(Markdown(f"""
   from either posteriors in {count_of(volmin_best, len(cases), 'settings')}.
 """))
 
-# %% [markdown] papermill={"duration": 0.004108, "end_time": "2026-12-07T16:19:39.265906+00:00", "exception": false, "start_time": "2026-12-07T16:19:39.261798+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.006673, "end_time": "2026-12-08T05:08:24.869151+00:00", "exception": false, "start_time": "2026-12-08T05:08:24.862478+00:00", "status": "completed"}
 # ## CIFAR-10N: against the true human T
 #
 # On human noise the true $T$ is measured from the clean and noisy labels of the training images
@@ -380,7 +380,7 @@ display(Markdown(f"""
 # The CE networks' test accuracy is given for reference; forward with the true $T$ on the same label sets is
 # in {ref}`ch-cifarn`. A CE record made before an estimator existed has no estimate of it (`-`). The run:
 
-# %% papermill={"duration": 18.666101, "end_time": "2026-12-07T16:19:57.935648+00:00", "exception": false, "start_time": "2026-12-07T16:19:39.269547+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 30.36941, "end_time": "2026-12-08T05:08:55.243690+00:00", "exception": false, "start_time": "2026-12-08T05:08:24.874280+00:00", "status": "completed"} tags=["hide-input"]
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", UserWarning)
     runs = [run_grid("cifar10n", human_settings, **cifarn, **job) for job in human_jobs]
@@ -391,7 +391,7 @@ setup = describe_run("cifar10n", cifarn_protocol, epochs=cifarn_epochs,
                      subset=cifarn_subset, seeds=cifarn_seeds, device=device)
 display(Markdown(f"- records: {run_summary(human)}\n- set-up: {setup}"))
 
-# %% [markdown] papermill={"duration": 0.003638, "end_time": "2026-12-07T16:19:57.943569+00:00", "exception": false, "start_time": "2026-12-07T16:19:57.939931+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.009255, "end_time": "2026-12-08T05:08:55.259477+00:00", "exception": false, "start_time": "2026-12-08T05:08:55.250222+00:00", "status": "completed"}
 # One table per label set: the relative $L_1$ error of each $\hat T$ against the true human $T$, from all the
 # rows (in-sample), from the held-out rows and from those of every seed's network pooled, and the clean test
 # accuracy (%) of the forward correction with it; for a method of `cifarn_learned`, the error of the $T$ it
@@ -400,12 +400,12 @@ display(Markdown(f"- records: {run_summary(human)}\n- set-up: {setup}"))
 # $T$'s. Forward is trained with the $\hat T$ of each estimator in `cifarn_estimators` (`-` for one left
 # out): each costs a full-data training.
 
-# %% papermill={"duration": 0.032446, "end_time": "2026-12-07T16:19:57.979467+00:00", "exception": false, "start_time": "2026-12-07T16:19:57.947021+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.148576, "end_time": "2026-12-08T05:08:55.416537+00:00", "exception": false, "start_time": "2026-12-08T05:08:55.267961+00:00", "status": "completed"} tags=["hide-input"]
 for key in cifarn_noise:
     display(Markdown(f"**{key}**"))
     display(estimator_table(human, key))
 
-# %% papermill={"duration": 0.026413, "end_time": "2026-12-07T16:19:58.009926+00:00", "exception": false, "start_time": "2026-12-07T16:19:57.983513+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.055759, "end_time": "2026-12-08T05:08:55.480372+00:00", "exception": false, "start_time": "2026-12-08T05:08:55.424613+00:00", "status": "completed"} tags=["hide-input"]
 human_stats = estimator_stats(human)
 reference = summarize(runs[0])  # the CE networks
 
@@ -458,7 +458,7 @@ CE networks (mean of the ratios over the seeds) in
 {chr(10).join(lines)}
 """))
 
-# %% [markdown] papermill={"duration": 0.003914, "end_time": "2026-12-07T16:19:58.018254+00:00", "exception": false, "start_time": "2026-12-07T16:19:58.014340+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.010706, "end_time": "2026-12-08T05:08:55.502670+00:00", "exception": false, "start_time": "2026-12-08T05:08:55.491964+00:00", "status": "completed"}
 # ## Summary
 #
 # - Each estimator is exact under its own condition, and the conditions differ: anchors (`anchor`,
@@ -508,7 +508,7 @@ CE networks (mean of the ratios over the seeds) in
 # :class: dropdown
 # ```
 
-# %% papermill={"duration": 1.432088, "end_time": "2026-12-07T16:19:59.454181+00:00", "exception": false, "start_time": "2026-12-07T16:19:58.022093+00:00", "status": "completed"}
+# %% papermill={"duration": 2.726858, "end_time": "2026-12-08T05:08:58.241932+00:00", "exception": false, "start_time": "2026-12-08T05:08:55.515074+00:00", "status": "completed"}
 _, tight = scattered_posteriors(T_example, example_size, seed, low=0.45, high=0.55)
 tight_labels = sample_labels(tight, seed)
 for name in names:
@@ -518,7 +518,7 @@ for name in names:
     print(f"{name}: error {error:.3f} ({'within' if error <= exact else 'not within'} "
           f"{exact} of T; {errors['without anchors', name]:.3f} above)")
 
-# %% [markdown] papermill={"duration": 0.004165, "end_time": "2026-12-07T16:19:59.464243+00:00", "exception": false, "start_time": "2026-12-07T16:19:59.460078+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.011892, "end_time": "2026-12-08T05:08:58.266895+00:00", "exception": false, "start_time": "2026-12-08T05:08:58.255003+00:00", "status": "completed"}
 # The least-volume estimate is exact when the clean posteriors are *sufficiently scattered*: their hull must
 # hold the circle inscribed in the simplex, which touches every edge at its middle. Weights in $[0.25, 0.75]$
 # spread the points along each edge, past the points of contact; weights in $[0.45, 0.55]$ keep them near the
@@ -540,7 +540,7 @@ for name in names:
 # :class: dropdown
 # ```
 
-# %% papermill={"duration": 0.01016, "end_time": "2026-12-07T16:19:59.478414+00:00", "exception": false, "start_time": "2026-12-07T16:19:59.468254+00:00", "status": "completed"}
+# %% papermill={"duration": 0.024864, "end_time": "2026-12-08T05:08:58.304060+00:00", "exception": false, "start_time": "2026-12-08T05:08:58.279196+00:00", "status": "completed"}
 for task, key in cases:
     gains = [f"{name} {mean(task, key, name, 'in_sample'):.3f}"
              f" → {mean(task, key, name, 'cross_fit'):.3f}" for name in names]
@@ -550,7 +550,7 @@ ce_minutes = [r["wall_time_s"] / 60 for r in records
 print(f"one CE training: {np.mean(ce_minutes):.1f} min (records' wall time);"
       f" cross-fitting adds {cross_fit} of them per seed")
 
-# %% [markdown] papermill={"duration": 0.003989, "end_time": "2026-12-07T16:19:59.486397+00:00", "exception": false, "start_time": "2026-12-07T16:19:59.482408+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.007049, "end_time": "2026-12-08T05:08:58.321308+00:00", "exception": false, "start_time": "2026-12-08T05:08:58.314259+00:00", "status": "completed"}
 # Cross-fitting helps the estimators whose error falls in the printout, at the price of `cross_fit` more CE
 # trainings per seed; the estimation itself costs seconds. Where the in-sample error is already small, the
 # folds buy little.

@@ -13,7 +13,7 @@
 #     name: python3
 # ---
 
-# %% [markdown] papermill={"duration": 0.014302, "end_time": "2026-12-08T02:21:07.732239+00:00", "exception": false, "start_time": "2026-12-08T02:21:07.717937+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.012318, "end_time": "2026-12-08T05:06:53.952056+00:00", "exception": false, "start_time": "2026-12-08T05:06:53.939738+00:00", "status": "completed"}
 # (ch-cifarn)=
 # # CIFAR-10N and CIFAR-100N: Human Label Noise and the Estimator Against the True T
 #
@@ -42,7 +42,7 @@
 # | parameter | meaning | stored run |
 # |---|---|---|
 # | `dataset` | `"cifar10n"` or `"cifar100n"` (CIFAR-100 images: download only) | `"cifar10n"` |
-# | `noise` | label sets: `"aggre"`, `"random1"`, `"random2"`, `"random3"`, `"worst"`, `"cifar100n"` | aggre, random1, worst |
+# | `noise` | label sets: `"aggre"`, `"random1"`, `"random2"`, `"random3"`, `"worst"`, `"cifar100n"` | aggre, random1, random2, worst |
 # | `methods` | losses (`protocol.METHODS`) | CE, forward and backward with the true $T$ |
 # | `seeds` | one run per seed (split, subset, initialisation, batch order; the labels are fixed) | `[0, 1, 2]` |
 # | `protocol` | a recipe per task: paper (the benchmark's optimiser), cpu, fast, fast2 ({ref}`sec-recipes`) | `"fast2"` |
@@ -71,9 +71,9 @@
 # ```
 # ````
 
-# %% papermill={"duration": 0.031366, "end_time": "2026-12-08T02:21:07.774104+00:00", "exception": false, "start_time": "2026-12-08T02:21:07.742738+00:00", "status": "completed"} tags=["parameters", "hide-input"]
+# %% papermill={"duration": 0.035972, "end_time": "2026-12-08T05:06:53.998799+00:00", "exception": false, "start_time": "2026-12-08T05:06:53.962827+00:00", "status": "completed"} tags=["parameters", "hide-input"]
 dataset = "cifar10n"
-noise = ["aggre", "random1", "worst"]
+noise = ["aggre", "random1", "random2", "worst"]
 methods = ["ce", "forward", "backward"]
 seeds = [0, 1, 2]
 protocol = "fast2"
@@ -87,7 +87,7 @@ selection = "val_accuracy"
 clip_norm_path = "results/clip_norm.jsonl"
 epochs_dir = "results/cifarn_epochs"
 
-# %% papermill={"duration": 4.25838, "end_time": "2026-12-08T02:21:12.050458+00:00", "exception": false, "start_time": "2026-12-08T02:21:07.792078+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 3.461923, "end_time": "2026-12-08T05:06:57.469687+00:00", "exception": false, "start_time": "2026-12-08T05:06:54.007764+00:00", "status": "completed"} tags=["hide-input"]
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -125,7 +125,7 @@ configs = check_grid(dataset, settings, seeds=seeds, methods=methods,
                      results_dir=results_dir, extend=extend_results,
                      selection=selection)
 
-# %% [markdown] papermill={"duration": 0.012341, "end_time": "2026-12-08T02:21:12.075520+00:00", "exception": false, "start_time": "2026-12-08T02:21:12.063179+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.004833, "end_time": "2026-12-08T05:06:57.482223+00:00", "exception": false, "start_time": "2026-12-08T05:06:57.477390+00:00", "status": "completed"}
 # ## The human transition matrices
 #
 # Every label set, from its labels alone (all 50,000 training images): the fraction of wrong labels, the
@@ -133,7 +133,7 @@ configs = check_grid(dataset, settings, seeds=seeds, methods=methods,
 # maximum on the diagonal (the estimator's anchor assumption $T_{ii} > T_{ki}$, {ref}`ch-estimation`),
 # and $\operatorname{cond}(T)$. {numref}`fig-cifarn-human-T` shows four of the matrices.
 
-# %% papermill={"duration": 1.929105, "end_time": "2026-12-08T02:21:14.017000+00:00", "exception": false, "start_time": "2026-12-08T02:21:12.087895+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 1.541124, "end_time": "2026-12-08T05:06:59.028314+00:00", "exception": false, "start_time": "2026-12-08T05:06:57.487190+00:00", "status": "completed"} tags=["hide-input"]
 human = {}
 for name in CIFARN_LABEL_SETS:
     clean, noisy = load_cifarn_labels(name)
@@ -162,7 +162,7 @@ fig.tight_layout()
 glue("fig-cifarn-human-T", fig, display=False)
 plt.close(fig)
 
-# %% [markdown] papermill={"duration": 0.009672, "end_time": "2026-12-08T02:21:14.036984+00:00", "exception": false, "start_time": "2026-12-08T02:21:14.027312+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.006162, "end_time": "2026-12-08T05:06:59.048597+00:00", "exception": false, "start_time": "2026-12-08T05:06:59.042435+00:00", "status": "completed"}
 # ```{glue:figure} fig-cifarn-human-T
 # :name: fig-cifarn-human-T
 #
@@ -171,7 +171,7 @@ plt.close(fig)
 # the annotators) with `worst`.
 # ```
 
-# %% [markdown] papermill={"duration": 0.009665, "end_time": "2026-12-08T02:21:14.058319+00:00", "exception": false, "start_time": "2026-12-08T02:21:14.048654+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.005793, "end_time": "2026-12-08T05:06:59.060022+00:00", "exception": false, "start_time": "2026-12-08T05:06:59.054229+00:00", "status": "completed"}
 # ## The run
 #
 # Every training of the grid (label set × seed × method) runs once and saves a JSON record; with
@@ -186,14 +186,14 @@ plt.close(fig)
 # method: its CE network is too weak for its $\hat T$ to be trusted, so no verdict of this book rests on it.
 # ````
 
-# %% papermill={"duration": 0.122384, "end_time": "2026-12-08T02:21:14.190582+00:00", "exception": false, "start_time": "2026-12-08T02:21:14.068198+00:00", "status": "completed"}
+# %% papermill={"duration": 0.097456, "end_time": "2026-12-08T05:06:59.163419+00:00", "exception": false, "start_time": "2026-12-08T05:06:59.065963+00:00", "status": "completed"}
 records = run_grid(dataset, settings, seeds=seeds, workers=workers, methods=methods,
                    protocol=protocol, epochs=epochs, subset=subset, device=device,
                    results_dir=results_dir, extend=extend_results,
                    selection=selection)
 ok = [r for r in records if r.get("status", "ok") == "ok"]
 
-# %% papermill={"duration": 0.035366, "end_time": "2026-12-08T02:21:14.238343+00:00", "exception": false, "start_time": "2026-12-08T02:21:14.202977+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.034415, "end_time": "2026-12-08T05:06:59.207712+00:00", "exception": false, "start_time": "2026-12-08T05:06:59.173297+00:00", "status": "completed"} tags=["hide-input"]
 paper = get_recipe(dataset, "paper")
 benchmark = (" These are the optimiser settings of the CIFAR-N benchmark"
              " {cite}`wei2022`, whose own code trains a standard (post-activation)"
@@ -201,32 +201,32 @@ benchmark = (" These are the optimiser settings of the CIFAR-N benchmark"
 display(Markdown(shown_run(records, paper, "the benchmark’s") + benchmark))
 glue("cifarn-selection", SELECTION_TEXT[selection], display=False)
 
-# %% [markdown] papermill={"duration": 0.012273, "end_time": "2026-12-08T02:21:14.263041+00:00", "exception": false, "start_time": "2026-12-08T02:21:14.250768+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.009518, "end_time": "2026-12-08T05:06:59.226849+00:00", "exception": false, "start_time": "2026-12-08T05:06:59.217331+00:00", "status": "completed"}
 # ## Test accuracy
 #
 # Clean test accuracy (%) of the epoch that model selection kept ({glue:text}`cifarn-selection`), mean ±
 # standard deviation over the seeds (no ± with one seed). "backward" and "forward" use the true human $T$; "backward_est" and
 # "forward_est" the $\hat T$ estimated from the CE run of the same label set and seed.
 
-# %% papermill={"duration": 0.037683, "end_time": "2026-12-08T02:21:14.312245+00:00", "exception": false, "start_time": "2026-12-08T02:21:14.274562+00:00", "status": "completed"}
+# %% papermill={"duration": 0.031514, "end_time": "2026-12-08T05:06:59.267806+00:00", "exception": false, "start_time": "2026-12-08T05:06:59.236292+00:00", "status": "completed"}
 for heading, table in accuracy_tables(records, methods=methods, columns=5):
     display(Markdown(f"**{heading}**"), table)
 
-# %% [markdown] papermill={"duration": 0.012878, "end_time": "2026-12-08T02:21:14.339102+00:00", "exception": false, "start_time": "2026-12-08T02:21:14.326224+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.009878, "end_time": "2026-12-08T05:06:59.288134+00:00", "exception": false, "start_time": "2026-12-08T05:06:59.278256+00:00", "status": "completed"}
 # ## Training curves
 #
 # Each record keeps, per epoch, the training loss and the loss and accuracy on the *noisy* validation
 # split ({numref}`fig-cifarn-curves`). The training loss is the method's own: a corrected loss is not
 # comparable with CE in value, and a backward-corrected one can be negative.
 
-# %% papermill={"duration": 1.495627, "end_time": "2026-12-08T02:21:15.847518+00:00", "exception": false, "start_time": "2026-12-08T02:21:14.351891+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 1.540875, "end_time": "2026-12-08T05:07:00.840171+00:00", "exception": false, "start_time": "2026-12-08T05:06:59.299296+00:00", "status": "completed"} tags=["hide-input"]
 runs = [r for r in ok if r["seed"] == ok[0]["seed"] and "curves" in r]
 keys = list(dict.fromkeys(setting(r) for r in runs))
 fig = training_curves(runs, key=setting)
 glue("fig-cifarn-curves", fig, display=False)
 plt.close(fig)
 
-# %% [markdown] papermill={"duration": 0.012903, "end_time": "2026-12-08T02:21:15.873505+00:00", "exception": false, "start_time": "2026-12-08T02:21:15.860602+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.009917, "end_time": "2026-12-08T05:07:00.860481+00:00", "exception": false, "start_time": "2026-12-08T05:07:00.850564+00:00", "status": "completed"}
 # ```{glue:figure} fig-cifarn-curves
 # :name: fig-cifarn-curves
 #
@@ -235,23 +235,23 @@ plt.close(fig)
 # zero: that is a backward-corrected loss being driven towards $-\infty$.
 # ```
 
-# %% [markdown] papermill={"duration": 0.014307, "end_time": "2026-12-08T02:21:15.904025+00:00", "exception": false, "start_time": "2026-12-08T02:21:15.889718+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.009009, "end_time": "2026-12-08T05:07:00.877957+00:00", "exception": false, "start_time": "2026-12-08T05:07:00.868948+00:00", "status": "completed"}
 # ## $\hat T$ against the true human $T$
 #
 # Per label set: the relative $L_1$ error $\sum_{ij} |\hat T_{ij} - T_{ij}| / \sum_{ij} T_{ij}$, the
 # condition number of $\hat T$ and the epoch model selection kept in the CE run.
 
-# %% papermill={"duration": 0.034838, "end_time": "2026-12-08T02:21:15.953511+00:00", "exception": false, "start_time": "2026-12-08T02:21:15.918673+00:00", "status": "completed"}
+# %% papermill={"duration": 0.024558, "end_time": "2026-12-08T05:07:00.912814+00:00", "exception": false, "start_time": "2026-12-08T05:07:00.888256+00:00", "status": "completed"}
 display(estimation_table(records))
 
-# %% [markdown] papermill={"duration": 0.016201, "end_time": "2026-12-08T02:21:15.985680+00:00", "exception": false, "start_time": "2026-12-08T02:21:15.969479+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.009399, "end_time": "2026-12-08T05:07:00.933952+00:00", "exception": false, "start_time": "2026-12-08T05:07:00.924553+00:00", "status": "completed"}
 # How much of that error would a perfect estimator still make? The run's training images are a sample:
 # the *empirical* $T$ of their clean and human labels (which the estimator never sees; the record's
 # `T_train`) already differs
 # from $T$ of all 50,000 images. The first table sets that sampling error beside the error of $\hat T$
 # (first seed); the second gives the $L_1$ error of each row of $\hat T$, one clean class a row.
 
-# %% papermill={"duration": 0.778908, "end_time": "2026-12-08T02:21:16.782015+00:00", "exception": false, "start_time": "2026-12-08T02:21:16.003107+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.534271, "end_time": "2026-12-08T05:07:01.482521+00:00", "exception": false, "start_time": "2026-12-08T05:07:00.948250+00:00", "status": "completed"} tags=["hide-input"]
 ce_runs = [r for r in runs if r["method"] == "ce"]
 images = load_cifar10() if dataset == "cifar10n" else load_cifar100()
 errors, row_errors = {}, {}
@@ -271,7 +271,7 @@ if len(row_errors) > 10:  # CIFAR-100: the ten rows with the largest mean error
 display(row_errors.style.set_uuid("cifarn-rows").format("{:.2f}")
         .background_gradient(cmap="Reds", axis=None))
 
-# %% papermill={"duration": 2.428222, "end_time": "2026-12-08T02:21:19.226117+00:00", "exception": false, "start_time": "2026-12-08T02:21:16.797895+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 2.210332, "end_time": "2026-12-08T05:07:03.702118+00:00", "exception": false, "start_time": "2026-12-08T05:07:01.491786+00:00", "status": "completed"} tags=["hide-input"]
 gap = max(np.abs(np.array(r["T_hat"]) - np.array(r["T_true"])).max() for r in ce_runs)
 fig, axes = plt.subplots(len(ce_runs), 2, figsize=(10, 4.2 * len(ce_runs)),
                          squeeze=False)
@@ -288,7 +288,7 @@ fig.tight_layout()
 glue("fig-cifarn-estimate", fig, display=False)
 plt.close(fig)
 
-# %% [markdown] papermill={"duration": 0.01865, "end_time": "2026-12-08T02:21:19.262005+00:00", "exception": false, "start_time": "2026-12-08T02:21:19.243355+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.012886, "end_time": "2026-12-08T05:07:03.727284+00:00", "exception": false, "start_time": "2026-12-08T05:07:03.714398+00:00", "status": "completed"}
 # ```{glue:figure} fig-cifarn-estimate
 # :name: fig-cifarn-estimate
 #
@@ -298,7 +298,7 @@ plt.close(fig)
 # {numref}`fig-cifarn-human-T`.
 # ```
 
-# %% [markdown] papermill={"duration": 0.019017, "end_time": "2026-12-08T02:21:19.300741+00:00", "exception": false, "start_time": "2026-12-08T02:21:19.281724+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.009536, "end_time": "2026-12-08T05:07:03.747725+00:00", "exception": false, "start_time": "2026-12-08T05:07:03.738189+00:00", "status": "completed"}
 # ## The backward corrections, epoch by epoch
 #
 # With the true $T$, the backward-corrected loss is an unbiased estimate of the clean loss ({ref}`ch-backward`),
@@ -310,7 +310,7 @@ plt.close(fig)
 # clipped where recorded, the epoch model selection kept out of the epochs run, the best noisy-validation
 # accuracy over the epochs, and the test accuracy.
 
-# %% papermill={"duration": 0.057591, "end_time": "2026-12-08T02:21:19.374787+00:00", "exception": false, "start_time": "2026-12-08T02:21:19.317196+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.036425, "end_time": "2026-12-08T05:07:03.794249+00:00", "exception": false, "start_time": "2026-12-08T05:07:03.757824+00:00", "status": "completed"} tags=["hide-input"]
 backward_runs = [r for r in ok if r["method"] in ("backward", "backward_est")]
 if backward_runs:
     display(backward_table(ok))
@@ -335,13 +335,13 @@ if backward_runs:
 else:
     display(Markdown("No backward run in this grid."))
 
-# %% [markdown] papermill={"duration": 0.018098, "end_time": "2026-12-08T02:21:19.412835+00:00", "exception": false, "start_time": "2026-12-08T02:21:19.394737+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.010841, "end_time": "2026-12-08T05:07:03.815669+00:00", "exception": false, "start_time": "2026-12-08T05:07:03.804828+00:00", "status": "completed"}
 # ## What the run shows
 #
 # Each claim below is computed from the records and tables above and marked as holding or not, with its
 # numbers.
 
-# %% papermill={"duration": 0.100002, "end_time": "2026-12-08T02:21:19.531361+00:00", "exception": false, "start_time": "2026-12-08T02:21:19.431359+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.053355, "end_time": "2026-12-08T05:07:03.879822+00:00", "exception": false, "start_time": "2026-12-08T05:07:03.826467+00:00", "status": "completed"} tags=["hide-input"]
 near_chance = 5.0  # points above chance (100 / c %) that still count as "at chance"
 estimator_share = 0.5  # "mostly the estimator's": own-labels error below this share
 stats = summarize(ok)
@@ -447,7 +447,7 @@ claims.append(f"**Seeds: {n_seeds}.** "
 display(Markdown("\n".join(f"- {c}" for c in claims)))
 
 
-# %% [markdown] papermill={"duration": 0.016435, "end_time": "2026-12-08T02:21:19.565239+00:00", "exception": false, "start_time": "2026-12-08T02:21:19.548804+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.014168, "end_time": "2026-12-08T05:07:03.911126+00:00", "exception": false, "start_time": "2026-12-08T05:07:03.896958+00:00", "status": "completed"}
 # ## Against the CIFAR-N benchmark
 #
 # The benchmark {cite}`wei2022` publishes CE, Forward-T and Backward-T on every label set
@@ -456,18 +456,18 @@ display(Markdown("\n".join(f"- {c}" for c in claims)))
 # accuracies are not comparable; what a correction adds over CE is closer to comparable. {ref}`ch-comparison`
 # sets all the numbers side by side.
 
-# %% papermill={"duration": 0.04963, "end_time": "2026-12-08T02:21:19.632706+00:00", "exception": false, "start_time": "2026-12-08T02:21:19.583076+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.043618, "end_time": "2026-12-08T05:07:03.967237+00:00", "exception": false, "start_time": "2026-12-08T05:07:03.923619+00:00", "status": "completed"} tags=["hide-input"]
 theirs = published.CIFARN
 shown = [k for k in CIFARN_LABEL_SETS if k in keys]
 ran = [m for m in methods if m in theirs or any(r["method"] == m for r in ok)]
 display(comparison_table(ok, theirs, methods=ran, settings=shown))
 
-# %% [markdown] papermill={"duration": 0.019499, "end_time": "2026-12-08T02:21:19.673285+00:00", "exception": false, "start_time": "2026-12-08T02:21:19.653786+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.014675, "end_time": "2026-12-08T05:07:03.997186+00:00", "exception": false, "start_time": "2026-12-08T05:07:03.982511+00:00", "status": "completed"}
 # Seeds change the split and the initialisation of every method alike, so the fair comparison with CE is
 # paired: for each seed, a method's accuracy minus CE's on the same seed. Mean ± std over the seeds with both
 # runs (their number in brackets), in points:
 
-# %% papermill={"duration": 0.081413, "end_time": "2026-12-08T02:21:19.776178+00:00", "exception": false, "start_time": "2026-12-08T02:21:19.694765+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.064195, "end_time": "2026-12-08T05:07:04.078356+00:00", "exception": false, "start_time": "2026-12-08T05:07:04.014161+00:00", "status": "completed"} tags=["hide-input"]
 if any(r["method"] != "ce" for r in ok):
     display(paired_table(ok))
 paired = paired_differences(ok)
@@ -502,16 +502,16 @@ display(Markdown(
     f" {sum(k == r['epochs'] for k, r in zip(kept, ok))} of {len(ok)} trainings.\n"
     f"- **Time per training:** {cpu_time}."))
 
-# %% [markdown] papermill={"duration": 0.01987, "end_time": "2026-12-08T02:21:19.816493+00:00", "exception": false, "start_time": "2026-12-08T02:21:19.796623+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.010158, "end_time": "2026-12-08T05:07:04.101300+00:00", "exception": false, "start_time": "2026-12-08T05:07:04.091142+00:00", "status": "completed"}
 # Each record also holds the test accuracy of the epoch that the other criterion would have kept
 # ({ref}`sec-model-selection`), so the two criteria compare on the same trainings:
 
-# %% papermill={"duration": 0.046798, "end_time": "2026-12-08T02:21:19.885319+00:00", "exception": false, "start_time": "2026-12-08T02:21:19.838521+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.030265, "end_time": "2026-12-08T05:07:04.142276+00:00", "exception": false, "start_time": "2026-12-08T05:07:04.112011+00:00", "status": "completed"} tags=["hide-input"]
 both = [r for r in ok if r.get("test_accuracy_by_selection")]
 display(selection_table(both) if both else Markdown(
     "The records of this run predate `test_accuracy_by_selection`."))
 
-# %% [markdown] papermill={"duration": 0.017229, "end_time": "2026-12-08T02:21:19.920028+00:00", "exception": false, "start_time": "2026-12-08T02:21:19.902799+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.010293, "end_time": "2026-12-08T05:07:04.163766+00:00", "exception": false, "start_time": "2026-12-08T05:07:04.153473+00:00", "status": "completed"}
 # The same CE networks give every estimator's $\hat T$ (the CE record keeps them all). Per label set, the
 # relative $L_1$ error of each against the true human $T$ and the accuracy of forward with it, where it was
 # trained; VolMinNet's row is the error of the $T$ it learned and its own accuracy ({ref}`sec-learned-T`).
@@ -526,7 +526,7 @@ display(selection_table(both) if both else Markdown(
 # it says are flipped, under uniform classes. Under the true $T$'s, the estimator has missed noise; over it,
 # it has counted noise the labels do not hold.
 
-# %% papermill={"duration": 43.532349, "end_time": "2026-12-08T02:22:03.470683+00:00", "exception": false, "start_time": "2026-12-08T02:21:19.938334+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 38.432594, "end_time": "2026-12-08T05:07:42.610396+00:00", "exception": false, "start_time": "2026-12-08T05:07:04.177802+00:00", "status": "completed"} tags=["hide-input"]
 def grid_of(r):  # the records of this run's protocol, whichever estimator's
     return [r.get(k, IDENTITY_DEFAULTS.get(k))
             for k in ("protocol", "subset", "epochs", "selection")]
@@ -579,7 +579,7 @@ if closer and None not in [*volmin.values(), *anchor.values(), *held.values()]:
            " the training rows." if all(more) else "."))
 display(Markdown("\n".join(lines)))
 
-# %% [markdown] papermill={"duration": 0.019776, "end_time": "2026-12-08T02:22:03.510693+00:00", "exception": false, "start_time": "2026-12-08T02:22:03.490917+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.011167, "end_time": "2026-12-08T05:07:42.633343+00:00", "exception": false, "start_time": "2026-12-08T05:07:42.622176+00:00", "status": "completed"}
 # (cifarn-clipping)=
 # ### Why every method is clipped
 #
@@ -590,10 +590,10 @@ display(Markdown("\n".join(lines)))
 # norm for every method. The table gives the test accuracy (%) of the epoch of highest noisy-validation
 # accuracy, and that epoch; the norm `fast2` uses is in its recipe, stated with the records above.
 
-# %% papermill={"duration": 0.024453, "end_time": "2026-12-08T02:22:03.553827+00:00", "exception": false, "start_time": "2026-12-08T02:22:03.529374+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.020885, "end_time": "2026-12-08T05:07:42.665627+00:00", "exception": false, "start_time": "2026-12-08T05:07:42.644742+00:00", "status": "completed"} tags=["hide-input"]
 display(clip_table(clip_norm_path))
 
-# %% [markdown] papermill={"duration": 0.019155, "end_time": "2026-12-08T02:22:03.588026+00:00", "exception": false, "start_time": "2026-12-08T02:22:03.568871+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.011106, "end_time": "2026-12-08T05:07:42.687699+00:00", "exception": false, "start_time": "2026-12-08T05:07:42.676593+00:00", "status": "completed"}
 # (cifarn-epochs)=
 # ### How many epochs
 #
@@ -603,7 +603,7 @@ display(clip_table(clip_norm_path))
 # accuracy the epoch budget leaves out. The clean test accuracy (%) and the kept epoch of each training of the
 # run beside the longer ones in `epochs_dir`, kept by the same criterion:
 
-# %% papermill={"duration": 0.041851, "end_time": "2026-12-08T02:22:03.649751+00:00", "exception": false, "start_time": "2026-12-08T02:22:03.607900+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.028764, "end_time": "2026-12-08T05:07:42.727293+00:00", "exception": false, "start_time": "2026-12-08T05:07:42.698529+00:00", "status": "completed"} tags=["hide-input"]
 longer = [r for r in load_records(epochs_dir, task=dataset)
           if r["status"] == "ok" and r.get("selection") == selection
           and r["protocol"] == protocol and r.get("subset") == subset
@@ -626,7 +626,7 @@ display(Markdown(
     + "".join(f"; {setting(r)} {r['method']}, seed {r['seed']}: epoch {r['best_epoch']}"
               f" of {r['epochs']}{against_the_run(r)}" for r in longer) + "."))
 
-# %% [markdown] papermill={"duration": 0.019376, "end_time": "2026-12-08T02:22:03.686642+00:00", "exception": false, "start_time": "2026-12-08T02:22:03.667266+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.017329, "end_time": "2026-12-08T05:07:42.757404+00:00", "exception": false, "start_time": "2026-12-08T05:07:42.740075+00:00", "status": "completed"}
 # ## CIFAR-100N
 #
 # The human $T$ of CIFAR-100N is in the first table above: {glue:text}`c100n-wrong`% wrong labels, a
@@ -638,14 +638,14 @@ display(Markdown(
 # `python tools/run_chapter.py cifarn out.ipynb -p results_dir runs/cifarn -p dataset cifar100n -y "noise: [cifar100n]"` (the
 # protocol `"fast2"`: all the training data, hours on a CPU) or with `-p protocol paper` (the benchmark's settings, GPU).
 
-# %% papermill={"duration": 0.047043, "end_time": "2026-12-08T02:22:03.760089+00:00", "exception": false, "start_time": "2026-12-08T02:22:03.713046+00:00", "status": "completed"} tags=["hide-input"]
+# %% papermill={"duration": 0.03891, "end_time": "2026-12-08T05:07:42.813512+00:00", "exception": false, "start_time": "2026-12-08T05:07:42.774602+00:00", "status": "completed"} tags=["hide-input"]
 c100n = human.loc["cifar100n"]
 glue("c100n-wrong", f"{c100n['wrong labels (%)']:.1f}", display=False)
 glue("c100n-min-diag", f"{c100n['min T_ii']:.3f}", display=False)
 glue("c100n-cond", f"{c100n['cond(T)']:.1f}", display=False)
 glue("c100n-anchors", "yes" if c100n["anchors hold"] else "no", display=False)
 
-# %% [markdown] papermill={"duration": 0.024265, "end_time": "2026-12-08T02:22:03.807481+00:00", "exception": false, "start_time": "2026-12-08T02:22:03.783216+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.018985, "end_time": "2026-12-08T05:07:42.851245+00:00", "exception": false, "start_time": "2026-12-08T05:07:42.832260+00:00", "status": "completed"}
 # ## Summary
 #
 # - Human noise comes with its true $T$: the corrections can be run with it, and $\hat T$ measured
@@ -660,7 +660,7 @@ glue("c100n-anchors", "yes" if c100n["anchors hold"] else "no", display=False)
 #   test set: compare gains over CE, not accuracies. A kept epoch at the end of the schedule does not by
 #   itself mean that more epochs would close the gap: {ref}`cifarn-epochs` measures it.
 
-# %% [markdown] papermill={"duration": 0.023095, "end_time": "2026-12-08T02:22:03.853952+00:00", "exception": false, "start_time": "2026-12-08T02:22:03.830857+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.020245, "end_time": "2026-12-08T05:07:42.890708+00:00", "exception": false, "start_time": "2026-12-08T05:07:42.870463+00:00", "status": "completed"}
 # ## Exercises
 #
 # ```{exercise}
@@ -676,7 +676,7 @@ glue("c100n-anchors", "yes" if c100n["anchors hold"] else "no", display=False)
 # :class: dropdown
 # ```
 
-# %% papermill={"duration": 0.045353, "end_time": "2026-12-08T02:22:03.921042+00:00", "exception": false, "start_time": "2026-12-08T02:22:03.875689+00:00", "status": "completed"}
+# %% papermill={"duration": 0.042069, "end_time": "2026-12-08T05:07:42.950814+00:00", "exception": false, "start_time": "2026-12-08T05:07:42.908745+00:00", "status": "completed"}
 for name in ("aggre", "worst"):
     T = cifarn_T(name)
     off = T - np.diag(np.diag(T))
@@ -687,7 +687,7 @@ for name in ("aggre", "worst"):
         f" (reverse {T[j, i]:.3f})" for i, j in top)
         + f"; smallest margin {margin:.3f}")
 
-# %% [markdown] papermill={"duration": 0.022619, "end_time": "2026-12-08T02:22:03.968900+00:00", "exception": false, "start_time": "2026-12-08T02:22:03.946281+00:00", "status": "completed"}
+# %% [markdown] papermill={"duration": 0.020576, "end_time": "2026-12-08T05:07:42.990589+00:00", "exception": false, "start_time": "2026-12-08T05:07:42.970013+00:00", "status": "completed"}
 # The confusions come in pairs of similar classes but are not symmetric (compare each entry with its
 # reverse). The margin is the slack of the anchor assumption $T_{jj} > T_{kj}$: while it stays positive,
 # the input with the most confident noisy posterior for class $j$ is still of clean class $j$ for a
