@@ -32,7 +32,9 @@ def test_the_golden_mnist_runs_train_again_to_their_stored_numbers(method, tmp_p
     (fresh,) = protocol._run(config_of(stored, tmp_path))
     assert records.record_name(fresh) == path.name  # the same identity, so the same file name
     assert fresh["status"] == "ok" and abs(fresh["test_accuracy"] - stored["test_accuracy"]) < 0.03
-    np.testing.assert_allclose(fresh["curves"]["val_loss"], stored["curves"]["val_loss"], rtol=0.05)
+    np.testing.assert_allclose(fresh["curves"]["val_accuracy"], stored["curves"]["val_accuracy"], atol=0.03)
+    if method != "backward_est":  # backward's loss has no lower bound: its last digits grow (here −0.16 or −0.22)
+        np.testing.assert_allclose(fresh["curves"]["val_loss"], stored["curves"]["val_loss"], rtol=0.05)
     if method != "forward":
         np.testing.assert_allclose(fresh["T_hat"], stored["T_hat"], atol=0.05)
     assert records.read_record(tmp_path / path.name) == fresh  # written whole, read back equal
